@@ -1,0 +1,56 @@
+"""Named checks that read the raw text of scanned files for secret material.
+
+OCI-SEC-007 looks for PEM private key blocks in any scanned file (a ``file`` resource), whether
+written as a heredoc, inside a quoted string with ``\\n`` escapes, or in a tfvars file. Findings
+give the line of the ``BEGIN`` marker only: key material is never read into a message.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from scanner.engine.registry import Outcome, ResourceIndex, check
+from scanner.model import Resource
+
+# RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ("PGP PRIVATE KEY BLOCK") and plain PKCS#8 keys.
+_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+# A documentation placeholder (`-----BEGIN PRIVATE KEY-----\n...`) is not a key: require a run of
+# base64 between the marker and the next `-----`, past PEM headers (`Proc-Type: ...`) and newlines.
+_BODY_WINDOW = 400
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}")
+_MAX_BYTES = 5 * 1024 * 1024  # a generated lock file or binary blob is not worth reading whole
+
+
+def find_private_keys(text: str) -> list[int]:
+    """1-based line numbers of every PEM private key block (BEGIN marker followed by key data)."""
+    lines: list[int] = []
+    for match in _BEGIN.finditer(text):
+        window = text[match.end() : match.end() + _BODY_WINDOW].split("-----", 1)[0]
+        window = window.replace("\\n", "\n").replace("\\r", "\n")
+        if _BASE64_RUN.search(window):
+            lines.append(text.count("\n", 0, match.start()) + 1)
+    return lines
+
+
+@check("no_pem_private_key")
+def no_pem_private_key(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when the scanned file contains a PEM private key block; None when it cannot be read."""
+    abs_path = resource.context.get("abs_path")
+    if not abs_path:
+        return Outcome(None, detail="file content is not available")
+    path = Path(abs_path)
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(_MAX_BYTES)
+    except OSError as exc:
+        return Outcome(None, detail=f"file could not be read ({exc.strerror or type(exc).__name__})")
+    text = raw.decode("utf-8", errors="replace")
+    lines = find_private_keys(text)
+    if not lines:
+        return Outcome(True)
+    detail = f"PEM private key block at line {lines[0]}"
+    if len(lines) > 1:
+        detail += f"; also at lines {', '.join(map(str, lines[1:]))}"
+    return Outcome(False, path=None, detail=detail)

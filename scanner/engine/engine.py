@@ -1,0 +1,55 @@
+"""The rule engine: every rule against every resource of the kinds it targets."""
+
+from __future__ import annotations
+
+from scanner.engine.conditions import ConditionError, Evaluator
+from scanner.engine.registry import Outcome, ResourceIndex
+from scanner.engine.rule import Rule
+from scanner.model import Finding, InputError, Location, Resource, Status
+
+
+def evaluate_rules(
+    rules: list[Rule], resources: list[Resource]
+) -> tuple[list[Finding], list[InputError]]:
+    """Findings of every applicable (rule, resource) pair, in rule then resource order.
+
+    A rule that breaks at run time (a named check raising) is reported as an error for that rule
+    and the other rules still run.
+    """
+    index = ResourceIndex(resources)
+    findings: list[Finding] = []
+    errors: list[InputError] = []
+    for rule in rules:
+        evaluator = Evaluator(rule.parameters, index)
+        try:
+            for target in rule.targets:
+                for kind in target.resources:
+                    for res in index.by_kind(kind):
+                        finding = _judge(rule, target.when, target.condition, res, evaluator)
+                        if finding is not None:
+                            findings.append(finding)
+        except (ConditionError, KeyError, TypeError, ValueError) as exc:
+            errors.append(InputError(rule.source_file or rule.id, f"rule {rule.id} failed: {exc}"))
+    return findings, errors
+
+
+def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> Finding | None:
+    if when is not None:
+        applies = ev.run(when, res)
+        if applies.result is False:
+            return None
+        if applies.result is None:
+            return _finding(rule, res, Status.UNKNOWN, applies)
+    outcome = ev.run(cond, res)
+    status = {True: Status.PASSED, False: Status.FAILED, None: Status.UNKNOWN}[outcome.result]
+    return _finding(rule, res, status, outcome)
+
+
+def _finding(rule: Rule, res: Resource, status: Status, outcome: Outcome) -> Finding:
+    location: Location | None = outcome.location or res.provenance.locate(outcome.path)
+    message = rule.message.replace("{address}", res.address)
+    if status is Status.UNKNOWN:
+        message = f"{res.address}: cannot be decided statically ({outcome.detail or 'value unknown'})"
+    elif status is Status.FAILED and outcome.detail and outcome.location is not None:
+        message = f"{message} ({outcome.detail})"
+    return Finding(rule.id, status, res, message, location, outcome.path)

@@ -1,0 +1,124 @@
+"""Loading rules from ``policies/*.yaml``, validated against ``policy.schema.json``.
+
+A broken policy file is reported as an ``InputError`` naming the file; the other rules still run.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scanner.engine.rule import Rule, Target
+from scanner.model import InputError, Severity
+
+SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft7Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema)
+
+
+def load_rule_file(path: Path) -> Rule:
+    """Load one policy file; raises ``ValueError`` with a message naming what is wrong."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read policy: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("a policy file must hold a YAML mapping")
+    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = min(errors, key=lambda e: len(list(e.absolute_path)) * -1)
+        at = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise ValueError(f"does not match the policy schema at {at}: {err.message[:300]}")
+    if doc["id"] != path.stem:
+        raise ValueError(f"id {doc['id']!r} does not match the file name {path.name!r}")
+    params = {k: v["default"] for k, v in (doc.get("parameters") or {}).items()}
+    targets = (
+        [Target(t["resources"], t["condition"], t.get("when")) for t in doc["targets"]]
+        if "targets" in doc
+        else [Target(doc["resources"], doc["condition"], doc.get("when"))]
+    )
+    for target in targets:
+        for cond in (target.condition, target.when):
+            if cond is not None:
+                _check_references(cond, params)
+    return Rule(
+        id=doc["id"],
+        title=doc["title"],
+        severity=Severity(doc["severity"]),
+        category=doc["category"],
+        rationale=doc["rationale"].strip(),
+        remediation=doc["remediation"].strip(),
+        targets=targets,
+        message=doc["message"].strip(),
+        references=[{k: str(v) for k, v in r.items()} for r in doc.get("references") or []],
+        parameters=params,
+        parameter_docs={k: v.get("description", "") for k, v in (doc.get("parameters") or {}).items()},
+        examples={k: v.rstrip() for k, v in (doc.get("examples") or {}).items()},
+        tags=list(doc.get("tags") or []),
+        source_file=str(path),
+    )
+
+
+def _check_references(cond: Any, params: dict[str, Any]) -> None:
+    """Parameters, named checks and regexes a condition uses must exist / compile."""
+    import re
+
+    from scanner.engine.registry import check_names
+
+    if isinstance(cond, list):
+        for c in cond:
+            _check_references(c, params)
+        return
+    if not isinstance(cond, dict):
+        return
+    if "param" in cond and cond["param"] not in params:
+        raise ValueError(f"condition uses undeclared parameter {cond['param']!r}")
+    if "check" in cond and cond["check"] not in check_names():
+        raise ValueError(f"unknown named check {cond['check']!r}")
+    if cond.get("op") in ("matches", "not_matches") and "value" in cond:
+        try:
+            re.compile(cond["value"])
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {cond['value']!r}: {exc}") from None
+    for key in ("all", "any", "none", "not", "where"):
+        if key in cond:
+            _check_references(cond[key], params)
+
+
+def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[InputError]]:
+    """Every rule in ``directory`` (default: the bundled ``policies/``), sorted by id."""
+    directory = directory or POLICY_DIR
+    rules: list[Rule] = []
+    errors: list[InputError] = []
+    if not directory.is_dir():
+        return [], [InputError(str(directory), "policy directory not found")]
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            rule = load_rule_file(path)
+        except ValueError as exc:
+            errors.append(InputError(str(path), f"policy error: {exc}"))
+            continue
+        if rule.id in seen:
+            errors.append(InputError(str(path), f"policy error: duplicate id {rule.id} (also {seen[rule.id]})"))
+            continue
+        seen[rule.id] = path.name
+        rules.append(rule)
+    rules.sort(key=lambda r: r.id)
+    return rules, errors

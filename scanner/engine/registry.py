@@ -1,0 +1,115 @@
+"""Named Python checks, for what the declarative condition language cannot say.
+
+A check is registered by name and referenced from a policy as ``{check: NAME, with: {...}}``::
+
+    @check("listener_redirects_to_https")
+    def _redirects(resource: Resource, index: ResourceIndex, params: dict) -> Outcome:
+        ...
+        return Outcome(False, path="protocol", detail="plain HTTP without a redirect")
+
+``Outcome.result`` is three-valued: True (compliant), False (violation), None (unknown).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.model import Location, Resource, Unknown
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of a condition or check: True / False / None (unknown), with the attribute path
+    that decided it (for the finding's location) and an optional human detail. A check that
+    finds something outside any attribute (a line of raw text) gives ``location`` instead."""
+
+    result: bool | None
+    path: str | None = None
+    detail: str | None = None
+    location: Location | None = None
+
+
+class ResourceIndex:
+    """All resources of one scan, looked up by kind and by address (module-aware)."""
+
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self.resources = list(resources)
+        self._by_kind: dict[str, list[Resource]] = defaultdict(list)
+        self._by_address: dict[str, Resource] = {}
+        self._by_base: dict[str, list[Resource]] = defaultdict(list)
+        for res in self.resources:
+            self._by_kind[res.kind].append(res)
+            self._by_address[res.address] = res
+            self._by_base[_strip_instance_keys(res.address)].append(res)
+
+    def by_kind(self, kind: str) -> list[Resource]:
+        """Every resource of a kind, in scan order."""
+        return self._by_kind.get(kind, [])
+
+    def by_address(self, address: str) -> list[Resource]:
+        """Resources at an address; an address without instance keys (``oci_core_subnet.a``)
+        matches every instance of a counted / for_each resource."""
+        exact = self._by_address.get(address)
+        if exact is not None:
+            return [exact]
+        return self._by_base.get(_strip_instance_keys(address), [])
+
+    def referenced(self, value: Any) -> list[Resource]:
+        """The resources a value refers to (an ``Unknown`` carrying ``ref``), else none."""
+        if isinstance(value, Unknown) and value.ref:
+            return self.by_address(value.ref)
+        return []
+
+    def same_scope(self, resource: Resource, kind: str) -> list[Resource]:
+        """Resources of ``kind`` from the same source scope (same Terraform root, plan, or
+        tenancy snapshot) as ``resource``: cross-resource joins never cross scan roots."""
+        scope = resource.context.get("scope")
+        return [r for r in self.by_kind(kind) if r.context.get("scope") == scope]
+
+
+def _strip_instance_keys(address: str) -> str:
+    out, depth = [], 0
+    for ch in address:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+CheckFn = Callable[[Resource, ResourceIndex, dict[str, Any]], Outcome]
+_CHECKS: dict[str, CheckFn] = {}
+
+
+def check(name: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a named check."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if name in _CHECKS:
+            raise ValueError(f"named check {name!r} registered twice")
+        _CHECKS[name] = fn
+        return fn
+
+    return deco
+
+
+def get_check(name: str) -> CheckFn:
+    """The check registered under ``name``; loads the built-in checks on first use."""
+    import scanner.checks  # noqa: F401  (registers the built-ins)
+
+    try:
+        return _CHECKS[name]
+    except KeyError:
+        raise KeyError(f"unknown named check {name!r}") from None
+
+
+def check_names() -> list[str]:
+    """Names of every registered check."""
+    import scanner.checks  # noqa: F401
+
+    return sorted(_CHECKS)

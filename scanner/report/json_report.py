@@ -1,0 +1,95 @@
+"""Machine-readable report with a documented, versioned schema (docs/json-output.md,
+scanner/report/json-output.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scanner import __version__
+from scanner.engine.rule import Rule, ScanResult
+from scanner.model import Finding, InputError, Location, Status
+from scanner.report.fingerprint import fingerprint
+from scanner.report.summary import Summary, report_order
+
+# Bump the minor version when fields are added, the major one when a field changes or goes.
+SCHEMA_VERSION = "1.0"
+
+
+def render(result: ScanResult) -> str:
+    """The JSON report, indented, keys in schema order, ending in a newline."""
+    # default=str: a parameter value that is not JSON (a date from YAML) is shown, not fatal.
+    return json.dumps(to_document(result), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def to_document(result: ScanResult) -> dict[str, Any]:
+    """The report as plain data (what ``render`` serializes)."""
+    summary = Summary.of(result)
+    return {
+        "tool": {"name": "ocisec", "version": __version__},
+        "schema_version": SCHEMA_VERSION,
+        "root": result.root,
+        "strict": result.strict,
+        "inputs": list(result.inputs),
+        "summary": {
+            "resources": summary.resources,
+            "files": summary.files,
+            "passed": summary.passed,
+            "failed": summary.failed,
+            "unknown": summary.unknown,
+            "errors": summary.errors,
+            "failing": summary.failing,
+            "by_severity": summary.by_severity,
+        },
+        "findings": [_finding(result, f) for f in report_order(result.by_status(Status.FAILED), result)],
+        "unknown": [_finding(result, f) for f in report_order(result.by_status(Status.UNKNOWN), result)],
+        "errors": [_error(e) for e in result.errors],
+        "rules": [_rule(r) for r in sorted(result.rules, key=lambda r: r.id)],
+    }
+
+
+def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
+    rule = result.rule(finding.rule_id)
+    return {
+        "rule_id": rule.id,
+        "title": rule.title,
+        "severity": rule.severity.value,
+        "category": rule.category,
+        "status": finding.status.value,
+        "resource": {
+            "kind": finding.resource.kind,
+            "address": finding.resource.address,
+            "source": finding.resource.provenance.source,
+        },
+        "location": _location(finding.location),
+        "attribute": finding.attribute,
+        "message": finding.message,
+        "remediation": rule.remediation,
+        "fingerprint": fingerprint(finding),
+    }
+
+
+def _location(location: Location | None) -> dict[str, Any] | None:
+    if location is None:
+        return None
+    return {"file": location.file, "start_line": location.start_line, "end_line": location.end_line}
+
+
+def _error(error: InputError) -> dict[str, Any]:
+    return {"path": error.path, "line": error.line, "message": error.message}
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "severity": rule.severity.value,
+        "category": rule.category,
+        "rationale": rule.rationale,
+        "remediation": rule.remediation,
+        "resource_kinds": rule.resource_kinds,
+        "parameters": dict(rule.parameters),
+        "tags": list(rule.tags),
+        "references": [dict(ref) for ref in rule.references],
+        "help_uri": rule.help_uri,
+    }

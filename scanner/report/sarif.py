@@ -1,0 +1,210 @@
+"""SARIF 2.1.0 report, for GitHub code scanning and other SARIF consumers.
+
+Only failing findings become results: code scanning opens an alert for every result, and an
+undecidable value is not a defect. Unknowns are counted in ``run.properties`` instead, and
+become results only under ``--strict``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from scanner import __version__
+from scanner.engine.rule import Rule, ScanResult
+from scanner.model import Finding, InputError, Severity, Status
+from scanner.report.fingerprint import FINGERPRINT_KEY, fingerprint
+from scanner.report.summary import report_order
+
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+INFORMATION_URI = "https://github.com/ocisec/ocisec"
+SRCROOT = "%SRCROOT%"
+# GitHub rejects uploads beyond 25,000 results per run; keep the most severe.
+MAX_RESULTS = 25_000
+
+# GitHub maps security-severity > 9.0 to critical, >= 7.0 high, >= 4.0 medium, else low.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+}
+LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
+PROBLEM_SEVERITY = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "recommendation",
+}
+
+
+def render(result: ScanResult) -> str:
+    """The SARIF log as indented JSON, ending in a newline."""
+    return json.dumps(to_log(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_log(result: ScanResult) -> dict[str, Any]:
+    """The SARIF log as plain data (what ``render`` serializes)."""
+    rules = sorted(result.rules, key=lambda r: r.id)
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    # result.failed is failed plus, under strict, unknown: exactly what should raise alerts.
+    failing = report_order(result.failed, result)
+    failing.sort(key=lambda f: -result.rule(f.rule_id).severity.rank)  # stable: file order within a severity
+    kept = failing[:MAX_RESULTS]
+    unknown_by_rule = Counter(f.rule_id for f in result.by_status(Status.UNKNOWN))
+
+    notifications = [_notification(error) for error in result.errors]
+    if len(failing) > len(kept):
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{len(failing) - len(kept)} results left out: SARIF consumers "
+                    f"accept at most {MAX_RESULTS} per run; see the JSON report for all."
+                },
+            }
+        )
+
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "ocisec",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_descriptor(rule) for rule in rules],
+            }
+        },
+        "automationDetails": {"id": _automation_id(result.source_categories)},
+        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.root)}},
+        "invocations": [
+            {
+                "executionSuccessful": not result.errors,
+                "toolExecutionNotifications": notifications,
+            }
+        ],
+        "results": [_result(result.rule(f.rule_id), index[f.rule_id], f) for f in kept],
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "strict": result.strict,
+            "unknown": sum(unknown_by_rule.values()),
+            "unknownByRule": dict(sorted(unknown_by_rule.items())),
+        },
+    }
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def rule_name(title: str) -> str:
+    """CamelCase identifier from a rule title: "Bucket is not public" -> "BucketIsNotPublic"."""
+    words = re.findall(r"[A-Za-z0-9]+", title)
+    return "".join(word[0].upper() + word[1:] for word in words)
+
+
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    tags = list(dict.fromkeys(["security", rule.category, *rule.tags]))
+    return {
+        "id": rule.id,
+        "name": rule_name(rule.title),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale or rule.title},
+        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "helpUri": rule.help_uri,
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "tags": tags,
+            # Declarative checks of written configuration: few false positives by construction.
+            "precision": "high",
+            "problem.severity": PROBLEM_SEVERITY[rule.severity],
+        },
+    }
+
+
+def _reference_line(ref: dict[str, str], markdown: bool) -> str:
+    label = " ".join(part for part in (ref.get("framework"), ref.get("id"), ref.get("title")) if part)
+    url = ref.get("url")
+    if url:
+        return f"[{label}]({url})" if markdown else f"{label} <{url}>"
+    return label
+
+
+def _help_text(rule: Rule) -> str:
+    parts = [rule.rationale, f"Remediation: {rule.remediation}"]
+    if rule.references:
+        parts.append("References:\n" + "\n".join(f"- {_reference_line(r, False)}" for r in rule.references))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _help_markdown(rule: Rule) -> str:
+    parts = [
+        f"**{rule.title}** ({rule.severity.value})",
+        rule.rationale,
+        f"## Remediation\n\n{rule.remediation}",
+    ]
+    if rule.references:
+        refs = "\n".join(f"- {_reference_line(r, True)}" for r in rule.references)
+        parts.append(f"## References\n\n{refs}")
+    return "\n\n".join(p for p in parts if p)
+
+
+def _result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
+    address = finding.resource.address
+    text = finding.message if address in finding.message else f"{finding.message} ({address})"
+    if finding.status is Status.UNKNOWN:
+        text += " Could not be decided statically; reported because of --strict."
+    location: dict[str, Any] = {
+        "logicalLocations": [{"fullyQualifiedName": address, "kind": "resource"}],
+    }
+    if finding.location is not None:
+        start = max(1, finding.location.start_line)
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": _file_uri(finding.location.file), "uriBaseId": SRCROOT},
+            "region": {"startLine": start, "endLine": max(start, finding.location.end_line)},
+        }
+    props: dict[str, Any] = {"status": finding.status.value, "resourceKind": finding.resource.kind}
+    if finding.attribute:
+        props["attribute"] = finding.attribute
+    return {
+        "ruleId": rule.id,
+        "ruleIndex": rule_index,
+        "level": LEVEL[rule.severity],
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "properties": props,
+    }
+
+
+def _notification(error: InputError) -> dict[str, Any]:
+    where = f"{error.path}:{error.line}" if error.line else error.path
+    notification: dict[str, Any] = {"level": "error", "message": {"text": f"{where}: {error.message}"}}
+    # A path with a colon is an API call ("oci:ListBuckets ..."), not a file under the root.
+    if ":" not in error.path:
+        physical: dict[str, Any] = {"artifactLocation": {"uri": _file_uri(error.path), "uriBaseId": SRCROOT}}
+        if error.line:
+            physical["region"] = {"startLine": max(1, error.line)}
+        notification["locations"] = [{"physicalLocation": physical}]
+    return notification
+
+
+def _file_uri(path: str) -> str:
+    """A relative URI reference for a root-relative POSIX path (spaces and '#' escaped)."""
+    return quote(path.replace("\\", "/"), safe="/")
+
+
+def _root_uri(root: str) -> str:
+    uri = Path(root).absolute().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _automation_id(categories: list[str]) -> str:
+    """``ocisec/terraform+helm/``: one code-scanning category per combination of sources, so
+    a Terraform upload does not close the alerts of a Helm upload."""
+    joined = "+".join(sorted(dict.fromkeys(categories)))
+    return f"ocisec/{joined}/" if joined else "ocisec/"

@@ -1,0 +1,60 @@
+"""Counts and ordering shared by every reporter, so all formats agree on the numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.engine.rule import ScanResult
+from scanner.model import Finding, Severity, Status
+from scanner.report.fingerprint import finding_file
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals of one scan. ``by_severity`` counts *failing* findings (failed, plus unknown under
+    ``strict``), which is what a CI gate cares about."""
+
+    resources: int
+    files: int
+    passed: int
+    failed: int
+    unknown: int
+    errors: int
+    by_severity: dict[str, int]
+    strict: bool
+
+    @classmethod
+    def of(cls, result: ScanResult) -> Summary:
+        """Count ``result``'s findings by status and its failing findings by severity."""
+        by_status = {status: 0 for status in Status}
+        for finding in result.findings:
+            by_status[finding.status] += 1
+        by_severity = {sev.value: 0 for sev in Severity}
+        for finding in result.failed:
+            by_severity[result.rule(finding.rule_id).severity.value] += 1
+        return cls(
+            resources=result.resource_count,
+            files=len(result.inputs),
+            passed=by_status[Status.PASSED],
+            failed=by_status[Status.FAILED],
+            unknown=by_status[Status.UNKNOWN],
+            errors=len(result.errors),
+            by_severity=by_severity,
+            strict=result.strict,
+        )
+
+    @property
+    def failing(self) -> int:
+        """Findings that fail the scan: failed, plus unknown under strict."""
+        return self.failed + (self.unknown if self.strict else 0)
+
+
+def report_order(findings: list[Finding], result: ScanResult) -> list[Finding]:
+    """Findings by file and line, then most severe first: a stable order makes outputs diffable."""
+
+    def key(finding: Finding) -> tuple:
+        line = finding.location.start_line if finding.location else 0
+        severity = result.rule(finding.rule_id).severity
+        return (finding_file(finding) or "", line, -severity.rank, finding.rule_id, finding.resource.address)
+
+    return sorted(findings, key=key)

@@ -1,0 +1,118 @@
+"""Human-readable report for terminals and CI logs, rendered with rich.
+
+Failing findings come first, grouped by file; then results that could not be decided
+statically; then inputs that could not be read; then one summary line.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+from rich.text import Text
+
+from scanner.engine.rule import Rule, ScanResult
+from scanner.model import Finding, Severity, Status
+from scanner.report.fingerprint import finding_file
+from scanner.report.summary import Summary, report_order
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+}
+INDENT = "    "
+REMEDIATION_MAX = 160  # the full text is in `ocisec rules show` and the SARIF help; the log needs a hint
+
+
+def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
+    """The text report. ``color`` emits ANSI styles (pass ``sys.stdout.isatty()``); tests keep it off."""
+    out = StringIO()
+    console = Console(
+        file=out, force_terminal=color, no_color=not color, width=width, highlight=False, emoji=False
+    )
+    failed = report_order(result.by_status(Status.FAILED), result)
+    unknown = report_order(result.by_status(Status.UNKNOWN), result)
+
+    if failed:
+        _print_grouped(console, result, failed)
+    else:
+        console.print(Text("No failed findings.", style="green"))
+
+    if unknown:
+        console.print()
+        note = "counted as failing: --strict" if result.strict else "they fail only under --strict"
+        console.print(Text(f"Could not be decided statically ({note})", style="bold magenta"), soft_wrap=True)
+        _print_grouped(console, result, unknown)
+
+    if result.errors:
+        console.print()
+        console.print(Text("Input errors (the scan went on without these)", style="bold red"), soft_wrap=True)
+        for error in result.errors:
+            where = f"{error.path}:{error.line}" if error.line else error.path
+            console.print(Text.assemble("  ", (where, "bold"), f"  {error.message}"), soft_wrap=True)
+
+    console.print()
+    console.print(_summary_line(Summary.of(result)), soft_wrap=True)
+    return out.getvalue()
+
+
+def _print_grouped(console: Console, result: ScanResult, findings: list[Finding]) -> None:
+    current: str | None = None
+    for finding in findings:
+        group = _group(finding)
+        if group != current:
+            console.print(Text(group, style="bold underline"), soft_wrap=True)
+            current = group
+        failing = finding.status is Status.FAILED or result.strict
+        _print_finding(console, result.rule(finding.rule_id), finding, failing)
+
+
+def _group(finding: Finding) -> str:
+    file = finding_file(finding)
+    if file is not None:
+        return file
+    prov = finding.resource.provenance
+    return f"{prov.source} ({prov.region})" if prov.region else prov.source
+
+
+def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool) -> None:
+    severity = rule.severity
+    badge = Text(f"{severity.value.upper():<8}", style=SEVERITY_STYLE[severity])
+    badge.append(" ")
+    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", rule.title), soft_wrap=True)
+    where = Text.assemble(INDENT, (finding.resource.address, "bold"))
+    if finding.location is not None:
+        where.append(f"  {finding.location.file}:{finding.location.start_line}", style="dim")
+    elif finding.resource.provenance.ocid and finding.resource.provenance.ocid != finding.resource.address:
+        where.append(f"  {finding.resource.provenance.ocid}", style="dim")
+    # soft_wrap: never break an address or a file:line, so they stay copyable and greppable.
+    console.print(where, soft_wrap=True)
+    console.print(Text(INDENT + finding.message), soft_wrap=True)
+    if failing and rule.remediation:
+        console.print(Text.assemble(INDENT, ("Fix: ", "green"), _short(rule.remediation)), soft_wrap=True)
+
+
+def _short(text: str) -> str:
+    """The first non-empty line of ``text``, cut to ``REMEDIATION_MAX`` characters."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if len(first) <= REMEDIATION_MAX else first[: REMEDIATION_MAX - 1].rstrip() + "…"
+
+
+def _summary_line(summary: Summary) -> Text:
+    line = Text()
+    line.append(f"{summary.failed} failed", style="bold red" if summary.failed else "green")
+    line.append(f", {summary.unknown} unknown", style="magenta" if summary.unknown else "")
+    line.append(f", {summary.passed} passed")
+    severities = [f"{n} {sev}" for sev, n in summary.by_severity.items() if n]
+    if severities:
+        line.append(f" (failing: {', '.join(severities)})")
+    if summary.errors:
+        line.append(f", {summary.errors} input error{'s' if summary.errors != 1 else ''}", style="red")
+    line.append(
+        f" — {summary.resources} resources in {summary.files} file{'s' if summary.files != 1 else ''}"
+    )
+    if summary.strict:
+        line.append(" (strict: unknown counts as failing)")
+    return line

@@ -1,0 +1,183 @@
+"""One scan: discover inputs under the given paths, run every source, then the engine.
+
+Sources are chosen per file (Terraform HCL / JSON, tfvars, plan JSON); each yields the shared
+``Resource`` model and its own ``InputError``s, so a bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanner.engine.engine import evaluate_rules
+from scanner.engine.policy import load_rules
+from scanner.engine.rule import Rule, ScanResult
+from scanner.model import InputError, Location, Resource
+from scanner.sources.terraform import is_tf, is_tfvars, load_terraform, rel
+from scanner.sources.terraform.parsing import ParseCache
+
+# Directories never descended into: tool state, VCS data, dependencies.
+SKIP_DIRS = {".terraform", ".git", ".hg", ".svn", "node_modules", ".ocisec-cache", "__pycache__", ".venv"}
+
+
+@dataclass
+class ScanOptions:
+    """Everything that shapes a scan besides the paths."""
+
+    var_files: list[Path] = field(default_factory=list)
+    strict: bool = False
+    cache_dir: Path | None = None  # None: no parse cache
+    policy_dir: Path | None = None
+    workers: int | None = None
+    rule_ids: list[str] | None = None  # run only these rules (None: all)
+
+
+@dataclass
+class Inputs:
+    """Files found under the scan paths, by source."""
+
+    tf: list[Path] = field(default_factory=list)
+    plans: list[Path] = field(default_factory=list)
+    only_files: set[Path] | None = None
+    extra_var_files: list[Path] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def scan_root(paths: list[Path]) -> Path:
+    """The directory findings are reported relative to: the working directory when every path
+    lies inside it (so SARIF URIs match the repository), else the paths' common parent."""
+    cwd = Path.cwd().resolve()
+    resolved = [p.resolve() for p in paths]
+    if all(p == cwd or cwd in p.parents for p in resolved):
+        return cwd
+    dirs = [p if p.is_dir() else p.parent for p in resolved]
+    return Path(os.path.commonpath([str(d) for d in dirs]))
+
+
+def discover(paths: list[Path], root: Path) -> Inputs:
+    """Classify the given paths: directories are walked, files taken by their type."""
+    from scanner.sources.terraform_plan import is_plan_json
+
+    found = Inputs()
+    singles: set[Path] = set()
+    for path in paths:
+        if not path.exists():
+            found.errors.append(InputError(str(path), "no such file or directory"))
+            continue
+        if path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(filenames):
+                    f = Path(dirpath) / name
+                    if is_tf(f):
+                        found.tf.append(f)
+                    elif name.endswith(".json") and not is_tfvars(f) and is_plan_json(f):
+                        found.plans.append(f)
+            continue
+        if is_tf(path):
+            found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)
+            singles.add(path.resolve())
+        elif is_tfvars(path):
+            found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)
+            found.extra_var_files.append(path)
+            singles.add(path.resolve())
+        elif path.suffix == ".json" and is_plan_json(path):
+            found.plans.append(path)
+        else:
+            found.errors.append(
+                InputError(rel(path, root), "not a Terraform file (.tf, .tf.json, .tfvars) or plan JSON")
+            )
+    if singles and not any(p.is_dir() for p in paths):
+        found.only_files = singles
+    found.tf = list(dict.fromkeys(found.tf))
+    return found
+
+
+def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[ScanResult, set[str]]:
+    """Scan ``paths`` and return the result plus the literal secret values seen (for redaction)."""
+    options = options or ScanOptions()
+    root = scan_root(paths)
+    rules, rule_errors = load_rules(options.policy_dir)
+    if options.rule_ids is not None:
+        rules = [r for r in rules if r.id in set(options.rule_ids)]
+    inputs = discover(paths, root)
+    errors = list(inputs.errors) + rule_errors
+    resources: list[Resource] = []
+    files: list[str] = []
+    secrets: set[str] = set()
+    categories: list[str] = []
+    cache = ParseCache(options.cache_dir)
+    if inputs.tf:
+        tf = load_terraform(
+            inputs.tf, root, [*options.var_files, *inputs.extra_var_files], inputs.only_files, cache,
+            options.workers,
+        )
+        resources += tf.resources
+        errors += tf.errors
+        files += tf.files
+        secrets |= tf.secrets
+        categories.append("terraform")
+    if inputs.plans:
+        from scanner.sources.terraform_plan import load_plan
+
+        for plan in inputs.plans:
+            plan_resources, plan_errors = load_plan(plan, root)
+            _overlay_config_locations(plan_resources, plan, root, cache)
+            resources += plan_resources
+            errors += plan_errors
+            files.append(rel(plan, root))
+            for res in plan_resources:
+                secrets |= set(res.context.get("sensitive_values", ()))
+        categories.append("terraform-plan")
+    findings, engine_errors = evaluate_rules(rules, resources)
+    errors += engine_errors
+    result = ScanResult(
+        rules=rules,
+        findings=findings,
+        errors=errors,
+        root=str(root),
+        inputs=sorted(set(files)),
+        source_categories=categories,
+        strict=options.strict,
+        resource_count=sum(1 for r in resources if r.kind != "file"),
+    )
+    return result, secrets
+
+
+def _overlay_config_locations(resources: list[Resource], plan: Path, root: Path, cache: ParseCache) -> None:
+    """Point plan resources at their ``.tf`` block and attribute lines when the configuration
+    beside the plan declares them (matched by address without instance keys)."""
+    tf_files = sorted(p for p in plan.parent.iterdir() if is_tf(p)) if plan.parent.is_dir() else []
+    if not tf_files:
+        return
+    config = load_terraform(tf_files, root, cache=cache)
+    by_base: dict[str, Resource] = {}
+    for res in config.resources:
+        by_base.setdefault(_base_address(res.address), res)
+    for res in resources:
+        match = by_base.get(res.context.get("config_address") or _base_address(res.address))
+        if match is None or match.provenance.location is None:
+            continue
+        res.provenance.location = match.provenance.location
+        res.provenance.attribute_locations = dict(match.provenance.attribute_locations)
+
+
+def _base_address(address: str) -> str:
+    out, depth = [], 0
+    for ch in address:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def rules_by_id(rules: list[Rule]) -> dict[str, Rule]:
+    """Rules keyed by id."""
+    return {r.id: r for r in rules}
+
+
+__all__ = ["ScanOptions", "run_scan", "discover", "scan_root", "Location"]

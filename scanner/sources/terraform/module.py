@@ -1,0 +1,387 @@
+"""Terraform modules: a directory's parsed files (``ModuleConfig``) and one evaluated instance
+of it (``ModuleInstance``: the root, or a local module call with its inputs)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.model import InputError, Location, Provenance, Resource, Unknown
+from scanner.sources.terraform.evaluate import (
+    META_ARGUMENTS,
+    ModuleOutputs,
+    ResourceRef,
+    Scope,
+    _Cycle,
+    _key_str,
+    evaluate,
+    evaluate_body,
+    guard,
+)
+from scanner.sources.terraform.syntax import Attribute, Block, Body
+
+
+@dataclass
+class ModuleConfig:
+    """Everything declared by the ``.tf`` files of one directory."""
+
+    dir: str  # absolute path
+    rel_dir: str  # relative to the scan root, POSIX
+    files: list[str] = field(default_factory=list)  # relative paths of the .tf files read
+    variables: dict[str, tuple[Block, str]] = field(default_factory=dict)
+    locals: dict[str, tuple[Attribute, str]] = field(default_factory=dict)
+    outputs: dict[str, tuple[Attribute, str]] = field(default_factory=dict)
+    resources: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)
+    module_calls: dict[str, tuple[Block, str]] = field(default_factory=dict)
+    providers: list[tuple[Block, str]] = field(default_factory=list)
+    resource_types: set[str] = field(default_factory=set)
+
+    def add_file(self, rel_path: str, body: Body) -> None:
+        """Merge the top-level blocks of one parsed file into the module."""
+        self.files.append(rel_path)
+        for block in body.blocks:
+            kind, labels = block.type, block.labels
+            if kind == "variable" and labels:
+                self.variables[labels[0]] = (block, rel_path)
+            elif kind == "locals":
+                for name, attr in block.body.attributes.items():
+                    self.locals[name] = (attr, rel_path)
+            elif kind == "output" and labels and "value" in block.body.attributes:
+                self.outputs[labels[0]] = (block.body.attributes["value"], rel_path)
+            elif kind == "resource" and len(labels) >= 2:
+                self.resources[(labels[0], labels[1])] = (block, rel_path)
+                self.resource_types.add(labels[0])
+            elif kind == "module" and labels:
+                self.module_calls[labels[0]] = (block, rel_path)
+            elif kind == "provider" and labels:
+                self.providers.append((block, rel_path))
+
+    def local_sources(self) -> dict[str, str]:
+        """Module call name -> literal local ``source`` (``./x``, ``../y``)."""
+        out = {}
+        for name, (block, _) in self.module_calls.items():
+            src = block.body.attributes.get("source")
+            value = getattr(src.expr, "value", None) if src else None
+            if isinstance(value, str) and (value.startswith("./") or value.startswith("../")):
+                out[name] = value
+        return out
+
+
+SECRET_NAME = re.compile(
+    r"(?i)(passw(or)?d|passphrase|secret|token|private_?key|credential|api_?key|auth_?key|wallet)"
+)
+
+
+class TerraformProgram:
+    """Shared state of one evaluation: module configs by directory, errors, secrets seen."""
+
+    def __init__(self, configs: dict[str, ModuleConfig], errors: list[InputError], scope: str):
+        self.configs = configs
+        self.errors = errors
+        self.scope = scope
+        self.active: set[Any] = set()
+        self.secrets: set[str] = set()
+
+
+class ModuleInstance:
+    """One instance of a module: its inputs, and lazily evaluated locals/outputs/resources."""
+
+    def __init__(
+        self,
+        program: TerraformProgram,
+        config: ModuleConfig,
+        prefix: str,
+        inputs: dict[str, tuple[Any, Location | None]],
+        root_rel_dir: str,
+        region: Any = None,
+    ) -> None:
+        self.program = program
+        self.config = config
+        self.prefix = prefix  # "" or "module.a." or 'module.a["x"].'
+        self.inputs = inputs  # name -> (value, where it was assigned)
+        self.root_rel_dir = root_rel_dir
+        self.region = region
+        self._vars: dict[str, Any] = {}
+        self._locals: dict[str, Any] = {}
+        self._outputs: dict[str, Any] = {}
+        self._calls: dict[str, Any] = {}
+        self._instances: dict[tuple[str, str], list[tuple[Any, Scope]] | None] = {}
+        self._attrs: dict[tuple[str, str, Any], dict[str, Any]] = {}
+
+    # -- scopes -----------------------------------------------------------------------------
+    def scope(self, file: str) -> Scope:
+        """A scope for expressions written in ``file`` of this module."""
+        return Scope(self, {}, file)
+
+    # -- references ---------------------------------------------------------------------------
+    def variable(self, name: str) -> Any:
+        """Value of ``var.name``: the input, else the default, else unknown."""
+        if name in self._vars:
+            return self._vars[name]
+        if name in self.inputs:
+            value = self.inputs[name][0]
+        elif name in self.config.variables:
+            block, file = self.config.variables[name]
+            default = block.body.attributes.get("default")
+            value = (
+                evaluate(default.expr, self.scope(file))
+                if default
+                else Unknown(f"var.{name} has no value", symbol=f"var.{name}")
+            )
+        else:
+            value = Unknown(f"var.{name} is not declared", symbol=f"var.{name}")
+        self._vars[name] = value
+        return value
+
+    def local(self, name: str) -> Any:
+        """Value of ``local.name``."""
+        if name in self._locals:
+            return self._locals[name]
+        if name not in self.config.locals:
+            return Unknown(f"local.{name} is not declared", symbol=f"local.{name}")
+        attr, file = self.config.locals[name]
+        with guard(self.program.active, (id(self), "local", name)):
+            value = evaluate(attr.expr, self.scope(file))
+        self._locals[name] = value
+        return value
+
+    def output(self, name: str) -> Any:
+        """Value of this instance's output ``name``."""
+        if name in self._outputs:
+            return self._outputs[name]
+        if name not in self.config.outputs:
+            return Unknown(f"output {name} is not declared in {self.config.rel_dir}")
+        attr, file = self.config.outputs[name]
+        with guard(self.program.active, (id(self), "output", name)):
+            value = evaluate(attr.expr, self.scope(file))
+        self._outputs[name] = value
+        return value
+
+    def module_call(self, name: str) -> Any:
+        """``module.name``: outputs of the called instance(s), keyed like count/for_each."""
+        if name not in self._calls:
+            self._calls[name] = self._instantiate_call(name)
+        instances = self._calls[name]
+        if instances is None:
+            return ModuleOutputs(None)
+        if isinstance(instances, Unknown):
+            return instances
+        keys = list(instances)
+        if keys == [None]:
+            return ModuleOutputs(instances[None])
+        outs = {k: ModuleOutputs(v) for k, v in instances.items()}
+        if all(isinstance(k, int) for k in keys):
+            return [outs[k] for k in sorted(keys)]
+        return {str(k): outs[k] for k in keys}
+
+    def child_instances(self) -> list[ModuleInstance]:
+        """Every evaluated instance of every local module call of this module."""
+        out = []
+        for name in self.config.module_calls:
+            if name not in self._calls:
+                self._calls[name] = self._instantiate_call(name)
+            found = self._calls[name]
+            if isinstance(found, dict):
+                out.extend(i for i in found.values() if i is not None)
+        return out
+
+    def _instantiate_call(self, name: str) -> dict[Any, ModuleInstance | None] | Unknown | None:
+        block, file = self.config.module_calls[name]
+        source = self.config.local_sources().get(name)
+        if source is None:
+            return None  # registry / git module: its outputs are unknown, its resources not scanned
+        import posixpath
+
+        child_rel = posixpath.normpath(posixpath.join(self.config.rel_dir, source))
+        child = self.program.configs.get(child_rel)
+        if child is None:
+            self.program.errors.append(
+                InputError(file, f"module {name!r}: local source {source!r} has no readable .tf files",
+                           block.start)
+            )
+            return None
+        base = self.scope(file)
+        keys = self._expand(block, base)
+        if keys is None:
+            keys = [(None, base)]
+        instances: dict[Any, ModuleInstance | None] = {}
+        for key, scope in keys:
+            suffix = "" if key is None else f"[{_render_key(key)}]"
+            inputs: dict[str, tuple[Any, Location | None]] = {}
+            for arg, attr in block.body.attributes.items():
+                if arg in ("source", "version", "providers") or arg in META_ARGUMENTS:
+                    continue
+                inputs[arg] = (evaluate(attr.expr, scope), Location(file, attr.start, attr.end))
+            instances[key] = ModuleInstance(
+                self.program, child, f"{self.prefix}module.{name}{suffix}.", inputs, self.root_rel_dir,
+                self.region,
+            )
+        return instances
+
+    def instance_keys(self, ref: ResourceRef) -> list[Any] | None:
+        """Instance keys of a resource (``[None]`` when it has neither count nor for_each)."""
+        found = self._resource_instances(ref.type, ref.name)
+        return None if found is None else [k for k, _ in found]
+
+    def _resource_instances(self, type_: str, name: str) -> list[tuple[Any, Scope]] | None:
+        key = (type_, name)
+        if key not in self._instances:
+            block, file = self.config.resources[key]
+            with guard(self.program.active, (id(self), "expand", key)):
+                found = self._expand(block, self.scope(file))
+            self._instances[key] = found if found is not None else [(None, self.scope(file))]
+            if found is None and ("count" in block.body.attributes or "for_each" in block.body.attributes):
+                self._instances[key] = None
+        return self._instances[key]
+
+    def _expand(self, block: Block, scope: Scope) -> list[tuple[Any, Scope]] | None:
+        """Instances of a block with count / for_each; None when their number is unknown."""
+        attrs = block.body.attributes
+        if "count" in attrs:
+            n = evaluate(attrs["count"].expr, scope)
+            if isinstance(n, Unknown) or not isinstance(n, (int, float)):
+                return None
+            return [(i, scope.bind(count={"index": i})) for i in range(int(n))]
+        if "for_each" in attrs:
+            coll = evaluate(attrs["for_each"].expr, scope)
+            if isinstance(coll, Unknown):
+                return None
+            if isinstance(coll, list):
+                if any(isinstance(x, Unknown) for x in coll):
+                    return None
+                coll = {_key_str(x): x for x in coll}
+            if not isinstance(coll, dict):
+                return None
+            return [(k, scope.bind(each={"key": k, "value": v})) for k, v in coll.items()]
+        return [(None, scope)]
+
+    def resource_attribute(self, ref: ResourceRef, attr: str) -> Any:
+        """The value of ``type.name[key].attr`` as written in config, else a non-null unknown."""
+        address = ref.address
+        unknown = Unknown(f"{address}.{attr} is known after apply", nonnull=True, ref=address,
+                          symbol=f"{address}.{attr}")
+        instances = self._resource_instances(ref.type, ref.name)
+        if instances is None:
+            return unknown
+        scope = None
+        for key, sc in instances:
+            if (not ref.has_key and key is None) or (ref.has_key and _same_key(key, ref.key)):
+                scope = sc
+                break
+        if scope is None:
+            if not ref.has_key and instances:
+                # resource.with_count.attr is an error in Terraform; treat as a list of values
+                return Unknown(f"{address} has several instances", ref=address)
+            return unknown
+        block, _ = self.config.resources[(ref.type, ref.name)]
+        if attr not in block.body.attributes and not block.body.blocks_of(attr):
+            return unknown
+        attrs = self._evaluated(ref.type, ref.name, ref.key if ref.has_key else None, scope)
+        value = attrs.get(attr, unknown)
+        if isinstance(value, Unknown) and value.ref is None:
+            return Unknown(value.reason, nonnull=value.nonnull, ref=address, symbol=value.symbol)
+        return value
+
+    def _evaluated(self, type_: str, name: str, key: Any, scope: Scope, locations: dict | None = None) -> dict:
+        cache_key = (type_, name, key)
+        if cache_key in self._attrs and locations is None:
+            return self._attrs[cache_key]
+        block, _ = self.config.resources[(type_, name)]
+        with guard(self.program.active, (id(self), "resource", cache_key)):
+            attrs = evaluate_body(block.body, scope, locations, skip=META_ARGUMENTS)
+        self._attrs[cache_key] = attrs
+        return attrs
+
+    # -- emission ------------------------------------------------------------------------------
+    def resources(self) -> list[Resource]:
+        """Every resource of this instance and of its local module calls, depth first."""
+        out: list[Resource] = []
+        context = {"scope": self.program.scope, "module": self.prefix.rstrip(".")}
+        if self.region is not None and not isinstance(self.region, Unknown):
+            context["region"] = self.region
+        for (type_, name), (block, file) in self.config.resources.items():
+            try:
+                instances = self._resource_instances(type_, name)
+            except _Cycle:
+                instances = None
+            if instances is None:
+                instances = [(None, self.scope(file).bind(count={"index": Unknown("count.index")},
+                                                            each=Unknown("each")))]
+            for key, scope in instances:
+                locations: dict[str, Location] = {}
+                try:
+                    attrs = self._evaluated(type_, name, key, scope, locations)
+                except _Cycle:
+                    attrs = {}
+                address = f"{self.prefix}{type_}.{name}" + ("" if key is None else f"[{_render_key(key)}]")
+                prov = Provenance("terraform", Location(file, block.start, block.end), locations)
+                out.append(Resource(type_, address, attrs, prov, dict(context)))
+        out.extend(self._variables(context))
+        out.extend(self._providers(context))
+        for child in self.child_instances():
+            out.extend(child.resources())
+        return out
+
+    def _variables(self, context: dict[str, Any]) -> list[Resource]:
+        out = []
+        for name, (block, file) in self.config.variables.items():
+            locations: dict[str, Location] = {}
+            attrs: dict[str, Any] = {"name": name}
+            scope = self.scope(file)
+            for arg in ("default", "sensitive", "type", "description", "nullable"):
+                a = block.body.attributes.get(arg)
+                if a is None:
+                    continue
+                if arg == "type":
+                    attrs[arg] = type(a.expr).__name__
+                else:
+                    attrs[arg] = evaluate(a.expr, scope)
+                locations[arg] = Location(file, a.start, a.end)
+            if name in self.inputs and not self.prefix:
+                value, where = self.inputs[name]
+                attrs["value"] = value
+                if where is not None:
+                    locations["value"] = where
+            secret_like = bool(SECRET_NAME.search(name)) or attrs.get("sensitive") is True
+            if secret_like:
+                for v in (attrs.get("default"), attrs.get("value")):
+                    _collect_strings(v, self.program.secrets)
+            prov = Provenance("terraform", Location(file, block.start, block.end), locations)
+            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, dict(context)))
+        return out
+
+    def _providers(self, context: dict[str, Any]) -> list[Resource]:
+        out = []
+        for block, file in self.config.providers:
+            kind = f"provider.{block.labels[0]}"
+            locations: dict[str, Location] = {}
+            attrs = evaluate_body(block.body, self.scope(file), locations)
+            alias = attrs.get("alias")
+            address = f"{self.prefix}provider.{block.labels[0]}" + (f".{alias}" if isinstance(alias, str) else "")
+            for key in ("private_key", "private_key_password"):
+                _collect_strings(attrs.get(key), self.program.secrets)
+            prov = Provenance("terraform", Location(file, block.start, block.end), locations)
+            out.append(Resource(kind, address, attrs, prov, dict(context)))
+        return out
+
+
+def _collect_strings(value: Any, into: set[str]) -> None:
+    if isinstance(value, str) and value:
+        into.add(value)
+    elif isinstance(value, list):
+        for v in value:
+            _collect_strings(v, into)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_strings(v, into)
+
+
+def _same_key(a: Any, b: Any) -> bool:
+    if isinstance(a, int) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return a == int(b)
+    return _key_str(a) == _key_str(b)
+
+
+def _render_key(key: Any) -> str:
+    return str(key) if isinstance(key, int) else f'"{key}"'

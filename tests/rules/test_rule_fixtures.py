@@ -1,0 +1,51 @@
+"""Every rule has a passing and a failing fixture, and both behave as the rule promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.engine.policy import load_rules
+from scanner.model import Status
+from scanner.scan import ScanOptions, run_scan
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures" / "rules"
+RULES, RULE_ERRORS = load_rules()
+IDS = [r.id for r in RULES]
+
+
+def test_every_policy_file_loads():
+    assert RULE_ERRORS == []
+    assert len(RULES) >= 34
+
+
+@pytest.mark.parametrize("rule_id", IDS)
+def test_rule_has_both_fixtures(rule_id: str):
+    for kind in ("pass", "fail"):
+        d = FIXTURES / rule_id / kind
+        assert d.is_dir() and any(d.glob("*.tf")), f"missing {d}"
+
+
+def _scan(rule_id: str, kind: str):
+    result, _ = run_scan([FIXTURES / rule_id / kind], ScanOptions(rule_ids=[rule_id]))
+    assert result.errors == [], result.errors
+    return [f for f in result.findings if f.rule_id == rule_id]
+
+
+@pytest.mark.parametrize("rule_id", IDS)
+def test_passing_fixture_passes(rule_id: str):
+    findings = _scan(rule_id, "pass")
+    statuses = [(f.status, f.resource.address, f.message) for f in findings if f.status is not Status.PASSED]
+    assert statuses == []
+    assert any(f.status is Status.PASSED for f in findings), "the rule never applied to its passing fixture"
+
+
+@pytest.mark.parametrize("rule_id", IDS)
+def test_failing_fixture_fails(rule_id: str):
+    findings = _scan(rule_id, "fail")
+    failed = [f for f in findings if f.status is Status.FAILED]
+    assert failed, [(f.status, f.resource.address, f.message) for f in findings]
+    for f in failed:
+        assert f.location is not None and f.location.start_line >= 1
