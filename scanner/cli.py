@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -29,14 +29,14 @@ app.add_typer(rules_app, name="rules")
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT_ERROR = 0, 1, 2
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
     junit = "junit"
 
 
-class Threshold(str, Enum):
+class Threshold(StrEnum):
     critical = "critical"
     high = "high"
     medium = "medium"
@@ -51,7 +51,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """ocisec: scan OCI Terraform and plans for encryption, secrets, rotation, HA and IAM issues."""
 
@@ -68,7 +70,9 @@ def default_cache_dir() -> Path:
 def scan(
     paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."
+    ),
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file (repeatable)."),
     strict: bool = typer.Option(False, "--strict", help="Treat results that cannot be decided as failures."),
     fail_on: Threshold = typer.Option(
@@ -178,7 +182,11 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
         ]
     for kind in ("fail", "pass"):
         if kind in r.examples:
-            lines += ["", f"Example ({'non-compliant' if kind == 'fail' else 'compliant'}):", _indent(r.examples[kind])]
+            lines += [
+                "",
+                f"Example ({'non-compliant' if kind == 'fail' else 'compliant'}):",
+                _indent(r.examples[kind]),
+            ]
     lines += ["", f"Docs: {r.help_uri}"]
     typer.echo("\n".join(lines))
 

@@ -95,7 +95,7 @@ class Resource:
         return self.address.rpartition(".")[2]
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """Rule severity; ordered from most to least severe."""
 
     CRITICAL = "critical"
@@ -109,7 +109,7 @@ class Severity(str, enum.Enum):
         return {"critical": 4, "high": 3, "medium": 2, "low": 1}[self.value]
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Outcome of one rule on one resource."""
 
     PASSED = "passed"

@@ -98,7 +98,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     """Scan ``paths`` and return the result plus the literal secret values seen (for redaction)."""
     options = options or ScanOptions()
     root = scan_root(paths)
-    rules, rule_errors = load_rules(options.policy_dir)
+    rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
     if options.rule_ids is not None:
         rules = [r for r in rules if r.id in set(options.rule_ids)]
     inputs = discover(paths, root)
@@ -110,7 +110,11 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     cache = ParseCache(options.cache_dir)
     if inputs.tf:
         tf = load_terraform(
-            inputs.tf, root, [*options.var_files, *inputs.extra_var_files], inputs.only_files, cache,
+            inputs.tf,
+            root,
+            [*options.var_files, *inputs.extra_var_files],
+            inputs.only_files,
+            cache,
             options.workers,
         )
         resources += tf.resources

@@ -27,9 +27,16 @@ MEMBERSHIP_KIND = "oci_identity_user_group_membership"
 DEFAULT_ADMIN_GROUPS = ["Administrators"]
 # Resource types whose read/use/manage reaches data rather than configuration (OCI-IAM-002).
 DEFAULT_DATA_PLANE_TYPES = [
-    "object-family", "objects", "buckets",
-    "secret-family", "secrets", "secret-bundles",
-    "stream-family", "streams", "stream-push", "stream-pull",
+    "object-family",
+    "objects",
+    "buckets",
+    "secret-family",
+    "secrets",
+    "secret-bundles",
+    "stream-family",
+    "streams",
+    "stream-push",
+    "stream-pull",
     "all-resources",
 ]
 # Permission-style statements (``to {OBJECT_READ, ...}``) that reach data.
@@ -207,12 +214,38 @@ def policy_statements(resource: Resource, index: ResourceIndex) -> Iterator[Scop
             yield ScopedStatement(policy, "statements", None, statements.symbol)
             continue
         for i, text in enumerate(statements or []):
-            if is_unknown(text):
-                yield ScopedStatement(policy, f"statements.{i}", None, text.symbol)
-            elif isinstance(text, str):
-                parsed = parse_statement(text)
-                if parsed is not None:
-                    yield ScopedStatement(policy, f"statements.{i}", parsed)
+            parsed, decided = statement_of(text)
+            if not decided:
+                yield ScopedStatement(policy, f"statements.{i}", None, getattr(text, "symbol", None))
+            elif parsed is not None:
+                yield ScopedStatement(policy, f"statements.{i}", parsed)
+
+
+def statement_of(value: Any) -> tuple[PolicyStatement | None, bool]:
+    """Parse a statement value; the flag says whether its meaning is known.
+
+    An interpolated statement is understood from its symbol when the unknown parts are only in
+    a compartment name or the where clause (``... in compartment id ${var.compartment_ocid}``):
+    who gets which verb on which resource type is then literal text.
+    """
+    if isinstance(value, str):
+        return parse_statement(value), True
+    symbol = getattr(value, "symbol", None)
+    if not is_unknown(value) or not isinstance(symbol, str):
+        return None, False
+    m = _STATEMENT.match(symbol)
+    if m is None:
+        # Define/Admit statements grant nothing to check; anything else may be a grant.
+        return None, bool(re.match(r"^\s*(define|admit)\b", symbol, re.IGNORECASE))
+    who_and_what = " ".join(m.group(g) or "" for g in ("subjects", "perms", "verb", "rtype"))
+    location = m.group("location").lower()
+    # "compartment ${...}" is some compartment, unless the placeholder names the tenancy (root).
+    location_known = "${" not in location or (
+        location.startswith("compartment") and "tenancy" not in location
+    )
+    if "${" in who_and_what or not location_known:
+        return None, False
+    return parse_statement(symbol), True
 
 
 def _unknown_may_concern(symbol: str | None, subject_kinds: tuple[str, ...]) -> bool:
@@ -345,19 +378,28 @@ def _user_grant(
         for subject in stmt.subjects:
             if subject.kind in ("any-user", "any-group"):
                 if stmt.condition is None:
-                    return Outcome(False, path="user_id",
-                                   detail=f"{entry.policy.address} grants every user: {stmt.text!r}")
+                    return Outcome(
+                        False,
+                        path="user_id",
+                        detail=f"{entry.policy.address} grants every user: {stmt.text!r}",
+                    )
                 continue
             for group in user_groups.groups:
                 match = subject_matches_group(subject, group, stmt)
                 if match:
-                    return Outcome(False, path="user_id",
-                                   detail=f"{entry.policy.address} grants group {group.label}: {stmt.text!r}")
+                    return Outcome(
+                        False,
+                        path="user_id",
+                        detail=f"{entry.policy.address} grants group {group.label}: {stmt.text!r}",
+                    )
                 if match is None:
                     undecided = True
     if undecided:
-        return Outcome(None, path="user_id",
-                       detail="the user's groups or the policy statements are not all known statically")
+        return Outcome(
+            None,
+            path="user_id",
+            detail="the user's groups or the policy statements are not all known statically",
+        )
     return Outcome(True, path="user_id")
 
 
@@ -476,17 +518,18 @@ def dynamic_group_granted_and_narrow(resource: Resource, index: ResourceIndex, p
         undecided = True
     if undecided:
         return Outcome(None, path="name", detail="the group's name or some policy statements are not known")
-    return Outcome(False, path="name",
-                   detail="no policy statement in this configuration grants the dynamic group anything")
+    return Outcome(
+        False,
+        path="name",
+        detail="no policy statement in this configuration grants the dynamic group anything",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Policy statements on their own
 
 
-def _statement_findings(
-    resource: Resource, judge: Callable[[PolicyStatement], str | None | bool]
-) -> Outcome:
+def _statement_findings(resource: Resource, judge: Callable[[PolicyStatement], str | None | bool]) -> Outcome:
     """Apply ``judge`` to each statement of one policy: a string is a violation (the detail),
     None means unknown, anything else compliant."""
     statements = resource.attributes.get("statements")
@@ -496,10 +539,10 @@ def _statement_findings(
         return Outcome(None, path="statements", detail="no statements")
     unknown_path: str | None = None
     for i, text in enumerate(statements):
-        if not isinstance(text, str):
+        stmt, decided = statement_of(text)
+        if not decided:
             unknown_path = unknown_path or f"statements.{i}"
             continue
-        stmt = parse_statement(text)
         if stmt is None:
             continue
         verdict = judge(stmt)
@@ -571,7 +614,9 @@ def policy_protects_admin_group(resource: Resource, index: ResourceIndex, params
         excluded = {m.group("name").casefold() for m in _PROTECTS_ADMINS.finditer(cond)}
         if admin_names <= excluded and not re.match(r"^\s*any\s*\{", cond, re.IGNORECASE):
             return True
-        return (f"{', '.join(offenders)} can {stmt.verb} {stmt.resource_type} in tenancy without "
-                f"excluding the administrators group: {stmt.text!r}")
+        return (
+            f"{', '.join(offenders)} can {stmt.verb} {stmt.resource_type} in tenancy without "
+            f"excluding the administrators group: {stmt.text!r}"
+        )
 
     return _statement_findings(resource, judge)

@@ -24,19 +24,50 @@ SUBNET_KIND = "oci_core_subnet"
 # Regions and their number of availability domains. Overridable through the rule parameter;
 # a region missing here is treated as unknown (the result then depends on the AD spread alone).
 DEFAULT_REGION_AD_COUNTS: dict[str, int] = {
-    "us-ashburn-1": 3, "us-phoenix-1": 3, "us-chicago-1": 3, "eu-frankfurt-1": 3, "uk-london-1": 3,
-    "us-sanjose-1": 1, "ca-toronto-1": 1, "ca-montreal-1": 1, "sa-saopaulo-1": 1, "sa-vinhedo-1": 1,
-    "sa-santiago-1": 1, "mx-queretaro-1": 1, "mx-monterrey-1": 1, "eu-amsterdam-1": 1,
-    "eu-zurich-1": 1, "eu-milan-1": 1, "eu-marseille-1": 1, "eu-stockholm-1": 1, "eu-paris-1": 1,
-    "eu-madrid-1": 1, "uk-cardiff-1": 1, "me-jeddah-1": 1, "me-dubai-1": 1, "me-abudhabi-1": 1,
-    "il-jerusalem-1": 1, "af-johannesburg-1": 1, "ap-tokyo-1": 1, "ap-osaka-1": 1, "ap-seoul-1": 1,
-    "ap-chuncheon-1": 1, "ap-mumbai-1": 1, "ap-hyderabad-1": 1, "ap-singapore-1": 1,
-    "ap-sydney-1": 1, "ap-melbourne-1": 1,
+    "us-ashburn-1": 3,
+    "us-phoenix-1": 3,
+    "us-chicago-1": 3,
+    "eu-frankfurt-1": 3,
+    "uk-london-1": 3,
+    "us-sanjose-1": 1,
+    "ca-toronto-1": 1,
+    "ca-montreal-1": 1,
+    "sa-saopaulo-1": 1,
+    "sa-vinhedo-1": 1,
+    "sa-santiago-1": 1,
+    "mx-queretaro-1": 1,
+    "mx-monterrey-1": 1,
+    "eu-amsterdam-1": 1,
+    "eu-zurich-1": 1,
+    "eu-milan-1": 1,
+    "eu-marseille-1": 1,
+    "eu-stockholm-1": 1,
+    "eu-paris-1": 1,
+    "eu-madrid-1": 1,
+    "uk-cardiff-1": 1,
+    "me-jeddah-1": 1,
+    "me-dubai-1": 1,
+    "me-abudhabi-1": 1,
+    "il-jerusalem-1": 1,
+    "af-johannesburg-1": 1,
+    "ap-tokyo-1": 1,
+    "ap-osaka-1": 1,
+    "ap-seoul-1": 1,
+    "ap-chuncheon-1": 1,
+    "ap-mumbai-1": 1,
+    "ap-hyderabad-1": 1,
+    "ap-singapore-1": 1,
+    "ap-sydney-1": 1,
+    "ap-melbourne-1": 1,
 }
 # Region keys and legacy AD-name prefixes (``Uocm:PHX-AD-1``, ``Uocm:US-ASHBURN-AD-1``).
 REGION_ALIASES = {
-    "phx": "us-phoenix-1", "iad": "us-ashburn-1", "fra": "eu-frankfurt-1", "lhr": "uk-london-1",
-    "ord": "us-chicago-1", "us-ashburn": "us-ashburn-1",
+    "phx": "us-phoenix-1",
+    "iad": "us-ashburn-1",
+    "fra": "eu-frankfurt-1",
+    "lhr": "uk-london-1",
+    "ord": "us-chicago-1",
+    "us-ashburn": "us-ashburn-1",
 }
 _AD_NAME = re.compile(r"^(?:[A-Za-z0-9]+:)?(?P<region>[A-Za-z0-9-]+?)-AD-\d+$", re.IGNORECASE)
 
@@ -171,13 +202,20 @@ def placement_spans_ads(resource: Resource, index: ResourceIndex, params: Params
     region = region_of(resource, ads)
     ad_count = region_ad_count(region, params)
     if ad_count is None:
-        return Outcome(None, path=ad_path, detail=f"placement is in fewer than {min_ads} known ADs and the "
-                       "region's number of ADs is not known")
+        return Outcome(
+            None,
+            path=ad_path,
+            detail=f"placement is in fewer than {min_ads} known ADs and the "
+            "region's number of ADs is not known",
+        )
     if ad_count >= min_ads:
         if spread is None:
             return Outcome(None, path=ad_path, detail="the availability domains are not known statically")
-        return Outcome(False, path=ad_path,
-                       detail=f"all nodes are in one availability domain of {region} ({ad_count} ADs)")
+        return Outcome(
+            False,
+            path=ad_path,
+            detail=f"all nodes are in one availability domain of {region} ({ad_count} ADs)",
+        )
     return _fault_domain_spread(placements, int(params.get("min_fault_domains", 2)), region)
 
 
@@ -196,8 +234,9 @@ def _fault_domain_spread(placements: list[tuple[str, Any]], min_fds: int, region
     result = distinct_at_least(fds, min_fds)
     path = f"{_concrete(placements[0][0])}.fault_domains"
     if result is False:
-        return Outcome(False, path=path,
-                       detail=f"{region} has a single AD and the placement pins one fault domain")
+        return Outcome(
+            False, path=path, detail=f"{region} has a single AD and the placement pins one fault domain"
+        )
     return Outcome(result, path=path, detail=None if result else "the fault domains are not known statically")
 
 
@@ -247,5 +286,6 @@ def load_balancer_spans_ads(resource: Resource, index: ResourceIndex, params: Pa
         return Outcome(True, path=subnets_path, detail=f"{region} has a single availability domain")
     if spread is None:
         return Outcome(None, path=subnets_path, detail="the subnets' availability domains are not known")
-    return Outcome(False, path=subnets_path,
-                   detail=f"every subnet is specific to one availability domain of {region}")
+    return Outcome(
+        False, path=subnets_path, detail=f"every subnet is specific to one availability domain of {region}"
+    )

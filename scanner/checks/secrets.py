@@ -2,7 +2,7 @@
 
 OCI-SEC-007 looks for PEM private key blocks in any scanned file (a ``file`` resource), whether
 written as a heredoc, inside a quoted string with ``\\n`` escapes, or in a tfvars file. Findings
-give the line of the ``BEGIN`` marker only: key material is never read into a message.
+give the line of the ``BEGIN`` marker only: key material never reaches a message or a location.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
-from scanner.model import Resource
+from scanner.model import Location, Resource
 
 # RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ("PGP PRIVATE KEY BLOCK") and plain PKCS#8 keys.
 _BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
@@ -53,4 +53,6 @@ def no_pem_private_key(resource: Resource, index: ResourceIndex, params: dict[st
     detail = f"PEM private key block at line {lines[0]}"
     if len(lines) > 1:
         detail += f"; also at lines {', '.join(map(str, lines[1:]))}"
-    return Outcome(False, path=None, detail=detail)
+    # The finding points at the BEGIN marker line only, never at the key material below it.
+    rel_path = str(resource.attributes.get("path") or abs_path)
+    return Outcome(False, path=None, detail=detail, location=Location(rel_path, lines[0], lines[0]))

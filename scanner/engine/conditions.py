@@ -172,12 +172,18 @@ class Evaluator:
             return Outcome(ok, where, f"{path} has {n} element(s)")
         if not values:
             return Outcome(_missing(op), where, f"{path} is not set")
+        if op == "not_literal":
+            # A plan holds resolved values; its configuration says whether they came from code.
+            refs = res.context.get("expression_references") or {}
+            values = [(None if refs.get(at) else v, at) for v, at in values]
         results = [Outcome(self._test(op, v, operand, cond), at, _detail(op, v, at)) for v, at in values]
         return _all(results)
 
     def _test(self, op: str, v: Any, operand: Any, cond: dict[str, Any]) -> bool | None:  # noqa: C901
         if op == "not_literal":
             return not _has_literal(v)
+        if op == "written":
+            return v is not None
         if isinstance(v, Unknown):
             if op == "exists":
                 return True if v.nonnull else None
@@ -280,17 +286,24 @@ class Evaluator:
                 if w.result is not True:
                     continue
             selected.append((el, at))
-        outcomes = [self._eval(cond.get("all") or cond.get("any") or cond["none"], res, el, at)
-                    for el, at in selected]
+        outcomes = [
+            self._eval(cond.get("all") or cond.get("any") or cond["none"], res, el, at) for el, at in selected
+        ]
         if "all" in cond:
             out = _all(outcomes)
-            return out if out.result is not True or not unsure else Outcome(None, unsure[0].path, unsure[0].detail)
+            return (
+                out
+                if out.result is not True or not unsure
+                else Outcome(None, unsure[0].path, unsure[0].detail)
+            )
         if "any" in cond:
             out = _any(outcomes)
             if out.result is False:
                 if unsure:
                     return Outcome(None, unsure[0].path, unsure[0].detail)
-                return Outcome(False, where if not selected else out.path, out.detail or f"no matching {path}")
+                return Outcome(
+                    False, where if not selected else out.path, out.detail or f"no matching {path}"
+                )
             return out
         out = _not(_any(outcomes))
         return out
@@ -298,7 +311,7 @@ class Evaluator:
 
 def _missing(op: str) -> bool | None:
     """Result of an op when the attribute is not set at all."""
-    return op in ("absent", "falsy", "not_equals", "not_in", "not_matches", "not_literal")
+    return op in ("absent", "falsy", "not_equals", "not_in", "not_matches", "not_literal")  # "written": False
 
 
 def _detail(op: str, v: Any, at: str) -> str:

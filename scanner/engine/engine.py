@@ -8,9 +8,7 @@ from scanner.engine.rule import Rule
 from scanner.model import Finding, InputError, Location, Resource, Status
 
 
-def evaluate_rules(
-    rules: list[Rule], resources: list[Resource]
-) -> tuple[list[Finding], list[InputError]]:
+def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[Finding], list[InputError]]:
     """Findings of every applicable (rule, resource) pair, in rule then resource order.
 
     A rule that breaks at run time (a named check raising) is reported as an error for that rule

@@ -5,12 +5,12 @@ A broken policy file is reported as an ``InputError`` naming the file; the other
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from scanner.engine.rule import Rule, Target
 from scanner.model import InputError, Severity
@@ -30,6 +30,8 @@ def _validator() -> Any:
 
 def load_rule_file(path: Path) -> Rule:
     """Load one policy file; raises ``ValueError`` with a message naming what is wrong."""
+    import yaml
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -101,9 +103,44 @@ def _check_references(cond: Any, params: dict[str, Any]) -> None:
             _check_references(cond[key], params)
 
 
-def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[InputError]]:
-    """Every rule in ``directory`` (default: the bundled ``policies/``), sorted by id."""
+def load_rules(
+    directory: Path | None = None, cache_dir: Path | None = None
+) -> tuple[list[Rule], list[InputError]]:
+    """Every rule in ``directory`` (default: the bundled ``policies/``), sorted by id.
+
+    With ``cache_dir``, the validated rules are kept keyed by the hash of every policy file and
+    of the schema, so a warm start skips YAML parsing and schema validation.
+    """
     directory = directory or POLICY_DIR
+    if cache_dir is None or not directory.is_dir():
+        return _load_rules(directory)
+    digest = hashlib.sha256(SCHEMA_PATH.read_bytes())
+    from scanner import __version__
+
+    digest.update(__version__.encode())
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    target = cache_dir / "rules" / f"{digest.hexdigest()}.pickle"
+    try:
+        with open(target, "rb") as fh:
+            rules, errors = pickle.load(fh)
+        for rule in rules:  # the file names are where this checkout keeps them
+            rule.source_file = str(directory / Path(rule.source_file).name)
+        return rules, errors
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        pass
+    rules, errors = _load_rules(directory)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps((rules, errors)))
+        tmp.replace(target)
+    except OSError:
+        pass
+    return rules, errors
+
+
+def _load_rules(directory: Path) -> tuple[list[Rule], list[InputError]]:
     rules: list[Rule] = []
     errors: list[InputError] = []
     if not directory.is_dir():
@@ -116,7 +153,9 @@ def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[InputErr
             errors.append(InputError(str(path), f"policy error: {exc}"))
             continue
         if rule.id in seen:
-            errors.append(InputError(str(path), f"policy error: duplicate id {rule.id} (also {seen[rule.id]})"))
+            errors.append(
+                InputError(str(path), f"policy error: duplicate id {rule.id} (also {seen[rule.id]})")
+            )
             continue
         seen[rule.id] = path.name
         rules.append(rule)

@@ -8,17 +8,34 @@ Call ``render`` below rather than a module directly: it is where secrets are red
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from scanner.engine.rule import ScanResult
-from scanner.report import json_report, junit, sarif, text
 from scanner.report.redact import Redactor
 
-FORMATS: dict[str, Callable[[ScanResult], str]] = {
-    "text": text.render,
-    "json": json_report.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-}
+# Module per format, imported only when used: a JSON run never pays for rich.
+_MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit"}
+
+
+class _Formats(dict):
+    def __missing__(self, fmt: str) -> Callable[..., str]:
+        if fmt not in _MODULES:
+            raise KeyError(fmt)
+        fn = import_module(f"scanner.report.{_MODULES[fmt]}").render
+        self[fmt] = fn
+        return fn
+
+    def __contains__(self, fmt: object) -> bool:
+        return fmt in _MODULES
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+FORMATS: dict[str, Callable[..., str]] = _Formats()
 
 
 def render(
@@ -46,5 +63,5 @@ def render(
     if redactor is not None:
         secrets.update(redactor)
     safe = secrets.scrub_result(result)
-    output = text.render(safe, color=color, width=width) if fmt == "text" else renderer(safe)
+    output = renderer(safe, color=color, width=width) if fmt == "text" else renderer(safe)
     return redactor.scrub(output) if redactor is not None else output

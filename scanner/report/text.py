@@ -95,8 +95,9 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
 
 
 def _short(text: str) -> str:
-    """The first non-empty line of ``text``, cut to ``REMEDIATION_MAX`` characters."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    """The first line of prose in ``text`` (code fences skipped), cut to ``REMEDIATION_MAX``."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = next((ln for ln in lines if not ln.startswith("```")), lines[0] if lines else "")
     return first if len(first) <= REMEDIATION_MAX else first[: REMEDIATION_MAX - 1].rstrip() + "…"
 
 

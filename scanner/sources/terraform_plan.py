@@ -21,10 +21,13 @@ the HCL source produces, so one rule serves both:
 
 Every resource's ``context`` holds ``scope`` (the plan path), ``module``, ``config_address`` (the
 address without instance keys, to overlay ``.tf`` locations later), ``region`` when the provider's
-region is known, ``actions`` for managed resources, ``sensitive_attributes`` (attribute paths the
-plan marks sensitive) and ``sensitive_values``: every string the plan marks sensitive anywhere
-(see ``collect_sensitive``), for reporters to redact. Sensitive values stay in the attributes,
-because rules need them (a literal ``admin_password`` is the finding).
+region is known, and for managed resources ``actions``, ``expression_references`` (attribute path
+-> references, for every attribute the configuration sets to a non-literal: the plan shows
+``admin_password = var.admin_password`` as the password itself), ``sensitive_attributes``
+(attribute paths the plan marks sensitive). Every resource also carries ``sensitive_values``:
+every string the plan marks sensitive anywhere (see ``collect_sensitive``), for reporters to
+redact. Sensitive values stay in the attributes, because rules need them (a literal
+``admin_password`` is the finding).
 """
 
 from __future__ import annotations
@@ -270,7 +273,7 @@ class _Expression:
     """The configuration's view of a value: a block's attribute map, one attribute's expression,
     a value the configuration does not set, or a value whose configuration is not known."""
 
-    kind: str  # "block" | "attr" | "computed" | "none"
+    kind: str  # "block" | "blocks" (a list of written blocks) | "attr" | "computed" | "none"
     body: Any = None
 
 
@@ -381,6 +384,9 @@ class _PlanReader:
         provider_key = config.get("provider_config_key") if config else None
         context = self._context(strip_instance_keys(address), module, self._region(provider_key, kind))
         context["actions"] = actions
+        context["expression_references"] = _expression_references(
+            config.get("expressions") if config else None
+        )
         paths: list[str] = []
         _sensitive_strings(after, sensitive, set(), paths=paths)
         context["sensitive_attributes"] = paths
@@ -445,7 +451,11 @@ class _PlanReader:
 
     # -- variables --
     def variables(self) -> list[Resource]:
-        """Root variables (with their plan values) and module variables (declarations only)."""
+        """Root variables and module variables, as declared.
+
+        The value a plan holds for a variable may come from a tfvars file, ``-var`` or the
+        environment: the plan cannot tell, so it is kept in ``context["plan_value"]`` rather than
+        as the ``value`` attribute (which means "assigned in a tfvars file" to the rules)."""
         out = []
         root = self.config.get("root_module")
         declared = _dig(root, "variables")
@@ -454,9 +464,10 @@ class _PlanReader:
         for name in names:
             attributes = _variable_attributes(name, declared.get(name))
             value = _dig(self.variable_values, name, "value")
+            res = self._variable(f"var.{name}", "", attributes)
             if value is not None:
-                attributes["value"] = value
-            out.append(self._variable(f"var.{name}", "", attributes))
+                res.context["plan_value"] = value
+            out.append(res)
         for module, node in _module_configs(root, ""):
             for name, decl in (_dig(node, "variables") or {}).items():
                 out.append(self._variable(f"{module}.var.{name}", module, _variable_attributes(name, decl)))
@@ -489,6 +500,28 @@ def _provider_attributes(expressions: dict[str, Any]) -> dict[str, Any]:
                 out[key] = Unknown(PROVIDER_EXPRESSION, symbol=_symbol(refs))
         elif isinstance(expr, list):  # a nested block, rare in provider configuration
             out[key] = [_provider_attributes(b) for b in expr if isinstance(b, dict)]
+    return out
+
+
+def _expression_references(expressions: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Attribute paths whose configured expression is not a literal, with what it references.
+
+    A plan shows ``admin_password = var.admin_password`` as the password itself; this tells
+    rules about literals in code that the value came from somewhere else.
+    """
+    out: dict[str, list[str]] = {}
+    if not isinstance(expressions, dict):
+        return out
+    for key, expr in expressions.items():
+        path = f"{prefix}{key}"
+        if _is_attribute_expression(expr):
+            if "constant_value" not in expr:
+                out[path] = [r for r in expr.get("references") or [] if isinstance(r, str)]
+        elif isinstance(expr, list):
+            for i, block in enumerate(expr):
+                out.update(_expression_references(block, f"{path}.{i}."))
+        elif isinstance(expr, dict):
+            out.update(_expression_references(expr, f"{path}."))
     return out
 
 

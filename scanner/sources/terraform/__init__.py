@@ -133,7 +133,9 @@ def _declared_in(res: Resource, files: set[str]) -> bool:
 
 def _file_resource(rel_path: str, root: Path) -> Resource:
     prov = Provenance("terraform", Location(rel_path, 1, 1))
-    return Resource("file", rel_path, {"path": rel_path}, prov, {"abs_path": str(root / rel_path), "scope": ""})
+    return Resource(
+        "file", rel_path, {"path": rel_path}, prov, {"abs_path": str(root / rel_path), "scope": ""}
+    )
 
 
 def _evaluate_root(

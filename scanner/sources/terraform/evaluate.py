@@ -85,7 +85,16 @@ class ResourceRef:
 
     @property
     def address(self) -> str:
+        """The resource's address without instance key."""
         return f"{self.module.prefix}{self.type}.{self.name}"
+
+    @property
+    def instance_address(self) -> str:
+        """The address of the referenced instance (with its key when one was given)."""
+        if not self.has_key:
+            return self.address
+        key = str(self.key) if isinstance(self.key, int) else f'"{self.key}"'
+        return f"{self.address}[{key}]"
 
 
 class ModuleOutputs:
@@ -117,7 +126,8 @@ def _finish(value: Any) -> Any:
     if isinstance(value, _Namespace):
         return Unknown(f"incomplete reference {'.'.join((value.kind, *value.parts))}")
     if isinstance(value, ResourceRef):
-        return Unknown(f"reference to {value.address}", nonnull=True, ref=value.address, symbol=value.address)
+        addr = value.instance_address
+        return Unknown(f"reference to {addr}", nonnull=True, ref=addr, symbol=addr)
     if isinstance(value, ModuleOutputs):
         if value.instance is None:
             return Unknown("output of a module that is not evaluated")
@@ -209,8 +219,12 @@ def _template(expr: Template, scope: Scope) -> Any:
     if unknown:
         # An interpolated string is never null; its symbol keeps the known text so two such
         # strings can still be told apart.
-        return Unknown(unknown[0].reason, nonnull=True, ref=unknown[0].ref if len(unknown) == 1 else None,
-                       symbol="".join(pieces))
+        return Unknown(
+            unknown[0].reason,
+            nonnull=True,
+            ref=unknown[0].ref if len(unknown) == 1 else None,
+            symbol="".join(pieces),
+        )
     return "".join(pieces)
 
 
@@ -364,7 +378,9 @@ def _call(expr: Call, scope: Scope) -> Any:
         return Unknown(f"function {name}() not evaluated statically", nonnull=name.startswith("file"))
     for a in args:
         if isinstance(a, Unknown):
-            return Unknown(f"{name}() of an unknown value", nonnull=a.nonnull and name not in ("lookup", "element"))
+            return Unknown(
+                f"{name}() of an unknown value", nonnull=a.nonnull and name not in ("lookup", "element")
+            )
     return FUNCTIONS[name](*args)
 
 
@@ -414,7 +430,8 @@ def _binop(expr: BinOp, scope: Scope) -> Any:
 
 
 def _for(expr: ForExpr, scope: Scope) -> Any:
-    coll = _finish(_eval(expr.collection, scope))
+    raw = _eval(expr.collection, scope)
+    coll = _instances(raw) if isinstance(raw, ResourceRef) and not raw.has_key else _finish(raw)
     if isinstance(coll, Unknown):
         return Unknown("for expression over an unknown collection", nonnull=True)
     pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll or []))
@@ -445,6 +462,17 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
         else:
             out_list.append(val)
     return out_obj if as_object else out_list
+
+
+def _instances(ref: ResourceRef) -> Any:
+    """A counted / for_each resource as the list / map of its instances (``for r in res : r.id``)."""
+    keys = ref.module.instance_keys(ref)
+    if keys is None or keys == [None]:
+        return _finish(ref)
+    refs = [ResourceRef(ref.module, ref.type, ref.name, k, True) for k in keys]
+    if all(isinstance(k, int) for k in keys):
+        return refs
+    return {str(r.key): r for r in refs}
 
 
 # --- blocks -------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from scanner.sources.terraform.syntax import (
     Lit,
     ObjectExpr,
     TupleExpr,
-    parse_hcl,
 )
 
 # Block types whose JSON nesting depth gives labels: resource "T" "N", variable "x", ...
@@ -75,6 +74,8 @@ def _attrs_body(obj: dict[str, Any], lines: dict[str, int]) -> Body:
 def _value(value: Any) -> Expr:
     if isinstance(value, str):
         if "${" in value or "%{" in value:
+            from scanner.sources.terraform.hclparse import parse_hcl
+
             try:
                 return parse_hcl("x = " + json.dumps(value) + "\n").attributes["x"].expr
             except HclSyntaxError:

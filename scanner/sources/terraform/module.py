@@ -197,8 +197,9 @@ class ModuleInstance:
         child = self.program.configs.get(child_rel)
         if child is None:
             self.program.errors.append(
-                InputError(file, f"module {name!r}: local source {source!r} has no readable .tf files",
-                           block.start)
+                InputError(
+                    file, f"module {name!r}: local source {source!r} has no readable .tf files", block.start
+                )
             )
             return None
         base = self.scope(file)
@@ -214,7 +215,11 @@ class ModuleInstance:
                     continue
                 inputs[arg] = (evaluate(attr.expr, scope), Location(file, attr.start, attr.end))
             instances[key] = ModuleInstance(
-                self.program, child, f"{self.prefix}module.{name}{suffix}.", inputs, self.root_rel_dir,
+                self.program,
+                child,
+                f"{self.prefix}module.{name}{suffix}.",
+                inputs,
+                self.root_rel_dir,
                 self.region,
             )
         return instances
@@ -258,9 +263,10 @@ class ModuleInstance:
 
     def resource_attribute(self, ref: ResourceRef, attr: str) -> Any:
         """The value of ``type.name[key].attr`` as written in config, else a non-null unknown."""
-        address = ref.address
-        unknown = Unknown(f"{address}.{attr} is known after apply", nonnull=True, ref=address,
-                          symbol=f"{address}.{attr}")
+        address = ref.instance_address
+        unknown = Unknown(
+            f"{address}.{attr} is known after apply", nonnull=True, ref=address, symbol=f"{address}.{attr}"
+        )
         instances = self._resource_instances(ref.type, ref.name)
         if instances is None:
             return unknown
@@ -283,7 +289,9 @@ class ModuleInstance:
             return Unknown(value.reason, nonnull=value.nonnull, ref=address, symbol=value.symbol)
         return value
 
-    def _evaluated(self, type_: str, name: str, key: Any, scope: Scope, locations: dict | None = None) -> dict:
+    def _evaluated(
+        self, type_: str, name: str, key: Any, scope: Scope, locations: dict | None = None
+    ) -> dict:
         cache_key = (type_, name, key)
         if cache_key in self._attrs and locations is None:
             return self._attrs[cache_key]
@@ -306,8 +314,12 @@ class ModuleInstance:
             except _Cycle:
                 instances = None
             if instances is None:
-                instances = [(None, self.scope(file).bind(count={"index": Unknown("count.index")},
-                                                            each=Unknown("each")))]
+                instances = [
+                    (
+                        None,
+                        self.scope(file).bind(count={"index": Unknown("count.index")}, each=Unknown("each")),
+                    )
+                ]
             for key, scope in instances:
                 locations: dict[str, Location] = {}
                 try:
@@ -358,7 +370,9 @@ class ModuleInstance:
             locations: dict[str, Location] = {}
             attrs = evaluate_body(block.body, self.scope(file), locations)
             alias = attrs.get("alias")
-            address = f"{self.prefix}provider.{block.labels[0]}" + (f".{alias}" if isinstance(alias, str) else "")
+            address = f"{self.prefix}provider.{block.labels[0]}" + (
+                f".{alias}" if isinstance(alias, str) else ""
+            )
             for key in ("private_key", "private_key_password"):
                 _collect_strings(attrs.get(key), self.program.secrets)
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)

@@ -15,11 +15,19 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.sources.terraform.syntax import Body, HclSyntaxError, parse_hcl
+from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
 CACHE_FORMAT = "ocisec-parse-1"
 # Below this many uncached bytes a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 150_000
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """A cached parse error: a file that failed once fails the same way until it changes."""
+
+    message: str
+    line: int | None
 
 
 @dataclass
@@ -50,6 +58,8 @@ def _parse_text(text: str, is_json: bool) -> tuple[Body | None, str | None, int 
             return parse_tf_json(text), None, None
         except HclSyntaxError as exc:
             return None, str(exc), exc.line
+    from scanner.sources.terraform.hclparse import parse_hcl
+
     try:
         return parse_hcl(text), None, None
     except HclSyntaxError as exc:
@@ -74,7 +84,7 @@ class ParseCache:
     def key(self, data: bytes) -> str:
         return hashlib.sha256(self.salt.encode() + b"\0" + data).hexdigest()
 
-    def get(self, key: str) -> Body | None:
+    def get(self, key: str) -> Body | ParseFailure | None:
         if self.directory is None:
             return None
         try:
@@ -83,7 +93,7 @@ class ParseCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
-    def put(self, key: str, body: Body) -> None:
+    def put(self, key: str, body: Body | ParseFailure) -> None:
         if self.directory is None:
             return
         target = self.directory / key[:2] / key
@@ -120,7 +130,9 @@ def parse_files(paths: list[Path], cache: ParseCache, workers: int | None = None
             continue
         key = cache.key(data)
         body = cache.get(key)
-        if body is not None:
+        if isinstance(body, ParseFailure):
+            results[path] = ParsedFile(path, text, None, body.message, body.line)
+        elif body is not None:
             results[path] = ParsedFile(path, text, body)
         else:
             todo.append((path, key, text, path.name.endswith(".json")))
@@ -138,8 +150,7 @@ def parse_files(paths: list[Path], cache: ParseCache, workers: int | None = None
     for path, key, text, _ in todo:
         body, err, line = outcome[str(path)]
         results[path] = ParsedFile(path, text, body, err, line)
-        if body is not None:
-            cache.put(key, body)
+        cache.put(key, body if body is not None else ParseFailure(err or "cannot parse", line))
     return results
 
 

@@ -1,0 +1,154 @@
+"""The Terraform source: evaluation, modules, provenance, unknowns and parse errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.model import Unknown
+from scanner.scan import discover
+from scanner.sources.terraform import load_terraform
+from scanner.sources.terraform.evaluate import Scope, evaluate
+from scanner.sources.terraform.hclparse import parse_hcl
+from scanner.sources.terraform.module import ModuleConfig, ModuleInstance, TerraformProgram
+from scanner.sources.terraform.parsing import ParseCache
+
+ROOT = Path(__file__).resolve().parents[2]
+TF = ROOT / "fixtures" / "terraform"
+
+
+def _load(path: Path, **kw):
+    inputs = discover([path], ROOT)
+    return load_terraform(inputs.tf, ROOT, **kw)
+
+
+def _by_address(result):
+    return {r.address: r for r in result.resources}
+
+
+def _eval(text: str, **variables):
+    """Evaluate the expression ``text`` in a module whose variables have the given values."""
+    body = parse_hcl(f"x = {text}\n")
+    config = ModuleConfig("", "")
+    inst = ModuleInstance(
+        TerraformProgram({}, [], ""), config, "", {k: (v, None) for k, v in variables.items()}, ""
+    )
+    return evaluate(body.attributes["x"].expr, Scope(inst))
+
+
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        ('"${var.a}-${var.n + 1}"', "x-3"),
+        ('[for s in var.l : upper(s) if s != "b"]', ["A", "C"]),
+        ("{for s in var.l : s => length(s)}", {"a": 1, "b": 1, "c": 1}),
+        ('var.n > 1 ? "big" : "small"', "big"),
+        ('lookup({a = 1}, "b", 7)', 7),
+        ("merge({a = 1}, {b = 2})", {"a": 1, "b": 2}),
+        ('cidrsubnet("10.0.0.0/16", 8, 2)', "10.0.2.0/24"),
+        ('join(",", concat(["x"], var.l))', "x,a,b,c"),
+        ("var.l[1]", "b"),
+        ('try(var.m.missing, "fallback")', "fallback"),
+        ("!true || false", False),
+        ('format("%s-%d", "a", 3)', "a-3"),
+    ],
+)
+def test_expressions_evaluate(expr, expected):
+    assert _eval(expr, a="x", n=2, l=["a", "b", "c"], m={"k": 1}) == expected
+
+
+def test_unknowns_propagate_with_symbols():
+    v = _eval("data.oci_identity_availability_domains.ads.availability_domains[1].name")
+    assert isinstance(v, Unknown) and not v.nonnull
+    assert v.symbol == "data.oci_identity_availability_domains.ads.availability_domains[1].name"
+    t = _eval('"prefix-${data.x.y.id}"')
+    assert isinstance(t, Unknown) and t.nonnull  # an interpolated string is never null
+
+
+def test_module_calls_for_each_count_inputs_and_tfvars():
+    res = _by_address(_load(TF / "modules_app"))
+    uploads = res['module.bucket["uploads"].oci_objectstorage_bucket.this']
+    reports = res['module.bucket["reports"].oci_objectstorage_bucket.this']
+    archive = res["module.archive[0].oci_objectstorage_bucket.this"]
+    # inputs flow into the child module; tfvars override defaults (env = "prod")
+    assert uploads.attributes["name"] == "prod-app-uploads"
+    assert reports.attributes["versioning"] == "Disabled"
+    # a reference to a managed resource's id is unknown but certainly set, and names its target
+    key = uploads.attributes["kms_key_id"]
+    assert isinstance(key, Unknown) and key.nonnull and key.ref == "oci_kms_key.buckets"
+    # the archive call passes no key: the child default null stays
+    assert archive.attributes["kms_key_id"] is None
+    assert archive.provenance.attribute_locations["kms_key_id"].file.endswith("modules/bucket/main.tf")
+    # the called directory is evaluated through its calls, never as a root of its own
+    assert "oci_objectstorage_bucket.this" not in res
+
+
+def test_dynamic_blocks_expand_with_lines():
+    res = _by_address(_load(TF / "modules_app"))
+    pool = res["oci_containerengine_node_pool.workers"]
+    pcs = pool.attributes["node_config_details"][0]["placement_configs"]
+    assert [p["availability_domain"] for p in pcs] == [
+        "Uocm:EU-FRANKFURT-1-AD-1",
+        "Uocm:EU-FRANKFURT-1-AD-2",
+        "Uocm:EU-FRANKFURT-1-AD-3",
+    ]
+    assert pool.attributes["node_config_details"][0]["size"] == 3
+    loc = pool.provenance.attribute_locations["node_config_details.0.placement_configs.2.availability_domain"]
+    assert (loc.file, loc.start_line) == ("fixtures/terraform/modules_app/main.tf", 48)
+
+
+def test_tfvars_value_is_located_in_the_tfvars_file():
+    res = _by_address(_load(TF / "modules_app"))
+    env = res["var.env"]
+    assert env.attributes["value"] == "prod" and env.attributes["default"] == "dev"
+    assert env.provenance.attribute_locations["value"].file.endswith("terraform.tfvars")
+
+
+def test_unresolvable_values_are_unknown_not_absent():
+    res = _by_address(_load(TF / "unknowns"))
+    for name in ("from_data", "from_var", "from_module"):
+        value = res[f"oci_core_volume.{name}"].attributes["kms_key_id"]
+        assert isinstance(value, Unknown), name
+        assert not value.nonnull, name
+
+
+def test_parse_error_names_file_and_line_and_other_files_still_load():
+    result = _load(TF / "broken")
+    assert [(e.path, e.line) for e in result.errors] == [("fixtures/terraform/broken/bad.tf", 3)]
+    assert "Br0ken-File-Secret-99" not in result.errors[0].message
+    assert "oci_objectstorage_bucket.good" in _by_address(result)
+
+
+def test_parse_cache_round_trip(tmp_path):
+    first = _load(TF / "modules_app", cache=ParseCache(tmp_path))
+    assert any(tmp_path.rglob("*")), "cache written"
+    second = _load(TF / "modules_app", cache=ParseCache(tmp_path))
+    assert [(r.address, r.attributes) for r in first.resources if r.kind != "file"] == [
+        (r.address, r.attributes) for r in second.resources if r.kind != "file"
+    ]
+
+
+def test_parse_failures_are_cached_too(tmp_path):
+    _load(TF / "broken", cache=ParseCache(tmp_path))
+    again = _load(TF / "broken", cache=ParseCache(tmp_path))
+    assert [(e.path, e.line) for e in again.errors] == [("fixtures/terraform/broken/bad.tf", 3)]
+
+
+def test_single_file_scan_keeps_only_that_files_resources():
+    target = TF / "modules_app" / "variables.tf"
+    inputs = discover([target], ROOT)
+    result = load_terraform(inputs.tf, ROOT, only_files=inputs.only_files)
+    kinds = {r.kind for r in result.resources}
+    assert kinds == {"variable", "file"}
+
+
+def test_tf_json_files_are_read(tmp_path):
+    (tmp_path / "main.tf.json").write_text(
+        '{"resource": {"oci_core_volume": {"v": {"kms_key_id": "${oci_kms_key.k.id}",'
+        ' "compartment_id": "c"}}}, "variable": {"x": {"default": "y"}}}'
+    )
+    result = load_terraform([tmp_path / "main.tf.json"], tmp_path)
+    res = _by_address(result)
+    assert isinstance(res["oci_core_volume.v"].attributes["kms_key_id"], Unknown)
+    assert res["var.x"].attributes["default"] == "y"
