@@ -1,0 +1,21 @@
+"""The committed rule reference matches the policies."""
+
+from pathlib import Path
+
+from scanner.docs import rules_markdown
+from scanner.engine.policy import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_rules_md_is_generated_from_the_policies():
+    rules, errors = load_rules()
+    assert errors == []
+    committed = (ROOT / "docs" / "rules.md").read_text()
+    assert committed == rules_markdown(rules), "run: python -m scanner.docs > docs/rules.md"
+
+
+def test_readme_rule_table_lists_every_rule():
+    readme = (ROOT / "README.md").read_text()
+    for rule in load_rules()[0]:
+        assert rule.id in readme, rule.id
