@@ -152,3 +152,27 @@ def test_tf_json_files_are_read(tmp_path):
     res = _by_address(result)
     assert isinstance(res["oci_core_volume.v"].attributes["kms_key_id"], Unknown)
     assert res["var.x"].attributes["default"] == "y"
+
+
+def test_attribute_and_block_line_spans():
+    text = (
+        'resource "oci_core_volume" "v" {\n'  # 1
+        "  a = 1\n"  # 2
+        "  cond = length(var.x) > 0 &&\n"  # 3
+        "    var.y # trailing comment\n"  # 4
+        "  doc = <<-EOT\n"  # 5
+        "    line one\n"  # 6
+        "    EOT\n"  # 7
+        "  obj = {\n"  # 8
+        '    k = "v"\n'  # 9
+        "  }\n"  # 10
+        "  nested { b = 2 }\n"  # 11
+        "}\n"  # 12
+    )
+    body = parse_hcl(text)
+    block = body.blocks[0]
+    spans = {n: (a.start, a.end) for n, a in block.body.attributes.items()}
+    assert spans == {"a": (2, 2), "cond": (3, 4), "doc": (5, 7), "obj": (8, 10)}
+    assert (block.start, block.end) == (1, 12)
+    nested = block.body.blocks[0]
+    assert (nested.start, nested.end) == (11, 11) and nested.body.attributes["b"].end == 11

@@ -1,16 +1,20 @@
-"""HCL text to the ``syntax`` AST, by walking the lark parse tree of python-hcl2.
+"""HCL text to the ``syntax`` AST, built while python-hcl2's LALR grammar is parsed.
 
-The dict that python-hcl2 serializes loses line numbers and turns expressions back into strings;
-walking the lark tree instead keeps both the structure the evaluator needs and the lines that
-findings point at.
+python-hcl2's own pipeline builds a lark tree (with positions) and then transforms it; building
+our AST directly in the parser's callbacks skips the intermediate tree, which is most of the
+parse time. Lines come from tokens: a block ends at its closing brace, an attribute at the
+line-break (or comment) that follows it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from functools import lru_cache
 from typing import Any
 
-from lark import Token, Tree
+from lark import Lark, Token, Transformer
 
 from scanner.sources.terraform.syntax import (
     Attribute,
@@ -34,48 +38,50 @@ from scanner.sources.terraform.syntax import (
     Unsupported,
 )
 
-# --- conversion from the lark tree -----------------------------------------------------------
 
-_SKIP = "new_line_or_comment"
+class _NL:
+    """A line break or comment; ``line`` is where it starts, i.e. where the previous element ends."""
 
+    __slots__ = ("line",)
 
-def _trees(node: Tree) -> list[Tree]:
-    return [c for c in node.children if isinstance(c, Tree) and c.data != _SKIP]
-
-
-def _name_of(node: Tree) -> str:
-    """identifier / keyword / literal_value / string used as a name or label."""
-    if node.data == "string":
-        return _plain_string(node)
-    tok = node.children[0]
-    return str(tok)
+    def __init__(self, line: int) -> None:
+        self.line = line
 
 
-def _plain_string(node: Tree) -> str:
-    parts = _string_parts(node)
-    return "".join(p if isinstance(p, str) else "${...}" for p in parts)
+class _Ident(str):
+    """An identifier or label with the line it stands on."""
+
+    line: int = 0
 
 
-def parse_tree(tree: Tree) -> Body:
-    """Convert the lark tree of a whole file (``start``) into a ``Body``."""
-    body = tree.children[0] if tree.data == "start" else tree
-    return _body(body)
-
-
-def _body(node: Tree) -> Body:
-    out = Body()
-    for child in _trees(node):
-        if child.data == "attribute":
-            name_node, expr_node = _trees(child)
-            out.attributes[_name_of(name_node)] = Attribute(
-                _name_of(name_node), _expr(expr_node), child.meta.line, child.meta.end_line
-            )
-        elif child.data == "block":
-            kids = _trees(child)
-            inner = kids[-1]
-            names = [_name_of(k) for k in kids[:-1]]
-            out.blocks.append(Block(names[0], names[1:], _body(inner), child.meta.line, child.meta.end_line))
+def _ident(text: str, line: int) -> _Ident:
+    out = _Ident(text)
+    out.line = line
     return out
+
+
+class _Part:
+    """One piece of a quoted template (text or an interpolated expression)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _Step:
+    """A traversal step: ``("attr", name)`` or ``("index", expr)``, or a splat of steps."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value: Any) -> None:
+        self.kind = kind
+        self.value = value
+
+
+def _exprs(children: list[Any]) -> list[Any]:
+    """Children that are values (AST nodes, steps...), without tokens and line breaks."""
+    return [c for c in children if not isinstance(c, (Token, _NL))]
 
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -92,32 +98,11 @@ def _unescape(text: str) -> str:
     return _ESCAPE_RE.sub(repl, text) if "\\" in text else text
 
 
-def _string_parts(node: Tree) -> list[Any]:
-    parts: list[Any] = []
-    for part in node.children:
-        if not isinstance(part, Tree):
-            continue  # the quotes
-        inner = part.children[0]
-        if isinstance(inner, Token):
-            if inner.type == "ESCAPED_INTERPOLATION":
-                parts.append(str(inner)[1:])
-            elif inner.type == "ESCAPED_DIRECTIVE":
-                parts.append(str(inner)[1:])
-            else:
-                parts.append(_unescape(str(inner)))
-        elif inner.data == "interpolation":
-            parts.append(_expr(_trees(inner)[0]))
-        else:
-            parts.append(Unsupported("template directive"))
-    return parts
-
-
 def _template(parts: list[Any]) -> Expr:
     if all(isinstance(p, str) for p in parts):
         return Lit("".join(parts))
     if len(parts) == 1:
-        # "${x}" alone keeps x's type, as Terraform does
-        return parts[0]
+        return parts[0]  # "${x}" alone keeps x's type, as Terraform does
     return Template(parts)
 
 
@@ -137,124 +122,367 @@ def _heredoc(token: str) -> Expr:
     if "${" not in text and "%{" not in text:
         return Lit(text)
     # Re-parse the body as a quoted template so interpolations are evaluated like any string.
-    from hcl2.api import parses_to_tree
-
     quoted = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     try:
-        tree = parses_to_tree(f'x = "{quoted}"\n')
-    except Exception:  # noqa: BLE001 - a heredoc we cannot re-parse is just unknown
+        return parse_hcl(f'x = "{quoted}"\n').attributes["x"].expr
+    except HclSyntaxError:
         return Unsupported("heredoc template")
-    return _body(tree.children[0]).attributes["x"].expr
 
 
-_BINOPS = {"binary_op"}
+class _Builder(Transformer):  # type: ignore[type-arg]
+    """Callbacks of the hcl2.lark rules (and aliases), each returning AST pieces.
+
+    Every callback's result is registered with the last source line it covers (the greatest end
+    line of its tokens and children, line breaks after it excluded), so an attribute knows where
+    its value ends. Results are kept alive until the parse ends so their ids stay unique.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ends: dict[int, tuple[Any, int]] = {}
+
+    def reset(self) -> None:
+        """Forget the previous parse."""
+        self._ends = {}
+
+    def _end_of(self, x: Any) -> int:
+        if isinstance(x, Token):
+            if x.type == "NL_OR_COMMENT":
+                return 0
+            return (x.line or 0) + str(x).rstrip("\r\n").count("\n")
+        if isinstance(x, _NL):
+            return 0
+        found = self._ends.get(id(x))
+        return found[1] if found is not None else 0
+
+    def _end_of_all(self, c: list[Any]) -> int:
+        # children come in source order: the last one that is not a line break ends the node
+        for x in reversed(c):
+            end = self._end_of(x)
+            if end:
+                return end
+        return 0
+
+    # --- structure ---------------------------------------------------------------------------
+    def start(self, c: list[Any]) -> Body:
+        return c[0]
+
+    def new_line_or_comment(self, c: list[Any]) -> _NL:
+        return _NL(c[0].line)
+
+    def body(self, c: list[Any]) -> Body:
+        out = Body()
+        for item in c:
+            if isinstance(item, Attribute):
+                out.attributes[item.name] = item
+            elif isinstance(item, Block):
+                out.blocks.append(item)
+        return out
+
+    def attribute(self, c: list[Any]) -> Attribute:
+        name, eq, expr = c[0], c[1], c[-1]
+        line = getattr(name, "line", 0) or getattr(eq, "line", 0)
+        return Attribute(str(name), expr, line, max(line, self._end_of_all(c)))
+
+    def block(self, c: list[Any]) -> Block:
+        names = [x for x in c if isinstance(x, str) and not isinstance(x, Token)]
+        rbrace, body = c[-1], c[-2]
+        start = getattr(names[0], "line", 0) or rbrace.line
+        return Block(str(names[0]), [str(n) for n in names[1:]], body, start, rbrace.line)
+
+    # --- names and literals --------------------------------------------------------------------
+    def identifier(self, c: list[Any]) -> _Ident:
+        return _ident(str(c[0]), c[0].line)
+
+    keyword = identifier
+
+    def literal_value(self, c: list[Any]) -> Any:
+        text = str(c[0])
+        # as a block label or attribute name (`null = 1`) it is a name; as a value a literal
+        return _LiteralName(text, c[0].line)
+
+    def int_lit(self, c: list[Any]) -> Lit:
+        return Lit(int(str(c[0])))
+
+    def float_lit(self, c: list[Any]) -> Lit:
+        return Lit(float(str(c[0])))
+
+    # --- strings ---------------------------------------------------------------------------------
+    def string(self, c: list[Any]) -> _StringLit:
+        parts = [p.value for p in c if isinstance(p, _Part)]
+        line = c[0].line if isinstance(c[0], Token) else 0
+        return _StringLit(parts, line)
+
+    def string_part(self, c: list[Any]) -> _Part:
+        inner = c[0]
+        if isinstance(inner, Token):
+            if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                return _Part(str(inner)[1:])
+            return _Part(_unescape(str(inner)))
+        if isinstance(inner, Expr):
+            return _Part(inner)
+        return _Part(Unsupported("template directive"))
+
+    def interpolation(self, c: list[Any]) -> Expr:
+        return _value(_exprs(c)[0])
+
+    def _directive(self, c: list[Any]) -> str:
+        return "directive"
+
+    template_if_start = template_else = template_endif = _directive
+    template_for_start = template_endfor = _directive
+
+    def template_string(self, c: list[Any]) -> Lit:
+        return Lit(_unescape(str(c[0])[2:-2]))
+
+    def heredoc_template(self, c: list[Any]) -> Expr:
+        return _heredoc(str(c[0]))
+
+    heredoc_template_trim = heredoc_template
+
+    # --- expressions -------------------------------------------------------------------------------
+    def expr_term(self, c: list[Any]) -> Any:
+        return _exprs(c)[0]
+
+    def tuple(self, c: list[Any]) -> TupleExpr:
+        return TupleExpr([_value(x) for x in _exprs(c)])
+
+    def object(self, c: list[Any]) -> ObjectExpr:
+        return ObjectExpr([x for x in _exprs(c) if isinstance(x, tuple)])
+
+    def object_elem(self, c: list[Any]) -> tuple[Expr, Expr]:
+        key, value = _exprs(c)
+        return key, _value(value)
+
+    def object_elem_key(self, c: list[Any]) -> Expr:
+        key = _exprs(c)[0]
+        if isinstance(key, (_Ident, _LiteralName)):  # bare keys are strings, not references
+            return Lit(str(key))
+        return _value(key)
+
+    def function_call(self, c: list[Any]) -> Call:
+        items = _exprs(c)
+        names = [x for x in items if isinstance(x, _Ident)]
+        args = next((x for x in items if isinstance(x, _Args)), _Args([], False))
+        return Call("::".join(names), args.items, args.expand)
+
+    def arguments(self, c: list[Any]) -> _Args:
+        expand = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in c)
+        return _Args([_value(x) for x in _exprs(c)], expand)
+
+    def get_attr_expr_term(self, c: list[Any]) -> GetAttr:
+        obj, step = _exprs(c)
+        return GetAttr(_value(obj), step.value)
+
+    def index_expr_term(self, c: list[Any]) -> Index:
+        obj, step = _exprs(c)
+        return Index(_value(obj), step.value)
+
+    def _splat_term(self, c: list[Any]) -> Splat:
+        obj, steps = _exprs(c)
+        return Splat(_value(obj), steps)
+
+    attr_splat_expr_term = full_splat_expr_term = _splat_term
+
+    def get_attr(self, c: list[Any]) -> _Step:
+        return _Step("attr", str(_exprs(c)[0]))
+
+    def braces_index(self, c: list[Any]) -> _Step:
+        return _Step("index", _value(_exprs(c)[0]))
+
+    def short_index(self, c: list[Any]) -> _Step:
+        return _Step("index", Lit(int(str(c[1]))))
+
+    def _splat(self, c: list[Any]) -> list[tuple[str, Any]]:
+        return [(s.kind, s.value) for s in _exprs(c)]
+
+    attr_splat = full_splat = _splat
+
+    def conditional(self, c: list[Any]) -> Conditional:
+        cond, then, other = (_value(x) for x in _exprs(c))
+        return Conditional(cond, then, other)
+
+    def binary_operator(self, c: list[Any]) -> str:
+        # the post-lexer folds a preceding line break into the operator token
+        return str(c[0]).split()[-1]
+
+    def binary_term(self, c: list[Any]) -> tuple[str, Expr]:
+        op, rhs = _exprs(c)
+        return op, _value(rhs)
+
+    def binary_op(self, c: list[Any]) -> BinOp:
+        lhs, (op, rhs) = _exprs(c)[:2]
+        return BinOp(op, _value(lhs), rhs)
+
+    def unary_op(self, c: list[Any]) -> UnaryOp:
+        return UnaryOp(str(c[0]).strip(), _value(_exprs(c)[0]))
+
+    def for_intro(self, c: list[Any]) -> _ForIntro:
+        items = _exprs(c)
+        names = [str(x) for x in items if isinstance(x, _Ident)]
+        coll = [x for x in items if not isinstance(x, _Ident)][-1]
+        return _ForIntro(names, _value(coll))
+
+    def for_cond(self, c: list[Any]) -> _ForCond:
+        return _ForCond(_value(_exprs(c)[0]))
+
+    def for_tuple_expr(self, c: list[Any]) -> ForExpr:
+        return self._for(c, False)
+
+    def for_object_expr(self, c: list[Any]) -> ForExpr:
+        return self._for(c, True)
+
+    def _for(self, c: list[Any], as_object: bool) -> ForExpr:
+        items = _exprs(c)
+        intro: _ForIntro = items[0]
+        cond = next((x.expr for x in items if isinstance(x, _ForCond)), None)
+        body = [_value(x) for x in items[1:] if not isinstance(x, _ForCond)]
+        key_var, value_var = (
+            (intro.names[0], intro.names[1]) if len(intro.names) == 2 else (None, intro.names[0])
+        )
+        if as_object:
+            grouping = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in c)
+            return ForExpr(key_var, value_var, intro.collection, body[0], body[1], cond, grouping)
+        return ForExpr(key_var, value_var, intro.collection, None, body[0], cond)
 
 
-def _expr(node: Any) -> Expr:  # noqa: C901 - one dispatch over the grammar's expression rules
-    if isinstance(node, Token):
-        return Lit(str(node))
-    kind = node.data
-    if kind == "expr_term":
-        kids = _trees(node)
-        return _expr(kids[0])
-    if kind == "int_lit":
-        return Lit(int(str(node.children[0])))
-    if kind == "float_lit":
-        return Lit(float(str(node.children[0])))
-    if kind == "literal_value":
-        return Lit({"true": True, "false": False, "null": None}[str(node.children[0])])
-    if kind == "string":
-        return _template(_string_parts(node))
-    if kind in ("heredoc_template", "heredoc_template_trim"):
-        return _heredoc(str(node.children[0]))
-    if kind in ("identifier", "keyword"):
-        return Name(str(node.children[0]))
-    if kind == "tuple":
-        return TupleExpr([_expr(k) for k in _trees(node)])
-    if kind == "object":
-        items = []
-        for elem in _trees(node):
-            key_node, val_node = _trees(elem)
-            key_inner = _trees(key_node)[0] if _trees(key_node) else key_node.children[0]
-            key = _expr(key_inner)
-            if isinstance(key, Name):  # bare keys are strings, not references
-                key = Lit(key.name)
-            items.append((key, _expr(val_node)))
-        return ObjectExpr(items)
-    if kind == "function_call":
-        kids = _trees(node)
-        names = [k for k in kids if k.data == "identifier"]
-        fname = "::".join(str(n.children[0]) for n in names)
-        args_node = next((k for k in kids if k.data == "arguments"), None)
-        args: list[Expr] = []
-        expand = False
-        if args_node is not None:
-            args = [_expr(a) for a in _trees(args_node)]
-            expand = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in args_node.children)
-        return Call(fname, args, expand)
-    if kind == "get_attr_expr_term":
-        obj, get = _trees(node)
-        return GetAttr(_expr(obj), _name_of(_trees(get)[0]))
-    if kind == "index_expr_term":
-        obj, idx = _trees(node)
-        return Index(_expr(obj), _index_key(idx))
-    if kind in ("attr_splat_expr_term", "full_splat_expr_term"):
-        obj, splat = _trees(node)
-        steps: list[tuple[str, Any]] = []
-        for step in _trees(splat):
-            if step.data == "get_attr":
-                steps.append(("attr", _name_of(_trees(step)[0])))
-            else:
-                steps.append(("index", _index_key(step)))
-        return Splat(_expr(obj), steps)
-    if kind == "conditional":
-        c, t, f = _trees(node)
-        return Conditional(_expr(c), _expr(t), _expr(f))
-    if kind == "binary_op":
-        kids = _trees(node)
-        left, term = kids[0], kids[1]
-        op_node, rhs = _trees(term)
-        return BinOp(str(op_node.children[0]), _expr(left), _expr(rhs))
-    if kind == "unary_op":
-        tok = node.children[0]
-        return UnaryOp(str(tok), _expr(_trees(node)[0]))
-    if kind in ("for_tuple_expr", "for_object_expr"):
-        return _for(node)
-    if kind == "template_string":
-        return Lit(_unescape(str(node.children[0])[2:-2]))
-    return Unsupported(kind)
+class _LiteralName(str):
+    """``true`` / ``false`` / ``null``: a literal as a value, a name as a label."""
+
+    line: int = 0
+
+    def __new__(cls, text: str, line: int) -> _LiteralName:
+        out = super().__new__(cls, text)
+        out.line = line
+        return out
 
 
-def _index_key(idx: Tree) -> Expr:
-    if idx.data == "short_index":
-        return Lit(int(str(idx.children[1])))
-    return _expr(_trees(idx)[0])
+class _StringLit:
+    """A quoted string: a template as a value, its text as a block label."""
+
+    __slots__ = ("parts", "line")
+
+    def __init__(self, parts: list[Any], line: int) -> None:
+        self.parts = parts
+        self.line = line
+
+    def label(self) -> _Ident:
+        return _ident("".join(p if isinstance(p, str) else "${...}" for p in self.parts), self.line)
 
 
-def _for(node: Tree) -> ForExpr:
-    kids = _trees(node)
-    intro = kids[0]
-    names = [str(k.children[0]) for k in _trees(intro) if k.data == "identifier"]
-    coll = [k for k in _trees(intro) if k.data != "identifier"][0]
-    cond_node = next((k for k in kids if k.data == "for_cond"), None)
-    cond = _expr(_trees(cond_node)[0]) if cond_node is not None else None
-    body = [k for k in kids[1:] if k.data != "for_cond"]
-    key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
-    if node.data == "for_object_expr":
-        grouping = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in node.children)
-        return ForExpr(key_var, value_var, _expr(coll), _expr(body[0]), _expr(body[1]), cond, grouping)
-    return ForExpr(key_var, value_var, _expr(coll), None, _expr(body[0]), cond)
+class _Args:
+    __slots__ = ("items", "expand")
+
+    def __init__(self, items: list[Expr], expand: bool) -> None:
+        self.items = items
+        self.expand = expand
+
+
+class _ForIntro:
+    __slots__ = ("names", "collection")
+
+    def __init__(self, names: list[str], collection: Expr) -> None:
+        self.names = names
+        self.collection = collection
+
+
+class _ForCond:
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+
+
+def _value(x: Any) -> Expr:
+    """The expression for something that may still be a name-ish intermediate."""
+    if isinstance(x, _StringLit):
+        return _template(x.parts)
+    if isinstance(x, _LiteralName):
+        return Lit({"true": True, "false": False, "null": None}[str(x)])
+    if isinstance(x, _Ident):
+        return Name(str(x))
+    return x
+
+
+def _registering(fn: Any) -> Any:
+    def wrapper(self: _Builder, c: list[Any]) -> Any:
+        result = fn(self, c)
+        self._ends[id(result)] = (result, self._end_of_all(c))  # keeps result alive: ids stay unique
+        return result
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+for _name in list(vars(_Builder)):
+    _fn = vars(_Builder)[_name]
+    if callable(_fn) and not _name.startswith("_") and _name not in ("reset", "body", "start"):
+        setattr(_Builder, _name, _registering(_fn))
+
+# Block labels and attribute names arrive as strings or _StringLit; normalize in the callbacks.
+_orig_block = _Builder.block
+_orig_attribute = _Builder.attribute
+
+
+def _block(self: _Builder, c: list[Any]) -> Block:
+    return _orig_block(self, [x.label() if isinstance(x, _StringLit) else x for x in c])
+
+
+def _attribute(self: _Builder, c: list[Any]) -> Attribute:
+    head = c[0].label() if isinstance(c[0], _StringLit) else c[0]
+    attr = _orig_attribute(self, c)
+    attr.name, attr.expr = str(head), _value(c[-1])
+    return attr
+
+
+_Builder.block = _block  # type: ignore[method-assign]
+_Builder.attribute = _attribute  # type: ignore[method-assign]
+
+
+_BUILDER = _Builder()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    import hcl2
+    from hcl2.postlexer import PostLexer
+
+    grammar = os.path.join(os.path.dirname(hcl2.__file__), "hcl2.lark")
+    cache = os.path.join(tempfile.gettempdir(), f"ocisec-lark-{_grammar_tag(grammar)}.cache")
+    return Lark.open(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        transformer=_BUILDER,
+        postlex=PostLexer(),
+        cache=cache,
+        maybe_placeholders=False,
+    )
+
+
+def _grammar_tag(path: str) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()[:16]
 
 
 def parse_hcl(text: str) -> Body:
     """Parse HCL text into a ``Body``; raises ``HclSyntaxError`` with the line when known."""
-    from hcl2.api import parses_to_tree
-
+    parser = _parser()
+    outer = _BUILDER._ends  # a heredoc template is parsed while its file's parse is under way
+    _BUILDER.reset()
     try:
-        tree = parses_to_tree(text)
+        body = parser.parse(text + "\n")
+    except RecursionError:
+        raise HclSyntaxError("nesting too deep to parse") from None
     except Exception as exc:  # lark raises several unrelated exception types
         raise _syntax_error(exc) from None
-    return parse_tree(tree)
+    finally:
+        _BUILDER._ends = outer
+    if not isinstance(body, Body):  # pragma: no cover - the grammar's start rule is a body
+        raise HclSyntaxError("not an HCL body")
+    return body
 
 
 def _syntax_error(exc: Exception) -> HclSyntaxError:
@@ -264,7 +492,7 @@ def _syntax_error(exc: Exception) -> HclSyntaxError:
     line = line if isinstance(line, int) and line > 0 else None
     column = getattr(exc, "column", None)
     token = getattr(exc, "token", None)
-    kind = getattr(token, "type", None) or getattr(exc, "char", None) and "character"
+    kind = getattr(token, "type", None) or (getattr(exc, "char", None) and "character")
     where = f"line {line}, column {column}" if line else "unknown position"
     what = f"unexpected {_TOKEN_NAMES.get(str(kind), str(kind).lower())}" if kind else type(exc).__name__
     return HclSyntaxError(f"HCL syntax error at {where}: {what}", line)
