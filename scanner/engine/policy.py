@@ -32,8 +32,10 @@ def load_rule_file(path: Path) -> Rule:
     """Load one policy file; raises ``ValueError`` with a message naming what is wrong."""
     import yaml
 
+    # libyaml's loader when PyYAML was built with it: ten times faster on a cold start
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read policy: {exc}") from None
     except yaml.YAMLError as exc:

@@ -77,9 +77,14 @@ def load_terraform(
     parsed: dict[Path, ParsedFile] = {}
     configs: dict[str, ModuleConfig] = {}
     pending = dict(by_dir)
+    # Variable files are parsed in the same batch as the modules (and so in the same pool).
+    tfvars = [p for d in by_dir for p in sorted(d.glob("*.tfvars")) if p.is_file()]
+    tfvars += [p.resolve() for p in var_files or [] if not p.name.endswith(".json")]
+    first = True
     while pending:
         files = [f for fs in pending.values() for f in fs]
-        parsed.update(parse_files(files, cache, workers))
+        parsed.update(parse_files(files + (tfvars if first else []), cache, workers))
+        first = False
         new: dict[Path, list[Path]] = {}
         for directory, fs in pending.items():
             config = ModuleConfig(str(directory), rel(directory, root))
@@ -110,7 +115,7 @@ def load_terraform(
     roots = [configs[rel(d, root)] for d in by_dir if rel(d, root) not in called]
 
     for config in roots:
-        _evaluate_root(config, configs, root, var_files or [], cache, result)
+        _evaluate_root(config, configs, root, var_files or [], cache, result, parsed)
 
     if only_files is not None:
         keep = {rel(p, root) for p in only_files}
@@ -145,6 +150,7 @@ def _evaluate_root(
     var_files: list[Path],
     cache: ParseCache,
     result: TerraformResult,
+    parsed: dict[Path, ParsedFile],
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir)
     directory = Path(config.dir)
@@ -152,7 +158,7 @@ def _evaluate_root(
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
     inputs: dict[str, tuple[Any, Location | None]] = {}
     for vf in [p for p in auto if p.is_file()] + list(var_files):
-        for name, value_loc in _read_tfvars(vf, root, cache, result).items():
+        for name, value_loc in _read_tfvars(vf, root, cache, result, parsed).items():
             inputs[name] = value_loc
     instance = ModuleInstance(program, config, "", inputs, config.rel_dir)
     instance.region = _provider_region(instance)
@@ -160,7 +166,9 @@ def _evaluate_root(
     result.secrets |= program.secrets
 
 
-def _read_tfvars(path: Path, root: Path, cache: ParseCache, result: TerraformResult) -> dict[str, Any]:
+def _read_tfvars(
+    path: Path, root: Path, cache: ParseCache, result: TerraformResult, parsed: dict[Path, ParsedFile]
+) -> dict[str, Any]:
     rp = rel(path, root)
     if rp not in result.files:
         result.files.append(rp)
@@ -178,7 +186,7 @@ def _read_tfvars(path: Path, root: Path, cache: ParseCache, result: TerraformRes
                 err = f"invalid JSON: {exc.msg}"
         result.errors.append(InputError(rp, err or "cannot read"))
         return {}
-    pf = parse_files([path], cache)[path]
+    pf = parsed.get(path.resolve()) or parse_files([path], cache)[path]
     if pf.body is None:
         result.errors.append(InputError(rp, pf.error or "cannot parse", pf.error_line))
         return {}
