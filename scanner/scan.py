@@ -70,10 +70,10 @@ def discover(paths: list[Path], root: Path) -> Inputs:
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
                 for name in sorted(filenames):
                     f = Path(dirpath) / name
+                    # Plan JSON is read only when named: beside its configuration it would
+                    # report every resource twice.
                     if is_tf(f):
                         found.tf.append(f)
-                    elif name.endswith(".json") and not is_tfvars(f) and is_plan_json(f):
-                        found.plans.append(f)
             continue
         if is_tf(path):
             found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)

@@ -217,3 +217,22 @@ def test_insecure_platform_fails_exactly_what_expected_md_lists():
     got = {(f["rule_id"], f["resource"]["address"]) for f in doc["findings"]}
     assert sorted(got - expected) == [] and sorted(expected - got) == []
     assert doc["unknown"] == []
+
+
+def test_plan_json_findings_point_at_the_configuration_lines():
+    plan = ROOT / "fixtures" / "plans" / "with_config" / "plan.json"
+    code, doc = scan_json(str(plan))
+    assert code == 1 and doc["errors"] == []
+    failed = {(f["rule_id"], f["resource"]["address"]): f["location"] for f in doc["findings"]}
+    # the bucket whose key is a reference is encrypted; the other is not, located in main.tf
+    assert ("OCI-ENC-001", "oci_objectstorage_bucket.uploads") not in failed
+    loc = failed[("OCI-ENC-001", "oci_objectstorage_bucket.exports")]
+    assert loc == {"file": "fixtures/plans/with_config/main.tf", "start_line": 23, "end_line": 27}
+    # a password resolved in the plan but written as a variable reference is not a literal in code
+    assert not any(f["rule_id"] in ("OCI-SEC-001", "OCI-SEC-003") for f in doc["findings"])
+    assert "Plan-Only-Passw0rd-77" not in json.dumps(doc)
+
+
+def test_directory_scan_does_not_double_count_plan_files():
+    _, doc = scan_json(str(ROOT / "fixtures" / "plans" / "with_config"))
+    assert {f["resource"]["source"] for f in doc["findings"]} == {"terraform"}
