@@ -91,14 +91,21 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
     console.print(where, soft_wrap=True)
     console.print(Text(INDENT + finding.message), soft_wrap=True)
     if failing and rule.remediation:
-        console.print(Text.assemble(INDENT, ("Fix: ", "green"), _short(rule.remediation)), soft_wrap=True)
+        console.print(Text.assemble(INDENT, ("Fix: ", "green"), _short(rule.remediation, rule.id)), soft_wrap=True)
 
 
-def _short(text: str) -> str:
-    """The first line of prose in ``text`` (code fences skipped), cut to ``REMEDIATION_MAX``."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    first = next((ln for ln in lines if not ln.startswith("```")), lines[0] if lines else "")
-    return first if len(first) <= REMEDIATION_MAX else first[: REMEDIATION_MAX - 1].rstrip() + "…"
+def _short(text: str, rule_id: str = "") -> str:
+    """The first line of prose in ``text`` (code blocks skipped), cut to ``REMEDIATION_MAX``;
+    a pointer to the full text when the remediation is only code."""
+    in_code = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("```"):
+            in_code = not in_code
+            continue
+        if line and not in_code:
+            return line if len(line) <= REMEDIATION_MAX else line[: REMEDIATION_MAX - 1].rstrip() + "…"
+    return f"see `ocisec rules show {rule_id}`"
 
 
 def _summary_line(summary: Summary) -> Text:
