@@ -26,8 +26,12 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
                         finding = _judge(rule, target.when, target.condition, res, evaluator)
                         if finding is not None:
                             findings.append(finding)
-        except (ConditionError, KeyError, TypeError, ValueError) as exc:
+        except ConditionError as exc:
             errors.append(InputError(rule.source_file or rule.id, f"rule {rule.id} failed: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - a broken check must not stop the other rules
+            errors.append(
+                InputError(rule.source_file or rule.id, f"rule {rule.id} failed: {type(exc).__name__}: {exc}")
+            )
     return findings, errors
 
 

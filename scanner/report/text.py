@@ -91,7 +91,9 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
     console.print(where, soft_wrap=True)
     console.print(Text(INDENT + finding.message), soft_wrap=True)
     if failing and rule.remediation:
-        console.print(Text.assemble(INDENT, ("Fix: ", "green"), _short(rule.remediation, rule.id)), soft_wrap=True)
+        console.print(
+            Text.assemble(INDENT, ("Fix: ", "green"), _short(rule.remediation, rule.id)), soft_wrap=True
+        )
 
 
 def _short(text: str, rule_id: str = "") -> str:

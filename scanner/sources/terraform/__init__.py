@@ -115,7 +115,16 @@ def load_terraform(
     roots = [configs[rel(d, root)] for d in by_dir if rel(d, root) not in called]
 
     for config in roots:
-        _evaluate_root(config, configs, root, var_files or [], cache, result, parsed)
+        try:
+            _evaluate_root(config, configs, root, var_files or [], cache, result, parsed)
+        except RecursionError:
+            result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
+        except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
+            result.errors.append(
+                InputError(
+                    config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+                )
+            )
 
     if only_files is not None:
         keep = {rel(p, root) for p in only_files}

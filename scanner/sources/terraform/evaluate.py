@@ -117,8 +117,18 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         return _finish(_eval(expr, scope))
     except _Cycle:
         return Unknown("reference cycle")
-    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, AttributeError) as exc:
+    except (
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        ZeroDivisionError,
+        AttributeError,
+        OverflowError,
+    ) as exc:
         return Unknown(f"not evaluable statically ({type(exc).__name__})")
+    except RecursionError:
+        return Unknown("expression nested too deeply")
 
 
 def _finish(value: Any) -> Any:

@@ -68,10 +68,17 @@ def _parse_text(text: str, is_json: bool) -> tuple[Body | None, str | None, int 
         return None, "nesting too deep to parse", None
 
 
-def _parse_job(args: tuple[str, str, bool]) -> tuple[str, Body | None, str | None, int | None]:
+def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | None, int | None]:
+    """Parse one file and return its AST pickled: the bytes cross the process boundary and go to
+    the cache as they are. A structure too deep to pickle is reported like a parse error."""
     path, text, is_json = args
     body, err, line = _parse_text(text, is_json)
-    return path, body, err, line
+    if body is None:
+        return path, None, err, line
+    try:
+        return path, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), None, None
+    except RecursionError:
+        return path, None, "nesting too deep to analyse", None
 
 
 class ParseCache:
@@ -93,7 +100,8 @@ class ParseCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
-    def put(self, key: str, body: Body | ParseFailure) -> None:
+    def put(self, key: str, payload: bytes) -> None:
+        """Store a pickled ``Body`` or ``ParseFailure``."""
         if self.directory is None:
             return
         target = self.directory / key[:2] / key
@@ -101,7 +109,7 @@ class ParseCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump(body, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(payload)
             os.replace(tmp, target)
         except OSError:
             pass  # a read-only or full disk only costs speed
@@ -148,9 +156,13 @@ def parse_files(paths: list[Path], cache: ParseCache, workers: int | None = None
     else:
         outcome = {p: _parse_job((p, t, j))[1:] for p, t, j in jobs}
     for path, key, text, _ in todo:
-        body, err, line = outcome[str(path)]
-        results[path] = ParsedFile(path, text, body, err, line)
-        cache.put(key, body if body is not None else ParseFailure(err or "cannot parse", line))
+        payload, err, line = outcome[str(path)]
+        if payload is not None:
+            results[path] = ParsedFile(path, text, pickle.loads(payload))
+            cache.put(key, payload)
+        else:
+            results[path] = ParsedFile(path, text, None, err, line)
+            cache.put(key, pickle.dumps(ParseFailure(err or "cannot parse", line)))
     return results
 
 
