@@ -12,9 +12,10 @@ from pathlib import Path
 
 from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
+from scanner.engine.registry import strip_instance_keys
 from scanner.engine.rule import Rule, ScanResult
 from scanner.model import InputError, Location, Resource
-from scanner.sources.terraform import is_tf, is_tfvars, load_terraform, rel
+from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 
 # Directories never descended into: tool state, VCS data, dependencies.
@@ -98,18 +99,11 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     """Scan ``paths`` and return the result plus the literal secret values seen (for redaction)."""
     options = options or ScanOptions()
     root = scan_root(paths)
-    rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
-    if options.rule_ids is not None:
-        rules = [r for r in rules if r.id in set(options.rule_ids)]
     inputs = discover(paths, root)
-    errors = list(inputs.errors) + rule_errors
-    resources: list[Resource] = []
-    files: list[str] = []
-    secrets: set[str] = set()
-    categories: list[str] = []
     cache = ParseCache(options.cache_dir)
-    if inputs.tf:
-        tf = load_terraform(
+    # Start parsing first: helper processes parse while this one loads and validates the rules.
+    tf_load = (
+        TerraformLoad(
             inputs.tf,
             root,
             [*options.var_files, *inputs.extra_var_files],
@@ -117,6 +111,19 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             cache,
             options.workers,
         )
+        if inputs.tf
+        else None
+    )
+    rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
+    if options.rule_ids is not None:
+        rules = [r for r in rules if r.id in set(options.rule_ids)]
+    errors = list(inputs.errors) + rule_errors
+    resources: list[Resource] = []
+    files: list[str] = []
+    secrets: set[str] = set()
+    categories: list[str] = []
+    if tf_load is not None:
+        tf = tf_load.result()
         resources += tf.resources
         errors += tf.errors
         files += tf.files
@@ -158,25 +165,13 @@ def _overlay_config_locations(resources: list[Resource], plan: Path, root: Path,
     config = load_terraform(tf_files, root, cache=cache)
     by_base: dict[str, Resource] = {}
     for res in config.resources:
-        by_base.setdefault(_base_address(res.address), res)
+        by_base.setdefault(strip_instance_keys(res.address), res)
     for res in resources:
-        match = by_base.get(res.context.get("config_address") or _base_address(res.address))
+        match = by_base.get(res.context.get("config_address") or strip_instance_keys(res.address))
         if match is None or match.provenance.location is None:
             continue
         res.provenance.location = match.provenance.location
         res.provenance.attribute_locations = dict(match.provenance.attribute_locations)
-
-
-def _base_address(address: str) -> str:
-    out, depth = [], 0
-    for ch in address:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
 
 
 def rules_by_id(rules: list[Rule]) -> dict[str, Rule]:

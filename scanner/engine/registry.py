@@ -12,6 +12,7 @@ A check is registered by name and referenced from a policy as ``{check: NAME, wi
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -70,16 +71,15 @@ class ResourceIndex:
         return [r for r in self.by_kind(kind) if r.context.get("scope") == scope]
 
 
-def _strip_instance_keys(address: str) -> str:
-    out, depth = [], 0
-    for ch in address:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
+_INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]')
+
+
+def strip_instance_keys(address: str) -> str:
+    """``module.a["x"].oci_core_subnet.s[0]`` -> ``module.a.oci_core_subnet.s``."""
+    return _INSTANCE_KEY.sub("", address) if "[" in address else address
+
+
+_strip_instance_keys = strip_instance_keys
 
 
 CheckFn = Callable[[Resource, ResourceIndex, dict[str, Any]], Outcome]

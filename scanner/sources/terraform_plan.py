@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.engine.registry import strip_instance_keys
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 
 SOURCE = "terraform-plan"
@@ -238,11 +239,6 @@ def _split_address(address: str) -> list[str]:
 
 def _strip_key(segment: str) -> str:
     return segment.partition("[")[0]
-
-
-def strip_instance_keys(address: str) -> str:
-    """The configuration address of an instance: ``module.a[0].x.y["k"]`` -> ``module.a.x.y``."""
-    return ".".join(_strip_key(part) for part in _split_address(address))
 
 
 def _module_names(module_address: str) -> list[str]:

@@ -52,6 +52,8 @@ def _eval(text: str, **variables):
         ('try(var.m.missing, "fallback")', "fallback"),
         ("!true || false", False),
         ('format("%s-%d", "a", 3)', "a-3"),
+        ("[for xs in [var.l] : [for x in xs : x]]", [["a", "b", "c"]]),
+        ('{for s in var.l : (s == "a" ? "first" : "rest") => s...}', {"first": ["a"], "rest": ["b", "c"]}),
     ],
 )
 def test_expressions_evaluate(expr, expected):
@@ -176,3 +178,28 @@ def test_attribute_and_block_line_spans():
     assert (block.start, block.end) == (1, 12)
     nested = block.body.blocks[0]
     assert (nested.start, nested.end) == (11, 11) and nested.body.attributes["b"].end == 11
+
+
+def test_evaluation_cache_is_invalidated_by_any_file_the_evaluation_read(tmp_path):
+    root = tmp_path / "live"
+    shared = tmp_path / "shared"
+    root.mkdir()
+    shared.mkdir()
+    (root / "main.tf").write_text('module "b" {\n  source = "../shared"\n  name = "one"\n}\n')
+    (shared / "main.tf").write_text(
+        'variable "name" {}\nresource "oci_objectstorage_bucket" "b" {\n  name = var.name\n}\n'
+    )
+    cache = ParseCache(tmp_path / "cache")
+
+    def names():
+        result = load_terraform([root / "main.tf"], tmp_path, cache=cache)
+        return [r.attributes.get("name") for r in result.resources if r.kind == "oci_objectstorage_bucket"]
+
+    assert names() == ["one"]
+    assert names() == ["one"]  # served from the cache
+    (shared / "main.tf").write_text(  # outside the scanned path, read through the module call
+        'variable "name" {}\nresource "oci_objectstorage_bucket" "b" {\n  name = "${var.name}-x"\n}\n'
+    )
+    assert names() == ["one-x"]
+    (root / "main.tf").write_text('module "b" {\n  source = "../shared"\n  name = "two"\n}\n')
+    assert names() == ["two-x"]

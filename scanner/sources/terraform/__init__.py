@@ -6,6 +6,8 @@ local module; called modules are evaluated through their calls, with their input
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from scanner.sources.terraform.module import (
     TerraformProgram,
     _collect_strings,
 )
-from scanner.sources.terraform.parsing import ParseCache, ParsedFile, parse_files, read_text
+from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
 
 TF_SUFFIXES = (".tf", ".tf.json")
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
@@ -67,8 +69,123 @@ def load_terraform(
     ``only_files``: when given, keep only resources declared in those files (a scan of single
     files still evaluates their whole directory so references resolve).
     """
-    cache = cache or ParseCache(None)
-    root = root.resolve()
+    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers).result()
+
+
+class TerraformLoad:
+    """A Terraform load under way: constructing it starts parsing (in helper processes when
+    there is enough to parse), so the caller can do other work before asking for the result."""
+
+    def __init__(
+        self,
+        tf_files: list[Path],
+        root: Path,
+        var_files: list[Path] | None = None,
+        only_files: set[Path] | None = None,
+        cache: ParseCache | None = None,
+        workers: int | None = None,
+    ) -> None:
+        self.cache = cache or ParseCache(None)
+        self.root = root.resolve()
+        self.tf_files = [f.resolve() for f in tf_files]
+        self.var_files = list(var_files or [])
+        self.only_files = only_files
+        self.workers = workers
+        self.key = _evaluation_key(tf_files, self.var_files, only_files, self.root, self.cache)
+        self.cached = _cached_evaluation(self.key, self.cache, self.root)
+        self.first: ParseBatch | None = None
+        if self.cached is None:
+            dirs = sorted({f.parent for f in self.tf_files})
+            # Variable files are parsed in the same batch as the modules (and so in parallel).
+            tfvars = [p for d in dirs for p in sorted(d.glob("*.tfvars")) if p.is_file()]
+            tfvars += [p.resolve() for p in self.var_files if not p.name.endswith(".json")]
+            self.first = ParseBatch(self.tf_files + tfvars, self.cache, workers)
+
+    def result(self) -> TerraformResult:
+        """The evaluated resources (from the evaluation cache when nothing changed)."""
+        if self.cached is not None:
+            return self.cached
+        assert self.first is not None
+        result = _load(
+            self.tf_files, self.root, self.var_files, self.only_files, self.cache, self.workers, self.first
+        )
+        _store_evaluation(self.key, result, self.cache, self.root)
+        return result
+
+
+# --- evaluation cache --------------------------------------------------------------------------
+# Evaluating a large tree costs more than reading its cached parse, so the evaluated result is
+# cached too: keyed by the content of every file given, and valid only while every file the
+# evaluation read (local modules outside the scanned paths included) still has the same hash.
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _digest(path: Path) -> str:
+    """SHA-256 of a file, remembered while its size and modification time stay the same."""
+    try:
+        st = path.stat()
+        memo = (str(path), st.st_mtime_ns, st.st_size)
+        if memo not in _DIGESTS:
+            _DIGESTS[memo] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return _DIGESTS[memo]
+    except OSError:
+        return "unreadable"
+
+
+def _evaluation_key(
+    tf_files: list[Path], var_files: list[Path], only_files: set[Path] | None, root: Path, cache: ParseCache
+) -> str | None:
+    if cache.directory is None:
+        return None
+    dirs = sorted({f.resolve().parent for f in tf_files})
+    inputs = sorted({f.resolve() for f in tf_files} | {p for d in dirs for p in d.glob("*.tfvars*")})
+    h = hashlib.sha256(f"{cache.salt}\0evaluation\0{root}\0".encode())
+    for p in inputs:
+        h.update(f"{p}\0{_digest(p)}\0".encode())
+    for p in var_files:
+        h.update(f"var-file\0{p.resolve()}\0{_digest(p)}\0".encode())
+    for p in sorted(only_files or []):
+        h.update(f"only\0{p}\0".encode())
+    return "e" + h.hexdigest()[1:]
+
+
+def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> TerraformResult | None:
+    if key is None:
+        return None
+    blob = cache.get_blob(key)
+    if blob is None:
+        return None
+    try:
+        hashes, result = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - a stale or corrupt entry is just a miss
+        return None
+    for rel_path, digest in hashes.items():
+        if _digest(root / rel_path) != digest:
+            return None
+    return result
+
+
+def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCache, root: Path) -> None:
+    if key is None:
+        return
+    hashes = {f: _digest(root / f) for f in result.files}
+    try:
+        cache.put(key, pickle.dumps((hashes, result), protocol=pickle.HIGHEST_PROTOCOL))
+    except (RecursionError, pickle.PicklingError, TypeError):
+        pass
+
+
+def _load(
+    tf_files: list[Path],
+    root: Path,
+    var_files: list[Path] | None,
+    only_files: set[Path] | None,
+    cache: ParseCache,
+    workers: int | None,
+    first: ParseBatch,
+) -> TerraformResult:
     result = TerraformResult()
     by_dir: dict[Path, list[Path]] = {}
     for f in tf_files:
@@ -77,14 +194,12 @@ def load_terraform(
     parsed: dict[Path, ParsedFile] = {}
     configs: dict[str, ModuleConfig] = {}
     pending = dict(by_dir)
-    # Variable files are parsed in the same batch as the modules (and so in the same pool).
-    tfvars = [p for d in by_dir for p in sorted(d.glob("*.tfvars")) if p.is_file()]
-    tfvars += [p.resolve() for p in var_files or [] if not p.name.endswith(".json")]
-    first = True
+    batch: ParseBatch | None = first
     while pending:
-        files = [f for fs in pending.values() for f in fs]
-        parsed.update(parse_files(files + (tfvars if first else []), cache, workers))
-        first = False
+        if batch is None:
+            batch = ParseBatch([f for fs in pending.values() for f in fs], cache, workers)
+        parsed.update(batch.result())
+        batch = None
         new: dict[Path, list[Path]] = {}
         for directory, fs in pending.items():
             config = ModuleConfig(str(directory), rel(directory, root))
@@ -114,9 +229,10 @@ def load_terraform(
             called.add(posixpath.normpath(posixpath.join(config.rel_dir, source)))
     roots = [configs[rel(d, root)] for d in by_dir if rel(d, root) not in called]
 
+    declared: set[str] = {c.rel_dir for c in roots}
     for config in roots:
         try:
-            _evaluate_root(config, configs, root, var_files or [], cache, result, parsed)
+            _evaluate_root(config, configs, root, var_files or [], cache, result, parsed, declared)
         except RecursionError:
             result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
         except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
@@ -160,8 +276,9 @@ def _evaluate_root(
     cache: ParseCache,
     result: TerraformResult,
     parsed: dict[Path, ParsedFile],
+    declared: set[str],
 ) -> None:
-    program = TerraformProgram(configs, result.errors, config.rel_dir)
+    program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))

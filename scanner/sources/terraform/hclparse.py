@@ -318,10 +318,10 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return UnaryOp(str(c[0]).strip(), _value(_exprs(c)[0]))
 
     def for_intro(self, c: list[Any]) -> _ForIntro:
-        items = _exprs(c)
-        names = [str(x) for x in items if isinstance(x, _Ident)]
-        coll = [x for x in items if not isinstance(x, _Ident)][-1]
-        return _ForIntro(names, _value(coll))
+        # FOR name [, name] IN collection COLON: the collection may itself be a bare name
+        at = next(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "IN")
+        names = [str(x) for x in _exprs(c[:at])]
+        return _ForIntro(names, _value(_exprs(c[at + 1 :])[0]))
 
     def for_cond(self, c: list[Any]) -> _ForCond:
         return _ForCond(_value(_exprs(c)[0]))
@@ -465,6 +465,11 @@ def _grammar_tag(path: str) -> str:
 
     with open(path, "rb") as fh:
         return hashlib.sha256(fh.read()).hexdigest()[:16]
+
+
+def warm_up() -> None:
+    """Build (or load) the parser now, e.g. before forking helpers that will parse."""
+    _parser()
 
 
 def parse_hcl(text: str) -> Body:

@@ -76,10 +76,17 @@ SECRET_NAME = re.compile(
 class TerraformProgram:
     """Shared state of one evaluation: module configs by directory, errors, secrets seen."""
 
-    def __init__(self, configs: dict[str, ModuleConfig], errors: list[InputError], scope: str):
+    def __init__(
+        self,
+        configs: dict[str, ModuleConfig],
+        errors: list[InputError],
+        scope: str,
+        declared: set[str] | None = None,
+    ):
         self.configs = configs
         self.errors = errors
         self.scope = scope
+        self.declared = declared if declared is not None else set()  # module dirs whose variables are out
         self.active: set[Any] = set()
         self.secrets: set[str] = set()
 
@@ -329,7 +336,11 @@ class ModuleInstance:
                 address = f"{self.prefix}{type_}.{name}" + ("" if key is None else f"[{_render_key(key)}]")
                 prov = Provenance("terraform", Location(file, block.start, block.end), locations)
                 out.append(Resource(type_, address, attrs, prov, dict(context)))
-        out.extend(self._variables(context))
+        # A child module's variable declarations are the same for every instance of every call:
+        # report them once per module directory, not once per instance.
+        if not self.prefix or self.config.rel_dir not in self.program.declared:
+            self.program.declared.add(self.config.rel_dir)
+            out.extend(self._variables(context))
         out.extend(self._providers(context))
         for child in self.child_instances():
             out.extend(child.resources())

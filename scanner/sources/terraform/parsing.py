@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
@@ -100,6 +102,15 @@ class ParseCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
+    def get_blob(self, key: str) -> bytes | None:
+        """Raw bytes stored under ``key`` (None when absent or caching is off)."""
+        if self.directory is None:
+            return None
+        try:
+            return (self.directory / key[:2] / key).read_bytes()
+        except OSError:
+            return None
+
     def put(self, key: str, payload: bytes) -> None:
         """Store a pickled ``Body`` or ``ParseFailure``."""
         if self.directory is None:
@@ -127,43 +138,82 @@ def read_text(path: Path) -> tuple[bytes | None, str | None, str | None]:
         return data, None, f"not UTF-8 text (byte {exc.start})"
 
 
+class ParseBatch:
+    """Parsing under way. Helper processes start on the largest files at once; this process
+    joins in from the smallest end when it asks for the result, taking every job no helper has
+    started (``Future.cancel`` tells which). Work done meanwhile in this process (loading the
+    rules) thus overlaps with parsing, and the split balances itself."""
+
+    def __init__(self, paths: list[Path], cache: ParseCache, workers: int | None = None) -> None:
+        self.cache = cache
+        self.results: dict[Path, ParsedFile] = {}
+        self.todo: list[tuple[Path, str, str, bool]] = []
+        for path in paths:
+            data, text, err = read_text(path)
+            if err is not None or data is None or text is None:
+                self.results[path] = ParsedFile(path, "", None, err)
+                continue
+            key = cache.key(data)
+            body = cache.get(key)
+            if isinstance(body, ParseFailure):
+                self.results[path] = ParsedFile(path, text, None, body.message, body.line)
+            elif body is not None:
+                self.results[path] = ParsedFile(path, text, body)
+            else:
+                self.todo.append((path, key, text, path.name.endswith(".json")))
+        # Largest first: the helpers take the big files, this process the small ones at the end.
+        self.todo.sort(key=lambda t: -len(t[2]))
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        pending_bytes = sum(len(t) for _, _, t, _ in self.todo)
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[Any]] = []
+        if workers > 1 and len(self.todo) > 1 and pending_bytes >= PARALLEL_MIN_BYTES:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork") if "fork" in methods else None
+            self.pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx)
+            self.futures = [self.pool.submit(_parse_job, (str(p), t, j)) for p, _, t, j in self.todo]
+
+    def result(self) -> dict[Path, ParsedFile]:
+        """Every file's parse, waiting for (and helping with) the work still under way."""
+        # path -> (AST or its pickle, error, line); files parsed here need no pickling
+        outcome: dict[str, tuple[Body | bytes | None, str | None, int | None]] = {}
+        stolen = self.todo
+        if self.pool is not None:
+            stolen = []
+            for job, fut in zip(reversed(self.todo), reversed(self.futures), strict=True):
+                if not fut.cancel():
+                    break  # a helper has it, and every larger file
+                stolen.append(job)
+        for path, _, text, is_json in stolen:
+            outcome[str(path)] = _parse_text(text, is_json)
+        if self.pool is not None:
+            for fut in self.futures:
+                if not fut.cancelled():
+                    p, payload, err, line = fut.result()
+                    outcome[p] = (payload, err, line)
+            self.pool.shutdown()
+            self.pool = None
+        for path, key, text, _ in self.todo:
+            parsed, err, line = outcome[str(path)]
+            if parsed is None:
+                self.results[path] = ParsedFile(path, text, None, err, line)
+                self.cache.put(key, pickle.dumps(ParseFailure(err or "cannot parse", line)))
+                continue
+            body = pickle.loads(parsed) if isinstance(parsed, bytes) else parsed
+            self.results[path] = ParsedFile(path, text, body)
+            if self.cache.directory is not None:
+                try:
+                    payload = parsed if isinstance(parsed, bytes) else pickle.dumps(body, protocol=5)
+                    self.cache.put(key, payload)
+                except RecursionError:
+                    pass  # too deep to cache; it was parsed all the same
+        self.todo = []
+        return self.results
+
+
 def parse_files(paths: list[Path], cache: ParseCache, workers: int | None = None) -> dict[Path, ParsedFile]:
     """Parse every file (HCL, or Terraform JSON for ``.tf.json``), from the cache where possible."""
-    results: dict[Path, ParsedFile] = {}
-    todo: list[tuple[Path, str, str, bool]] = []
-    for path in paths:
-        data, text, err = read_text(path)
-        if err is not None or data is None or text is None:
-            results[path] = ParsedFile(path, "", None, err)
-            continue
-        key = cache.key(data)
-        body = cache.get(key)
-        if isinstance(body, ParseFailure):
-            results[path] = ParsedFile(path, text, None, body.message, body.line)
-        elif body is not None:
-            results[path] = ParsedFile(path, text, body)
-        else:
-            todo.append((path, key, text, path.name.endswith(".json")))
-    pending_bytes = sum(len(t) for _, _, t, _ in todo)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    jobs = [(str(p), t, j) for p, _, t, j in todo]
-    if workers > 1 and len(todo) > 1 and pending_bytes >= PARALLEL_MIN_BYTES:
-        # Largest first so one big file does not finish last on its own.
-        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            done = list(pool.map(_parse_job, [jobs[i] for i in order], chunksize=1))
-        outcome = {p: (b, e, ln) for p, b, e, ln in done}
-    else:
-        outcome = {p: _parse_job((p, t, j))[1:] for p, t, j in jobs}
-    for path, key, text, _ in todo:
-        payload, err, line = outcome[str(path)]
-        if payload is not None:
-            results[path] = ParsedFile(path, text, pickle.loads(payload))
-            cache.put(key, payload)
-        else:
-            results[path] = ParsedFile(path, text, None, err, line)
-            cache.put(key, pickle.dumps(ParseFailure(err or "cannot parse", line)))
-    return results
+    return ParseBatch(paths, cache, workers).result()
 
 
 def tfvars_json(text: str) -> dict:
