@@ -443,7 +443,7 @@ def render_text(summary: dict[str, Any]) -> str:
         if version:
             lines.append(f"version  {tool}: {version}")
     lines.append("")
-    lines.append(f"{'':14}{'median s':>10}{'runs (s)':>28}{'peak RSS MiB':>14}{'parse errors':>14}")
+    lines.append(f"{'':14}{'median s':>10}  {'runs (s)':<34}{'peak RSS MiB':>14}{'parse errors':>14}")
     for name in ("ocisec_cold", "ocisec_warm", "checkov"):
         timing = summary.get(name)
         if timing is None:
@@ -452,7 +452,7 @@ def render_text(summary: dict[str, Any]) -> str:
         runs = ", ".join(f"{s:.2f}" for s in timing["seconds"])
         errors = "?" if timing["parse_errors"] is None else str(timing["parse_errors"])
         lines.append(
-            f"{name:14}{timing['median_seconds']:>10.3f}{runs:>28}"
+            f"{name:14}{timing['median_seconds']:>10.3f}  {runs:<34}"
             f"{timing['peak_rss_kib'] / 1024:>14.1f}{errors:>14}"
         )
     for name in ("ocisec_cold", "ocisec_warm", "checkov"):

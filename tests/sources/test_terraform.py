@@ -203,3 +203,12 @@ def test_evaluation_cache_is_invalidated_by_any_file_the_evaluation_read(tmp_pat
     assert names() == ["one-x"]
     (root / "main.tf").write_text('module "b" {\n  source = "../shared"\n  name = "two"\n}\n')
     assert names() == ["two-x"]
+
+
+def test_variable_type_is_kept_as_written(tmp_path):
+    (tmp_path / "v.tf").write_text(
+        'variable "a" {\n  type = bool\n}\nvariable "b" {\n  type = map(object({ x = list(string) }))\n}\n'
+    )
+    res = _by_address(load_terraform([tmp_path / "v.tf"], tmp_path))
+    assert res["var.a"].attributes["type"] == "bool"
+    assert res["var.b"].attributes["type"] == "map(object({x = list(string)}))"

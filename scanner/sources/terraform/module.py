@@ -357,7 +357,7 @@ class ModuleInstance:
                 if a is None:
                     continue
                 if arg == "type":
-                    attrs[arg] = type(a.expr).__name__
+                    attrs[arg] = type_text(a.expr)
                 else:
                     attrs[arg] = evaluate(a.expr, scope)
                 locations[arg] = Location(file, a.start, a.end)
@@ -389,6 +389,24 @@ class ModuleInstance:
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
             out.append(Resource(kind, address, attrs, prov, dict(context)))
         return out
+
+
+def type_text(expr: Any) -> str:
+    """A type constraint as written: ``string``, ``list(string)``, ``object({a = number})``."""
+    from scanner.sources.terraform.syntax import Call, Lit, Name, ObjectExpr, TupleExpr
+
+    if isinstance(expr, Name):
+        return expr.name
+    if isinstance(expr, Call):
+        return f"{expr.name}({', '.join(type_text(a) for a in expr.args)})"
+    if isinstance(expr, ObjectExpr):
+        inner = ", ".join(f"{getattr(k, 'value', '?')} = {type_text(v)}" for k, v in expr.items)
+        return "{" + inner + "}"
+    if isinstance(expr, TupleExpr):
+        return "[" + ", ".join(type_text(i) for i in expr.items) + "]"
+    if isinstance(expr, Lit):
+        return str(expr.value)
+    return "?"
 
 
 def _collect_strings(value: Any, into: set[str]) -> None:
