@@ -80,7 +80,14 @@ class Resource:
     ``provider.oci``, ``variable``, ``file`` (a scanned file), and later ``k8s.<Kind>``.
     ``address``: stable identity (``module.net.oci_core_subnet.app[0]``, ``var.db_password``,
     an OCID for live objects). ``context`` carries facts about the surroundings that rules may
-    need but that are not attributes (``region`` of the configured provider, ``module``).
+    need but that are not attributes:
+
+    - ``scope``: the Terraform root, plan file or snapshot the resource belongs to; cross-resource
+      checks join only within one scope (``ResourceIndex.same_scope``);
+    - ``module``: ``""`` or the module address; ``region``: the provider's region when known;
+    - plan JSON adds ``config_address``, ``expression_references`` (attribute path -> references
+      in the configuration), ``sensitive_values`` and, on variables, ``plan_value``;
+    - ``file`` resources carry ``abs_path`` for checks that read raw text.
     """
 
     kind: str

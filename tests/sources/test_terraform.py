@@ -212,3 +212,18 @@ def test_variable_type_is_kept_as_written(tmp_path):
     res = _by_address(load_terraform([tmp_path / "v.tf"], tmp_path))
     assert res["var.a"].attributes["type"] == "bool"
     assert res["var.b"].attributes["type"] == "map(object({x = list(string)}))"
+
+
+def test_counted_module_outputs_and_splat_over_counted_resources(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "n" {}\nresource "oci_kms_key" "k" {\n  count = 2\n  display_name = "k${count.index}-${var.n}"\n}\n'
+        'output "names" {\n  value = oci_kms_key.k[*].display_name\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "keys" {\n  source = "./m"\n  count = 2\n  n = count.index\n}\n'
+        'resource "oci_objectstorage_bucket" "b" {\n  name = join(",", module.keys[1].names)\n}\n'
+    )
+    res = _by_address(load_terraform([tmp_path / "main.tf"], tmp_path))
+    assert res["oci_objectstorage_bucket.b"].attributes["name"] == "k0-1,k1-1"
+    assert "module.keys[0].oci_kms_key.k[1]" in res
