@@ -227,3 +227,16 @@ def test_counted_module_outputs_and_splat_over_counted_resources(tmp_path):
     res = _by_address(load_terraform([tmp_path / "main.tf"], tmp_path))
     assert res["oci_objectstorage_bucket.b"].attributes["name"] == "k0-1,k1-1"
     assert "module.keys[0].oci_kms_key.k[1]" in res
+
+
+def test_resources_carry_the_region_of_their_provider(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'provider "oci" {\n  region = "eu-frankfurt-1"\n}\n'
+        'provider "oci" {\n  alias = "home"\n  region = "us-ashburn-1"\n}\n'
+        'resource "oci_identity_group" "g" {\n  provider = oci.home\n  name = "g"\n}\n'
+        'resource "oci_core_vcn" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n'
+    )
+    res = _by_address(load_terraform([tmp_path / "main.tf"], tmp_path))
+    assert res["oci_identity_group.g"].context["region"] == "us-ashburn-1"
+    assert res["oci_core_vcn.v"].context["region"] == "eu-frankfurt-1"
+    assert "provider" not in res["oci_identity_group.g"].attributes

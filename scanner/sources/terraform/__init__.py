@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.model import InputError, Location, Provenance, Resource, Unknown
+from scanner.model import InputError, Location, Provenance, Resource
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.module import (
     SECRET_NAME,
@@ -287,7 +287,8 @@ def _evaluate_root(
         for name, value_loc in _read_tfvars(vf, root, cache, result, parsed).items():
             inputs[name] = value_loc
     instance = ModuleInstance(program, config, "", inputs, config.rel_dir)
-    instance.region = _provider_region(instance)
+    instance.regions = _provider_regions(instance)
+    instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
     result.secrets |= program.secrets
 
@@ -324,14 +325,20 @@ def _read_tfvars(
     }
 
 
-def _provider_region(instance: ModuleInstance) -> Any:
+def _provider_regions(instance: ModuleInstance) -> dict[str | None, Any]:
+    """Region of each ``provider "oci"`` of the root, by alias (None: the default provider)."""
+    out: dict[str | None, Any] = {}
     for block, file in instance.config.providers:
-        if block.labels and block.labels[0] == "oci" and "alias" not in block.body.attributes:
-            attr = block.body.attributes.get("region")
-            if attr is not None:
-                value = evaluate(attr.expr, instance.scope(file))
-                return None if isinstance(value, Unknown) else value
-    return None
+        if not block.labels or block.labels[0] != "oci":
+            continue
+        scope = instance.scope(file)
+        alias_attr = block.body.attributes.get("alias")
+        alias = evaluate(alias_attr.expr, scope) if alias_attr is not None else None
+        attr = block.body.attributes.get("region")
+        value = evaluate(attr.expr, scope) if attr is not None else None
+        if isinstance(alias, (str, type(None))) and isinstance(value, str):
+            out[alias] = value
+    return out
 
 
 def _collect_attribute_secrets(attrs: dict[str, Any], into: set[str]) -> None:

@@ -19,7 +19,7 @@ from scanner.sources.terraform.evaluate import (
     evaluate_body,
     guard,
 )
-from scanner.sources.terraform.syntax import Attribute, Block, Body
+from scanner.sources.terraform.syntax import Attribute, Block, Body, GetAttr
 
 
 @dataclass
@@ -109,6 +109,8 @@ class ModuleInstance:
         self.inputs = inputs  # name -> (value, where it was assigned)
         self.root_rel_dir = root_rel_dir
         self.region = region
+        # regions of the root's oci providers by alias; child modules share them
+        self.regions: dict[str | None, Any] = {}
         self._vars: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
@@ -221,7 +223,7 @@ class ModuleInstance:
                 if arg in ("source", "version", "providers") or arg in META_ARGUMENTS:
                     continue
                 inputs[arg] = (evaluate(attr.expr, scope), Location(file, attr.start, attr.end))
-            instances[key] = ModuleInstance(
+            instance = ModuleInstance(
                 self.program,
                 child,
                 f"{self.prefix}module.{name}{suffix}.",
@@ -229,6 +231,8 @@ class ModuleInstance:
                 self.root_rel_dir,
                 self.region,
             )
+            instance.regions = self.regions
+            instances[key] = instance
         return instances
 
     def instance_keys(self, ref: ResourceRef) -> list[Any] | None:
@@ -327,6 +331,13 @@ class ModuleInstance:
                         self.scope(file).bind(count={"index": Unknown("count.index")}, each=Unknown("each")),
                     )
                 ]
+            res_context = dict(context)
+            provider = block.body.attributes.get("provider")
+            # `provider = oci.home` takes that aliased provider's region
+            if provider is not None and isinstance(provider.expr, GetAttr):
+                aliased = self.regions.get(provider.expr.attr)
+                if aliased is not None:
+                    res_context["region"] = aliased
             for key, scope in instances:
                 locations: dict[str, Location] = {}
                 try:
@@ -335,7 +346,7 @@ class ModuleInstance:
                     attrs = {}
                 address = f"{self.prefix}{type_}.{name}" + ("" if key is None else f"[{_render_key(key)}]")
                 prov = Provenance("terraform", Location(file, block.start, block.end), locations)
-                out.append(Resource(type_, address, attrs, prov, dict(context)))
+                out.append(Resource(type_, address, attrs, prov, dict(res_context)))
         # A child module's variable declarations are the same for every instance of every call:
         # report them once per module directory, not once per instance.
         if not self.prefix or self.config.rel_dir not in self.program.declared:
