@@ -13,8 +13,8 @@ from pathlib import Path
 from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
 from scanner.engine.registry import strip_instance_keys
-from scanner.engine.rule import Rule, ScanResult
-from scanner.model import InputError, Location, Resource
+from scanner.engine.rule import ScanResult
+from scanner.model import InputError, Resource
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 
@@ -172,11 +172,3 @@ def _overlay_config_locations(resources: list[Resource], plan: Path, root: Path,
             continue
         res.provenance.location = match.provenance.location
         res.provenance.attribute_locations = dict(match.provenance.attribute_locations)
-
-
-def rules_by_id(rules: list[Rule]) -> dict[str, Rule]:
-    """Rules keyed by id."""
-    return {r.id: r for r in rules}
-
-
-__all__ = ["ScanOptions", "run_scan", "discover", "scan_root", "Location"]

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from scanner.model import Location, Unknown
 from scanner.sources.terraform.functions import FUNCTIONS, NEVER
 from scanner.sources.terraform.syntax import (
-    Attribute,
     BinOp,
     Block,
     Body,
@@ -559,8 +558,3 @@ def guard(active: set[Any], key: Any) -> Iterator[None]:
         yield
     finally:
         active.discard(key)
-
-
-def attribute_expr(body: Body, name: str) -> Attribute | None:
-    """The attribute ``name`` of a body, if written."""
-    return body.attributes.get(name)

@@ -8,7 +8,6 @@ process pool when there is enough work to pay for starting it.
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import pickle
@@ -214,8 +213,3 @@ class ParseBatch:
 def parse_files(paths: list[Path], cache: ParseCache, workers: int | None = None) -> dict[Path, ParsedFile]:
     """Parse every file (HCL, or Terraform JSON for ``.tf.json``), from the cache where possible."""
     return ParseBatch(paths, cache, workers).result()
-
-
-def tfvars_json(text: str) -> dict:
-    """Parse a ``.tfvars.json`` file."""
-    return json.loads(text)
