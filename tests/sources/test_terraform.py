@@ -53,6 +53,10 @@ def _eval(text: str, **variables):
         ("!true || false", False),
         ('format("%s-%d", "a", 3)', "a-3"),
         ("[for xs in [var.l] : [for x in xs : x]]", [["a", "b", "c"]]),
+        ('regex("^ocid1\\\\.([a-z]+)\\\\.", "ocid1.vault.oc1..x")', ["vault"]),
+        ("setproduct([\"a\"], [1, 2])", [["a", 1], ["a", 2]]),
+        ('cidrsubnets("10.0.0.0/16", 8, 8, 4)', ["10.0.0.0/24", "10.0.1.0/24", "10.0.16.0/20"]),
+        ('sha256("x")', "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"),
         ('{for s in var.l : (s == "a" ? "first" : "rest") => s...}', {"first": ["a"], "rest": ["b", "c"]}),
     ],
 )

@@ -7,9 +7,12 @@ functions that depend on the machine, the clock or remote state are never evalua
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
+import itertools
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -373,6 +376,142 @@ def _has_unknown(v: Any) -> bool:
     return False
 
 
+@fn("regex")
+def _regex(pattern: str, s: str) -> Any:
+    m = re.search(_re2(pattern), s)
+    if m is None:
+        raise ValueError("regex did not match")
+    return _groups(m)
+
+
+@fn("regexall")
+def _regexall(pattern: str, s: str) -> list[Any]:
+    return [_groups(m) for m in re.finditer(_re2(pattern), s)]
+
+
+def _re2(pattern: str) -> str:
+    # RE2 named groups (?P<name>...) are Python's too; only the \z anchor differs.
+    return pattern.replace("\\z", "\\Z")
+
+
+def _groups(m: re.Match[str]) -> Any:
+    if m.groupdict():
+        return m.groupdict()
+    if m.groups():
+        return list(m.groups())
+    return m.group(0)
+
+
+@fn("setproduct")
+def _setproduct(*lists: list[Any]) -> list[list[Any]]:
+    return [list(t) for t in itertools.product(*lists)]
+
+
+@fn("setunion")
+def _setunion(*lists: list[Any]) -> list[Any]:
+    return _tolist([x for lst in lists for x in lst])
+
+
+@fn("setintersection")
+def _setintersection(first: list[Any], *rest: list[Any]) -> list[Any]:
+    return [x for x in _tolist(first) if all(x in r for r in rest)]
+
+
+@fn("setsubtract")
+def _setsubtract(a: list[Any], b: list[Any]) -> list[Any]:
+    return [x for x in _tolist(a) if x not in b]
+
+
+@fn("chunklist")
+def _chunklist(lst: list[Any], size: int) -> list[list[Any]]:
+    n = int(size)
+    return [lst[i : i + n] for i in range(0, len(lst), n)] if n > 0 else [lst]
+
+
+@fn("transpose")
+def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, vs in m.items():
+        for v in vs:
+            out.setdefault(v, []).append(k)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+@fn("matchkeys")
+def _matchkeys(values: list[Any], keys: list[Any], search: list[Any]) -> list[Any]:
+    return [v for v, k in zip(values, keys, strict=True) if k in search]
+
+
+for _name in ("md5", "sha1", "sha256", "sha512"):
+    FUNCTIONS[_name] = (lambda algo: lambda s: hashlib.new(algo, _tostr(s).encode()).hexdigest())(_name)
+
+
+@fn("base64sha256")
+def _b64sha256(s: str) -> str:
+    return base64.b64encode(hashlib.sha256(_tostr(s).encode()).digest()).decode()
+
+
+@fn("base64sha512")
+def _b64sha512(s: str) -> str:
+    return base64.b64encode(hashlib.sha512(_tostr(s).encode()).digest()).decode()
+
+
+@fn("parseint")
+def _parseint(s: str, base: int) -> int:
+    return int(s, int(base))
+
+
+@fn("pow")
+def _pow(a: Any, b: Any) -> Any:
+    return a**b
+
+
+@fn("signum")
+def _signum(a: Any) -> int:
+    return (a > 0) - (a < 0)
+
+
+@fn("log")
+def _log(a: Any, base: Any) -> float:
+    return math.log(a, base)
+
+
+@fn("strrev")
+def _strrev(s: str) -> str:
+    return s[::-1]
+
+
+@fn("indent")
+def _indent(n: int, s: str) -> str:
+    pad = " " * int(n)
+    return s.replace("\n", "\n" + pad)
+
+
+@fn("urlencode")
+def _urlencode(s: str) -> str:
+    from urllib.parse import quote
+
+    return quote(s, safe="")
+
+
+@fn("cidrnetmask")
+def _cidrnetmask(prefix: str) -> str:
+    return str(ipaddress.ip_network(prefix, strict=False).netmask)
+
+
+@fn("cidrsubnets")
+def _cidrsubnets(prefix: str, *newbits: int) -> list[str]:
+    net = ipaddress.ip_network(prefix, strict=False)
+    out, cursor = [], int(net.network_address)
+    for bits in newbits:
+        size = 2 ** (net.max_prefixlen - net.prefixlen - int(bits))
+        cursor = (cursor + size - 1) // size * size  # align to the subnet size
+        sub = ipaddress.ip_network((cursor, net.prefixlen + int(bits)))
+        out.append(str(sub))
+        cursor += size
+    return out
+
+
 # Functions whose result depends on the machine, the clock, randomness or file contents that
 # are not part of the configuration: never evaluated, always unknown.
 NEVER = {
@@ -394,33 +533,9 @@ NEVER = {
     "plantimestamp",
     "timeadd",
     "rsadecrypt",
-    "md5",
-    "sha1",
-    "sha256",
-    "sha512",
-    "base64sha256",
-    "base64sha512",
-    "regex",
-    "regexall",
     "yamlencode",
     "yamldecode",
     "textencodebase64",
-    "setproduct",
-    "setunion",
-    "setintersection",
-    "setsubtract",
-    "chunklist",
-    "transpose",
-    "matchkeys",
-    "urlencode",
     "csvdecode",
-    "cidrnetmask",
-    "cidrsubnets",
-    "parseint",
-    "pow",
-    "log",
-    "signum",
     "formatdate",
-    "indent",
-    "strrev",
 }
