@@ -442,7 +442,7 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
     raw = _eval(expr.collection, scope)
     coll = _instances(raw) if isinstance(raw, ResourceRef) and not raw.has_key else _finish(raw)
     if isinstance(coll, Unknown):
-        return Unknown("for expression over an unknown collection", nonnull=True)
+        return Unknown(f"for expression over an unknown collection ({coll.reason})", nonnull=True)
     pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll or []))
     as_object = expr.key is not None
     out_list: list[Any] = []

@@ -272,6 +272,15 @@ class ModuleInstance:
             return [(k, scope.bind(each={"key": k, "value": v})) for k, v in coll.items()]
         return [(None, scope)]
 
+    def _expansion_reason(self, block: Block, file: str) -> str:
+        for meta in ("for_each", "count"):
+            attr = block.body.attributes.get(meta)
+            if attr is not None:
+                value = evaluate(attr.expr, self.scope(file))
+                cause = value.reason if isinstance(value, Unknown) else "not a number or collection"
+                return f"{meta} not known statically: {cause}"
+        return "instances not known statically"
+
     def resource_attribute(self, ref: ResourceRef, attr: str) -> Any:
         """The value of ``type.name[key].attr`` as written in config, else a non-null unknown."""
         address = ref.instance_address
@@ -325,12 +334,9 @@ class ModuleInstance:
             except _Cycle:
                 instances = None
             if instances is None:
-                instances = [
-                    (
-                        None,
-                        self.scope(file).bind(count={"index": Unknown("count.index")}, each=Unknown("each")),
-                    )
-                ]
+                # One stand-in instance whose count.index / each are unknown, saying why.
+                why = Unknown(self._expansion_reason(block, file))
+                instances = [(None, self.scope(file).bind(count={"index": why}, each=why))]
             res_context = dict(context)
             provider = block.body.attributes.get("provider")
             # `provider = oci.home` takes that aliased provider's region
