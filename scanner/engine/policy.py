@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 from functools import lru_cache
 from pathlib import Path
@@ -134,7 +135,7 @@ def load_rules(
     rules, errors = _load_rules(directory)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # concurrent runs never share a temp file
         tmp.write_bytes(pickle.dumps((rules, errors)))
         tmp.replace(target)
     except OSError:
