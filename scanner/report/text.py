@@ -110,6 +110,10 @@ def _short(text: str, rule_id: str = "") -> str:
     return f"see `ocisec rules show {rule_id}`"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _summary_line(summary: Summary) -> Text:
     line = Text()
     line.append(f"{summary.failed} failed", style="bold red" if summary.failed else "green")
@@ -119,10 +123,8 @@ def _summary_line(summary: Summary) -> Text:
     if severities:
         line.append(f" (failing: {', '.join(severities)})")
     if summary.errors:
-        line.append(f", {summary.errors} input error{'s' if summary.errors != 1 else ''}", style="red")
-    line.append(
-        f" — {summary.resources} resources in {summary.files} file{'s' if summary.files != 1 else ''}"
-    )
+        line.append(f", {_count(summary.errors, 'input error')}", style="red")
+    line.append(f" — {_count(summary.resources, 'resource')} in {_count(summary.files, 'file')}")
     if summary.strict:
         line.append(" (strict: unknown counts as failing)")
     return line
