@@ -244,3 +244,17 @@ def test_resources_carry_the_region_of_their_provider(tmp_path):
     assert res["oci_identity_group.g"].context["region"] == "us-ashburn-1"
     assert res["oci_core_vcn.v"].context["region"] == "eu-frankfurt-1"
     assert "provider" not in res["oci_identity_group.g"].attributes
+
+
+def test_oversized_and_non_utf8_files_are_reported_not_parsed(tmp_path, monkeypatch):
+    from scanner.sources.terraform import parsing
+
+    monkeypatch.setattr(parsing, "MAX_FILE_BYTES", 100)
+    (tmp_path / "big.tf").write_text("# " + "x" * 200 + "\n")
+    (tmp_path / "latin1.tf").write_bytes(b'# caf\xe9\nresource "oci_core_vcn" "v" {}\n')
+    (tmp_path / "ok.tf").write_text('resource "oci_core_vcn" "ok" {\n  cidr_block = "10.0.0.0/16"\n}\n')
+    result = load_terraform(sorted(tmp_path.glob("*.tf")), tmp_path)
+    messages = {e.path: e.message for e in result.errors}
+    assert "too large" in messages["big.tf"]
+    assert "not UTF-8" in messages["latin1.tf"]
+    assert "oci_core_vcn.ok" in _by_address(result)

@@ -125,9 +125,18 @@ class ParseCache:
             pass  # a read-only or full disk only costs speed
 
 
+# Generated Terraform can be huge; past this a file would take minutes to parse, so it is
+# reported instead of silently slowing every scan.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
 def read_text(path: Path) -> tuple[bytes | None, str | None, str | None]:
     """The bytes and text of a file, or an error message."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES / 1048576
+            return None, None, f"file too large to analyse ({size / 1048576:.1f} MiB > {limit:g} MiB)"
         data = path.read_bytes()
     except OSError as exc:
         return None, None, f"cannot read file: {exc.strerror or exc}"
