@@ -15,6 +15,7 @@ from scanner.engine.policy import load_rules
 from scanner.engine.registry import strip_instance_keys
 from scanner.engine.rule import ScanResult
 from scanner.model import InputError, Resource
+from scanner.report.redact import secret_values
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 
@@ -120,14 +121,12 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     errors = list(inputs.errors) + rule_errors
     resources: list[Resource] = []
     files: list[str] = []
-    secrets: set[str] = set()
     categories: list[str] = []
     if tf_load is not None:
         tf = tf_load.result()
         resources += tf.resources
         errors += tf.errors
         files += tf.files
-        secrets |= tf.secrets
         categories.append("terraform")
     if inputs.plans:
         from scanner.sources.terraform_plan import load_plan
@@ -138,9 +137,9 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             resources += plan_resources
             errors += plan_errors
             files.append(rel(plan, root))
-            for res in plan_resources:
-                secrets |= set(res.context.get("sensitive_values", ()))
         categories.append("terraform-plan")
+    # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
+    secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)
     errors += engine_errors
     result = ScanResult(

@@ -16,11 +16,9 @@ from typing import Any
 from scanner.model import InputError, Location, Provenance, Resource
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.module import (
-    SECRET_NAME,
     ModuleConfig,
     ModuleInstance,
     TerraformProgram,
-    _collect_strings,
 )
 from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
 
@@ -45,7 +43,6 @@ class TerraformResult:
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # relative paths read
-    secrets: set[str] = field(default_factory=set)  # literal secret values seen, for redaction
 
 
 def rel(path: Path, root: Path) -> str:
@@ -248,8 +245,6 @@ def _load(
     for f in sorted(set(result.files)):
         if only_files is None or f in {rel(p, root) for p in only_files}:
             result.resources.append(_file_resource(f, root))
-    for res in result.resources:
-        _collect_attribute_secrets(res.attributes, result.secrets)
     return result
 
 
@@ -290,7 +285,6 @@ def _evaluate_root(
     instance.regions = _provider_regions(instance)
     instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
-    result.secrets |= program.secrets
 
 
 def _read_tfvars(
@@ -339,13 +333,3 @@ def _provider_regions(instance: ModuleInstance) -> dict[str | None, Any]:
         if isinstance(alias, (str, type(None))) and isinstance(value, str):
             out[alias] = value
     return out
-
-
-def _collect_attribute_secrets(attrs: dict[str, Any], into: set[str]) -> None:
-    for key, value in attrs.items():
-        if SECRET_NAME.search(key) or key == "content":
-            _collect_strings(value, into)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    _collect_attribute_secrets(item, into)

@@ -3,7 +3,6 @@ of it (``ModuleInstance``: the root, or a local module call with its inputs)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,13 +67,8 @@ class ModuleConfig:
         return out
 
 
-SECRET_NAME = re.compile(
-    r"(?i)(passw(or)?d|passphrase|secret|token|private_?key|credential|api_?key|auth_?key|wallet)"
-)
-
-
 class TerraformProgram:
-    """Shared state of one evaluation: module configs by directory, errors, secrets seen."""
+    """Shared state of one evaluation: module configs by directory, errors."""
 
     def __init__(
         self,
@@ -88,7 +82,6 @@ class TerraformProgram:
         self.scope = scope
         self.declared = declared if declared is not None else set()  # module dirs whose variables are out
         self.active: set[Any] = set()
-        self.secrets: set[str] = set()
 
 
 class ModuleInstance:
@@ -383,10 +376,6 @@ class ModuleInstance:
                 attrs["value"] = value
                 if where is not None:
                     locations["value"] = where
-            secret_like = bool(SECRET_NAME.search(name)) or attrs.get("sensitive") is True
-            if secret_like:
-                for v in (attrs.get("default"), attrs.get("value")):
-                    _collect_strings(v, self.program.secrets)
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
             out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, dict(context)))
         return out
@@ -401,8 +390,6 @@ class ModuleInstance:
             address = f"{self.prefix}provider.{block.labels[0]}" + (
                 f".{alias}" if isinstance(alias, str) else ""
             )
-            for key in ("private_key", "private_key_password"):
-                _collect_strings(attrs.get(key), self.program.secrets)
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
             out.append(Resource(kind, address, attrs, prov, dict(context)))
         return out
@@ -424,17 +411,6 @@ def type_text(expr: Any) -> str:
     if isinstance(expr, Lit):
         return str(expr.value)
     return "?"
-
-
-def _collect_strings(value: Any, into: set[str]) -> None:
-    if isinstance(value, str) and value:
-        into.add(value)
-    elif isinstance(value, list):
-        for v in value:
-            _collect_strings(v, into)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _collect_strings(v, into)
 
 
 def _same_key(a: Any, b: Any) -> bool:
