@@ -150,11 +150,14 @@ class _Builder(Transformer):  # type: ignore[type-arg]
         return out
 
     def attribute(self, c: list[Any]) -> Attribute:
-        name, eq, expr = c[0], c[1], c[-1]
-        line = getattr(name, "line", 0) or getattr(eq, "line", 0)
-        return Attribute(str(name), expr, line, line)
+        # a quoted name ("x" = 1) arrives as a string literal
+        name = c[0].label() if isinstance(c[0], _StringLit) else c[0]
+        line = getattr(name, "line", 0) or getattr(c[1], "line", 0)
+        return Attribute(str(name), _value(c[-1]), line, line)
 
     def block(self, c: list[Any]) -> Block:
+        # labels arrive as identifiers or string literals ("oci_core_vcn")
+        c = [x.label() if isinstance(x, _StringLit) else x for x in c]
         names = [x for x in c if isinstance(x, str) and not isinstance(x, Token)]
         rbrace, body = c[-1], c[-2]
         start = getattr(names[0], "line", 0) or rbrace.line
@@ -372,26 +375,6 @@ def _value(x: Any) -> Expr:
     if isinstance(x, _Ident):
         return Name(str(x))
     return x
-
-
-# Block labels and attribute names arrive as strings or _StringLit; normalize in the callbacks.
-_orig_block = _Builder.block
-_orig_attribute = _Builder.attribute
-
-
-def _block(self: _Builder, c: list[Any]) -> Block:
-    return _orig_block(self, [x.label() if isinstance(x, _StringLit) else x for x in c])
-
-
-def _attribute(self: _Builder, c: list[Any]) -> Attribute:
-    head = c[0].label() if isinstance(c[0], _StringLit) else c[0]
-    attr = _orig_attribute(self, c)
-    attr.name, attr.expr = str(head), _value(c[-1])
-    return attr
-
-
-_Builder.block = _block  # type: ignore[method-assign]
-_Builder.attribute = _attribute  # type: ignore[method-assign]
 
 
 @lru_cache(maxsize=1)
