@@ -44,7 +44,7 @@ class ResourceIndex:
         for res in self.resources:
             self._by_kind[res.kind].append(res)
             self._by_address[res.address] = res
-            self._by_base[_strip_instance_keys(res.address)].append(res)
+            self._by_base[strip_instance_keys(res.address)].append(res)
 
     def by_kind(self, kind: str) -> list[Resource]:
         """Every resource of a kind, in scan order."""
@@ -56,7 +56,7 @@ class ResourceIndex:
         exact = self._by_address.get(address)
         if exact is not None:
             return [exact]
-        return self._by_base.get(_strip_instance_keys(address), [])
+        return self._by_base.get(strip_instance_keys(address), [])
 
     def referenced(self, value: Any) -> list[Resource]:
         """The resources a value refers to (an ``Unknown`` carrying ``ref``), else none."""
@@ -77,9 +77,6 @@ _INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]')
 def strip_instance_keys(address: str) -> str:
     """``module.a["x"].oci_core_subnet.s[0]`` -> ``module.a.oci_core_subnet.s``."""
     return _INSTANCE_KEY.sub("", address) if "[" in address else address
-
-
-_strip_instance_keys = strip_instance_keys
 
 
 CheckFn = Callable[[Resource, ResourceIndex, dict[str, Any]], Outcome]
