@@ -148,7 +148,7 @@ class Evaluator:
             vals = resolve(attrs, cond["count_of"], base)
             if any(isinstance(v, Unknown) for v, _ in vals):
                 return Unknown("count of an unknown collection")
-            return sum(len(v) if isinstance(v, list) else 1 for v, _ in vals if v is not None)
+            return _element_count(vals)
         if "distinct_of" in cond:
             vals = [v for v, _ in resolve(attrs, cond["distinct_of"], base)]
             if any(isinstance(v, Unknown) for v in vals):
@@ -167,7 +167,7 @@ class Evaluator:
         if op == "count_gte" or op == "count_lte":
             if any(isinstance(v, Unknown) for v, _ in values):
                 return Outcome(None, where, "collection not known statically")
-            n = sum(len(v) if isinstance(v, list) else 1 for v, _ in values if v is not None)
+            n = _element_count(values)
             ok = n >= operand if op == "count_gte" else n <= operand
             return Outcome(ok, where, f"{path} has {n} element(s)")
         if not values:
@@ -307,6 +307,11 @@ class Evaluator:
             return out
         out = _not(_any(outcomes))
         return out
+
+
+def _element_count(values: list[Value]) -> int:
+    """Elements at a path: a list (block or list attribute) counts its items, a value counts one."""
+    return sum(len(v) if isinstance(v, list) else 1 for v, _ in values if v is not None)
 
 
 def _missing(op: str) -> bool | None:
