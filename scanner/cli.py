@@ -121,7 +121,7 @@ def scan(
         typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
-    if result.errors:
+    if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
     raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
 

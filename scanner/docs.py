@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from scanner.engine.policy import load_rules
-from scanner.engine.rule import Rule
+from scanner.model import Rule
 
 
 def rule_table(rules: list[Rule], link_base: str = "") -> str:

@@ -9,6 +9,7 @@ Nested blocks are lists of dicts (as in plan JSON); values that cannot be resolv
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,21 @@ class Finding:
     message: str
     location: Location | None  # the offending attribute, or the block when it is missing
     attribute: str | None = None  # concrete attribute path that decided the result
+    # Further places that belong to this finding: the callers of a module whose code is at
+    # ``location``, or the ``.tf`` line that declares a live object.
+    related: list[Location] = field(default_factory=list)
+    suppression: Suppression | None = None  # set when an accepted risk covers this finding
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is accepted: an inline comment (``in_source``) or a config waiver / baseline
+    (``external``). An expired one no longer suppresses; it is kept to say so."""
+
+    kind: str  # "in_source" | "external"
+    justification: str
+    expires: str | None = None  # ISO date
+    origin: str | None = None  # "file:line" of the comment, or the config / baseline file
 
 
 @dataclass
@@ -143,3 +159,103 @@ class InputError:
     path: str  # file (relative to scan root) or API call that failed
     message: str
     line: int | None = None
+    # "error": the input was not (fully) read — exit 2; "warning"/"note": said in every format
+    # but the scan is complete (a broken sibling file in pre-commit mode, unresolved modules).
+    level: str = "error"
+
+
+_INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]')
+
+
+def strip_instance_keys(address: str) -> str:
+    """``module.a["x"].oci_core_subnet.s[0]`` -> ``module.a.oci_core_subnet.s``: the address of
+    the declaration, the same in HCL, plan and state."""
+    return _INSTANCE_KEY.sub("", address) if "[" in address else address
+
+
+# --- Rule metadata and the result of a scan: the contract every reporter reads -------------------
+
+HELP_URI_BASE = "https://github.com/ocisec/ocisec/blob/main/docs/rules.md"
+
+
+@dataclass
+class Target:
+    """What a rule inspects: resource kinds, an optional applicability condition, and the
+    condition a compliant resource satisfies (declarative dict, see docs/policy-language.md)."""
+
+    resources: list[str]
+    condition: dict[str, Any]
+    when: dict[str, Any] | None = None
+
+
+@dataclass
+class Rule:
+    """One policy: metadata for humans and reporters, targets for the engine."""
+
+    id: str
+    title: str
+    severity: Severity
+    category: str
+    rationale: str
+    remediation: str
+    targets: list[Target]
+    message: str  # failure message; "{address}" is replaced by the resource address
+    references: list[dict[str, str]] = field(default_factory=list)  # {framework, id, title?, url?}
+    parameters: dict[str, Any] = field(default_factory=dict)  # name -> effective value
+    parameter_docs: dict[str, str] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)  # "pass"/"fail" -> HCL snippet
+    tags: list[str] = field(default_factory=list)
+    source_file: str = ""
+
+    @property
+    def resource_kinds(self) -> list[str]:
+        """Every kind any target of this rule inspects, in order, without repeats."""
+        seen: dict[str, None] = {}
+        for target in self.targets:
+            for kind in target.resources:
+                seen.setdefault(kind, None)
+        return list(seen)
+
+    @property
+    def help_uri(self) -> str:
+        """Where the rule's documentation lives."""
+        return f"{HELP_URI_BASE}#{self.id.lower()}"
+
+
+@dataclass
+class ScanResult:
+    """Everything the reporters need: rules that ran, findings (all statuses) and input errors."""
+
+    rules: list[Rule]
+    findings: list[Finding]
+    errors: list[InputError]
+    root: str  # absolute scan root; locations are relative to it
+    inputs: list[str] = field(default_factory=list)  # scanned files, relative to root
+    source_categories: list[str] = field(default_factory=list)  # e.g. ["terraform"]
+    strict: bool = False
+    resource_count: int = 0
+    # Self-description, so results can be merged and compared later: tool version, time, and
+    # for live audits tenancy / regions.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_errors(self) -> list[InputError]:
+        """Errors that make the scan incomplete (exit code 2)."""
+        return [e for e in self.errors if e.level == "error"]
+
+    def by_status(self, status: Status) -> list[Finding]:
+        """Findings with the given status, in report order."""
+        return [f for f in self.findings if f.status is status]
+
+    @property
+    def failed(self) -> list[Finding]:
+        """Findings that count as failures: failed, plus unknown under --strict."""
+        bad = {Status.FAILED, Status.UNKNOWN} if self.strict else {Status.FAILED}
+        return [f for f in self.findings if f.status in bad]
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)

@@ -12,9 +12,7 @@ from pathlib import Path
 
 from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
-from scanner.engine.registry import strip_instance_keys
-from scanner.engine.rule import ScanResult
-from scanner.model import InputError, Resource
+from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache

@@ -14,7 +14,7 @@ from scanner.engine.policy import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM = ROOT / "fixtures" / "platform"
-SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 runner = CliRunner()
 
 

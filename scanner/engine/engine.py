@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from scanner.engine.conditions import ConditionError, Evaluator
 from scanner.engine.registry import Outcome, ResourceIndex
-from scanner.engine.rule import Rule
-from scanner.model import Finding, InputError, Location, Resource, Status
+from scanner.model import Finding, InputError, Location, Resource, Rule, Status
 
 
 def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[Finding], list[InputError]]:

@@ -13,11 +13,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from scanner.engine.rule import Rule, Target
-from scanner.model import InputError, Severity
+from scanner.model import InputError, Rule, Severity, Target
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+
+def _bundled_policy_dir() -> Path:
+    """The rules shipped with ocisec: ``scanner.policies`` in an installed wheel (also mapped onto
+    the repository's ``policies/`` by an editable install), else the source tree's ``policies/``."""
+    from importlib.util import find_spec
+
+    spec = find_spec("scanner.policies")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if Path(location).is_dir():
+            return Path(location)
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+POLICY_DIR = _bundled_policy_dir()
 
 
 @lru_cache(maxsize=1)

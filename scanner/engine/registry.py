@@ -12,13 +12,12 @@ A check is registered by name and referenced from a policy as ``{check: NAME, wi
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model import Location, Resource, Unknown
+from scanner.model import Location, Resource, Unknown, strip_instance_keys
 
 
 @dataclass(frozen=True)
@@ -71,14 +70,6 @@ class ResourceIndex:
         return [r for r in self.by_kind(kind) if r.context.get("scope") == scope]
 
 
-_INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]')
-
-
-def strip_instance_keys(address: str) -> str:
-    """``module.a["x"].oci_core_subnet.s[0]`` -> ``module.a.oci_core_subnet.s``."""
-    return _INSTANCE_KEY.sub("", address) if "[" in address else address
-
-
 CheckFn = Callable[[Resource, ResourceIndex, dict[str, Any]], Outcome]
 _CHECKS: dict[str, CheckFn] = {}
 
@@ -95,10 +86,27 @@ def check(name: str) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def get_check(name: str) -> CheckFn:
-    """The check registered under ``name``; loads the built-in checks on first use."""
-    import scanner.checks  # noqa: F401  (registers the built-ins)
+_PLUGINS_LOADED = False
+PLUGIN_GROUP = "ocisec.checks"
 
+
+def load_plugins() -> None:
+    """Import every module declared under the ``ocisec.checks`` entry-point group (the built-in
+    ``scanner.checks`` is one, declared in pyproject.toml); each registers its checks with
+    ``@check`` on import, as c7n's plugins do. Runs once per process."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        entry.load()
+
+
+def get_check(name: str) -> CheckFn:
+    """The check registered under ``name`` (plugins are loaded on first use)."""
+    load_plugins()
     try:
         return _CHECKS[name]
     except KeyError:
@@ -107,6 +115,6 @@ def get_check(name: str) -> CheckFn:
 
 def check_names() -> list[str]:
     """Names of every registered check."""
-    import scanner.checks  # noqa: F401
+    load_plugins()
 
     return sorted(_CHECKS)

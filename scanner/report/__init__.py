@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
-from scanner.engine.rule import ScanResult
+from scanner.model import ScanResult
 from scanner.report.redact import Redactor
 
 # Module per format, imported only when used: a JSON run never pays for rich.

@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 from scanner import __version__
-from scanner.engine.rule import Rule, ScanResult
-from scanner.model import Finding, InputError, Location, Status
+from scanner.model import Finding, InputError, Location, Rule, ScanResult, Status
 from scanner.report.fingerprint import fingerprint
 from scanner.report.summary import Summary, report_order
 

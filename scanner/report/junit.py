@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from scanner.engine.rule import Rule, ScanResult
-from scanner.model import Finding, InputError, Status
+from scanner.model import Finding, InputError, Rule, ScanResult, Status
 from scanner.report.summary import report_order
 
 INPUT_ERRORS_SUITE = "input-errors"

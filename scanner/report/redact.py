@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from scanner.engine.rule import ScanResult
-from scanner.model import Resource
+from scanner.model import Resource, ScanResult
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the report and hide nothing

@@ -15,8 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.engine.rule import Rule, ScanResult
-from scanner.model import Finding, InputError, Severity, Status
+from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import FINGERPRINT_KEY, fingerprint
 from scanner.report.summary import report_order
 

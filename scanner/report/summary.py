@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.engine.rule import ScanResult
-from scanner.model import Finding, Severity, Status
+from scanner.model import Finding, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 
 

@@ -11,8 +11,7 @@ from io import StringIO
 from rich.console import Console
 from rich.text import Text
 
-from scanner.engine.rule import Rule, ScanResult
-from scanner.model import Finding, Severity, Status
+from scanner.model import Finding, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 from scanner.report.summary import Summary, report_order
 

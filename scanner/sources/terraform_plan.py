@@ -37,8 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.engine.registry import strip_instance_keys
-from scanner.model import InputError, Location, Provenance, Resource, Unknown
+from scanner.model import InputError, Location, Provenance, Resource, Unknown, strip_instance_keys
 
 SOURCE = "terraform-plan"
 SUPPORTED_MAJOR_VERSIONS = ("0", "1")  # "0.1" (Terraform 0.12-1.0) through "1.x"
