@@ -7,8 +7,9 @@ local module; called modules are evaluated through their calls, with their input
 from __future__ import annotations
 
 import hashlib
-import pickle
+import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,23 +113,41 @@ class TerraformLoad:
 
 # --- evaluation cache --------------------------------------------------------------------------
 # Evaluating a large tree costs more than reading its cached parse, so the evaluated result is
-# cached too: keyed by the content of every file given, and valid only while every file the
-# evaluation read (local modules outside the scanned paths included) still has the same hash.
+# cached too: keyed by the content of every file given (and the options and environment that
+# shape evaluation), and valid only while every directory the evaluation read (local modules
+# outside the scanned paths included) still holds the same Terraform files with the same
+# content: a file added to a called module invalidates the entry like an edited one.
 
+EVALUATION_NAMESPACE = "evaluation"
+# Environment variables that may change what an evaluation yields (read by the sources, or by
+# other engineers' options such as the workspace); all of them are part of the key.
+ENV_PREFIXES = ("TF_VAR_", "TF_WORKSPACE", "OCISEC_LIMIT_")
 
-_DIGESTS: dict[tuple[str, int, int], str] = {}
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
 
 
 def _digest(path: Path) -> str:
-    """SHA-256 of a file, remembered while its size and modification time stay the same."""
+    """SHA-256 of a regular file, remembered while its size and modification time stay the
+    same. Anything else (a FIFO, a device, a directory) is never opened."""
     try:
         st = path.stat()
-        memo = (str(path), st.st_mtime_ns, st.st_size)
+        if not stat.S_ISREG(st.st_mode):
+            return f"not-a-file:{stat.S_IFMT(st.st_mode)}"
+        memo = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
         if memo not in _DIGESTS:
             _DIGESTS[memo] = hashlib.sha256(path.read_bytes()).hexdigest()
         return _DIGESTS[memo]
     except OSError:
         return "unreadable"
+
+
+def _directory_listing(directory: Path) -> dict[str, str]:
+    """Every Terraform and variable file of a directory, by name, with its digest."""
+    try:
+        names = sorted(p.name for p in directory.iterdir() if is_tf(p) or is_tfvars(p))
+    except OSError:
+        return {"": "unreadable"}
+    return {name: _digest(directory / name) for name in names}
 
 
 def _evaluation_key(
@@ -137,41 +156,67 @@ def _evaluation_key(
     if cache.directory is None:
         return None
     dirs = sorted({f.resolve().parent for f in tf_files})
-    inputs = sorted({f.resolve() for f in tf_files} | {p for d in dirs for p in d.glob("*.tfvars*")})
-    h = hashlib.sha256(f"{cache.salt}\0evaluation\0{root}\0".encode())
-    for p in inputs:
-        h.update(f"{p}\0{_digest(p)}\0".encode())
+    parts: list[str] = [EVALUATION_NAMESPACE, cache.salt, str(root)]
+    for d in dirs:
+        parts += ["dir", str(d), *(f"{n}={h}" for n, h in _directory_listing(d).items())]
+    for f in sorted({f.resolve() for f in tf_files}):
+        parts += ["file", str(f)]
     for p in var_files:
-        h.update(f"var-file\0{p.resolve()}\0{_digest(p)}\0".encode())
+        parts += ["var-file", str(p.resolve()), _digest(p)]
     for p in sorted(only_files or []):
-        h.update(f"only\0{p}\0".encode())
-    return "e" + h.hexdigest()[1:]
+        parts += ["only", str(p)]
+    for name in sorted(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            parts += ["env", name, os.environ[name]]
+    return cache.store.key(*parts)
+
+
+def _read_directories(result: TerraformResult, root: Path) -> list[Path]:
+    return sorted({(root / f).parent.resolve() for f in result.files})
 
 
 def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> TerraformResult | None:
     if key is None:
         return None
-    blob = cache.get_blob(key)
-    if blob is None:
+    entry = cache.store.get(EVALUATION_NAMESPACE, key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("dirs"), dict):
         return None
-    try:
-        hashes, result = pickle.loads(blob)
-    except Exception:  # noqa: BLE001 - a stale or corrupt entry is just a miss
-        return None
-    for rel_path, digest in hashes.items():
-        if _digest(root / rel_path) != digest:
+    for directory, listing in entry["dirs"].items():
+        if _directory_listing(Path(directory)) != listing:
             return None
-    return result
+    from scanner.cache import DecodeError, decode
+
+    try:
+        resources, errors, files = (decode(entry.get(k)) for k in ("resources", "errors", "files"))
+    except (DecodeError, RecursionError):
+        return None
+    ok = (
+        isinstance(resources, list)
+        and all(isinstance(r, Resource) for r in resources)
+        and isinstance(errors, list)
+        and all(isinstance(e, InputError) for e in errors)
+        and isinstance(files, list)
+        and all(isinstance(f, str) for f in files)
+    )
+    return TerraformResult(resources, errors, files) if ok else None
 
 
 def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCache, root: Path) -> None:
     if key is None:
         return
-    hashes = {f: _digest(root / f) for f in result.files}
+    from scanner.cache import EncodeError, encode
+
+    dirs = {str(d): _directory_listing(d) for d in _read_directories(result, root)}
     try:
-        cache.put(key, pickle.dumps((hashes, result), protocol=pickle.HIGHEST_PROTOCOL))
-    except (RecursionError, pickle.PicklingError, TypeError):
-        pass
+        entry = {
+            "dirs": dirs,
+            "resources": encode(result.resources),
+            "errors": encode(result.errors),
+            "files": encode(result.files),
+        }
+    except (EncodeError, RecursionError):
+        return
+    cache.store.put(EVALUATION_NAMESPACE, key, entry)
 
 
 def _load(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-from functools import lru_cache
 from typing import Any
 
 from lark import Lark, Token, Transformer
@@ -377,13 +375,33 @@ def _value(x: Any) -> Expr:
     return x
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
+# Where lark may keep the compiled grammar: a subdirectory of the per-user cache directory (0700,
+# checked by ``scanner.cache.Cache``), set by ``use_grammar_cache``; None (``--no-cache``, or
+# no private directory) builds the grammar afresh. Never a shared path such as $TMPDIR: lark
+# unpickles that file, so whoever can write it runs code in the next scan.
+_GRAMMAR_CACHE_DIR: str | None = None
+
+
+def use_grammar_cache(directory: str | None) -> None:
+    """Keep the compiled grammar under ``directory`` (a private cache directory), or nowhere."""
+    global _GRAMMAR_CACHE_DIR
+    _GRAMMAR_CACHE_DIR = directory
+
+
+def _build_parser(cache_dir: str | None) -> Lark:
     import hcl2
     from hcl2.postlexer import PostLexer
 
     grammar = os.path.join(os.path.dirname(hcl2.__file__), "hcl2.lark")
-    cache = os.path.join(tempfile.gettempdir(), f"ocisec-lark-{_grammar_tag(grammar)}.cache")
+    cache: str | bool = False
+    if cache_dir is not None:
+        try:
+            os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+            st = os.stat(cache_dir)
+            if st.st_uid == os.getuid() and not st.st_mode & 0o077:
+                cache = os.path.join(cache_dir, f"lark-{_grammar_tag(grammar)}.cache")
+        except OSError:
+            cache = False
     return Lark.open(
         grammar,
         parser="lalr",
@@ -393,6 +411,17 @@ def _parser() -> Lark:
         cache=cache,
         maybe_placeholders=False,
     )
+
+
+_PARSER: Lark | None = None
+
+
+def _parser() -> Lark:
+    """The parser, built once per process (from the private grammar cache when there is one)."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = _build_parser(_GRAMMAR_CACHE_DIR)
+    return _PARSER
 
 
 def _grammar_tag(path: str) -> str:
