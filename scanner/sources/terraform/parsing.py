@@ -1,6 +1,6 @@
 """Reading and parsing files, with a content-hash parse cache and parsing spread over cores.
 
-python-hcl2 parses about 300 KB/s, so parsing dominates a scan: unchanged files come from the
+Parsing is a large part of a cold scan: unchanged files come from the
 cache (keyed by the SHA-256 of their bytes and the parser version), the rest are parsed in a
 process pool when there is enough work to pay for starting it.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
-CACHE_FORMAT = "ocisec-parse-2"
+CACHE_FORMAT = "ocisec-parse-3"
 # Below this many uncached bytes a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 150_000
 
@@ -44,9 +44,9 @@ class ParsedFile:
 
 def _parser_version() -> str:
     try:
-        from importlib.metadata import version
+        from scanner.sources.terraform.hclparse import parser_version
 
-        return version("python-hcl2")
+        return parser_version()
     except Exception:  # noqa: BLE001 - any failure just disables cache sharing across versions
         return "unknown"
 
