@@ -67,10 +67,23 @@ def parser_version() -> str:
     return f"tree-sitter {version('tree-sitter')}, tree-sitter-hcl {version('tree-sitter-hcl')}"
 
 
+_ODD_ESCAPE_RE = re.compile(rb"(?<![%$])(%%%(?:%%)*|\$\$\$(?:\$\$)*)\{")
+
+
+def _for_tree_sitter(src: bytes) -> bytes:
+    """tree-sitter-hcl pairs ``%%`` / ``$$`` from the left, HCL takes the escape ``%%{`` at the
+    end of a run: ``%%%{`` is ``%`` and a literal ``%{`` to Terraform, but a directive to
+    tree-sitter. In an odd run the first character is replaced (same length, so every offset
+    stays valid); literal text is always sliced from the original source."""
+    if b"%%%{" not in src and b"$$${" not in src:
+        return src
+    return _ODD_ESCAPE_RE.sub(lambda m: b"x" + m.group(0)[1:], src)
+
+
 def parse_hcl(text: str) -> Body:
     """Parse HCL text into a ``Body``; raises ``HclSyntaxError`` with the line when known."""
     src = text.encode("utf-8")
-    tree = _parser().parse(src)
+    tree = _parser().parse(_for_tree_sitter(src))
     root = tree.root_node
     if root.has_error:
         raise _syntax_error(root)
@@ -111,7 +124,7 @@ _KIND_NAMES = {
     "string_lit": "string",
     "template_literal": "string text",
     "quoted_template_start": "string",
-    "heredoc_identifier": "heredoc",
+    "heredoc_identifier": "name",
     "comment": "comment",
 }
 
@@ -181,6 +194,9 @@ class _Converter:
             t = child.type
             if t == "attribute":
                 attr = self.attribute(child)
+                if attr.name in out.attributes:
+                    first = out.attributes[attr.name].start
+                    raise _line_error(child, f"argument {attr.name} set again (first set at line {first})")
                 out.attributes[attr.name] = attr
             elif t == "block":
                 out.blocks.append(self.block(child))
@@ -197,6 +213,8 @@ class _Converter:
         name = children[0]
         expr = next(c for c in children[2:] if c.type == "expression")
         start = name.start_point[0] + 1
+        if expr.start_point[0] != expr.end_point[0]:
+            _check_line_breaks(expr)
         end_row, end_col = expr.end_point
         end = end_row + 1 if end_col > 0 else end_row  # a heredoc ends after its line break
         return Attribute(self.text(name), self.expr(expr), start, max(start, end))
@@ -454,6 +472,50 @@ class _Converter:
         lines = self.src[start:end].decode("utf-8").split("\n")
         indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
         return min(indents, default=0)
+
+
+# Nodes that may span lines freely: brackets, braces, parentheses, strings and heredocs.
+_ENCLOSED = {
+    "tuple",
+    "object",
+    "collection_value",
+    "for_expr",
+    "function_call",
+    "template_expr",
+    "index",
+    "literal_value",
+    "variable_expr",
+}
+
+
+def _check_line_breaks(expr: Any) -> None:
+    """Terraform ends an argument at a line break outside brackets, braces and parentheses
+    (``a &&`` and ``b`` on two lines is an error there); tree-sitter takes line breaks as spaces."""
+    atoms: list[Any] = []
+    _atoms(expr, atoms)
+    for prev, cur in zip(atoms, atoms[1:], strict=False):
+        if cur[0] > prev[1]:
+            raise _line_error(cur[2], "line break inside an expression (wrap it in parentheses)")
+
+
+def _atoms(node: Any, out: list[Any]) -> None:
+    """The pieces of an expression between which a line break would end it: (first row, last
+    row, node)."""
+    if node.type in _ENCLOSED or node.child_count == 0:
+        if node.type != "comment":
+            out.append((node.start_point[0], node.end_point[0], node))
+        return
+    children = node.children
+    i = 0
+    while i < len(children):
+        c = children[i]
+        if c.type == "(":
+            close = next((j for j in range(len(children) - 1, i, -1) if children[j].type == ")"), i)
+            out.append((c.start_point[0], children[close].end_point[0], c))
+            i = close + 1
+            continue
+        _atoms(c, out)
+        i += 1
 
 
 def _strips(children: list[Any]) -> tuple[bool, bool]:
