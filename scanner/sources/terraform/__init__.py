@@ -43,6 +43,7 @@ class TerraformResult:
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # relative paths read
+    dependencies: list[str] = field(default_factory=list)  # other files read (templates)
 
 
 def rel(path: Path, root: Path) -> str:
@@ -167,7 +168,7 @@ def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> Terraf
 def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCache, root: Path) -> None:
     if key is None:
         return
-    hashes = {f: _digest(root / f) for f in result.files}
+    hashes = {f: _digest(root / f) for f in [*result.files, *result.dependencies]}
     try:
         cache.put(key, pickle.dumps((hashes, result), protocol=pickle.HIGHEST_PROTOCOL))
     except (RecursionError, pickle.PicklingError, TypeError):
@@ -274,6 +275,7 @@ def _evaluate_root(
     declared: set[str],
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
+    program.root = str(root)
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
@@ -285,6 +287,7 @@ def _evaluate_root(
     instance.regions = _provider_regions(instance)
     instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
+    result.dependencies.extend(sorted(program.templates_read - set(result.dependencies)))
 
 
 def _read_tfvars(

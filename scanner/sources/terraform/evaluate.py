@@ -427,13 +427,16 @@ def _call(expr: Call, scope: Scope) -> Any:
             if a:
                 return a
         return []
+    if name == "templatefile" and len(args) == 2:
+        from scanner.sources.terraform.templates import templatefile
+
+        return templatefile(args[0], args[1], scope)
     if name in NEVER or name not in FUNCTIONS:
         return Unknown(f"function {name}() not evaluated statically", nonnull=name.startswith("file"))
     for a in args:
         if isinstance(a, Unknown):
-            return Unknown(
-                f"{name}() of an unknown value", nonnull=a.nonnull and name not in ("lookup", "element")
-            )
+            nonnull = a.nonnull and name not in ("lookup", "element")
+            return Unknown(f"{name}() of an unknown value ({a.reason})", nonnull=nonnull)
     return FUNCTIONS[name](*args)
 
 
