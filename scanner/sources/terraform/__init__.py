@@ -44,6 +44,7 @@ class TerraformResult:
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # relative paths read
+    dependencies: list[str] = field(default_factory=list)  # other files read (templates)
 
 
 def rel(path: Path, root: Path) -> str:
@@ -184,6 +185,9 @@ def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> Terraf
     for directory, listing in entry["dirs"].items():
         if _directory_listing(Path(directory)) != listing:
             return None
+    deps = entry.get("deps", {})
+    if not isinstance(deps, dict) or any(_digest(Path(f)) != h for f, h in deps.items()):
+        return None
     from scanner.cache import DecodeError, decode
 
     try:
@@ -207,9 +211,12 @@ def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCach
     from scanner.cache import EncodeError, encode
 
     dirs = {str(d): _directory_listing(d) for d in _read_directories(result, root)}
+    # Files read besides the configuration (templatefile()): their content decides the result too.
+    deps = {str((root / f).resolve()): _digest(root / f) for f in result.dependencies}
     try:
         entry = {
             "dirs": dirs,
+            "deps": deps,
             "resources": encode(result.resources),
             "errors": encode(result.errors),
             "files": encode(result.files),
@@ -319,6 +326,7 @@ def _evaluate_root(
     declared: set[str],
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
+    program.root = str(root)
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
@@ -330,6 +338,7 @@ def _evaluate_root(
     instance.regions = _provider_regions(instance)
     instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
+    result.dependencies.extend(sorted(program.templates_read - set(result.dependencies)))
 
 
 def _read_tfvars(

@@ -28,6 +28,8 @@ from scanner.sources.terraform.syntax import (
     ObjectExpr,
     Splat,
     Template,
+    TemplateFor,
+    TemplateIf,
     TupleExpr,
     UnaryOp,
     Unsupported,
@@ -189,6 +191,10 @@ def _eval(expr: Expr, scope: Scope) -> Any:  # noqa: C901 - one dispatch per nod
         return (not _truthy(v)) if expr.op == "!" else -v  # type: ignore[attr-defined]
     if t is ForExpr:
         return _for(expr, scope)  # type: ignore[arg-type]
+    if t is TemplateIf:
+        return _template_if(expr, scope)  # type: ignore[arg-type]
+    if t is TemplateFor:
+        return _template_for(expr, scope)  # type: ignore[arg-type]
     if t is Unsupported:
         return Unknown(f"{expr.what} not evaluated")  # type: ignore[attr-defined]
     return Unknown(f"unsupported expression {t.__name__}")
@@ -234,6 +240,44 @@ def _template(expr: Template, scope: Scope) -> Any:
             ref=unknown[0].ref if len(unknown) == 1 else None,
             symbol="".join(pieces),
         )
+    return "".join(pieces)
+
+
+def _template_if(expr: TemplateIf, scope: Scope) -> Any:
+    """``%{ if }``: the chosen arm's text; with an unknown condition, the text both arms agree
+    on, else an unknown string."""
+    cond = _finish(_eval(expr.cond, scope))
+    if isinstance(cond, Unknown):
+        then, other = _finish(_eval(expr.then, scope)), _finish(_eval(expr.other, scope))
+        if then == other and not isinstance(then, Unknown):
+            return then
+        return Unknown(f"template condition not known statically ({cond.reason})", nonnull=True)
+    return _eval(expr.then if _truthy(cond) else expr.other, scope)
+
+
+def _template_for(expr: TemplateFor, scope: Scope) -> Any:
+    """``%{ for }``: the body's text for every element, concatenated (Terraform's order: a
+    list by index, a map by key)."""
+    from scanner.sources.terraform.functions import _tostr
+
+    coll = _finish(_eval(expr.collection, scope))
+    if isinstance(coll, Unknown):
+        return Unknown(f"template for over an unknown collection ({coll.reason})", nonnull=True)
+    if isinstance(coll, dict):
+        pairs = sorted(coll.items())
+    elif isinstance(coll, (list, tuple)):
+        pairs = list(enumerate(coll))
+    else:
+        raise TypeError("template for over a value that is not a collection")
+    pieces = []
+    for k, v in pairs:
+        names = {expr.value_var: v}
+        if expr.key_var:
+            names[expr.key_var] = k
+        text = _finish(_eval(expr.body, scope.bind(**names)))
+        if isinstance(text, Unknown):
+            return Unknown(text.reason, nonnull=True, symbol=text.symbol)
+        pieces.append(_tostr(text))
     return "".join(pieces)
 
 
@@ -383,13 +427,16 @@ def _call(expr: Call, scope: Scope) -> Any:
             if a:
                 return a
         return []
+    if name == "templatefile" and len(args) == 2:
+        from scanner.sources.terraform.templates import templatefile
+
+        return templatefile(args[0], args[1], scope)
     if name in NEVER or name not in FUNCTIONS:
         return Unknown(f"function {name}() not evaluated statically", nonnull=name.startswith("file"))
     for a in args:
         if isinstance(a, Unknown):
-            return Unknown(
-                f"{name}() of an unknown value", nonnull=a.nonnull and name not in ("lookup", "element")
-            )
+            nonnull = a.nonnull and name not in ("lookup", "element")
+            return Unknown(f"{name}() of an unknown value ({a.reason})", nonnull=nonnull)
     return FUNCTIONS[name](*args)
 
 

@@ -82,6 +82,8 @@ class TerraformProgram:
         self.scope = scope
         self.declared = declared if declared is not None else set()  # module dirs whose variables are out
         self.active: set[Any] = set()
+        self.root = ""  # absolute scan root, where templatefile() paths are read from
+        self.templates_read: set[str] = set()  # absolute paths: the evaluation cache checks them
 
 
 class ModuleInstance:

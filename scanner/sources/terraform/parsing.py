@@ -1,6 +1,6 @@
 """Reading and parsing files, with a content-hash parse cache and parsing spread over cores.
 
-python-hcl2 parses about 300 KB/s, so parsing dominates a scan: unchanged files come from the
+Parsing is a large part of a cold scan: unchanged files come from the
 cache (keyed by the SHA-256 of their bytes and the parser version), the rest are parsed in a
 process pool when there is enough work to pay for starting it.
 """
@@ -46,9 +46,9 @@ class ParsedFile:
 
 def _parser_version() -> str:
     try:
-        from importlib.metadata import version
+        from scanner.sources.terraform.hclparse import parser_version
 
-        return version("python-hcl2")
+        return parser_version()
     except Exception:  # noqa: BLE001 - any failure just disables cache sharing across versions
         return "unknown"
 
@@ -94,10 +94,6 @@ class ParseCache:
     def __init__(self, directory: Path | None) -> None:
         self.store = Cache(directory)
         self.directory = self.store.directory
-        from scanner.sources.terraform import hclparse
-
-        # The compiled grammar lives beside the entries, in the private directory, or nowhere.
-        hclparse.use_grammar_cache(str(self.directory / "grammar") if self.directory else None)
         self.salt = f"{CACHE_FORMAT}:{_parser_version()}"
 
     def key(self, data: bytes, kind: str = "hcl") -> str:
