@@ -19,6 +19,7 @@ from scanner.sources.terraform.module import (
     ModuleConfig,
     ModuleInstance,
     TerraformProgram,
+    is_override_file,
 )
 from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
 
@@ -200,7 +201,8 @@ def _load(
         new: dict[Path, list[Path]] = {}
         for directory, fs in pending.items():
             config = ModuleConfig(str(directory), rel(directory, root))
-            for f in sorted(fs):
+            # primary files first, then override files in lexical order, as Terraform reads them
+            for f in sorted(fs, key=lambda p: (is_override_file(p.name), p.name)):
                 pf = parsed[f]
                 rp = rel(f, root)
                 result.files.append(rp)
@@ -208,6 +210,7 @@ def _load(
                     result.errors.append(InputError(rp, pf.error or "cannot parse", pf.error_line))
                     continue
                 config.add_file(rp, pf.body)
+            result.errors.extend(config.errors)
             configs[config.rel_dir] = config
             # Local modules outside the scanned set are read too: they are part of the program.
             for source in config.local_sources().values():

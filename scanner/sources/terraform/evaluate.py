@@ -503,10 +503,15 @@ def evaluate_body(
             continue
         out[name] = evaluate(attr.expr, scope)
         if locations is not None:
-            locations[prefix + name] = Location(scope.file, attr.start, attr.end)
+            # an attribute merged in from an override file points at that file
+            locations[prefix + name] = Location(
+                getattr(attr, "file", None) or scope.file, attr.start, attr.end
+            )
+    outer = scope
     for block in body.blocks:
         if block.type in skip:
             continue
+        scope = Scope(outer.module, outer.bindings, block.file) if getattr(block, "file", None) else outer
         if block.type == "dynamic" and block.labels:
             _dynamic(block, scope, out, locations, prefix)
             continue

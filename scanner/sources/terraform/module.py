@@ -35,26 +35,104 @@ class ModuleConfig:
     module_calls: dict[str, tuple[Block, str]] = field(default_factory=dict)
     providers: list[tuple[Block, str]] = field(default_factory=list)
     resource_types: set[str] = field(default_factory=set)
+    errors: list[InputError] = field(default_factory=list)  # duplicate / dangling declarations
 
     def add_file(self, rel_path: str, body: Body) -> None:
-        """Merge the top-level blocks of one parsed file into the module."""
+        """Merge the top-level blocks of one parsed file into the module.
+
+        Override files (``override.tf``, ``*_override.tf`` and their JSON forms) merge into the
+        blocks they name, as Terraform does; callers add them after every primary file, in
+        lexical order. A second declaration of one address in primary files is an input error.
+        """
         self.files.append(rel_path)
+        if is_override_file(rel_path):
+            self._add_override(rel_path, body)
+            return
         for block in body.blocks:
             kind, labels = block.type, block.labels
             if kind == "variable" and labels:
-                self.variables[labels[0]] = (block, rel_path)
+                self._declare(self.variables, labels[0], (block, rel_path), f"variable {labels[0]!r}", block)
             elif kind == "locals":
                 for name, attr in block.body.attributes.items():
-                    self.locals[name] = (attr, rel_path)
+                    self._declare(self.locals, name, (attr, rel_path), f"local value {name!r}", attr)
             elif kind == "output" and labels and "value" in block.body.attributes:
-                self.outputs[labels[0]] = (block.body.attributes["value"], rel_path)
+                self._declare(
+                    self.outputs,
+                    labels[0],
+                    (block.body.attributes["value"], rel_path),
+                    f"output {labels[0]!r}",
+                    block,
+                )
             elif kind == "resource" and len(labels) >= 2:
-                self.resources[(labels[0], labels[1])] = (block, rel_path)
+                key = (labels[0], labels[1])
+                self._declare(
+                    self.resources, key, (block, rel_path), f"resource {labels[0]}.{labels[1]}", block
+                )
                 self.resource_types.add(labels[0])
             elif kind == "module" and labels:
-                self.module_calls[labels[0]] = (block, rel_path)
+                self._declare(
+                    self.module_calls, labels[0], (block, rel_path), f"module call {labels[0]!r}", block
+                )
             elif kind == "provider" and labels:
                 self.providers.append((block, rel_path))
+
+    def _declare(self, table: dict, key: Any, entry: tuple[Any, str], what: str, node: Any) -> None:
+        """Record a declaration; a second one of the same name is what Terraform rejects."""
+        if key in table:
+            first, first_file = table[key]
+            self.errors.append(
+                InputError(
+                    entry[1],
+                    f"duplicate {what}: declared at {first_file}:{first.start} and {entry[1]}:{node.start}"
+                    " (Terraform rejects this configuration; the first declaration is scanned)",
+                    node.start,
+                )
+            )
+            return
+        table[key] = entry
+
+    def _add_override(self, rel_path: str, body: Body) -> None:
+        """Merge an override file: attribute by attribute, nested blocks replaced whole by type."""
+        for block in body.blocks:
+            kind, labels = block.type, block.labels
+            table: dict | None = None
+            key: Any = None
+            if kind == "resource" and len(labels) >= 2:
+                table, key, what = self.resources, (labels[0], labels[1]), f"resource {labels[0]}.{labels[1]}"
+            elif kind == "module" and labels:
+                table, key, what = self.module_calls, labels[0], f"module call {labels[0]!r}"
+            elif kind == "variable" and labels:
+                table, key, what = self.variables, labels[0], f"variable {labels[0]!r}"
+            elif kind == "locals":
+                for name, attr in block.body.attributes.items():
+                    if name not in self.locals:
+                        self._missing_override(rel_path, f"local value {name!r}", attr.start)
+                        continue
+                    self.locals[name] = (attr, rel_path)
+                continue
+            elif kind == "output" and labels:
+                value = block.body.attributes.get("value")
+                if labels[0] not in self.outputs:
+                    self._missing_override(rel_path, f"output {labels[0]!r}", block.start)
+                elif value is not None:
+                    self.outputs[labels[0]] = (value, rel_path)
+                continue
+            elif kind == "provider" and labels:
+                for i, (prov, prov_file) in enumerate(self.providers):
+                    if prov.labels[:1] == labels[:1] and _alias_text(prov) == _alias_text(block):
+                        self.providers[i] = (merge_override(prov, block, rel_path, prov_file), prov_file)
+                        break
+                continue
+            else:
+                continue  # terraform / data blocks: nothing this scanner reads from them
+            if key not in table:
+                self._missing_override(rel_path, what, block.start)
+                continue
+            original, file = table[key]
+            table[key] = (merge_override(original, block, rel_path, file), file)
+
+    def _missing_override(self, rel_path: str, what: str, line: int) -> None:
+        self.errors.append(InputError(rel_path, f"override of {what}, which no primary file declares", line))
 
     def local_sources(self) -> dict[str, str]:
         """Module call name -> literal local ``source`` (``./x``, ``../y``)."""
@@ -65,6 +143,54 @@ class ModuleConfig:
             if isinstance(value, str) and (value.startswith("./") or value.startswith("../")):
                 out[name] = value
         return out
+
+
+def is_override_file(path: str) -> bool:
+    """``override.tf``, ``x_override.tf`` and their ``.tf.json`` forms."""
+    name = path.rpartition("/")[2]
+    for suffix in (".tf.json", ".tf"):
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem == "override" or stem.endswith("_override")
+    return False
+
+
+def _alias_text(block: Block) -> Any:
+    alias = block.body.attributes.get("alias")
+    return getattr(alias.expr, "value", "?") if alias is not None else None
+
+
+@dataclass(slots=True)
+class OverrideAttribute(Attribute):
+    """An attribute that an override file set: it keeps the file it was written in."""
+
+    file: str = ""
+
+
+@dataclass(slots=True)
+class OverrideBlock(Block):
+    """A nested block that an override file set: it keeps the file it was written in."""
+
+    file: str = ""
+
+
+def merge_override(original: Block, override: Block, override_file: str, original_file: str) -> Block:
+    """Terraform's override merge: each attribute of the override replaces the original's, and
+    for each nested block type the override declares, the original's blocks of that type are
+    replaced whole (``dynamic "x"`` counts as type ``x``)."""
+
+    def block_type(b: Block) -> str:
+        return b.labels[0] if b.type == "dynamic" and b.labels else b.type
+
+    attributes = dict(original.body.attributes)
+    for name, attr in override.body.attributes.items():
+        attributes[name] = OverrideAttribute(attr.name, attr.expr, attr.start, attr.end, override_file)
+    replaced = {block_type(b) for b in override.body.blocks}
+    blocks = [b for b in original.body.blocks if block_type(b) not in replaced]
+    blocks += [
+        OverrideBlock(b.type, b.labels, b.body, b.start, b.end, override_file) for b in override.body.blocks
+    ]
+    return Block(original.type, original.labels, Body(attributes, blocks), original.start, original.end)
 
 
 class TerraformProgram:
