@@ -94,3 +94,28 @@ def test_duplicate_resource_address_is_an_input_error_naming_both_places():
     assert "dup/a.tf:1" in err.message and "dup/b.tf:1" in err.message
     code, doc = scan_json(str(TF / "override" / "dup"))
     assert code == 2 and doc["errors"]
+
+
+# --- .tf.json ------------------------------------------------------------------------------------
+
+
+def test_tf_json_duplicate_keys_and_array_forms_are_all_read():
+    res = _resources(_load(TF / "json_forms"))
+    assert res["oci_objectstorage_bucket.first"].attributes["access_type"] == "NoPublicAccess"
+    public = res["oci_objectstorage_bucket.public_array"]
+    assert public.attributes["access_type"] == "ObjectRead"
+    assert public.provenance.location.start_line == 11  # the second "resource" key's block
+    code, doc = scan_json(str(TF / "json_forms"))
+    assert [f["resource"]["address"] for f in _failed(doc, "OCI-DAT-001")] == [
+        "oci_objectstorage_bucket.public_array"
+    ]
+    assert code == 1
+
+
+def test_tf_json_repeated_nested_key_is_a_list_of_blocks(tmp_path):
+    (tmp_path / "main.tf.json").write_text(
+        '{"resource": {"oci_core_instance": {"vm": {"shape": "a",'
+        ' "source_details": {"source_type": "image"}, "source_details": {"source_type": "bootVolume"}}}}}'
+    )
+    vm = _resources(_load(tmp_path, tmp_path))["oci_core_instance.vm"]
+    assert vm.attributes["source_details"] == [{"source_type": "image"}, {"source_type": "bootVolume"}]
