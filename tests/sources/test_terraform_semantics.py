@@ -119,3 +119,66 @@ def test_tf_json_repeated_nested_key_is_a_list_of_blocks(tmp_path):
     )
     vm = _resources(_load(tmp_path, tmp_path))["oci_core_instance.vm"]
     assert vm.attributes["source_details"] == [{"source_type": "image"}, {"source_type": "bootVolume"}]
+
+
+# --- modules: cycles, unreached modules, registry modules, unknown expansion ---------------------
+
+MODS = TF / "modules_semantics"
+
+
+def test_self_calling_module_is_an_input_error_and_its_resources_are_scanned():
+    code, doc = scan_json(str(MODS / "self_call"))
+    assert [f["resource"]["address"] for f in _failed(doc, "OCI-DAT-001")] == [
+        "oci_objectstorage_bucket.public"
+    ]
+    [err] = doc["errors"]
+    assert "module call cycle" in err["message"] and "module.me" in err["message"]
+    assert err["path"].endswith("self_call/main.tf") and err["line"] == 1
+    assert code == 2
+
+
+def test_module_cycle_names_every_call():
+    code, doc = scan_json(str(MODS / "cycle"))
+    [err] = doc["errors"]
+    assert "module.b (fixtures/terraform/modules_semantics/cycle/a/main.tf:1)" in err["message"]
+    assert "module.a (fixtures/terraform/modules_semantics/cycle/b/main.tf:1)" in err["message"]
+    assert _failed(doc, "OCI-DAT-001")
+    assert code == 2
+
+
+def test_module_called_only_with_count_zero_is_evaluated_as_a_root():
+    code, doc = scan_json(str(MODS / "count_zero"))
+    [public] = _failed(doc, "OCI-DAT-001")
+    assert public["resource"]["address"] == "oci_objectstorage_bucket.public"
+    assert public["location"]["file"].endswith("count_zero/shared/main.tf")
+    assert code == 1
+
+
+def test_registry_module_resolved_through_modules_json_is_scanned():
+    code, doc = scan_json(str(MODS / "registry" / "with_init"))
+    [public] = _failed(doc, "OCI-DAT-001")
+    assert public["resource"]["address"] == "module.storage.oci_objectstorage_bucket.this"
+    assert public["location"]["file"].endswith(".terraform/modules/storage/main.tf")
+    assert doc["errors"] == []
+    assert code == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "sarif", "junit"])
+def test_unresolved_registry_module_is_a_notice_in_every_format(fmt):
+    res = runner.invoke(app, ["scan", str(MODS / "registry" / "without_init"), "--format", fmt, "--no-cache"])
+    assert "1 module call(s) with a registry or git source were not resolved" in res.stdout
+    assert "terraform init" in res.stdout
+    assert res.exit_code == 0  # a notice: the scan of what is there is complete
+
+
+def test_unknown_for_each_and_count_give_one_unknown_per_rule_never_a_failure():
+    code, doc = scan_json(str(MODS / "unknown_each"))
+    assert doc["findings"] == []
+    unknown = [(f["rule_id"], f["resource"]["address"]) for f in doc["unknown"]]
+    each = [r for r, a in unknown if a == "oci_objectstorage_bucket.each"]
+    child = [r for r, a in unknown if a == "module.per_env.oci_objectstorage_bucket.child"]
+    assert "OCI-DAT-001" in each and len(each) == len(set(each))
+    assert "OCI-DAT-001" in child and len(child) == len(set(child))
+    reasons = {f["message"] for f in doc["unknown"] if f["resource"]["address"].startswith("oci_")}
+    assert all("for_each not known statically" in m for m in reasons)
+    assert code == 0

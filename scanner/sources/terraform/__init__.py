@@ -192,12 +192,26 @@ def _load(
     parsed: dict[Path, ParsedFile] = {}
     configs: dict[str, ModuleConfig] = {}
     pending = dict(by_dir)
+    # Registry / git modules downloaded by `terraform init`, per root directory.
+    remote: dict[Path, dict[str, str]] = {}
+    for directory in list(by_dir):
+        found_remote = _read_modules_json(directory, root, result)
+        if found_remote:
+            remote[directory] = {key: rel(d, root) for key, d in found_remote.items()}
+            for d in found_remote.values():
+                if d not in pending and d.is_dir():
+                    tf_in_d = sorted(p for p in d.iterdir() if p.is_file() and is_tf(p))
+                    if tf_in_d:
+                        pending[d] = tf_in_d
     batch: ParseBatch | None = first
     while pending:
         if batch is None:
             batch = ParseBatch([f for fs in pending.values() for f in fs], cache, workers)
         parsed.update(batch.result())
         batch = None
+        missing = [f for fs in pending.values() for f in fs if f not in parsed]
+        if missing:  # downloaded modules found after the first batch started
+            parsed.update(parse_files(missing, cache, workers))
         new: dict[Path, list[Path]] = {}
         for directory, fs in pending.items():
             config = ModuleConfig(str(directory), rel(directory, root))
@@ -227,20 +241,40 @@ def _load(
     for config in configs.values():
         for source in config.local_sources().values():
             called.add(posixpath.normpath(posixpath.join(config.rel_dir, source)))
-    roots = [configs[rel(d, root)] for d in by_dir if rel(d, root) not in called]
+    scanned = [rel(d, root) for d in by_dir]
+    roots = [configs[r] for r in scanned if r not in called]
 
     declared: set[str] = {c.rel_dir for c in roots}
-    for config in roots:
-        try:
-            _evaluate_root(config, configs, root, var_files or [], cache, result, parsed, declared)
-        except RecursionError:
-            result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
-        except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
-            result.errors.append(
-                InputError(
-                    config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+    evaluated: set[str] = set()
+    while True:
+        for config in roots:
+            evaluated.add(config.rel_dir)
+            declared.add(config.rel_dir)
+            remote_dirs = remote.get(Path(config.dir), {})
+            try:
+                _evaluate_root(
+                    config, configs, root, var_files or [], cache, result, parsed, declared, remote_dirs
                 )
-            )
+            except RecursionError:
+                result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
+            except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
+                result.errors.append(
+                    InputError(
+                        config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+                    )
+                )
+        # A scanned directory that no evaluated instance reached (called only with count = 0, or
+        # only from a cycle) is still a module of its own: evaluate it as a root too.
+        left = [r for r in scanned if r not in declared and r not in evaluated]
+        inner: set[str] = set()
+        for r in left:
+            for source in configs[r].local_sources().values():
+                target = posixpath.normpath(posixpath.join(r, source))
+                if target != r:
+                    inner.add(target)
+        if not left:
+            break
+        roots = [configs[r] for r in left if r not in inner] or [configs[r] for r in sorted(left)[:1]]
 
     if only_files is not None:
         keep = {rel(p, root) for p in only_files}
@@ -275,8 +309,10 @@ def _evaluate_root(
     result: TerraformResult,
     parsed: dict[Path, ParsedFile],
     declared: set[str],
+    remote_dirs: dict[str, str] | None = None,
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
+    program.remote_dirs = remote_dirs or {}
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
@@ -288,6 +324,52 @@ def _evaluate_root(
     instance.regions = _provider_regions(instance)
     instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
+    if program.unresolved:
+        names = sorted(program.unresolved)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        result.errors.append(
+            InputError(
+                config.rel_dir or ".",
+                f"{len(names)} module call(s) with a registry or git source were not resolved ({shown}):"
+                " their resources are not scanned; run `terraform init` in this directory so that"
+                " .terraform/modules/modules.json maps them to their downloaded source",
+                level="warning",
+            )
+        )
+
+
+def _read_modules_json(directory: Path, root: Path, result: TerraformResult) -> dict[str, Path]:
+    """Module call key (``a.b``) -> downloaded source directory, from the manifest that
+    ``terraform init`` writes; empty when there is none."""
+    import json
+
+    manifest = directory / ".terraform" / "modules" / "modules.json"
+    if not manifest.is_file():
+        return {}
+    data, text, err = read_text(manifest)
+    try:
+        doc = json.loads(text) if text is not None else None
+    except json.JSONDecodeError as exc:
+        err = f"invalid JSON: {exc.msg}"
+        doc = None
+    modules = doc.get("Modules") if isinstance(doc, dict) else None
+    if not isinstance(modules, list):
+        result.errors.append(
+            InputError(rel(manifest, root), err or "not a Terraform module manifest", level="warning")
+        )
+        return {}
+    out: dict[str, Path] = {}
+    for entry in modules:
+        if not isinstance(entry, dict):
+            continue
+        key, where = entry.get("Key"), entry.get("Dir")
+        if isinstance(key, str) and key and isinstance(where, str):
+            target = (directory / where).resolve()
+            # only directories inside the root module's own tree: a manifest is no licence to
+            # read arbitrary paths
+            if target == directory or directory in target.parents:
+                out[key] = target
+    return out
 
 
 def _read_tfvars(

@@ -208,6 +208,9 @@ class TerraformProgram:
         self.scope = scope
         self.declared = declared if declared is not None else set()  # module dirs whose variables are out
         self.active: set[Any] = set()
+        # registry / git module calls: "a.b" (call names from the root) -> downloaded module dir
+        self.remote_dirs: dict[str, str] = {}
+        self.unresolved: set[str] = set()  # addresses of remote calls that could not be resolved
 
 
 class ModuleInstance:
@@ -234,6 +237,13 @@ class ModuleInstance:
         self._locals: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
         self._calls: dict[str, Any] = {}
+        # how this instance was reached: call names (the key in modules.json), the calls as
+        # written (for cycle errors) and the module directories above it
+        self.call_path: tuple[str, ...] = ()
+        self.call_chain: tuple[str, ...] = ()
+        self.ancestors: frozenset[str] = frozenset()
+        # set when this instance stands in for a module call whose count / for_each is unknown
+        self.unknown_expansion: str | None = None
         self._instances: dict[tuple[str, str], list[tuple[Any, Scope]] | None] = {}
         self._attrs: dict[tuple[str, str, Any], dict[str, Any]] = {}
 
@@ -316,23 +326,41 @@ class ModuleInstance:
 
     def _instantiate_call(self, name: str) -> dict[Any, ModuleInstance | None] | Unknown | None:
         block, file = self.config.module_calls[name]
-        source = self.config.local_sources().get(name)
-        if source is None:
-            return None  # registry / git module: its outputs are unknown, its resources not scanned
         import posixpath
 
-        child_rel = posixpath.normpath(posixpath.join(self.config.rel_dir, source))
+        call = f"module.{name} ({file}:{block.start})"
+        source = self.config.local_sources().get(name)
+        if source is not None:
+            child_rel = posixpath.normpath(posixpath.join(self.config.rel_dir, source))
+        else:
+            # registry / git module: the directory `terraform init` downloaded it to, if any
+            remote = self.program.remote_dirs.get(".".join((*self.call_path, name)))
+            if remote is None:
+                self.program.unresolved.add(f"{self.prefix}module.{name}")
+                return None
+            child_rel = remote
         child = self.program.configs.get(child_rel)
         if child is None:
             self.program.errors.append(
                 InputError(
-                    file, f"module {name!r}: local source {source!r} has no readable .tf files", block.start
+                    file,
+                    f"module {name!r}: source {source or child_rel!r} has no readable .tf files",
+                    block.start,
                 )
             )
             return None
+        chain = (*self.call_chain, call)
+        if child_rel in self.ancestors or child_rel == self.config.rel_dir:
+            message = "module call cycle: " + " -> ".join(chain) + f" calls {child_rel or '.'} again"
+            if not any(e.message == message for e in self.program.errors):
+                self.program.errors.append(InputError(file, message, block.start))
+            return None
         base = self.scope(file)
         keys = self._expand(block, base)
+        unknown_expansion = None
         if keys is None:
+            # One stand-in instance: every result in it is unknown, with this reason.
+            unknown_expansion = self._expansion_reason(block, file)
             keys = [(None, base)]
         instances: dict[Any, ModuleInstance | None] = {}
         for key, scope in keys:
@@ -351,6 +379,12 @@ class ModuleInstance:
                 self.region,
             )
             instance.regions = self.regions
+            instance.call_path = (*self.call_path, name)
+            instance.call_chain = chain
+            instance.ancestors = self.ancestors | {self.config.rel_dir}
+            instance.unknown_expansion = self.unknown_expansion or (
+                f"module.{name}: {unknown_expansion}" if unknown_expansion else None
+            )
             instances[key] = instance
         return instances
 
@@ -452,11 +486,16 @@ class ModuleInstance:
                 instances = self._resource_instances(type_, name)
             except _Cycle:
                 instances = None
-            if instances is None:
-                # One stand-in instance whose count.index / each are unknown, saying why.
-                why = Unknown(self._expansion_reason(block, file))
-                instances = [(None, self.scope(file).bind(count={"index": why}, each=why))]
             res_context = dict(context)
+            if self.unknown_expansion:
+                res_context["unknown_expansion"] = self.unknown_expansion
+            if instances is None:
+                # One stand-in instance whose count.index / each are unknown, saying why; the
+                # engine reports every rule on it as unknown (it may stand for no instance).
+                reason = self._expansion_reason(block, file)
+                why = Unknown(reason)
+                instances = [(None, self.scope(file).bind(count={"index": why}, each=why))]
+                res_context.setdefault("unknown_expansion", reason)
             provider = block.body.attributes.get("provider")
             # `provider = oci.home` takes that aliased provider's region
             if provider is not None and isinstance(provider.expr, GetAttr):
