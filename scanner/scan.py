@@ -31,6 +31,7 @@ class ScanOptions:
     policy_dir: Path | None = None
     workers: int | None = None
     rule_ids: list[str] | None = None  # run only these rules (None: all)
+    workspace: str | None = None  # terraform.workspace; None: unknown
 
 
 @dataclass
@@ -109,6 +110,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             inputs.only_files,
             cache,
             options.workers,
+            workspace=options.workspace,
         )
         if inputs.tf
         else None

@@ -182,3 +182,23 @@ def test_unknown_for_each_and_count_give_one_unknown_per_rule_never_a_failure():
     reasons = {f["message"] for f in doc["unknown"] if f["resource"]["address"].startswith("oci_")}
     assert all("for_each not known statically" in m for m in reasons)
     assert code == 0
+
+
+# --- terraform.workspace -------------------------------------------------------------------------
+
+
+def _access(doc: dict) -> str:
+    for status in ("findings", "unknown"):
+        if any(f["rule_id"] == "OCI-DAT-001" for f in doc[status]):
+            return status
+    return "passed"
+
+
+def test_workspace_is_unknown_unless_given(monkeypatch):
+    ws = str(TF / "workspace")
+    assert _access(scan_json(ws)[1]) == "unknown"
+    assert _access(scan_json(ws, "--workspace", "dev")[1]) == "findings"
+    assert _access(scan_json(ws, "--workspace", "prod")[1]) == "passed"
+    monkeypatch.setenv("TF_WORKSPACE", "dev")
+    code, doc = scan_json(ws)
+    assert _access(doc) == "findings" and code == 1

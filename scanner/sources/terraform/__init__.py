@@ -61,13 +61,14 @@ def load_terraform(
     only_files: set[Path] | None = None,
     cache: ParseCache | None = None,
     workers: int | None = None,
+    workspace: str | None = None,
 ) -> TerraformResult:
     """Evaluate every module found among ``tf_files`` (and the local modules they call).
 
     ``only_files``: when given, keep only resources declared in those files (a scan of single
     files still evaluates their whole directory so references resolve).
     """
-    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers).result()
+    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers, workspace).result()
 
 
 class TerraformLoad:
@@ -82,14 +83,18 @@ class TerraformLoad:
         only_files: set[Path] | None = None,
         cache: ParseCache | None = None,
         workers: int | None = None,
+        workspace: str | None = None,
     ) -> None:
         self.cache = cache or ParseCache(None)
+        self.workspace = workspace
         self.root = root.resolve()
         self.tf_files = [f.resolve() for f in tf_files]
         self.var_files = list(var_files or [])
         self.only_files = only_files
         self.workers = workers
         self.key = _evaluation_key(tf_files, self.var_files, only_files, self.root, self.cache)
+        if self.key is not None:  # the workspace changes what terraform.workspace evaluates to
+            self.key = "e" + hashlib.sha256(f"{self.key}\0workspace\0{workspace!r}".encode()).hexdigest()[1:]
         self.cached = _cached_evaluation(self.key, self.cache, self.root)
         self.first: ParseBatch | None = None
         if self.cached is None:
@@ -105,7 +110,14 @@ class TerraformLoad:
             return self.cached
         assert self.first is not None
         result = _load(
-            self.tf_files, self.root, self.var_files, self.only_files, self.cache, self.workers, self.first
+            self.tf_files,
+            self.root,
+            self.var_files,
+            self.only_files,
+            self.cache,
+            self.workers,
+            self.first,
+            self.workspace,
         )
         _store_evaluation(self.key, result, self.cache, self.root)
         return result
@@ -183,6 +195,7 @@ def _load(
     cache: ParseCache,
     workers: int | None,
     first: ParseBatch,
+    workspace: str | None = None,
 ) -> TerraformResult:
     result = TerraformResult()
     by_dir: dict[Path, list[Path]] = {}
@@ -253,7 +266,16 @@ def _load(
             remote_dirs = remote.get(Path(config.dir), {})
             try:
                 _evaluate_root(
-                    config, configs, root, var_files or [], cache, result, parsed, declared, remote_dirs
+                    config,
+                    configs,
+                    root,
+                    var_files or [],
+                    cache,
+                    result,
+                    parsed,
+                    declared,
+                    remote_dirs,
+                    workspace,
                 )
             except RecursionError:
                 result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
@@ -310,9 +332,11 @@ def _evaluate_root(
     parsed: dict[Path, ParsedFile],
     declared: set[str],
     remote_dirs: dict[str, str] | None = None,
+    workspace: str | None = None,
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
     program.remote_dirs = remote_dirs or {}
+    program.workspace = workspace
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))

@@ -268,7 +268,13 @@ def _getattr(obj: Any, attr: str, scope: Scope) -> Any:  # noqa: C901
                 attr, Unknown("path")
             )
         if kind == "terraform":
-            return "default" if attr == "workspace" else Unknown(f"terraform.{attr}")
+            if attr == "workspace":
+                # Only --workspace / TF_WORKSPACE says which workspace a plan would run in.
+                ws = scope.module.program.workspace
+                if ws is None:
+                    return Unknown("terraform.workspace is not known (set --workspace or TF_WORKSPACE)")
+                return ws
+            return Unknown(f"terraform.{attr}")
         if kind == "count":
             return Unknown("count.index outside a counted resource")
         if kind == "data":

@@ -211,6 +211,7 @@ class TerraformProgram:
         # registry / git module calls: "a.b" (call names from the root) -> downloaded module dir
         self.remote_dirs: dict[str, str] = {}
         self.unresolved: set[str] = set()  # addresses of remote calls that could not be resolved
+        self.workspace: str | None = None  # terraform.workspace; None: unknown (not "default")
 
 
 class ModuleInstance:
