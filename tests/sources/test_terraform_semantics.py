@@ -202,3 +202,37 @@ def test_workspace_is_unknown_unless_given(monkeypatch):
     monkeypatch.setenv("TF_WORKSPACE", "dev")
     code, doc = scan_json(ws)
     assert _access(doc) == "findings" and code == 1
+
+
+# --- symlinked directories -------------------------------------------------------------------------
+
+PUBLIC = (
+    'resource "oci_objectstorage_bucket" "b" {\n  compartment_id = "ocid1.compartment.oc1..x"\n'
+    '  name = "b"\n  namespace = "ns"\n  access_type = "ObjectRead"\n}\n'
+)
+
+
+def test_symlinked_directories_inside_the_tree_are_followed_once_and_others_reported(tmp_path, monkeypatch):
+    tree = tmp_path / "repo"
+    (tree / "modules" / "real").mkdir(parents=True)
+    (tree / "modules" / "real" / "main.tf").write_text(PUBLIC)
+    (tree / "envs").mkdir()
+    (tree / "envs" / "linked").symlink_to(tree / "modules" / "real")  # inside: followed
+    (tree / "envs" / "loop").symlink_to(tree / "envs")  # a loop: walked once
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "main.tf").write_text(PUBLIC)
+    (tree / "external").symlink_to(outside)  # outside the tree: skipped, by name
+    monkeypatch.chdir(tree)
+    inputs = discover([tree], tree)
+    assert len({p.resolve() for p in inputs.tf}) == 1
+    [notice] = inputs.errors
+    assert (
+        notice.path == "external"
+        and notice.level == "warning"
+        and "outside the scanned tree" in notice.message
+    )
+    for fmt in ("json", "text", "sarif", "junit"):
+        res = runner.invoke(app, ["scan", str(tree), "--format", fmt, "--no-cache"])
+        assert "external" in res.stdout and "symlinked directory skipped" in res.stdout, fmt
+        assert res.exit_code == 1  # the public bucket, found once
