@@ -82,6 +82,12 @@ def scan(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
     rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
     policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        envvar="TF_WORKSPACE",
+        help="Terraform workspace (terraform.workspace); unknown when not given.",
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
     from scanner.model import Severity
@@ -100,6 +106,7 @@ def scan(
         policy_dir=policies,
         rule_ids=list(rule) or None,
     )
+    options.workspace = workspace
     result, secrets = run_scan(list(paths), options)
     redactor = Redactor()
     for s in secrets:
@@ -118,7 +125,7 @@ def scan(
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:

@@ -182,7 +182,7 @@ def _result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
 
 def _notification(error: InputError) -> dict[str, Any]:
     where = f"{error.path}:{error.line}" if error.line else error.path
-    notification: dict[str, Any] = {"level": "error", "message": {"text": f"{where}: {error.message}"}}
+    notification: dict[str, Any] = {"level": error.level, "message": {"text": f"{where}: {error.message}"}}
     # A path with a colon is an API call ("oci:ListBuckets ..."), not a file under the root.
     if ":" not in error.path:
         physical: dict[str, Any] = {"artifactLocation": {"uri": _file_uri(error.path), "uriBaseId": SRCROOT}}

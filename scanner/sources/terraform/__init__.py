@@ -20,6 +20,7 @@ from scanner.sources.terraform.module import (
     ModuleConfig,
     ModuleInstance,
     TerraformProgram,
+    is_override_file,
 )
 from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
 
@@ -62,13 +63,14 @@ def load_terraform(
     only_files: set[Path] | None = None,
     cache: ParseCache | None = None,
     workers: int | None = None,
+    workspace: str | None = None,
 ) -> TerraformResult:
     """Evaluate every module found among ``tf_files`` (and the local modules they call).
 
     ``only_files``: when given, keep only resources declared in those files (a scan of single
     files still evaluates their whole directory so references resolve).
     """
-    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers).result()
+    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers, workspace).result()
 
 
 class TerraformLoad:
@@ -83,14 +85,18 @@ class TerraformLoad:
         only_files: set[Path] | None = None,
         cache: ParseCache | None = None,
         workers: int | None = None,
+        workspace: str | None = None,
     ) -> None:
         self.cache = cache or ParseCache(None)
+        self.workspace = workspace
         self.root = root.resolve()
         self.tf_files = [f.resolve() for f in tf_files]
         self.var_files = list(var_files or [])
         self.only_files = only_files
         self.workers = workers
         self.key = _evaluation_key(tf_files, self.var_files, only_files, self.root, self.cache)
+        if self.key is not None:  # the workspace changes what terraform.workspace evaluates to
+            self.key = "e" + hashlib.sha256(f"{self.key}\0workspace\0{workspace!r}".encode()).hexdigest()[1:]
         self.cached = _cached_evaluation(self.key, self.cache, self.root)
         self.first: ParseBatch | None = None
         if self.cached is None:
@@ -106,7 +112,14 @@ class TerraformLoad:
             return self.cached
         assert self.first is not None
         result = _load(
-            self.tf_files, self.root, self.var_files, self.only_files, self.cache, self.workers, self.first
+            self.tf_files,
+            self.root,
+            self.var_files,
+            self.only_files,
+            self.cache,
+            self.workers,
+            self.first,
+            self.workspace,
         )
         _store_evaluation(self.key, result, self.cache, self.root)
         return result
@@ -234,6 +247,7 @@ def _load(
     cache: ParseCache,
     workers: int | None,
     first: ParseBatch,
+    workspace: str | None = None,
 ) -> TerraformResult:
     result = TerraformResult()
     by_dir: dict[Path, list[Path]] = {}
@@ -243,16 +257,31 @@ def _load(
     parsed: dict[Path, ParsedFile] = {}
     configs: dict[str, ModuleConfig] = {}
     pending = dict(by_dir)
+    # Registry / git modules downloaded by `terraform init`, per root directory.
+    remote: dict[Path, dict[str, str]] = {}
+    for directory in list(by_dir):
+        found_remote = _read_modules_json(directory, root, result)
+        if found_remote:
+            remote[directory] = {key: rel(d, root) for key, d in found_remote.items()}
+            for d in found_remote.values():
+                if d not in pending and d.is_dir():
+                    tf_in_d = sorted(p for p in d.iterdir() if p.is_file() and is_tf(p))
+                    if tf_in_d:
+                        pending[d] = tf_in_d
     batch: ParseBatch | None = first
     while pending:
         if batch is None:
             batch = ParseBatch([f for fs in pending.values() for f in fs], cache, workers)
         parsed.update(batch.result())
         batch = None
+        missing = [f for fs in pending.values() for f in fs if f not in parsed]
+        if missing:  # downloaded modules found after the first batch started
+            parsed.update(parse_files(missing, cache, workers))
         new: dict[Path, list[Path]] = {}
         for directory, fs in pending.items():
             config = ModuleConfig(str(directory), rel(directory, root))
-            for f in sorted(fs):
+            # primary files first, then override files in lexical order, as Terraform reads them
+            for f in sorted(fs, key=lambda p: (is_override_file(p.name), p.name)):
                 pf = parsed[f]
                 rp = rel(f, root)
                 result.files.append(rp)
@@ -260,6 +289,7 @@ def _load(
                     result.errors.append(InputError(rp, pf.error or "cannot parse", pf.error_line))
                     continue
                 config.add_file(rp, pf.body)
+            result.errors.extend(config.errors)
             configs[config.rel_dir] = config
             # Local modules outside the scanned set are read too: they are part of the program.
             for source in config.local_sources().values():
@@ -276,20 +306,49 @@ def _load(
     for config in configs.values():
         for source in config.local_sources().values():
             called.add(posixpath.normpath(posixpath.join(config.rel_dir, source)))
-    roots = [configs[rel(d, root)] for d in by_dir if rel(d, root) not in called]
+    scanned = [rel(d, root) for d in by_dir]
+    roots = [configs[r] for r in scanned if r not in called]
 
     declared: set[str] = {c.rel_dir for c in roots}
-    for config in roots:
-        try:
-            _evaluate_root(config, configs, root, var_files or [], cache, result, parsed, declared)
-        except RecursionError:
-            result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
-        except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
-            result.errors.append(
-                InputError(
-                    config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+    evaluated: set[str] = set()
+    while True:
+        for config in roots:
+            evaluated.add(config.rel_dir)
+            declared.add(config.rel_dir)
+            remote_dirs = remote.get(Path(config.dir), {})
+            try:
+                _evaluate_root(
+                    config,
+                    configs,
+                    root,
+                    var_files or [],
+                    cache,
+                    result,
+                    parsed,
+                    declared,
+                    remote_dirs,
+                    workspace,
                 )
-            )
+            except RecursionError:
+                result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
+            except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
+                result.errors.append(
+                    InputError(
+                        config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+                    )
+                )
+        # A scanned directory that no evaluated instance reached (called only with count = 0, or
+        # only from a cycle) is still a module of its own: evaluate it as a root too.
+        left = [r for r in scanned if r not in declared and r not in evaluated]
+        inner: set[str] = set()
+        for r in left:
+            for source in configs[r].local_sources().values():
+                target = posixpath.normpath(posixpath.join(r, source))
+                if target != r:
+                    inner.add(target)
+        if not left:
+            break
+        roots = [configs[r] for r in left if r not in inner] or [configs[r] for r in sorted(left)[:1]]
 
     if only_files is not None:
         keep = {rel(p, root) for p in only_files}
@@ -324,9 +383,13 @@ def _evaluate_root(
     result: TerraformResult,
     parsed: dict[Path, ParsedFile],
     declared: set[str],
+    remote_dirs: dict[str, str] | None = None,
+    workspace: str | None = None,
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
     program.root = str(root)
+    program.remote_dirs = remote_dirs or {}
+    program.workspace = workspace
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
@@ -339,6 +402,52 @@ def _evaluate_root(
     instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
     result.dependencies.extend(sorted(program.templates_read - set(result.dependencies)))
+    if program.unresolved:
+        names = sorted(program.unresolved)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        result.errors.append(
+            InputError(
+                config.rel_dir or ".",
+                f"{len(names)} module call(s) with a registry or git source were not resolved ({shown}):"
+                " their resources are not scanned; run `terraform init` in this directory so that"
+                " .terraform/modules/modules.json maps them to their downloaded source",
+                level="warning",
+            )
+        )
+
+
+def _read_modules_json(directory: Path, root: Path, result: TerraformResult) -> dict[str, Path]:
+    """Module call key (``a.b``) -> downloaded source directory, from the manifest that
+    ``terraform init`` writes; empty when there is none."""
+    import json
+
+    manifest = directory / ".terraform" / "modules" / "modules.json"
+    if not manifest.is_file():
+        return {}
+    data, text, err = read_text(manifest)
+    try:
+        doc = json.loads(text) if text is not None else None
+    except json.JSONDecodeError as exc:
+        err = f"invalid JSON: {exc.msg}"
+        doc = None
+    modules = doc.get("Modules") if isinstance(doc, dict) else None
+    if not isinstance(modules, list):
+        result.errors.append(
+            InputError(rel(manifest, root), err or "not a Terraform module manifest", level="warning")
+        )
+        return {}
+    out: dict[str, Path] = {}
+    for entry in modules:
+        if not isinstance(entry, dict):
+            continue
+        key, where = entry.get("Key"), entry.get("Dir")
+        if isinstance(key, str) and key and isinstance(where, str):
+            target = (directory / where).resolve()
+            # only directories inside the root module's own tree: a manifest is no licence to
+            # read arbitrary paths
+            if target == directory or directory in target.parents:
+                out[key] = target
+    return out
 
 
 def _read_tfvars(

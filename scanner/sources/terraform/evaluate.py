@@ -312,7 +312,13 @@ def _getattr(obj: Any, attr: str, scope: Scope) -> Any:  # noqa: C901
                 attr, Unknown("path")
             )
         if kind == "terraform":
-            return "default" if attr == "workspace" else Unknown(f"terraform.{attr}")
+            if attr == "workspace":
+                # Only --workspace / TF_WORKSPACE says which workspace a plan would run in.
+                ws = scope.module.program.workspace
+                if ws is None:
+                    return Unknown("terraform.workspace is not known (set --workspace or TF_WORKSPACE)")
+                return ws
+            return Unknown(f"terraform.{attr}")
         if kind == "count":
             return Unknown("count.index outside a counted resource")
         if kind == "data":
@@ -550,10 +556,15 @@ def evaluate_body(
             continue
         out[name] = evaluate(attr.expr, scope)
         if locations is not None:
-            locations[prefix + name] = Location(scope.file, attr.start, attr.end)
+            # an attribute merged in from an override file points at that file
+            locations[prefix + name] = Location(
+                getattr(attr, "file", None) or scope.file, attr.start, attr.end
+            )
+    outer = scope
     for block in body.blocks:
         if block.type in skip:
             continue
+        scope = Scope(outer.module, outer.bindings, block.file) if getattr(block, "file", None) else outer
         if block.type == "dynamic" and block.labels:
             _dynamic(block, scope, out, locations, prefix)
             continue
