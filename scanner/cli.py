@@ -186,8 +186,9 @@ def _scan_setup(
         if not vf.is_file():
             typer.echo(f"ocisec: --var-file {vf}: no such file", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR)
+    cache = None if no_cache else (cache_dir or default_cache_dir())
     try:
-        settings = build_settings(list(paths), config=config, no_config=no_config, **flags)
+        settings = build_settings(list(paths), config=config, no_config=no_config, cache_dir=cache, **flags)
         accepted = load_baseline(settings.baseline) if settings.baseline is not None else None
     except (ConfigError, BaselineError) as exc:
         typer.echo(f"ocisec: error: {exc}", err=True)
@@ -195,7 +196,7 @@ def _scan_setup(
     options = ScanOptions(
         var_files=list(var_file),
         strict=bool(settings.strict),
-        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+        cache_dir=cache,
         settings=settings,
         baseline=accepted,
     )

@@ -382,3 +382,15 @@ def test_example_config_in_the_readme_is_valid(tmp_path):
     code, doc, out = scan(str(tmp_path))
     assert code in (0, 1), out
     assert doc["suppressed"][0]["suppression"]["justification"].startswith("Public website assets")
+
+
+def test_validated_config_is_remembered_but_a_changed_one_is_validated_again(tmp_path):
+    cache = tmp_path / "c"
+    path = tmp_path / ".ocisec.yaml"
+    path.write_text("fail_on: high\n")
+    assert read_config_file(path, cache) == {"fail_on": "high"}
+    assert len(list((cache / "config").iterdir())) == 1
+    assert read_config_file(path, cache) == {"fail_on": "high"}
+    path.write_text("fail_on: hihg\n")
+    with pytest.raises(ConfigError, match="fail_on"):
+        read_config_file(path, cache)

@@ -90,7 +90,7 @@ def to_log(result: ScanResult) -> dict[str, Any]:
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.root)}},
         "invocations": [
             {
-                "executionSuccessful": not result.input_errors,  # warnings leave the scan complete
+                "executionSuccessful": not result.input_errors,
                 "toolExecutionNotifications": notifications,
             }
         ],

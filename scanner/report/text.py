@@ -47,16 +47,10 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
 
     _print_suppressed(console, result)
 
-    notices = [e for e in result.errors if e.level != "error"]
-    for heading, errors, style in (
-        ("Input errors (the scan went on without these)", result.input_errors, "bold red"),
-        ("Warnings", notices, "bold yellow"),
-    ):
-        if not errors:
-            continue
+    if result.errors:
         console.print()
-        console.print(Text(heading, style=style), soft_wrap=True)
-        for error in errors:
+        console.print(Text("Input errors (the scan went on without these)", style="bold red"), soft_wrap=True)
+        for error in result.errors:
             where = f"{error.path}:{error.line}" if error.line else error.path
             console.print(Text.assemble("  ", (where, "bold"), f"  {error.message}"), soft_wrap=True)
 
