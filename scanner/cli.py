@@ -142,7 +142,7 @@ def scan(
         if len(s) >= 8:
             redactor.add(s)
     to_tty = output is None and sys.stdout.isatty()
-    report = render(result, settings.format or Format.text.value, redactor, color=to_tty, width=120)
+    report = render(result, (settings.format or Format.text.value).lower(), redactor, color=to_tty, width=120)
     if output is None:
         sys.stdout.write(report if report.endswith("\n") else report + "\n")
     else:
@@ -193,6 +193,13 @@ def _scan_setup(
     except (ConfigError, BaselineError) as exc:
         typer.echo(f"ocisec: error: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if settings.format is not None and settings.format.lower() not in {f.value for f in Format}:
+        typer.echo(
+            f"ocisec: error: {settings.where}: format: {settings.format!r} is not one of "
+            f"{', '.join(f.value for f in Format)}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
     options = ScanOptions(
         var_files=list(var_file),
         strict=bool(settings.strict),
