@@ -196,7 +196,7 @@ def test_broken_policy_file_is_named_and_other_rules_still_run(tmp_path):
     res = run(
         "scan",
         str(ROOT / "fixtures" / "rules" / "OCI-DAT-001" / "fail"),
-        "--policies",
+        "--policies-only",
         str(pol),
         "--format",
         "json",

@@ -12,7 +12,7 @@ from scanner.report.fingerprint import fingerprint
 from scanner.report.summary import Summary, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def render(result: ScanResult) -> str:
@@ -39,10 +39,13 @@ def to_document(result: ScanResult) -> dict[str, Any]:
             "errors": summary.errors,
             "failing": summary.failing,
             "by_severity": summary.by_severity,
+            "suppressed": summary.suppressed,
+            "baselined": summary.baselined,
         },
         "findings": [_finding(result, f) for f in report_order(result.by_status(Status.FAILED), result)],
         "unknown": [_finding(result, f) for f in report_order(result.by_status(Status.UNKNOWN), result)],
         "errors": [_error(e) for e in result.errors],
+        "suppressed": [_suppressed(result, f) for f in report_order(result.suppressed, result)],
         "rules": [_rule(r) for r in sorted(result.rules, key=lambda r: r.id)],
     }
 
@@ -66,6 +69,19 @@ def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
         "remediation": rule.remediation,
         "fingerprint": fingerprint(finding),
     }
+
+
+def _suppressed(result: ScanResult, finding: Finding) -> dict[str, Any]:
+    doc = _finding(result, finding)
+    sup = finding.suppression
+    assert sup is not None
+    doc["suppression"] = {
+        "kind": sup.kind,
+        "justification": sup.justification,
+        "expires": sup.expires,
+        "origin": sup.origin,
+    }
+    return doc
 
 
 def _location(location: Location | None) -> dict[str, Any] | None:

@@ -2,7 +2,8 @@
 
 Only failing findings become results: code scanning opens an alert for every result, and an
 undecidable value is not a defect. Unknowns are counted in ``run.properties`` instead, and
-become results only under ``--strict``.
+become results only under ``--strict``. Accepted risks (inline comments, waivers, baseline) are
+results with ``suppressions``, so they are never lost.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ def to_log(result: ScanResult) -> dict[str, Any]:
     failing = report_order(result.failed, result)
     failing.sort(key=lambda f: -result.rule(f.rule_id).severity.rank)  # stable: file order within a severity
     kept = failing[:MAX_RESULTS]
+    # Accepted risks stay in the log as suppressed results (code scanning shows them closed),
+    # after the open ones and within the same cap.
+    suppressed = [
+        f for f in report_order(result.suppressed, result) if f.status is Status.FAILED or result.strict
+    ][: MAX_RESULTS - len(kept)]
     unknown_by_rule = Counter(f.rule_id for f in result.by_status(Status.UNKNOWN))
 
     notifications = [_notification(error) for error in result.errors]
@@ -84,11 +90,12 @@ def to_log(result: ScanResult) -> dict[str, Any]:
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.root)}},
         "invocations": [
             {
-                "executionSuccessful": not result.errors,
+                "executionSuccessful": not result.input_errors,
                 "toolExecutionNotifications": notifications,
             }
         ],
-        "results": [_result(result.rule(f.rule_id), index[f.rule_id], f) for f in kept],
+        "results": [_result(result.rule(f.rule_id), index[f.rule_id], f) for f in kept]
+        + [_suppressed_result(result.rule(f.rule_id), index[f.rule_id], f) for f in suppressed],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "strict": result.strict,
@@ -180,9 +187,28 @@ def _result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
     }
 
 
+def _suppressed_result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
+    """A result with SARIF ``suppressions``: ``inSource`` for comments, ``external`` for waivers
+    and baselines (SARIF 2.1.0 §3.35)."""
+    out = _result(rule, rule_index, finding)
+    sup = finding.suppression
+    assert sup is not None
+    entry: dict[str, Any] = {
+        "kind": "inSource" if sup.kind == "in_source" else "external",
+        "status": "accepted",
+        "justification": sup.justification,
+    }
+    props = {k: v for k, v in (("origin", sup.origin), ("expires", sup.expires)) if v}
+    if props:
+        entry["properties"] = props
+    out["suppressions"] = [entry]
+    return out
+
+
 def _notification(error: InputError) -> dict[str, Any]:
     where = f"{error.path}:{error.line}" if error.line else error.path
-    notification: dict[str, Any] = {"level": error.level, "message": {"text": f"{where}: {error.message}"}}
+    level = error.level if error.level in ("error", "warning", "note") else "error"
+    notification: dict[str, Any] = {"level": level, "message": {"text": f"{where}: {error.message}"}}
     # A path with a colon is an API call ("oci:ListBuckets ..."), not a file under the root.
     if ":" not in error.path:
         physical: dict[str, Any] = {"artifactLocation": {"uri": _file_uri(error.path), "uriBaseId": SRCROOT}}

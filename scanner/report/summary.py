@@ -21,13 +21,18 @@ class Summary:
     errors: int
     by_severity: dict[str, int]
     strict: bool
+    # Accepted risks (failed/unknown findings covered by an inline comment, waiver or baseline):
+    # reported, never counted in failed/unknown. ``baselined`` is the part the baseline accepted.
+    suppressed: int = 0
+    baselined: int = 0
 
     @classmethod
     def of(cls, result: ScanResult) -> Summary:
         """Count ``result``'s findings by status and its failing findings by severity."""
         by_status = {status: 0 for status in Status}
         for finding in result.findings:
-            by_status[finding.status] += 1
+            if finding.suppression is None or finding.status is Status.PASSED:
+                by_status[finding.status] += 1
         by_severity = {sev.value: 0 for sev in Severity}
         for finding in result.failed:
             by_severity[result.rule(finding.rule_id).severity.value] += 1
@@ -40,12 +45,22 @@ class Summary:
             errors=len(result.errors),
             by_severity=by_severity,
             strict=result.strict,
+            suppressed=len(result.suppressed),
+            baselined=sum(1 for f in result.suppressed if is_baselined(f)),
         )
 
     @property
     def failing(self) -> int:
         """Findings that fail the scan: failed, plus unknown under strict."""
         return self.failed + (self.unknown if self.strict else 0)
+
+
+def is_baselined(finding: Finding) -> bool:
+    """Whether the baseline file (not a comment or waiver) accepted ``finding``."""
+    sup = finding.suppression
+    from scanner.baseline import BASELINE_JUSTIFICATION
+
+    return sup is not None and sup.kind == "external" and sup.justification.startswith(BASELINE_JUSTIFICATION)
 
 
 def report_order(findings: list[Finding], result: ScanResult) -> list[Finding]:

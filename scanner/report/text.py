@@ -13,7 +13,7 @@ from rich.text import Text
 
 from scanner.model import Finding, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
-from scanner.report.summary import Summary, report_order
+from scanner.report.summary import Summary, is_baselined, report_order
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -45,6 +45,8 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
         console.print(Text(f"Could not be decided statically ({note})", style="bold magenta"), soft_wrap=True)
         _print_grouped(console, result, unknown)
 
+    _print_suppressed(console, result)
+
     if result.errors:
         console.print()
         console.print(Text("Input errors (the scan went on without these)", style="bold red"), soft_wrap=True)
@@ -66,6 +68,33 @@ def _print_grouped(console: Console, result: ScanResult, findings: list[Finding]
             current = group
         failing = finding.status is Status.FAILED or result.strict
         _print_finding(console, result.rule(finding.rule_id), finding, failing)
+
+
+SUPPRESSED_SHOWN = 20  # a baseline may hold hundreds; the JSON/SARIF reports list them all
+
+
+def _print_suppressed(console: Console, result: ScanResult) -> None:
+    """Accepted risks, one line each (inline comments and waivers first; baselined last)."""
+    suppressed = report_order(result.suppressed, result)
+    if not suppressed:
+        return
+    suppressed.sort(key=is_baselined)  # stable: report order within each group
+    console.print()
+    console.print(Text(f"Suppressed ({len(suppressed)}, not failing)", style="bold blue"), soft_wrap=True)
+    for finding in suppressed[:SUPPRESSED_SHOWN]:
+        sup = finding.suppression
+        assert sup is not None
+        where = f"{finding.location.file}:{finding.location.start_line}" if finding.location else ""
+        until = f" until {sup.expires}" if sup.expires else ""
+        console.print(
+            Text.assemble(
+                "  ", (finding.rule_id, "bold"), f"  {finding.resource.address}  ", (where, "dim"),
+                f"  — {sup.justification} ({sup.origin}{until})",
+            ),
+            soft_wrap=True,
+        )
+    if len(suppressed) > SUPPRESSED_SHOWN:
+        console.print(Text(f"  … and {len(suppressed) - SUPPRESSED_SHOWN} more"), soft_wrap=True)
 
 
 def _group(finding: Finding) -> str:
@@ -121,6 +150,9 @@ def _summary_line(summary: Summary) -> Text:
     severities = [f"{n} {sev}" for sev, n in summary.by_severity.items() if n]
     if severities:
         line.append(f" (failing: {', '.join(severities)})")
+    if summary.suppressed:
+        baselined = f", {summary.baselined} baselined" if summary.baselined else ""
+        line.append(f", {summary.suppressed} suppressed{baselined}", style="blue")
     if summary.errors:
         line.append(f", {_count(summary.errors, 'input error')}", style="red")
     line.append(f" — {_count(summary.resources, 'resource')} in {_count(summary.files, 'file')}")
