@@ -14,6 +14,7 @@ from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
+from scanner.report.summary import NOTHING_TO_SCAN
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 
@@ -66,6 +67,7 @@ def discover(paths: list[Path], root: Path) -> Inputs:
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
         if path.is_dir():
+            before = len(found.tf)
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
                 for name in sorted(filenames):
@@ -74,6 +76,11 @@ def discover(paths: list[Path], root: Path) -> Inputs:
                     # report every resource twice.
                     if is_tf(f):
                         found.tf.append(f)
+            if len(found.tf) == before:
+                # A CI gate pointed at the wrong directory must not pass silently.
+                found.errors.append(InputError(
+                    rel(path, root), f"{NOTHING_TO_SCAN}: no .tf or .tf.json files here "
+                    "(plan JSON is read only when named)"))
             continue
         if is_tf(path):
             found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)

@@ -12,7 +12,7 @@ from scanner.report.fingerprint import fingerprint
 from scanner.report.summary import Summary, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def render(result: ScanResult) -> str:
@@ -75,7 +75,7 @@ def _location(location: Location | None) -> dict[str, Any] | None:
 
 
 def _error(error: InputError) -> dict[str, Any]:
-    return {"path": error.path, "line": error.line, "message": error.message}
+    return {"path": error.path, "line": error.line, "message": error.message, "level": error.level}
 
 
 def _rule(rule: Rule) -> dict[str, Any]:

@@ -102,6 +102,9 @@ class ModuleInstance:
         self.inputs = inputs  # name -> (value, where it was assigned)
         self.root_rel_dir = root_rel_dir
         self.region = region
+        # Locations of the module blocks that lead from the root to this instance (outermost
+        # first), so a finding in shared module code can name every caller.
+        self.call_chain: list[Location] = []
         # regions of the root's oci providers by alias; child modules share them
         self.regions: dict[str | None, Any] = {}
         self._vars: dict[str, Any] = {}
@@ -225,6 +228,7 @@ class ModuleInstance:
                 self.region,
             )
             instance.regions = self.regions
+            instance.call_chain = [*self.call_chain, Location(file, block.start, block.end)]
             instances[key] = instance
         return instances
 
@@ -321,6 +325,8 @@ class ModuleInstance:
         context = {"scope": self.program.scope, "module": self.prefix.rstrip(".")}
         if self.region is not None and not isinstance(self.region, Unknown):
             context["region"] = self.region
+        if self.call_chain:
+            context["module_calls"] = list(self.call_chain)
         for (type_, name), (block, file) in self.config.resources.items():
             try:
                 instances = self._resource_instances(type_, name)
