@@ -34,6 +34,7 @@ class Format(StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
+    html = "html"
 
 
 class Threshold(StrEnum):

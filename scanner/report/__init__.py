@@ -15,6 +15,7 @@ from scanner.report.redact import Redactor
 
 # Module per format, imported only when used: a JSON run never pays for rich.
 _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit"}
+_MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
 
 
 class _Formats(dict):
