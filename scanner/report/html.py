@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -202,7 +203,7 @@ def remediation_blocks(text: str) -> list[dict[str, str]]:
     in_code, lines = False, []
 
     def flush() -> None:
-        body = "\n".join(lines).strip("\n")
+        body = "\n".join(lines).strip("\n") if in_code else _unwrap(lines)
         if body.strip():
             blocks.append({"kind": "code" if in_code else "text", "body": body})
 
@@ -214,6 +215,21 @@ def remediation_blocks(text: str) -> list[dict[str, str]]:
         lines.append(line)
     flush()
     return blocks
+
+
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+
+
+def _unwrap(lines: list[str]) -> str:
+    """Prose with its hard line wraps (from YAML) undone; paragraphs and list items kept."""
+    out: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if out and text and out[-1] and not _LIST_ITEM.match(line):
+            out[-1] += " " + text
+        else:
+            out.append(text)
+    return "\n".join(out).strip("\n")
 
 
 def _display_name(finding: Finding, redactor: Redactor) -> str | None:

@@ -86,7 +86,7 @@ def _location(location: Location | None) -> dict[str, Any] | None:
 
 
 def _error(error: InputError) -> dict[str, Any]:
-    return {"path": error.path, "line": error.line, "message": error.message}
+    return {"path": error.path, "line": error.line, "message": error.message, "level": error.level}
 
 
 def _rule(rule: Rule) -> dict[str, Any]:

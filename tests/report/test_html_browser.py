@@ -132,3 +132,32 @@ def test_browser_renders_the_insecure_platform_report(tmp_path):
     )
     png = screenshot(page, tmp_path / "platform.png", 1280, 2400)
     assert png_size_and_pixels(png)[:2] == (1280, 2400)
+
+
+def test_browser_renders_the_diff_report(tmp_path, result):
+    import dataclasses
+
+    from scanner.diff import Side, compare
+    from scanner.report.diff_report import render as render_diff
+
+    old = dataclasses.replace(result, errors=[])
+    fixed = [
+        dataclasses.replace(f, status=Status.PASSED) if f.rule_id == "OCI-ENC-001" else f
+        for f in old.findings
+    ]
+    new = dataclasses.replace(old, findings=[*fixed, *_hostile_result(result.rules).findings])
+    page = tmp_path / "diff.html"
+    page.write_text(
+        render_diff(compare(Side("old.json", "json", old), Side("new.json", "json", new)), "html")
+    )
+    dom = _Dom()
+    dom.feed(dump_dom(page))
+    assert (dom.by_id["count-new"], dom.by_id["count-fixed"], dom.by_id["count-persisting"]) == (
+        "2",
+        "1",
+        "1",
+    )
+    assert "data-pwned" not in dom.body_attrs and "script" not in dom.tags and "img" not in dom.tags
+    assert SCRIPT_PAYLOAD in "".join(dom.text)
+    width, _, pixels = png_size_and_pixels(screenshot(page, tmp_path / "diff.png", 1280, 1200))
+    assert width == 1280 and len(set(pixels)) > 50
