@@ -43,6 +43,7 @@ class Format(StrEnum):
     github = "github"
     markdown = "markdown"
     gitlab_sast = "gitlab-sast"
+    html = "html"
 
 
 class Threshold(StrEnum):
@@ -414,6 +415,54 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
 
 def _indent(text: str) -> str:
     return "\n".join("  " + ln if ln else "" for ln in text.splitlines())
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="Earlier JSON result (--format json) or ocisec-inventory snapshot."),
+    new: Path = typer.Argument(..., help="Later JSON result or snapshot."),
+    fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."
+    ),
+    fail_on: Threshold = typer.Option(
+        Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
+    ),
+) -> None:
+    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings)."""
+    from scanner.diff import DiffInputError, diff_paths
+    from scanner.model import Severity
+    from scanner.report.diff_report import render as render_diff
+
+    try:
+        result = diff_paths(old, new)
+    except DiffInputError as exc:
+        typer.echo(f"ocisec: diff: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    report = render_diff(result, fmt.value)
+    if output is None:
+        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+    else:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for side, err in result.errors:
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        typer.echo(f"ocisec: {err.level}: [{side}] {where}: {err.message}", err=True)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if result.new_at_or_above(Severity(fail_on.value)) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

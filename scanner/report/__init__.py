@@ -17,6 +17,7 @@ from scanner.report.redact import Redactor
 _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit"}
 # Pull-request formats: GitHub workflow-command annotations, a PR-comment summary, GitLab SAST.
 _MODULES.update({"github": "github", "markdown": "markdown", "gitlab-sast": "gitlab_sast"})
+_MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
 
 
 class _Formats(dict):
