@@ -58,9 +58,13 @@ class ResourceIndex:
         return self._by_base.get(strip_instance_keys(address), [])
 
     def referenced(self, value: Any) -> list[Resource]:
-        """The resources a value refers to (an ``Unknown`` carrying ``ref``), else none."""
+        """The resources a value refers to (an ``Unknown`` carrying ``ref``, or the OCID of a live
+        resource), else none."""
         if isinstance(value, Unknown) and value.ref:
             return self.by_address(value.ref)
+        # Live resources are addressed by OCID, and their references are literal OCIDs.
+        if isinstance(value, str) and value.startswith("ocid1.") and value in self._by_address:
+            return [self._by_address[value]]
         return []
 
     def same_scope(self, resource: Resource, kind: str) -> list[Resource]:
