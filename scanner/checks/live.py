@@ -60,7 +60,9 @@ def secret_rotation_on_schedule(resource: Resource, index: ResourceIndex, params
         return Outcome(
             False, path="next_rotation_time", detail=f"the rotation due {next_time} has not happened"
         )
-    interval = duration_days((attrs.get("rotation_config") or {}).get("rotation_interval"))
+    config = attrs.get("rotation_config")
+    config = config[0] if isinstance(config, list) and config else config
+    interval = duration_days(config.get("rotation_interval") if isinstance(config, dict) else None)
     last_key = "last_rotation_time" if attrs.get("last_rotation_time") else "time_created"
     last = attrs.get(last_key)
     age = age_days(last, reference)

@@ -162,10 +162,43 @@ def _normalize(value: Any) -> Any:
     return value
 
 
+# Attributes that are maps (free keys) in the provider, not nested blocks.
+MAP_ATTRIBUTES = {
+    "freeform_tags",
+    "defined_tags",
+    "system_tags",
+    "metadata",
+    "extended_metadata",
+    "listeners",
+    "rule_sets",
+    "backend_sets",
+    "certificates",
+    "hostnames",
+    "path_route_sets",
+    "routing_policies",
+    "ssl_cipher_suites",
+    "additional_details",
+}
+
+
+def blocks(value: Any, name: str = "") -> Any:
+    """Nested SDK objects as the provider's nested blocks: a list of one object (as in plan
+    JSON), recursively; maps (tags, metadata, listeners by name) stay maps."""
+    if isinstance(value, dict):
+        if name in MAP_ATTRIBUTES:
+            return value
+        return [{k: blocks(v, k) for k, v in value.items()}]
+    if isinstance(value, list):
+        return [
+            {k: blocks(v, k) for k, v in item.items()} if isinstance(item, dict) else item for item in value
+        ]
+    return value
+
+
 def _attributes(data: dict[str, Any], mapping: TypeMapping) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     for key, value in data.items():
-        attrs[mapping.renames.get(key, key)] = value
+        attrs[mapping.renames.get(key, key)] = blocks(value, key)
     for key in ("kms_key_id", "vault_id"):
         if key in attrs:
             attrs[key] = _normalize(attrs[key])
@@ -240,10 +273,10 @@ def _load_balancer_parts(item: SnapshotResource, make: Any) -> list[Resource]:
     lb_id = item.ocid
     out: list[Resource] = []
     for name, rule_set in sorted((item.data.get("rule_sets") or {}).items()):
-        attrs = dict(rule_set or {}, name=name, load_balancer_id=lb_id)
+        attrs = {k: blocks(v, k) for k, v in dict(rule_set or {}, name=name, load_balancer_id=lb_id).items()}
         out.append(make("oci_load_balancer_rule_set", f"{lb_id}/ruleSets/{name}", attrs, None))
     for name, listener in sorted((item.data.get("listeners") or {}).items()):
-        attrs = dict(listener or {}, name=name, load_balancer_id=lb_id)
+        attrs = {k: blocks(v, k) for k, v in dict(listener or {}, name=name, load_balancer_id=lb_id).items()}
         # The SDK omits an absent ssl_configuration as null; the provider has no block.
         if attrs.get("ssl_configuration") is None:
             attrs.pop("ssl_configuration", None)
