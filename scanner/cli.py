@@ -2,15 +2,18 @@
 
 Exit codes: 0 — every input read and no failing finding at or above ``--fail-on``;
 1 — failing findings; 2 — some input could not be read or parsed, or bad usage (findings from
-the other inputs are still reported).
+the other inputs are still reported); 3 — internal error (one line on stderr, please report).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,6 +30,55 @@ rules_app = typer.Typer(help="List the rules, or show one in full.", invoke_with
 app.add_typer(rules_app, name="rules")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_INTERNAL_ERROR = 3
+ISSUES_URL = "https://github.com/ocisec/ocisec/issues"
+
+
+def _reporting_internal_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn an unexpected exception into one line on stderr and exit 3, never a traceback and
+    never exit 1 (which means "findings") without a report. ``OCISEC_DEBUG=1`` re-raises."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            typer.echo(
+                "ocisec: internal error: input nested too deeply to process; "
+                f"please report it at {ISSUES_URL}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            where = ""
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+            typer.echo(
+                f"ocisec: internal error: {type(exc).__name__}{where}; "
+                f"please report it at {ISSUES_URL} (OCISEC_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+    return run
+
+
+def _abandon_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class Format(StrEnum):
@@ -67,6 +119,7 @@ def default_cache_dir() -> Path:
 
 
 @app.command()
+@_reporting_internal_errors
 def scan(
     paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
@@ -82,8 +135,23 @@ def scan(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
     rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
     policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
+    limit: list[str] = typer.Option(
+        [], "--limit", help="Change a work limit, NAME=N (repeatable), e.g. max_instances=50000."
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
+    from scanner.limits import LIMITS
+
+    for problem in LIMITS.load_environment():
+        typer.echo(f"ocisec: {problem}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    for item in limit:
+        name, _, value = item.partition("=")
+        try:
+            LIMITS.set(name.strip(), int(value))
+        except ValueError as exc:
+            typer.echo(f"ocisec: --limit {item}: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     from scanner.model import Severity
     from scanner.report import render
     from scanner.report.redact import Redactor
@@ -109,7 +177,13 @@ def scan(
     to_tty = output is None and sys.stdout.isatty()
     report = render(result, fmt.value, redactor, color=to_tty, width=120)
     if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+        try:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            sys.stdout.flush()
+        except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
+            _abandon_stdout()
+            typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     else:
         try:
             output.write_text(report, encoding="utf-8")

@@ -320,6 +320,9 @@ def _evaluate_root(
     parsed: dict[Path, ParsedFile],
     declared: set[str],
 ) -> None:
+    from scanner.limits import BUDGET
+
+    BUDGET.steps = 0  # max_steps counts per root module (with the modules it calls)
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]

@@ -436,8 +436,35 @@ def warm_up() -> None:
     _parser()
 
 
+_HEREDOC_OPENER = re.compile(r"<<-?([a-zA-Z][a-zA-Z0-9._-]*)\r?\n")
+
+
+def _check_heredocs(text: str) -> None:
+    """Raise for a heredoc without its closing line, in linear time. The grammar's heredoc
+    pattern backtracks quadratically over an unterminated body (160 KB of blank lines: minutes),
+    so that case never reaches the lexer."""
+    pos = 0
+    while True:
+        m = _HEREDOC_OPENER.search(text, pos)
+        if m is None:
+            return
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        prefix = text[line_start : m.start()]
+        if "#" in prefix or "//" in prefix:  # in a comment: not a heredoc
+            pos = m.end()
+            continue
+        closing = re.compile(r"(?m)^[ \t\f\v]*" + re.escape(m.group(1)) + r"\r?$")
+        end = closing.search(text, m.end())
+        if end is None:
+            line = text.count("\n", 0, m.start()) + 1
+            raise HclSyntaxError(f"HCL syntax error at line {line}: unterminated heredoc", line)
+        pos = end.end()
+
+
 def parse_hcl(text: str) -> Body:
     """Parse HCL text into a ``Body``; raises ``HclSyntaxError`` with the line when known."""
+    if "<<" in text:
+        _check_heredocs(text)
     parser = _parser()
     try:
         body = parser.parse(text + "\n")
