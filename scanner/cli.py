@@ -112,10 +112,9 @@ def main(
 
 def default_cache_dir() -> Path:
     """``$OCISEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocisec``, else ``~/.cache/ocisec``."""
-    if os.environ.get("OCISEC_CACHE_DIR"):
-        return Path(os.environ["OCISEC_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ocisec"
+    from scanner.cache import default_directory
+
+    return default_directory()
 
 
 @app.command()

@@ -87,6 +87,12 @@ def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | No
         return path, None, "nesting too deep to analyse", None
 
 
+def _default_private_directory() -> Path | None:
+    from scanner.cache import default_directory
+
+    return Cache(default_directory()).directory
+
+
 class ParseCache:
     """Parsed files in the shared authenticated cache (``scanner.cache``), one entry per
     (parser kind, parser version, content hash)."""
@@ -98,8 +104,11 @@ class ParseCache:
         self.directory = self.store.directory
         from scanner.sources.terraform import hclparse
 
-        # The compiled grammar lives beside the entries, in the private directory, or nowhere.
-        hclparse.use_grammar_cache(str(self.directory / "grammar") if self.directory else None)
+        # The compiled grammar (not a parse result: --no-cache does not rebuild it each run) lives
+        # in the private cache directory, or in the default one when entries are off; never in
+        # a shared place. A directory that fails the ownership checks means no grammar cache.
+        private = self.directory or _default_private_directory()
+        hclparse.use_grammar_cache(str(private / "grammar") if private else None)
         self.salt = f"{CACHE_FORMAT}:{_parser_version()}"
 
     def key(self, data: bytes, kind: str = "hcl") -> str:
