@@ -17,6 +17,7 @@ from scanner.engine.policy import load_rules
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
 from scanner.report.summary import NOTHING_TO_SCAN
+from scanner.safe_io import safe_resolve
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 from scanner.suppress import apply_suppressions
@@ -61,7 +62,7 @@ def scan_root(paths: list[Path]) -> Path:
     """The directory findings are reported relative to: the working directory when every path
     lies inside it (so SARIF URIs match the repository), else the paths' common parent."""
     cwd = Path.cwd().resolve()
-    resolved = [p.resolve() for p in paths]
+    resolved = [safe_resolve(p) for p in paths]
     if all(p == cwd or cwd in p.parents for p in resolved):
         return cwd
     dirs = [p if p.is_dir() else p.parent for p in resolved]
@@ -108,11 +109,11 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             continue
         if is_tf(path):
             found.tf.extend(_siblings(path, found.tf, skip))
-            singles.add(path.resolve())
+            singles.add(safe_resolve(path))
         elif is_tfvars(path):
             found.tf.extend(_siblings(path, found.tf, skip))
             found.extra_var_files.append(path)
-            singles.add(path.resolve())
+            singles.add(safe_resolve(path))
         elif path.suffix == ".json" and is_plan_json(path):
             found.plans.append(path)
         else:
@@ -122,6 +123,7 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
     if singles and not any(p.is_dir() for p in paths):
         found.only_files = singles
     found.tf = list(dict.fromkeys(found.tf))
+    found.tf = _without_bad_links(found.tf, root, found.errors)
     return found
 
 
@@ -166,6 +168,29 @@ def _siblings(path: Path, known: list[Path], skip: Callable[[Path], bool] | None
     return [
         p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in known and not (skip and skip(p))
     ]
+
+
+def _without_bad_links(files: list[Path], root: Path, errors: list[InputError]) -> list[Path]:
+    """Drop symlinks that loop, dangle or lead to something other than a regular file, each
+    reported under its own name (resolving it would name ``/dev/zero`` instead of ``z.tf``)."""
+    import stat
+
+    kept = []
+    for f in files:
+        if f.is_symlink():
+            try:
+                mode = f.stat().st_mode
+                from scanner.safe_io import _kind
+
+                problem = None if stat.S_ISREG(mode) else f"symbolic link to {_kind(mode)}, not a file"
+            except (OSError, RuntimeError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40
+                problem = "symbolic link loop" if loop else "dangling symbolic link"
+            if problem is not None:
+                errors.append(InputError(rel(f.parent, root).rstrip("/") + "/" + f.name, problem))
+                continue
+        kept.append(f)
+    return kept
 
 
 def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[ScanResult, set[str]]:

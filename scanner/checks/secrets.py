@@ -41,11 +41,12 @@ def no_pem_private_key(resource: Resource, index: ResourceIndex, params: dict[st
     if not abs_path:
         return Outcome(None, detail="file content is not available")
     path = Path(abs_path)
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(_MAX_BYTES)
-    except OSError as exc:
-        return Outcome(None, detail=f"file could not be read ({exc.strerror or type(exc).__name__})")
+    from scanner.safe_io import UnreadableInput, read_regular_file
+
+    try:  # never blocks on a FIFO or device named *.tf
+        raw = read_regular_file(path, _MAX_BYTES, truncate=True)
+    except UnreadableInput as exc:
+        return Outcome(None, detail=f"file could not be read ({exc})")
     text = raw.decode("utf-8", errors="replace")
     lines = find_private_keys(text)
     if not lines:

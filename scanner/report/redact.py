@@ -120,34 +120,38 @@ def secret_values(resource: Resource) -> list[str]:
 
 
 def _collect(value: Any, in_secret_block: bool, found: list[str]) -> None:
-    """Strings under secret-like keys; inside a secret-like block, also under payload keys."""
-    if isinstance(value, dict):
-        for key, child in value.items():
-            name = str(key)
-            secret_name = is_secret_name(name)
-            if (secret_name and not isinstance(child, dict | list)) or (
-                in_secret_block and name in _PAYLOAD_KEYS
-            ):
-                _strings(child, found)
-            elif isinstance(child, dict | list | tuple):
-                # A nested block: `secret_content` opens a secret block, plain blocks are searched on.
-                _collect(child, in_secret_block or secret_name, found)
-    elif isinstance(value, list | tuple):
-        for child in value:
-            if isinstance(child, str):
-                if in_secret_block:  # a list attribute with a secret-like name: `passwords = [...]`
-                    found.append(child)
-            else:
-                _collect(child, in_secret_block, found)
+    """Strings under secret-like keys; inside a secret-like block, also under payload keys.
+    Iterative: 600 nested blocks must not exhaust the interpreter's stack."""
+    stack: list[tuple[Any, bool]] = [(value, in_secret_block)]
+    while stack:
+        node, in_secret = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                name = str(key)
+                secret_name = is_secret_name(name)
+                payload = in_secret and name in _PAYLOAD_KEYS
+                if (secret_name and not isinstance(child, dict | list)) or payload:
+                    _strings(child, found)
+                elif isinstance(child, dict | list | tuple):
+                    # A nested block: `secret_content` opens a secret block, plain ones are searched on.
+                    stack.append((child, in_secret or secret_name))
+        elif isinstance(node, list | tuple):
+            for child in node:
+                if isinstance(child, str):
+                    if in_secret:  # a list attribute with a secret-like name: `passwords = [...]`
+                        found.append(child)
+                else:
+                    stack.append((child, in_secret))
 
 
 def _strings(value: Any, found: list[str]) -> None:
-    """Every string leaf of a value."""
-    if isinstance(value, str):
-        found.append(value)
-    elif isinstance(value, dict):
-        for child in value.values():
-            _strings(child, found)
-    elif isinstance(value, list | tuple):
-        for child in value:
-            _strings(child, found)
+    """Every string leaf of a value (iteratively, whatever its depth)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)

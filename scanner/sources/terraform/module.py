@@ -3,9 +3,11 @@ of it (``ModuleInstance``: the root, or a local module call with its inputs)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner.limits import BUDGET, LIMITS, LimitExceeded
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.terraform.evaluate import (
     META_ARGUMENTS,
@@ -17,6 +19,7 @@ from scanner.sources.terraform.evaluate import (
     evaluate,
     evaluate_body,
     guard,
+    report_problem,
 )
 from scanner.sources.terraform.syntax import Attribute, Block, Body, GetAttr
 
@@ -269,7 +272,7 @@ class ModuleInstance:
             block, file = self.config.variables[name]
             default = block.body.attributes.get("default")
             value = (
-                evaluate(default.expr, self.scope(file))
+                evaluate(default.expr, self.scope(file), default.start)
                 if default
                 else Unknown(f"var.{name} has no value", symbol=f"var.{name}")
             )
@@ -286,7 +289,7 @@ class ModuleInstance:
             return Unknown(f"local.{name} is not declared", symbol=f"local.{name}")
         attr, file = self.config.locals[name]
         with guard(self.program.active, (id(self), "local", name)):
-            value = evaluate(attr.expr, self.scope(file))
+            value = evaluate(attr.expr, self.scope(file), attr.start)
         self._locals[name] = value
         return value
 
@@ -298,7 +301,7 @@ class ModuleInstance:
             return Unknown(f"output {name} is not declared in {self.config.rel_dir}")
         attr, file = self.config.outputs[name]
         with guard(self.program.active, (id(self), "output", name)):
-            value = evaluate(attr.expr, self.scope(file))
+            value = evaluate(attr.expr, self.scope(file), attr.start)
         self._outputs[name] = value
         return value
 
@@ -375,7 +378,7 @@ class ModuleInstance:
             for arg, attr in block.body.attributes.items():
                 if arg in ("source", "version", "providers") or arg in META_ARGUMENTS:
                     continue
-                inputs[arg] = (evaluate(attr.expr, scope), Location(file, attr.start, attr.end))
+                inputs[arg] = (evaluate(attr.expr, scope, attr.start), Location(file, attr.start, attr.end))
             instance = ModuleInstance(
                 self.program,
                 child,
@@ -415,13 +418,24 @@ class ModuleInstance:
         """Instances of a block with count / for_each; None when their number is unknown."""
         attrs = block.body.attributes
         if "count" in attrs:
-            n = evaluate(attrs["count"].expr, scope)
-            if isinstance(n, Unknown) or not isinstance(n, (int, float)):
+            line = attrs["count"].start
+            n = evaluate(attrs["count"].expr, scope, line)
+            if isinstance(n, Unknown) or not isinstance(n, (int, float)) or isinstance(n, bool):
+                return None
+            if not (math.isfinite(n) and n >= 0 and n == int(n)):
+                report_problem(scope, "count must be a whole number, zero or more", line)
+                return None
+            if n > LIMITS.max_instances:
+                report_problem(scope, str(LimitExceeded("max_instances", f"count ({int(n):,})")), line)
                 return None
             return [(i, scope.bind(count={"index": i})) for i in range(int(n))]
         if "for_each" in attrs:
-            coll = evaluate(attrs["for_each"].expr, scope)
+            line = attrs["for_each"].start
+            coll = evaluate(attrs["for_each"].expr, scope, line)
             if isinstance(coll, Unknown):
+                return None
+            if isinstance(coll, (list, dict)) and len(coll) > LIMITS.max_instances:
+                report_problem(scope, str(LimitExceeded("max_instances", f"for_each ({len(coll):,})")), line)
                 return None
             if isinstance(coll, list):
                 if any(isinstance(x, Unknown) for x in coll):
@@ -476,8 +490,12 @@ class ModuleInstance:
         if cache_key in self._attrs and locations is None:
             return self._attrs[cache_key]
         block, _ = self.config.resources[(type_, name)]
-        with guard(self.program.active, (id(self), "resource", cache_key)):
-            attrs = evaluate_body(block.body, scope, locations, skip=META_ARGUMENTS)
+        saved, BUDGET.blocks = BUDGET.blocks, 0  # max_blocks counts per resource instance
+        try:
+            with guard(self.program.active, (id(self), "resource", cache_key)):
+                attrs = evaluate_body(block.body, scope, locations, skip=META_ARGUMENTS)
+        finally:
+            BUDGET.blocks = saved
         self._attrs[cache_key] = attrs
         return attrs
 
