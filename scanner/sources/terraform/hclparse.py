@@ -264,8 +264,12 @@ class _Converter:
     def expr(self, node: Any) -> Expr:
         """An ``expression`` node (or any node that stands for one expression)."""
         t = node.type
+        # the most frequent shapes first: this runs for every node of every value
         if t == "expression":
-            children = [c for c in node.children if c.type != "comment"]
+            children = node.children
+            if len(children) == 1:
+                return self.expr(children[0])
+            children = [c for c in children if c.type != "comment"]
             if len(children) == 1:
                 return self.expr(children[0])
             return self.term(children)
@@ -273,28 +277,17 @@ class _Converter:
             return Name(self.text(node.children[0]))
         if t == "literal_value":
             return self.literal(node.children[0])
-        if t == "template_expr":
-            return self.template(node.children[0])
-        if t == "collection_value":
-            return self.collection(node.children[0])
-        if t == "operation":
-            return self.operation(node.children[0])
-        if t == "function_call":
-            return self.call(node)
-        if t == "conditional":
-            parts = [self.expr(c) for c in node.children if c.type == "expression"]
-            return Conditional(parts[0], parts[1], parts[2])
-        if t == "for_expr":
-            return self.for_expr(node.children[0])
-        if t in ("binary_operation", "unary_operation"):
-            return self.operation(node)
-        if t in ("tuple", "object"):
-            return self.collection(node)
-        if t in ("quoted_template", "heredoc_template"):
-            return self.template(node)
-        if t in ("numeric_lit", "bool_lit", "null_lit", "string_lit"):
-            return self.literal(node)
+        handler = _WRAPPERS.get(t)
+        if handler is not None:
+            return handler(self, node.children[0])
+        handler = _DIRECT.get(t)
+        if handler is not None:
+            return handler(self, node)
         raise _line_error(node, f"unexpected {_kind(node)}")
+
+    def conditional(self, node: Any) -> Conditional:
+        parts = [self.expr(c) for c in node.children if c.type == "expression"]
+        return Conditional(parts[0], parts[1], parts[2])
 
     def term(self, children: list[Any]) -> Expr:
         """A primary expression and its traversal steps, as sibling nodes."""
@@ -558,6 +551,29 @@ def _check_block_layout(open_row: int, items: list[Any], close: Any) -> None:
             raise _line_error(items[0], "a single-line block holds exactly one argument")
     elif close.start_point[0] == items[-1].end_point[0]:
         raise _line_error(close, "expected a line break before the closing brace")
+
+
+# node type -> converter of its only child / of the node itself
+_WRAPPERS = {
+    "template_expr": _Converter.template,
+    "collection_value": _Converter.collection,
+    "operation": _Converter.operation,
+    "for_expr": _Converter.for_expr,
+}
+_DIRECT = {
+    "function_call": _Converter.call,
+    "conditional": _Converter.conditional,
+    "binary_operation": _Converter.operation,
+    "unary_operation": _Converter.operation,
+    "tuple": _Converter.collection,
+    "object": _Converter.collection,
+    "quoted_template": _Converter.template,
+    "heredoc_template": _Converter.template,
+    "numeric_lit": _Converter.literal,
+    "bool_lit": _Converter.literal,
+    "null_lit": _Converter.literal,
+    "string_lit": _Converter.literal,
+}
 
 
 def _strips(children: list[Any]) -> tuple[bool, bool]:
