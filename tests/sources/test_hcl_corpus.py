@@ -156,3 +156,17 @@ def test_crlf_file_has_the_same_lines():
     body = parse_hcl((DATA / "hcl-corpus" / "crlf_lines.tf").read_bytes().decode())
     assert (body.blocks[0].start, body.blocks[0].end) == (1, 4)
     assert body.blocks[1].body.attributes["windows_lines"].start == 7
+
+
+def test_a_file_with_every_once_rejected_construct_is_scanned_and_judged():
+    from scanner.model import Status
+    from scanner.scan import ScanOptions, run_scan
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "terraform" / "hcl-constructs"
+    result, _ = run_scan([fixture], ScanOptions(rule_ids=["OCI-DAT-001"]))
+    assert result.errors == []
+    verdicts = {f.resource.address: (f.status, f.location.start_line) for f in result.findings}
+    assert verdicts == {
+        'oci_objectstorage_bucket.each["assets"]': (Status.FAILED, 30),
+        'oci_objectstorage_bucket.each["logs"]': (Status.PASSED, 30),
+    }
