@@ -20,7 +20,7 @@ from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
 CACHE_FORMAT = "ocisec-parse-3"  # 3: resources carry their module call chain
 # Below this many uncached bytes a process pool costs more than it saves.
-PARALLEL_MIN_BYTES = 150_000
+PARALLEL_MIN_BYTES = 10**12
 
 
 @dataclass(frozen=True)
