@@ -63,3 +63,25 @@ def test_secret_value_shapes(value, secret):
 
 def test_redaction_uses_the_shared_name_predicate():
     assert redact.is_secret_name is is_secret_name
+
+
+def test_sec_003_walks_every_password_argument_and_never_says_literal():
+    from scanner.checks.secrets import no_literal_password
+    from scanner.engine.policy import load_rules
+    from scanner.engine.registry import ResourceIndex
+    from scanner.model import Provenance, Resource, Unknown
+
+    def outcome(attrs, context=None):
+        r = Resource(
+            "oci_mysql_channel", "oci_mysql_channel.c", attrs, Provenance("terraform"), context or {}
+        )
+        return no_literal_password(r, ResourceIndex([r]), {})
+
+    bad = outcome({"source": [{"password": "Wm6-Rt2c-Hs9d-Nf4p", "password_type": "PLAIN"}]})
+    assert (bad.result, bad.path) == (False, "source.0.password")
+    assert outcome({"source": [{"password": Unknown("random_password.x.result")}]}).result is True
+    assert outcome({"password_secret_access_mode": "USER_PRINCIPAL", "password_secret_id": "ocid1.x"}).result
+    # plan JSON: the value came from an expression (var.x) given at plan time
+    assert outcome({"password": "from-var"}, {"expression_references": {"password": ["var.p"]}}).result
+    [rule] = [r for r in load_rules()[0] if r.id == "OCI-SEC-003"]
+    assert "literal" not in rule.message

@@ -103,3 +103,49 @@ def no_literal_secret_value(resource: Resource, index: ResourceIndex, params: di
             where = "a tfvars file" if key == "value" else "its default"
             return Outcome(False, path=key, detail=f"the literal is in {where}")
     return Outcome(True)
+
+
+# --- literal passwords on database resources (OCI-SEC-003) ---------------------------------------
+
+_PASSWORD_WORD = re.compile(r"(?i)(passw(?:or)?d|passphrase|pwd)")
+
+
+def _password_paths(value: Any, at: str, out: list[tuple[str, Any]]) -> None:
+    """Every (path, value) under a password-bearing attribute name (``admin_password``,
+    ``tde_wallet_password``, ``credentials.password_details.password``...), in blocks too."""
+    from scanner.secretnames import is_secret_name
+
+    if isinstance(value, dict):
+        for key, child in value.items():
+            path = f"{at}.{key}" if at else str(key)
+            name = str(key)
+            if (
+                _PASSWORD_WORD.search(name)
+                and is_secret_name(name)
+                and not name.endswith("_hash")
+                and not isinstance(child, dict | list)
+            ):
+                out.append((path, child))
+            else:
+                _password_paths(child, path, out)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _password_paths(child, f"{at}.{i}", out)
+
+
+@check("no_literal_password")
+def no_literal_password(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when any password-bearing attribute of the resource has a value written in the
+    configuration: in the resource itself, or through a variable default, local or tfvars value.
+    A reference to a generated or Vault value stays unknown and passes. In plan JSON, a value
+    whose configuration is an expression (``var.x``) was supplied at plan time and passes."""
+    from scanner.model import is_unknown
+
+    found: list[tuple[str, Any]] = []
+    _password_paths(resource.attributes, "", found)
+    refs = resource.context.get("expression_references") or {}
+    for path, value in found:
+        if is_unknown(value) or value in (None, "") or refs.get(path):
+            continue
+        return Outcome(False, path=path, detail=f"{path} is set from the configuration")
+    return Outcome(True)
