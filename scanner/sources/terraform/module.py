@@ -36,6 +36,7 @@ class ModuleConfig:
     providers: list[tuple[Block, str]] = field(default_factory=list)
     resource_types: set[str] = field(default_factory=set)
     errors: list[InputError] = field(default_factory=list)  # duplicate / dangling declarations
+    data: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)  # data sources
 
     def add_file(self, rel_path: str, body: Body) -> None:
         """Merge the top-level blocks of one parsed file into the module.
@@ -75,6 +76,11 @@ class ModuleConfig:
                 )
             elif kind == "provider" and labels:
                 self.providers.append((block, rel_path))
+            elif kind == "data" and len(labels) >= 2:
+                key = (labels[0], labels[1])
+                self._declare(
+                    self.data, key, (block, rel_path), f"data source {labels[0]}.{labels[1]}", block
+                )
 
     def _declare(self, table: dict, key: Any, entry: tuple[Any, str], what: str, node: Any) -> None:
         """Record a declaration; a second one of the same name is what Terraform rejects."""
@@ -388,6 +394,25 @@ class ModuleInstance:
             )
             instances[key] = instance
         return instances
+
+    def data_symbol(self, type_: str, name: str) -> str:
+        """How references to a data source are told apart while its result is unknown.
+
+        ``oci_identity_availability_domain`` with a literal ``ad_number`` names one AD: two such
+        data sources with different numbers are different ADs, like ``ads[0]`` and ``ads[1]``.
+        """
+        default = f"data.{type_}.{name}"
+        found = self.config.data.get((type_, name))
+        if found is None or type_ != "oci_identity_availability_domain":
+            return default
+        block, file = found
+        attrs = block.body.attributes
+        if "count" in attrs or "for_each" in attrs or "ad_number" not in attrs:
+            return default
+        number = evaluate(attrs["ad_number"].expr, self.scope(file))
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return default
+        return f"{self.prefix}data.{type_}.ad_number[{int(number)}]"
 
     def instance_keys(self, ref: ResourceRef) -> list[Any] | None:
         """Instance keys of a resource (``[None]`` when it has neither count nor for_each)."""
