@@ -29,6 +29,10 @@ _NOT_SECRET_SUFFIX = (
     r"|_source|_location|_template|_regex|_pattern|_claims?|_audience|_issuer|_scopes?|_header"
 )
 SECRET_NAME_PATTERN = rf"(?i)^(?!{_FLAG_PREFIX})(?!.*(?:{_NOT_SECRET_SUFFIX})$).*(?:{SECRET_WORDS})"
+_SECRET_WORD = re.compile(rf"(?i)(?:{SECRET_WORDS})")
+# A word after the secret word that makes the name a reference or a setting
+# (`private_key_path_requestor`, `secret_id_list`, `token_url_override`).
+_QUALIFIER = re.compile(rf"(?i)^(?:{_NOT_SECRET_SUFFIX.replace('_', '')})$")
 
 
 _Maybe = re.Pattern[str] | None
@@ -43,6 +47,18 @@ def _compiled(extra: str, ignore: str) -> tuple[re.Pattern[str], _Maybe, _Maybe]
     )
 
 
+def _names_a_secret(name: str, base: re.Pattern[str]) -> bool:
+    """The shared list: a secret word not followed by a qualifier word, in a name that is not a
+    flag and does not end like a reference."""
+    if not base.search(name):
+        return False
+    for match in _SECRET_WORD.finditer(name):
+        rest = [w for w in re.split(r"[_\-.]+", name[match.end() :]) if w]
+        if not any(_QUALIFIER.match(w) for w in rest):
+            return True
+    return False
+
+
 def is_secret_name(name: str, extra: str = "", ignore: str = "") -> bool:
     """True for names that hold credentials rather than point at them.
 
@@ -52,7 +68,7 @@ def is_secret_name(name: str, extra: str = "", ignore: str = "") -> bool:
     base, more, less = _compiled(extra or "", ignore or "")
     if less is not None and less.search(name):
         return False
-    return bool(base.search(name) or (more is not None and more.search(name)))
+    return _names_a_secret(name, base) or (more is not None and bool(more.search(name)))
 
 
 _OCID = re.compile(r"^ocid1\.[a-z0-9_-]+\.[a-z0-9_-]*\.[a-z0-9_-]*\.[A-Za-z0-9._-]+$")

@@ -25,6 +25,8 @@ from scanner.secretnames import is_secret_name, is_secret_value
         ("enable_secret_rotation", False),
         ("token_ttl", False),
         ("jwt_token_claim", False),
+        ("private_key_path_requestor", False),  # a qualifier after the secret word
+        ("secret_id_list", False),
     ],
 )
 def test_secret_names(name, secret):
