@@ -48,9 +48,10 @@ def db_system_protected_by_data_guard(
     resource: Resource, index: ResourceIndex, params: dict[str, Any]
 ) -> Outcome:
     """True when a DB system is a member of a Data Guard pair declared elsewhere in its scope:
-    the primary or peer of a Data Guard association, or the home of a ``source = "DATAGUARD"``
-    database (or of its primary). None when an association exists whose database cannot be
-    resolved statically (it may well be this system's); False otherwise."""
+    the primary or peer of a Data Guard association, the ``primary_db_system_id`` of a standby
+    system, or the home of a ``source = "DATAGUARD"`` database (or of its primary). None when
+    an association exists whose database cannot be resolved statically (it may well be this
+    system's); False otherwise."""
     unresolved = False
     for assoc in index.same_scope(resource, ASSOCIATION_KIND):
         if _is(resource, _refs(assoc.attributes.get("peer_db_system_id"), assoc, index)):
@@ -62,6 +63,12 @@ def db_system_protected_by_data_guard(
         for db in primaries:
             if db is resource or (db.kind == DATABASE_KIND and _is(resource, _db_system_of(db, index))):
                 return Outcome(True, detail=f"primary of {assoc.address}")
+    for system in index.same_scope(resource, resource.kind):
+        # a standby DB system (`source = "DATAGUARD"`) names its primary system
+        if str(system.attributes.get("source", "")).upper() != "DATAGUARD" or system is resource:
+            continue
+        if _is(resource, _refs(system.attributes.get("primary_db_system_id"), system, index)):
+            return Outcome(True, detail=f"primary of the standby system {system.address}")
     for db in index.same_scope(resource, DATABASE_KIND):
         if str(db.attributes.get("source", "")).upper() != "DATAGUARD":
             continue

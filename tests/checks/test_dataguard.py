@@ -56,3 +56,9 @@ def test_autonomous_standby_peer_protects_its_primary():
     assert autonomous_database_has_standby_peer(primary, ResourceIndex([primary, peer]), {}).result is True
     assert autonomous_database_has_standby_peer(peer, ResourceIndex([primary, peer]), {}).result is True
     assert autonomous_database_has_standby_peer(primary, ResourceIndex([primary, clone]), {}).result is False
+
+
+def test_standby_system_names_its_primary():
+    primary = res("oci_database_db_system", "p")
+    standby = res("oci_database_db_system", "s", source="DATAGUARD", primary_db_system_id=id_of(primary))
+    assert db_system_protected_by_data_guard(primary, ResourceIndex([primary, standby]), {}).result is True
