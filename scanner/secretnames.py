@@ -4,7 +4,8 @@ A name is secret-like when it names a credential (``db_password``, ``api_token``
 ``pwd``) and is not a reference to one, a setting about one or a flag (``vault_secret_id``,
 ``secret_name``, ``ocir_secret_namespace``, ``token_ttl``, ``enable_secret``). A value is
 secret-shaped unless its shape says otherwise: an OCID, a path, a duration, a URL without
-credentials, a boolean, a number or a short identifier (``"sub"``, ``"RS256"``) is not a secret.
+credentials, a boolean, a number, a short identifier (``"sub"``, ``"RS256"``) or public material
+(a PEM certificate or public key, also base64-encoded, an SSH public key) is not a secret.
 
 Rules (OCI-SEC-001/002), redaction (``scanner.report.redact``) and the named checks use these
 predicates; rule parameters extend or narrow the name list through the config file.
@@ -27,6 +28,7 @@ _NOT_SECRET_SUFFIX = (
     r"|_hours|_timeout|_bits|_size|_algorithm|_format|_rotation|_required|_allowed|_enforced|_policy"
     r"|_policies|_rules?|_settings?|_min|_max|_config|_configs|_configuration|_details|_stage|_mode"
     r"|_source|_location|_template|_regex|_pattern|_claims?|_audience|_issuer|_scopes?|_header"
+    r"|_params?|_parameters?|_query|_field|_attribute|_label|_prefix|_suffix"
 )
 SECRET_NAME_PATTERN = rf"(?i)^(?!{_FLAG_PREFIX})(?!.*(?:{_NOT_SECRET_SUFFIX})$).*(?:{SECRET_WORDS})"
 _SECRET_WORD = re.compile(rf"(?i)(?:{SECRET_WORDS})")
@@ -81,6 +83,12 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s@/]+(?:[/?#]\S*)?$", re.IGNORECASE)
 # Shorter than 8 characters of one word: an identifier or claim name ("sub", "RS256", "oke").
 # No OCI service accepts a password that short, so nothing of that shape is a credential.
 _SHORT_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,7}$")
+# Public material: a PEM certificate or public key (as text or base64 of it), an SSH public key.
+_PUBLIC_MATERIAL = re.compile(
+    r"^(?:-----BEGIN (?:CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY)-----"
+    r"|LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t|LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS"
+    r"|(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+) AAAA)"
+)
 _BOOLEAN = {"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"}
 
 
@@ -92,7 +100,7 @@ def is_secret_value(value: Any) -> bool:
         text = value.strip()
         if not text or text.lower() in _BOOLEAN:
             return False
-        if _OCID.match(text) or _PATH.match(text) or _URL.match(text):
+        if _OCID.match(text) or _PATH.match(text) or _URL.match(text) or _PUBLIC_MATERIAL.match(text):
             return False
         if _ISO_DURATION.match(text.upper()) or _GO_DURATION.match(text):
             return False

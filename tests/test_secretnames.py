@@ -27,6 +27,7 @@ from scanner.secretnames import is_secret_name, is_secret_value
         ("jwt_token_claim", False),
         ("private_key_path_requestor", False),  # a qualifier after the secret word
         ("secret_id_list", False),
+        ("authentication_token_query_param", False),  # the name of a query parameter
     ],
 )
 def test_secret_names(name, secret):
@@ -57,6 +58,8 @@ def test_names_are_parameterised():
         (42, False),
         ("", False),
         ("https://login.example.com/oauth2", False),
+        ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZxekNDQTVPZ0F3SUJBZ0l", False),  # a certificate
+        ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC example", False),
     ],
 )
 def test_secret_value_shapes(value, secret):
