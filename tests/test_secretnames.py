@@ -90,3 +90,15 @@ def test_sec_003_walks_every_password_argument_and_never_says_literal():
     assert outcome({"password": "from-var"}, {"expression_references": {"password": ["var.p"]}}).result
     [rule] = [r for r in load_rules()[0] if r.id == "OCI-SEC-003"]
     assert "literal" not in rule.message
+
+
+def test_a_variable_that_only_feeds_reference_arguments_is_not_a_secret(tmp_path):
+    from scanner.scan import ScanOptions, run_scan
+
+    (tmp_path / "main.tf").write_text(
+        'variable "okv_secret" {}\nvariable "db_password" {}\n'
+        'resource "oci_database_key_store" "k" {\n  type_details {\n    secret_id = var.okv_secret\n  }\n}\n'
+        'resource "oci_mysql_mysql_db_system" "m" {\n  admin_password = var.db_password\n}\n'
+    )
+    result, _ = run_scan([tmp_path], ScanOptions(rule_ids=["OCI-SEC-002"]))
+    assert sorted(f.resource.address for f in result.findings) == ["var.db_password"]

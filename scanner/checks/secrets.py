@@ -62,6 +62,8 @@ def no_pem_private_key(resource: Resource, index: ResourceIndex, params: dict[st
 # The secret-name list and the value shapes live in scanner.secretnames, shared with redaction.
 
 _NOT_SECRET_TYPE = re.compile(r"^\W*(bool|number)\W*$")
+# Arguments that take a reference to a secret, never the secret itself.
+_REFERENCE_ARGUMENT = re.compile(r"(?i)_(ids?|ocids?|names?|paths?|files?)$")
 
 
 def _name_params(params: dict[str, Any]) -> tuple[str, str]:
@@ -84,6 +86,10 @@ def secret_variable(resource: Resource, index: ResourceIndex, params: dict[str, 
     type_text = attrs.get("type")
     if isinstance(type_text, str) and _NOT_SECRET_TYPE.match(type_text):
         return Outcome(False, path="type")
+    # A variable that only ever feeds references (`secret_id = var.okv_secret`) holds an OCID.
+    targets = resource.context.get("assigned_to") or []
+    if targets and all(_REFERENCE_ARGUMENT.search(t) for t in targets):
+        return Outcome(False, path="name", detail=f"used only as {', '.join(targets)}")
     literals = [attrs[k] for k in ("default", "value") if k in attrs and not is_unknown(attrs[k])]
     literals = [v for v in literals if v not in (None, "")]
     if literals and not any(is_secret_value(v) for v in literals):

@@ -140,6 +140,30 @@ class ModuleConfig:
     def _missing_override(self, rel_path: str, what: str, line: int) -> None:
         self.errors.append(InputError(rel_path, f"override of {what}, which no primary file declares", line))
 
+    def variable_targets(self) -> dict[str, set[str]]:
+        """Variable name -> names of the arguments that take it directly (``secret_id =
+        var.okv_secret``), across every block of the module: what a variable is used as."""
+        found = getattr(self, "_variable_targets", None)
+        if found is not None:
+            return found
+        found = {}
+
+        def walk(body: Body) -> None:
+            for attr in body.attributes.values():
+                expr = attr.expr
+                if isinstance(expr, GetAttr) and getattr(expr.obj, "name", None) == "var":
+                    found.setdefault(expr.attr, set()).add(attr.name)
+            for nested in body.blocks:
+                walk(nested.body)
+
+        for table in (self.resources, self.module_calls, self.data):
+            for block, _ in table.values():
+                walk(block.body)
+        for block, _ in self.providers:
+            walk(block.body)
+        self._variable_targets = found
+        return found
+
     def local_sources(self) -> dict[str, str]:
         """Module call name -> literal local ``source`` (``./x``, ``../y``)."""
         out = {}
@@ -568,7 +592,11 @@ class ModuleInstance:
                 if where is not None:
                     locations["value"] = where
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
-            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, dict(context)))
+            var_context = dict(context)
+            targets = self.config.variable_targets().get(name)
+            if targets:
+                var_context["assigned_to"] = sorted(targets)
+            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, var_context))
         return out
 
     def _providers(self, context: dict[str, Any]) -> list[Resource]:
