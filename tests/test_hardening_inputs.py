@@ -95,7 +95,7 @@ def test_directory_and_dangling_link_named_yaml_under_policies(tmp_path):
     (tmp_path / "tf").mkdir()
     (tmp_path / "tf" / "main.tf").write_text(BUCKET)
     for cache in (["--no-cache"], ["--cache-dir", str(tmp_path / "c")]):
-        res = runner.invoke(app, ["scan", str(tmp_path / "tf"), "--policies", str(d), "--format", "json", *cache])
+        res = runner.invoke(app, ["scan", str(tmp_path / "tf"), "--policies-only", str(d), "--format", "json", *cache])
         assert res.exit_code == 2, res.output
         doc = json.loads(res.stdout)
         assert {"DIR.yaml", "GONE.yaml", "LOOP.yaml", "PIPE.yaml"} <= set(errors_by_path(doc))
@@ -122,6 +122,6 @@ def test_catastrophic_regex_in_a_policy_is_a_rule_error_not_a_hang(tmp_path):
     (tmp_path / "tf").mkdir()
     (tmp_path / "tf" / "main.tf").write_text(BUCKET.replace('name = "b"', 'name = "' + "a" * 5000 + '!"'))
     began = time.monotonic()
-    res = runner.invoke(app, ["scan", str(tmp_path / "tf"), "--policies", str(d), "--no-cache", "--format", "json"])
+    res = runner.invoke(app, ["scan", str(tmp_path / "tf"), "--policies-only", str(d), "--no-cache", "--format", "json"])
     assert time.monotonic() - began < 10
     assert res.exit_code == 2 and "backtracking" in res.stdout

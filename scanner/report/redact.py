@@ -16,22 +16,17 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from scanner.model import Resource, ScanResult
+from scanner.secretnames import is_secret_name
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the report and hide nothing
 
-# Attribute names that hold credentials: `password`, `admin_password`, `private_key`,
-# `secret_content`, `auth_token`, `client_secret`, `ssh_private_key`...
-_SECRET_NAME = re.compile(r"(?i)(pass(word|phrase|wd)|secret|private_?key|token|api_?key|credential)")
-# ...but not references *to* a secret (`vault_secret_id`, `secret_name`): OCIDs and names are not secret.
-_REFERENCE_SUFFIX = re.compile(r"(?i)(_id|_ids|_ocid|_name|_type|_stage)$")
+# Which names hold credentials (`password`, `admin_password`, `private_key`, `auth_token`...) and
+# which only point at one (`vault_secret_id`, `secret_name`) is decided in one shared place:
+# scanner.secretnames.is_secret_name, imported above.
+
 # Under a secret-like block (`secret_content { content = ... }`) these children carry the value.
 _PAYLOAD_KEYS = {"content", "value", "data", "key", "text"}
-
-
-def is_secret_name(name: str) -> bool:
-    """True for attribute names that hold credentials rather than point at them."""
-    return bool(_SECRET_NAME.search(name)) and not _REFERENCE_SUFFIX.search(name)
 
 
 class Redactor:

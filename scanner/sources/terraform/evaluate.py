@@ -360,7 +360,9 @@ def _getattr(obj: Any, attr: str, scope: Scope) -> Any:  # noqa: C901
         if kind == "data":
             if not parts:
                 return _Namespace("data", (attr,))
-            return Unknown(f"data source data.{parts[0]}.{attr}", symbol=f"data.{parts[0]}.{attr}")
+            return Unknown(
+                f"data source data.{parts[0]}.{attr}", symbol=scope.module.data_symbol(parts[0], attr)
+            )
         if kind == "resource":
             return ResourceRef(scope.module, parts[0], attr)
         if kind == "undeclared":

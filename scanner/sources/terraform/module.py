@@ -39,6 +39,7 @@ class ModuleConfig:
     providers: list[tuple[Block, str]] = field(default_factory=list)
     resource_types: set[str] = field(default_factory=set)
     errors: list[InputError] = field(default_factory=list)  # duplicate / dangling declarations
+    data: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)  # data sources
 
     def add_file(self, rel_path: str, body: Body) -> None:
         """Merge the top-level blocks of one parsed file into the module.
@@ -78,6 +79,11 @@ class ModuleConfig:
                 )
             elif kind == "provider" and labels:
                 self.providers.append((block, rel_path))
+            elif kind == "data" and len(labels) >= 2:
+                key = (labels[0], labels[1])
+                self._declare(
+                    self.data, key, (block, rel_path), f"data source {labels[0]}.{labels[1]}", block
+                )
 
     def _declare(self, table: dict, key: Any, entry: tuple[Any, str], what: str, node: Any) -> None:
         """Record a declaration; a second one of the same name is what Terraform rejects."""
@@ -136,6 +142,30 @@ class ModuleConfig:
 
     def _missing_override(self, rel_path: str, what: str, line: int) -> None:
         self.errors.append(InputError(rel_path, f"override of {what}, which no primary file declares", line))
+
+    def variable_targets(self) -> dict[str, set[str]]:
+        """Variable name -> names of the arguments that take it directly (``secret_id =
+        var.okv_secret``), across every block of the module: what a variable is used as."""
+        found = getattr(self, "_variable_targets", None)
+        if found is not None:
+            return found
+        found = {}
+
+        def walk(body: Body) -> None:
+            for attr in body.attributes.values():
+                expr = attr.expr
+                if isinstance(expr, GetAttr) and getattr(expr.obj, "name", None) == "var":
+                    found.setdefault(expr.attr, set()).add(attr.name)
+            for nested in body.blocks:
+                walk(nested.body)
+
+        for table in (self.resources, self.module_calls, self.data):
+            for block, _ in table.values():
+                walk(block.body)
+        for block, _ in self.providers:
+            walk(block.body)
+        self._variable_targets = found
+        return found
 
     def local_sources(self) -> dict[str, str]:
         """Module call name -> literal local ``source`` (``./x``, ``../y``)."""
@@ -398,6 +428,25 @@ class ModuleInstance:
             instances[key] = instance
         return instances
 
+    def data_symbol(self, type_: str, name: str) -> str:
+        """How references to a data source are told apart while its result is unknown.
+
+        ``oci_identity_availability_domain`` with a literal ``ad_number`` names one AD: two such
+        data sources with different numbers are different ADs, like ``ads[0]`` and ``ads[1]``.
+        """
+        default = f"data.{type_}.{name}"
+        found = self.config.data.get((type_, name))
+        if found is None or type_ != "oci_identity_availability_domain":
+            return default
+        block, file = found
+        attrs = block.body.attributes
+        if "count" in attrs or "for_each" in attrs or "ad_number" not in attrs:
+            return default
+        number = evaluate(attrs["ad_number"].expr, self.scope(file))
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return default
+        return f"{self.prefix}data.{type_}.ad_number[{int(number)}]"
+
     def instance_keys(self, ref: ResourceRef) -> list[Any] | None:
         """Instance keys of a resource (``[None]`` when it has neither count nor for_each)."""
         found = self._resource_instances(ref.type, ref.name)
@@ -569,7 +618,11 @@ class ModuleInstance:
                 if where is not None:
                     locations["value"] = where
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
-            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, dict(context)))
+            var_context = dict(context)
+            targets = self.config.variable_targets().get(name)
+            if targets:
+                var_context["assigned_to"] = sorted(targets)
+            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, var_context))
         return out
 
     def _providers(self, context: dict[str, Any]) -> list[Resource]:
