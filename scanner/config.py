@@ -272,12 +272,16 @@ def git_root(start: Path) -> Path | None:
 
 def find_config(paths: list[Path]) -> Path | None:
     """The configuration that applies to a scan of ``paths``: searched from their common
-    directory up to the git root (only that directory when there is no git root)."""
+    directory up to the git root; outside git, up to the working directory when the paths lie
+    inside it (the scan root), else only in that directory."""
     if not paths:
         return None
     dirs = [(p if p.is_dir() else p.parent).resolve() for p in paths]
     start = Path(os.path.commonpath([str(d) for d in dirs]))
     stop = git_root(start)
+    if stop is None:
+        cwd = Path.cwd().resolve()
+        stop = cwd if cwd in start.parents else None
     candidates = [start]
     if stop is not None and stop != start:
         candidates += [d for d in start.parents if d == stop or stop in d.parents]

@@ -243,6 +243,10 @@ def test_skip_paths(tmp_path):
         "main.tf", "mod/main.tf"]
     assert {f["resource"]["address"] for f in doc["findings"]} == {
         "oci_objectstorage_bucket.a", "oci_objectstorage_bucket.d"}
+    # A file named on the command line (pre-commit) that lies in a skipped path: a note, exit 0.
+    code, doc, _ = scan(str(root / "examples" / "demo" / "main.tf"))
+    assert code == 0 and doc["findings"] == []
+    assert [e["message"] for e in doc["errors"]] == ["not scanned: matches skip_paths"]
 
 
 def test_policies_adds_and_policies_only_replaces(tmp_path):
