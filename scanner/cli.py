@@ -121,6 +121,12 @@ def scan(
         None, "--baseline", envvar="OCISEC_BASELINE",
         help="Fail only on findings not in this baseline file (ocisec baseline create).",
     ),
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        envvar="TF_WORKSPACE",
+        help="Terraform workspace (terraform.workspace); unknown when not given.",
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
     from scanner.model import Severity
@@ -133,6 +139,7 @@ def scan(
              policies_only=policies_only, format=fmt.value if fmt else None,
              fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline),
     )
+    options.workspace = workspace
     result, secrets = _run(paths, options)
     if options.baseline is not None:
         result.metadata["baseline"] = {"file": options.baseline.path, "matched": options.baseline.matched}

@@ -38,6 +38,7 @@ class ScanOptions:
     policy_dir: Path | None = None
     workers: int | None = None
     rule_ids: list[str] | None = None  # run only these rules (None: all)
+    workspace: str | None = None  # terraform.workspace; None: unknown
     # Configuration file + environment + command line (scanner.config.Settings): rule selection,
     # parameters, extra policy directories, skipped paths, waivers. None: built-in rules only.
     settings: Settings | None = None
@@ -84,8 +85,13 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
         if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path):
+            tree = path.resolve()
+            seen = {tree}
+            for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+                # Symlinked directories are followed when they stay inside the scanned tree,
+                # once each (no loops); the others are reported as skipped, by name.
+                dirnames[:] = [d for d in dirnames if _follow_dir(Path(dirpath) / d, tree, seen, found, root)]
                 if skip is not None:
                     dirnames[:] = [d for d in dirnames if not skip(Path(dirpath) / d)]
                 for name in sorted(filenames):
@@ -116,6 +122,42 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
     return found
 
 
+def _follow_dir(directory: Path, tree: Path, seen: set[Path], found: Inputs, root: Path) -> bool:
+    """Whether the walk descends into ``directory`` (a symlink may point outside or loop)."""
+    try:
+        real = directory.resolve(strict=True)
+    except (OSError, RuntimeError):
+        found.errors.append(
+            InputError(
+                _rel_link(directory, root),
+                "symlinked directory skipped: it cannot be resolved",
+                level="warning",
+            )
+        )
+        return False
+    if directory.is_symlink() and real != tree and tree not in real.parents:
+        found.errors.append(
+            InputError(
+                _rel_link(directory, root),
+                f"symlinked directory skipped: it points outside the scanned tree ({real})",
+                level="warning",
+            )
+        )
+        return False
+    if real in seen:
+        return False  # already walked through another path (or a symlink loop)
+    seen.add(real)
+    return True
+
+
+def _rel_link(path: Path, root: Path) -> str:
+    """A symlink's own path relative to ``root`` (not its target's)."""
+    try:
+        return path.absolute().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def _siblings(path: Path, known: list[Path], skip: Callable[[Path], bool] | None) -> list[Path]:
     """The Terraform files beside a named file (its module's context), minus skipped ones."""
     return [
@@ -140,6 +182,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             inputs.only_files,
             cache,
             options.workers,
+            workspace=options.workspace,
         )
         if inputs.tf
         else None

@@ -35,6 +35,11 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
 
 
 def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> Finding | None:
+    expansion = res.context.get("unknown_expansion")
+    if expansion:
+        # A stand-in for instances whose number (count / for_each) is unknown: it may stand for
+        # none at all, so no rule can pass or fail on it.
+        return _finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))
     if when is not None:
         applies = ev.run(when, res)
         if applies.result is False:
