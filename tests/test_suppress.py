@@ -168,3 +168,23 @@ def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
 
     text = runner.invoke(app, ["scan", str(tmp_path)]).stdout
     assert "Suppressed (" in text and "accepted: public website bucket" in text and "suppressed" in text
+
+
+def test_comment_above_a_module_call_covers_what_is_reached_through_it(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        '# ocisec:ignore:OCI-ENC-001 legacy buckets, migrating in Q2\n'
+        'module "legacy" {\n  source = "./mod"\n}\n\nmodule "fresh" {\n  source = "./mod"\n}\n'
+    )
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text('resource "oci_objectstorage_bucket" "b" {\n  name = "b"\n}\n')
+    block = Location("mod/main.tf", 1, 3)
+
+    def finding(address: str, call: Location) -> Finding:
+        res = Resource("oci_objectstorage_bucket", address, {}, Provenance("terraform", block))
+        return Finding("OCI-ENC-001", Status.FAILED, res, "m", block, related=[call])
+
+    legacy = finding("module.legacy.oci_objectstorage_bucket.b", Location("main.tf", 2, 4))
+    fresh = finding("module.fresh.oci_objectstorage_bucket.b", Location("main.tf", 6, 8))
+    apply_suppressions([legacy, fresh], tmp_path)
+    assert legacy.suppression is not None and legacy.suppression.origin == "main.tf:1"
+    assert fresh.suppression is None
