@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scanner.model import Finding, InputError, Location, Status, Suppression, strip_instance_keys
+from scanner.model import Finding, InputError, Location, ScanResult, Status, Suppression, strip_instance_keys
 
 # One directive: the rule id (or "*") and an optional expiry date.
 _DIRECTIVE = re.compile(r"ocisec:ignore:([A-Za-z0-9_*?-]+)(?::exp:([0-9A-Za-z-]+))?", re.IGNORECASE)
@@ -227,3 +227,10 @@ def _relative(path: str, root: Path) -> str:
 def _finding_path(finding: Finding, root: Path) -> Path | None:
     location = finding.location or finding.resource.provenance.location
     return (root / location.file) if location is not None else None
+
+
+def accept_risks(result: ScanResult, settings: object | None = None, baseline: object | None = None) -> None:
+    """Apply suppressions to a finished ``ScanResult`` whatever produced it (a live audit of a
+    tenancy snapshot, say: its findings have no file, so waivers match by address / OCID and the
+    baseline by fingerprint); warnings are added to ``result.errors``."""
+    result.errors += apply_suppressions(result.findings, Path(result.root), settings, baseline)

@@ -400,3 +400,29 @@ def test_validated_config_is_remembered_but_a_changed_one_is_validated_again(tmp
     path.write_text("fail_on: hihg\n")
     with pytest.raises(ConfigError, match="fail_on"):
         read_config_file(path, cache)
+
+
+def test_live_audit_results_take_waivers_and_baselines(tmp_path):
+    """A result without files (a tenancy snapshot): waivers by OCID glob, baseline by fingerprint."""
+    from scanner.baseline import load_baseline
+    from scanner.engine.policy import load_rules
+    from scanner.model import ScanResult
+    from scanner.suppress import accept_risks
+
+    rules, _ = load_rules()
+
+    def live(ocid: str) -> Finding:
+        res = Resource("oci_objectstorage_bucket", ocid, {}, Provenance("oci", ocid=ocid, region="eu-frankfurt-1"))
+        return Finding("OCI-ENC-001", Status.FAILED, res, "m", None)
+
+    accepted, known, new = live("ocid1.bucket.oc1..vendor1"), live("ocid1.bucket.oc1..old"), live("ocid1.bucket.oc1..new")
+    (tmp_path / "b.json").write_text(json.dumps(baseline_document([live("ocid1.bucket.oc1..old")])))
+    (tmp_path / "c.yaml").write_text(
+        "waivers:\n  - {rule: OCI-ENC-001, resource: 'ocid1.bucket.oc1..vendor*', reason: vendor, expires: 2099-01-01}\n"
+    )
+    settings = build_settings([tmp_path], config=tmp_path / "c.yaml")
+    result = ScanResult(rules=rules, findings=[accepted, known, new], errors=[], root=str(tmp_path))
+    accept_risks(result, settings, load_baseline(tmp_path / "b.json"))
+    assert [f.resource.address for f in result.failed] == ["ocid1.bucket.oc1..new"]
+    assert accepted.suppression.justification == "vendor"
+    assert known.suppression.kind == "external" and known.suppression.origin == str(tmp_path / "b.json")
