@@ -40,6 +40,10 @@ class Format(StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
+    github = "github"
+    markdown = "markdown"
+    gitlab_sast = "gitlab-sast"
+    html = "html"
 
 
 class Threshold(StrEnum):
@@ -79,8 +83,12 @@ def scan(
         None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
         help="Report format [default: text].",
     ),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report here instead of stdout."
+    output: list[str] = typer.Option(
+        [],
+        "--output",
+        "-o",
+        help="Where a report goes (repeatable): FILE (in --format), FORMAT=FILE, or FORMAT for stdout; "
+        "e.g. --output sarif=results.sarif --output text.",
     ),
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file (repeatable)."),
     strict: bool | None = typer.Option(
@@ -127,11 +135,27 @@ def scan(
         envvar="TF_WORKSPACE",
         help="Terraform workspace (terraform.workspace); unknown when not given.",
     ),
+    soft_fail: bool = typer.Option(
+        False, "--soft-fail", help="Exit 0 on findings (still 2 when an input could not be read)."
+    ),
+    source_root: Path | None = typer.Option(
+        None, "--source-root", help="SARIF %SRCROOT%: paths are relative to it (default: the git root)."
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+    with_checkov: bool = typer.Option(
+        False, "--with-checkov", help="Also run Checkov (in its own environment) and merge its findings."
+    ),
+    checkov_bin: Path | None = typer.Option(
+        None, "--checkov-bin", help="The checkov executable (default: $OCISEC_CHECKOV_BIN, else PATH)."
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
     from scanner.model import Severity
+    from scanner.outputs import OutputSpecError, parse_outputs, use_color
+    from scanner.outputs import source_root as find_source_root
     from scanner.report import render
     from scanner.report.redact import Redactor
+    from scanner.scan import scan_root
 
     settings, options = _scan_setup(
         paths, var_file, cache_dir, no_cache, config, no_config,
@@ -140,27 +164,53 @@ def scan(
              fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline),
     )
     options.workspace = workspace
+    try:
+        default_format = (settings.format or Format.text.value).lower()
+        specs = parse_outputs(list(output), default_format, [f.value for f in Format])
+    except OutputSpecError as exc:
+        typer.echo(f"ocisec: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    checkov = None
+    if with_checkov:
+        from scanner.checkov import CheckovMissing, find_checkov
+
+        try:
+            checkov = find_checkov(checkov_bin)
+        except CheckovMissing as exc:
+            typer.echo(f"ocisec: --with-checkov: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     result, secrets = _run(paths, options)
     if options.baseline is not None:
         result.metadata["baseline"] = {"file": options.baseline.path, "matched": options.baseline.matched}
+    result.metadata["source_root"] = str(find_source_root(list(paths), source_root, scan_root(list(paths))))
+    if checkov is not None:
+        from scanner.checkov import merge_checkov, run_checkov
+
+        merge_checkov(result, run_checkov(checkov, list(paths), Path(result.root)))
     redactor = Redactor()
     for s in secrets:
         # Short values ("true", "dev") would mangle the report; they are masked in messages anyway.
         if len(s) >= 8:
             redactor.add(s)
-    to_tty = output is None and sys.stdout.isatty()
-    report = render(result, (settings.format or Format.text.value).lower(), redactor, color=to_tty, width=120)
-    if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
-    else:
+    text_on_stdout = False
+    for spec in specs:
+        color = spec.path is None and use_color(no_color, sys.stdout.isatty())
+        report = render(result, spec.fmt, redactor, color=color, width=_report_width(spec.path is None))
+        if spec.path is None:
+            sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+            text_on_stdout = text_on_stdout or spec.fmt == "text"
+            continue
         try:
-            output.write_text(report, encoding="utf-8")
+            spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
-    for err in result.errors:
-        where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
+    if not text_on_stdout:
+        # Each error is said once: in the text report on stdout, or else here.
+        for err in result.errors:
+            where = f"{err.path}:{err.line}" if err.line else err.path
+            level = "error" if err.level == "error" else err.level
+            typer.echo(redactor.scrub(f"ocisec: {level}: {where}: {err.message}"), err=True)
     if options.baseline is not None:
         typer.echo(
             f"ocisec: {options.baseline.matched} finding(s) baselined by {options.baseline.path}; "
@@ -171,7 +221,22 @@ def scan(
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if failing and not soft_fail else EXIT_OK)
+
+
+def _report_width(to_stdout: bool) -> int:
+    """The text report's width: the terminal's when printing to one (at least 80), else 120."""
+    if to_stdout and sys.stdout.isatty():
+        import shutil
+
+        return max(80, shutil.get_terminal_size((120, 24)).columns)
+    return 120
+
+
+class RulesFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
 
 
 def _scan_setup(
@@ -276,22 +341,30 @@ def baseline_create(
 
 
 @rules_app.callback()
-def rules_list(ctx: typer.Context) -> None:
-    """Table of every rule."""
+def rules_list(
+    ctx: typer.Context,
+    fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="table, json or markdown."),
+    no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+) -> None:
+    """Table of every rule (as wide as the terminal), or the list as JSON or markdown."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
-    from rich.table import Table
-
     from scanner.engine.policy import load_rules
 
     rules, errors = load_rules()
-    table = Table(title=f"ocisec rules ({len(rules)})")
-    for col in ("ID", "Severity", "Category", "Title", "Resources"):
-        table.add_column(col, overflow="fold")
-    for r in rules:
-        table.add_row(r.id, r.severity.value, r.category, r.title, ", ".join(r.resource_kinds))
-    Console(width=160).print(table)
+    if fmt is RulesFormat.json:
+        from scanner.rules_listing import rules_json
+
+        sys.stdout.write(rules_json(rules))
+    elif fmt is RulesFormat.markdown:
+        from scanner.docs import rule_table
+
+        sys.stdout.write(rule_table(rules, "docs/rules.md") + "\n")
+    else:
+        from scanner.outputs import use_color
+        from scanner.rules_listing import print_rules_table
+
+        print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))
     for err in errors:
         typer.echo(f"ocisec: error: {err.path}: {err.message}", err=True)
     if errors:
@@ -342,6 +415,54 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
 
 def _indent(text: str) -> str:
     return "\n".join("  " + ln if ln else "" for ln in text.splitlines())
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+def diff(
+    old: Path = typer.Argument(..., help="Earlier JSON result (--format json) or ocisec-inventory snapshot."),
+    new: Path = typer.Argument(..., help="Later JSON result or snapshot."),
+    fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."
+    ),
+    fail_on: Threshold = typer.Option(
+        Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
+    ),
+) -> None:
+    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings)."""
+    from scanner.diff import DiffInputError, diff_paths
+    from scanner.model import Severity
+    from scanner.report.diff_report import render as render_diff
+
+    try:
+        result = diff_paths(old, new)
+    except DiffInputError as exc:
+        typer.echo(f"ocisec: diff: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    report = render_diff(result, fmt.value)
+    if output is None:
+        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+    else:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for side, err in result.errors:
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        typer.echo(f"ocisec: {err.level}: [{side}] {where}: {err.message}", err=True)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if result.new_at_or_above(Severity(fail_on.value)) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -206,6 +206,10 @@ class Rule:
     examples: dict[str, str] = field(default_factory=dict)  # "pass"/"fail" -> HCL snippet
     tags: list[str] = field(default_factory=list)
     source_file: str = ""
+    # The text report's first screen: ``failure`` heads a failed finding (the title names the
+    # passing state), ``fix`` is the one-sentence Fix: line. Empty when a policy has none.
+    failure: str = ""
+    fix: str = ""
 
     @property
     def resource_kinds(self) -> list[str]:

@@ -16,6 +16,7 @@ from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
+from scanner.report.summary import NOTHING_TO_SCAN
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 from scanner.suppress import apply_suppressions
@@ -85,6 +86,7 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
         if path.is_dir():
+            before = len(found.tf)
             tree = path.resolve()
             seen = {tree}
             for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
@@ -102,6 +104,11 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
                     # report every resource twice.
                     if is_tf(f):
                         found.tf.append(f)
+            if len(found.tf) == before:
+                # A CI gate pointed at the wrong directory must not pass silently.
+                found.errors.append(InputError(
+                    rel(path, root), f"{NOTHING_TO_SCAN}: no .tf or .tf.json files here "
+                    "(plan JSON is read only when named)"))
             continue
         if is_tf(path):
             found.tf.extend(_siblings(path, found.tf, skip))

@@ -58,4 +58,6 @@ def _finding(rule: Rule, res: Resource, status: Status, outcome: Outcome) -> Fin
         message = f"{res.address}: cannot be decided statically ({outcome.detail or 'value unknown'})"
     elif status is Status.FAILED and outcome.detail and outcome.location is not None:
         message = f"{message} ({outcome.detail})"
-    return Finding(rule.id, status, res, message, location, outcome.path)
+    # Module code reached through calls: the call blocks are where a reader fixes the inputs.
+    related = list(res.context.get("module_calls", ()))
+    return Finding(rule.id, status, res, message, location, outcome.path, related=related)

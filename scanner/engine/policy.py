@@ -87,6 +87,8 @@ def load_rule_file(path: Path) -> Rule:
         examples={k: v.rstrip() for k, v in (doc.get("examples") or {}).items()},
         tags=list(doc.get("tags") or []),
         source_file=str(path),
+        failure=doc.get("failure", ""),
+        fix=doc.get("fix", ""),
     )
 
 

@@ -9,10 +9,11 @@ from typing import Any
 from scanner import __version__
 from scanner.model import Finding, InputError, Location, Rule, ScanResult, Status
 from scanner.report.fingerprint import fingerprint
+from scanner.report.metadata import describe, generated_at
 from scanner.report.summary import Summary, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.1"  # 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id
 
 
 def render(result: ScanResult) -> str:
@@ -30,6 +31,8 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         "root": result.root,
         "strict": result.strict,
         "inputs": list(result.inputs),
+        "generated_at": generated_at(result),
+        "metadata": describe(result),
         "summary": {
             "resources": summary.resources,
             "files": summary.files,
@@ -62,6 +65,7 @@ def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
             "kind": finding.resource.kind,
             "address": finding.resource.address,
             "source": finding.resource.provenance.source,
+            **_live_identity(finding),
         },
         "location": _location(finding.location),
         "attribute": finding.attribute,
@@ -84,6 +88,13 @@ def _suppressed(result: ScanResult, finding: Finding) -> dict[str, Any]:
     return doc
 
 
+def _live_identity(finding: Finding) -> dict[str, str]:
+    """OCID, region and compartment of a live object (absent for code), for grouping and diffs."""
+    prov = finding.resource.provenance
+    fields = {"ocid": prov.ocid, "region": prov.region, "compartment_id": prov.compartment_id}
+    return {key: value for key, value in fields.items() if value}
+
+
 def _location(location: Location | None) -> dict[str, Any] | None:
     if location is None:
         return None
@@ -91,7 +102,7 @@ def _location(location: Location | None) -> dict[str, Any] | None:
 
 
 def _error(error: InputError) -> dict[str, Any]:
-    return {"path": error.path, "line": error.line, "message": error.message}
+    return {"path": error.path, "line": error.line, "message": error.message, "level": error.level}
 
 
 def _rule(rule: Rule) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Summary:
     # reported, never counted in failed/unknown. ``baselined`` is the part the baseline accepted.
     suppressed: int = 0
     baselined: int = 0
+    warnings: int = 0  # notices that do not make the scan incomplete (``errors`` counts those that do)
 
     @classmethod
     def of(cls, result: ScanResult) -> Summary:
@@ -42,11 +43,12 @@ class Summary:
             passed=by_status[Status.PASSED],
             failed=by_status[Status.FAILED],
             unknown=by_status[Status.UNKNOWN],
-            errors=len(result.errors),
+            errors=len(result.input_errors),
             by_severity=by_severity,
             strict=result.strict,
             suppressed=len(result.suppressed),
             baselined=sum(1 for f in result.suppressed if is_baselined(f)),
+            warnings=len(result.errors) - len(result.input_errors),
         )
 
     @property
@@ -70,5 +72,20 @@ def report_order(findings: list[Finding], result: ScanResult) -> list[Finding]:
         line = finding.location.start_line if finding.location else 0
         severity = result.rule(finding.rule_id).severity
         return (finding_file(finding) or "", line, -severity.rank, finding.rule_id, finding.resource.address)
+
+    return sorted(findings, key=key)
+
+
+# Message of the InputError for a scan path that holds nothing to scan (the text headline says so).
+NOTHING_TO_SCAN = "nothing to scan"
+
+
+def severity_order(findings: list[Finding], result: ScanResult) -> list[Finding]:
+    """Findings most severe first, then by file and line: the order a person reads them in."""
+
+    def key(finding: Finding) -> tuple:
+        line = finding.location.start_line if finding.location else 0
+        severity = result.rule(finding.rule_id).severity
+        return (-severity.rank, finding_file(finding) or "", line, finding.rule_id, finding.resource.address)
 
     return sorted(findings, key=key)

@@ -42,7 +42,7 @@ def test_sections_and_summary(result):
     assert [f["resource"]["address"] for f in doc["unknown"]] == [
         "module.oke.oci_containerengine_node_pool.np[0]"
     ]
-    assert doc["errors"] == [{"path": "broken.tf", "line": 7, "message": "Unexpected token '}'"}]
+    assert doc["errors"] == [{"path": "broken.tf", "line": 7, "message": "Unexpected token '}'", "level": "error"}]
     assert doc["summary"] == {
         "resources": 4,
         "files": 4,

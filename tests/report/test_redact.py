@@ -45,7 +45,7 @@ def test_extra_redactor_applies(result, fmt):
 
 def test_unknown_format_is_a_clear_error(result):
     with pytest.raises(ValueError, match="sarif"):
-        render(result, "html")
+        render(result, "pdf")
 
 
 def _resource(kind: str, attrs: dict) -> Resource:

@@ -353,10 +353,22 @@ def _load(
     if only_files is not None:
         keep = {rel(p, root) for p in only_files}
         result.resources = [r for r in result.resources if _declared_in(r, keep)]
+        _demote_context_errors(result, keep)
     for f in sorted(set(result.files)):
         if only_files is None or f in {rel(p, root) for p in only_files}:
             result.resources.append(_file_resource(f, root))
     return result
+
+
+def _demote_context_errors(result: TerraformResult, named: set[str]) -> None:
+    """Single-file (pre-commit) mode: a file that was not named is only context for the named
+    ones. When it cannot be parsed (a half-written untracked file, HCL the parser rejects), that
+    is a warning, not an incomplete scan: what it declares is simply missing, so references to
+    it evaluate to unknown. Named files that cannot be read stay errors (exit code 2)."""
+    for err in result.errors:
+        if err.level == "error" and err.path not in named and err.path in result.files:
+            err.level = "warning"
+            err.message += " (a file beside the named ones; results that depend on it are unknown)"
 
 
 def _declared_in(res: Resource, files: set[str]) -> bool:

@@ -234,6 +234,9 @@ class ModuleInstance:
         self.inputs = inputs  # name -> (value, where it was assigned)
         self.root_rel_dir = root_rel_dir
         self.region = region
+        # Locations of the module blocks that lead from the root to this instance (outermost
+        # first), so a finding in shared module code can name every caller.
+        self.call_sites: list[Location] = []  # module call blocks from the root down to here
         # regions of the root's oci providers by alias; child modules share them
         self.regions: dict[str | None, Any] = {}
         self._vars: dict[str, Any] = {}
@@ -388,6 +391,7 @@ class ModuleInstance:
             instance.unknown_expansion = self.unknown_expansion or (
                 f"module.{name}: {unknown_expansion}" if unknown_expansion else None
             )
+            instance.call_sites = [*self.call_sites, Location(file, block.start, block.end)]
             instances[key] = instance
         return instances
 
@@ -484,6 +488,8 @@ class ModuleInstance:
         context = {"scope": self.program.scope, "module": self.prefix.rstrip(".")}
         if self.region is not None and not isinstance(self.region, Unknown):
             context["region"] = self.region
+        if self.call_sites:
+            context["module_calls"] = list(self.call_sites)
         for (type_, name), (block, file) in self.config.resources.items():
             try:
                 instances = self._resource_instances(type_, name)

@@ -18,7 +18,7 @@ from typing import Any
 from scanner.cache import Cache, register
 from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
-CACHE_FORMAT = "ocisec-parse-3"
+CACHE_FORMAT = "ocisec-parse-3"  # 3: resources carry their module call chain
 # Below this many uncached bytes a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 150_000
 

@@ -1,0 +1,394 @@
+"""Reports of ``ocisec diff``: text, JSON, SARIF (``baselineState``), JUnit, Markdown and HTML.
+
+Every format shows the same thing: new, fixed and persisting failing findings, the ones that
+went from failing to undecided, and the input errors of either side (a side with errors is
+incomplete, so "fixed" may only mean "not read"). Nothing here prints attribute values; messages
+were scrubbed when the sides were loaded, and ``render`` scrubs the output with the caller's
+redactor as ``scanner.report.render`` does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from typing import Any
+
+from scanner import __version__
+from scanner.diff import DiffEntry, DiffResult, Side, State
+from scanner.model import ScanResult, Severity, Status
+from scanner.report.metadata import describe, generated_at, target
+from scanner.report.redact import Redactor
+
+DIFF_SCHEMA_VERSION = "1.0"
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+HEADINGS = {
+    State.NEW: "New failing findings",
+    State.FIXED: "Fixed",
+    State.PERSISTING: "Persisting",
+    State.UNDECIDED: "Failing before, undecided now (not counted as fixed)",
+}
+# SARIF 2.1.0 §3.27.24: new / unchanged / updated / absent.
+BASELINE_STATE = {
+    State.NEW: "new",
+    State.PERSISTING: "unchanged",
+    State.FIXED: "absent",
+    State.UNDECIDED: "absent",
+}
+
+
+def render(diff: DiffResult, fmt: str, redactor: Redactor | None = None) -> str:
+    """The diff in format ``fmt`` (one of ``FORMATS``), scrubbed with ``redactor``."""
+    renderers = {
+        "text": render_text,
+        "json": render_json,
+        "sarif": render_sarif,
+        "junit": render_junit,
+        "markdown": render_markdown,
+        "html": render_html,
+    }
+    if fmt not in renderers:
+        raise ValueError(f"unknown diff format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    output = renderers[fmt](diff)
+    return redactor.scrub(output) if redactor is not None else output
+
+
+def _result(diff: DiffResult, entry: DiffEntry) -> ScanResult:
+    return diff.new.result if entry.side == "new" else diff.old.result
+
+
+def _where(entry: DiffEntry) -> str:
+    finding = entry.finding
+    if finding.location is not None:
+        return f"{finding.location.file}:{finding.location.start_line}"
+    prov = finding.resource.provenance
+    return " ".join(p for p in (prov.region, prov.compartment_id) if p)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def summary_line(diff: DiffResult) -> str:
+    """``2 new, 1 fixed, 5 persisting`` (+ undecided, unknown and error counts when non-zero)."""
+    counts = diff.counts()
+    parts = [f"{counts['new']} new", f"{counts['fixed']} fixed", f"{counts['persisting']} persisting"]
+    if counts["undecided"]:
+        parts.append(f"{counts['undecided']} now undecided")
+    if counts["unknown"]:
+        parts.append(f"{counts['unknown']} unknown in NEW")
+    errors = sum(1 for _, e in diff.errors if e.level == "error")
+    if errors:
+        parts.append(_count(errors, "input error") + " (comparison incomplete)")
+    return ", ".join(parts)
+
+
+# --- text -------------------------------------------------------------------------------------
+
+
+def render_text(diff: DiffResult) -> str:
+    """Sections per state; persisting findings one line each."""
+    lines = [f"ocisec diff  {diff.old.label}  ->  {diff.new.label}", ""]
+    for state in (State.NEW, State.FIXED, State.UNDECIDED, State.PERSISTING):
+        entries = diff.of(state)
+        if not entries and state is State.UNDECIDED:
+            continue
+        lines.append(f"{HEADINGS[state]} ({len(entries)})")
+        for entry in entries:
+            rule = entry.rule
+            lines.append(f"  {rule.severity.value.upper():<8} {rule.id}  {rule.title}")
+            where = _where(entry)
+            lines.append(f"    {entry.finding.resource.address}" + (f"  {where}" if where else ""))
+            if state is not State.PERSISTING:
+                lines.append(f"    {entry.finding.message}")
+        if not entries:
+            lines.append("  none")
+        lines.append("")
+    if diff.errors:
+        lines.append("Input errors (a side with errors is incomplete)")
+        for side, error in diff.errors:
+            where = f"{error.path}:{error.line}" if error.line else error.path
+            lines.append(f"  [{side}] {error.level}: {where}  {error.message}")
+        lines.append("")
+    lines.append(summary_line(diff))
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def _side_doc(side: Side) -> dict[str, Any]:
+    result = side.result
+    return {
+        "path": side.label,
+        "kind": side.kind,
+        "generated_at": generated_at(result),
+        "target": target(result),
+        "strict": result.strict,
+        "metadata": describe(result),
+        "failing": len(result.failed),
+        "unknown": len(result.by_status(Status.UNKNOWN)),
+        "errors": len(result.input_errors),
+    }
+
+
+def to_document(diff: DiffResult) -> dict[str, Any]:
+    """The diff as plain data (documented in docs/json-output.md, schema diff-output.schema.json)."""
+    from scanner.report.json_report import _finding
+
+    def records(entries: list[DiffEntry]) -> list[dict[str, Any]]:
+        return [_finding(_result(diff, e), e.finding) for e in entries]
+
+    counts = diff.counts()
+    new_by_severity = {sev.value: 0 for sev in Severity}
+    for entry in diff.of(State.NEW):
+        new_by_severity[entry.rule.severity.value] += 1
+    return {
+        "tool": {"name": "ocisec", "version": __version__},
+        "kind": "ocisec-diff",
+        "schema_version": DIFF_SCHEMA_VERSION,
+        "inputs": {"old": _side_doc(diff.old), "new": _side_doc(diff.new)},
+        "complete": not diff.incomplete,
+        "summary": {**counts, "new_by_severity": new_by_severity},
+        "new": records(diff.of(State.NEW)),
+        "fixed": records(diff.of(State.FIXED)),
+        "persisting": records(diff.of(State.PERSISTING)),
+        "undecided": records(diff.of(State.UNDECIDED)),
+        "unknown": records(diff.unknown),
+        "errors": [
+            {"side": side, "path": e.path, "line": e.line, "message": e.message, "level": e.level}
+            for side, e in diff.errors
+        ],
+    }
+
+
+def render_json(diff: DiffResult) -> str:
+    """The JSON diff, indented, ending in a newline."""
+    return json.dumps(to_document(diff), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+# --- SARIF ------------------------------------------------------------------------------------
+
+
+def render_sarif(diff: DiffResult) -> str:
+    """SARIF 2.1.0 of NEW with ``baselineState`` on every result: new and persisting findings as
+    ``new`` / ``unchanged``; fixed ones as ``absent`` results of kind ``pass`` (the rule holds now)
+    and undecided ones as ``absent`` of kind ``review``, both at level ``none``, so a viewer that
+    ignores baselines raises nothing for them."""
+    from scanner.report.fingerprint import FINGERPRINT_KEY, fingerprint
+    from scanner.report.sarif import to_log
+
+    strict = diff.new.result.strict
+    listed = []
+    for entry in diff.entries:
+        finding = entry.finding
+        if finding.status is Status.UNKNOWN and not strict:
+            # Failing in a --strict OLD result: list it (as the failure it was there).
+            finding = dataclasses.replace(finding, status=Status.FAILED)
+        listed.append(finding)
+    rules = {r.id: r for r in diff.old.result.rules} | {r.id: r for r in diff.new.result.rules}
+    merged = ScanResult(
+        rules=list(rules.values()),
+        findings=listed + [e.finding for e in diff.unknown],  # unknowns: counted in run.properties
+        errors=[e for _, e in diff.errors],
+        root=diff.new.result.root,
+        inputs=list(diff.new.result.inputs),
+        source_categories=list(diff.new.result.source_categories),
+        strict=strict,
+        resource_count=diff.new.result.resource_count,
+    )
+    log = to_log(merged)
+    states: dict[str, list[State]] = defaultdict(list)
+    for entry in diff.entries:
+        states[fingerprint(entry.finding)].append(entry.state)
+    run = log["runs"][0]
+    for result in run["results"]:
+        pending = states.get(result["partialFingerprints"][FINGERPRINT_KEY])
+        state = pending.pop(0) if pending else State.NEW
+        result["baselineState"] = BASELINE_STATE[state]
+        result["properties"]["diffState"] = state.value
+        if state in (State.FIXED, State.UNDECIDED):
+            result["kind"] = "pass" if state is State.FIXED else "review"
+            result["level"] = "none"
+    run["properties"]["diff"] = {"old": diff.old.label, "new": diff.new.label, **diff.counts()}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- JUnit ------------------------------------------------------------------------------------
+
+
+def render_junit(diff: DiffResult) -> str:
+    """One suite per state: new findings are failures; fixed and persisting ones pass (a diff gate
+    fails on what is new); input errors of either side are errors."""
+    root = ET.Element("testsuites", name="ocisec diff")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for state in (State.NEW, State.PERSISTING, State.FIXED, State.UNDECIDED):
+        suite = ET.SubElement(root, "testsuite", name=f"{state.value} findings")
+        entries = diff.of(state)
+        for entry in entries:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"{entry.rule.id} {entry.finding.resource.address}",
+                classname=entry.rule.id,
+                time="0",
+            )
+            if entry.finding.location is not None:
+                case.set("file", entry.finding.location.file)
+                case.set("line", str(entry.finding.location.start_line))
+            if state is State.NEW:
+                failure = ET.SubElement(
+                    case, "failure", message=entry.finding.message, type=entry.rule.severity.value
+                )
+                failure.text = f"{entry.finding.message}\nRemediation: {entry.rule.remediation}"
+            else:
+                ET.SubElement(case, "system-out").text = f"{state.value}: {entry.finding.message}"
+        _counts(suite, totals, tests=len(entries), failures=len(entries) if state is State.NEW else 0)
+    if diff.errors:
+        suite = ET.SubElement(root, "testsuite", name="input-errors")
+        errors = 0
+        for side, error in diff.errors:
+            case = ET.SubElement(
+                suite, "testcase", name=f"[{side}] {error.path}", classname="input-errors", time="0"
+            )
+            if error.level == "error":
+                errors += 1
+                ET.SubElement(case, "error", message=error.message, type="InputError")
+            else:
+                ET.SubElement(case, "system-out").text = f"{error.level}: {error.message}"
+        _counts(suite, totals, tests=len(diff.errors), errors=errors)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _counts(suite: ET.Element, totals: dict[str, int], **counts: int) -> None:
+    for key in totals:
+        value = counts.get(key, 0)
+        suite.set(key, str(value))
+        totals[key] += value
+    suite.set("time", "0")
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~:@-])")  # ":" and "@": no autolinks, no @mentions
+MARKDOWN_ROWS = 100  # per section: a PR comment holds at most 65,536 characters
+
+
+def md(text: str) -> str:
+    """Text made inert in Markdown (a PR comment): every markup character escaped, one line.
+    Messages quote resource names, which are attacker-controlled: unescaped they could add
+    links, images or HTML to the comment."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def md_code(text: str) -> str:
+    """``text`` as a code span (nothing inside is markup), safe in a table cell."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def render_markdown(diff: DiffResult) -> str:
+    """A pull-request comment: a summary line, then one table per state (persisting folded)."""
+    out = [f"### ocisec diff: {md(summary_line(diff))}", ""]
+    out += [f"OLD {md_code(diff.old.label)} → NEW {md_code(diff.new.label)}", ""]
+    for state in (State.NEW, State.FIXED, State.UNDECIDED, State.PERSISTING):
+        entries = diff.of(state)
+        if not entries:
+            continue
+        heading = f"{HEADINGS[state]} ({len(entries)})"
+        if state is State.PERSISTING:
+            out += ["<details><summary>" + heading + "</summary>", ""]
+        else:
+            out += [f"#### {heading}", ""]
+        out += ["| severity | rule | resource | where | message |", "|---|---|---|---|---|"]
+        for e in entries[:MARKDOWN_ROWS]:
+            out.append(
+                f"| {e.rule.severity.value} | [{e.rule.id}]({e.rule.help_uri}) {md(e.rule.title)} "
+                f"| {md_code(e.finding.resource.address)} | {md_code(_where(e))} | {md(e.finding.message)} |"
+            )
+        if len(entries) > MARKDOWN_ROWS:
+            out.append(f"| | | … and {len(entries) - MARKDOWN_ROWS} more (see the JSON or HTML diff) | | |")
+        out += ["", "</details>", ""] if state is State.PERSISTING else [""]
+    if diff.errors:
+        out += ["#### Input errors", ""]
+        for side, e in diff.errors:
+            where = f"{e.path}:{e.line}" if e.line else e.path
+            out.append(f"- {side}, {e.level}: {md_code(where)} {md(e.message)}")
+        out.append("")
+    return "\n".join(out)
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+def render_html(diff: DiffResult) -> str:
+    """A self-contained page (same template set and guarantees as ``--format html``)."""
+    from scanner.report.html import SEVERITY_COLORS, _environment, _finding_view
+
+    redactors = {"old": Redactor.for_result(diff.old.result), "new": Redactor.for_result(diff.new.result)}
+
+    def views(entries: list[DiffEntry]) -> list[dict[str, Any]]:
+        return [_finding_view(_result(diff, e), e.finding, redactors[e.side]) for e in entries]
+
+    def by_severity(result: ScanResult) -> dict[str, int]:
+        counts = {sev.value: 0 for sev in Severity}
+        for finding in result.failed:
+            rule = next((r for r in result.rules if r.id == finding.rule_id), None)
+            if rule is not None:
+                counts[rule.severity.value] += 1
+        return counts
+
+    old_sev, new_sev = by_severity(diff.old.result), by_severity(diff.new.result)
+    top = max([*old_sev.values(), *new_sev.values(), 1])
+    trend = [
+        {
+            "label": sev.value,
+            "old": old_sev[sev.value],
+            "new": new_sev[sev.value],
+            "old_width": round(160 * old_sev[sev.value] / top, 2),
+            "new_width": round(160 * new_sev[sev.value] / top, 2),
+            "color": SEVERITY_COLORS[sev],
+        }
+        for sev in Severity
+    ]
+    categories: dict[str, list[int]] = {}
+    for side_index, side in enumerate((diff.old, diff.new)):
+        rules = {r.id: r for r in side.result.rules}
+        for finding in side.result.failed:
+            category = rules[finding.rule_id].category if finding.rule_id in rules else "other"
+            categories.setdefault(category, [0, 0])[side_index] += 1
+    context = {
+        "version": __version__,
+        "old": _side_doc(diff.old),
+        "new": _side_doc(diff.new),
+        "counts": diff.counts(),
+        "summary_line": summary_line(diff),
+        "incomplete": diff.incomplete,
+        "trend": trend,
+        "categories": [
+            {"name": name, "old": o, "new": n, "delta": n - o}
+            for name, (o, n) in sorted(categories.items(), key=lambda kv: (-(kv[1][1] - kv[1][0]), kv[0]))
+        ],
+        "sections": [
+            {"state": state.value, "heading": HEADINGS[state], "findings": views(diff.of(state))}
+            for state in (State.NEW, State.FIXED, State.UNDECIDED, State.PERSISTING)
+        ],
+        "errors": [
+            {
+                "where": f"[{side}] " + (f"{e.path}:{e.line}" if e.line else e.path),
+                "message": e.message,
+                "level": e.level,
+            }
+            for side, e in diff.errors
+        ],
+    }
+    return _environment().get_template("diff.html").render(**context)

@@ -1,0 +1,341 @@
+"""ocisec diff: matching by line-independent fingerprints, the states, every output format,
+exit codes, bad inputs, and snapshot sides."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+import types
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+from referencing import Registry
+from referencing import Resource as SchemaResource
+from typer.testing import CliRunner
+
+from scanner.cli import app
+from scanner.diff import DiffInputError, Side, State, compare, diff_paths, load_side
+from scanner.model import Finding, Location, Provenance, Resource, ScanResult, Status
+from scanner.report import render
+from scanner.report.diff_report import render as render_diff
+
+REPO = Path(__file__).resolve().parents[2]
+REPORT_DIR = REPO / "scanner" / "report"
+HOSTILE = "<img src=x onerror=alert(1)> [click](http://evil) @team |"
+runner = CliRunner()
+
+
+def _write(tmp_path: Path, name: str, result: ScanResult) -> Path:
+    path = tmp_path / name
+    path.write_text(render(result, "json"), encoding="utf-8")
+    return path
+
+
+def _complete(result: ScanResult) -> ScanResult:
+    return dataclasses.replace(result, errors=[])
+
+
+def _changed(result: ScanResult) -> ScanResult:
+    """NEW: the logs bucket got its key (fixed); the data bucket lost it (new); the secret stays."""
+    findings = []
+    for f in result.findings:
+        if f.rule_id == "OCI-ENC-001" and f.resource.address.endswith(".logs"):
+            findings.append(dataclasses.replace(f, status=Status.PASSED, message="ok"))
+        elif f.rule_id == "OCI-ENC-001":
+            findings.append(
+                dataclasses.replace(
+                    f,
+                    status=Status.FAILED,
+                    message=f"Bucket {f.resource.address} uses an Oracle-managed key",
+                    attribute="kms_key_id",
+                )
+            )
+        else:
+            findings.append(f)
+    return dataclasses.replace(result, findings=findings, errors=[])
+
+
+def _states(diff) -> dict[str, list[str]]:
+    return {s.value: [e.finding.resource.address for e in diff.of(s)] for s in State}
+
+
+def test_moved_lines_are_persisting_not_new(tmp_path, make_scan):
+    old = _write(tmp_path, "old.json", _complete(make_scan()))
+    new = _write(tmp_path, "new.json", _complete(make_scan(shift=7)))
+    diff = diff_paths(old, new)
+    assert _states(diff) == {
+        "new": [],
+        "fixed": [],
+        "persisting": ["var.db_password", "oci_objectstorage_bucket.logs"],  # critical first
+        "undecided": [],
+    }
+    assert [e.finding.location.start_line for e in diff.of(State.PERSISTING)] == [9, 19]  # NEW's lines
+
+
+def test_new_fixed_and_persisting(tmp_path, make_scan):
+    diff = diff_paths(
+        _write(tmp_path, "o.json", _complete(make_scan())),
+        _write(tmp_path, "n.json", _changed(make_scan(shift=2))),
+    )
+    assert _states(diff) == {
+        "new": ["oci_objectstorage_bucket.data"],
+        "fixed": ["oci_objectstorage_bucket.logs"],
+        "persisting": ["var.db_password"],
+        "undecided": [],
+    }
+    # a fixed finding is shown as OLD had it; NEW's unknown node pool is listed for context
+    assert diff.of(State.FIXED)[0].finding.location.start_line == 12
+    assert [e.finding.resource.address for e in diff.unknown] == [
+        "module.oke.oci_containerengine_node_pool.np[0]"
+    ]
+    assert diff.counts() == {"new": 1, "fixed": 1, "persisting": 1, "undecided": 0, "unknown": 1}
+
+
+def test_failing_then_unknown_is_not_fixed(make_scan):
+    old = _complete(make_scan())
+    new = dataclasses.replace(
+        old,
+        findings=[
+            dataclasses.replace(f, status=Status.UNKNOWN) if f.resource.address.endswith(".logs") else f
+            for f in old.findings
+        ],
+    )
+    diff = compare(Side("old", "json", old), Side("new", "json", new))
+    assert _states(diff)["undecided"] == ["oci_objectstorage_bucket.logs"]
+    assert _states(diff)["fixed"] == []
+
+
+def test_duplicate_fingerprints_match_as_multisets(make_scan):
+    old = _complete(make_scan())
+    secret = next(f for f in old.findings if f.rule_id == "OCI-SEC-001")
+    new = dataclasses.replace(old, findings=[*old.findings, dataclasses.replace(secret)])
+    diff = compare(Side("old", "json", old), Side("new", "json", new))
+    assert len(diff.of(State.PERSISTING)) == 2 and len(diff.of(State.NEW)) == 1
+
+
+def _live(snapshot_file: str, *, failing: bool = True, name: str = "logs") -> ScanResult:
+    ocid = "ocid1.bucket.oc1.eu-frankfurt-1.aaaa"
+    res = Resource(
+        "oci_objectstorage_bucket",
+        ocid,
+        {"name": name},
+        Provenance(
+            source="oci", ocid=ocid, region="eu-frankfurt-1", compartment_id="ocid1.compartment.oc1..prod"
+        ),
+    )
+    status = Status.FAILED if failing else Status.PASSED
+    # The live source may point findings at the snapshot file: that must not break matching.
+    finding = Finding(
+        "OCI-ENC-001",
+        status,
+        res,
+        f"Bucket {name} uses an Oracle-managed key",
+        Location(snapshot_file, 40, 60),
+        "kms_key_id",
+    )
+    return ScanResult(
+        rules=[],
+        findings=[finding],
+        errors=[],
+        root="/audits",
+        source_categories=["oci"],
+        resource_count=1,
+        metadata={"tenancy_id": "ocid1.tenancy.oc1..t"},
+    )
+
+
+def test_live_findings_match_by_ocid_across_snapshot_files(make_scan):
+    rules = make_scan().rules
+    old = dataclasses.replace(_live("snap-2026-11-01.json"), rules=rules)
+    new = dataclasses.replace(_live("snap-2026-11-02.json"), rules=rules)
+    diff = compare(Side("a", "snapshot", old), Side("b", "snapshot", new))
+    assert len(diff.of(State.PERSISTING)) == 1 and not diff.of(State.NEW) and not diff.of(State.FIXED)
+
+
+def test_json_report_round_trips_live_identity(tmp_path, make_scan):
+    live = dataclasses.replace(_live("s.json"), rules=make_scan().rules)
+    side = load_side(_write(tmp_path, "live.json", live))
+    prov = side.result.findings[0].resource.provenance
+    assert (prov.source, prov.ocid, prov.region, prov.compartment_id) == (
+        "oci",
+        "ocid1.bucket.oc1.eu-frankfurt-1.aaaa",
+        "eu-frankfurt-1",
+        "ocid1.compartment.oc1..prod",
+    )
+    assert side.result.metadata["tenancy_id"] == "ocid1.tenancy.oc1..t"
+    assert side.result.metadata["generated_at"].endswith("Z")
+
+
+def test_results_of_schema_1_0_still_load(tmp_path, make_scan):
+    doc = json.loads(render(_complete(make_scan()), "json"))
+    for key in ("generated_at", "metadata"):
+        del doc[key]
+    doc["schema_version"] = "1.0"
+    path = tmp_path / "v10.json"
+    path.write_text(json.dumps(doc))
+    assert len(load_side(path).result.failed) == 2
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        ("{not json", "not JSON (line 1"),
+        ('{"hello": 1}', "neither an ocisec JSON result"),
+        ('{"tool": {"name": "ocisec"}, "findings": 3}', "not a valid ocisec JSON result"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, make_scan, content, message):
+    good = _write(tmp_path, "good.json", _complete(make_scan()))
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content)
+    with pytest.raises(DiffInputError, match="bad.json"):
+        load_side(bad)
+    res = runner.invoke(app, ["diff", str(good), str(bad)])
+    assert res.exit_code == 2
+    assert message in res.stderr and "bad.json" in res.stderr and "Traceback" not in res.output
+
+
+def test_exit_codes(tmp_path, make_scan):
+    old = _write(tmp_path, "o.json", _complete(make_scan()))
+    changed = _write(tmp_path, "n.json", _changed(make_scan()))
+    same = _write(tmp_path, "s.json", _complete(make_scan(shift=3)))
+    incomplete = _write(tmp_path, "i.json", make_scan())  # carries an input error
+    assert runner.invoke(app, ["diff", str(old), str(changed)]).exit_code == 1  # one new (high) finding
+    assert runner.invoke(app, ["diff", str(old), str(changed), "--fail-on", "critical"]).exit_code == 0
+    assert runner.invoke(app, ["diff", str(old), str(same)]).exit_code == 0  # only persisting
+    assert runner.invoke(app, ["diff", str(changed), str(old)]).exit_code == 1  # reversed: logs is new again
+    res = runner.invoke(app, ["diff", str(old), str(incomplete)])
+    assert res.exit_code == 2 and "[new] broken.tf:7" in res.stderr
+
+
+def test_text_output(tmp_path, make_scan):
+    old = _write(tmp_path, "o.json", _complete(make_scan()))
+    new = _write(tmp_path, "n.json", _changed(make_scan()))
+    out = runner.invoke(app, ["diff", str(old), str(new)]).stdout
+    assert "New failing findings (1)" in out and "oci_objectstorage_bucket.data  main.tf:20" in out
+    assert "Fixed (1)" in out and "Persisting (1)" in out
+    assert out.rstrip().endswith("1 new, 1 fixed, 1 persisting, 1 unknown in NEW")
+
+
+def _diff(tmp_path, make_scan, *, hostile: bool = False):
+    old = _complete(make_scan())
+    new = _changed(make_scan())
+    if hostile:
+        new.findings = [
+            dataclasses.replace(f, message=f"{f.message} {HOSTILE}") if f.status is Status.FAILED else f
+            for f in new.findings
+        ]
+    return diff_paths(_write(tmp_path, "o.json", old), _write(tmp_path, "n.json", new))
+
+
+def test_json_output_matches_its_schema(tmp_path, make_scan):
+    doc = json.loads(render_diff(_diff(tmp_path, make_scan), "json"))
+    base = json.loads((REPORT_DIR / "json-output.schema.json").read_text())
+    schema = json.loads((REPORT_DIR / "diff-output.schema.json").read_text())
+    registry = Registry().with_resource(base["$id"], SchemaResource.from_contents(base))
+    jsonschema.Draft202012Validator(schema, registry=registry).validate(doc)
+    assert doc["summary"]["new"] == 1 and doc["summary"]["new_by_severity"]["high"] == 1
+    assert [f["resource"]["address"] for f in doc["fixed"]] == ["oci_objectstorage_bucket.logs"]
+    assert doc["complete"] is True and doc["inputs"]["old"]["failing"] == 2
+
+
+def test_sarif_output_has_baseline_states_and_is_valid(tmp_path, make_scan, sarif_schema):
+    log = json.loads(render_diff(_diff(tmp_path, make_scan), "sarif"))
+    jsonschema.Draft7Validator(sarif_schema).validate(log)
+    states = {
+        (
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            r["baselineState"],
+            r.get("kind", "fail"),
+        )
+        for r in log["runs"][0]["results"]
+    }
+    assert states == {
+        ("oci_objectstorage_bucket.data", "new", "fail"),
+        ("var.db_password", "unchanged", "fail"),
+        ("oci_objectstorage_bucket.logs", "absent", "pass"),
+    }
+    assert log["runs"][0]["properties"]["diff"]["fixed"] == 1
+
+
+def test_junit_output_fails_only_new_findings(tmp_path, make_scan):
+    root = ET.fromstring(render_diff(_diff(tmp_path, make_scan), "junit"))
+    assert root.get("failures") == "1" and root.get("tests") == "3"
+    failed = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["OCI-ENC-001 oci_objectstorage_bucket.data"]
+
+
+def test_markdown_output_neutralises_hostile_text(tmp_path, make_scan):
+    out = render_diff(_diff(tmp_path, make_scan, hostile=True), "markdown")
+    assert out.startswith("### ocisec diff: 1 new, 1 fixed, 1 persisting")
+    # nothing unescaped: no tag, no link, no mention
+    assert not re.search(r"(?<!\\)<img|(?<!\\)\[click|(?<!\\)@team", out)
+    assert r"\<img src=x onerror=alert\(1\)\>" in out and r"\@team" in out
+
+
+def test_html_output(tmp_path, make_scan):
+    page = render_diff(_diff(tmp_path, make_scan, hostile=True), "html")
+    assert (
+        'id="count-new">1<' in page and 'id="count-fixed">1<' in page and 'id="count-persisting">1<' in page
+    )
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script" not in page
+
+
+def test_secrets_never_appear(tmp_path, make_scan, planted_secret):
+    # The JSON results were scrubbed when written; the diff must not undo it, in any format.
+    diff = _diff(tmp_path, make_scan)
+    for fmt in ("text", "json", "sarif", "junit", "markdown", "html"):
+        assert planted_secret not in render_diff(diff, fmt), fmt
+
+
+def test_snapshot_sides_are_audited_through_the_live_source(tmp_path, make_scan, monkeypatch):
+    """The wiring to the live source's interface (load_snapshot, audit_snapshot): a stand-in
+    module here; the live source's own tests cover the real replay."""
+    rules = make_scan().rules
+    calls = []
+
+    def load_snapshot(path):
+        doc = json.loads(Path(path).read_text())
+        calls.append(path)
+        return doc
+
+    def audit_snapshot(snapshot, options):
+        failing = snapshot["resources"][0]["data"]["kms_key_id"] is None
+        return dataclasses.replace(_live(str(calls[-1]), failing=failing), rules=rules)
+
+    fake = types.ModuleType("scanner.sources.oci")
+    fake.load_snapshot, fake.audit_snapshot = load_snapshot, audit_snapshot
+    monkeypatch.setitem(sys.modules, "scanner.sources.oci", fake)
+
+    def snapshot(name: str, key: str | None) -> Path:
+        doc = {
+            "format": "ocisec-inventory/1",
+            "tenancy_id": "t",
+            "resources": [{"data": {"kms_key_id": key}}],
+        }
+        path = tmp_path / name
+        path.write_text(json.dumps(doc))
+        return path
+
+    diff = diff_paths(snapshot("mon.json", None), snapshot("tue.json", "ocid1.key..k"))
+    assert diff.old.kind == "snapshot" and [e.state for e in diff.entries] == [State.FIXED]
+    # a snapshot against a JSON result of the same audit: persisting
+    result_json = _write(tmp_path, "mon-result.json", dataclasses.replace(_live("x.json"), rules=rules))
+    assert [e.state for e in diff_paths(result_json, snapshot("wed.json", None)).entries] == [
+        State.PERSISTING
+    ]
+
+
+def test_snapshot_without_live_source_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "scanner.sources.oci", None)  # import fails
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps({"format": "ocisec-inventory/1"}))
+    with pytest.raises(DiffInputError, match="snap.json: is an ocisec-inventory snapshot"):
+        load_side(path)
