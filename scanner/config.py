@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "OCISEC_SEVERITY": "--severity",
     "OCISEC_POLICIES": "--policies",
     "OCISEC_BASELINE": "--baseline",
+    "OCISEC_SOFT_FAIL": "--soft-fail / --no-soft-fail",
     "OCISEC_CACHE_DIR": "--cache-dir",
 }
 
@@ -101,6 +102,7 @@ class Settings:
     format: str | None = None
     fail_on: str | None = None
     strict: bool | None = None
+    soft_fail: bool | None = None
     baseline: Path | None = None
     today: date = field(default_factory=date.today)
     # Where each selection list came from, for error messages ("--rule" or "FILE: rules.select").
@@ -406,6 +408,7 @@ def settings_from_file(path: Path | None, cache_dir: Path | None = None) -> Sett
         format=doc.get("format"),
         fail_on=doc.get("fail_on"),
         strict=doc.get("strict"),
+        soft_fail=doc.get("soft_fail"),
         baseline=base / doc["baseline"] if "baseline" in doc else None,
         select_from=f"{path}: rules.select",
         skip_from=f"{path}: rules.skip",
@@ -460,6 +463,7 @@ def build_settings(
     fail_on: str | None = None,
     strict: bool | None = None,
     baseline: Path | None = None,
+    soft_fail: bool | None = None,
     cache_dir: Path | None = None,
 ) -> Settings:
     """Merge the command line (values already resolved against ``OCISEC_*`` by the CLI: None /
@@ -487,5 +491,6 @@ def build_settings(
     settings.format = format or settings.format
     settings.fail_on = fail_on or settings.fail_on
     settings.strict = strict if strict is not None else settings.strict
+    settings.soft_fail = soft_fail if soft_fail is not None else settings.soft_fail
     settings.baseline = baseline or settings.baseline
     return settings

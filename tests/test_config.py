@@ -51,7 +51,8 @@ def _env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / ".cache"))
     for name in ("OCISEC_CONFIG", "OCISEC_FORMAT", "OCISEC_FAIL_ON", "OCISEC_STRICT", "OCISEC_RULE",
-                 "OCISEC_SKIP_RULE", "OCISEC_SEVERITY", "OCISEC_CATEGORY", "OCISEC_POLICIES", "OCISEC_BASELINE"):
+                 "OCISEC_SKIP_RULE", "OCISEC_SEVERITY", "OCISEC_CATEGORY", "OCISEC_POLICIES", "OCISEC_BASELINE",
+                 "OCISEC_SOFT_FAIL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -426,3 +427,14 @@ def test_live_audit_results_take_waivers_and_baselines(tmp_path):
     assert [f.resource.address for f in result.failed] == ["ocid1.bucket.oc1..new"]
     assert accepted.suppression.justification == "vendor"
     assert known.suppression.kind == "external" and known.suppression.origin == str(tmp_path / "b.json")
+
+
+def test_soft_fail_from_file_environment_and_flag(tmp_path):
+    root = project(tmp_path, {"soft_fail": True})
+    assert scan(str(root))[0] == 0
+    assert scan(str(root), "--no-soft-fail")[0] == 1
+    assert scan(str(root), env={"OCISEC_SOFT_FAIL": "0"})[0] == 1
+    (root / ".ocisec.yaml").write_text("soft_fail: false\n")
+    assert scan(str(root), env={"OCISEC_SOFT_FAIL": "true"})[0] == 0
+    (root / "broken.tf").write_text('resource "x" "y" {\n  a = \n')
+    assert scan(str(root), "--soft-fail")[0] == 2
