@@ -169,6 +169,10 @@ def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
     text = runner.invoke(app, ["scan", str(tmp_path)]).stdout
     assert "Suppressed (" in text and "accepted: public website bucket" in text and "suppressed" in text
 
+    markdown = runner.invoke(app, ["scan", str(tmp_path), "--format", "markdown"]).stdout
+    assert f"{doc['summary']['suppressed']} suppressed (accepted risks)" in markdown
+    assert "accepted: public website bucket (main.tf:1)" in markdown
+
 
 def test_comment_above_a_module_call_covers_what_is_reached_through_it(tmp_path):
     (tmp_path / "main.tf").write_text(
