@@ -128,6 +128,8 @@ class Settings:
         rules: list[Rule] = []
         errors: list[InputError] = []
         dirs: list[Path | None] = ([None] if self.builtin_policies else []) + list(self.policy_dirs)
+        if not dirs:
+            raise ConfigError(f"{self.where}: builtin_policies is false and no policy directory is given")
         seen: dict[str, str] = {}
         for directory in dirs:
             found, errs = load_rules(directory, cache_dir)
@@ -173,7 +175,10 @@ class Settings:
                 return False
             return not self.severities or rule.severity.value in self.severities
 
-        return [r for r in rules if keep(r)]
+        kept = [r for r in rules if keep(r)]
+        if rules and not kept:  # a CI gate that runs nothing must not pass quietly
+            raise ConfigError(f"{self.where}: the rule selection leaves no rule to run")
+        return kept
 
     def _apply_parameters(self, rules: list[Rule]) -> None:
         declared = {name for r in rules for name in r.parameters}
@@ -337,8 +342,9 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
     else:
         import yaml
 
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""

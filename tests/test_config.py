@@ -438,3 +438,12 @@ def test_soft_fail_from_file_environment_and_flag(tmp_path):
     assert scan(str(root), env={"OCISEC_SOFT_FAIL": "true"})[0] == 0
     (root / "broken.tf").write_text('resource "x" "y" {\n  a = \n')
     assert scan(str(root), "--soft-fail")[0] == 2
+
+
+def test_a_selection_that_runs_nothing_is_an_error(tmp_path):
+    root = project(tmp_path, {"rules": {"categories": ["rotation"], "severities": ["critical"]}})
+    code, _, out = scan(str(root))
+    assert code == 2 and "leaves no rule to run" in out
+    (root / ".ocisec.yaml").write_text("builtin_policies: false\n")
+    code, _, out = scan(str(root))
+    assert code == 2 and "no policy directory" in out
