@@ -8,11 +8,13 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.model import Finding, Location, Provenance, Resource, Status
+from scanner.report import json_report
 from scanner.scan import ScanOptions, run_scan
 from scanner.suppress import apply_suppressions
 
@@ -155,6 +157,9 @@ def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
     assert doc["findings"] == [] and doc["summary"]["failed"] == 0
     assert doc["summary"]["suppressed"] == len(doc["suppressed"]) >= 3
     assert doc["suppressed"][0]["suppression"]["kind"] == "in_source"
+    schema = json.loads((Path(json_report.__file__).with_name("json-output.schema.json")).read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    assert errors == []
 
     sarif = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--format", "sarif"]).stdout)
     results = sarif["runs"][0]["results"]
