@@ -166,6 +166,8 @@ def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
     assert len(results) == doc["summary"]["suppressed"]
     assert all(r["suppressions"][0]["kind"] == "inSource" for r in results)
     assert results[0]["suppressions"][0]["justification"] == "accepted: public website bucket"
+    sarif_schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(sarif_schema).validate(sarif)
 
     junit = ET.fromstring(runner.invoke(app, ["scan", str(tmp_path), "--format", "junit"]).stdout)
     assert junit.get("failures") == "0" and int(junit.get("skipped")) >= 3
