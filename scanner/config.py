@@ -211,7 +211,7 @@ def _set_parameter(rule: Rule, name: str, value: Any, where: str) -> None:
         raise ConfigError(
             f"{where}: expected {_type_name(default)} like the default {default!r}, got {_type_name(value)}"
         )
-    rule.parameters[name] = value
+    rule.parameters = {**rule.parameters, name: value}  # a new dict: never write into a shared one
 
 
 def _same_type(default: Any, value: Any) -> bool:
