@@ -187,8 +187,9 @@ def scan(
         envvar="TF_WORKSPACE",
         help="Terraform workspace (terraform.workspace); unknown when not given.",
     ),
-    soft_fail: bool = typer.Option(
-        False, "--soft-fail", help="Exit 0 on findings (still 2 when an input could not be read)."
+    soft_fail: bool | None = typer.Option(
+        None, "--soft-fail/--no-soft-fail", envvar="OCISEC_SOFT_FAIL",
+        help="Exit 0 on findings (still 2 when an input could not be read).",
     ),
     source_root: Path | None = typer.Option(
         None, "--source-root", help="SARIF %SRCROOT%: paths are relative to it (default: the git root)."
@@ -228,7 +229,8 @@ def scan(
         paths, var_file, cache_dir, no_cache, config, no_config,
         dict(select=rule, skip=skip_rule, severities=severity, categories=category, policies=policies,
              policies_only=policies_only, format=fmt.value if fmt else None,
-             fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline),
+             fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline,
+             soft_fail=soft_fail),
     )
     options.workspace = workspace
     try:
@@ -294,7 +296,7 @@ def scan(
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if failing and not soft_fail else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if failing and not settings.soft_fail else EXIT_OK)
 
 
 def _report_width(to_stdout: bool) -> int:

@@ -76,6 +76,10 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
 
     found = Inputs()
     if skip is not None:
+        for path in paths:
+            if skip(path):  # said, not silently dropped: a named file is expected to be scanned
+                note = InputError(rel(path, root), "not scanned: matches skip_paths", level="note")
+                found.errors.append(note)
         paths = [p for p in paths if not skip(p)]
     singles: set[Path] = set()
     for path in paths:
@@ -216,7 +220,11 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         else None
     )
     if settings is not None:  # raises ConfigError for unknown rule ids or parameters
-        rules, rule_errors = settings.load_rules(options.cache_dir)
+        try:
+            rules, rule_errors = settings.load_rules(options.cache_dir)
+        except Exception:
+            _abandon(tf_load)
+            raise
     else:
         rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
     if options.rule_ids is not None:
@@ -258,6 +266,14 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         resource_count=sum(1 for r in resources if r.kind != "file"),
     )
     return result, secrets
+
+
+def _abandon(load: TerraformLoad | None) -> None:
+    """Stop the parse started for a scan that will not run (bad configuration): queued files
+    are dropped rather than parsed only to be thrown away."""
+    pool = getattr(getattr(load, "first", None), "pool", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _overlay_config_locations(resources: list[Resource], plan: Path, root: Path, cache: ParseCache) -> None:

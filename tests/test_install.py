@@ -119,3 +119,10 @@ def test_help_and_information_uris_point_at_the_repository_in_project_urls():
     for rule in rules:  # every anchor exists in the generated docs
         anchor = rule.help_uri.rpartition("#")[2]
         assert f"## {anchor}" in docs or f'id="{anchor}"' in docs, rule.id
+
+
+def test_installed_wheel_validates_configuration_with_its_packaged_schema(installed, tmp_path):
+    (tmp_path / ".ocisec.yaml").write_text("fail_on: hgih\n")
+    (tmp_path / "main.tf").write_text('resource "oci_objectstorage_bucket" "b" {\n  name = "b"\n}\n')
+    proc = _run([str(installed / "ocisec"), "scan", "."], tmp_path)
+    assert proc.returncode == 2 and ".ocisec.yaml: fail_on:" in proc.stderr
