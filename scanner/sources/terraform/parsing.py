@@ -21,6 +21,8 @@ from scanner.sources.terraform.syntax import Body, HclSyntaxError
 CACHE_FORMAT = "ocisec-parse-3"  # 3: resources carry their module call chain
 # Below this many uncached bytes a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 150_000
+# With this many cached files to load, even one changed file is parsed by a helper meanwhile.
+OVERLAP_MIN_CACHED = 20
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class ParseCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
+    def has(self, key: str) -> bool:
+        """Whether an entry exists for ``key`` (without reading it)."""
+        return self.directory is not None and (self.directory / key[:2] / key).is_file()
+
     def get_blob(self, key: str) -> bytes | None:
         """Raw bytes stored under ``key`` (None when absent or caching is off)."""
         if self.directory is None:
@@ -156,17 +162,16 @@ class ParseBatch:
         self.cache = cache
         self.results: dict[Path, ParsedFile] = {}
         self.todo: list[tuple[Path, str, str, bool]] = []
+        self.late: list[tuple[Path, str, str, bool]] = []  # cached, but the entry was unreadable
+        cached: list[tuple[Path, str, str]] = []
         for path in paths:
             data, text, err = read_text(path)
             if err is not None or data is None or text is None:
                 self.results[path] = ParsedFile(path, "", None, err)
                 continue
             key = cache.key(data)
-            body = cache.get(key)
-            if isinstance(body, ParseFailure):
-                self.results[path] = ParsedFile(path, text, None, body.message, body.line)
-            elif body is not None:
-                self.results[path] = ParsedFile(path, text, body)
+            if cache.has(key):
+                cached.append((path, key, text))
             else:
                 self.todo.append((path, key, text, path.name.endswith(".json")))
         # Largest first: the helpers take the big files, this process the small ones at the end.
@@ -175,11 +180,24 @@ class ParseBatch:
         pending_bytes = sum(len(t) for _, _, t, _ in self.todo)
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list[Future[Any]] = []
-        if workers > 1 and len(self.todo) > 1 and pending_bytes >= PARALLEL_MIN_BYTES:
+        # Worth a helper: much to parse, or (a commit that changed one file of a large tree) a
+        # parse that can overlap with loading the many cached ASTs below.
+        overlap = len(cached) >= OVERLAP_MIN_CACHED
+        if workers > 1 and self.todo and (len(self.todo) > 1 or overlap) and (
+            pending_bytes >= PARALLEL_MIN_BYTES or overlap
+        ):
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork") if "fork" in methods else None
             self.pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx)
             self.futures = [self.pool.submit(_parse_job, (str(p), t, j)) for p, _, t, j in self.todo]
+        for path, key, text in cached:
+            body = cache.get(key)
+            if isinstance(body, ParseFailure):
+                self.results[path] = ParsedFile(path, text, None, body.message, body.line)
+            elif body is not None:
+                self.results[path] = ParsedFile(path, text, body)
+            else:
+                self.late.append((path, key, text, path.name.endswith(".json")))
 
     def result(self) -> dict[Path, ParsedFile]:
         """Every file's parse, waiting for (and helping with) the work still under way."""
@@ -192,7 +210,7 @@ class ParseBatch:
                 if not fut.cancel():
                     break  # a helper has it, and every larger file
                 stolen.append(job)
-        for path, _, text, is_json in stolen:
+        for path, _, text, is_json in [*stolen, *self.late]:
             outcome[str(path)] = _parse_text(text, is_json)
         if self.pool is not None:
             for fut in self.futures:
@@ -201,7 +219,7 @@ class ParseBatch:
                     outcome[p] = (payload, err, line)
             self.pool.shutdown()
             self.pool = None
-        for path, key, text, _ in self.todo:
+        for path, key, text, _ in [*self.todo, *self.late]:
             parsed, err, line = outcome[str(path)]
             if parsed is None:
                 self.results[path] = ParsedFile(path, text, None, err, line)
@@ -216,6 +234,7 @@ class ParseBatch:
                 except RecursionError:
                     pass  # too deep to cache; it was parsed all the same
         self.todo = []
+        self.late = []
         return self.results
 
 
