@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer
+# lark imports the third-party `regex` module when it is installed, only to support Unicode
+# property classes (\p{..}) that the HCL grammar does not use; the import alone costs a fifth
+# of a pre-commit run. Hide it while lark loads (a None entry makes `import regex` fail).
+if "regex" not in sys.modules:
+    sys.modules["regex"] = None  # type: ignore[assignment]
+    try:
+        from lark import Lark, Token, Transformer
+    finally:
+        del sys.modules["regex"]
+else:  # pragma: no cover - someone imported regex before us; nothing to save
+    from lark import Lark, Token, Transformer
 
 from scanner.sources.terraform.syntax import (
     Attribute,
@@ -377,12 +388,35 @@ def _value(x: Any) -> Expr:
     return x
 
 
+def _hcl2_dir() -> str:
+    """python-hcl2's package directory, found without importing the package: its ``__init__``
+    loads its whole API, which parsing with its grammar does not need."""
+    from importlib.util import find_spec
+
+    spec = find_spec("hcl2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("python-hcl2 is not installed")
+    return list(spec.submodule_search_locations)[0]
+
+
+def _postlexer_class() -> type:
+    """python-hcl2's ``PostLexer`` (needs only lark), loaded from its file for the same reason."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("_ocisec_hcl2_postlexer", os.path.join(_hcl2_dir(), "postlexer.py"))
+    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with python-hcl2
+        from hcl2.postlexer import PostLexer
+
+        return PostLexer
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PostLexer
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    import hcl2
-    from hcl2.postlexer import PostLexer
-
-    grammar = os.path.join(os.path.dirname(hcl2.__file__), "hcl2.lark")
+    PostLexer = _postlexer_class()  # noqa: N806 - a class
+    grammar = os.path.join(_hcl2_dir(), "hcl2.lark")
     cache = os.path.join(tempfile.gettempdir(), f"ocisec-lark-{_grammar_tag(grammar)}.cache")
     return Lark.open(
         grammar,
