@@ -572,6 +572,8 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
         "Remediation:",
         _indent(r.remediation),
     ]
+    if r.fix:
+        lines[4:4] = [f"Fails as:  {r.failure}" if r.failure else "", f"Fix:       {r.fix}", ""]
     if r.references:
         lines += ["", "References:"] + [
             f"  - {ref.get('framework', '')} {ref.get('id', '')} {ref.get('title', '')}".rstrip()

@@ -108,7 +108,7 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             if len(found.tf) == before:
                 # A CI gate pointed at the wrong directory must not pass silently.
                 found.errors.append(InputError(
-                    rel(path, root), f"{NOTHING_TO_SCAN}: no .tf or .tf.json files here "
+                    str(path), f"{NOTHING_TO_SCAN}: no .tf or .tf.json files here "
                     "(plan JSON is read only when named)"))
             continue
         if is_tf(path):

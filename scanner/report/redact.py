@@ -13,7 +13,6 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
 from scanner.model import Resource, ScanResult
 from scanner.secretnames import is_secret_name
@@ -27,6 +26,15 @@ MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the repor
 
 # Under a secret-like block (`secret_content { content = ... }`) these children carry the value.
 _PAYLOAD_KEYS = {"content", "value", "data", "key", "text"}
+
+
+def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
+    """``&``, ``<``, ``>`` (and ``entities``) escaped as XML does. Not ``xml.sax.saxutils``: it
+    imports urllib, http and email, a fifth of the start-up time of a pre-commit run."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char, entity in (entities or {}).items():
+        text = text.replace(char, entity)
+    return text
 
 
 class Redactor:
