@@ -216,11 +216,14 @@ def load_side(path: Path, options: Any = None) -> Side:
 def _audit_snapshot(path: Path, options: Any) -> ScanResult:
     """Replay a snapshot through the live audit (imported only when a snapshot is given)."""
     try:
-        from scanner.sources.oci import audit_snapshot, load_snapshot
+        from scanner.audit import audit_snapshot, load_snapshot
     except ImportError:
-        raise DiffInputError(
-            path, "is an ocisec-inventory snapshot, but this ocisec has no live audit (scanner.sources.oci)"
-        ) from None
+        try:  # where the live source may keep them instead
+            from scanner.sources.oci import audit_snapshot, load_snapshot  # type: ignore[attr-defined,no-redef]
+        except ImportError:
+            raise DiffInputError(
+                path, "is an ocisec-inventory snapshot, but this ocisec has no live audit (scanner.audit)"
+            ) from None
     try:
         snapshot = load_snapshot(path)
     except (OSError, ValueError) as exc:

@@ -310,9 +310,9 @@ def test_snapshot_sides_are_audited_through_the_live_source(tmp_path, make_scan,
         failing = snapshot["resources"][0]["data"]["kms_key_id"] is None
         return dataclasses.replace(_live(str(calls[-1]), failing=failing), rules=rules)
 
-    fake = types.ModuleType("scanner.sources.oci")
+    fake = types.ModuleType("scanner.audit")
     fake.load_snapshot, fake.audit_snapshot = load_snapshot, audit_snapshot
-    monkeypatch.setitem(sys.modules, "scanner.sources.oci", fake)
+    monkeypatch.setitem(sys.modules, "scanner.audit", fake)
 
     def snapshot(name: str, key: str | None) -> Path:
         doc = {
@@ -334,7 +334,8 @@ def test_snapshot_sides_are_audited_through_the_live_source(tmp_path, make_scan,
 
 
 def test_snapshot_without_live_source_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "scanner.sources.oci", None)  # import fails
+    monkeypatch.setitem(sys.modules, "scanner.audit", None)  # import fails
+    monkeypatch.setitem(sys.modules, "scanner.sources.oci", None)
     path = tmp_path / "snap.json"
     path.write_text(json.dumps({"format": "ocisec-inventory/1"}))
     with pytest.raises(DiffInputError, match="snap.json: is an ocisec-inventory snapshot"):
