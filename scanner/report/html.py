@@ -34,6 +34,7 @@ SEVERITY_COLORS = {
 }
 BAR_WIDTH = 180  # px of a stacked compliance bar in a group table
 DONUT_RADIUS = 54
+HEADER_METADATA = {"tool", "version", "source"}  # already in the page header
 
 
 @lru_cache(maxsize=1)
@@ -327,7 +328,9 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "version": tool_version(),
         "strict": result.strict,
         "sources": list(by_source) or ["terraform"],
-        "metadata": [(key, _plain(value)) for key, value in describe(result).items()],
+        "metadata": [
+            (key, _plain(value)) for key, value in describe(result).items() if key not in HEADER_METADATA
+        ],
         "summary": summary,
         "incomplete": bool(result.input_errors),
         "compliance": "–" if decided == 0 else f"{100.0 * summary.passed / decided:.0f}%",
