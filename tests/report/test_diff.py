@@ -340,3 +340,23 @@ def test_snapshot_without_live_source_is_a_clear_error(tmp_path, monkeypatch):
     path.write_text(json.dumps({"format": "ocisec-inventory/1"}))
     with pytest.raises(DiffInputError, match="snap.json: is an ocisec-inventory snapshot"):
         load_side(path)
+
+
+def test_real_snapshots_replay_through_the_live_audit(tmp_path):
+    """Active once the live audit (scanner.audit) is merged: two snapshot fixtures of the same
+    secret, before and after it aged past the limit, diff to one new OCI-ROT-201 finding; the
+    findings point into two different snapshot files and still match."""
+    pytest.importorskip("scanner.audit", reason="live audit (scanner.audit) not on this branch yet")
+    before = REPO / "fixtures" / "rules" / "OCI-ROT-201" / "pass" / "snapshot.json"
+    after = REPO / "fixtures" / "rules" / "OCI-ROT-201" / "fail" / "snapshot.json"
+    if not (before.is_file() and after.is_file()):
+        pytest.skip("OCI-ROT-201 snapshot fixtures not on this branch")
+    diff = diff_paths(before, after)
+    assert diff.old.kind == diff.new.kind == "snapshot"
+    assert [e.rule.id for e in diff.of(State.NEW)] == ["OCI-ROT-201"]
+    assert not diff.of(State.FIXED)
+    persisting = diff.of(State.PERSISTING)
+    assert persisting and all(e.finding.location.file.endswith("fail/snapshot.json") for e in persisting)
+    # a JSON result of the earlier snapshot compares the same way as the snapshot itself
+    res = runner.invoke(app, ["diff", str(before), str(after), "--format", "json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["summary"]["new"] == 1
