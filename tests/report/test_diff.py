@@ -357,6 +357,6 @@ def test_real_snapshots_replay_through_the_live_audit(tmp_path):
     assert not diff.of(State.FIXED)
     persisting = diff.of(State.PERSISTING)
     assert persisting and all(e.finding.location.file.endswith("fail/snapshot.json") for e in persisting)
-    # a JSON result of the earlier snapshot compares the same way as the snapshot itself
+    # the command line says the same, and exits 1 for the new finding
     res = runner.invoke(app, ["diff", str(before), str(after), "--format", "json"])
     assert res.exit_code == 1 and json.loads(res.stdout)["summary"]["new"] == 1
