@@ -11,10 +11,16 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from scanner import __version__
+
+if TYPE_CHECKING:
+    from scanner.config import Settings
+    from scanner.model import ScanResult
+    from scanner.scan import ScanOptions
 
 app = typer.Typer(
     name="ocisec",
@@ -34,6 +40,9 @@ class Format(StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
+    github = "github"
+    markdown = "markdown"
+    gitlab_sast = "gitlab-sast"
     html = "html"
 
 
@@ -70,80 +79,292 @@ def default_cache_dir() -> Path:
 @app.command()
 def scan(
     paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report here instead of stdout."
+    fmt: Format | None = typer.Option(
+        None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
+        help="Report format [default: text].",
+    ),
+    output: list[str] = typer.Option(
+        [],
+        "--output",
+        "-o",
+        help="Where a report goes (repeatable): FILE (in --format), FORMAT=FILE, or FORMAT for stdout; "
+        "e.g. --output sarif=results.sarif --output text.",
     ),
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file (repeatable)."),
-    strict: bool = typer.Option(False, "--strict", help="Treat results that cannot be decided as failures."),
-    fail_on: Threshold = typer.Option(
-        Threshold.low, "--fail-on", help="Lowest severity that makes the exit code 1."
+    strict: bool | None = typer.Option(
+        None, "--strict/--no-strict", envvar="OCISEC_STRICT",
+        help="Treat results that cannot be decided as failures.",
+    ),
+    fail_on: Threshold | None = typer.Option(
+        None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
+        help="Lowest severity that makes the exit code 1 [default: low].",
     ),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Parse cache directory."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
-    rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
-    policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
+    rule: list[str] = typer.Option(
+        [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
+    ),
+    skip_rule: list[str] = typer.Option(
+        [], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Do not run this rule id or glob (repeatable)."
+    ),
+    severity: list[str] = typer.Option(
+        [], "--severity", envvar="OCISEC_SEVERITY", help="Run only rules of these severities (comma lists)."
+    ),
+    category: list[str] = typer.Option(
+        [], "--category", envvar="OCISEC_CATEGORY", help="Run only rules of these categories (comma lists)."
+    ),
+    policies: list[Path] = typer.Option(
+        [], "--policies", envvar="OCISEC_POLICIES", help="Extra directory of policy YAML files, added to "
+        "the built-in rules (repeatable).",
+    ),
+    policies_only: list[Path] = typer.Option(
+        [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", envvar="OCISEC_CONFIG",
+        help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
+    ),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", envvar="OCISEC_BASELINE",
+        help="Fail only on findings not in this baseline file (ocisec baseline create).",
+    ),
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        envvar="TF_WORKSPACE",
+        help="Terraform workspace (terraform.workspace); unknown when not given.",
+    ),
+    soft_fail: bool = typer.Option(
+        False, "--soft-fail", help="Exit 0 on findings (still 2 when an input could not be read)."
+    ),
+    source_root: Path | None = typer.Option(
+        None, "--source-root", help="SARIF %SRCROOT%: paths are relative to it (default: the git root)."
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+    with_checkov: bool = typer.Option(
+        False, "--with-checkov", help="Also run Checkov (in its own environment) and merge its findings."
+    ),
+    checkov_bin: Path | None = typer.Option(
+        None, "--checkov-bin", help="The checkov executable (default: $OCISEC_CHECKOV_BIN, else PATH)."
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
     from scanner.model import Severity
+    from scanner.outputs import OutputSpecError, parse_outputs, use_color
+    from scanner.outputs import source_root as find_source_root
     from scanner.report import render
     from scanner.report.redact import Redactor
-    from scanner.scan import ScanOptions, run_scan
+    from scanner.scan import scan_root
 
-    for vf in var_file:
-        if not vf.is_file():
-            typer.echo(f"ocisec: --var-file {vf}: no such file", err=True)
-            raise typer.Exit(EXIT_INPUT_ERROR)
-    options = ScanOptions(
-        var_files=list(var_file),
-        strict=strict,
-        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
-        policy_dir=policies,
-        rule_ids=list(rule) or None,
+    settings, options = _scan_setup(
+        paths, var_file, cache_dir, no_cache, config, no_config,
+        dict(select=rule, skip=skip_rule, severities=severity, categories=category, policies=policies,
+             policies_only=policies_only, format=fmt.value if fmt else None,
+             fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline),
     )
-    result, secrets = run_scan(list(paths), options)
+    options.workspace = workspace
+    try:
+        default_format = (settings.format or Format.text.value).lower()
+        specs = parse_outputs(list(output), default_format, [f.value for f in Format])
+    except OutputSpecError as exc:
+        typer.echo(f"ocisec: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    checkov = None
+    if with_checkov:
+        from scanner.checkov import CheckovMissing, find_checkov
+
+        try:
+            checkov = find_checkov(checkov_bin)
+        except CheckovMissing as exc:
+            typer.echo(f"ocisec: --with-checkov: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    result, secrets = _run(paths, options)
+    if options.baseline is not None:
+        result.metadata["baseline"] = {"file": options.baseline.path, "matched": options.baseline.matched}
+    result.metadata["source_root"] = str(find_source_root(list(paths), source_root, scan_root(list(paths))))
+    if checkov is not None:
+        from scanner.checkov import merge_checkov, run_checkov
+
+        merge_checkov(result, run_checkov(checkov, list(paths), Path(result.root)))
     redactor = Redactor()
     for s in secrets:
         # Short values ("true", "dev") would mangle the report; they are masked in messages anyway.
         if len(s) >= 8:
             redactor.add(s)
-    to_tty = output is None and sys.stdout.isatty()
-    report = render(result, fmt.value, redactor, color=to_tty, width=120)
-    if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
-    else:
+    text_on_stdout = False
+    for spec in specs:
+        color = spec.path is None and use_color(no_color, sys.stdout.isatty())
+        report = render(result, spec.fmt, redactor, color=color, width=_report_width(spec.path is None))
+        if spec.path is None:
+            sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+            text_on_stdout = text_on_stdout or spec.fmt == "text"
+            continue
         try:
-            output.write_text(report, encoding="utf-8")
+            spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
-    for err in result.errors:
-        where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
-    threshold = Severity(fail_on.value).rank
+    if not text_on_stdout:
+        # Each error is said once: in the text report on stdout, or else here.
+        for err in result.errors:
+            where = f"{err.path}:{err.line}" if err.line else err.path
+            level = "error" if err.level == "error" else err.level
+            typer.echo(redactor.scrub(f"ocisec: {level}: {where}: {err.message}"), err=True)
+    if options.baseline is not None:
+        typer.echo(
+            f"ocisec: {options.baseline.matched} finding(s) baselined by {options.baseline.path}; "
+            f"{len(result.failed)} new",
+            err=True,
+        )
+    threshold = Severity(settings.fail_on or Threshold.low.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if failing and not soft_fail else EXIT_OK)
+
+
+def _report_width(to_stdout: bool) -> int:
+    """The text report's width: the terminal's when printing to one (at least 80), else 120."""
+    if to_stdout and sys.stdout.isatty():
+        import shutil
+
+        return max(80, shutil.get_terminal_size((120, 24)).columns)
+    return 120
+
+
+class RulesFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def _scan_setup(
+    paths: list[Path],
+    var_file: list[Path],
+    cache_dir: Path | None,
+    no_cache: bool,
+    config: Path | None,
+    no_config: bool,
+    flags: dict[str, Any],
+) -> tuple[Settings, ScanOptions]:
+    """Settings (file < environment < flags) and ScanOptions shared by ``scan`` and
+    ``baseline create``; bad usage or configuration exits 2 with a message naming the file."""
+    from scanner.baseline import BaselineError, load_baseline
+    from scanner.config import ConfigError, build_settings
+    from scanner.scan import ScanOptions
+
+    for vf in var_file:
+        if not vf.is_file():
+            typer.echo(f"ocisec: --var-file {vf}: no such file", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
+    cache = None if no_cache else (cache_dir or default_cache_dir())
+    try:
+        settings = build_settings(list(paths), config=config, no_config=no_config, cache_dir=cache, **flags)
+        accepted = load_baseline(settings.baseline) if settings.baseline is not None else None
+    except (ConfigError, BaselineError) as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if settings.format is not None and settings.format.lower() not in {f.value for f in Format}:
+        typer.echo(
+            f"ocisec: error: {settings.where}: format: {settings.format!r} is not one of "
+            f"{', '.join(f.value for f in Format)}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    options = ScanOptions(
+        var_files=list(var_file),
+        strict=bool(settings.strict),
+        cache_dir=cache,
+        settings=settings,
+        baseline=accepted,
+    )
+    return settings, options
+
+
+def _run(paths: list[Path], options: ScanOptions) -> tuple[ScanResult, set[str]]:
+    """``run_scan`` with configuration errors found while loading rules turned into exit 2."""
+    from scanner.config import ConfigError
+    from scanner.scan import run_scan
+
+    try:
+        return run_scan(list(paths), options)
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+baseline_app = typer.Typer(help="Accept today's findings so that CI fails only on new ones.")
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("create")
+def baseline_create(
+    paths: list[Path] = typer.Argument(..., help="What `ocisec scan` would scan."),
+    out: Path = typer.Option(Path(".ocisec-baseline.json"), "--output", "-o", help="Baseline file to write."),
+    var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file (repeatable)."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Parse cache directory."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
+    rule: list[str] = typer.Option([], "--rule", envvar="OCISEC_RULE", help="Only this rule (repeatable)."),
+    skip_rule: list[str] = typer.Option([], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Not this rule."),
+    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
+    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+) -> None:
+    """Write every open finding (failed or unknown, not otherwise suppressed) of a scan to a
+    baseline file, keyed by the SARIF fingerprints; `ocisec scan --baseline FILE` then fails only
+    on findings that are not in it."""
+    import json
+
+    from scanner.baseline import baseline_document
+
+    _, options = _scan_setup(
+        paths, var_file, cache_dir, no_cache, config, no_config,
+        dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only),
+    )
+    options.baseline = None  # a new baseline starts from every open finding
+    result, _ = _run(paths, options)
+    for err in result.errors:
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
+    if result.input_errors:
+        typer.echo("ocisec: baseline not written: some inputs could not be read", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    doc = baseline_document(result.findings)
+    try:
+        out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"ocisec: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    typer.echo(f"ocisec: wrote {out} with {len(doc['findings'])} finding(s)")
 
 
 @rules_app.callback()
-def rules_list(ctx: typer.Context) -> None:
-    """Table of every rule."""
+def rules_list(
+    ctx: typer.Context,
+    fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="table, json or markdown."),
+    no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+) -> None:
+    """Table of every rule (as wide as the terminal), or the list as JSON or markdown."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
-    from rich.table import Table
-
     from scanner.engine.policy import load_rules
 
     rules, errors = load_rules()
-    table = Table(title=f"ocisec rules ({len(rules)})")
-    for col in ("ID", "Severity", "Category", "Title", "Resources"):
-        table.add_column(col, overflow="fold")
-    for r in rules:
-        table.add_row(r.id, r.severity.value, r.category, r.title, ", ".join(r.resource_kinds))
-    Console(width=160).print(table)
+    if fmt is RulesFormat.json:
+        from scanner.rules_listing import rules_json
+
+        sys.stdout.write(rules_json(rules))
+    elif fmt is RulesFormat.markdown:
+        from scanner.docs import rule_table
+
+        sys.stdout.write(rule_table(rules, "docs/rules.md") + "\n")
+    else:
+        from scanner.outputs import use_color
+        from scanner.rules_listing import print_rules_table
+
+        print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))
     for err in errors:
         typer.echo(f"ocisec: error: {err.path}: {err.message}", err=True)
     if errors:

@@ -206,6 +206,10 @@ class Rule:
     examples: dict[str, str] = field(default_factory=dict)  # "pass"/"fail" -> HCL snippet
     tags: list[str] = field(default_factory=list)
     source_file: str = ""
+    # The text report's first screen: ``failure`` heads a failed finding (the title names the
+    # passing state), ``fix`` is the one-sentence Fix: line. Empty when a policy has none.
+    failure: str = ""
+    fix: str = ""
 
     @property
     def resource_kinds(self) -> list[str]:
@@ -244,14 +248,20 @@ class ScanResult:
         return [e for e in self.errors if e.level == "error"]
 
     def by_status(self, status: Status) -> list[Finding]:
-        """Findings with the given status, in report order."""
-        return [f for f in self.findings if f.status is status]
+        """Findings with the given status that no accepted risk covers (suppressed ones are in
+        ``suppressed``), in report order."""
+        return [f for f in self.findings if f.status is status and f.suppression is None]
 
     @property
     def failed(self) -> list[Finding]:
-        """Findings that count as failures: failed, plus unknown under --strict."""
+        """Findings that count as failures: failed, plus unknown under --strict; never suppressed."""
         bad = {Status.FAILED, Status.UNKNOWN} if self.strict else {Status.FAILED}
-        return [f for f in self.findings if f.status in bad]
+        return [f for f in self.findings if f.status in bad and f.suppression is None]
+
+    @property
+    def suppressed(self) -> list[Finding]:
+        """Failed or unknown findings an inline comment, waiver or baseline accepts."""
+        return [f for f in self.findings if f.suppression is not None and f.status is not Status.PASSED]
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id."""

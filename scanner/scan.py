@@ -7,15 +7,23 @@ Sources are chosen per file (Terraform HCL / JSON, tfvars, plan JSON); each yiel
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
+from scanner.report.summary import NOTHING_TO_SCAN
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
+from scanner.suppress import apply_suppressions
+
+if TYPE_CHECKING:
+    from scanner.baseline import Baseline
+    from scanner.config import Settings
 
 # Directories never descended into: tool state, VCS data, dependencies.
 SKIP_DIRS = {".terraform", ".git", ".hg", ".svn", "node_modules", ".ocisec-cache", "__pycache__", ".venv"}
@@ -31,6 +39,11 @@ class ScanOptions:
     policy_dir: Path | None = None
     workers: int | None = None
     rule_ids: list[str] | None = None  # run only these rules (None: all)
+    workspace: str | None = None  # terraform.workspace; None: unknown
+    # Configuration file + environment + command line (scanner.config.Settings): rule selection,
+    # parameters, extra policy directories, skipped paths, waivers. None: built-in rules only.
+    settings: Settings | None = None
+    baseline: Baseline | None = None  # accepted findings (scanner.baseline)
 
 
 @dataclass
@@ -55,31 +68,49 @@ def scan_root(paths: list[Path]) -> Path:
     return Path(os.path.commonpath([str(d) for d in dirs]))
 
 
-def discover(paths: list[Path], root: Path) -> Inputs:
-    """Classify the given paths: directories are walked, files taken by their type."""
+def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None = None) -> Inputs:
+    """Classify the given paths: directories are walked, files taken by their type. Files and
+    directories for which ``skip`` is true (the configuration's ``skip_paths``) are left out."""
     from scanner.sources.terraform_plan import is_plan_json
 
     found = Inputs()
+    if skip is not None:
+        paths = [p for p in paths if not skip(p)]
     singles: set[Path] = set()
     for path in paths:
         if not path.exists():
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
         if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path):
+            before = len(found.tf)
+            tree = path.resolve()
+            seen = {tree}
+            for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+                # Symlinked directories are followed when they stay inside the scanned tree,
+                # once each (no loops); the others are reported as skipped, by name.
+                dirnames[:] = [d for d in dirnames if _follow_dir(Path(dirpath) / d, tree, seen, found, root)]
+                if skip is not None:
+                    dirnames[:] = [d for d in dirnames if not skip(Path(dirpath) / d)]
                 for name in sorted(filenames):
                     f = Path(dirpath) / name
+                    if skip is not None and skip(f):
+                        continue
                     # Plan JSON is read only when named: beside its configuration it would
                     # report every resource twice.
                     if is_tf(f):
                         found.tf.append(f)
+            if len(found.tf) == before:
+                # A CI gate pointed at the wrong directory must not pass silently.
+                found.errors.append(InputError(
+                    rel(path, root), f"{NOTHING_TO_SCAN}: no .tf or .tf.json files here "
+                    "(plan JSON is read only when named)"))
             continue
         if is_tf(path):
-            found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)
+            found.tf.extend(_siblings(path, found.tf, skip))
             singles.add(path.resolve())
         elif is_tfvars(path):
-            found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)
+            found.tf.extend(_siblings(path, found.tf, skip))
             found.extra_var_files.append(path)
             singles.add(path.resolve())
         elif path.suffix == ".json" and is_plan_json(path):
@@ -94,11 +125,56 @@ def discover(paths: list[Path], root: Path) -> Inputs:
     return found
 
 
+def _follow_dir(directory: Path, tree: Path, seen: set[Path], found: Inputs, root: Path) -> bool:
+    """Whether the walk descends into ``directory`` (a symlink may point outside or loop)."""
+    try:
+        real = directory.resolve(strict=True)
+    except (OSError, RuntimeError):
+        found.errors.append(
+            InputError(
+                _rel_link(directory, root),
+                "symlinked directory skipped: it cannot be resolved",
+                level="warning",
+            )
+        )
+        return False
+    if directory.is_symlink() and real != tree and tree not in real.parents:
+        found.errors.append(
+            InputError(
+                _rel_link(directory, root),
+                f"symlinked directory skipped: it points outside the scanned tree ({real})",
+                level="warning",
+            )
+        )
+        return False
+    if real in seen:
+        return False  # already walked through another path (or a symlink loop)
+    seen.add(real)
+    return True
+
+
+def _rel_link(path: Path, root: Path) -> str:
+    """A symlink's own path relative to ``root`` (not its target's)."""
+    try:
+        return path.absolute().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _siblings(path: Path, known: list[Path], skip: Callable[[Path], bool] | None) -> list[Path]:
+    """The Terraform files beside a named file (its module's context), minus skipped ones."""
+    return [
+        p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in known and not (skip and skip(p))
+    ]
+
+
 def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[ScanResult, set[str]]:
     """Scan ``paths`` and return the result plus the literal secret values seen (for redaction)."""
     options = options or ScanOptions()
     root = scan_root(paths)
-    inputs = discover(paths, root)
+    settings = options.settings
+    skip = settings.skips_path if settings is not None and settings.skip_paths else None
+    inputs = discover(paths, root, skip)
     cache = ParseCache(options.cache_dir)
     # Start parsing first: helper processes parse while this one loads and validates the rules.
     tf_load = (
@@ -109,11 +185,15 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             inputs.only_files,
             cache,
             options.workers,
+            workspace=options.workspace,
         )
         if inputs.tf
         else None
     )
-    rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
+    if settings is not None:  # raises ConfigError for unknown rule ids or parameters
+        rules, rule_errors = settings.load_rules(options.cache_dir)
+    else:
+        rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
     if options.rule_ids is not None:
         rules = [r for r in rules if r.id in set(options.rule_ids)]
     errors = list(inputs.errors) + rule_errors
@@ -140,6 +220,8 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)
     errors += engine_errors
+    # Accepted risks: inline comments, config waivers, then the baseline. Expired ones are warned.
+    errors += apply_suppressions(findings, root, settings, options.baseline)
     result = ScanResult(
         rules=rules,
         findings=findings,

@@ -35,6 +35,11 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
 
 
 def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> Finding | None:
+    expansion = res.context.get("unknown_expansion")
+    if expansion:
+        # A stand-in for instances whose number (count / for_each) is unknown: it may stand for
+        # none at all, so no rule can pass or fail on it.
+        return _finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))
     if when is not None:
         applies = ev.run(when, res)
         if applies.result is False:
@@ -53,4 +58,6 @@ def _finding(rule: Rule, res: Resource, status: Status, outcome: Outcome) -> Fin
         message = f"{res.address}: cannot be decided statically ({outcome.detail or 'value unknown'})"
     elif status is Status.FAILED and outcome.detail and outcome.location is not None:
         message = f"{message} ({outcome.detail})"
-    return Finding(rule.id, status, res, message, location, outcome.path)
+    # Module code reached through calls: the call blocks are where a reader fixes the inputs.
+    related = list(res.context.get("module_calls", ()))
+    return Finding(rule.id, status, res, message, location, outcome.path, related=related)

@@ -5,10 +5,7 @@ A broken policy file is reported as an ``InputError`` naming the file; the other
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -90,6 +87,8 @@ def load_rule_file(path: Path) -> Rule:
         examples={k: v.rstrip() for k, v in (doc.get("examples") or {}).items()},
         tags=list(doc.get("tags") or []),
         source_file=str(path),
+        failure=doc.get("failure", ""),
+        fix=doc.get("fix", ""),
     )
 
 
@@ -130,30 +129,48 @@ def load_rules(
     directory = directory or POLICY_DIR
     if cache_dir is None or not directory.is_dir():
         return _load_rules(directory)
-    digest = hashlib.sha256(SCHEMA_PATH.read_bytes())
-    from scanner import __version__
+    from scanner.cache import Cache
 
-    digest.update(__version__.encode())
-    for path in sorted(directory.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    target = cache_dir / "rules" / f"{digest.hexdigest()}.pickle"
-    try:
-        with open(target, "rb") as fh:
-            rules, errors = pickle.load(fh)
+    cache = Cache(cache_dir)
+    policy_files = _policy_files(directory)
+    parts: list[str | bytes] = ["rules", SCHEMA_PATH.read_bytes()]
+    for path in policy_files:
+        try:
+            parts += [path.name, path.read_bytes()]
+        except OSError:
+            return _load_rules(directory)  # reported by the uncached load
+    key = cache.key(*parts)
+    cached = cache.get_object("rules", key, tuple)
+    if _plausible(cached, len(policy_files)):
+        rules, errors = cached
         for rule in rules:  # the file names are where this checkout keeps them
             rule.source_file = str(directory / Path(rule.source_file).name)
-        return rules, errors
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
-        pass
+        return list(rules), list(errors)
     rules, errors = _load_rules(directory)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # concurrent runs never share a temp file
-        tmp.write_bytes(pickle.dumps((rules, errors)))
-        tmp.replace(target)
-    except OSError:
-        pass
+    cache.put_object("rules", key, (rules, errors))
     return rules, errors
+
+
+def _plausible(cached: Any, file_count: int) -> bool:
+    """A cached ``(rules, errors)`` pair that accounts for every policy file (one rule or one
+    error each): anything else, an empty list of rules above all, is a miss."""
+    if not isinstance(cached, tuple) or len(cached) != 2:
+        return False
+    rules, errors = cached
+    return (
+        isinstance(rules, list)
+        and isinstance(errors, list)
+        and all(isinstance(r, Rule) for r in rules)
+        and all(isinstance(e, InputError) for e in errors)
+        and len(rules) + len(errors) == file_count
+        and (file_count == 0 or bool(rules) or bool(errors))
+    )
+
+
+def _policy_files(directory: Path) -> list[Path]:
+    """The ``*.yaml`` entries of a policy directory, in name order (directories and dangling
+    links included: loading reports them by name)."""
+    return sorted(directory.glob("*.yaml"))
 
 
 def _load_rules(directory: Path) -> tuple[list[Rule], list[InputError]]:
@@ -162,7 +179,7 @@ def _load_rules(directory: Path) -> tuple[list[Rule], list[InputError]]:
     if not directory.is_dir():
         return [], [InputError(str(directory), "policy directory not found")]
     seen: dict[str, str] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in _policy_files(directory):
         try:
             rule = load_rule_file(path)
         except ValueError as exc:

@@ -38,29 +38,34 @@ class ResourceIndex:
     def __init__(self, resources: Iterable[Resource]) -> None:
         self.resources = list(resources)
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
-        self._by_address: dict[str, Resource] = {}
+        # Two roots (envs/dev, envs/prod) often declare the same addresses: every lookup keeps
+        # all of them, and joins pick the one in their own scope.
+        self._by_address: dict[str, list[Resource]] = defaultdict(list)
         self._by_base: dict[str, list[Resource]] = defaultdict(list)
         for res in self.resources:
             self._by_kind[res.kind].append(res)
-            self._by_address[res.address] = res
+            self._by_address[res.address].append(res)
             self._by_base[strip_instance_keys(res.address)].append(res)
 
     def by_kind(self, kind: str) -> list[Resource]:
         """Every resource of a kind, in scan order."""
         return self._by_kind.get(kind, [])
 
-    def by_address(self, address: str) -> list[Resource]:
+    def by_address(self, address: str, within: Resource | None = None) -> list[Resource]:
         """Resources at an address; an address without instance keys (``oci_core_subnet.a``)
-        matches every instance of a counted / for_each resource."""
-        exact = self._by_address.get(address)
-        if exact is not None:
-            return [exact]
-        return self._by_base.get(strip_instance_keys(address), [])
+        matches every instance of a counted / for_each resource. ``within``: only those in
+        the same scope (Terraform root, plan, snapshot) as that resource."""
+        found = self._by_address.get(address) or self._by_base.get(strip_instance_keys(address), [])
+        if within is not None:
+            scope = within.context.get("scope")
+            found = [r for r in found if r.context.get("scope") == scope]
+        return list(found)
 
-    def referenced(self, value: Any) -> list[Resource]:
-        """The resources a value refers to (an ``Unknown`` carrying ``ref``), else none."""
+    def referenced(self, value: Any, within: Resource | None = None) -> list[Resource]:
+        """The resources a value refers to (an ``Unknown`` carrying ``ref``), else none;
+        ``within`` keeps the join inside that resource's scope."""
         if isinstance(value, Unknown) and value.ref:
-            return self.by_address(value.ref)
+            return self.by_address(value.ref, within)
         return []
 
     def same_scope(self, resource: Resource, kind: str) -> list[Resource]:

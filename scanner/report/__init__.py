@@ -15,6 +15,8 @@ from scanner.report.redact import Redactor
 
 # Module per format, imported only when used: a JSON run never pays for rich.
 _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit"}
+# Pull-request formats: GitHub workflow-command annotations, a PR-comment summary, GitLab SAST.
+_MODULES.update({"github": "github", "markdown": "markdown", "gitlab-sast": "gitlab_sast"})
 _MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
 
 

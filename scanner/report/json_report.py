@@ -13,7 +13,7 @@ from scanner.report.metadata import describe, generated_at
 from scanner.report.summary import Summary, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.1"  # 1.1: generated_at, metadata, live resource ocid/region/compartment_id
+SCHEMA_VERSION = "1.1"  # 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id
 
 
 def render(result: ScanResult) -> str:
@@ -42,10 +42,13 @@ def to_document(result: ScanResult) -> dict[str, Any]:
             "errors": summary.errors,
             "failing": summary.failing,
             "by_severity": summary.by_severity,
+            "suppressed": summary.suppressed,
+            "baselined": summary.baselined,
         },
         "findings": [_finding(result, f) for f in report_order(result.by_status(Status.FAILED), result)],
         "unknown": [_finding(result, f) for f in report_order(result.by_status(Status.UNKNOWN), result)],
         "errors": [_error(e) for e in result.errors],
+        "suppressed": [_suppressed(result, f) for f in report_order(result.suppressed, result)],
         "rules": [_rule(r) for r in sorted(result.rules, key=lambda r: r.id)],
     }
 
@@ -70,6 +73,19 @@ def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
         "remediation": rule.remediation,
         "fingerprint": fingerprint(finding),
     }
+
+
+def _suppressed(result: ScanResult, finding: Finding) -> dict[str, Any]:
+    doc = _finding(result, finding)
+    sup = finding.suppression
+    assert sup is not None
+    doc["suppression"] = {
+        "kind": sup.kind,
+        "justification": sup.justification,
+        "expires": sup.expires,
+        "origin": sup.origin,
+    }
+    return doc
 
 
 def _live_identity(finding: Finding) -> dict[str, str]:

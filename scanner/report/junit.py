@@ -3,6 +3,7 @@
 One ``<testsuite>`` per rule, one ``<testcase>`` per resource the rule judged: a rule reads as a
 test and its resources as cases, so "which rules fail, and where" is what CI's test view shows.
 Failed findings are ``<failure>``; unknown ones ``<skipped>`` (``<failure>`` under --strict);
+suppressed ones (inline comment, waiver, baseline) ``<skipped>`` with the justification;
 inputs that could not be read are ``<error>`` cases in a last suite named ``input-errors``.
 """
 
@@ -52,7 +53,13 @@ def _rule_suite(rule: Rule, findings: list[Finding], strict: bool) -> ET.Element
         if finding.location is not None:
             case.set("file", finding.location.file)
             case.set("line", str(finding.location.start_line))
-        if finding.status is Status.FAILED or (finding.status is Status.UNKNOWN and strict):
+        if finding.suppression is not None and finding.status is not Status.PASSED:
+            skipped += 1  # an accepted risk: visible, but not a failure
+            sup = finding.suppression
+            ET.SubElement(
+                case, "skipped", message=f"suppressed ({sup.kind}, {sup.origin}): {sup.justification}"
+            )
+        elif finding.status is Status.FAILED or (finding.status is Status.UNKNOWN and strict):
             failures += 1
             failure = ET.SubElement(
                 case, "failure", message=finding.message, type=_failure_type(rule, finding)

@@ -2,7 +2,8 @@
 
 Only failing findings become results: code scanning opens an alert for every result, and an
 undecidable value is not a defect. Unknowns are counted in ``run.properties`` instead, and
-become results only under ``--strict``.
+become results only under ``--strict``. Accepted risks (inline comments, waivers, baseline) are
+results with ``suppressions``, so they are never lost.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +19,7 @@ from urllib.parse import quote
 from scanner import __version__
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import FINGERPRINT_KEY, fingerprint
+from scanner.report.paths import rebaser, source_root_of
 from scanner.report.summary import report_order
 
 SARIF_SCHEMA_URI = (
@@ -55,16 +58,26 @@ def to_log(result: ScanResult) -> dict[str, Any]:
     # result.failed is failed plus, under strict, unknown: exactly what should raise alerts.
     failing = report_order(result.failed, result)
     failing.sort(key=lambda f: -result.rule(f.rule_id).severity.rank)  # stable: file order within a severity
-    kept = failing[:MAX_RESULTS]
+    # Module code reached through several callers: one result per rule and line, the callers
+    # as related locations, instead of one alert per caller on the same line.
+    groups = _group_by_line(failing)
+    kept = groups[:MAX_RESULTS]
+    rebase = rebaser(result)
+    source_root = source_root_of(result)
+    # Accepted risks stay in the log as suppressed results (code scanning shows them closed),
+    # after the open ones and within the same cap.
+    suppressed = [
+        f for f in report_order(result.suppressed, result) if f.status is Status.FAILED or result.strict
+    ][: max(0, MAX_RESULTS - len(kept))]
     unknown_by_rule = Counter(f.rule_id for f in result.by_status(Status.UNKNOWN))
 
-    notifications = [_notification(error) for error in result.errors]
-    if len(failing) > len(kept):
+    notifications = [_notification(error, rebase) for error in result.errors]
+    if len(groups) > len(kept):
         notifications.append(
             {
                 "level": "warning",
                 "message": {
-                    "text": f"{len(failing) - len(kept)} results left out: SARIF consumers "
+                    "text": f"{len(groups) - len(kept)} results left out: SARIF consumers "
                     f"accept at most {MAX_RESULTS} per run; see the JSON report for all."
                 },
             }
@@ -81,14 +94,15 @@ def to_log(result: ScanResult) -> dict[str, Any]:
             }
         },
         "automationDetails": {"id": _automation_id(result.source_categories)},
-        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.root)}},
+        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(source_root)}},
         "invocations": [
             {
-                "executionSuccessful": not result.errors,
+                "executionSuccessful": not result.input_errors,
                 "toolExecutionNotifications": notifications,
             }
         ],
-        "results": [_result(result.rule(f.rule_id), index[f.rule_id], f) for f in kept],
+        "results": [_result(result.rule(g[0].rule_id), index[g[0].rule_id], g, rebase) for g in kept]
+        + [_suppressed_result(result.rule(f.rule_id), index[f.rule_id], f, rebase) for f in suppressed],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "strict": result.strict,
@@ -152,9 +166,47 @@ def _help_markdown(rule: Rule) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
+def _group_by_line(findings: list[Finding]) -> list[list[Finding]]:
+    """Failing findings grouped by (rule, file, line), in the order of their first member; findings
+    without a file location stay alone."""
+    groups: dict[tuple, list[Finding]] = {}
+    for finding in findings:
+        loc = finding.location
+        key = (finding.rule_id, loc.file, loc.start_line) if loc is not None else (id(finding),)
+        groups.setdefault(key, []).append(finding)
+    return list(groups.values())
+
+
+def _related(findings: list[Finding], rebase: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The module call blocks that lead to each finding of a group, once each."""
+    seen: dict[tuple[str, int, int], str] = {}
+    for finding in findings:
+        for call in finding.related:
+            seen.setdefault((call.file, call.start_line, call.end_line), finding.resource.address)
+    related = []
+    for i, ((file, start, end), address) in enumerate(sorted(seen.items())):
+        related.append({
+            "id": i,
+            "physicalLocation": {
+                "artifactLocation": {"uri": _file_uri(rebase(file)), "uriBaseId": SRCROOT},
+                "region": {"startLine": max(1, start), "endLine": max(1, start, end)},
+            },
+            "message": {"text": f"module call reaching {address}"},
+        })
+    return related
+
+
+def _result(
+    rule: Rule, rule_index: int, group: list[Finding], rebase: Callable[[str], str] = lambda p: p
+) -> dict[str, Any]:
+    # The group's first finding speaks for it (its fingerprint keeps a single caller's alert stable).
+    finding = group[0]
     address = finding.resource.address
     text = finding.message if address in finding.message else f"{finding.message} ({address})"
+    if len(group) > 1:
+        text += f" Reached through {len(group)} module instances: " + ", ".join(
+            f.resource.address for f in group
+        )
     if finding.status is Status.UNKNOWN:
         text += " Could not be decided statically; reported because of --strict."
     location: dict[str, Any] = {
@@ -163,13 +215,15 @@ def _result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
     if finding.location is not None:
         start = max(1, finding.location.start_line)
         location["physicalLocation"] = {
-            "artifactLocation": {"uri": _file_uri(finding.location.file), "uriBaseId": SRCROOT},
+            "artifactLocation": {"uri": _file_uri(rebase(finding.location.file)), "uriBaseId": SRCROOT},
             "region": {"startLine": start, "endLine": max(start, finding.location.end_line)},
         }
     props: dict[str, Any] = {"status": finding.status.value, "resourceKind": finding.resource.kind}
     if finding.attribute:
         props["attribute"] = finding.attribute
-    return {
+    if len(group) > 1:
+        props["resources"] = [f.resource.address for f in group]
+    out: dict[str, Any] = {
         "ruleId": rule.id,
         "ruleIndex": rule_index,
         "level": LEVEL[rule.severity],
@@ -178,14 +232,41 @@ def _result(rule: Rule, rule_index: int, finding: Finding) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
         "properties": props,
     }
+    related = _related(group, rebase)
+    if related:
+        out["relatedLocations"] = related
+    return out
 
 
-def _notification(error: InputError) -> dict[str, Any]:
+def _suppressed_result(
+    rule: Rule, rule_index: int, finding: Finding, rebase: Callable[[str], str]
+) -> dict[str, Any]:
+    """A result with SARIF ``suppressions``: ``inSource`` for comments, ``external`` for waivers
+    and baselines (SARIF 2.1.0 §3.35)."""
+    out = _result(rule, rule_index, [finding], rebase)
+    sup = finding.suppression
+    assert sup is not None
+    entry: dict[str, Any] = {
+        "kind": "inSource" if sup.kind == "in_source" else "external",
+        "status": "accepted",
+        "justification": sup.justification,
+    }
+    props = {k: v for k, v in (("origin", sup.origin), ("expires", sup.expires)) if v}
+    if props:
+        entry["properties"] = props
+    out["suppressions"] = [entry]
+    return out
+
+
+def _notification(error: InputError, rebase: Callable[[str], str] = lambda p: p) -> dict[str, Any]:
     where = f"{error.path}:{error.line}" if error.line else error.path
-    notification: dict[str, Any] = {"level": "error", "message": {"text": f"{where}: {error.message}"}}
+    level = error.level if error.level in ("error", "warning", "note") else "error"
+    notification: dict[str, Any] = {"level": level, "message": {"text": f"{where}: {error.message}"}}
     # A path with a colon is an API call ("oci:ListBuckets ..."), not a file under the root.
     if ":" not in error.path:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": _file_uri(error.path), "uriBaseId": SRCROOT}}
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": _file_uri(rebase(error.path)), "uriBaseId": SRCROOT}
+        }
         if error.line:
             physical["region"] = {"startLine": max(1, error.line)}
         notification["locations"] = [{"physicalLocation": physical}]

@@ -21,13 +21,19 @@ class Summary:
     errors: int
     by_severity: dict[str, int]
     strict: bool
+    # Accepted risks (failed/unknown findings covered by an inline comment, waiver or baseline):
+    # reported, never counted in failed/unknown. ``baselined`` is the part the baseline accepted.
+    suppressed: int = 0
+    baselined: int = 0
+    warnings: int = 0  # notices that do not make the scan incomplete (``errors`` counts those that do)
 
     @classmethod
     def of(cls, result: ScanResult) -> Summary:
         """Count ``result``'s findings by status and its failing findings by severity."""
         by_status = {status: 0 for status in Status}
         for finding in result.findings:
-            by_status[finding.status] += 1
+            if finding.suppression is None or finding.status is Status.PASSED:
+                by_status[finding.status] += 1
         by_severity = {sev.value: 0 for sev in Severity}
         for finding in result.failed:
             by_severity[result.rule(finding.rule_id).severity.value] += 1
@@ -37,15 +43,26 @@ class Summary:
             passed=by_status[Status.PASSED],
             failed=by_status[Status.FAILED],
             unknown=by_status[Status.UNKNOWN],
-            errors=len(result.errors),
+            errors=len(result.input_errors),
             by_severity=by_severity,
             strict=result.strict,
+            suppressed=len(result.suppressed),
+            baselined=sum(1 for f in result.suppressed if is_baselined(f)),
+            warnings=len(result.errors) - len(result.input_errors),
         )
 
     @property
     def failing(self) -> int:
         """Findings that fail the scan: failed, plus unknown under strict."""
         return self.failed + (self.unknown if self.strict else 0)
+
+
+def is_baselined(finding: Finding) -> bool:
+    """Whether the baseline file (not a comment or waiver) accepted ``finding``."""
+    sup = finding.suppression
+    from scanner.baseline import BASELINE_JUSTIFICATION
+
+    return sup is not None and sup.kind == "external" and sup.justification.startswith(BASELINE_JUSTIFICATION)
 
 
 def report_order(findings: list[Finding], result: ScanResult) -> list[Finding]:
@@ -55,5 +72,20 @@ def report_order(findings: list[Finding], result: ScanResult) -> list[Finding]:
         line = finding.location.start_line if finding.location else 0
         severity = result.rule(finding.rule_id).severity
         return (finding_file(finding) or "", line, -severity.rank, finding.rule_id, finding.resource.address)
+
+    return sorted(findings, key=key)
+
+
+# Message of the InputError for a scan path that holds nothing to scan (the text headline says so).
+NOTHING_TO_SCAN = "nothing to scan"
+
+
+def severity_order(findings: list[Finding], result: ScanResult) -> list[Finding]:
+    """Findings most severe first, then by file and line: the order a person reads them in."""
+
+    def key(finding: Finding) -> tuple:
+        line = finding.location.start_line if finding.location else 0
+        severity = result.rule(finding.rule_id).severity
+        return (-severity.rank, finding_file(finding) or "", line, finding.rule_id, finding.resource.address)
 
     return sorted(findings, key=key)

@@ -1,7 +1,8 @@
 """Human-readable report for terminals and CI logs, rendered with rich.
 
-Failing findings come first, grouped by file; then results that could not be decided
-statically; then inputs that could not be read; then one summary line.
+A headline (complete or not, how many failing findings), then failing findings most severe
+first, by file and line; then results that could not be decided statically; then inputs that
+could not be read and warnings; then one summary line.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from io import StringIO
 from rich.console import Console
 from rich.text import Text
 
-from scanner.model import Finding, Rule, ScanResult, Severity, Status
+from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
-from scanner.report.summary import Summary, report_order
+from scanner.report.summary import NOTHING_TO_SCAN, Summary, is_baselined, report_order, severity_order
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -26,73 +27,135 @@ REMEDIATION_MAX = 160  # the full text is in `ocisec rules show` and the SARIF h
 
 
 def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
-    """The text report. ``color`` emits ANSI styles (pass ``sys.stdout.isatty()``); tests keep it off."""
+    """The text report. ``color`` emits ANSI styles (the CLI decides: ``--no-color``, ``NO_COLOR``,
+    ``FORCE_COLOR``, else whether stdout is a terminal); tests keep it off.
+
+    The first line says what the scan found: "Scan incomplete" when an input could not be read
+    (never "No failed findings." then), else the number of failing findings. Findings follow,
+    most severe first, then by file and line.
+    """
     out = StringIO()
     console = Console(
         file=out, force_terminal=color, no_color=not color, width=width, highlight=False, emoji=False
     )
-    failed = report_order(result.by_status(Status.FAILED), result)
-    unknown = report_order(result.by_status(Status.UNKNOWN), result)
+    failed = severity_order(result.by_status(Status.FAILED), result)
+    unknown = severity_order(result.by_status(Status.UNKNOWN), result)
+    errors = result.input_errors
+    notices = [e for e in result.errors if e.level != "error"]
 
+    for line in headline(result):
+        console.print(line, soft_wrap=True)
     if failed:
-        _print_grouped(console, result, failed)
-    else:
-        console.print(Text("No failed findings.", style="green"))
+        console.print()
+        _print_findings(console, result, failed)
 
     if unknown:
         console.print()
         note = "counted as failing: --strict" if result.strict else "they fail only under --strict"
         console.print(Text(f"Could not be decided statically ({note})", style="bold magenta"), soft_wrap=True)
-        _print_grouped(console, result, unknown)
+        _print_findings(console, result, unknown)
 
-    if result.errors:
+    _print_suppressed(console, result)
+
+    if errors:
         console.print()
         console.print(Text("Input errors (the scan went on without these)", style="bold red"), soft_wrap=True)
-        for error in result.errors:
-            where = f"{error.path}:{error.line}" if error.line else error.path
-            console.print(Text.assemble("  ", (where, "bold"), f"  {error.message}"), soft_wrap=True)
+        _print_errors(console, errors)
+    if notices:
+        console.print()
+        console.print(Text("Warnings", style="bold yellow"), soft_wrap=True)
+        _print_errors(console, notices)
 
     console.print()
     console.print(_summary_line(Summary.of(result)), soft_wrap=True)
     return out.getvalue()
 
 
-def _print_grouped(console: Console, result: ScanResult, findings: list[Finding]) -> None:
-    current: str | None = None
-    for finding in findings:
-        group = _group(finding)
-        if group != current:
-            console.print(Text(group, style="bold underline"), soft_wrap=True)
-            current = group
+def headline(result: ScanResult) -> list[Text]:
+    """The report's opening lines: whether the scan is complete, then what it found."""
+    lines: list[Text] = []
+    errors = result.input_errors
+    nothing = [e for e in errors if e.message.startswith(NOTHING_TO_SCAN)]
+    if nothing and not result.inputs:
+        paths = ", ".join(e.path for e in nothing)
+        what = f"Nothing to scan: {paths} holds no Terraform files or plan JSON"
+        lines.append(Text(what, style="bold red"))
+    elif errors:
+        lines.append(
+            Text(f"Scan incomplete: {_count(len(errors), 'input')} could not be read", style="bold red")
+        )
+    failing = Summary.of(result)
+    if failing.failing:
+        severities = ", ".join(f"{n} {sev}" for sev, n in failing.by_severity.items() if n)
+        lines.append(
+            Text(f"{_count(failing.failing, 'failing finding')} ({severities})", style="bold red")
+        )
+    elif not errors:
+        lines.append(Text("No failed findings.", style="green"))
+    return lines
+
+
+def _print_errors(console: Console, errors: list[InputError]) -> None:
+    for error in errors:
+        where = f"{error.path}:{error.line}" if error.line else error.path
+        console.print(Text.assemble("  ", (where, "bold"), f"  {error.message}"), soft_wrap=True)
+
+
+def _print_findings(console: Console, result: ScanResult, findings: list[Finding]) -> None:
+    for i, finding in enumerate(findings):
+        if i:
+            console.print()
         failing = finding.status is Status.FAILED or result.strict
         _print_finding(console, result.rule(finding.rule_id), finding, failing)
 
 
-def _group(finding: Finding) -> str:
-    file = finding_file(finding)
-    if file is not None:
-        return file
-    prov = finding.resource.provenance
-    return f"{prov.source} ({prov.region})" if prov.region else prov.source
+SUPPRESSED_SHOWN = 20  # a baseline may hold hundreds; the JSON/SARIF reports list them all
+
+
+def _print_suppressed(console: Console, result: ScanResult) -> None:
+    """Accepted risks, one line each (inline comments and waivers first; baselined last)."""
+    suppressed = report_order(result.suppressed, result)
+    if not suppressed:
+        return
+    suppressed.sort(key=is_baselined)  # stable: report order within each group
+    console.print()
+    console.print(Text(f"Suppressed ({len(suppressed)}, not failing)", style="bold blue"), soft_wrap=True)
+    for finding in suppressed[:SUPPRESSED_SHOWN]:
+        sup = finding.suppression
+        assert sup is not None
+        where = f"{finding.location.file}:{finding.location.start_line}" if finding.location else ""
+        until = f" until {sup.expires}" if sup.expires else ""
+        console.print(
+            Text.assemble(
+                "  ", (finding.rule_id, "bold"), f"  {finding.resource.address}  ", (where, "dim"),
+                f"  — {sup.justification} ({sup.origin}{until})",
+            ),
+            soft_wrap=True,
+        )
+    if len(suppressed) > SUPPRESSED_SHOWN:
+        console.print(Text(f"  … and {len(suppressed) - SUPPRESSED_SHOWN} more"), soft_wrap=True)
 
 
 def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool) -> None:
     severity = rule.severity
     badge = Text(f"{severity.value.upper():<8}", style=SEVERITY_STYLE[severity])
     badge.append(" ")
-    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", rule.title), soft_wrap=True)
+    # A failed finding is headed by what is wrong; an unknown one by what was to be decided.
+    heading = (rule.failure or rule.title) if finding.status is Status.FAILED else rule.title
+    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading), soft_wrap=True)
     where = Text.assemble(INDENT, (finding.resource.address, "bold"))
     if finding.location is not None:
         where.append(f"  {finding.location.file}:{finding.location.start_line}", style="dim")
+    elif finding_file(finding) is not None:
+        where.append(f"  {finding_file(finding)}", style="dim")
     elif finding.resource.provenance.ocid and finding.resource.provenance.ocid != finding.resource.address:
         where.append(f"  {finding.resource.provenance.ocid}", style="dim")
     # soft_wrap: never break an address or a file:line, so they stay copyable and greppable.
     console.print(where, soft_wrap=True)
     console.print(Text(INDENT + finding.message), soft_wrap=True)
-    if failing and rule.remediation:
-        console.print(
-            Text.assemble(INDENT, ("Fix: ", "green"), _short(rule.remediation, rule.id)), soft_wrap=True
-        )
+    if failing and (rule.fix or rule.remediation):
+        fix = rule.fix or _short(rule.remediation, rule.id)
+        console.print(Text.assemble(INDENT, ("Fix: ", "green"), fix), soft_wrap=True)
 
 
 def _short(text: str, rule_id: str = "") -> str:
@@ -121,8 +184,13 @@ def _summary_line(summary: Summary) -> Text:
     severities = [f"{n} {sev}" for sev, n in summary.by_severity.items() if n]
     if severities:
         line.append(f" (failing: {', '.join(severities)})")
+    if summary.suppressed:
+        baselined = f", {summary.baselined} baselined" if summary.baselined else ""
+        line.append(f", {summary.suppressed} suppressed{baselined}", style="blue")
     if summary.errors:
         line.append(f", {_count(summary.errors, 'input error')}", style="red")
+    if summary.warnings:
+        line.append(f", {_count(summary.warnings, 'warning')}", style="yellow")
     line.append(f" — {_count(summary.resources, 'resource')} in {_count(summary.files, 'file')}")
     if summary.strict:
         line.append(" (strict: unknown counts as failing)")

@@ -52,6 +52,8 @@ def test_sections_and_summary(result):
         "errors": 1,
         "failing": 2,
         "by_severity": {"critical": 1, "high": 1, "medium": 0, "low": 0},
+        "suppressed": 0,
+        "baselined": 0,
     }
     assert [r["id"] for r in doc["rules"]] == ["OCI-ENC-001", "OCI-HA-002", "OCI-SEC-001"]
     enc = doc["findings"][0]

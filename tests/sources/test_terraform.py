@@ -164,8 +164,8 @@ def test_attribute_and_block_line_spans():
     text = (
         'resource "oci_core_volume" "v" {\n'  # 1
         "  a = 1\n"  # 2
-        "  cond = length(var.x) > 0 &&\n"  # 3
-        "    var.y # trailing comment\n"  # 4
+        "  cond = (length(var.x) > 0 &&\n"  # 3
+        "    var.y) # trailing comment\n"  # 4
         "  doc = <<-EOT\n"  # 5
         "    line one\n"  # 6
         "    EOT\n"  # 7

@@ -7,8 +7,9 @@ local module; called modules are evaluated through their calls, with their input
 from __future__ import annotations
 
 import hashlib
-import pickle
+import os
 import posixpath
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from scanner.sources.terraform.module import (
     ModuleConfig,
     ModuleInstance,
     TerraformProgram,
+    is_override_file,
 )
 from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
 
@@ -43,6 +45,7 @@ class TerraformResult:
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # relative paths read
+    dependencies: list[str] = field(default_factory=list)  # other files read (templates)
 
 
 def rel(path: Path, root: Path) -> str:
@@ -60,13 +63,14 @@ def load_terraform(
     only_files: set[Path] | None = None,
     cache: ParseCache | None = None,
     workers: int | None = None,
+    workspace: str | None = None,
 ) -> TerraformResult:
     """Evaluate every module found among ``tf_files`` (and the local modules they call).
 
     ``only_files``: when given, keep only resources declared in those files (a scan of single
     files still evaluates their whole directory so references resolve).
     """
-    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers).result()
+    return TerraformLoad(tf_files, root, var_files, only_files, cache, workers, workspace).result()
 
 
 class TerraformLoad:
@@ -81,14 +85,18 @@ class TerraformLoad:
         only_files: set[Path] | None = None,
         cache: ParseCache | None = None,
         workers: int | None = None,
+        workspace: str | None = None,
     ) -> None:
         self.cache = cache or ParseCache(None)
+        self.workspace = workspace
         self.root = root.resolve()
         self.tf_files = [f.resolve() for f in tf_files]
         self.var_files = list(var_files or [])
         self.only_files = only_files
         self.workers = workers
         self.key = _evaluation_key(tf_files, self.var_files, only_files, self.root, self.cache)
+        if self.key is not None:  # the workspace changes what terraform.workspace evaluates to
+            self.key = "e" + hashlib.sha256(f"{self.key}\0workspace\0{workspace!r}".encode()).hexdigest()[1:]
         self.cached = _cached_evaluation(self.key, self.cache, self.root)
         self.first: ParseBatch | None = None
         if self.cached is None:
@@ -104,7 +112,14 @@ class TerraformLoad:
             return self.cached
         assert self.first is not None
         result = _load(
-            self.tf_files, self.root, self.var_files, self.only_files, self.cache, self.workers, self.first
+            self.tf_files,
+            self.root,
+            self.var_files,
+            self.only_files,
+            self.cache,
+            self.workers,
+            self.first,
+            self.workspace,
         )
         _store_evaluation(self.key, result, self.cache, self.root)
         return result
@@ -112,23 +127,41 @@ class TerraformLoad:
 
 # --- evaluation cache --------------------------------------------------------------------------
 # Evaluating a large tree costs more than reading its cached parse, so the evaluated result is
-# cached too: keyed by the content of every file given, and valid only while every file the
-# evaluation read (local modules outside the scanned paths included) still has the same hash.
+# cached too: keyed by the content of every file given (and the options and environment that
+# shape evaluation), and valid only while every directory the evaluation read (local modules
+# outside the scanned paths included) still holds the same Terraform files with the same
+# content: a file added to a called module invalidates the entry like an edited one.
 
+EVALUATION_NAMESPACE = "evaluation"
+# Environment variables that may change what an evaluation yields (read by the sources, or by
+# other engineers' options such as the workspace); all of them are part of the key.
+ENV_PREFIXES = ("TF_VAR_", "TF_WORKSPACE", "OCISEC_LIMIT_")
 
-_DIGESTS: dict[tuple[str, int, int], str] = {}
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
 
 
 def _digest(path: Path) -> str:
-    """SHA-256 of a file, remembered while its size and modification time stay the same."""
+    """SHA-256 of a regular file, remembered while its size and modification time stay the
+    same. Anything else (a FIFO, a device, a directory) is never opened."""
     try:
         st = path.stat()
-        memo = (str(path), st.st_mtime_ns, st.st_size)
+        if not stat.S_ISREG(st.st_mode):
+            return f"not-a-file:{stat.S_IFMT(st.st_mode)}"
+        memo = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
         if memo not in _DIGESTS:
             _DIGESTS[memo] = hashlib.sha256(path.read_bytes()).hexdigest()
         return _DIGESTS[memo]
     except OSError:
         return "unreadable"
+
+
+def _directory_listing(directory: Path) -> dict[str, str]:
+    """Every Terraform and variable file of a directory, by name, with its digest."""
+    try:
+        names = sorted(p.name for p in directory.iterdir() if is_tf(p) or is_tfvars(p))
+    except OSError:
+        return {"": "unreadable"}
+    return {name: _digest(directory / name) for name in names}
 
 
 def _evaluation_key(
@@ -137,41 +170,73 @@ def _evaluation_key(
     if cache.directory is None:
         return None
     dirs = sorted({f.resolve().parent for f in tf_files})
-    inputs = sorted({f.resolve() for f in tf_files} | {p for d in dirs for p in d.glob("*.tfvars*")})
-    h = hashlib.sha256(f"{cache.salt}\0evaluation\0{root}\0".encode())
-    for p in inputs:
-        h.update(f"{p}\0{_digest(p)}\0".encode())
+    parts: list[str] = [EVALUATION_NAMESPACE, cache.salt, str(root)]
+    for d in dirs:
+        parts += ["dir", str(d), *(f"{n}={h}" for n, h in _directory_listing(d).items())]
+    for f in sorted({f.resolve() for f in tf_files}):
+        parts += ["file", str(f)]
     for p in var_files:
-        h.update(f"var-file\0{p.resolve()}\0{_digest(p)}\0".encode())
+        parts += ["var-file", str(p.resolve()), _digest(p)]
     for p in sorted(only_files or []):
-        h.update(f"only\0{p}\0".encode())
-    return "e" + h.hexdigest()[1:]
+        parts += ["only", str(p)]
+    for name in sorted(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            parts += ["env", name, os.environ[name]]
+    return cache.store.key(*parts)
+
+
+def _read_directories(result: TerraformResult, root: Path) -> list[Path]:
+    return sorted({(root / f).parent.resolve() for f in result.files})
 
 
 def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> TerraformResult | None:
     if key is None:
         return None
-    blob = cache.get_blob(key)
-    if blob is None:
+    entry = cache.store.get(EVALUATION_NAMESPACE, key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("dirs"), dict):
         return None
-    try:
-        hashes, result = pickle.loads(blob)
-    except Exception:  # noqa: BLE001 - a stale or corrupt entry is just a miss
-        return None
-    for rel_path, digest in hashes.items():
-        if _digest(root / rel_path) != digest:
+    for directory, listing in entry["dirs"].items():
+        if _directory_listing(Path(directory)) != listing:
             return None
-    return result
+    deps = entry.get("deps", {})
+    if not isinstance(deps, dict) or any(_digest(Path(f)) != h for f, h in deps.items()):
+        return None
+    from scanner.cache import DecodeError, decode
+
+    try:
+        resources, errors, files = (decode(entry.get(k)) for k in ("resources", "errors", "files"))
+    except (DecodeError, RecursionError):
+        return None
+    ok = (
+        isinstance(resources, list)
+        and all(isinstance(r, Resource) for r in resources)
+        and isinstance(errors, list)
+        and all(isinstance(e, InputError) for e in errors)
+        and isinstance(files, list)
+        and all(isinstance(f, str) for f in files)
+    )
+    return TerraformResult(resources, errors, files) if ok else None
 
 
 def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCache, root: Path) -> None:
     if key is None:
         return
-    hashes = {f: _digest(root / f) for f in result.files}
+    from scanner.cache import EncodeError, encode
+
+    dirs = {str(d): _directory_listing(d) for d in _read_directories(result, root)}
+    # Files read besides the configuration (templatefile()): their content decides the result too.
+    deps = {str((root / f).resolve()): _digest(root / f) for f in result.dependencies}
     try:
-        cache.put(key, pickle.dumps((hashes, result), protocol=pickle.HIGHEST_PROTOCOL))
-    except (RecursionError, pickle.PicklingError, TypeError):
-        pass
+        entry = {
+            "dirs": dirs,
+            "deps": deps,
+            "resources": encode(result.resources),
+            "errors": encode(result.errors),
+            "files": encode(result.files),
+        }
+    except (EncodeError, RecursionError):
+        return
+    cache.store.put(EVALUATION_NAMESPACE, key, entry)
 
 
 def _load(
@@ -182,6 +247,7 @@ def _load(
     cache: ParseCache,
     workers: int | None,
     first: ParseBatch,
+    workspace: str | None = None,
 ) -> TerraformResult:
     result = TerraformResult()
     by_dir: dict[Path, list[Path]] = {}
@@ -191,16 +257,31 @@ def _load(
     parsed: dict[Path, ParsedFile] = {}
     configs: dict[str, ModuleConfig] = {}
     pending = dict(by_dir)
+    # Registry / git modules downloaded by `terraform init`, per root directory.
+    remote: dict[Path, dict[str, str]] = {}
+    for directory in list(by_dir):
+        found_remote = _read_modules_json(directory, root, result)
+        if found_remote:
+            remote[directory] = {key: rel(d, root) for key, d in found_remote.items()}
+            for d in found_remote.values():
+                if d not in pending and d.is_dir():
+                    tf_in_d = sorted(p for p in d.iterdir() if p.is_file() and is_tf(p))
+                    if tf_in_d:
+                        pending[d] = tf_in_d
     batch: ParseBatch | None = first
     while pending:
         if batch is None:
             batch = ParseBatch([f for fs in pending.values() for f in fs], cache, workers)
         parsed.update(batch.result())
         batch = None
+        missing = [f for fs in pending.values() for f in fs if f not in parsed]
+        if missing:  # downloaded modules found after the first batch started
+            parsed.update(parse_files(missing, cache, workers))
         new: dict[Path, list[Path]] = {}
         for directory, fs in pending.items():
             config = ModuleConfig(str(directory), rel(directory, root))
-            for f in sorted(fs):
+            # primary files first, then override files in lexical order, as Terraform reads them
+            for f in sorted(fs, key=lambda p: (is_override_file(p.name), p.name)):
                 pf = parsed[f]
                 rp = rel(f, root)
                 result.files.append(rp)
@@ -208,6 +289,7 @@ def _load(
                     result.errors.append(InputError(rp, pf.error or "cannot parse", pf.error_line))
                     continue
                 config.add_file(rp, pf.body)
+            result.errors.extend(config.errors)
             configs[config.rel_dir] = config
             # Local modules outside the scanned set are read too: they are part of the program.
             for source in config.local_sources().values():
@@ -224,28 +306,69 @@ def _load(
     for config in configs.values():
         for source in config.local_sources().values():
             called.add(posixpath.normpath(posixpath.join(config.rel_dir, source)))
-    roots = [configs[rel(d, root)] for d in by_dir if rel(d, root) not in called]
+    scanned = [rel(d, root) for d in by_dir]
+    roots = [configs[r] for r in scanned if r not in called]
 
     declared: set[str] = {c.rel_dir for c in roots}
-    for config in roots:
-        try:
-            _evaluate_root(config, configs, root, var_files or [], cache, result, parsed, declared)
-        except RecursionError:
-            result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
-        except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
-            result.errors.append(
-                InputError(
-                    config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+    evaluated: set[str] = set()
+    while True:
+        for config in roots:
+            evaluated.add(config.rel_dir)
+            declared.add(config.rel_dir)
+            remote_dirs = remote.get(Path(config.dir), {})
+            try:
+                _evaluate_root(
+                    config,
+                    configs,
+                    root,
+                    var_files or [],
+                    cache,
+                    result,
+                    parsed,
+                    declared,
+                    remote_dirs,
+                    workspace,
                 )
-            )
+            except RecursionError:
+                result.errors.append(InputError(config.rel_dir or ".", "module nesting too deep to evaluate"))
+            except Exception as exc:  # noqa: BLE001 - one bad module must not stop the scan
+                result.errors.append(
+                    InputError(
+                        config.rel_dir or ".", f"internal error evaluating this module: {type(exc).__name__}"
+                    )
+                )
+        # A scanned directory that no evaluated instance reached (called only with count = 0, or
+        # only from a cycle) is still a module of its own: evaluate it as a root too.
+        left = [r for r in scanned if r not in declared and r not in evaluated]
+        inner: set[str] = set()
+        for r in left:
+            for source in configs[r].local_sources().values():
+                target = posixpath.normpath(posixpath.join(r, source))
+                if target != r:
+                    inner.add(target)
+        if not left:
+            break
+        roots = [configs[r] for r in left if r not in inner] or [configs[r] for r in sorted(left)[:1]]
 
     if only_files is not None:
         keep = {rel(p, root) for p in only_files}
         result.resources = [r for r in result.resources if _declared_in(r, keep)]
+        _demote_context_errors(result, keep)
     for f in sorted(set(result.files)):
         if only_files is None or f in {rel(p, root) for p in only_files}:
             result.resources.append(_file_resource(f, root))
     return result
+
+
+def _demote_context_errors(result: TerraformResult, named: set[str]) -> None:
+    """Single-file (pre-commit) mode: a file that was not named is only context for the named
+    ones. When it cannot be parsed (a half-written untracked file, HCL the parser rejects), that
+    is a warning, not an incomplete scan: what it declares is simply missing, so references to
+    it evaluate to unknown. Named files that cannot be read stay errors (exit code 2)."""
+    for err in result.errors:
+        if err.level == "error" and err.path not in named and err.path in result.files:
+            err.level = "warning"
+            err.message += " (a file beside the named ones; results that depend on it are unknown)"
 
 
 def _declared_in(res: Resource, files: set[str]) -> bool:
@@ -272,8 +395,13 @@ def _evaluate_root(
     result: TerraformResult,
     parsed: dict[Path, ParsedFile],
     declared: set[str],
+    remote_dirs: dict[str, str] | None = None,
+    workspace: str | None = None,
 ) -> None:
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
+    program.root = str(root)
+    program.remote_dirs = remote_dirs or {}
+    program.workspace = workspace
     directory = Path(config.dir)
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
@@ -285,6 +413,53 @@ def _evaluate_root(
     instance.regions = _provider_regions(instance)
     instance.region = instance.regions.get(None)
     result.resources.extend(instance.resources())
+    result.dependencies.extend(sorted(program.templates_read - set(result.dependencies)))
+    if program.unresolved:
+        names = sorted(program.unresolved)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        result.errors.append(
+            InputError(
+                config.rel_dir or ".",
+                f"{len(names)} module call(s) with a registry or git source were not resolved ({shown}):"
+                " their resources are not scanned; run `terraform init` in this directory so that"
+                " .terraform/modules/modules.json maps them to their downloaded source",
+                level="warning",
+            )
+        )
+
+
+def _read_modules_json(directory: Path, root: Path, result: TerraformResult) -> dict[str, Path]:
+    """Module call key (``a.b``) -> downloaded source directory, from the manifest that
+    ``terraform init`` writes; empty when there is none."""
+    import json
+
+    manifest = directory / ".terraform" / "modules" / "modules.json"
+    if not manifest.is_file():
+        return {}
+    data, text, err = read_text(manifest)
+    try:
+        doc = json.loads(text) if text is not None else None
+    except json.JSONDecodeError as exc:
+        err = f"invalid JSON: {exc.msg}"
+        doc = None
+    modules = doc.get("Modules") if isinstance(doc, dict) else None
+    if not isinstance(modules, list):
+        result.errors.append(
+            InputError(rel(manifest, root), err or "not a Terraform module manifest", level="warning")
+        )
+        return {}
+    out: dict[str, Path] = {}
+    for entry in modules:
+        if not isinstance(entry, dict):
+            continue
+        key, where = entry.get("Key"), entry.get("Dir")
+        if isinstance(key, str) and key and isinstance(where, str):
+            target = (directory / where).resolve()
+            # only directories inside the root module's own tree: a manifest is no licence to
+            # read arbitrary paths
+            if target == directory or directory in target.parents:
+                out[key] = target
+    return out
 
 
 def _read_tfvars(

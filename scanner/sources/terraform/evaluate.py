@@ -28,6 +28,8 @@ from scanner.sources.terraform.syntax import (
     ObjectExpr,
     Splat,
     Template,
+    TemplateFor,
+    TemplateIf,
     TupleExpr,
     UnaryOp,
     Unsupported,
@@ -189,6 +191,10 @@ def _eval(expr: Expr, scope: Scope) -> Any:  # noqa: C901 - one dispatch per nod
         return (not _truthy(v)) if expr.op == "!" else -v  # type: ignore[attr-defined]
     if t is ForExpr:
         return _for(expr, scope)  # type: ignore[arg-type]
+    if t is TemplateIf:
+        return _template_if(expr, scope)  # type: ignore[arg-type]
+    if t is TemplateFor:
+        return _template_for(expr, scope)  # type: ignore[arg-type]
     if t is Unsupported:
         return Unknown(f"{expr.what} not evaluated")  # type: ignore[attr-defined]
     return Unknown(f"unsupported expression {t.__name__}")
@@ -237,6 +243,44 @@ def _template(expr: Template, scope: Scope) -> Any:
     return "".join(pieces)
 
 
+def _template_if(expr: TemplateIf, scope: Scope) -> Any:
+    """``%{ if }``: the chosen arm's text; with an unknown condition, the text both arms agree
+    on, else an unknown string."""
+    cond = _finish(_eval(expr.cond, scope))
+    if isinstance(cond, Unknown):
+        then, other = _finish(_eval(expr.then, scope)), _finish(_eval(expr.other, scope))
+        if then == other and not isinstance(then, Unknown):
+            return then
+        return Unknown(f"template condition not known statically ({cond.reason})", nonnull=True)
+    return _eval(expr.then if _truthy(cond) else expr.other, scope)
+
+
+def _template_for(expr: TemplateFor, scope: Scope) -> Any:
+    """``%{ for }``: the body's text for every element, concatenated (Terraform's order: a
+    list by index, a map by key)."""
+    from scanner.sources.terraform.functions import _tostr
+
+    coll = _finish(_eval(expr.collection, scope))
+    if isinstance(coll, Unknown):
+        return Unknown(f"template for over an unknown collection ({coll.reason})", nonnull=True)
+    if isinstance(coll, dict):
+        pairs = sorted(coll.items())
+    elif isinstance(coll, (list, tuple)):
+        pairs = list(enumerate(coll))
+    else:
+        raise TypeError("template for over a value that is not a collection")
+    pieces = []
+    for k, v in pairs:
+        names = {expr.value_var: v}
+        if expr.key_var:
+            names[expr.key_var] = k
+        text = _finish(_eval(expr.body, scope.bind(**names)))
+        if isinstance(text, Unknown):
+            return Unknown(text.reason, nonnull=True, symbol=text.symbol)
+        pieces.append(_tostr(text))
+    return "".join(pieces)
+
+
 def _name(name: str, scope: Scope) -> Any:
     if name in scope.bindings:
         return scope.bindings[name]
@@ -268,7 +312,13 @@ def _getattr(obj: Any, attr: str, scope: Scope) -> Any:  # noqa: C901
                 attr, Unknown("path")
             )
         if kind == "terraform":
-            return "default" if attr == "workspace" else Unknown(f"terraform.{attr}")
+            if attr == "workspace":
+                # Only --workspace / TF_WORKSPACE says which workspace a plan would run in.
+                ws = scope.module.program.workspace
+                if ws is None:
+                    return Unknown("terraform.workspace is not known (set --workspace or TF_WORKSPACE)")
+                return ws
+            return Unknown(f"terraform.{attr}")
         if kind == "count":
             return Unknown("count.index outside a counted resource")
         if kind == "data":
@@ -383,13 +433,16 @@ def _call(expr: Call, scope: Scope) -> Any:
             if a:
                 return a
         return []
+    if name == "templatefile" and len(args) == 2:
+        from scanner.sources.terraform.templates import templatefile
+
+        return templatefile(args[0], args[1], scope)
     if name in NEVER or name not in FUNCTIONS:
         return Unknown(f"function {name}() not evaluated statically", nonnull=name.startswith("file"))
     for a in args:
         if isinstance(a, Unknown):
-            return Unknown(
-                f"{name}() of an unknown value", nonnull=a.nonnull and name not in ("lookup", "element")
-            )
+            nonnull = a.nonnull and name not in ("lookup", "element")
+            return Unknown(f"{name}() of an unknown value ({a.reason})", nonnull=nonnull)
     return FUNCTIONS[name](*args)
 
 
@@ -503,10 +556,15 @@ def evaluate_body(
             continue
         out[name] = evaluate(attr.expr, scope)
         if locations is not None:
-            locations[prefix + name] = Location(scope.file, attr.start, attr.end)
+            # an attribute merged in from an override file points at that file
+            locations[prefix + name] = Location(
+                getattr(attr, "file", None) or scope.file, attr.start, attr.end
+            )
+    outer = scope
     for block in body.blocks:
         if block.type in skip:
             continue
+        scope = Scope(outer.module, outer.bindings, block.file) if getattr(block, "file", None) else outer
         if block.type == "dynamic" and block.labels:
             _dynamic(block, scope, out, locations, prefix)
             continue

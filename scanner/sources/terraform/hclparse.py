@@ -1,20 +1,21 @@
-"""HCL text to the ``syntax`` AST, built while python-hcl2's LALR grammar is parsed.
+"""HCL text to the ``syntax`` AST, through tree-sitter-hcl.
 
-python-hcl2's own pipeline builds a lark tree (with positions) and then transforms it; building
-our AST directly in the parser's callbacks skips the intermediate tree, which is most of the
-parse time. Lines come from tokens: a block ends at its closing brace, an attribute at the
-line-break (or comment) that follows it.
+tree-sitter parses in C (tens of times faster than a pure-Python grammar) and accepts every
+construct Terraform does: line breaks before ``=>``, ``!!x``, ``- -1``, template directives and
+strip markers. Its concrete syntax tree is converted here to our small AST, with the lines of
+every block and attribute taken from the tree's own positions.
+
+tree-sitter never fails; it marks what it cannot parse with ``ERROR`` and ``MISSING`` nodes.
+The first of those becomes an ``HclSyntaxError`` naming the line, column and token kind, never
+the source text (which may hold a secret). A few rules tree-sitter does not enforce but
+Terraform does (one argument or block per line) are checked during the conversion.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
-from functools import lru_cache
 from typing import Any
-
-from lark import Lark, Token, Transformer
 
 from scanner.sources.terraform.syntax import (
     Attribute,
@@ -33,436 +34,556 @@ from scanner.sources.terraform.syntax import (
     ObjectExpr,
     Splat,
     Template,
+    TemplateFor,
+    TemplateIf,
     TupleExpr,
     UnaryOp,
-    Unsupported,
 )
 
+# --- the tree-sitter parser, one per process (helper processes are forked) --------------------
 
-class _NL:
-    """A line break or comment; ``line`` is where it starts, i.e. where the previous element ends."""
-
-    __slots__ = ("line",)
-
-    def __init__(self, line: int) -> None:
-        self.line = line
+_PARSER: tuple[int, Any] | None = None
 
 
-class _Ident(str):
-    """An identifier or label with the line it stands on."""
+def _parser() -> Any:
+    global _PARSER
+    if _PARSER is None or _PARSER[0] != os.getpid():
+        import tree_sitter_hcl
+        from tree_sitter import Language, Parser
 
-    line: int = 0
-
-
-def _ident(text: str, line: int) -> _Ident:
-    out = _Ident(text)
-    out.line = line
-    return out
+        _PARSER = (os.getpid(), Parser(Language(tree_sitter_hcl.language())))
+    return _PARSER[1]
 
 
-class _Part:
-    """One piece of a quoted template (text or an interpolated expression)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
+def warm_up() -> None:
+    """Load the grammar now (it is small: this costs well under a millisecond)."""
+    _parser()
 
 
-class _Step:
-    """A traversal step: ``("attr", name)`` or ``("index", expr)``, or a splat of steps."""
+def parser_version() -> str:
+    """Versions of the parsing packages, part of the parse-cache key."""
+    from importlib.metadata import version
 
-    __slots__ = ("kind", "value")
-
-    def __init__(self, kind: str, value: Any) -> None:
-        self.kind = kind
-        self.value = value
+    return f"tree-sitter {version('tree-sitter')}, tree-sitter-hcl {version('tree-sitter-hcl')}"
 
 
-def _exprs(children: list[Any]) -> list[Any]:
-    """Children that are values (AST nodes, steps...), without tokens and line breaks."""
-    return [c for c in children if not isinstance(c, (Token, _NL))]
+_ODD_ESCAPE_RE = re.compile(rb"(?<![%$])(%%%(?:%%)*|\$\$\$(?:\$\$)*)\{")
 
 
+def _for_tree_sitter(src: bytes) -> bytes:
+    """tree-sitter-hcl pairs ``%%`` / ``$$`` from the left, HCL takes the escape ``%%{`` at the
+    end of a run: ``%%%{`` is ``%`` and a literal ``%{`` to Terraform, but a directive to
+    tree-sitter. In an odd run the first character is replaced (same length, so every offset
+    stays valid); literal text is always sliced from the original source."""
+    if b"%%%{" not in src and b"$$${" not in src:
+        return src
+    return _ODD_ESCAPE_RE.sub(lambda m: b"x" + m.group(0)[1:], src)
+
+
+def parse_hcl(text: str) -> Body:
+    """Parse HCL text into a ``Body``; raises ``HclSyntaxError`` with the line when known."""
+    src = text.encode("utf-8")
+    tree = _parser().parse(_for_tree_sitter(src))
+    root = tree.root_node
+    if root.has_error:
+        raise _syntax_error(root)
+    try:
+        return _Converter(src).config(root)
+    except RecursionError:
+        raise HclSyntaxError("nesting too deep to parse") from None
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _first_error(node: Any) -> Any:
+    """The first ERROR or MISSING node in source order (only subtrees with errors are walked)."""
+    for child in node.children:
+        if child.is_missing or child.type == "ERROR":
+            return child
+        if child.has_error:
+            return _first_error(child)
+    return node
+
+
+def _syntax_error(root: Any) -> HclSyntaxError:
+    bad = _first_error(root)
+    line, column = bad.start_point[0] + 1, bad.start_point[1] + 1
+    if bad.is_missing:
+        what = f"missing {_kind(bad)}"
+    elif bad.type == "ERROR":
+        what = f"unexpected {_kind(bad.children[0])}" if bad.children else "unexpected character"
+    else:
+        what = "invalid syntax"
+    return HclSyntaxError(f"HCL syntax error at line {line}, column {column}: {what}", line)
+
+
+_KIND_NAMES = {
+    "identifier": "name",
+    "numeric_lit": "number",
+    "string_lit": "string",
+    "template_literal": "string text",
+    "quoted_template_start": "string",
+    "heredoc_identifier": "name",
+    "comment": "comment",
+}
+
+
+def _kind(node: Any) -> str:
+    """What a token is, in words: its grammar name, or the punctuation itself (never text)."""
+    if node.is_named:
+        return _KIND_NAMES.get(node.type, node.type.replace("_", " "))
+    return f"'{node.type}'"
+
+
+def _line_error(node: Any, what: str) -> HclSyntaxError:
+    line = node.start_point[0] + 1
+    return HclSyntaxError(f"HCL syntax error at line {line}, column {node.start_point[1] + 1}: {what}", line)
+
+
+# --- conversion ---------------------------------------------------------------------------------
+
+_BINARY = {"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||"}
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
-_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.S)
+_DOUBLED_RE = re.compile(r"\$\$\{|%%\{")
 
 
-def _unescape(text: str) -> str:
+def _unescape_quoted(text: str) -> str:
+    """Backslash escapes of a quoted string, and ``$${`` / ``%%{`` (a literal ``${`` / ``%{``)."""
+
     def repl(m: re.Match[str]) -> str:
         s = m.group(1)
+        if s is None:
+            return m.group(0)[1:]
         if s[0] in "uU" and len(s) > 1:
             return chr(int(s[1:], 16))
         return _ESCAPES.get(s, "\\" + s)
 
-    return _ESCAPE_RE.sub(repl, text) if "\\" in text else text
+    return _ESCAPE_RE.sub(repl, text) if ("\\" in text or "$${" in text or "%%{" in text) else text
+
+
+def _unescape_heredoc(text: str) -> str:
+    """A heredoc has no backslash escapes; only ``$${`` and ``%%{``."""
+    return _DOUBLED_RE.sub(lambda m: m.group(0)[1:], text) if ("$${" in text or "%%{" in text) else text
+
+
+class _Converter:
+    """Turns one file's tree into the AST. ``src`` is the UTF-8 source (tree-sitter works on
+    bytes); literal text is sliced from it, so whitespace tree-sitter skips is kept."""
+
+    __slots__ = ("src",)
+
+    def __init__(self, src: bytes) -> None:
+        self.src = src
+
+    def text(self, node: Any) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8")
+
+    # --- structure ---------------------------------------------------------------------------
+    def config(self, root: Any) -> Body:
+        for child in root.children:
+            if child.type == "body":
+                return self.body(child)
+        return Body()
+
+    def body(self, node: Any) -> Body:
+        out = Body()
+        last_row = -1
+        for child in node.children:
+            t = child.type
+            if t == "attribute":
+                attr = self.attribute(child)
+                if attr.name in out.attributes:
+                    first = out.attributes[attr.name].start
+                    raise _line_error(child, f"argument {attr.name} set again (first set at line {first})")
+                out.attributes[attr.name] = attr
+            elif t == "block":
+                out.blocks.append(self.block(child))
+            else:
+                continue  # comments
+            # Terraform wants a line break between two arguments or blocks.
+            if child.start_point[0] == last_row:
+                raise _line_error(child, "expected a line break before this argument or block")
+            last_row = child.end_point[0]
+        return out
+
+    def attribute(self, node: Any) -> Attribute:
+        children = node.children
+        name = children[0]
+        expr = next(c for c in children[2:] if c.type == "expression")
+        start = name.start_point[0] + 1
+        if expr.start_point[0] != expr.end_point[0]:
+            _check_line_breaks(expr)
+        end_row, end_col = expr.end_point
+        end = end_row + 1 if end_col > 0 else end_row  # a heredoc ends after its line break
+        return Attribute(self.text(name), self.expr(expr), start, max(start, end))
+
+    def block(self, node: Any) -> Block:
+        children = node.children
+        labels: list[str] = []
+        body = Body()
+        end = node.end_point[0] + 1
+        for child in children[1:]:
+            t = child.type
+            if t == "string_lit":
+                labels.append(self.label(child))
+            elif t == "identifier":
+                labels.append(self.text(child))
+            elif t == "body":
+                body = self.body(child)
+            elif t == "block_end":
+                end = child.start_point[0] + 1
+        return Block(self.text(children[0]), labels, body, children[0].start_point[0] + 1, end)
+
+    def label(self, node: Any) -> str:
+        lit = [c for c in node.children if c.type == "template_literal"]
+        return _unescape_quoted(self.text(lit[0])) if lit else ""
+
+    # --- expressions -------------------------------------------------------------------------------
+    def expr(self, node: Any) -> Expr:
+        """An ``expression`` node (or any node that stands for one expression)."""
+        t = node.type
+        if t == "expression":
+            children = [c for c in node.children if c.type != "comment"]
+            if len(children) == 1:
+                return self.expr(children[0])
+            return self.term(children)
+        if t == "variable_expr":
+            return Name(self.text(node.children[0]))
+        if t == "literal_value":
+            return self.literal(node.children[0])
+        if t == "template_expr":
+            return self.template(node.children[0])
+        if t == "collection_value":
+            return self.collection(node.children[0])
+        if t == "operation":
+            return self.operation(node.children[0])
+        if t == "function_call":
+            return self.call(node)
+        if t == "conditional":
+            parts = [self.expr(c) for c in node.children if c.type == "expression"]
+            return Conditional(parts[0], parts[1], parts[2])
+        if t == "for_expr":
+            return self.for_expr(node.children[0])
+        if t in ("binary_operation", "unary_operation"):
+            return self.operation(node)
+        if t in ("tuple", "object"):
+            return self.collection(node)
+        if t in ("quoted_template", "heredoc_template"):
+            return self.template(node)
+        if t in ("numeric_lit", "bool_lit", "null_lit", "string_lit"):
+            return self.literal(node)
+        raise _line_error(node, f"unexpected {_kind(node)}")
+
+    def term(self, children: list[Any]) -> Expr:
+        """A primary expression and its traversal steps, as sibling nodes."""
+        if children[0].type == "(":
+            close = next(i for i, c in enumerate(children) if c.type == ")")
+            base = self.expr(children[1])
+            rest = children[close + 1 :]
+        else:
+            base = self.expr(children[0])
+            rest = children[1:]
+        for step in rest:
+            t = step.type
+            if t == "get_attr":
+                base = GetAttr(base, self.text(step.children[-1]))
+            elif t == "index":
+                base = Index(base, self.index_key(step.children[0]))
+            elif t == "splat":
+                base = Splat(base, self.splat_steps(step.children[0]))
+            elif t != "comment":
+                raise _line_error(step, f"unexpected {_kind(step)}")
+        return base
+
+    def index_key(self, node: Any) -> Expr:
+        if node.type == "legacy_index":  # a.0
+            return Lit(int(self.text(node)[1:].strip()))
+        return self.expr(next(c for c in node.children if c.type == "expression"))
+
+    def splat_steps(self, node: Any) -> list[tuple[str, Any]]:
+        steps: list[tuple[str, Any]] = []
+        for c in node.children[1:]:
+            if c.type == "get_attr":
+                steps.append(("attr", self.text(c.children[-1])))
+            elif c.type == "index":
+                steps.append(("index", self.index_key(c.children[0])))
+        return steps
+
+    def literal(self, node: Any) -> Expr:
+        t = node.type
+        if t == "numeric_lit":
+            text = self.text(node)
+            try:
+                return Lit(int(text))
+            except ValueError:
+                return Lit(float(text))
+        if t == "bool_lit":
+            return Lit(self.text(node) == "true")
+        if t == "null_lit":
+            return Lit(None)
+        if t == "string_lit":
+            return Lit(self.label(node))
+        raise _line_error(node, f"unexpected {_kind(node)}")
+
+    def collection(self, node: Any) -> Expr:
+        if node.type == "tuple":
+            return TupleExpr([self.expr(c) for c in node.children if c.type == "expression"])
+        items = []
+        for elem in node.children:
+            if elem.type != "object_elem":
+                continue
+            key_node, value_node = [c for c in elem.children if c.type == "expression"]
+            items.append((self.object_key(key_node), self.expr(value_node)))
+        return ObjectExpr(items)
+
+    def object_key(self, node: Any) -> Expr:
+        """A bare name as a key is a string (``{ a = 1 }``), not a reference; ``(a)`` is one."""
+        children = [c for c in node.children if c.type != "comment"]
+        if len(children) == 1:
+            only = children[0]
+            if only.type == "variable_expr":
+                return Lit(self.text(only))
+            if only.type == "literal_value" and only.children[0].type in ("bool_lit", "null_lit"):
+                return Lit(self.text(only))
+        return self.expr(node)
+
+    def operation(self, node: Any) -> Expr:
+        children = [c for c in node.children if c.type != "comment"]
+        if node.type == "unary_operation":
+            return UnaryOp(children[0].type, self.term(children[1:]))
+        at = next(i for i, c in enumerate(children) if not c.is_named and c.type in _BINARY)
+        return BinOp(children[at].type, self.term(children[:at]), self.term(children[at + 1 :]))
+
+    def call(self, node: Any) -> Call:
+        children = node.children
+        args: list[Expr] = []
+        expand = False
+        for c in children:
+            if c.type == "function_arguments":
+                for a in c.children:
+                    if a.type == "expression":
+                        args.append(self.expr(a))
+                    elif a.type == "ellipsis":
+                        expand = True
+        return Call(self.text(children[0]), args, expand)
+
+    def for_expr(self, node: Any) -> ForExpr:
+        names: list[str] = []
+        collection: Expr | None = None
+        body: list[Expr] = []
+        cond: Expr | None = None
+        grouping = False
+        for c in node.children:
+            t = c.type
+            if t == "for_intro":
+                for part in c.children:
+                    if part.type == "identifier":
+                        names.append(self.text(part))
+                    elif part.type == "expression":
+                        collection = self.expr(part)
+            elif t == "expression":
+                body.append(self.expr(c))
+            elif t == "for_cond":
+                cond = self.expr(next(x for x in c.children if x.type == "expression"))
+            elif t == "ellipsis":
+                grouping = True
+        assert collection is not None
+        key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+        if node.type == "for_object_expr":
+            return ForExpr(key_var, value_var, collection, body[0], body[1], cond, grouping)
+        return ForExpr(key_var, value_var, collection, None, body[0], cond)
+
+    # --- templates -----------------------------------------------------------------------------------
+    def template(self, node: Any) -> Expr:
+        """A quoted string or heredoc: its pieces in order (literal text sliced from the source
+        between the interpolations and directives), strip markers applied, directives nested."""
+        heredoc = node.type == "heredoc_template"
+        children = node.children
+        if heredoc:
+            idents = [c for c in children if c.type == "heredoc_identifier"]
+            newline = self.src.find(b"\n", idents[0].end_byte)
+            start = newline + 1 if newline >= 0 else idents[0].end_byte
+            close = idents[-1] if len(idents) > 1 else None
+            end = self.src.rfind(b"\n", 0, close.start_byte) + 1 if close is not None else node.end_byte
+            end = max(start, end)
+            trim = any(c.type == "heredoc_start" and self.text(c) == "<<-" for c in children)
+        else:
+            start = children[0].end_byte
+            end = children[-1].start_byte if children[-1].type == "quoted_template_end" else node.end_byte
+            trim = False
+        items: list[list[Any]] = []
+        self.flatten(children, items)
+        cut = self.heredoc_indent(start, end) if trim else 0
+        # pieces: [kind, payload, strip_before, strip_after]
+        pieces: list[list[Any]] = []
+        pos = start
+        for item in items:
+            if item[1] > pos:
+                pieces.append(["text", self.literal_text(pos, item[1], heredoc, cut), False, False])
+            pieces.append([item[0], item[3], item[4], item[5]])
+            pos = item[2]
+        if end > pos:
+            pieces.append(["text", self.literal_text(pos, end, heredoc, cut), False, False])
+        for i, piece in enumerate(pieces):
+            if piece[0] == "text":
+                continue
+            if piece[2] and i > 0 and pieces[i - 1][0] == "text":
+                pieces[i - 1][1] = pieces[i - 1][1].rstrip(" \t\r\n")
+            if piece[3] and i + 1 < len(pieces) and pieces[i + 1][0] == "text":
+                pieces[i + 1][1] = pieces[i + 1][1].lstrip(" \t\r\n")
+        parts, _ = _nest(pieces, 0, node)
+        return _template(parts)
+
+    def flatten(self, children: list[Any], out: list[list[Any]]) -> None:
+        """Interpolations and directive markers in order: [kind, start, end, payload, ~before, ~after]."""
+        for c in children:
+            t = c.type
+            if t == "template_interpolation":
+                inner = c.children
+                expr = next(x for x in inner if x.type == "expression")
+                out.append(["expr", c.start_byte, c.end_byte, self.expr(expr), *_strips(inner)])
+            elif t in ("template_directive", "template_if", "template_for"):
+                self.flatten(c.children, out)
+            elif t == "template_if_intro":
+                cond = self.expr(next(x for x in c.children if x.type == "expression"))
+                out.append(["if", c.start_byte, c.end_byte, cond, *_strips(c.children)])
+            elif t == "template_else_intro":
+                out.append(["else", c.start_byte, c.end_byte, None, *_strips(c.children)])
+            elif t == "template_if_end":
+                out.append(["endif", c.start_byte, c.end_byte, None, *_strips(c.children)])
+            elif t == "template_for_start":
+                names = [self.text(x) for x in c.children if x.type == "identifier"]
+                coll = self.expr(next(x for x in c.children if x.type == "expression"))
+                out.append(["for", c.start_byte, c.end_byte, (names, coll), *_strips(c.children)])
+            elif t == "template_for_end":
+                out.append(["endfor", c.start_byte, c.end_byte, None, *_strips(c.children)])
+
+    def literal_text(self, start: int, end: int, heredoc: bool, cut: int) -> str:
+        raw = self.src[start:end].decode("utf-8")
+        if cut:
+            at_line_start = start == 0 or self.src[start - 1 : start] == b"\n"
+            raw = _dedent(raw, at_line_start, cut)
+        return _unescape_heredoc(raw) if heredoc else _unescape_quoted(raw)
+
+    def heredoc_indent(self, start: int, end: int) -> int:
+        """``<<-``: the smallest indentation of the lines holding anything but blanks."""
+        lines = self.src[start:end].decode("utf-8").split("\n")
+        indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+        return min(indents, default=0)
+
+
+# Nodes that may span lines freely: brackets, braces, parentheses, strings and heredocs.
+_ENCLOSED = {
+    "tuple",
+    "object",
+    "collection_value",
+    "for_expr",
+    "function_call",
+    "template_expr",
+    "index",
+    "literal_value",
+    "variable_expr",
+}
+
+
+def _check_line_breaks(expr: Any) -> None:
+    """Terraform ends an argument at a line break outside brackets, braces and parentheses
+    (``a &&`` and ``b`` on two lines is an error there); tree-sitter takes line breaks as spaces."""
+    atoms: list[Any] = []
+    _atoms(expr, atoms)
+    for prev, cur in zip(atoms, atoms[1:], strict=False):
+        if cur[0] > prev[1]:
+            raise _line_error(cur[2], "line break inside an expression (wrap it in parentheses)")
+
+
+def _atoms(node: Any, out: list[Any]) -> None:
+    """The pieces of an expression between which a line break would end it: (first row, last
+    row, node)."""
+    if node.type in _ENCLOSED or node.child_count == 0:
+        if node.type != "comment":
+            out.append((node.start_point[0], node.end_point[0], node))
+        return
+    children = node.children
+    i = 0
+    while i < len(children):
+        c = children[i]
+        if c.type == "(":
+            close = next((j for j in range(len(children) - 1, i, -1) if children[j].type == ")"), i)
+            out.append((c.start_point[0], children[close].end_point[0], c))
+            i = close + 1
+            continue
+        _atoms(c, out)
+        i += 1
+
+
+def _strips(children: list[Any]) -> tuple[bool, bool]:
+    """Strip markers of an interpolation or directive: ``~`` right after the opening (strip the
+    text before) and right before the closing brace (strip the text after)."""
+    named = [c for c in children if c.type != "comment"]
+    before = len(named) > 1 and named[1].type == "strip_marker"
+    after = len(named) > 2 and named[-2].type == "strip_marker"
+    return before, after
+
+
+def _dedent(text: str, at_line_start: bool, cut: int) -> str:
+    lines = text.split("\n")
+    out = []
+    for i, ln in enumerate(lines):
+        if i > 0 or at_line_start:
+            n = 0
+            while n < cut and n < len(ln) and ln[n] in " \t":
+                n += 1
+            ln = ln[n:]
+        out.append(ln)
+    return "\n".join(out)
+
+
+def _nest(pieces: list[list[Any]], i: int, node: Any, until: tuple[str, ...] = ()) -> tuple[list[Any], int]:
+    """Build template parts from ``pieces[i:]`` up to a closing directive in ``until``; returns
+    the parts and the index of that closing piece."""
+    parts: list[Any] = []
+    while i < len(pieces):
+        kind, payload = pieces[i][0], pieces[i][1]
+        if kind in until:
+            return parts, i
+        if kind == "text":
+            if payload:
+                parts.append(payload)
+        elif kind == "expr":
+            parts.append(payload)
+        elif kind == "if":
+            then, j = _nest(pieces, i + 1, node, ("else", "endif"))
+            other: list[Any] = []
+            if j < len(pieces) and pieces[j][0] == "else":
+                other, j = _nest(pieces, j + 1, node, ("endif",))
+            parts.append(TemplateIf(payload, _template_body(then), _template_body(other)))
+            i = j
+        elif kind == "for":
+            names, coll = payload
+            inner, j = _nest(pieces, i + 1, node, ("endfor",))
+            key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+            parts.append(TemplateFor(key_var, value_var, coll, _template_body(inner)))
+            i = j
+        else:
+            raise _line_error(node, f"unexpected template directive {kind}")
+        i += 1
+    if until:
+        raise _line_error(node, f"template directive without {until[-1]}")
+    return parts, i
+
+
+def _template_body(parts: list[Any]) -> Expr:
+    """The body of a directive: always a string, so a lone interpolation stays a Template."""
+    if all(isinstance(p, str) for p in parts):
+        return Lit("".join(parts))
+    return Template(parts)
 
 
 def _template(parts: list[Any]) -> Expr:
     if all(isinstance(p, str) for p in parts):
         return Lit("".join(parts))
-    if len(parts) == 1:
+    if len(parts) == 1 and not isinstance(parts[0], (TemplateIf, TemplateFor)):
         return parts[0]  # "${x}" alone keeps x's type, as Terraform does
     return Template(parts)
-
-
-_HEREDOC_RE = re.compile(r"<<(-?)([a-zA-Z][a-zA-Z0-9._-]*)\r?\n(.*?)[ \t]*\2\r?\n?$", re.S)
-
-
-def _heredoc(token: str) -> Expr:
-    m = _HEREDOC_RE.match(token)
-    if not m:
-        return Unsupported("heredoc")
-    trim, _, text = m.groups()
-    if trim:
-        lines = text.split("\n")
-        indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
-        cut = min(indents, default=0)
-        text = "\n".join(ln[cut:] for ln in lines)
-    if "${" not in text and "%{" not in text:
-        return Lit(text)
-    # Re-parse the body as a quoted template so interpolations are evaluated like any string.
-    quoted = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    try:
-        return parse_hcl(f'x = "{quoted}"\n').attributes["x"].expr
-    except HclSyntaxError:
-        return Unsupported("heredoc template")
-
-
-class _Builder(Transformer):  # type: ignore[type-arg]
-    """Callbacks of the hcl2.lark rules (and aliases), each returning AST pieces. Attributes get
-    their end lines afterwards, from the source text (see ``_set_attribute_ends``)."""
-
-    # --- structure ---------------------------------------------------------------------------
-    def start(self, c: list[Any]) -> Body:
-        return c[0]
-
-    def new_line_or_comment(self, c: list[Any]) -> _NL:
-        return _NL(c[0].line)
-
-    def body(self, c: list[Any]) -> Body:
-        out = Body()
-        for item in c:
-            if isinstance(item, Attribute):
-                out.attributes[item.name] = item
-            elif isinstance(item, Block):
-                out.blocks.append(item)
-        return out
-
-    def attribute(self, c: list[Any]) -> Attribute:
-        # a quoted name ("x" = 1) arrives as a string literal
-        name = c[0].label() if isinstance(c[0], _StringLit) else c[0]
-        line = getattr(name, "line", 0) or getattr(c[1], "line", 0)
-        return Attribute(str(name), _value(c[-1]), line, line)
-
-    def block(self, c: list[Any]) -> Block:
-        # labels arrive as identifiers or string literals ("oci_core_vcn")
-        c = [x.label() if isinstance(x, _StringLit) else x for x in c]
-        names = [x for x in c if isinstance(x, str) and not isinstance(x, Token)]
-        rbrace, body = c[-1], c[-2]
-        start = getattr(names[0], "line", 0) or rbrace.line
-        return Block(str(names[0]), [str(n) for n in names[1:]], body, start, rbrace.line)
-
-    # --- names and literals --------------------------------------------------------------------
-    def identifier(self, c: list[Any]) -> _Ident:
-        return _ident(str(c[0]), c[0].line)
-
-    keyword = identifier
-
-    def literal_value(self, c: list[Any]) -> Any:
-        text = str(c[0])
-        # as a block label or attribute name (`null = 1`) it is a name; as a value a literal
-        return _LiteralName(text, c[0].line)
-
-    def int_lit(self, c: list[Any]) -> Lit:
-        return Lit(int(str(c[0])))
-
-    def float_lit(self, c: list[Any]) -> Lit:
-        return Lit(float(str(c[0])))
-
-    # --- strings ---------------------------------------------------------------------------------
-    def string(self, c: list[Any]) -> _StringLit:
-        parts = [p.value for p in c if isinstance(p, _Part)]
-        line = c[0].line if isinstance(c[0], Token) else 0
-        return _StringLit(parts, line)
-
-    def string_part(self, c: list[Any]) -> _Part:
-        inner = c[0]
-        if isinstance(inner, Token):
-            if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-                return _Part(str(inner)[1:])
-            return _Part(_unescape(str(inner)))
-        if isinstance(inner, Expr):
-            return _Part(inner)
-        return _Part(Unsupported("template directive"))
-
-    def interpolation(self, c: list[Any]) -> Expr:
-        return _value(_exprs(c)[0])
-
-    def _directive(self, c: list[Any]) -> str:
-        return "directive"
-
-    template_if_start = template_else = template_endif = _directive
-    template_for_start = template_endfor = _directive
-
-    def template_string(self, c: list[Any]) -> Lit:
-        return Lit(_unescape(str(c[0])[2:-2]))
-
-    def heredoc_template(self, c: list[Any]) -> Expr:
-        return _heredoc(str(c[0]))
-
-    heredoc_template_trim = heredoc_template
-
-    # --- expressions -------------------------------------------------------------------------------
-    def expr_term(self, c: list[Any]) -> Any:
-        return _exprs(c)[0]
-
-    def tuple(self, c: list[Any]) -> TupleExpr:
-        return TupleExpr([_value(x) for x in _exprs(c)])
-
-    def object(self, c: list[Any]) -> ObjectExpr:
-        return ObjectExpr([x for x in _exprs(c) if isinstance(x, tuple)])
-
-    def object_elem(self, c: list[Any]) -> tuple[Expr, Expr]:
-        key, value = _exprs(c)
-        return key, _value(value)
-
-    def object_elem_key(self, c: list[Any]) -> Expr:
-        key = _exprs(c)[0]
-        if isinstance(key, (_Ident, _LiteralName)):  # bare keys are strings, not references
-            return Lit(str(key))
-        return _value(key)
-
-    def function_call(self, c: list[Any]) -> Call:
-        items = _exprs(c)
-        names = [x for x in items if isinstance(x, _Ident)]
-        args = next((x for x in items if isinstance(x, _Args)), _Args([], False))
-        return Call("::".join(names), args.items, args.expand)
-
-    def arguments(self, c: list[Any]) -> _Args:
-        expand = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in c)
-        return _Args([_value(x) for x in _exprs(c)], expand)
-
-    def get_attr_expr_term(self, c: list[Any]) -> GetAttr:
-        obj, step = _exprs(c)
-        return GetAttr(_value(obj), step.value)
-
-    def index_expr_term(self, c: list[Any]) -> Index:
-        obj, step = _exprs(c)
-        return Index(_value(obj), step.value)
-
-    def _splat_term(self, c: list[Any]) -> Splat:
-        obj, steps = _exprs(c)
-        return Splat(_value(obj), steps)
-
-    attr_splat_expr_term = full_splat_expr_term = _splat_term
-
-    def get_attr(self, c: list[Any]) -> _Step:
-        return _Step("attr", str(_exprs(c)[0]))
-
-    def braces_index(self, c: list[Any]) -> _Step:
-        return _Step("index", _value(_exprs(c)[0]))
-
-    def short_index(self, c: list[Any]) -> _Step:
-        return _Step("index", Lit(int(str(c[1]))))
-
-    def _splat(self, c: list[Any]) -> list[tuple[str, Any]]:
-        return [(s.kind, s.value) for s in _exprs(c)]
-
-    attr_splat = full_splat = _splat
-
-    def conditional(self, c: list[Any]) -> Conditional:
-        cond, then, other = (_value(x) for x in _exprs(c))
-        return Conditional(cond, then, other)
-
-    def binary_operator(self, c: list[Any]) -> str:
-        # the post-lexer folds a preceding line break into the operator token
-        return str(c[0]).split()[-1]
-
-    def binary_term(self, c: list[Any]) -> tuple[str, Expr]:
-        op, rhs = _exprs(c)
-        return op, _value(rhs)
-
-    def binary_op(self, c: list[Any]) -> BinOp:
-        lhs, (op, rhs) = _exprs(c)[:2]
-        return BinOp(op, _value(lhs), rhs)
-
-    def unary_op(self, c: list[Any]) -> UnaryOp:
-        return UnaryOp(str(c[0]).strip(), _value(_exprs(c)[0]))
-
-    def for_intro(self, c: list[Any]) -> _ForIntro:
-        # FOR name [, name] IN collection COLON: the collection may itself be a bare name
-        at = next(i for i, x in enumerate(c) if isinstance(x, Token) and x.type == "IN")
-        names = [str(x) for x in _exprs(c[:at])]
-        return _ForIntro(names, _value(_exprs(c[at + 1 :])[0]))
-
-    def for_cond(self, c: list[Any]) -> _ForCond:
-        return _ForCond(_value(_exprs(c)[0]))
-
-    def for_tuple_expr(self, c: list[Any]) -> ForExpr:
-        return self._for(c, False)
-
-    def for_object_expr(self, c: list[Any]) -> ForExpr:
-        return self._for(c, True)
-
-    def _for(self, c: list[Any], as_object: bool) -> ForExpr:
-        items = _exprs(c)
-        intro: _ForIntro = items[0]
-        cond = next((x.expr for x in items if isinstance(x, _ForCond)), None)
-        body = [_value(x) for x in items[1:] if not isinstance(x, _ForCond)]
-        key_var, value_var = (
-            (intro.names[0], intro.names[1]) if len(intro.names) == 2 else (None, intro.names[0])
-        )
-        if as_object:
-            grouping = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in c)
-            return ForExpr(key_var, value_var, intro.collection, body[0], body[1], cond, grouping)
-        return ForExpr(key_var, value_var, intro.collection, None, body[0], cond)
-
-
-class _LiteralName(str):
-    """``true`` / ``false`` / ``null``: a literal as a value, a name as a label."""
-
-    line: int = 0
-
-    def __new__(cls, text: str, line: int) -> _LiteralName:
-        out = super().__new__(cls, text)
-        out.line = line
-        return out
-
-
-class _StringLit:
-    """A quoted string: a template as a value, its text as a block label."""
-
-    __slots__ = ("parts", "line")
-
-    def __init__(self, parts: list[Any], line: int) -> None:
-        self.parts = parts
-        self.line = line
-
-    def label(self) -> _Ident:
-        return _ident("".join(p if isinstance(p, str) else "${...}" for p in self.parts), self.line)
-
-
-class _Args:
-    __slots__ = ("items", "expand")
-
-    def __init__(self, items: list[Expr], expand: bool) -> None:
-        self.items = items
-        self.expand = expand
-
-
-class _ForIntro:
-    __slots__ = ("names", "collection")
-
-    def __init__(self, names: list[str], collection: Expr) -> None:
-        self.names = names
-        self.collection = collection
-
-
-class _ForCond:
-    __slots__ = ("expr",)
-
-    def __init__(self, expr: Expr) -> None:
-        self.expr = expr
-
-
-def _value(x: Any) -> Expr:
-    """The expression for something that may still be a name-ish intermediate."""
-    if isinstance(x, _StringLit):
-        return _template(x.parts)
-    if isinstance(x, _LiteralName):
-        return Lit({"true": True, "false": False, "null": None}[str(x)])
-    if isinstance(x, _Ident):
-        return Name(str(x))
-    return x
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    import hcl2
-    from hcl2.postlexer import PostLexer
-
-    grammar = os.path.join(os.path.dirname(hcl2.__file__), "hcl2.lark")
-    cache = os.path.join(tempfile.gettempdir(), f"ocisec-lark-{_grammar_tag(grammar)}.cache")
-    return Lark.open(
-        grammar,
-        parser="lalr",
-        lexer="contextual",
-        transformer=_Builder(),
-        postlex=PostLexer(),
-        cache=cache,
-        maybe_placeholders=False,
-    )
-
-
-def _grammar_tag(path: str) -> str:
-    import hashlib
-
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()[:16]
-
-
-def warm_up() -> None:
-    """Build (or load) the parser now, e.g. before forking helpers that will parse."""
-    _parser()
-
-
-def parse_hcl(text: str) -> Body:
-    """Parse HCL text into a ``Body``; raises ``HclSyntaxError`` with the line when known."""
-    parser = _parser()
-    try:
-        body = parser.parse(text + "\n")
-    except RecursionError:
-        raise HclSyntaxError("nesting too deep to parse") from None
-    except Exception as exc:  # lark raises several unrelated exception types
-        raise _syntax_error(exc) from None
-    if not isinstance(body, Body):  # pragma: no cover - the grammar's start rule is a body
-        raise HclSyntaxError("not an HCL body")
-    _set_attribute_ends(body, _code_lines(text), len(text.splitlines()))
-    return body
-
-
-def _code_lines(text: str) -> list[bool]:
-    """Per line (1-based; index 0 unused): does it hold anything but blanks and a comment?"""
-    out = [False]
-    for line in text.splitlines():
-        stripped = line.strip()
-        out.append(bool(stripped) and not stripped.startswith(("#", "//")))
-    return out
-
-
-def _set_attribute_ends(body: Body, code: list[bool], limit: int) -> None:
-    """An attribute ends on the last line holding code before the next attribute or block of
-    its body starts (or before the closing brace / end of file at ``limit``). Tracking end
-    lines through every parser callback instead costs a fifth of the parse time."""
-    items = sorted([*body.attributes.values(), *body.blocks], key=lambda x: x.start)
-    for i, item in enumerate(items):
-        bound = items[i + 1].start - 1 if i + 1 < len(items) else limit
-        if isinstance(item, Attribute):
-            end = max(bound, item.start)  # a one-line block closes on its attribute's line
-            while end > item.start and (end >= len(code) or not code[end]):
-                end -= 1
-            item.end = end
-        else:
-            _set_attribute_ends(item.body, code, item.end - 1)
-
-
-def _syntax_error(exc: Exception) -> HclSyntaxError:
-    """A parse error that names where and what kind of token, never the source text (which may
-    hold a secret)."""
-    line = getattr(exc, "line", None)
-    line = line if isinstance(line, int) and line > 0 else None
-    column = getattr(exc, "column", None)
-    token = getattr(exc, "token", None)
-    kind = getattr(token, "type", None) or (getattr(exc, "char", None) and "character")
-    where = f"line {line}, column {column}" if line else "unknown position"
-    what = f"unexpected {_TOKEN_NAMES.get(str(kind), str(kind).lower())}" if kind else type(exc).__name__
-    return HclSyntaxError(f"HCL syntax error at {where}: {what}", line)
-
-
-_TOKEN_NAMES = {
-    "NL_OR_COMMENT": "line break or comment",
-    "STRING_CHARS": "string text",
-    "$END": "end of file",
-    "character": "character",
-}

@@ -35,26 +35,104 @@ class ModuleConfig:
     module_calls: dict[str, tuple[Block, str]] = field(default_factory=dict)
     providers: list[tuple[Block, str]] = field(default_factory=list)
     resource_types: set[str] = field(default_factory=set)
+    errors: list[InputError] = field(default_factory=list)  # duplicate / dangling declarations
 
     def add_file(self, rel_path: str, body: Body) -> None:
-        """Merge the top-level blocks of one parsed file into the module."""
+        """Merge the top-level blocks of one parsed file into the module.
+
+        Override files (``override.tf``, ``*_override.tf`` and their JSON forms) merge into the
+        blocks they name, as Terraform does; callers add them after every primary file, in
+        lexical order. A second declaration of one address in primary files is an input error.
+        """
         self.files.append(rel_path)
+        if is_override_file(rel_path):
+            self._add_override(rel_path, body)
+            return
         for block in body.blocks:
             kind, labels = block.type, block.labels
             if kind == "variable" and labels:
-                self.variables[labels[0]] = (block, rel_path)
+                self._declare(self.variables, labels[0], (block, rel_path), f"variable {labels[0]!r}", block)
             elif kind == "locals":
                 for name, attr in block.body.attributes.items():
-                    self.locals[name] = (attr, rel_path)
+                    self._declare(self.locals, name, (attr, rel_path), f"local value {name!r}", attr)
             elif kind == "output" and labels and "value" in block.body.attributes:
-                self.outputs[labels[0]] = (block.body.attributes["value"], rel_path)
+                self._declare(
+                    self.outputs,
+                    labels[0],
+                    (block.body.attributes["value"], rel_path),
+                    f"output {labels[0]!r}",
+                    block,
+                )
             elif kind == "resource" and len(labels) >= 2:
-                self.resources[(labels[0], labels[1])] = (block, rel_path)
+                key = (labels[0], labels[1])
+                self._declare(
+                    self.resources, key, (block, rel_path), f"resource {labels[0]}.{labels[1]}", block
+                )
                 self.resource_types.add(labels[0])
             elif kind == "module" and labels:
-                self.module_calls[labels[0]] = (block, rel_path)
+                self._declare(
+                    self.module_calls, labels[0], (block, rel_path), f"module call {labels[0]!r}", block
+                )
             elif kind == "provider" and labels:
                 self.providers.append((block, rel_path))
+
+    def _declare(self, table: dict, key: Any, entry: tuple[Any, str], what: str, node: Any) -> None:
+        """Record a declaration; a second one of the same name is what Terraform rejects."""
+        if key in table:
+            first, first_file = table[key]
+            self.errors.append(
+                InputError(
+                    entry[1],
+                    f"duplicate {what}: declared at {first_file}:{first.start} and {entry[1]}:{node.start}"
+                    " (Terraform rejects this configuration; the first declaration is scanned)",
+                    node.start,
+                )
+            )
+            return
+        table[key] = entry
+
+    def _add_override(self, rel_path: str, body: Body) -> None:
+        """Merge an override file: attribute by attribute, nested blocks replaced whole by type."""
+        for block in body.blocks:
+            kind, labels = block.type, block.labels
+            table: dict | None = None
+            key: Any = None
+            if kind == "resource" and len(labels) >= 2:
+                table, key, what = self.resources, (labels[0], labels[1]), f"resource {labels[0]}.{labels[1]}"
+            elif kind == "module" and labels:
+                table, key, what = self.module_calls, labels[0], f"module call {labels[0]!r}"
+            elif kind == "variable" and labels:
+                table, key, what = self.variables, labels[0], f"variable {labels[0]!r}"
+            elif kind == "locals":
+                for name, attr in block.body.attributes.items():
+                    if name not in self.locals:
+                        self._missing_override(rel_path, f"local value {name!r}", attr.start)
+                        continue
+                    self.locals[name] = (attr, rel_path)
+                continue
+            elif kind == "output" and labels:
+                value = block.body.attributes.get("value")
+                if labels[0] not in self.outputs:
+                    self._missing_override(rel_path, f"output {labels[0]!r}", block.start)
+                elif value is not None:
+                    self.outputs[labels[0]] = (value, rel_path)
+                continue
+            elif kind == "provider" and labels:
+                for i, (prov, prov_file) in enumerate(self.providers):
+                    if prov.labels[:1] == labels[:1] and _alias_text(prov) == _alias_text(block):
+                        self.providers[i] = (merge_override(prov, block, rel_path, prov_file), prov_file)
+                        break
+                continue
+            else:
+                continue  # terraform / data blocks: nothing this scanner reads from them
+            if key not in table:
+                self._missing_override(rel_path, what, block.start)
+                continue
+            original, file = table[key]
+            table[key] = (merge_override(original, block, rel_path, file), file)
+
+    def _missing_override(self, rel_path: str, what: str, line: int) -> None:
+        self.errors.append(InputError(rel_path, f"override of {what}, which no primary file declares", line))
 
     def local_sources(self) -> dict[str, str]:
         """Module call name -> literal local ``source`` (``./x``, ``../y``)."""
@@ -65,6 +143,54 @@ class ModuleConfig:
             if isinstance(value, str) and (value.startswith("./") or value.startswith("../")):
                 out[name] = value
         return out
+
+
+def is_override_file(path: str) -> bool:
+    """``override.tf``, ``x_override.tf`` and their ``.tf.json`` forms."""
+    name = path.rpartition("/")[2]
+    for suffix in (".tf.json", ".tf"):
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem == "override" or stem.endswith("_override")
+    return False
+
+
+def _alias_text(block: Block) -> Any:
+    alias = block.body.attributes.get("alias")
+    return getattr(alias.expr, "value", "?") if alias is not None else None
+
+
+@dataclass(slots=True)
+class OverrideAttribute(Attribute):
+    """An attribute that an override file set: it keeps the file it was written in."""
+
+    file: str = ""
+
+
+@dataclass(slots=True)
+class OverrideBlock(Block):
+    """A nested block that an override file set: it keeps the file it was written in."""
+
+    file: str = ""
+
+
+def merge_override(original: Block, override: Block, override_file: str, original_file: str) -> Block:
+    """Terraform's override merge: each attribute of the override replaces the original's, and
+    for each nested block type the override declares, the original's blocks of that type are
+    replaced whole (``dynamic "x"`` counts as type ``x``)."""
+
+    def block_type(b: Block) -> str:
+        return b.labels[0] if b.type == "dynamic" and b.labels else b.type
+
+    attributes = dict(original.body.attributes)
+    for name, attr in override.body.attributes.items():
+        attributes[name] = OverrideAttribute(attr.name, attr.expr, attr.start, attr.end, override_file)
+    replaced = {block_type(b) for b in override.body.blocks}
+    blocks = [b for b in original.body.blocks if block_type(b) not in replaced]
+    blocks += [
+        OverrideBlock(b.type, b.labels, b.body, b.start, b.end, override_file) for b in override.body.blocks
+    ]
+    return Block(original.type, original.labels, Body(attributes, blocks), original.start, original.end)
 
 
 class TerraformProgram:
@@ -82,6 +208,12 @@ class TerraformProgram:
         self.scope = scope
         self.declared = declared if declared is not None else set()  # module dirs whose variables are out
         self.active: set[Any] = set()
+        self.root = ""  # absolute scan root, where templatefile() paths are read from
+        self.templates_read: set[str] = set()  # absolute paths: the evaluation cache checks them
+        # registry / git module calls: "a.b" (call names from the root) -> downloaded module dir
+        self.remote_dirs: dict[str, str] = {}
+        self.unresolved: set[str] = set()  # addresses of remote calls that could not be resolved
+        self.workspace: str | None = None  # terraform.workspace; None: unknown (not "default")
 
 
 class ModuleInstance:
@@ -102,12 +234,22 @@ class ModuleInstance:
         self.inputs = inputs  # name -> (value, where it was assigned)
         self.root_rel_dir = root_rel_dir
         self.region = region
+        # Locations of the module blocks that lead from the root to this instance (outermost
+        # first), so a finding in shared module code can name every caller.
+        self.call_sites: list[Location] = []  # module call blocks from the root down to here
         # regions of the root's oci providers by alias; child modules share them
         self.regions: dict[str | None, Any] = {}
         self._vars: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
         self._calls: dict[str, Any] = {}
+        # how this instance was reached: call names (the key in modules.json), the calls as
+        # written (for cycle errors) and the module directories above it
+        self.call_path: tuple[str, ...] = ()
+        self.call_chain: tuple[str, ...] = ()
+        self.ancestors: frozenset[str] = frozenset()
+        # set when this instance stands in for a module call whose count / for_each is unknown
+        self.unknown_expansion: str | None = None
         self._instances: dict[tuple[str, str], list[tuple[Any, Scope]] | None] = {}
         self._attrs: dict[tuple[str, str, Any], dict[str, Any]] = {}
 
@@ -190,23 +332,41 @@ class ModuleInstance:
 
     def _instantiate_call(self, name: str) -> dict[Any, ModuleInstance | None] | Unknown | None:
         block, file = self.config.module_calls[name]
-        source = self.config.local_sources().get(name)
-        if source is None:
-            return None  # registry / git module: its outputs are unknown, its resources not scanned
         import posixpath
 
-        child_rel = posixpath.normpath(posixpath.join(self.config.rel_dir, source))
+        call = f"module.{name} ({file}:{block.start})"
+        source = self.config.local_sources().get(name)
+        if source is not None:
+            child_rel = posixpath.normpath(posixpath.join(self.config.rel_dir, source))
+        else:
+            # registry / git module: the directory `terraform init` downloaded it to, if any
+            remote = self.program.remote_dirs.get(".".join((*self.call_path, name)))
+            if remote is None:
+                self.program.unresolved.add(f"{self.prefix}module.{name}")
+                return None
+            child_rel = remote
         child = self.program.configs.get(child_rel)
         if child is None:
             self.program.errors.append(
                 InputError(
-                    file, f"module {name!r}: local source {source!r} has no readable .tf files", block.start
+                    file,
+                    f"module {name!r}: source {source or child_rel!r} has no readable .tf files",
+                    block.start,
                 )
             )
             return None
+        chain = (*self.call_chain, call)
+        if child_rel in self.ancestors or child_rel == self.config.rel_dir:
+            message = "module call cycle: " + " -> ".join(chain) + f" calls {child_rel or '.'} again"
+            if not any(e.message == message for e in self.program.errors):
+                self.program.errors.append(InputError(file, message, block.start))
+            return None
         base = self.scope(file)
         keys = self._expand(block, base)
+        unknown_expansion = None
         if keys is None:
+            # One stand-in instance: every result in it is unknown, with this reason.
+            unknown_expansion = self._expansion_reason(block, file)
             keys = [(None, base)]
         instances: dict[Any, ModuleInstance | None] = {}
         for key, scope in keys:
@@ -225,6 +385,13 @@ class ModuleInstance:
                 self.region,
             )
             instance.regions = self.regions
+            instance.call_path = (*self.call_path, name)
+            instance.call_chain = chain
+            instance.ancestors = self.ancestors | {self.config.rel_dir}
+            instance.unknown_expansion = self.unknown_expansion or (
+                f"module.{name}: {unknown_expansion}" if unknown_expansion else None
+            )
+            instance.call_sites = [*self.call_sites, Location(file, block.start, block.end)]
             instances[key] = instance
         return instances
 
@@ -321,16 +488,23 @@ class ModuleInstance:
         context = {"scope": self.program.scope, "module": self.prefix.rstrip(".")}
         if self.region is not None and not isinstance(self.region, Unknown):
             context["region"] = self.region
+        if self.call_sites:
+            context["module_calls"] = list(self.call_sites)
         for (type_, name), (block, file) in self.config.resources.items():
             try:
                 instances = self._resource_instances(type_, name)
             except _Cycle:
                 instances = None
-            if instances is None:
-                # One stand-in instance whose count.index / each are unknown, saying why.
-                why = Unknown(self._expansion_reason(block, file))
-                instances = [(None, self.scope(file).bind(count={"index": why}, each=why))]
             res_context = dict(context)
+            if self.unknown_expansion:
+                res_context["unknown_expansion"] = self.unknown_expansion
+            if instances is None:
+                # One stand-in instance whose count.index / each are unknown, saying why; the
+                # engine reports every rule on it as unknown (it may stand for no instance).
+                reason = self._expansion_reason(block, file)
+                why = Unknown(reason)
+                instances = [(None, self.scope(file).bind(count={"index": why}, each=why))]
+                res_context.setdefault("unknown_expansion", reason)
             provider = block.body.attributes.get("provider")
             # `provider = oci.home` takes that aliased provider's region
             if provider is not None and isinstance(provider.expr, GetAttr):

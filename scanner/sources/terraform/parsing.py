@@ -1,13 +1,12 @@
 """Reading and parsing files, with a content-hash parse cache and parsing spread over cores.
 
-python-hcl2 parses about 300 KB/s, so parsing dominates a scan: unchanged files come from the
+Parsing is a large part of a cold scan: unchanged files come from the
 cache (keyed by the SHA-256 of their bytes and the parser version), the rest are parsed in a
 process pool when there is enough work to pay for starting it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import pickle
@@ -16,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.cache import Cache, register
 from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
-CACHE_FORMAT = "ocisec-parse-2"
+CACHE_FORMAT = "ocisec-parse-3"  # 3: resources carry their module call chain
 # Below this many uncached bytes a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 150_000
 
@@ -30,6 +30,8 @@ class ParseFailure:
     message: str
     line: int | None
 
+
+register(ParseFailure)
 
 @dataclass
 class ParsedFile:
@@ -44,9 +46,9 @@ class ParsedFile:
 
 def _parser_version() -> str:
     try:
-        from importlib.metadata import version
+        from scanner.sources.terraform.hclparse import parser_version
 
-        return version("python-hcl2")
+        return parser_version()
     except Exception:  # noqa: BLE001 - any failure just disables cache sharing across versions
         return "unknown"
 
@@ -70,8 +72,9 @@ def _parse_text(text: str, is_json: bool) -> tuple[Body | None, str | None, int 
 
 
 def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | None, int | None]:
-    """Parse one file and return its AST pickled: the bytes cross the process boundary and go to
-    the cache as they are. A structure too deep to pickle is reported like a parse error."""
+    """Parse one file and return its AST pickled to cross the process boundary (between this
+    process and its own helpers only; the on-disk cache never holds pickles). A structure too
+    deep to pickle is reported like a parse error."""
     path, text, is_json = args
     body, err, line = _parse_text(text, is_json)
     if body is None:
@@ -83,46 +86,28 @@ def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | No
 
 
 class ParseCache:
-    """Pickled ASTs on disk, one file per content hash."""
+    """Parsed files in the shared authenticated cache (``scanner.cache``), one entry per
+    (parser kind, parser version, content hash)."""
+
+    NAMESPACE = "parse"
 
     def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
+        self.store = Cache(directory)
+        self.directory = self.store.directory
         self.salt = f"{CACHE_FORMAT}:{_parser_version()}"
 
-    def key(self, data: bytes) -> str:
-        return hashlib.sha256(self.salt.encode() + b"\0" + data).hexdigest()
+    def key(self, data: bytes, kind: str = "hcl") -> str:
+        """The entry of ``data`` parsed as ``kind`` (``hcl`` or ``json``): an empty ``x.tf.json``
+        and an empty ``x.tf`` parse differently, so they never share an entry."""
+        return self.store.key(self.salt, kind, data)
 
     def get(self, key: str) -> Body | ParseFailure | None:
-        if self.directory is None:
-            return None
-        try:
-            with open(self.directory / key[:2] / key, "rb") as fh:
-                return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
+        """The cached parse, or None (absent, unauthentic, undecodable or of the wrong type)."""
+        return self.store.get_object(self.NAMESPACE, key, (Body, ParseFailure))
 
-    def get_blob(self, key: str) -> bytes | None:
-        """Raw bytes stored under ``key`` (None when absent or caching is off)."""
-        if self.directory is None:
-            return None
-        try:
-            return (self.directory / key[:2] / key).read_bytes()
-        except OSError:
-            return None
-
-    def put(self, key: str, payload: bytes) -> None:
-        """Store a pickled ``Body`` or ``ParseFailure``."""
-        if self.directory is None:
-            return
-        target = self.directory / key[:2] / key
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(payload)
-            os.replace(tmp, target)
-        except OSError:
-            pass  # a read-only or full disk only costs speed
+    def put(self, key: str, value: Body | ParseFailure) -> None:
+        """Store a ``Body`` or ``ParseFailure``."""
+        self.store.put_object(self.NAMESPACE, key, value)
 
 
 # Generated Terraform can be huge; past this a file would take minutes to parse, so it is
@@ -161,14 +146,15 @@ class ParseBatch:
             if err is not None or data is None or text is None:
                 self.results[path] = ParsedFile(path, "", None, err)
                 continue
-            key = cache.key(data)
+            is_json = path.name.endswith(".json")
+            key = cache.key(data, "json" if is_json else "hcl")
             body = cache.get(key)
             if isinstance(body, ParseFailure):
                 self.results[path] = ParsedFile(path, text, None, body.message, body.line)
             elif body is not None:
                 self.results[path] = ParsedFile(path, text, body)
             else:
-                self.todo.append((path, key, text, path.name.endswith(".json")))
+                self.todo.append((path, key, text, is_json))
         # Largest first: the helpers take the big files, this process the small ones at the end.
         self.todo.sort(key=lambda t: -len(t[2]))
         workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -205,16 +191,11 @@ class ParseBatch:
             parsed, err, line = outcome[str(path)]
             if parsed is None:
                 self.results[path] = ParsedFile(path, text, None, err, line)
-                self.cache.put(key, pickle.dumps(ParseFailure(err or "cannot parse", line)))
+                self.cache.put(key, ParseFailure(err or "cannot parse", line))
                 continue
             body = pickle.loads(parsed) if isinstance(parsed, bytes) else parsed
             self.results[path] = ParsedFile(path, text, body)
-            if self.cache.directory is not None:
-                try:
-                    payload = parsed if isinstance(parsed, bytes) else pickle.dumps(body, protocol=5)
-                    self.cache.put(key, payload)
-                except RecursionError:
-                    pass  # too deep to cache; it was parsed all the same
+            self.cache.put(key, body)  # a body too deep to encode is simply not cached
         self.todo = []
         return self.results
 

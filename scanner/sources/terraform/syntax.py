@@ -102,8 +102,27 @@ class ForExpr(Expr):
 
 
 @dataclass(slots=True)
+class TemplateIf(Expr):
+    """``%{ if cond }then%{ else }other%{ endif }`` inside a template; both arms are strings."""
+
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(slots=True)
+class TemplateFor(Expr):
+    """``%{ for k, v in coll }body%{ endfor }`` inside a template: ``body`` repeated, joined."""
+
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: Expr
+
+
+@dataclass(slots=True)
 class Unsupported(Expr):
-    """A construct the evaluator does not model (template directives); always unknown."""
+    """A construct the evaluator does not model; always unknown."""
 
     what: str
 
@@ -139,7 +158,7 @@ class Body:
 
 
 class HclSyntaxError(ValueError):
-    """A file python-hcl2 cannot parse; carries the line when lark reports one."""
+    """A file that is not valid HCL; carries the line when the parser knows it."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)

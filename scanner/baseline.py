@@ -1,0 +1,127 @@
+"""Baselines: the findings a team has accepted as they stand, so a CI gate fails only on new ones.
+
+A baseline file lists the SARIF fingerprint of every open finding (``scanner.report.fingerprint``:
+rule, file, resource address and attribute — never line numbers, so edits elsewhere in a file
+leave it valid). A finding matches an entry by its fingerprint; failing that, by rule, resource
+address and attribute, one entry per finding, so a block moved to another file unchanged stays
+baselined. Matched findings become suppressions of kind ``external`` whose origin is the file,
+so SARIF consumers see them as suppressed results rather than losing them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scanner.model import Finding, Status, Suppression
+from scanner.report.fingerprint import finding_file, fingerprint
+
+BASELINE_FORMAT = 1
+BASELINE_JUSTIFICATION = "accepted in baseline"  # how reporters tell baselined findings apart
+
+
+class BaselineError(Exception):
+    """A baseline file that cannot be read; the message names the file."""
+
+
+@dataclass
+class Baseline:
+    """Accepted findings, keyed by fingerprint; ``apply`` marks the matching findings."""
+
+    path: str
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    matched: int = 0
+
+    @staticmethod
+    def _loose_key(rule_id: str, address: str, attribute: str | None) -> tuple[str, str, str]:
+        return (rule_id, address, attribute or "")
+
+    def apply(self, findings: list[Finding]) -> int:
+        """Suppress every finding the baseline holds; returns how many it matched."""
+        by_print: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for entry in self.entries:
+            by_print[entry["fingerprint"]].append(entry)
+            by_key[self._loose_key(entry["rule_id"], entry["resource"], entry.get("attribute"))].append(entry)
+        used: set[int] = set()
+        rest: list[Finding] = []
+        for finding in findings:
+            entry = next((e for e in by_print.get(fingerprint(finding), []) if id(e) not in used), None)
+            if entry is None:
+                rest.append(finding)
+                continue
+            used.add(id(entry))
+            self._suppress(finding)
+        # Second pass, only over entries no exact match took: the same problem in another file.
+        for finding in rest:
+            key = self._loose_key(finding.rule_id, finding.resource.address, finding.attribute)
+            entry = next((e for e in by_key.get(key, []) if id(e) not in used), None)
+            if entry is not None:
+                used.add(id(entry))
+                self._suppress(finding)
+        self.matched = len(used)
+        return self.matched
+
+    def _suppress(self, finding: Finding) -> None:
+        finding.suppression = Suppression(
+            "external", f"{BASELINE_JUSTIFICATION} {self.path}", None, self.path
+        )
+
+
+def entry_of(finding: Finding) -> dict[str, Any]:
+    """What the baseline keeps of a finding: identity only, never messages or values."""
+    return {
+        "fingerprint": fingerprint(finding),
+        "rule_id": finding.rule_id,
+        "resource": finding.resource.address,
+        "attribute": finding.attribute,
+        "file": finding_file(finding),
+    }
+
+
+def baseline_document(findings: list[Finding]) -> dict[str, Any]:
+    """The baseline of the open (failed or unknown, not suppressed) findings."""
+    from scanner import __version__
+
+    open_findings = [f for f in findings if f.status is not Status.PASSED and f.suppression is None]
+    entries = sorted(
+        (entry_of(f) for f in open_findings),
+        key=lambda e: (e["rule_id"], e["file"] or "", e["resource"], e["attribute"] or ""),
+    )
+    return {
+        "ocisec_baseline": BASELINE_FORMAT,
+        "tool_version": __version__,
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "findings": entries,
+    }
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a baseline file; ``BaselineError`` naming the file when it is missing or malformed."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"{path}: not a baseline (invalid JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("ocisec_baseline") != BASELINE_FORMAT:
+        raise BaselineError(
+            f"{path}: not an ocisec baseline (format {BASELINE_FORMAT}); create one with "
+            "`ocisec baseline create`"
+        )
+    entries = doc.get("findings")
+    if not isinstance(entries, list):
+        raise BaselineError(f"{path}: findings: expected a list")
+    for i, entry in enumerate(entries):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("fingerprint"), str)
+            and isinstance(entry.get("rule_id"), str)
+            and isinstance(entry.get("resource"), str)
+        ):
+            raise BaselineError(f"{path}: findings[{i}]: needs fingerprint, rule_id and resource")
+    return Baseline(str(path), entries)

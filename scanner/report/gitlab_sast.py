@@ -1,0 +1,94 @@
+"""GitLab SAST report (``artifacts: reports: sast``), security report schema 15.0.x, so that
+findings appear in the merge request's security widget and the vulnerability report.
+
+Each failing finding becomes a vulnerability whose ``id`` is derived from the finding's
+fingerprint (a UUID v5), so GitLab recognises the same finding across pipelines. Inputs that
+could not be read become ``scan.messages`` and mark the scan ``failure``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from scanner import __version__
+from scanner.model import ScanResult, Severity
+from scanner.report.fingerprint import fingerprint
+from scanner.report.paths import rebaser
+from scanner.report.summary import severity_order
+
+SCHEMA_VERSION = "15.0.7"
+SCHEMA_URI = (
+    "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
+    f"v{SCHEMA_VERSION}/dist/sast-report-format.json"
+)
+SEVERITY = {
+    Severity.CRITICAL: "Critical",
+    Severity.HIGH: "High",
+    Severity.MEDIUM: "Medium",
+    Severity.LOW: "Low",
+}
+_NAMESPACE = uuid.UUID("8d0d8c5e-4c7e-5b7a-9e55-0c1d2e3f4a5b")  # fixed: ids stay the same across runs
+TOOL = {
+    "id": "ocisec",
+    "name": "ocisec",
+    "url": "https://github.com/ocisec/ocisec",
+    "vendor": {"name": "ocisec"},
+    "version": __version__,
+}
+
+
+def render(result: ScanResult) -> str:
+    """The report as indented JSON, ending in a newline."""
+    return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_document(result: ScanResult) -> dict[str, Any]:
+    """The report as plain data."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    rebase = rebaser(result)
+    vulnerabilities = []
+    for finding in severity_order(result.failed, result):
+        rule = result.rule(finding.rule_id)
+        vuln: dict[str, Any] = {
+            "id": str(uuid.uuid5(_NAMESPACE, fingerprint(finding))),
+            "name": rule.failure or rule.title,
+            "description": f"{finding.message}\n\n{rule.rationale}".strip(),
+            "severity": SEVERITY[rule.severity],
+            "solution": rule.fix or rule.remediation,
+            "identifiers": [
+                {"type": "ocisec_rule_id", "name": rule.id, "value": rule.id, "url": rule.help_uri}
+            ],
+            "links": [{"url": rule.help_uri}],
+            "location": {},
+        }
+        if finding.location is not None:
+            vuln["location"] = {
+                "file": rebase(finding.location.file),
+                "start_line": max(1, finding.location.start_line),
+                "end_line": max(1, finding.location.start_line, finding.location.end_line),
+            }
+        vuln["details"] = {
+            "resource": {"name": "Resource", "type": "text", "value": finding.resource.address},
+        }
+        vulnerabilities.append(vuln)
+    messages = [
+        {
+            "level": "warn" if error.level == "error" else "info",
+            "value": f"{error.path}{f':{error.line}' if error.line else ''}: {error.message}",
+        }
+        for error in result.errors
+    ]
+    scan: dict[str, Any] = {
+        "analyzer": TOOL,
+        "scanner": TOOL,
+        "type": "sast",
+        "start_time": now,
+        "end_time": now,
+        "status": "failure" if result.input_errors else "success",
+    }
+    if messages:
+        scan["messages"] = messages
+    return {"schema": SCHEMA_URI, "version": SCHEMA_VERSION, "scan": scan, "vulnerabilities": vulnerabilities}

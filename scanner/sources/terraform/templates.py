@@ -1,0 +1,135 @@
+"""``templatefile(path, vars)``: a template file read relative to the scan, parsed as a template
+(the same syntax as a heredoc body) and evaluated with ``vars`` as its only names.
+
+IAM policy statements and cloud-init documents are often built this way, so evaluating the
+template matters for the rules. A file that is missing, too large, not UTF-8 or not a valid
+template gives an unknown value that says why, never a guess.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner.model import Unknown
+from scanner.sources.terraform.syntax import Expr, HclSyntaxError, Lit, Template
+
+if TYPE_CHECKING:
+    from scanner.sources.terraform.evaluate import Scope
+
+# Templates are small documents; a larger file is more likely data than a template.
+MAX_TEMPLATE_BYTES = 512 * 1024
+_MARKER = "OCISEC_TEMPLATE_END_7f3a"
+
+# (absolute path, mtime_ns, size) -> parsed template, or the reason it cannot be used
+_PARSED: dict[tuple[str, int, int], Expr | str] = {}
+
+
+def parse_template(text: str) -> Expr:
+    """A template document as an expression (literal text, interpolations, directives);
+    raises ``HclSyntaxError`` when it is not a valid template."""
+    from scanner.sources.terraform.hclparse import parse_hcl
+
+    if _MARKER in text:
+        raise HclSyntaxError("template holds the parser's end marker")
+    added_newline = not text.endswith("\n")
+    body = parse_hcl(f"x = <<{_MARKER}\n{text}{chr(10) if added_newline else ''}{_MARKER}\n")
+    expr = body.attributes["x"].expr
+    if added_newline:
+        expr = _drop_final_newline(expr)
+    return expr
+
+
+def _drop_final_newline(expr: Expr) -> Expr:
+    if isinstance(expr, Lit) and isinstance(expr.value, str) and expr.value.endswith("\n"):
+        return Lit(expr.value[:-1])
+    if isinstance(expr, Template) and expr.parts and isinstance(expr.parts[-1], str):
+        last = expr.parts[-1][:-1] if expr.parts[-1].endswith("\n") else expr.parts[-1]
+        parts = [*expr.parts[:-1], last] if last else expr.parts[:-1]
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            return Template(parts)  # the text is a string even when it is one interpolation
+        return Template(parts) if parts else Lit("")
+    return expr
+
+
+def _scan_root(scope: Scope) -> Path | None:
+    """The directory ``path.module`` values are relative to (the scan root)."""
+    program_root = getattr(scope.module.program, "root", "")
+    if program_root:
+        return Path(program_root)
+    config = scope.module.config
+    if not config.dir:
+        return None
+    parts = [p for p in config.rel_dir.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return None
+    if not parts:
+        return Path(config.dir)
+    return Path(os.path.normpath(os.path.join(config.dir, *([".."] * len(parts)))))
+
+
+def _resolve(path: str, scope: Scope) -> Path | None:
+    """Relative paths are read against the scan root (where ``path.module`` points from), then
+    against the root module's directory (Terraform's working directory)."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    root = _scan_root(scope)
+    if root is None:
+        return None
+    first = root / p
+    if first.is_file():
+        return first
+    return root / scope.module.root_rel_dir / p
+
+
+def _load(target: Path) -> Expr | str:
+    try:
+        st = target.stat()
+    except OSError:
+        return "file not found"
+    memo = (str(target), st.st_mtime_ns, st.st_size)
+    if memo in _PARSED:
+        return _PARSED[memo]
+    result: Expr | str
+    if not target.is_file():
+        result = "not a regular file"
+    elif st.st_size > MAX_TEMPLATE_BYTES:
+        result = f"file larger than {MAX_TEMPLATE_BYTES // 1024} KiB"
+    else:
+        try:
+            result = parse_template(target.read_bytes().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            result = "not UTF-8 text"
+        except OSError:
+            result = "file not readable"
+        except HclSyntaxError as exc:
+            result = f"not a valid template ({exc})"
+    _PARSED[memo] = result
+    return result
+
+
+def templatefile(path: Any, variables: Any, scope: Scope) -> Any:
+    """Evaluate ``templatefile(path, variables)``; an unknown with the reason when it cannot be."""
+    from scanner.sources.terraform.evaluate import _eval, _finish
+
+    if isinstance(path, Unknown):
+        return Unknown(f"templatefile() of an unknown path ({path.reason})", nonnull=True)
+    if not isinstance(path, str):
+        raise TypeError("templatefile() path must be a string")
+    if isinstance(variables, Unknown):
+        return Unknown(f"templatefile() with unknown variables ({variables.reason})", nonnull=True)
+    if not isinstance(variables, dict):
+        raise TypeError("templatefile() variables must be an object")
+    target = _resolve(path, scope)
+    if target is None:
+        return Unknown(f"templatefile({path}): the module directory is not known", nonnull=True)
+    loaded = _load(target)
+    if isinstance(loaded, str):
+        return Unknown(f"templatefile({path}): {loaded}", nonnull=True)
+    record = getattr(scope.module.program, "templates_read", None)
+    if record is not None:
+        record.add(str(target))
+    # The template sees only its variables (Terraform gives it no var., local. or resources).
+    return _finish(_eval(loaded, scope.bind(**variables)))

@@ -1,0 +1,223 @@
+"""Accepted risks, applied to the engine's findings: inline comments, config waivers, baseline.
+
+Inline comments use the syntax known from tfsec/Trivy, in any ``#`` or ``//`` comment::
+
+    # ocisec:ignore:OCI-ENC-001 public assets, encrypted at the CDN
+    # ocisec:ignore:OCI-ENC-001:exp:2027-03-31 until the key migration
+
+on the line(s) directly above a block (the whole block), or above or at the end of the line of
+the attribute a finding points at. The comment is looked up in the finding's own file, through
+``Location`` alone, so every file-based source (HCL, YAML values files, Kubernetes manifests)
+gets it without code of its own. An expired comment or waiver no longer suppresses and is said
+in a warning naming where it is. Suppressed findings are kept (``Finding.suppression``), so every
+report can show them; they do not fail the scan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from scanner.model import Finding, InputError, Location, Status, Suppression, strip_instance_keys
+
+# One directive: the rule id (or "*") and an optional expiry date.
+_DIRECTIVE = re.compile(r"ocisec:ignore:([A-Za-z0-9_*?-]+)(?::exp:([0-9A-Za-z-]+))?", re.IGNORECASE)
+_COMMENT = re.compile(r"(#|//)")
+
+
+@dataclass(frozen=True)
+class InlineIgnore:
+    """One ``ocisec:ignore`` directive found in a comment."""
+
+    rule: str  # upper-cased id, or "*"
+    expires: str | None
+    reason: str
+    file: str
+    line: int
+
+    @property
+    def origin(self) -> str:
+        """``file:line`` of the comment."""
+        return f"{self.file}:{self.line}"
+
+    def covers(self, rule_id: str) -> bool:
+        """Whether the directive names ``rule_id`` (``*`` names every rule)."""
+        return self.rule == "*" or self.rule == rule_id.upper()
+
+
+class _CommentIndex:
+    """The ``ocisec:ignore`` directives of the files findings point at, read once per file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[str, dict[int, list[InlineIgnore]] | None] = {}
+        self._lines: dict[str, list[str]] = {}
+
+    def _load(self, file: str) -> dict[int, list[InlineIgnore]] | None:
+        if file not in self._files:
+            self._files[file] = None
+            try:
+                text = (self.root / file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return None
+            if "ocisec:ignore" not in text.lower():  # the common case: one substring test per file
+                return None
+            lines = text.splitlines()
+            self._lines[file] = lines
+            found: dict[int, list[InlineIgnore]] = {}
+            for number, line in enumerate(lines, start=1):
+                directives = _directives(line, file, number)
+                if directives:
+                    found[number] = directives
+            self._files[file] = found
+        return self._files[file]
+
+    def _is_comment_line(self, file: str, number: int) -> bool:
+        lines = self._lines.get(file, [])
+        if not 1 <= number <= len(lines):
+            return False
+        stripped = lines[number - 1].lstrip()
+        return stripped.startswith(("#", "//"))
+
+    def above(self, file: str, line: int) -> list[InlineIgnore]:
+        """Directives in the run of comment lines directly above ``line``."""
+        found = self._load(file)
+        if not found:
+            return []
+        out: list[InlineIgnore] = []
+        number = line - 1
+        while number >= 1 and self._is_comment_line(file, number):
+            out += found.get(number, [])
+            number -= 1
+        return out
+
+    def on(self, file: str, line: int) -> list[InlineIgnore]:
+        """Directives in a comment at the end of ``line``."""
+        found = self._load(file)
+        return list(found.get(line, [])) if found else []
+
+
+def _directives(line: str, file: str, number: int) -> list[InlineIgnore]:
+    lowered = line.lower()
+    at = lowered.find("ocisec:ignore:")
+    if at < 0:
+        return []
+    comment = _COMMENT.search(line[:at])
+    if comment is None:  # the text is not inside a comment (a string value, say)
+        return []
+    matches = list(_DIRECTIVE.finditer(line, comment.start()))
+    if not matches:
+        return []
+    reason = line[matches[-1].end() :].strip()
+    for closing in ("*/", "-->"):
+        reason = reason.removesuffix(closing).strip()
+    return [InlineIgnore(m.group(1).upper(), m.group(2), reason, file, number) for m in matches]
+
+
+def _candidates(finding: Finding, comments: _CommentIndex) -> list[InlineIgnore]:
+    """Directives that may cover ``finding``: above/at the block's first line, and above/at the
+    end of the lines of the attribute it points at."""
+    out: list[InlineIgnore] = []
+    block = finding.resource.provenance.location
+    spots: list[Location] = []
+    if block is not None:
+        spots.append(block)
+    if finding.location is not None and finding.location != block:
+        spots.append(finding.location)
+    for spot in spots:
+        out += comments.above(spot.file, spot.start_line)
+        out += comments.on(spot.file, spot.start_line)
+        if spot is not block and spot.end_line != spot.start_line:
+            out += comments.on(spot.file, spot.end_line)
+    return out
+
+
+def _expiry(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def apply_suppressions(
+    findings: list[Finding],
+    root: Path,
+    settings: object | None = None,
+    baseline: object | None = None,
+    today: date | None = None,
+) -> list[InputError]:
+    """Set ``suppression`` on every failed or unknown finding an inline comment, a waiver of
+    ``settings`` (``scanner.config.Settings``) or ``baseline`` (``scanner.baseline.Baseline``)
+    covers, in that order. Returns warnings: expired or malformed suppressions, each once."""
+    today = today or getattr(settings, "today", None) or date.today()
+    comments = _CommentIndex(root)
+    warnings: dict[tuple[str, str], InputError] = {}
+    open_findings = [f for f in findings if f.status is not Status.PASSED and f.suppression is None]
+    for finding in open_findings:
+        for directive in _candidates(finding, comments):
+            if not directive.covers(finding.rule_id):
+                continue
+            try:
+                expires = _expiry(directive.expires)
+            except ValueError:
+                warnings[(directive.origin, "date")] = InputError(
+                    directive.file,
+                    f"ocisec:ignore:{directive.rule}: expiry {directive.expires!r} is not a date "
+                    "(YYYY-MM-DD); the finding is reported",
+                    directive.line,
+                    level="warning",
+                )
+                continue
+            if expires is not None and expires < today:
+                warnings[(directive.origin, "expired")] = InputError(
+                    directive.file,
+                    f"ocisec:ignore:{directive.rule} expired on {expires.isoformat()}; "
+                    "the finding is reported again",
+                    directive.line,
+                    level="warning",
+                )
+                continue
+            finding.suppression = Suppression(
+                "in_source", directive.reason or "(no reason given)", directive.expires, directive.origin
+            )
+            break
+    waivers = list(getattr(settings, "waivers", []) or [])
+    for waiver in waivers:
+        if waiver.expires < today:
+            warnings[(waiver.origin, "expired")] = InputError(
+                _relative(waiver.file, root) if waiver.file else waiver.origin,
+                f"{waiver.entry} for {waiver.rule} expired on {waiver.expires.isoformat()}; "
+                "its findings are reported again",
+                level="warning",
+            )
+    active = [w for w in waivers if w.expires >= today]
+    if active:
+        for finding in open_findings:
+            if finding.suppression is not None:
+                continue
+            res = finding.resource
+            addresses = [res.address, strip_instance_keys(res.address)]
+            if res.provenance.ocid:
+                addresses.append(res.provenance.ocid)
+            file = _finding_path(finding, root)
+            for waiver in active:
+                if waiver.matches(finding.rule_id, addresses, file):
+                    finding.suppression = Suppression(
+                        "external", waiver.reason, waiver.expires.isoformat(), waiver.origin
+                    )
+                    break
+    if baseline is not None:
+        baseline.apply([f for f in open_findings if f.suppression is None])  # type: ignore[attr-defined]
+    return list(warnings.values())
+
+
+def _relative(path: str, root: Path) -> str:
+    """``path`` relative to the scan root when it lies below it (how every report names files)."""
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def _finding_path(finding: Finding, root: Path) -> Path | None:
+    location = finding.location or finding.resource.provenance.location
+    return (root / location.file) if location is not None else None

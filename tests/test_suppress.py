@@ -1,0 +1,170 @@
+"""Inline ``ocisec:ignore`` comments: where they may stand, expiry, and that every format keeps
+the suppressed findings."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scanner.cli import app
+from scanner.model import Finding, Location, Provenance, Resource, Status
+from scanner.scan import ScanOptions, run_scan
+from scanner.suppress import apply_suppressions
+
+runner = CliRunner()
+
+BUCKET = """\
+resource "oci_objectstorage_bucket" "assets" {{
+  compartment_id        = "ocid1.compartment.oc1..x"
+  namespace             = "ns"
+  name                  = "assets"
+  versioning            = "Disabled"{versioning}
+  object_events_enabled = false{events}
+}}
+"""
+
+
+def write(tmp_path: Path, above: str = "", versioning: str = "", events: str = "", name: str = "main.tf") -> Path:
+    (tmp_path / name).write_text(above + BUCKET.format(versioning=versioning, events=events))
+    return tmp_path
+
+
+def outcome(directory: Path) -> tuple[set[str], dict[str, Finding], list]:
+    """(failing rule ids, suppressed findings by rule id, warnings) of a scan of ``directory``."""
+    result, _ = run_scan([directory], ScanOptions())
+    failing = {f.rule_id for f in result.failed}
+    suppressed = {f.rule_id: f for f in result.suppressed}
+    return failing, suppressed, [e for e in result.errors if e.level == "warning"]
+
+
+@pytest.fixture(autouse=True)
+def _cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / ".cache"))
+
+
+def test_without_comments_the_bucket_fails_three_rules(tmp_path):
+    failing, suppressed, _ = outcome(write(tmp_path))
+    assert {"OCI-ENC-001", "OCI-DAT-002", "OCI-DAT-003"} <= failing and suppressed == {}
+
+
+def test_comment_above_the_block_covers_the_whole_block(tmp_path):
+    failing, suppressed, _ = outcome(write(tmp_path, "# ocisec:ignore:OCI-DAT-002 archive bucket, immutable\n"))
+    assert "OCI-DAT-002" not in failing and "OCI-ENC-001" in failing
+    sup = suppressed["OCI-DAT-002"].suppression
+    assert sup.kind == "in_source" and sup.justification == "archive bucket, immutable"
+    assert sup.origin == "main.tf:1" and sup.expires is None
+
+
+def test_stacked_comments_above_a_block_and_slash_comments(tmp_path):
+    above = "// ocisec:ignore:OCI-ENC-001 CDN holds the key\n# ocisec:ignore:oci-dat-003 no consumers\n"
+    failing, suppressed, _ = outcome(write(tmp_path, above))
+    assert {"OCI-ENC-001", "OCI-DAT-003"} <= set(suppressed) and "OCI-DAT-002" in failing
+
+
+def test_comment_separated_by_a_blank_line_does_not_apply(tmp_path):
+    failing, suppressed, _ = outcome(write(tmp_path, "# ocisec:ignore:OCI-DAT-002 stale\n\n"))
+    assert "OCI-DAT-002" in failing and suppressed == {}
+
+
+def test_comment_at_the_end_of_the_attribute_line(tmp_path):
+    failing, suppressed, _ = outcome(write(tmp_path, versioning="  # ocisec:ignore:OCI-DAT-002 immutable"))
+    assert "OCI-DAT-002" in suppressed and suppressed["OCI-DAT-002"].suppression.origin == "main.tf:5"
+
+
+def test_comment_on_another_attribute_line_does_not_leak(tmp_path):
+    # A directive for DAT-002 on the events line covers nothing: DAT-002 points at versioning.
+    failing, suppressed, _ = outcome(write(tmp_path, events="  # ocisec:ignore:OCI-DAT-002 wrong line"))
+    assert "OCI-DAT-002" in failing and suppressed == {}
+
+
+def test_comment_above_an_attribute_line(tmp_path):
+    text = BUCKET.format(versioning="", events="").replace(
+        '  versioning', '  # ocisec:ignore:OCI-DAT-002 immutable archive\n  versioning'
+    )
+    (tmp_path / "main.tf").write_text(text)
+    failing, suppressed, _ = outcome(tmp_path)
+    assert "OCI-DAT-002" in suppressed and "OCI-DAT-002" not in failing
+
+
+def test_comment_for_another_rule_does_not_suppress(tmp_path):
+    failing, suppressed, _ = outcome(write(tmp_path, "# ocisec:ignore:OCI-ENC-002 not this one\n"))
+    assert "OCI-ENC-001" in failing and suppressed == {}
+
+
+def test_expiry_in_the_future_suppresses_and_in_the_past_warns(tmp_path):
+    failing, suppressed, warnings = outcome(
+        write(tmp_path, "# ocisec:ignore:OCI-ENC-001:exp:2099-12-31 key migration\n"
+              "# ocisec:ignore:OCI-DAT-002:exp:2020-01-01 was temporary\n")
+    )
+    assert suppressed["OCI-ENC-001"].suppression.expires == "2099-12-31"
+    assert "OCI-DAT-002" in failing
+    assert [(w.path, w.line) for w in warnings] == [("main.tf", 2)]
+    assert "expired on 2020-01-01" in warnings[0].message
+
+
+def test_bad_expiry_date_warns_and_does_not_suppress(tmp_path):
+    failing, _, warnings = outcome(write(tmp_path, "# ocisec:ignore:OCI-ENC-001:exp:someday because\n"))
+    assert "OCI-ENC-001" in failing and "not a date" in warnings[0].message
+
+
+def test_directive_inside_a_string_is_not_a_comment(tmp_path):
+    text = BUCKET.format(versioning="", events="").replace('"assets"\n', '"ocisec:ignore:OCI-DAT-002"\n', 1)
+    (tmp_path / "main.tf").write_text(text)
+    failing, suppressed, _ = outcome(tmp_path)
+    assert "OCI-DAT-002" in failing and suppressed == {}
+
+
+def test_yaml_sources_use_the_same_comments_through_locations_alone(tmp_path):
+    """Any file-based source (a Kubernetes manifest here) gets suppressions from its locations."""
+    (tmp_path / "deploy.yaml").write_text(
+        "# ocisec:ignore:K8S-001 legacy image, tracked in JIRA-1\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+        "spec:\n  privileged: true  # ocisec:ignore:K8S-002:exp:2099-01-01 needs host network\n"
+    )
+    res = Resource(
+        "k8s.Deployment", "Deployment/web", {},
+        Provenance("kubernetes", Location("deploy.yaml", 2, 7), {"spec.privileged": Location("deploy.yaml", 7, 7)}),
+    )
+    block = Finding("K8S-001", Status.FAILED, res, "m", Location("deploy.yaml", 2, 7))
+    attr = Finding("K8S-002", Status.FAILED, res, "m", Location("deploy.yaml", 7, 7), "spec.privileged")
+    other = Finding("K8S-003", Status.FAILED, res, "m", Location("deploy.yaml", 7, 7), "spec.privileged")
+    assert apply_suppressions([block, attr, other], tmp_path, today=date(2026, 1, 1)) == []
+    assert block.suppression.justification == "legacy image, tracked in JIRA-1"
+    assert attr.suppression.expires == "2099-01-01"
+    assert other.suppression is None
+
+
+def test_passed_findings_are_never_marked(tmp_path):
+    write(tmp_path, "# ocisec:ignore:* blanket\n")
+    result, _ = run_scan([tmp_path], ScanOptions())
+    assert result.failed == [] and all(f.suppression is None for f in result.by_status(Status.PASSED))
+    assert {f.rule_id for f in result.suppressed} >= {"OCI-ENC-001", "OCI-DAT-002", "OCI-DAT-003"}
+
+
+def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
+    write(tmp_path, "# ocisec:ignore:* accepted: public website bucket\n")
+    res = runner.invoke(app, ["scan", str(tmp_path), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["findings"] == [] and doc["summary"]["failed"] == 0
+    assert doc["summary"]["suppressed"] == len(doc["suppressed"]) >= 3
+    assert doc["suppressed"][0]["suppression"]["kind"] == "in_source"
+
+    sarif = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--format", "sarif"]).stdout)
+    results = sarif["runs"][0]["results"]
+    assert len(results) == doc["summary"]["suppressed"]
+    assert all(r["suppressions"][0]["kind"] == "inSource" for r in results)
+    assert results[0]["suppressions"][0]["justification"] == "accepted: public website bucket"
+
+    junit = ET.fromstring(runner.invoke(app, ["scan", str(tmp_path), "--format", "junit"]).stdout)
+    assert junit.get("failures") == "0" and int(junit.get("skipped")) >= 3
+    assert any("accepted: public website bucket" in (s.get("message") or "") for s in junit.iter("skipped"))
+
+    text = runner.invoke(app, ["scan", str(tmp_path)]).stdout
+    assert "Suppressed (" in text and "accepted: public website bucket" in text and "suppressed" in text
