@@ -397,3 +397,19 @@ def test_real_snapshots_replay_through_the_live_audit(tmp_path):
     # the command line says the same, and exits 1 for the new finding
     res = runner.invoke(app, ["diff", str(before), str(after), "--format", "json"])
     assert res.exit_code == 1 and json.loads(res.stdout)["summary"]["new"] == 1
+
+
+def test_one_diff_several_reports(tmp_path, make_scan):
+    old = _write(tmp_path, "o.json", _complete(make_scan()))
+    new = _write(tmp_path, "n.json", _changed(make_scan()))
+    html_out, md_out = tmp_path / "diff.html", tmp_path / "diff.md"
+    res = runner.invoke(
+        app, ["diff", str(old), str(new), "-o", f"html={html_out}", "-o", f"markdown={md_out}", "-o", "json"]
+    )
+    assert res.exit_code == 1
+    assert json.loads(res.stdout)["summary"]["new"] == 1
+    assert html_out.read_text().startswith("<!DOCTYPE html>") and md_out.read_text().startswith(
+        "### ocisec diff"
+    )
+    bad = runner.invoke(app, ["diff", str(old), str(new), "-o", "pdf=x.pdf"])
+    assert bad.exit_code == 2 and "unknown format 'pdf'" in bad.stderr
