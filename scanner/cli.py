@@ -340,6 +340,102 @@ def baseline_create(
     typer.echo(f"ocisec: wrote {out} with {len(doc['findings'])} finding(s)")
 
 
+class AuthMethod(StrEnum):
+    api_key = "api_key"
+    instance_principal = "instance_principal"
+    resource_principal = "resource_principal"
+    security_token = "security_token"
+
+
+@app.command()
+def audit(
+    from_snapshot: Path | None = typer.Option(
+        None, "--from-snapshot", help="Re-audit a snapshot file offline instead of collecting."
+    ),
+    snapshot_out: Path | None = typer.Option(
+        None, "--snapshot-out", help="Write the collected inventory here."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file [default: ~/.oci/config]."
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file [default: DEFAULT]."
+    ),
+    auth: AuthMethod = typer.Option(AuthMethod.api_key, "--auth", help="How to authenticate."),
+    region: list[str] = typer.Option(
+        [], "--region", help="Region to audit (repeatable) [default: all subscribed]."
+    ),
+    compartment: str | None = typer.Option(
+        None, "--compartment", help="Compartment OCID: audit its whole subtree [default: the tenancy]."
+    ),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Treat results that cannot be decided as failures."),
+    fail_on: Threshold = typer.Option(
+        Threshold.low, "--fail-on", help="Lowest severity that makes the exit code 1."
+    ),
+    rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
+    policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
+    service_endpoint: str | None = typer.Option(
+        None, "--service-endpoint", envvar="OCISEC_OCI_ENDPOINT", hidden=True,
+        help="Send every call to this URL ({region} is replaced): for the API emulator.",
+    ),
+) -> None:
+    """Audit a live OCI tenancy (read-only API calls), or re-audit a snapshot."""
+    from scanner.audit import AuditOptions, AuditRequest, AuditSetupError, audit_snapshot, obtain_snapshot
+
+    request = AuditRequest(
+        from_snapshot=from_snapshot,
+        snapshot_out=snapshot_out,
+        config_file=config_file,
+        profile=profile,
+        auth=auth.value,
+        regions=list(region) or None,
+        compartment=compartment,
+        concurrency=concurrency,
+        service_endpoint=service_endpoint,
+        progress=sys.stderr.isatty(),
+    )
+    try:
+        snapshot = obtain_snapshot(request)
+    except AuditSetupError as exc:
+        typer.echo(f"ocisec: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    result = audit_snapshot(
+        snapshot, AuditOptions(strict=strict, policy_dir=policies, rule_ids=list(rule) or None)
+    )
+    _report_and_exit(result, fmt, output, fail_on)
+
+
+def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold) -> None:  # noqa: ANN001
+    """Render, write, list errors on stderr and exit with the documented code."""
+    from scanner.model import Severity
+    from scanner.report import render
+    from scanner.report.redact import Redactor
+
+    to_tty = output is None and sys.stdout.isatty()
+    report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
+    if output is None:
+        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+    else:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for err in result.errors:
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
+    threshold = Severity(fail_on.value).rank
+    failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
+    if result.input_errors:
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
 @rules_app.callback()
 def rules_list(
     ctx: typer.Context,

@@ -49,7 +49,8 @@ def test_insecure_platform_fails_every_rule():
     code, doc = scan_json(str(PLATFORM / "insecure"))
     rules, _ = load_rules()
     failed_rules = {f["rule_id"] for f in doc["findings"]}
-    assert sorted({r.id for r in rules} - failed_rules) == []
+    # Rules tagged "live" judge what only a tenancy inventory knows (ages, Cloud Guard state).
+    assert sorted({r.id for r in rules if "live" not in r.tags} - failed_rules) == []
     assert doc["errors"] == []
     assert code == 1
 

@@ -208,7 +208,7 @@ def test_rule_parameters_per_rule_and_shared(tmp_path):
     assert failed_rules(doc) == {"OCI-ROT-001"}
     assert next(r for r in doc["rules"] if r["id"] == "OCI-ROT-001")["parameters"]["max_days"] == 30
     (root / ".ocisec.yaml").write_text("parameters: {max_days: 45}\n")
-    _, doc, _ = scan(str(root), "--rule", "OCI-ROT-*")
+    _, doc, _ = scan(str(root), "--rule", "OCI-ROT-00*")
     assert "OCI-ROT-001" in failed_rules(doc)
     assert {r["id"]: r["parameters"]["max_days"] for r in doc["rules"]} == {
         "OCI-ROT-001": 45, "OCI-ROT-002": 45, "OCI-ROT-003": 45,

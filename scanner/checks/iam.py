@@ -300,6 +300,11 @@ def _group_identity(member: Resource, index: ResourceIndex) -> GroupIdentity | N
     """The group a membership names, or None when it cannot be identified at all."""
     group_id = member.attributes.get("group_id")
     if isinstance(group_id, str):
+        # A live inventory holds the group itself under its OCID: use its name too.
+        found = [g for g in index.referenced(group_id) if g.kind == GROUP_KIND]
+        name = found[0].attributes.get("name") if found else None
+        if isinstance(name, str):
+            return GroupIdentity(name, group_id, f"{name} ({group_id})")
         return GroupIdentity(None, group_id, group_id)
     groups = _scoped_referenced(member, index, group_id, GROUP_KIND)
     if len(groups) == 1:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, get_check
+from scanner.engine.timestamps import age_days
 from scanner.model import Resource, Unknown
 
 Value = tuple[Any, str]  # a value and its concrete path
@@ -172,6 +173,8 @@ class Evaluator:
             return Outcome(ok, where, f"{path} has {n} element(s)")
         if not values:
             return Outcome(_missing(op), where, f"{path} is not set")
+        if op in AGE_OPS:
+            return _all(_age(op, v, operand, at, res) for v, at in values)
         if op == "not_literal":
             # A plan holds resolved values; its configuration says whether they came from code.
             refs = res.context.get("expression_references") or {}
@@ -307,6 +310,28 @@ class Evaluator:
             return out
         out = _not(_any(outcomes))
         return out
+
+
+AGE_OPS = ("age_days_lte", "age_days_gt")
+
+
+def _age(op: str, value: Any, max_days: Any, at: str, res: Resource) -> Outcome:
+    """``age_days_lte``/``age_days_gt``: the age in days of a timestamp, measured against the
+    resource's reference time (a live snapshot's ``collected_at``), compared with the operand.
+    Without a reference time (code, plans) or with an unknown value the result is unknown."""
+    reference = res.context.get("reference_time")
+    if isinstance(value, Unknown):
+        return Outcome(None, at, f"{at}: {value.reason}")
+    if reference is None:
+        return Outcome(None, at, "ages are known only for live inventories (no reference time)")
+    if value is None:
+        return Outcome(_missing(op), at, f"{at} is not set")
+    days = age_days(value, reference)
+    limit = _num(max_days)
+    if days is None or limit is None:
+        return Outcome(False, at, f"{at} is not an RFC 3339 timestamp")
+    ok = days <= limit if op == "age_days_lte" else days > limit
+    return Outcome(ok, at, f"{at} is {int(days)} day(s) old at {reference}")
 
 
 def _element_count(values: list[Value]) -> int:

@@ -62,10 +62,13 @@ class ResourceIndex:
         return list(found)
 
     def referenced(self, value: Any, within: Resource | None = None) -> list[Resource]:
-        """The resources a value refers to (an ``Unknown`` carrying ``ref``), else none;
-        ``within`` keeps the join inside that resource's scope."""
+        """The resources a value refers to (an ``Unknown`` carrying ``ref``, or the OCID of a live
+        resource), else none; ``within`` keeps the join inside that resource's scope."""
         if isinstance(value, Unknown) and value.ref:
             return self.by_address(value.ref, within)
+        # Live resources are addressed by OCID, and their references are literal OCIDs.
+        if isinstance(value, str) and value.startswith("ocid1.") and value in self._by_address:
+            return self.by_address(value, within)
         return []
 
     def same_scope(self, resource: Resource, kind: str) -> list[Resource]:

@@ -1,0 +1,152 @@
+"""A live audit: evaluate the rules over a tenancy inventory snapshot.
+
+``audit_snapshot`` is the offline half (``ocisec audit --from-snapshot``, ``ocisec diff``, the
+HTML report); ``run_live_audit`` collects a snapshot through the ``oci`` SDK first. Both give a
+``ScanResult`` whose ``metadata`` says which tenancy, regions and time it describes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner import __version__
+from scanner.engine.engine import evaluate_rules
+from scanner.engine.policy import load_rules
+from scanner.engine.timestamps import format_time
+from scanner.model import InputError, ScanResult
+from scanner.sources.oci.mapping import snapshot_resources
+from scanner.sources.oci.snapshot import CollectionError, InventorySnapshot, SnapshotError, load_snapshot
+
+__all__ = ["AuditOptions", "audit_snapshot", "load_snapshot", "SnapshotError", "error_of"]
+
+
+@dataclass
+class AuditOptions:
+    """What shapes the evaluation of a snapshot."""
+
+    strict: bool = False
+    policy_dir: Path | None = None
+    cache_dir: Path | None = None  # rules cache
+    rule_ids: list[str] | None = None
+    root: Path | None = None  # report paths relative to this (default: the working directory)
+
+
+def error_of(error: CollectionError) -> InputError:
+    """A failed call as an input error: ``oci:<operation> <region> <compartment>`` — the colon
+    tells reporters it is an API call, not a file."""
+    where = " ".join(p for p in (error.region, error.compartment_id) if p)
+    status = f"HTTP {error.status}" if error.status else "no response"
+    return InputError(f"oci:{error.operation} {where}".rstrip(), f"{status}: {error.message}")
+
+
+def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = None) -> ScanResult:
+    """Run the rules over ``snapshot``: findings carry OCIDs, regions and compartments (and the
+    snapshot file's line when the snapshot has a file); every collection error is an input error."""
+    options = options or AuditOptions()
+    root = (options.root or Path.cwd()).resolve()
+    location_file = None
+    inputs: list[str] = []
+    if snapshot.path:
+        location_file = _relative(Path(snapshot.path), root)
+        inputs.append(location_file)
+    resources = snapshot_resources(snapshot, location_file)
+    rules, errors = load_rules(options.policy_dir, options.cache_dir)
+    if options.rule_ids is not None:
+        wanted = set(options.rule_ids)
+        rules = [r for r in rules if r.id in wanted]
+    errors = list(errors) + [error_of(e) for e in snapshot.errors]
+    findings, engine_errors = evaluate_rules(rules, resources)
+    errors += engine_errors
+    return ScanResult(
+        rules=rules,
+        findings=findings,
+        errors=errors,
+        root=str(root),
+        inputs=inputs,
+        source_categories=["oci"],
+        strict=options.strict,
+        resource_count=len(resources),
+        metadata=snapshot_metadata(snapshot),
+    )
+
+
+def snapshot_metadata(snapshot: InventorySnapshot) -> dict[str, object]:
+    """What an audit result describes: tool, tenancy, compartment, regions, collection time."""
+    return {
+        "tool": "ocisec",
+        "version": __version__,
+        "source": "oci",
+        "tenancy_id": snapshot.tenancy_id,
+        "compartment_id": snapshot.compartment_id or snapshot.tenancy_id,
+        "home_region": snapshot.home_region,
+        "regions": sorted(snapshot.regions),
+        "collected_at": format_time(snapshot.collected_at),
+        "collected_by": snapshot.tool,
+        "snapshot": snapshot.path,
+        "collection_errors": len(snapshot.errors),
+    }
+
+
+def _relative(path: Path, root: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(resolved, root)).as_posix()
+
+
+# --- the ``ocisec audit`` command's logic (the CLI only parses options) ---------------------------
+
+
+@dataclass
+class AuditRequest:
+    """Everything ``ocisec audit`` was asked to do."""
+
+    from_snapshot: Path | None = None
+    snapshot_out: Path | None = None
+    config_file: Path | None = None
+    profile: str | None = None
+    auth: str = "api_key"
+    regions: list[str] | None = None
+    compartment: str | None = None
+    concurrency: int = 16
+    service_endpoint: str | None = None  # "http://127.0.0.1:PORT/{region}": tests and benchmarks
+    progress: bool = False
+
+
+class AuditSetupError(Exception):
+    """Auth, config or snapshot problems: one line for the user, never a traceback."""
+
+
+def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
+    """Read ``--from-snapshot`` or collect live (writing ``--snapshot-out`` when asked)."""
+    if request.from_snapshot is not None:
+        try:
+            return load_snapshot(request.from_snapshot)
+        except SnapshotError as exc:
+            raise AuditSetupError(str(exc)) from None
+    from scanner.sources.oci.auth import AuthError, make_session
+    from scanner.sources.oci.collector import Collector
+
+    try:
+        session = make_session(
+            request.auth, request.config_file, request.profile, request.service_endpoint
+        )
+    except AuthError as exc:
+        raise AuditSetupError(str(exc)) from None
+    collector = Collector(
+        session,
+        regions=request.regions,
+        compartment_id=request.compartment,
+        concurrency=request.concurrency,
+        progress=request.progress,
+    )
+    snapshot = collector.collect()
+    if request.snapshot_out is not None:
+        try:
+            snapshot.write(request.snapshot_out)
+        except OSError as exc:
+            raise AuditSetupError(f"cannot write {request.snapshot_out}: {exc.strerror or exc}") from None
+    return snapshot

@@ -1,0 +1,161 @@
+"""Named checks that need facts only a live inventory has (OCI-ROT-202, OCI-IAM-201/202).
+
+Live resources carry ``context["reference_time"]`` (the snapshot's ``collected_at``) and
+``context["missing_types"]`` (SDK types whose listing did not complete). A check whose answer
+depends on a missing type is unknown, never passed or failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanner.checks.iam import (
+    GroupIdentity,
+    _dynamic_group_subject_matches,
+    grants_tenancy_admin,
+    policy_statements,
+    subject_matches_group,
+)
+from scanner.engine.conditions import duration_days
+from scanner.engine.registry import Outcome, ResourceIndex, check
+from scanner.engine.timestamps import age_days
+from scanner.model import Resource, is_unknown
+
+Params = dict[str, Any]
+ACTIVE_EXCLUDED = {"INACTIVE", "DELETING", "DELETED"}
+
+
+def _missing(resource: Resource, *types: str) -> list[str]:
+    gone = set(resource.context.get("missing_types") or ())
+    return [t for t in types if t in gone]
+
+
+@check("secret_rotation_on_schedule")
+def secret_rotation_on_schedule(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
+    """OCI-ROT-202: a secret with scheduled rotation really rotates.
+
+    False when the rotation status or lifecycle state is a failure (``failed_states``), when
+    rotation is enabled but the service reports it not enabled, when ``next_rotation_time`` lies
+    more than ``grace_days`` before the snapshot, or when the last rotation (the creation time if
+    it never rotated) is older than the interval plus ``grace_days``.
+    """
+    reference = resource.context.get("reference_time")
+    if reference is None:
+        return Outcome(None, path="last_rotation_time", detail="rotation history is known only live")
+    attrs = resource.attributes
+    failed = {str(s).upper() for s in params.get("failed_states", ["FAILED"])}
+    grace = float(params.get("grace_days", 1))
+    for key in ("rotation_status", "state"):
+        value = attrs.get(key)
+        if isinstance(value, str) and value.upper() in failed:
+            return Outcome(False, path=key, detail=f"{key} is {value}")
+    status = attrs.get("rotation_status")
+    if isinstance(status, str) and status.upper() == "NOT_ENABLED":
+        return Outcome(
+            False, path="rotation_status", detail="rotation is configured but the service has not enabled it"
+        )
+    next_time = attrs.get("next_rotation_time")
+    overdue = age_days(next_time, reference)
+    if overdue is not None and overdue > grace:
+        return Outcome(
+            False, path="next_rotation_time", detail=f"the rotation due {next_time} has not happened"
+        )
+    config = attrs.get("rotation_config")
+    config = config[0] if isinstance(config, list) and config else config
+    interval = duration_days(config.get("rotation_interval") if isinstance(config, dict) else None)
+    last_key = "last_rotation_time" if attrs.get("last_rotation_time") else "time_created"
+    last = attrs.get(last_key)
+    age = age_days(last, reference)
+    if interval is None or age is None or is_unknown(last):
+        return Outcome(None, path=last_key, detail="rotation interval or last rotation time not known")
+    if age > interval + grace:
+        return Outcome(
+            False,
+            path=last_key,
+            detail=f"last rotation {int(age)} day(s) before the snapshot, interval {int(interval)} day(s)",
+        )
+    return Outcome(True, path=last_key)
+
+
+def _admin_names(params: Params) -> set[str]:
+    return {str(n).casefold() for n in params.get("admin_groups", ["Administrators"])}
+
+
+def _groups_of(user: Resource, index: ResourceIndex) -> list[GroupIdentity] | None:
+    ids = user.attributes.get("group_ids")
+    if not isinstance(ids, list):
+        return None
+    groups: list[GroupIdentity] = []
+    for gid in ids:
+        found = [g for g in index.referenced(gid) if g.kind == "oci_identity_group"]
+        name = found[0].attributes.get("name") if found else None
+        groups.append(GroupIdentity(name if isinstance(name, str) else None, gid, f"{name or gid}"))
+    return groups
+
+
+@check("admin_user_has_no_api_key")
+def admin_user_has_no_api_key(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
+    """OCI-IAM-202: a user with an active API key is not a tenancy administrator — neither a
+    member of ``admin_groups`` nor of a group granted ``manage all-resources in tenancy``."""
+    keys = resource.attributes.get("api_keys")
+    if is_unknown(keys):
+        return Outcome(None, path="api_keys", detail=keys.reason)
+    active = [k for k in keys or [] if str(k.get("lifecycle_state", "ACTIVE")).upper() not in ACTIVE_EXCLUDED]
+    if not active:
+        return Outcome(True, path="api_keys", detail="no active API key")
+    groups = _groups_of(resource, index)
+    if groups is None:
+        reason = resource.attributes.get("group_ids")
+        return Outcome(None, path="group_ids", detail=getattr(reason, "reason", "group memberships unknown"))
+    admins = _admin_names(params)
+    for group in groups:
+        if group.name is not None and group.name.casefold() in admins:
+            return Outcome(
+                False, path="api_keys", detail=f"{len(active)} active API key(s); member of {group.label}"
+            )
+    for entry in policy_statements(resource, index):
+        stmt = entry.statement
+        if stmt is None or not grants_tenancy_admin(stmt):
+            continue
+        for subject in stmt.subjects:
+            for group in groups:
+                if subject_matches_group(subject, group, stmt):
+                    return Outcome(
+                        False,
+                        path="api_keys",
+                        detail=f"member of {group.label}, granted by {entry.policy.address}: {stmt.text!r}",
+                    )
+    return Outcome(True, path="api_keys")
+
+
+@check("tenancy_uses_instance_principals")
+def tenancy_uses_instance_principals(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
+    """OCI-IAM-201: some dynamic group with a workload matching rule (instances, functions, OKE
+    workloads...) is granted access by a policy, i.e. workloads authenticate as themselves
+    rather than with user API keys."""
+    missing = _missing(resource, "identity.DynamicGroup", "identity.Policy")
+    if missing:
+        return Outcome(None, path="id", detail=f"{', '.join(missing)} not collected")
+    groups = index.same_scope(resource, "oci_identity_dynamic_group")
+    statements = list(policy_statements(resource, index))
+    for group in groups:
+        rule = group.attributes.get("matching_rule")
+        if not isinstance(rule, str) or not rule.strip():
+            continue
+        for entry in statements:
+            if entry.statement is None or entry.statement.action != "allow":
+                continue
+            if any(
+                _dynamic_group_subject_matches(s, group.attributes.get("name"))
+                for s in entry.statement.subjects
+            ):
+                return Outcome(
+                    True,
+                    path="id",
+                    detail=f"{group.attributes.get('name')} is granted by {entry.policy.address}",
+                )
+    return Outcome(
+        False,
+        path="id",
+        detail=f"{len(groups)} dynamic group(s), none granted access by a policy",
+    )

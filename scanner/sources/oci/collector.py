@@ -1,0 +1,539 @@
+"""One concurrent collector for every type in ``specs.SPECS``.
+
+Order of work: region subscriptions and compartments (home region) first, then in parallel per
+region the availability domains and one paged Resource Search (structured query) whose results
+are fetched with targeted GETs, and in the home region the IAM lists (users with their API keys,
+auth tokens, customer secret keys and group memberships; groups; dynamic groups; policies of the
+root and every audited compartment) and the Cloud Guard configuration. Keys are listed through
+each vault's management endpoint once the vaults are known.
+
+Every call goes through the SDK's retry strategy (bounded exponential back-off with jitter on
+429, 5xx and timeouts; ``retry-after`` honoured, capped). A call that still fails is recorded
+(operation, region, compartment, status) in the snapshot's ``errors`` and its type leaves
+``collected``: an audit is never silently partial. Only read calls are made (GET, and the
+search POST).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from scanner import __version__
+from scanner.sources.oci.auth import OciSession
+from scanner.sources.oci.snapshot import CollectionError, InventorySnapshot, SnapshotResource
+from scanner.sources.oci.specs import SPECS, ResourceSpec
+
+# Fields never written to a snapshot: credentials the API may echo (a new auth token's value).
+SECRET_FIELDS = {"token", "key", "private_key", "passphrase", "admin_password"}
+GONE = {"DELETED", "TERMINATED"}
+
+
+def retry_strategy(
+    max_attempts: int = 6,
+    base_sleep: float = 0.5,
+    max_wait: float = 8.0,
+    max_elapsed: float = 120.0,
+    on_retry: Callable[[Any], None] | None = None,
+) -> Any:
+    """The SDK's retry strategy with bounds: ``max_attempts`` tries, at most ``max_elapsed``
+    seconds, sleeps growing from ``base_sleep`` up to ``max_wait``; a ``retry-after`` header is
+    obeyed up to ``max_wait``. ``on_retry`` is told of each retry (progress counts)."""
+    import oci
+
+    strategy = oci.retry.RetryStrategyBuilder(
+        max_attempts_check=True,
+        max_attempts=max_attempts,
+        total_elapsed_time_check=True,
+        total_elapsed_time_seconds=max_elapsed,
+        service_error_check=True,
+        service_error_retry_on_any_5xx=True,
+        retry_base_sleep_time_seconds=base_sleep,
+        retry_max_wait_between_calls_seconds=max_wait,
+        backoff_type=oci.retry.BACKOFF_FULL_JITTER_EQUAL_ON_THROTTLE_VALUE,
+    ).get_retry_strategy()
+    default_sleep = strategy.do_sleep
+
+    def do_sleep(attempt: int, exception: Any) -> None:
+        if on_retry is not None:
+            on_retry(exception)
+        headers = getattr(exception, "headers", None) or {}
+        after = _seconds(headers.get("retry-after") or headers.get("Retry-After"))
+        if after is not None:
+            time.sleep(min(after, max_wait))
+        else:
+            default_sleep(attempt, exception)
+
+    # The SDK has no hook for retry-after or for counting; wrap this one instance's sleep.
+    strategy.do_sleep = do_sleep
+    return strategy
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def clean(value: Any) -> Any:
+    """``to_dict`` output without nulls (absent and null mean the same to the rules, and the
+    snapshot stays small) and without secret fields."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items() if v is not None and k not in SECRET_FIELDS}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
+class Progress:
+    """Calls, retries and errors per region; drawn with rich only when asked (a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.calls: dict[str, int] = defaultdict(int)
+        self.retries: dict[str, int] = defaultdict(int)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.services: dict[str, set[str]] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._live: Any = None
+        self._tasks: dict[str, Any] = {}
+        if enabled:
+            from rich.console import Console
+            from rich.progress import Progress as RichProgress
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._live = RichProgress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
+            self._live.start()
+
+    def note(
+        self, region: str, service: str, *, call: bool = False, retry: bool = False, error: bool = False
+    ) -> None:
+        """Count one event for ``region``."""
+        with self._lock:
+            self.calls[region] += call
+            self.retries[region] += retry
+            self.errors[region] += error
+            self.services[region].add(service)
+            if self._live is not None:
+                text = (
+                    f"{region:<16} {len(self.services[region]):>2} services  {self.calls[region]:>6} calls  "
+                    f"{self.retries[region]:>4} retries  {self.errors[region]:>3} errors"
+                )
+                if region not in self._tasks:
+                    self._tasks[region] = self._live.add_task(text, total=None)
+                self._live.update(self._tasks[region], description=text)
+
+    def stop(self) -> None:
+        """Remove the bar."""
+        if self._live is not None:
+            self._live.stop()
+
+
+class Collector:
+    """Collects an ``InventorySnapshot`` with bounded concurrency (``concurrency`` calls in
+    flight across all regions and compartments)."""
+
+    def __init__(
+        self,
+        session: OciSession,
+        regions: list[str] | None = None,
+        compartment_id: str | None = None,
+        concurrency: int = 16,
+        progress: bool = False,
+        specs: tuple[ResourceSpec, ...] = SPECS,
+        retry: dict[str, float] | None = None,
+    ) -> None:
+        self.session = session
+        self.wanted_regions = regions
+        self.tenancy_id = session.tenancy_id
+        self.root_compartment = compartment_id or session.tenancy_id
+        self.concurrency = max(1, concurrency)
+        self.specs = specs
+        self.progress = Progress(progress)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._idle = threading.Condition(self._lock)
+        self._pool: ThreadPoolExecutor | None = None
+        self.resources: list[SnapshotResource] = []
+        self.errors: list[CollectionError] = []
+        self.failed_types: set[str] = set()
+        self.attempted_types: set[str] = set()
+        self.availability_domains: dict[str, list[str]] = {}
+        self.compartments: set[str] = {self.root_compartment}
+        self.key_compartments: dict[str, set[str]] = defaultdict(set)
+        self.call_count = 0
+        session.retry = retry_strategy(on_retry=self._on_retry, **(retry or {}))
+        self._retry_region = threading.local()
+
+    # --- plumbing ------------------------------------------------------------------------
+    def _client(self, class_path: str, region: str, endpoint: str | None = None) -> Any:
+        """One client per thread, region and endpoint (SDK clients are not shared across threads)."""
+        cache = getattr(self._local, "clients", None)
+        if cache is None:
+            cache = self._local.clients = {}
+        key = (class_path, region, endpoint)
+        if key not in cache:
+            cache[key] = self.session.client(class_path, region, endpoint)
+        return cache[key]
+
+    def _on_retry(self, exception: Any) -> None:
+        region = getattr(self._retry_region, "region", "?")
+        self.progress.note(region, "retry", retry=True)
+
+    def _spawn(self, fn: Callable[..., None], *args: Any) -> None:
+        with self._lock:
+            self._pending += 1
+        assert self._pool is not None
+        self._pool.submit(self._run, fn, args)
+
+    def _run(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the collection
+            self._record("internal", "", None, None, f"{type(exc).__name__}: {exc}", None)
+        finally:
+            with self._lock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.notify_all()
+
+    def _wait(self) -> None:
+        with self._lock:
+            while self._pending:
+                self._idle.wait()
+
+    def _record(
+        self,
+        operation: str,
+        region: str,
+        compartment: str | None,
+        status: int | None,
+        message: str,
+        type_: str | None,
+    ) -> None:
+        with self._lock:
+            self.errors.append(CollectionError(operation, region, compartment, status, message))
+            if type_:
+                self.failed_types.add(type_)
+        self.progress.note(region or "-", operation, error=True)
+
+    def _call(
+        self,
+        spec_type: str | None,
+        class_path: str,
+        operation: str,
+        region: str,
+        compartment: str | None,
+        endpoint: str | None = None,
+        allow_missing: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """One API call (all pages for list calls); None after a recorded failure (or a 404
+        when ``allow_missing``: the object went away between search and GET)."""
+        import oci
+
+        client = self._client(class_path, region, endpoint)
+        method = getattr(client, operation)
+        op_name = "".join(part.capitalize() for part in operation.split("_"))
+        self._retry_region.region = region
+        items: list[Any] = []
+        page = None
+        while True:
+            try:
+                response = method(**kwargs, page=page) if page else method(**kwargs)
+            except oci.exceptions.ServiceError as exc:
+                if allow_missing and exc.status == 404:
+                    return None
+                self._record(
+                    op_name, region, compartment, exc.status, f"{exc.code}: {exc.message}", spec_type
+                )
+                return None
+            except Exception as exc:  # noqa: BLE001 - timeouts, connection errors after retries
+                self._record(
+                    op_name, region, compartment, None, f"{type(exc).__name__}: {exc}"[:300], spec_type
+                )
+                return None
+            finally:
+                with self._lock:
+                    self.call_count += 1
+                self.progress.note(region, class_path.split(".")[0], call=True)
+            data = response.data
+            if not isinstance(data, list) and not hasattr(data, "items"):
+                return data
+            items.extend(data if isinstance(data, list) else data.items)
+            page = response.headers.get("opc-next-page")
+            if not page:
+                return items
+
+    def _add(
+        self, spec: ResourceSpec, region: str, model: Any, related: dict[str, list[Any]] | None = None
+    ) -> None:
+        import oci
+
+        data = clean(oci.util.to_dict(model))
+        if str(data.get("lifecycle_state", "")).upper() in GONE:
+            return
+        res = SnapshotResource(spec.type, region, data, related or {})
+        with self._lock:
+            self.resources.append(res)
+
+    # --- collection ----------------------------------------------------------------------
+    def collect(self) -> InventorySnapshot:
+        """Collect everything the specs describe and return the snapshot."""
+        started = datetime.now(UTC).replace(microsecond=0)
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="ocisec-collect") as pool:
+                self._pool = pool
+                home, regions = self._regions()
+                self.home_region = home
+                self._spawn(self._compartments_then_rest, home, regions)
+                self._wait()
+        finally:
+            self._pool = None
+            self.progress.stop()
+        collected = sorted(self.attempted_types - self.failed_types)
+        self.resources.sort(
+            key=lambda r: (r.type, r.region, str(r.data.get("id") or r.data.get("name") or ""))
+        )
+        return InventorySnapshot(
+            tenancy_id=self.tenancy_id,
+            home_region=home,
+            collected_at=started,
+            regions={r: {"availability_domains": self.availability_domains.get(r, [])} for r in regions},
+            collected=collected,
+            resources=self.resources,
+            errors=sorted(self.errors, key=lambda e: (e.region, e.operation, e.compartment_id or "")),
+            compartment_id=self.root_compartment,
+            tool=f"ocisec {__version__}",
+        )
+
+    def _regions(self) -> tuple[str, list[str]]:
+        subs = self._call(
+            None,
+            "identity.IdentityClient",
+            "list_region_subscriptions",
+            self.session.region,
+            self.tenancy_id,
+            tenancy_id=self.tenancy_id,
+        )
+        if subs is None:
+            return self.session.region, list(self.wanted_regions or [self.session.region])
+        ready = [s.region_name for s in subs if (s.status or "READY") == "READY"]
+        home = next((s.region_name for s in subs if s.is_home_region), self.session.region)
+        if self.wanted_regions:
+            unknown = [r for r in self.wanted_regions if r not in ready]
+            for r in unknown:
+                self._record(
+                    "ListRegionSubscriptions",
+                    r,
+                    self.tenancy_id,
+                    None,
+                    f"{r} is not a subscribed region",
+                    None,
+                )
+            return home, [r for r in self.wanted_regions if r in ready]
+        return home, sorted(ready)
+
+    def _compartments_then_rest(self, home: str, regions: list[str]) -> None:
+        spec = next((s for s in self.specs if s.type == "identity.Compartment"), None)
+        if spec is not None:
+            self.attempted_types.add(spec.type)
+            items = self._call(
+                spec.type,
+                spec.client,
+                "list_compartments",
+                home,
+                self.tenancy_id,
+                compartment_id=self.tenancy_id,
+                compartment_id_in_subtree=True,
+                access_level="ACCESSIBLE",
+            )
+            if items is not None:
+                children: dict[str, list[Any]] = defaultdict(list)
+                for c in items:
+                    if (c.lifecycle_state or "ACTIVE") == "ACTIVE":
+                        children[c.compartment_id].append(c)
+                stack = [self.root_compartment]
+                while stack:
+                    for child in children.get(stack.pop(), []):
+                        self.compartments.add(child.id)
+                        stack.append(child.id)
+                        self._add(spec, home, child)
+        for region in regions:
+            self._spawn(self._availability_domains, region)
+            if any(s.scope in ("search", "vault") for s in self.specs):
+                self._spawn(self._search_region, region)
+        for spec in self.specs:
+            if spec.scope == "tenancy" and spec.type != "identity.Compartment":
+                self.attempted_types.add(spec.type)
+                self._spawn(self._list_tenancy, spec, home)
+            elif spec.scope == "compartments":
+                self.attempted_types.add(spec.type)
+                for compartment in sorted(self.compartments | {self.tenancy_id}):
+                    self._spawn(self._list_compartment, spec, home, compartment)
+            elif spec.scope == "singleton":
+                self.attempted_types.add(spec.type)
+                self._spawn(self._singleton, spec, home)
+
+    def _availability_domains(self, region: str) -> None:
+        ads = self._call(
+            None,
+            "identity.IdentityClient",
+            "list_availability_domains",
+            region,
+            self.tenancy_id,
+            compartment_id=self.tenancy_id,
+        )
+        self.availability_domains[region] = sorted(ad.name for ad in ads or [])
+
+    def _list_tenancy(self, spec: ResourceSpec, region: str) -> None:
+        assert spec.list_call
+        items = self._call(
+            spec.type, spec.client, spec.list_call, region, self.tenancy_id, compartment_id=self.tenancy_id
+        )
+        for item in items or []:
+            if spec.related:
+                self._spawn(self._with_related, spec, region, item)
+            else:
+                self._add(spec, region, item)
+
+    def _list_compartment(self, spec: ResourceSpec, region: str, compartment: str) -> None:
+        assert spec.list_call
+        items = self._call(
+            spec.type, spec.client, spec.list_call, region, compartment, compartment_id=compartment
+        )
+        for item in items or []:
+            self._add(spec, region, item)
+
+    def _singleton(self, spec: ResourceSpec, region: str) -> None:
+        assert spec.get
+        model = self._call(
+            spec.type, spec.client, spec.get, region, self.tenancy_id, compartment_id=self.tenancy_id
+        )
+        if model is not None:
+            self._add(spec, region, model)
+
+    def _with_related(self, spec: ResourceSpec, region: str, item: Any, endpoint: str | None = None) -> None:
+        """Fetch the related lists of one object (each its own call, run here in sequence: the
+        objects themselves are spread over the pool)."""
+        import oci
+
+        object_id = getattr(item, spec.id_field)
+        related: dict[str, list[Any]] = {}
+        compartment = getattr(item, "compartment_id", None)
+        for rel in spec.related:
+            kwargs: dict[str, Any] = {rel.id_arg: object_id}
+            for arg, source in rel.extra.items():
+                kwargs[arg] = self.tenancy_id if source == "tenancy" else compartment
+            values = self._call(spec.type, spec.client, rel.call, region, compartment, endpoint, **kwargs)
+            if values is None:
+                continue  # recorded; the list stays absent and reads as not collected
+            if rel.field:
+                related[rel.name] = sorted(
+                    {getattr(v, rel.field) for v in values if (v.lifecycle_state or "ACTIVE") == "ACTIVE"}
+                )
+            else:
+                related[rel.name] = [clean(oci.util.to_dict(v)) for v in values]
+        self._add(spec, region, item, related)
+
+    # --- Resource Search, then GETs ----------------------------------------------------------
+    def _search_region(self, region: str) -> None:
+        import oci
+
+        search_specs = {s.search_type: s for s in self.specs if s.search_type}
+        for spec in search_specs.values():
+            self.attempted_types.add(spec.type)
+        query = f"query {', '.join(sorted(search_specs))} resources return allAdditionalFields"
+        details = oci.resource_search.models.StructuredSearchDetails(
+            type="Structured", query=query, matching_context_type="NONE"
+        )
+        found = self._call(
+            None,
+            "resource_search.ResourceSearchClient",
+            "search_resources",
+            region,
+            self.root_compartment,
+            search_details=details,
+        )
+        if found is None:
+            with self._lock:
+                self.failed_types.update(s.type for s in search_specs.values())
+            return
+        namespace: str | None = None
+        wanted = []
+        for summary in found:
+            spec = search_specs.get(summary.resource_type)
+            if spec is None or summary.compartment_id not in self.compartments:
+                continue
+            if str(summary.lifecycle_state or "").upper() in GONE:
+                continue
+            if spec.scope == "vault":
+                # Keys are read through their vault's endpoint: remember where they live.
+                self.key_compartments[region].add(summary.compartment_id)
+            else:
+                wanted.append((spec, summary))
+        for spec, summary in wanted:
+            extra: dict[str, Any] = {}
+            if spec.type == "object_storage.Bucket":
+                if namespace is None:
+                    namespace = self._call(spec.type, spec.client, "get_namespace", region, None)
+                    if namespace is None:
+                        continue
+                extra["namespace_name"] = namespace
+            self._spawn(self._get, spec, region, summary, extra)
+
+    def _get(self, spec: ResourceSpec, region: str, summary: Any, extra: dict[str, Any]) -> None:
+        assert spec.get and spec.get_id_arg
+        ident = summary.display_name if spec.get_id_arg == "bucket_name" else summary.identifier
+        model = self._call(
+            spec.type,
+            spec.client,
+            spec.get,
+            region,
+            summary.compartment_id,
+            allow_missing=True,
+            **{spec.get_id_arg: ident},
+            **extra,
+        )
+        if model is None:
+            return
+        if spec.related:
+            self._with_related(spec, region, model)
+        else:
+            self._add(spec, region, model)
+        if spec.type == "key_management.Vault":
+            for key_spec in (s for s in self.specs if s.scope == "vault"):
+                for compartment in sorted(self.key_compartments.get(region, ())):
+                    self._spawn(self._list_keys, key_spec, region, model, compartment)
+
+    def _list_keys(self, spec: ResourceSpec, region: str, vault: Any, compartment: str) -> None:
+        assert spec.list_call and spec.get and spec.get_id_arg
+        endpoint = vault.management_endpoint
+        summaries = self._call(
+            spec.type, spec.client, spec.list_call, region, compartment, endpoint, compartment_id=compartment
+        )
+        for summary in summaries or []:
+            if (summary.vault_id or vault.id) != vault.id or str(
+                summary.lifecycle_state or ""
+            ).upper() in GONE:
+                continue
+            self._spawn(self._get_key, spec, region, endpoint, summary.id, compartment)
+
+    def _get_key(self, spec: ResourceSpec, region: str, endpoint: str, key_id: str, compartment: str) -> None:
+        assert spec.get and spec.get_id_arg
+        model = self._call(
+            spec.type, spec.client, spec.get, region, compartment, endpoint, **{spec.get_id_arg: key_id}
+        )
+        if model is not None:
+            self._with_related(spec, region, model, endpoint)
