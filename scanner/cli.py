@@ -613,8 +613,11 @@ def diff(
     old: Path = typer.Argument(..., help="Earlier JSON result (--format json) or ocisec-inventory snapshot."),
     new: Path = typer.Argument(..., help="Later JSON result or snapshot."),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report here instead of stdout."
+    output: list[str] = typer.Option(
+        [],
+        "--output",
+        "-o",
+        help="FILE (in --format), FORMAT=FILE or FORMAT for stdout; repeatable: one diff, several reports.",
     ),
     fail_on: Threshold = typer.Option(
         Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
@@ -623,21 +626,28 @@ def diff(
     """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings)."""
     from scanner.diff import DiffInputError, diff_paths
     from scanner.model import Severity
+    from scanner.outputs import OutputSpecError, parse_outputs
     from scanner.report.diff_report import render as render_diff
 
+    try:
+        specs = parse_outputs(list(output), fmt.value, [f.value for f in DiffFormat])
+    except OutputSpecError as exc:
+        typer.echo(f"ocisec: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
     try:
         result = diff_paths(old, new)
     except DiffInputError as exc:
         typer.echo(f"ocisec: diff: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    report = render_diff(result, fmt.value)
-    if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
-    else:
+    for spec in specs:
+        report = render_diff(result, spec.fmt)
+        if spec.path is None:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            continue
         try:
-            output.write_text(report, encoding="utf-8")
+            spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for side, err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
