@@ -152,8 +152,11 @@ class Collector:
         progress: bool = False,
         specs: tuple[ResourceSpec, ...] = SPECS,
         retry: dict[str, float] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.session = session
+        # The time ages are measured against; tests fix it to replay a known day.
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.wanted_regions = regions
         self.tenancy_id = session.tenancy_id
         self.root_compartment = compartment_id or session.tenancy_id
@@ -291,7 +294,7 @@ class Collector:
     # --- collection ----------------------------------------------------------------------
     def collect(self) -> InventorySnapshot:
         """Collect everything the specs describe and return the snapshot."""
-        started = datetime.now(UTC).replace(microsecond=0)
+        started = self.clock().astimezone(UTC).replace(microsecond=0)
         try:
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="ocisec-collect") as pool:
                 self._pool = pool
