@@ -285,3 +285,19 @@ def test_example_snapshot_is_what_the_collector_writes(oci_config, tenancy_doc, 
     assert res.exit_code == 1
     doc = json.loads(res.stdout)
     assert doc["errors"] == []
+
+
+def test_scan_and_replay_do_not_import_the_sdk():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from scanner.cli import app\n"
+        f"CliRunner().invoke(app, ['scan', {str(ROOT / 'fixtures' / 'rules' / 'OCI-ENC-001' / 'fail')!r}])\n"
+        f"CliRunner().invoke(app, ['audit', '--from-snapshot', {str(EXAMPLE_SNAPSHOT)!r}])\n"
+        "print('oci' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
