@@ -68,7 +68,9 @@ def default_cache_dir() -> Path:
 
 @app.command()
 def scan(
-    paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin."
+    ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
@@ -82,6 +84,12 @@ def scan(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
     rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
     policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
+    values: list[Path] = typer.Option(
+        [], "--values", help="Helm values file layered on each chart's values.yaml (repeatable)."
+    ),
+    render_charts: bool = typer.Option(
+        False, "--render", help="Also render charts with `helm template` (when helm is on PATH)."
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
     from scanner.model import Severity
@@ -93,12 +101,18 @@ def scan(
         if not vf.is_file():
             typer.echo(f"ocisec: --var-file {vf}: no such file", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR)
+    for vf in values:
+        if not vf.is_file():
+            typer.echo(f"ocisec: --values {vf}: no such file", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
     options = ScanOptions(
         var_files=list(var_file),
         strict=strict,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         policy_dir=policies,
         rule_ids=list(rule) or None,
+        values_files=list(values),
+        render=render_charts,
     )
     result, secrets = run_scan(list(paths), options)
     redactor = Redactor()

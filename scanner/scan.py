@@ -14,6 +14,7 @@ from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
+from scanner.sources.helm import collapse_environments, is_yaml, load_kubernetes
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 
@@ -31,6 +32,9 @@ class ScanOptions:
     policy_dir: Path | None = None
     workers: int | None = None
     rule_ids: list[str] | None = None  # run only these rules (None: all)
+    values_files: list[Path] = field(default_factory=list)  # helm --values, layered on each chart
+    render: bool = False  # render charts with `helm template` when helm is on PATH
+    stdin_text: str | None = None  # manifests given as `-` (None: read sys.stdin)
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Inputs:
     plans: list[Path] = field(default_factory=list)
     only_files: set[Path] | None = None
     extra_var_files: list[Path] = field(default_factory=list)
+    yaml: list[Path] = field(default_factory=list)  # charts, values files, Kubernetes manifests
+    stdin: bool = False  # `-`: manifests on standard input
     errors: list[InputError] = field(default_factory=list)
 
 
@@ -62,6 +68,9 @@ def discover(paths: list[Path], root: Path) -> Inputs:
     found = Inputs()
     singles: set[Path] = set()
     for path in paths:
+        if str(path) == "-":
+            found.stdin = True
+            continue
         if not path.exists():
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
@@ -74,6 +83,8 @@ def discover(paths: list[Path], root: Path) -> Inputs:
                     # report every resource twice.
                     if is_tf(f):
                         found.tf.append(f)
+                    elif is_yaml(f):
+                        found.yaml.append(f)
             continue
         if is_tf(path):
             found.tf.extend(p for p in sorted(path.parent.iterdir()) if is_tf(p) and p not in found.tf)
@@ -84,6 +95,8 @@ def discover(paths: list[Path], root: Path) -> Inputs:
             singles.add(path.resolve())
         elif path.suffix == ".json" and is_plan_json(path):
             found.plans.append(path)
+        elif is_yaml(path):
+            found.yaml.append(path)
         else:
             found.errors.append(
                 InputError(rel(path, root), "not a Terraform file (.tf, .tf.json, .tfvars) or plan JSON")
@@ -136,9 +149,18 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             errors += plan_errors
             files.append(rel(plan, root))
         categories.append("terraform-plan")
+    if inputs.yaml or inputs.stdin:
+        kube = load_kubernetes(
+            inputs.yaml, root, options.values_files, options.render, inputs.stdin, options.stdin_text
+        )
+        resources += kube.resources
+        errors += kube.errors
+        files += kube.files
+        categories += kube.categories
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)
+    findings = collapse_environments(findings)
     errors += engine_errors
     result = ScanResult(
         rules=rules,

@@ -25,7 +25,8 @@ def test_every_policy_file_loads():
 def test_rule_has_both_fixtures(rule_id: str):
     for kind in ("pass", "fail"):
         d = FIXTURES / rule_id / kind
-        assert d.is_dir() and any(d.glob("*.tf")), f"missing {d}"
+        # Terraform rules have .tf fixtures; Helm / Kubernetes rules have values files, charts or manifests.
+        assert d.is_dir() and (any(d.glob("*.tf")) or any(d.rglob("*.yaml"))), f"missing {d}"
 
 
 def _scan(rule_id: str, kind: str):
