@@ -17,7 +17,7 @@ from typing import Any
 MAX_YAML_BYTES = 8 * 1024 * 1024  # like the Terraform source: larger files are generated, not written
 # Alias expansion budget: a document may visit each node a few times through aliases, but an
 # alias bomb multiplies them exponentially. Counted per file, on top of its size.
-ALIAS_EXPANSION_BUDGET = 200_000
+ALIAS_EXPANSION_BUDGET = 100_000
 
 Span = tuple[int, int]  # first and last line, 1-based
 
@@ -133,6 +133,8 @@ class _Builder:
         cls = type(node)
         if cls is self.scalar_node:
             return self._scalar(node)
+        if node.tag not in _COLLECTION_TAGS:
+            raise YamlInputError(f"tag {node.tag!r} is not allowed (safe loading)", node.start_mark.line + 1)
         if cls is self.sequence_node:
             return [self.build(child, _join(path, i), lines) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
@@ -184,6 +186,7 @@ class _Builder:
 
 
 _STR = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 _INT = "tag:yaml.org,2002:int"
 
 
