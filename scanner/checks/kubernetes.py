@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
@@ -140,10 +141,30 @@ def _config_text_has_secret(text: str) -> bool:
 
 
 # --- replicas, HPAs and PDBs --------------------------------------------------------------------
+class _Groups:
+    """Objects of one kind grouped by (scope, namespace), built once per scan's index: matching
+    every workload against every PDB and HPA would be quadratic in the number of objects."""
+
+    index: weakref.ref[ResourceIndex] | None = None
+    by_kind: dict[str, dict[tuple[Any, Any], list[Resource]]] = {}
+
+    @classmethod
+    def get(cls, index: ResourceIndex, kind: str) -> dict[tuple[Any, Any], list[Resource]]:
+        if cls.index is None or cls.index() is not index:
+            cls.index, cls.by_kind = weakref.ref(index), {}
+        groups = cls.by_kind.get(kind)
+        if groups is None:
+            groups = {}
+            for r in index.by_kind(kind):
+                groups.setdefault((r.context.get("scope"), r.context.get("namespace")), []).append(r)
+            cls.by_kind[kind] = groups
+        return groups
+
+
 def _matching(resource: Resource, index: ResourceIndex, kind: str) -> list[Resource]:
     """Objects of ``kind`` from the same manifest set and namespace as ``resource``."""
-    ns = resource.context.get("namespace")
-    return [r for r in index.same_scope(resource, kind) if r.context.get("namespace") == ns]
+    groups = _Groups.get(index, kind)
+    return groups.get((resource.context.get("scope"), resource.context.get("namespace")), [])
 
 
 def _hpa_for(resource: Resource, index: ResourceIndex) -> Resource | None:

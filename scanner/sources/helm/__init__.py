@@ -10,6 +10,7 @@ with ``helm template`` and the output scanned as manifests.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import subprocess
 import sys
@@ -51,10 +52,14 @@ class KubernetesResult:
 
 
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    # String operations, not Path.resolve: no lstat of every path component of thousands of files
+    absolute = os.path.abspath(path)
+    base = str(root).rstrip(os.sep) + os.sep
+    if absolute.startswith(base):
+        absolute = absolute[len(base) :]
+    elif absolute == str(root):
+        return "."
+    return absolute.replace(os.sep, "/")
 
 
 def load_kubernetes(
@@ -68,10 +73,10 @@ def load_kubernetes(
     """Charts, standalone values files and manifests among ``yaml_files`` (and stdin)."""
     out = KubernetesResult()
     values_files = values_files or []
-    charts = sorted({f.parent.resolve() for f in yaml_files if f.name == "Chart.yaml"})
+    charts = sorted({Path(os.path.abspath(f.parent)) for f in yaml_files if f.name == "Chart.yaml"})
     chart_set = set(charts)
     for f in yaml_files:
-        resolved = f.resolve()
+        resolved = Path(os.path.abspath(f))
         chart = _owning_chart(resolved, chart_set)
         if chart is not None:
             relative = resolved.relative_to(chart)

@@ -9,6 +9,7 @@ external-secrets and secrets-store objects. Every path has its line.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Any
 
 from scanner.model import InputError, Location, Provenance, Resource
@@ -105,10 +106,11 @@ def load_manifest_text(
             errors.append(InputError(rel_path, exc.message, exc.line))
         return [], errors
     resources: list[Resource] = []
+    has_braces = "{{" in text
     for doc in docs:
         if not is_manifest(doc.data):
             continue
-        if _has_template_syntax(doc.data):
+        if has_braces and _has_template_syntax(doc.data):
             errors.append(InputError(rel_path, _TEMPLATE_MESSAGE, _template_line(text, doc)))
             continue
         if (
@@ -172,18 +174,23 @@ class LocationMap:
         self.locations: dict[str, Location] = {
             path: Location(file, span[0], span[1]) for path, span in lines.items() if path
         }
+        self._sorted: list[str] | None = None
 
     def alias(self, target: str, source: str) -> None:
         """Point ``target`` and every path below it at the lines of ``source`` and below."""
-        span = self.lines.get(source)
-        if span is None:
+        if source not in self.lines:
             return
-        self.locations[target] = Location(self.file, span[0], span[1])
+        self.locations[target] = self.locations[source]
+        if self._sorted is None:
+            self._sorted = sorted(self.lines)
         prefix = source + "."
         cut = len(prefix)
-        for path, sub in self.lines.items():
-            if path.startswith(prefix):
-                self.locations[f"{target}.{path[cut:]}"] = Location(self.file, sub[0], sub[1])
+        # Paths below ``source`` are contiguous in sorted order.
+        for i in range(bisect_left(self._sorted, prefix), len(self._sorted)):
+            path = self._sorted[i]
+            if not path.startswith(prefix):
+                break
+            self.locations[f"{target}.{path[cut:]}"] = self.locations[path]
 
 
 def manifest_resource(
