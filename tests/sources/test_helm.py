@@ -314,3 +314,24 @@ def test_render_failure_and_timeout_are_input_errors(monkeypatch, tmp_path):
     monkeypatch.setattr(helm_source, "RENDER_TIMEOUT_SECONDS", 0.2)
     result = scan(COMPLIANT / "platform-app", render=True)
     assert result.input_errors and all("timed out" in e.message for e in result.input_errors)
+
+
+def test_a_values_file_named_alone_scans_its_chart():
+    result = scan(INSECURE / "platform-app" / "values-production.yaml")
+    addresses = {f.resource.address for f in result.findings if f.resource.kind == "helm.values"}
+    assert addresses == {"platform-app[base]", "platform-app[production]"}
+
+
+def test_benchmark_corpus_is_what_it_claims(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_helm", ROOT / "benchmarks" / "bench_helm.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    everything, manifests = bench.generate(tmp_path)
+    assert len(list(manifests.glob("*.yaml"))) == bench.MANIFESTS == 500
+    assert len(list((everything / "charts").glob("*/Chart.yaml"))) == bench.CHARTS == 100
+    result = scan(manifests / "svc-000.yaml", manifests / "svc-007.yaml")
+    # svc-000: Deployment, Service, PDB, HPA, ConfigMap; svc-007: Deployment, Service
+    assert result.errors == [] and result.resource_count == 7
+    assert [f.resource.address for f in failed(result, "OCI-SEC-102")] == ["Deployment/team-7/svc-007"]

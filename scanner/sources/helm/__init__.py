@@ -73,7 +73,15 @@ def load_kubernetes(
     """Charts, standalone values files and manifests among ``yaml_files`` (and stdin)."""
     out = KubernetesResult()
     values_files = values_files or []
-    charts = sorted({Path(os.path.abspath(f.parent)) for f in yaml_files if f.name == "Chart.yaml"})
+    # A chart is found by its Chart.yaml, or by a values file named on the command line.
+    charts = sorted(
+        {
+            Path(os.path.abspath(f.parent))
+            for f in yaml_files
+            if f.name == "Chart.yaml"
+            or (STANDALONE_VALUES.match(f.name) and (f.parent / "Chart.yaml").is_file())
+        }
+    )
     chart_set = set(charts)
     for f in yaml_files:
         resolved = Path(os.path.abspath(f))
