@@ -335,3 +335,17 @@ def test_benchmark_corpus_is_what_it_claims(tmp_path):
     # svc-000: Deployment, Service, PDB, HPA, ConfigMap; svc-007: Deployment, Service
     assert result.errors == [] and result.resource_count == 7
     assert [f.resource.address for f in failed(result, "OCI-SEC-102")] == ["Deployment/team-0/svc-000", "Deployment/team-7/svc-007"]  # every 7th
+
+
+def test_secret_template_judged_by_its_payload_not_its_name(tmp_path):
+    template = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Values.fullnameOverride }}\n"
+        "stringData:\n  {{- toYaml .Values.secrets | nindent 2 }}\n"
+    )
+    chart = _chart(tmp_path, "fullnameOverride: payments-api\nsecrets: {}\n", {"secret.yaml": template})
+    result = scan(chart, rule_ids=["OCI-SEC-103"])
+    assert [f.status for f in result.findings] == [Status.PASSED]
+    (chart / "values.yaml").write_text("fullnameOverride: payments-api\nsecrets:\n  TOKEN: tok-7f3a9c2e5b1d4e6f8a0b\n")
+    result = scan(chart, rule_ids=["OCI-SEC-103"])
+    (finding,) = result.findings
+    assert finding.status is Status.FAILED and finding.location.start_line == 2  # `secrets:`, what the template reads

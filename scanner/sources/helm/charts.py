@@ -37,6 +37,7 @@ VALUES_OVERRIDE = re.compile(r"^values[-_.](?P<env>.+)\.ya?ml$")
 STANDALONE_VALUES = re.compile(r"(^|.*[-_.])values([-_.].*)?\.ya?ml$")
 _TEMPLATE_KIND = re.compile(r"^\s*kind:\s*['\"]?([A-Za-z]+)", re.M)
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
 _REFERENCE_KEY = re.compile(r"(?i)^(existing|use)?(external)?secret(name|ref|keyref)?$|existing")
 
 Located = dict[str, Location]  # values path -> where it is set
@@ -57,6 +58,9 @@ class ChartTemplates:
 
     kinds: dict[str, set[str]] = field(default_factory=dict)  # template -> kinds it renders
     uses: dict[str, list[str]] = field(default_factory=dict)  # template -> .Values paths it reads
+    # template -> .Values paths read below its first `data:` / `stringData:` key: the payload of a
+    # Secret or ConfigMap, not its name or labels
+    payload_uses: dict[str, list[str]] = field(default_factory=dict)
 
 
 def read_values_file(path: Path, rel_path: str) -> ValuesFile:
@@ -121,6 +125,9 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         name = path.relative_to(chart_dir).as_posix()
         found.kinds[name] = set(_TEMPLATE_KIND.findall(text))
         found.uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(text)))
+        payload = _PAYLOAD_KEY.search(text)
+        tail = text[payload.start() :] if payload else ""
+        found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
     return found
 
 
@@ -184,8 +191,9 @@ def values_resource(
     configmaps: list[dict[str, Any]] = []
     for template, kinds in templates.kinds.items() if templates else []:
         uses = templates.uses.get(template, []) if templates else []
+        payload = templates.payload_uses.get(template, []) if templates else []
         if "Secret" in kinds and not _guarded_by_reference(values, uses):
-            for path in uses:
+            for path in payload:
                 value = _get(values, path)
                 if isinstance(value, (dict, list, bool)) or value is None:
                     if not isinstance(value, dict):
@@ -194,7 +202,7 @@ def values_resource(
                 secrets.append({"template": template, "value_path": path, "literal": _literal_payload(value)})
                 loc.alias(f"templated_secrets.{n}", path)
         if "ConfigMap" in kinds:
-            for path in uses:
+            for path in payload:
                 value = _get(values, path)
                 if isinstance(value, (dict, str)):
                     n = len(configmaps)
