@@ -132,7 +132,7 @@ def scan(
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
