@@ -307,7 +307,7 @@ def _values_workload(
         container["image"] = f"{image.get('repository', '')}:{image.get('tag', '')}"
     mounts: list[Any] = []
     for key in ("volumeMounts", "extraVolumeMounts"):
-        for i, m in enumerate(v.get(key) or [] if isinstance(v.get(key), list) else []):
+        for i, m in enumerate(_list(v.get(key))):
             loc.alias(f"{_w(prefix)}.containers.0.volumeMounts.{len(mounts)}", f"{prefix}{key}.{i}")
             mounts.append(m)
     container["volumeMounts"] = mounts
@@ -316,7 +316,7 @@ def _values_workload(
     out["containers"] = [container]
     volumes: list[Any] = []
     for key in ("volumes", "extraVolumes"):
-        for i, vol in enumerate(v.get(key) or [] if isinstance(v.get(key), list) else []):
+        for i, vol in enumerate(_list(v.get(key))):
             loc.alias(f"{_w(prefix)}.volumes.{len(volumes)}", f"{prefix}{key}.{i}")
             volumes.append(vol)
     out["volumes"] = volumes
@@ -327,6 +327,11 @@ def _values_workload(
         loc.alias(f"{_w(prefix)}.serviceAccountName", prefix + "serviceAccount.name")
     out["ingress_controller"] = False
     return out
+
+
+def _list(value: Any) -> list[Any]:
+    """A list value, or no elements for anything else (a chart may set a key to null or a map)."""
+    return value if isinstance(value, list) else []
 
 
 def _list_index(items: Any, entry: Any) -> int:
@@ -342,7 +347,7 @@ def _w(prefix: str) -> str:
 
 def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
-    for i, h in enumerate(ing.get("hosts") or [] if isinstance(ing.get("hosts"), list) else []):
+    for i, h in enumerate(_list(ing.get("hosts"))):
         if isinstance(h, str):
             rules.append({"host": h})
             loc.alias(f"ingress.rules.{i}.host", f"ingress.hosts.{i}")
@@ -350,7 +355,7 @@ def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
             rules.append({"host": h.get("host")})
             loc.alias(f"ingress.rules.{i}", f"ingress.hosts.{i}")
             loc.alias(f"ingress.rules.{i}.host", f"ingress.hosts.{i}.host")
-    tls = [t for t in ing.get("tls") or [] if isinstance(t, dict)] if isinstance(ing.get("tls"), list) else []
+    tls = [t for t in _list(ing.get("tls")) if isinstance(t, dict)]
     loc.alias("ingress", "ingress")
     loc.alias("ingress.tls", "ingress.tls")
     loc.alias("ingress.enabled", "ingress.enabled")
