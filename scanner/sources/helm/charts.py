@@ -434,12 +434,7 @@ def validate_schema(
         return []
     schema_rel = f"{chart_rel}/values.schema.json" if chart_rel not in ("", ".") else "values.schema.json"
     try:
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        from jsonschema.validators import validator_for
-
-        cls = validator_for(schema)
-        cls.check_schema(schema)
-        validator = cls(schema)
+        validator = _schema_validator(schema_path)
     except (OSError, ValueError) as exc:
         return [InputError(schema_rel, f"invalid values.schema.json: {type(exc).__name__}")]
     except Exception as exc:  # noqa: BLE001 - jsonschema's SchemaError and friends
@@ -464,6 +459,23 @@ def validate_schema(
             )
         )
     return errors
+
+
+_VALIDATORS: dict[tuple[str, int, int], Any] = {}
+
+
+def _schema_validator(schema_path: Path) -> Any:
+    """The chart's schema, checked once per file version: every environment reuses it."""
+    st = schema_path.stat()
+    key = (str(schema_path), st.st_mtime_ns, st.st_size)
+    if key not in _VALIDATORS:
+        from jsonschema.validators import validator_for
+
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        _VALIDATORS[key] = cls(schema)
+    return _VALIDATORS[key]
 
 
 def _schema_problem(err: Any) -> str:
