@@ -130,7 +130,9 @@ def default_cache_dir() -> Path:
 @app.command()
 @_reporting_internal_errors
 def scan(
-    paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin."
+    ),
     fmt: Format | None = typer.Option(
         None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
         help="Report format [default: text].",
@@ -204,6 +206,12 @@ def scan(
     limit: list[str] = typer.Option(
         [], "--limit", help="Change a work limit, NAME=N (repeatable), e.g. max_instances=50000."
     ),
+    values: list[Path] = typer.Option(
+        [], "--values", help="Helm values file layered on each chart's values.yaml (repeatable)."
+    ),
+    render_charts: bool = typer.Option(
+        False, "--render", help="Also render charts with `helm template` (when helm is on PATH)."
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
     from scanner.limits import LIMITS
@@ -225,6 +233,10 @@ def scan(
     from scanner.report.redact import Redactor
     from scanner.scan import scan_root
 
+    for vf in values:
+        if not vf.is_file():
+            typer.echo(f"ocisec: --values {vf}: no such file", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
     settings, options = _scan_setup(
         paths, var_file, cache_dir, no_cache, config, no_config,
         dict(select=rule, skip=skip_rule, severities=severity, categories=category, policies=policies,
@@ -233,6 +245,8 @@ def scan(
              soft_fail=soft_fail),
     )
     options.workspace = workspace
+    options.values_files = list(values)
+    options.render = render_charts
     try:
         default_format = (settings.format or Format.text.value).lower()
         specs = parse_outputs(list(output), default_format, [f.value for f in Format])
@@ -511,7 +525,7 @@ def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshol
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
