@@ -20,7 +20,14 @@ from scanner.sources.terraform.module import (
     ModuleInstance,
     TerraformProgram,
 )
-from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
+from scanner.sources.terraform.parsing import (
+    ParseBatch,
+    ParseCache,
+    ParsedFile,
+    parse_files,
+    paused_gc,
+    read_text,
+)
 
 TF_SUFFIXES = (".tf", ".tf.json")
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
@@ -104,9 +111,9 @@ class TerraformLoad:
         if self.cached is not None:
             return self.cached
         assert self.first is not None
-        result = _load(
-            self.tf_files, self.root, self.var_files, self.only_files, self.cache, self.workers, self.first
-        )
+        with paused_gc():
+            args = (self.var_files, self.only_files, self.cache, self.workers, self.first)
+            result = _load(self.tf_files, self.root, *args)
         _store_evaluation(self.key, result, self.cache, self.root)
         return result
 

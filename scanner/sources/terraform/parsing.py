@@ -7,11 +7,14 @@ process pool when there is enough work to pay for starting it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
 import pickle
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,20 @@ from scanner.sources.terraform.syntax import Body, HclSyntaxError
 CACHE_FORMAT = "ocisec-parse-3"
 # Below this many uncached bytes a process pool costs more than it saves.
 PARALLEL_MIN_BYTES = 10**12
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while ASTs and values are built: they hold no cycles to
+    collect, yet each collection walks every object made so far (a sixth of a cold scan's CPU).
+    Collection resumes afterwards; nested pauses are fine."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -73,7 +90,8 @@ def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | No
     """Parse one file and return its AST pickled: the bytes cross the process boundary and go to
     the cache as they are. A structure too deep to pickle is reported like a parse error."""
     path, text, is_json = args
-    body, err, line = _parse_text(text, is_json)
+    with paused_gc():
+        body, err, line = _parse_text(text, is_json)
     if body is None:
         return path, None, err, line
     try:
