@@ -20,14 +20,7 @@ from scanner.sources.terraform.module import (
     ModuleInstance,
     TerraformProgram,
 )
-from scanner.sources.terraform.parsing import (
-    ParseBatch,
-    ParseCache,
-    ParsedFile,
-    parse_files,
-    paused_gc,
-    read_text,
-)
+from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
 
 TF_SUFFIXES = (".tf", ".tf.json")
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
@@ -111,6 +104,8 @@ class TerraformLoad:
         if self.cached is not None:
             return self.cached
         assert self.first is not None
+        from scanner.sources.terraform.parsing import paused_gc
+
         with paused_gc():
             args = (self.var_files, self.only_files, self.cache, self.workers, self.first)
             result = _load(self.tf_files, self.root, *args)
