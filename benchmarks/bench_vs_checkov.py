@@ -13,9 +13,8 @@ report gives the median wall time, the median CPU time (user + system, which a b
 inflates far less than wall time), the peak RSS of
 the child process (from ``os.wait4``, so it is per run, not the running maximum that
 ``RUSAGE_CHILDREN`` gives), the ratios checkov/ocisec, and pass/fail against the
-performance targets. checkov runs from its own virtualenv (``install_checkov.sh``)
-because its ``bc-python-hcl2`` pin installs the same ``hcl2`` module as ocisec's
-python-hcl2.
+performance targets. checkov runs from its own virtualenv (``install_checkov.sh``),
+so its many pinned dependencies stay out of ocisec's environment.
 
 Usage::
 

@@ -170,3 +170,16 @@ def test_a_file_with_every_once_rejected_construct_is_scanned_and_judged():
         'oci_objectstorage_bucket.each["assets"]': (Status.FAILED, 30),
         'oci_objectstorage_bucket.each["logs"]': (Status.PASSED, 30),
     }
+
+
+def test_the_parse_pool_gives_the_same_asts_and_errors_as_one_process(monkeypatch):
+    from scanner.sources.terraform import parsing
+
+    files = VALID + [DATA / "hcl-invalid" / name for name in sorted(INVALID)]
+    alone = parsing.parse_files(files, parsing.ParseCache(None), workers=1)
+    monkeypatch.setattr(parsing, "PARALLEL_MIN_BYTES", 0)
+    pooled = parsing.parse_files(files, parsing.ParseCache(None), workers=2)
+    assert {p: (r.body, r.error, r.error_line) for p, r in pooled.items()} == {
+        p: (r.body, r.error, r.error_line) for p, r in alone.items()
+    }
+    assert sum(r.body is None for r in pooled.values()) == len(INVALID)

@@ -138,3 +138,21 @@ def test_evaluation_cache_sees_a_changed_template(tmp_path):
     assert name() == "vcn-1"
     (tmp_path / "n.tpl").write_text("net-${n}-changed")
     assert name() == "net-1-changed"
+
+
+def test_templatefile_reads_nothing_outside_the_scanned_directory(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2")
+    root = tmp_path / "scan"
+    root.mkdir()
+    (root / "link.tpl").symlink_to(secret)
+    (root / "main.tf").write_text(
+        f'resource "oci_core_vcn" "abs" {{\n  display_name = templatefile("{secret}", {{}})\n}}\n'
+        'resource "oci_core_vcn" "up" {\n  display_name = templatefile("../secret.txt", {})\n}\n'
+        'resource "oci_core_vcn" "link" {\n  display_name = templatefile("link.tpl", {})\n}\n'
+    )
+    result = load_terraform([root / "main.tf"], root)
+    names = {r.address: r.attributes["display_name"] for r in result.resources if r.kind == "oci_core_vcn"}
+    for name in ("abs", "up", "link"):
+        value = names[f"oci_core_vcn.{name}"]
+        assert isinstance(value, Unknown) and "outside the scanned directory" in value.reason, name

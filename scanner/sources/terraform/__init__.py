@@ -113,16 +113,11 @@ class TerraformLoad:
         if self.cached is not None:
             return self.cached
         assert self.first is not None
-        result = _load(
-            self.tf_files,
-            self.root,
-            self.var_files,
-            self.only_files,
-            self.cache,
-            self.workers,
-            self.first,
-            self.workspace,
-        )
+        from scanner.sources.terraform.parsing import paused_gc
+
+        with paused_gc():
+            args = (self.var_files, self.only_files, self.cache, self.workers, self.first, self.workspace)
+            result = _load(self.tf_files, self.root, *args)
         _store_evaluation(self.key, result, self.cache, self.root)
         return result
 

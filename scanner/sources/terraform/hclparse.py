@@ -91,6 +91,11 @@ def parse_hcl(text: str) -> Body:
         return _Converter(src).config(root)
     except RecursionError:
         raise HclSyntaxError("nesting too deep to parse") from None
+    except (StopIteration, IndexError, AssertionError, ValueError, AttributeError) as exc:
+        if isinstance(exc, HclSyntaxError):
+            raise
+        # a tree shape the conversion does not know: reported like a syntax error, never a crash
+        raise HclSyntaxError(f"HCL syntax error: unsupported construct ({type(exc).__name__})") from None
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -263,27 +268,29 @@ class _Converter:
     # --- expressions -------------------------------------------------------------------------------
     def expr(self, node: Any) -> Expr:
         """An ``expression`` node (or any node that stands for one expression)."""
-        t = node.type
-        # the most frequent shapes first: this runs for every node of every value
-        if t == "expression":
-            children = node.children
-            if len(children) == 1:
-                return self.expr(children[0])
-            children = [c for c in children if c.type != "comment"]
-            if len(children) == 1:
-                return self.expr(children[0])
-            return self.term(children)
-        if t == "variable_expr":
-            return Name(self.text(node.children[0]))
-        if t == "literal_value":
-            return self.literal(node.children[0])
-        handler = _WRAPPERS.get(t)
-        if handler is not None:
-            return handler(self, node.children[0])
-        handler = _DIRECT.get(t)
-        if handler is not None:
-            return handler(self, node)
-        raise _line_error(node, f"unexpected {_kind(node)}")
+        # Wrapper nodes with one child are unwrapped in a loop: this runs for every node of
+        # every value, so each Python call saved counts.
+        while True:
+            t = node.type
+            if t == "expression":
+                children = node.children
+                if len(children) == 1:
+                    node = children[0]
+                    continue
+                children = [c for c in children if c.type != "comment"]
+                if len(children) == 1:
+                    node = children[0]
+                    continue
+                return self.term(children)
+            if t == "variable_expr":
+                return Name(self.text(node.children[0]))
+            if t in _WRAPPERS:
+                node = node.children[0]
+                continue
+            handler = _DIRECT.get(t)
+            if handler is not None:
+                return handler(self, node)
+            raise _line_error(node, f"unexpected {_kind(node)}")
 
     def conditional(self, node: Any) -> Conditional:
         parts = [self.expr(c) for c in node.children if c.type == "expression"]
@@ -553,16 +560,13 @@ def _check_block_layout(open_row: int, items: list[Any], close: Any) -> None:
         raise _line_error(close, "expected a line break before the closing brace")
 
 
-# node type -> converter of its only child / of the node itself
-_WRAPPERS = {
-    "template_expr": _Converter.template,
-    "collection_value": _Converter.collection,
-    "operation": _Converter.operation,
-    "for_expr": _Converter.for_expr,
-}
+# wrappers of one expression node / node type -> its converter
+_WRAPPERS = frozenset({"literal_value", "template_expr", "collection_value", "operation", "for_expr"})
 _DIRECT = {
     "function_call": _Converter.call,
     "conditional": _Converter.conditional,
+    "for_tuple_expr": _Converter.for_expr,
+    "for_object_expr": _Converter.for_expr,
     "binary_operation": _Converter.operation,
     "unary_operation": _Converter.operation,
     "tuple": _Converter.collection,
