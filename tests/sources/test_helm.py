@@ -349,3 +349,10 @@ def test_secret_template_judged_by_its_payload_not_its_name(tmp_path):
     result = scan(chart, rule_ids=["OCI-SEC-103"])
     (finding,) = result.findings
     assert finding.status is Status.FAILED and finding.location.start_line == 2  # `secrets:`, what the template reads
+
+
+def test_a_template_named_alone_scans_its_chart_not_the_template():
+    template = INSECURE / "platform-app" / "templates" / "deployment.yaml"
+    result = scan(template)
+    assert result.errors == []
+    assert {f.resource.address for f in result.failed} >= {"platform-app[base]", "platform-app[production]"}
