@@ -63,6 +63,11 @@ KNOWN_KINDS = WORKLOAD_KINDS | {
     "RuntimeClass",
     "PodSecurityPolicy",
 }
+# GitOps and packaging objects commonly kept beside manifests.
+KNOWN_KINDS |= {
+    "Kustomization", "Component", "HelmRelease", "HelmRepository", "GitRepository", "OCIRepository",
+    "Application", "ApplicationSet", "AppProject", "Gateway", "HTTPRoute", "GatewayClass",
+}  # fmt: skip
 TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}", re.S)
 OKE_LB_ANNOTATIONS = {
     "service.beta.kubernetes.io/oci-load-balancer-ssl-ports": "ssl_ports",
