@@ -91,7 +91,7 @@ def scan(
         False, "--render", help="Also render charts with `helm template` (when helm is on PATH)."
     ),
 ) -> None:
-    """Scan Terraform configurations and plans."""
+    """Scan Terraform configurations and plans, Helm charts and Kubernetes manifests."""
     from scanner.model import Severity
     from scanner.report import render
     from scanner.report.redact import Redactor
