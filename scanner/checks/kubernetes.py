@@ -67,7 +67,13 @@ def helm_values_plaintext_secrets(
     if not hits:
         return Outcome(True, "values")
     detail = f"{len(hits)} plaintext secret value(s): {', '.join(h[len('values.') :] for h in hits[:5])}"
-    return Outcome(False, hits[0], detail)
+    # With the location given, the engine adds the detail (key names, never values) to the message.
+    return Outcome(False, hits[0], detail, resource.provenance.locate(hits[0]))
+
+
+def _is_pem_key(value: Any) -> bool:
+    """A PEM private key block, whatever the key holding it is called."""
+    return isinstance(value, str) and "PRIVATE KEY-----" in value
 
 
 def _walk_values(value: Any, at: str, hits: list[str]) -> None:
@@ -77,7 +83,7 @@ def _walk_values(value: Any, at: str, hits: list[str]) -> None:
             path = f"{at}.{name}"
             if name in _ENV_KEYS:
                 continue
-            if _holds_secret(name) and _literal(child):
+            if (_holds_secret(name) or _is_pem_key(child)) and _literal(child):
                 hits.append(path)
             elif (
                 _holds_secret(name)
@@ -111,7 +117,8 @@ def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict
             _configmap_payload(resource.attributes.get(key), key, hits)
     if not hits:
         return Outcome(True, "data")
-    return Outcome(False, hits[0], f"secret-like key(s): {', '.join(h.rsplit('.', 1)[-1] for h in hits[:5])}")
+    detail = f"secret-like key(s): {', '.join(h.rsplit('.', 1)[-1] for h in hits[:5])}"
+    return Outcome(False, hits[0], detail, resource.provenance.locate(hits[0]))
 
 
 def _configmap_payload(value: Any, at: str, hits: list[str]) -> None:

@@ -356,3 +356,12 @@ def test_a_template_named_alone_scans_its_chart_not_the_template():
     result = scan(template)
     assert result.errors == []
     assert {f.resource.address for f in result.failed} >= {"platform-app[base]", "platform-app[production]"}
+
+
+def test_a_pem_key_in_values_is_a_plaintext_secret_whatever_its_key(tmp_path):
+    (tmp_path / "values.yaml").write_text(
+        "replicaCount: 2\nociKey: |\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIEow\n  -----END RSA PRIVATE KEY-----\n"
+    )
+    result = scan(tmp_path, rule_ids=["OCI-SEC-101"])
+    (finding,) = result.failed
+    assert finding.location.start_line == 2 and "ociKey" in finding.message

@@ -404,7 +404,9 @@ def _sensitive(attrs: dict[str, Any]) -> list[str]:
     def walk(v: Any) -> None:
         if isinstance(v, dict):
             for k, x in v.items():
-                if is_secret_name(str(k)) and not _REFERENCE_KEY.search(str(k)):
+                if (is_secret_name(str(k)) and not _REFERENCE_KEY.search(str(k))) or (
+                    isinstance(x, str) and "PRIVATE KEY-----" in x
+                ):
                     strings(x)
                 else:
                     walk(x)
