@@ -178,6 +178,9 @@ def test_every_format_shows_the_findings_and_no_secret(fmt):
     assert "values.yaml" in out and "rendered/platform-app.yaml" in out
     for secret in SECRETS:
         assert secret not in out, (fmt, secret)
+    if fmt == "json":
+        schema = ROOT / "scanner" / "report" / "json-output.schema.json"
+        jsonschema.validate(json.loads(out), json.loads(schema.read_text()))
 
 
 def test_sarif_has_a_helm_category_and_locations_in_values_files():
