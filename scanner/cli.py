@@ -213,7 +213,7 @@ def scan(
         False, "--render", help="Also render charts with `helm template` (when helm is on PATH)."
     ),
 ) -> None:
-    """Scan Terraform configurations and plans."""
+    """Scan Terraform configurations and plans, Helm charts and Kubernetes manifests."""
     from scanner.limits import LIMITS
 
     for problem in LIMITS.load_environment():

@@ -67,7 +67,13 @@ def helm_values_plaintext_secrets(
     if not hits:
         return Outcome(True, "values")
     detail = f"{len(hits)} plaintext secret value(s): {', '.join(h[len('values.') :] for h in hits[:5])}"
-    return Outcome(False, hits[0], detail)
+    # With the location given, the engine adds the detail (key names, never values) to the message.
+    return Outcome(False, hits[0], detail, resource.provenance.locate(hits[0]))
+
+
+def _is_pem_key(value: Any) -> bool:
+    """A PEM private key block, whatever the key holding it is called."""
+    return isinstance(value, str) and "PRIVATE KEY-----" in value
 
 
 def _walk_values(value: Any, at: str, hits: list[str]) -> None:
@@ -77,7 +83,7 @@ def _walk_values(value: Any, at: str, hits: list[str]) -> None:
             path = f"{at}.{name}"
             if name in _ENV_KEYS:
                 continue
-            if _holds_secret(name) and _literal(child):
+            if (_holds_secret(name) or _is_pem_key(child)) and _literal(child):
                 hits.append(path)
             elif (
                 _holds_secret(name)
@@ -102,30 +108,32 @@ def _walk_values(value: Any, at: str, hits: list[str]) -> None:
 def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
     """False when a ConfigMap's data (or, for chart values, what a ConfigMap template reads)
     has a secret-like key with a literal value, or holds a config file with such a line."""
-    hits: list[str] = []
+    hits: list[tuple[str, str]] = []  # (attribute path, key name)
     if resource.kind == "helm.values":
         for i, entry in enumerate(resource.attributes.get("templated_configmaps") or []):
-            _configmap_payload(entry.get("value"), f"templated_configmaps.{i}.value", hits)
+            value_path = str(entry.get("value_path", ""))
+            _configmap_payload(entry.get("value"), f"templated_configmaps.{i}.value", value_path, hits)
     else:
         for key in ("data", "binaryData"):
-            _configmap_payload(resource.attributes.get(key), key, hits)
+            _configmap_payload(resource.attributes.get(key), key, "", hits)
     if not hits:
         return Outcome(True, "data")
-    return Outcome(False, hits[0], f"secret-like key(s): {', '.join(h.rsplit('.', 1)[-1] for h in hits[:5])}")
+    detail = f"secret-like key(s): {', '.join(name for _, name in hits[:5])}"
+    return Outcome(False, hits[0][0], detail, resource.provenance.locate(hits[0][0]))
 
 
-def _configmap_payload(value: Any, at: str, hits: list[str]) -> None:
+def _configmap_payload(value: Any, at: str, name: str, hits: list[tuple[str, str]]) -> None:
     if isinstance(value, dict):
         for key, child in value.items():
             path = f"{at}.{key}"
-            if _holds_secret(str(key)) and _literal(child):
-                hits.append(path)
-            elif isinstance(child, str) and _config_text_has_secret(child):
-                hits.append(path)
+            if (_holds_secret(str(key)) and _literal(child)) or (
+                isinstance(child, str) and _config_text_has_secret(child)
+            ):
+                hits.append((path, str(key)))
             elif isinstance(child, dict):
-                _configmap_payload(child, path, hits)
+                _configmap_payload(child, path, f"{name}.{key}" if name else str(key), hits)
     elif isinstance(value, str) and _config_text_has_secret(value):
-        hits.append(at)
+        hits.append((at, name))
 
 
 def _config_text_has_secret(text: str) -> bool:

@@ -178,6 +178,9 @@ def test_every_format_shows_the_findings_and_no_secret(fmt):
     assert "values.yaml" in out and "rendered/platform-app.yaml" in out
     for secret in SECRETS:
         assert secret not in out, (fmt, secret)
+    if fmt == "json":
+        schema = ROOT / "scanner" / "report" / "json-output.schema.json"
+        jsonschema.validate(json.loads(out), json.loads(schema.read_text()))
 
 
 def test_sarif_has_a_helm_category_and_locations_in_values_files():
@@ -349,3 +352,19 @@ def test_secret_template_judged_by_its_payload_not_its_name(tmp_path):
     result = scan(chart, rule_ids=["OCI-SEC-103"])
     (finding,) = result.findings
     assert finding.status is Status.FAILED and finding.location.start_line == 2  # `secrets:`, what the template reads
+
+
+def test_a_template_named_alone_scans_its_chart_not_the_template():
+    template = INSECURE / "platform-app" / "templates" / "deployment.yaml"
+    result = scan(template)
+    assert result.errors == []
+    assert {f.resource.address for f in result.failed} >= {"platform-app[base]", "platform-app[production]"}
+
+
+def test_a_pem_key_in_values_is_a_plaintext_secret_whatever_its_key(tmp_path):
+    (tmp_path / "values.yaml").write_text(
+        "replicaCount: 2\nociKey: |\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIEow\n  -----END RSA PRIVATE KEY-----\n"
+    )
+    result = scan(tmp_path, rule_ids=["OCI-SEC-101"])
+    (finding,) = result.failed
+    assert finding.location.start_line == 2 and "ociKey" in finding.message

@@ -73,15 +73,9 @@ def load_kubernetes(
     """Charts, standalone values files and manifests among ``yaml_files`` (and stdin)."""
     out = KubernetesResult()
     values_files = values_files or []
-    # A chart is found by its Chart.yaml, or by a values file named on the command line.
-    charts = sorted(
-        {
-            Path(os.path.abspath(f.parent))
-            for f in yaml_files
-            if f.name == "Chart.yaml"
-            or (STANDALONE_VALUES.match(f.name) and (f.parent / "Chart.yaml").is_file())
-        }
-    )
+    # A chart is found by its Chart.yaml, or by a values file or template named on the command
+    # line (pre-commit passes the changed files): the chart is what gets judged.
+    charts = sorted({Path(os.path.abspath(c)) for f in yaml_files if (c := _chart_of(f)) is not None})
     chart_set = set(charts)
     for f in yaml_files:
         resolved = Path(os.path.abspath(f))
@@ -107,6 +101,19 @@ def load_kubernetes(
     if any(k.startswith("k8s.") for k in kinds):
         out.categories.append("kubernetes")
     return out
+
+
+def _chart_of(path: Path) -> Path | None:
+    """The chart directory ``path`` declares (Chart.yaml) or belongs to as a values file or a
+    template; None for anything else (the walk finds each chart's Chart.yaml anyway)."""
+    if path.name == "Chart.yaml":
+        return path.parent
+    if STANDALONE_VALUES.match(path.name) and (path.parent / "Chart.yaml").is_file():
+        return path.parent
+    for parent in path.parents:
+        if parent.name == "templates":
+            return parent.parent if (parent.parent / "Chart.yaml").is_file() else None
+    return None
 
 
 def _owning_chart(path: Path, charts: set[Path]) -> Path | None:

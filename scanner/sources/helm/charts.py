@@ -195,9 +195,8 @@ def values_resource(
         if "Secret" in kinds and not _guarded_by_reference(values, uses):
             for path in payload:
                 value = _get(values, path)
-                if isinstance(value, (dict, list, bool)) or value is None:
-                    if not isinstance(value, dict):
-                        continue
+                if value is None or isinstance(value, (list, bool)):
+                    continue  # flags and lists are not what a Secret's data is made of
                 n = len(secrets)
                 secrets.append({"template": template, "value_path": path, "literal": _literal_payload(value)})
                 loc.alias(f"templated_secrets.{n}", path)
@@ -405,7 +404,9 @@ def _sensitive(attrs: dict[str, Any]) -> list[str]:
     def walk(v: Any) -> None:
         if isinstance(v, dict):
             for k, x in v.items():
-                if is_secret_name(str(k)) and not _REFERENCE_KEY.search(str(k)):
+                if (is_secret_name(str(k)) and not _REFERENCE_KEY.search(str(k))) or (
+                    isinstance(x, str) and "PRIVATE KEY-----" in x
+                ):
                     strings(x)
                 else:
                     walk(x)

@@ -63,6 +63,11 @@ KNOWN_KINDS = WORKLOAD_KINDS | {
     "RuntimeClass",
     "PodSecurityPolicy",
 }
+# GitOps and packaging objects commonly kept beside manifests.
+KNOWN_KINDS |= {
+    "Kustomization", "Component", "HelmRelease", "HelmRepository", "GitRepository", "OCIRepository",
+    "Application", "ApplicationSet", "AppProject", "Gateway", "HTTPRoute", "GatewayClass",
+}  # fmt: skip
 TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}", re.S)
 OKE_LB_ANNOTATIONS = {
     "service.beta.kubernetes.io/oci-load-balancer-ssl-ports": "ssl_ports",
@@ -141,8 +146,12 @@ _TEMPLATE_MESSAGE = (
 
 
 def _template_line(text: str, doc: YamlDocument | None = None) -> int | None:
-    m = TEMPLATE_SYNTAX.search(text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+    """Line of the first ``{{ ... }}`` in the text, or in ``doc`` and after."""
+    lines = text.splitlines()
+    for i in range((doc.start_line - 1) if doc else 0, len(lines)):
+        if "{{" in lines[i]:
+            return i + 1
+    return None
 
 
 def _has_template_syntax(value: Any) -> bool:

@@ -22,11 +22,7 @@ normalized path at the line it came from. Shape::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-# A function telling where a source path is: returns the source path to alias, or records it.
-Alias = Callable[[str, str], None]
 
 
 def env_entries(value: Any) -> list[tuple[dict[str, Any], str | None]]:
