@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -233,13 +234,16 @@ def run_audit(base: str, config: Path, concurrency: int, compartment: str | None
     from scanner.sources.oci.collector import Collector
 
     session = make_session("api_key", config, None, base + "/{region}")
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     collector = Collector(session, compartment_id=compartment, concurrency=concurrency)
     snapshot = collector.collect()
     collected = time.perf_counter()
     result = audit_snapshot(snapshot, AuditOptions())
     done = time.perf_counter()
+    cpu = _cpu_seconds() - cpu_before
     return {
+        "cpu_seconds": cpu,
         "concurrency": concurrency,
         "seconds": done - started,
         "collect_seconds": collected - started,
@@ -248,6 +252,18 @@ def run_audit(base: str, config: Path, concurrency: int, compartment: str | None
         "errors": len(snapshot.errors),
         "findings": len(result.findings),
     }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         serial_extrapolated=extrapolated,
         speedup=serial_full / parallel["seconds"],
         peak_rss_mb=peak_mb,
+        load_average=_load(),
     )
     targets = {
         "audit <= 30 s": parallel["seconds"] <= 30,
@@ -334,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
             f"same collector, concurrency 1: {serial_full:.1f} s ({how}: {per_call * 1000:.1f} ms per call)"
         )
         print(f"speed-up: {results['speedup']:.1f}x")
+        print(
+            f"CPU time of the audit process: {p['cpu_seconds']:.1f} s "
+            f"({p['cpu_seconds'] / p['calls'] * 1000:.2f} ms per call); "
+            f"load average at the end {results['load_average']:.1f} on {os.cpu_count()} cores"
+        )
         print(f"peak RSS: {peak_mb:.0f} MB")
         for name, ok in targets.items():
             print(f"  [{'ok' if ok else 'FAIL'}] {name}")

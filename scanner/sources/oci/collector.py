@@ -174,6 +174,7 @@ class Collector:
         self.attempted_types: set[str] = set()
         self.availability_domains: dict[str, list[str]] = {}
         self.compartments: set[str] = {self.root_compartment}
+        self.compartments_known = True  # False: accept every compartment (tree not readable)
         self.key_compartments: dict[str, set[str]] = defaultdict(set)
         self.call_count = 0
         session.retry = retry_strategy(on_retry=self._on_retry, **(retry or {}))
@@ -387,7 +388,11 @@ class Collector:
                 compartment_id_in_subtree=True,
                 access_level="ACCESSIBLE",
             )
-            if items is not None:
+            if items is None:
+                # Without the compartment tree the subtree cannot be told apart: the whole tenancy
+                # is still right for a tenancy audit; a subtree audit keeps only its root.
+                self.compartments_known = self.root_compartment == self.tenancy_id
+            else:
                 children: dict[str, list[Any]] = defaultdict(list)
                 for c in items:
                     if (c.lifecycle_state or "ACTIVE") == "ACTIVE":
@@ -502,7 +507,11 @@ class Collector:
         wanted = []
         for summary in found:
             spec = search_specs.get(summary.resource_type)
-            if spec is None or summary.compartment_id not in self.compartments:
+            if spec is None:
+                continue
+            if summary.compartment_id not in self.compartments and not (
+                self.compartments_known is False and self.root_compartment == self.tenancy_id
+            ):
                 continue
             if str(summary.lifecycle_state or "").upper() in GONE:
                 continue
