@@ -123,7 +123,8 @@ class Progress:
             self.calls[region] += call
             self.retries[region] += retry
             self.errors[region] += error
-            self.services[region].add(service)
+            if service:
+                self.services[region].add(service)
             if self._live is not None:
                 text = (
                     f"{region:<16} {len(self.services[region]):>2} services  {self.calls[region]:>6} calls  "
@@ -198,7 +199,7 @@ class Collector:
 
     def _on_retry(self, exception: Any) -> None:
         region = getattr(self._retry_region, "region", "?")
-        self.progress.note(region, "retry", retry=True)
+        self.progress.note(region, None, retry=True)
 
     def _spawn(self, fn: Callable[..., None], *args: Any) -> None:
         with self._lock:
@@ -235,7 +236,7 @@ class Collector:
             self.errors.append(CollectionError(operation, region, compartment, status, message))
             if type_:
                 self.failed_types.add(type_)
-        self.progress.note(region or "-", operation, error=True)
+        self.progress.note(region or "-", None, error=True)
 
     def _call(
         self,

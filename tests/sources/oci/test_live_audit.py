@@ -301,3 +301,22 @@ def test_scan_and_replay_do_not_import_the_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_age_ops_need_a_reference_time():
+    from scanner.engine.conditions import Evaluator
+    from scanner.engine.registry import ResourceIndex
+    from scanner.model import Provenance, Resource, Unknown
+
+    cond = {"attr": "time_created", "op": "age_days_lte", "value": 90}
+    ev = Evaluator({}, ResourceIndex([]))
+
+    def judge(value, reference):
+        context = {"reference_time": reference} if reference else {}
+        return ev.run(cond, Resource("oci_identity_api_key", "k", {"time_created": value}, Provenance("oci"), context)).result
+
+    assert judge("2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z") is True
+    assert judge("2026-01-01T00:00:00.123456789+00:00", "2026-06-01T00:00:00Z") is False
+    assert judge("2026-01-01T00:00:00Z", None) is None  # code and plans: no reference time
+    assert judge(Unknown("computed"), "2026-03-01T00:00:00Z") is None
+    assert judge("yesterday", "2026-03-01T00:00:00Z") is False
