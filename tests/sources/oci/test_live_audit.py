@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TENANCY_FIXTURE, write_config
+from live_helpers import ROOT, TENANCY_FIXTURE, write_config
 from typer.testing import CliRunner
 
 from scanner.audit import AuditOptions, audit_snapshot
@@ -313,7 +313,9 @@ def test_age_ops_need_a_reference_time():
 
     def judge(value, reference):
         context = {"reference_time": reference} if reference else {}
-        return ev.run(cond, Resource("oci_identity_api_key", "k", {"time_created": value}, Provenance("oci"), context)).result
+        return ev.run(
+            cond, Resource("oci_identity_api_key", "k", {"time_created": value}, Provenance("oci"), context)
+        ).result
 
     assert judge("2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z") is True
     assert judge("2026-01-01T00:00:00.123456789+00:00", "2026-06-01T00:00:00Z") is False
