@@ -227,16 +227,17 @@ def _config(directory: Path) -> Path:
     return config
 
 
-def run_audit(base: str, config: Path, concurrency: int, compartment: str | None = None) -> dict[str, Any]:
+def run_audit(base: str, config: Path, concurrency: int, processes: int = 1) -> dict[str, Any]:
     """Collect and audit once; wall time, calls, resources, findings."""
     from scanner.audit import AuditOptions, audit_snapshot
     from scanner.sources.oci.auth import make_session
     from scanner.sources.oci.collector import Collector
 
-    session = make_session("api_key", config, None, base + "/{region}")
+    spec = {"auth": "api_key", "config_file": config, "profile": None, "service_endpoint": base + "/{region}"}
+    session = make_session(**spec)
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
-    collector = Collector(session, compartment_id=compartment, concurrency=concurrency)
+    collector = Collector(session, concurrency=concurrency, processes=processes, session_spec=spec)
     snapshot = collector.collect()
     collected = time.perf_counter()
     result = audit_snapshot(snapshot, AuditOptions())
@@ -245,6 +246,7 @@ def run_audit(base: str, config: Path, concurrency: int, compartment: str | None
     return {
         "cpu_seconds": cpu,
         "concurrency": concurrency,
+        "processes": processes,
         "seconds": done - started,
         "collect_seconds": collected - started,
         "calls": collector.call_count,
@@ -272,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regions", type=int, default=3)
     parser.add_argument("--compartments", type=int, default=20)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=48)
+    parser.add_argument("--concurrency", type=int, default=48, help="calls in flight per process")
+    parser.add_argument("--processes", type=int, default=3, help="worker processes for the regions")
     parser.add_argument(
         "--serial-fraction", type=float, default=0.1, help="share of the tenancy audited serially"
     )
@@ -289,8 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         base, _ = queue.get(timeout=60)
         try:
-            parallel = run_audit(base, config, args.concurrency)
+            parallel = run_audit(base, config, args.concurrency, args.processes)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            # Region workers have exited (and been waited for); the emulator has not.
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            worker_mb = children.ru_maxrss / 1024
+            parallel["cpu_seconds"] += children.ru_utime + children.ru_stime
             # Serial: the same collector with one call in flight, over a subset of compartments
             # (a subtree rooted at a subset is not expressible, so: the same tenancy shrunk).
             serial_inventory = synthetic_inventory(
@@ -321,12 +328,14 @@ def main(argv: list[str] | None = None) -> int:
         serial_extrapolated=extrapolated,
         speedup=serial_full / parallel["seconds"],
         peak_rss_mb=peak_mb,
+        worker_peak_rss_mb=worker_mb,
+        total_rss_bound_mb=peak_mb + worker_mb * (args.processes if args.processes > 1 else 0),
         load_average=_load(),
     )
     targets = {
         "audit <= 30 s": parallel["seconds"] <= 30,
         ">= 10x faster than concurrency 1": results["speedup"] >= 10,
-        "peak memory <= 400 MB": peak_mb <= 400,
+        "peak memory <= 400 MB": results["total_rss_bound_mb"] <= 400,
         "no collection errors": parallel["errors"] == 0 and serial["errors"] == 0,
     }
     results["targets"] = targets
@@ -339,8 +348,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.compartments} compartments, {args.latency * 1000:.0f} ms per call"
         )
         print(
-            f"audit, concurrency {p['concurrency']}: {p['seconds']:.1f} s ({p['collect_seconds']:.1f} s "
-            f"collection, {p['calls']} calls, {p['resources']} resources, {p['findings']} findings)"
+            f"audit, concurrency {p['concurrency']} x {p['processes']} processes: {p['seconds']:.1f} s "
+            f"({p['collect_seconds']:.1f} s collection, {p['calls']} calls, {p['resources']} resources, "
+            f"{p['findings']} findings)"
         )
         how = (
             f"extrapolated from {serial['calls']} calls on {args.serial_fraction:.0%} of the tenancy"
@@ -352,11 +362,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"speed-up: {results['speedup']:.1f}x")
         print(
-            f"CPU time of the audit process: {p['cpu_seconds']:.1f} s "
+            f"CPU time of the audit (all its processes): {p['cpu_seconds']:.1f} s "
             f"({p['cpu_seconds'] / p['calls'] * 1000:.2f} ms per call); "
             f"load average at the end {results['load_average']:.1f} on {os.cpu_count()} cores"
         )
-        print(f"peak RSS: {peak_mb:.0f} MB")
+        print(
+            f"peak RSS: {peak_mb:.0f} MB main process, {worker_mb:.0f} MB largest region worker; "
+            f"at most {results['total_rss_bound_mb']:.0f} MB together"
+        )
         for name, ok in targets.items():
             print(f"  [{'ok' if ok else 'FAIL'}] {name}")
     return 0 if all(targets.values()) else 1

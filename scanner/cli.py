@@ -165,6 +165,9 @@ def audit(
     rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
     policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
+    processes: int = typer.Option(
+        1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
+    ),
     service_endpoint: str | None = typer.Option(
         None, "--service-endpoint", envvar="OCISEC_OCI_ENDPOINT", hidden=True,
         help="Send every call to this URL ({region} is replaced): for the API emulator.",
@@ -182,6 +185,7 @@ def audit(
         regions=list(region) or None,
         compartment=compartment,
         concurrency=concurrency,
+        processes=processes,
         service_endpoint=service_endpoint,
         progress=sys.stderr.isatty(),
     )

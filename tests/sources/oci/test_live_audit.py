@@ -322,3 +322,15 @@ def test_age_ops_need_a_reference_time():
     assert judge("2026-01-01T00:00:00Z", None) is None  # code and plans: no reference time
     assert judge(Unknown("computed"), "2026-03-01T00:00:00Z") is None
     assert judge("yesterday", "2026-03-01T00:00:00Z") is False
+
+
+def test_regions_in_worker_processes_give_the_same_snapshot(oci_config, tenancy_doc):
+    with OciEmulator(tenancy_doc) as emu:
+        spec = {"auth": "api_key", "config_file": oci_config, "profile": None, "service_endpoint": emu.endpoint}
+        session = make_session(**spec)
+        at = at_of(tenancy_doc)
+        threads = Collector(session, concurrency=4, clock=lambda: at).collect()
+        spawned = Collector(make_session(**spec), concurrency=4, clock=lambda: at, processes=2, session_spec=spec).collect()
+        assert emu.writes() == []
+    assert spawned.errors == []
+    assert _without_endpoints(spawned.to_dict()) == _without_endpoints(threads.to_dict())
