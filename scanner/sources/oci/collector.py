@@ -81,13 +81,16 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-def clean(value: Any) -> Any:
+def clean(value: Any, top: bool = True) -> Any:
     """``to_dict`` output without nulls (absent and null mean the same to the rules, and the
-    snapshot stays small) and without secret fields."""
+    snapshot stays small) and without the model's secret fields (only at the top level: a tag
+    named ``key`` is data)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None and k not in SECRET_FIELDS}
+        return {
+            k: clean(v, False) for k, v in value.items() if v is not None and not (top and k in SECRET_FIELDS)
+        }
     if isinstance(value, list):
-        return [clean(v) for v in value]
+        return [clean(v, False) for v in value]
     return value
 
 

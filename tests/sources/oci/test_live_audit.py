@@ -334,3 +334,14 @@ def test_regions_in_worker_processes_give_the_same_snapshot(oci_config, tenancy_
         assert emu.writes() == []
     assert spawned.errors == []
     assert _without_endpoints(spawned.to_dict()) == _without_endpoints(threads.to_dict())
+
+
+def test_credential_values_never_reach_the_snapshot(oci_config, tenancy_doc):
+    user = next(r for r in tenancy_doc["resources"] if r["type"] == "identity.User" and r["related"]["auth_tokens"])
+    user["related"]["auth_tokens"][0]["token"] = "s3cr3t-auth-token-value"
+    user["data"]["freeform_tags"] = {"key": "kept"}
+    with OciEmulator(tenancy_doc) as emu:
+        snapshot = collect(emu, oci_config, at_of(tenancy_doc))
+    text = snapshot.dump()
+    assert "s3cr3t-auth-token-value" not in text
+    assert '"key": "kept"' in text
