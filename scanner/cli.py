@@ -142,17 +142,17 @@ def audit(
         None, "--snapshot-out", help="Write the collected inventory here."
     ),
     config_file: Path | None = typer.Option(
-        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file [default: ~/.oci/config]."
+        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file (default ~/.oci/config)."
     ),
     profile: str | None = typer.Option(
-        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file [default: DEFAULT]."
+        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file (default DEFAULT)."
     ),
     auth: AuthMethod = typer.Option(AuthMethod.api_key, "--auth", help="How to authenticate."),
     region: list[str] = typer.Option(
-        [], "--region", help="Region to audit (repeatable) [default: all subscribed]."
+        [], "--region", help="Region to audit (repeatable; default every subscribed region)."
     ),
     compartment: str | None = typer.Option(
-        None, "--compartment", help="Compartment OCID: audit its whole subtree [default: the tenancy]."
+        None, "--compartment", help="Compartment OCID: audit its whole subtree (default the tenancy)."
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
     output: Path | None = typer.Option(
