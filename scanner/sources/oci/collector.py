@@ -261,11 +261,10 @@ class Collector:
     ) -> Any:
         """One API call (all pages for list calls); None after a recorded failure (or a 404
         when ``allow_missing``: the object went away between search and GET)."""
-
         key, client = self._checkout(class_path, region, endpoint)
         try:
             return self._pages(
-                client, key, spec_type, class_path, operation, region, compartment, allow_missing, kwargs
+                client, spec_type, class_path, operation, region, compartment, allow_missing, kwargs
             )
         finally:
             self._checkin(key, client)
@@ -273,7 +272,6 @@ class Collector:
     def _pages(
         self,
         client: Any,
-        key: Any,
         spec_type: str | None,
         class_path: str,
         operation: str,
@@ -311,7 +309,7 @@ class Collector:
             data = response.data
             if not isinstance(data, list) and not hasattr(data, "items"):
                 return data
-            items.extend(data if isinstance(data, list) else data.items)
+            items.extend(data if isinstance(data, list) else (data.items or []))
             page = response.headers.get("opc-next-page")
             if not page:
                 return items
