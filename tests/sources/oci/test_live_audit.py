@@ -345,3 +345,18 @@ def test_credential_values_never_reach_the_snapshot(oci_config, tenancy_doc):
     text = snapshot.dump()
     assert "s3cr3t-auth-token-value" not in text
     assert '"key": "kept"' in text
+
+
+def test_multi_ad_rules_use_the_snapshots_availability_domains():
+    doc = json.loads(EXAMPLE_SNAPSHOT.read_text())
+    pool = next(r for r in doc["resources"] if r["type"] == "container_engine.NodePool" and r["data"]["name"] == "batch-workers")
+    # A region the rule's parameter table does not list: its AD count comes from the snapshot.
+    doc["regions"]["xx-newregion-1"] = {"availability_domains": ["a:XX-NEWREGION-1-AD-1", "a:XX-NEWREGION-1-AD-2"]}
+    pool["region"] = "xx-newregion-1"
+    result = audit_snapshot(snapshot_from_dict(doc), AuditOptions(rule_ids=["OCI-HA-001"]))
+    status = {f.resource.address: f.status for f in result.findings}
+    assert status[pool["data"]["id"]] is Status.FAILED
+    doc["regions"]["xx-newregion-1"]["availability_domains"] = ["a:XX-NEWREGION-1-AD-1"]
+    result = audit_snapshot(snapshot_from_dict(doc), AuditOptions(rule_ids=["OCI-HA-001"]))
+    status = {f.resource.address: f.status for f in result.findings}
+    assert status[pool["data"]["id"]] is not Status.FAILED  # one AD: the fault domains decide
