@@ -447,17 +447,17 @@ def audit(
         None, "--snapshot-out", help="Write the collected inventory here."
     ),
     config_file: Path | None = typer.Option(
-        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file [default: ~/.oci/config]."
+        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file (default ~/.oci/config)."
     ),
     profile: str | None = typer.Option(
-        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file [default: DEFAULT]."
+        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file (default DEFAULT)."
     ),
     auth: AuthMethod = typer.Option(AuthMethod.api_key, "--auth", help="How to authenticate."),
     region: list[str] = typer.Option(
-        [], "--region", help="Region to audit (repeatable) [default: all subscribed]."
+        [], "--region", help="Region to audit (repeatable; default every subscribed region)."
     ),
     compartment: str | None = typer.Option(
-        None, "--compartment", help="Compartment OCID: audit its whole subtree [default: the tenancy]."
+        None, "--compartment", help="Compartment OCID: audit its whole subtree (default the tenancy)."
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
     output: Path | None = typer.Option(
@@ -470,6 +470,9 @@ def audit(
     rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
     policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
+    processes: int = typer.Option(
+        1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
+    ),
     service_endpoint: str | None = typer.Option(
         None, "--service-endpoint", envvar="OCISEC_OCI_ENDPOINT", hidden=True,
         help="Send every call to this URL ({region} is replaced): for the API emulator.",
@@ -487,6 +490,7 @@ def audit(
         regions=list(region) or None,
         compartment=compartment,
         concurrency=concurrency,
+        processes=processes,
         service_endpoint=service_endpoint,
         progress=sys.stderr.isatty(),
     )

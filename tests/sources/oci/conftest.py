@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-TENANCY_FIXTURE = ROOT / "fixtures" / "live" / "tenancy.json"
+from live_helpers import TENANCY_FIXTURE, write_config
 
 
 @pytest.fixture(scope="session")
@@ -29,18 +27,6 @@ def api_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return path, public
-
-
-def write_config(
-    directory: Path, key_file: Path, tenancy: str, region: str, profile: str = "DEFAULT"
-) -> Path:
-    """An OCI CLI config file with one profile."""
-    config = directory / "config"
-    config.write_text(
-        f"[{profile}]\nuser=ocid1.user.oc1..aaaaaaaaauditor\nfingerprint=11:22:33:44:55:66:77:88:99:00:aa:bb:cc:dd:ee:ff\n"
-        f"tenancy={tenancy}\nregion={region}\nkey_file={key_file}\n"
-    )
-    return config
 
 
 @pytest.fixture

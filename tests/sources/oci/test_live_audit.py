@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TENANCY_FIXTURE, write_config
+from live_helpers import ROOT, TENANCY_FIXTURE, write_config
 from typer.testing import CliRunner
 
 from scanner.audit import AuditOptions, audit_snapshot
@@ -301,3 +301,62 @@ def test_scan_and_replay_do_not_import_the_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_age_ops_need_a_reference_time():
+    from scanner.engine.conditions import Evaluator
+    from scanner.engine.registry import ResourceIndex
+    from scanner.model import Provenance, Resource, Unknown
+
+    cond = {"attr": "time_created", "op": "age_days_lte", "value": 90}
+    ev = Evaluator({}, ResourceIndex([]))
+
+    def judge(value, reference):
+        context = {"reference_time": reference} if reference else {}
+        return ev.run(
+            cond, Resource("oci_identity_api_key", "k", {"time_created": value}, Provenance("oci"), context)
+        ).result
+
+    assert judge("2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z") is True
+    assert judge("2026-01-01T00:00:00.123456789+00:00", "2026-06-01T00:00:00Z") is False
+    assert judge("2026-01-01T00:00:00Z", None) is None  # code and plans: no reference time
+    assert judge(Unknown("computed"), "2026-03-01T00:00:00Z") is None
+    assert judge("yesterday", "2026-03-01T00:00:00Z") is False
+
+
+def test_regions_in_worker_processes_give_the_same_snapshot(oci_config, tenancy_doc):
+    with OciEmulator(tenancy_doc) as emu:
+        spec = {"auth": "api_key", "config_file": oci_config, "profile": None, "service_endpoint": emu.endpoint}
+        session = make_session(**spec)
+        at = at_of(tenancy_doc)
+        threads = Collector(session, concurrency=4, clock=lambda: at).collect()
+        spawned = Collector(make_session(**spec), concurrency=4, clock=lambda: at, processes=2, session_spec=spec).collect()
+        assert emu.writes() == []
+    assert spawned.errors == []
+    assert _without_endpoints(spawned.to_dict()) == _without_endpoints(threads.to_dict())
+
+
+def test_credential_values_never_reach_the_snapshot(oci_config, tenancy_doc):
+    user = next(r for r in tenancy_doc["resources"] if r["type"] == "identity.User" and r["related"]["auth_tokens"])
+    user["related"]["auth_tokens"][0]["token"] = "s3cr3t-auth-token-value"
+    user["data"]["freeform_tags"] = {"key": "kept"}
+    with OciEmulator(tenancy_doc) as emu:
+        snapshot = collect(emu, oci_config, at_of(tenancy_doc))
+    text = snapshot.dump()
+    assert "s3cr3t-auth-token-value" not in text
+    assert '"key": "kept"' in text
+
+
+def test_multi_ad_rules_use_the_snapshots_availability_domains():
+    doc = json.loads(EXAMPLE_SNAPSHOT.read_text())
+    pool = next(r for r in doc["resources"] if r["type"] == "container_engine.NodePool" and r["data"]["name"] == "batch-workers")
+    # A region the rule's parameter table does not list: its AD count comes from the snapshot.
+    doc["regions"]["xx-newregion-1"] = {"availability_domains": ["a:XX-NEWREGION-1-AD-1", "a:XX-NEWREGION-1-AD-2"]}
+    pool["region"] = "xx-newregion-1"
+    result = audit_snapshot(snapshot_from_dict(doc), AuditOptions(rule_ids=["OCI-HA-001"]))
+    status = {f.resource.address: f.status for f in result.findings}
+    assert status[pool["data"]["id"]] is Status.FAILED
+    doc["regions"]["xx-newregion-1"]["availability_domains"] = ["a:XX-NEWREGION-1-AD-1"]
+    result = audit_snapshot(snapshot_from_dict(doc), AuditOptions(rule_ids=["OCI-HA-001"]))
+    status = {f.resource.address: f.status for f in result.findings}
+    assert status[pool["data"]["id"]] is not Status.FAILED  # one AD: the fault domains decide
