@@ -40,6 +40,7 @@ from scanner.model import (
     ScanResult,
     Severity,
     Status,
+    Suppression,
     Target,
 )
 from scanner.report.fingerprint import fingerprint
@@ -252,7 +253,8 @@ def result_from_document(doc: dict[str, Any], path: Path | str = "<result>") -> 
     rules = {r["id"]: _rule(r) for r in doc["rules"]}
     findings: list[Finding] = []
     sources: dict[str, None] = {}
-    for record in [*doc["findings"], *doc["unknown"]]:
+    # Suppressed findings come back suppressed: accepted risks, not failing on either side.
+    for record in [*doc["findings"], *doc["unknown"], *doc.get("suppressed", [])]:
         if record["rule_id"] not in rules:  # a hand-trimmed result: the finding still says enough
             rules[record["rule_id"]] = _rule({**record, "id": record["rule_id"]})
         findings.append(_finding(record))
@@ -310,7 +312,14 @@ def _finding(record: dict[str, Any]) -> Finding:
         message=record["message"],
         location=location,
         attribute=record["attribute"],
+        suppression=_suppression(record.get("suppression")),
     )
+
+
+def _suppression(record: dict[str, Any] | None) -> Suppression | None:
+    if not record:
+        return None
+    return Suppression(record["kind"], record["justification"], record.get("expires"), record.get("origin"))
 
 
 def diff_paths(old: Path, new: Path, options: Any = None) -> DiffResult:

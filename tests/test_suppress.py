@@ -199,3 +199,16 @@ def test_comment_above_a_module_call_covers_what_is_reached_through_it(tmp_path)
     apply_suppressions([legacy, fresh], tmp_path)
     assert legacy.suppression is not None and legacy.suppression.origin == "main.tf:1"
     assert fresh.suppression is None
+
+
+def test_json_results_keep_suppressed_findings_when_read_back(tmp_path):
+    """`ocisec diff` reads JSON results: a suppressed finding stays suppressed, not failing."""
+    from scanner.diff import result_from_document
+
+    write(tmp_path, "# ocisec:ignore:OCI-ENC-001 CDN key\n")
+    doc = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--format", "json"]).stdout)
+    back = result_from_document(doc)
+    assert {f.rule_id for f in back.suppressed} == {"OCI-ENC-001"}
+    assert back.suppressed[0].suppression.justification == "CDN key"
+    assert "OCI-ENC-001" not in {f.rule_id for f in back.failed}
+    assert json.loads(json_report.render(back))["suppressed"][0]["suppression"] == doc["suppressed"][0]["suppression"]
