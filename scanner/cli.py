@@ -19,7 +19,7 @@ from scanner import __version__
 
 if TYPE_CHECKING:
     from scanner.config import Settings
-    from scanner.model import ScanResult
+    from scanner.model import InputError, Rule, ScanResult
     from scanner.scan import ScanOptions
 
 app = typer.Typer(
@@ -514,13 +514,16 @@ def rules_list(
     ctx: typer.Context,
     fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="table, json or markdown."),
     no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
+    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
 ) -> None:
-    """Table of every rule (as wide as the terminal), or the list as JSON or markdown."""
+    """Table of every rule (as wide as the terminal), or the list as JSON or markdown: the
+    built-in rules and the configuration's policy directories, with its parameter values."""
     if ctx.invoked_subcommand is not None:
         return
-    from scanner.engine.policy import load_rules
-
-    rules, errors = load_rules()
+    rules, errors = _configured_rules(config, no_config, policies, policies_only)
     if fmt is RulesFormat.json:
         from scanner.rules_listing import rules_json
 
@@ -541,11 +544,16 @@ def rules_list(
 
 
 @rules_app.command("show")
-def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-001.")) -> None:
-    """Full text of one rule: rationale, remediation, references, parameters, examples."""
-    from scanner.engine.policy import load_rules
-
-    rules, _ = load_rules()
+def rules_show(
+    rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-001."),
+    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
+    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+) -> None:
+    """Full text of one rule: rationale, remediation, references, parameters (the values the
+    configuration sets), examples."""
+    rules, _ = _configured_rules(config, no_config, policies, policies_only)
     match = [r for r in rules if r.id.lower() == rule_id.lower()]
     if not match:
         typer.echo(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list", err=True)
@@ -580,6 +588,24 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
             ]
     lines += ["", f"Docs: {r.help_uri}"]
     typer.echo("\n".join(lines))
+
+
+def _configured_rules(
+    config: Path | None, no_config: bool, policies: list[Path], policies_only: list[Path]
+) -> tuple[list[Rule], list[InputError]]:
+    """Every rule the configuration of the working directory makes available (its selection
+    aside), with its parameter values; a bad configuration exits 2."""
+    from scanner.config import ConfigError, build_settings
+
+    try:
+        settings = build_settings(
+            [Path.cwd()], config=config, no_config=no_config, policies=policies, policies_only=policies_only
+        )
+        settings.select, settings.skip, settings.categories, settings.severities = [], [], [], []
+        return settings.load_rules()
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 def _indent(text: str) -> str:
