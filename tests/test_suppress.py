@@ -69,6 +69,14 @@ def test_stacked_comments_above_a_block_and_slash_comments(tmp_path):
     assert {"OCI-ENC-001", "OCI-DAT-003"} <= set(suppressed) and "OCI-DAT-002" in failing
 
 
+def test_several_rules_in_one_comment(tmp_path):
+    failing, suppressed, _ = outcome(
+        write(tmp_path, "# ocisec:ignore:OCI-ENC-001,oci-dat-002 ocisec:ignore:OCI-DAT-00? static website\n")
+    )
+    assert set(suppressed) >= {"OCI-ENC-001", "OCI-DAT-002", "OCI-DAT-003"}
+    assert {f.suppression.justification for f in suppressed.values()} == {"static website"}
+
+
 def test_comment_separated_by_a_blank_line_does_not_apply(tmp_path):
     failing, suppressed, _ = outcome(write(tmp_path, "# ocisec:ignore:OCI-DAT-002 stale\n\n"))
     assert "OCI-DAT-002" in failing and suppressed == {}
