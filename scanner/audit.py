@@ -142,9 +142,7 @@ def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
     from scanner.sources.oci.collector import Collector
 
     try:
-        session = make_session(
-            request.auth, request.config_file, request.profile, request.service_endpoint
-        )
+        session = make_session(request.auth, request.config_file, request.profile, request.service_endpoint)
     except AuthError as exc:
         raise AuditSetupError(str(exc)) from None
     collector = Collector(

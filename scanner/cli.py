@@ -2,13 +2,15 @@
 
 Exit codes: 0 — every input read and no failing finding at or above ``--fail-on``;
 1 — failing findings; 2 — some input could not be read or parsed, or bad usage (findings from
-the other inputs are still reported).
+the other inputs are still reported); 3 — internal error (one line on stderr, please report).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,56 @@ rules_app = typer.Typer(help="List the rules, or show one in full.", invoke_with
 app.add_typer(rules_app, name="rules")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_INTERNAL_ERROR = 3
+ISSUES_URL = "https://github.com/ocisec/ocisec/issues"
+
+
+def _reporting_internal_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn an unexpected exception into one line on stderr and exit 3, never a traceback and
+    never exit 1 (which means "findings") without a report. ``OCISEC_DEBUG=1`` re-raises."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            typer.echo(
+                "ocisec: internal error: input nested too deeply to process; "
+                f"please report it at {ISSUES_URL}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            where = ""
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+            typer.echo(
+                f"ocisec: internal error: {type(exc).__name__}{where}; "
+                f"please report it at {ISSUES_URL} (OCISEC_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+    return run
+
+
+def _abandon_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
 
 
 class Format(StrEnum):
@@ -70,15 +122,17 @@ def main(
 
 def default_cache_dir() -> Path:
     """``$OCISEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocisec``, else ``~/.cache/ocisec``."""
-    if os.environ.get("OCISEC_CACHE_DIR"):
-        return Path(os.environ["OCISEC_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ocisec"
+    from scanner.cache import default_directory
+
+    return default_directory()
 
 
 @app.command()
+@_reporting_internal_errors
 def scan(
-    paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin."
+    ),
     fmt: Format | None = typer.Option(
         None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
         help="Report format [default: text].",
@@ -149,8 +203,29 @@ def scan(
     checkov_bin: Path | None = typer.Option(
         None, "--checkov-bin", help="The checkov executable (default: $OCISEC_CHECKOV_BIN, else PATH)."
     ),
+    limit: list[str] = typer.Option(
+        [], "--limit", help="Change a work limit, NAME=N (repeatable), e.g. max_instances=50000."
+    ),
+    values: list[Path] = typer.Option(
+        [], "--values", help="Helm values file layered on each chart's values.yaml (repeatable)."
+    ),
+    render_charts: bool = typer.Option(
+        False, "--render", help="Also render charts with `helm template` (when helm is on PATH)."
+    ),
 ) -> None:
     """Scan Terraform configurations and plans."""
+    from scanner.limits import LIMITS
+
+    for problem in LIMITS.load_environment():
+        typer.echo(f"ocisec: {problem}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    for item in limit:
+        name, _, value = item.partition("=")
+        try:
+            LIMITS.set(name.strip(), int(value))
+        except ValueError as exc:
+            typer.echo(f"ocisec: --limit {item}: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     from scanner.model import Severity
     from scanner.outputs import OutputSpecError, parse_outputs, use_color
     from scanner.outputs import source_root as find_source_root
@@ -158,6 +233,10 @@ def scan(
     from scanner.report.redact import Redactor
     from scanner.scan import scan_root
 
+    for vf in values:
+        if not vf.is_file():
+            typer.echo(f"ocisec: --values {vf}: no such file", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
     settings, options = _scan_setup(
         paths, var_file, cache_dir, no_cache, config, no_config,
         dict(select=rule, skip=skip_rule, severities=severity, categories=category, policies=policies,
@@ -166,6 +245,8 @@ def scan(
              soft_fail=soft_fail),
     )
     options.workspace = workspace
+    options.values_files = list(values)
+    options.render = render_charts
     try:
         default_format = (settings.format or Format.text.value).lower()
         specs = parse_outputs(list(output), default_format, [f.value for f in Format])
@@ -199,7 +280,13 @@ def scan(
         color = spec.path is None and use_color(no_color, sys.stdout.isatty())
         report = render(result, spec.fmt, redactor, color=color, width=_report_width(spec.path is None))
         if spec.path is None:
-            sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+            try:
+                sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+                sys.stdout.flush()
+            except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
+                _abandon_stdout()
+                typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+                raise typer.Exit(EXIT_INPUT_ERROR) from None
             text_on_stdout = text_on_stdout or spec.fmt == "text"
             continue
         try:
@@ -301,6 +388,7 @@ app.add_typer(baseline_app, name="baseline")
 
 
 @baseline_app.command("create")
+@_reporting_internal_errors
 def baseline_create(
     paths: list[Path] | None = typer.Argument(None, help="What `ocisec scan` would scan."),
     out: Path = typer.Option(Path(".ocisec-baseline.json"), "--output", "-o", help="Baseline file to write."),
@@ -372,6 +460,7 @@ class AuthMethod(StrEnum):
 
 
 @app.command()
+@_reporting_internal_errors
 def audit(
     from_snapshot: Path | None = typer.Option(
         None, "--from-snapshot", help="Re-audit a snapshot file offline instead of collecting."
@@ -492,7 +581,13 @@ def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshol
     to_tty = output is None and sys.stdout.isatty()
     report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
     if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+        try:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            sys.stdout.flush()
+        except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
+            _abandon_stdout()
+            typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     else:
         try:
             output.write_text(report, encoding="utf-8")
@@ -501,7 +596,7 @@ def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshol
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
@@ -570,6 +665,8 @@ def rules_show(
         "Remediation:",
         _indent(r.remediation),
     ]
+    if r.fix:
+        lines[4:4] = [f"Fails as:  {r.failure}" if r.failure else "", f"Fix:       {r.fix}", ""]
     if r.references:
         lines += ["", "References:"] + [
             f"  - {ref.get('framework', '')} {ref.get('id', '')} {ref.get('title', '')}".rstrip()
@@ -622,12 +719,16 @@ class DiffFormat(StrEnum):
 
 
 @app.command()
+@_reporting_internal_errors
 def diff(
     old: Path = typer.Argument(..., help="Earlier JSON result (--format json) or ocisec-inventory snapshot."),
     new: Path = typer.Argument(..., help="Later JSON result or snapshot."),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report here instead of stdout."
+    output: list[str] = typer.Option(
+        [],
+        "--output",
+        "-o",
+        help="FILE (in --format), FORMAT=FILE or FORMAT for stdout; repeatable: one diff, several reports.",
     ),
     fail_on: Threshold = typer.Option(
         Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
@@ -636,21 +737,28 @@ def diff(
     """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings)."""
     from scanner.diff import DiffInputError, diff_paths
     from scanner.model import Severity
+    from scanner.outputs import OutputSpecError, parse_outputs
     from scanner.report.diff_report import render as render_diff
 
+    try:
+        specs = parse_outputs(list(output), fmt.value, [f.value for f in DiffFormat])
+    except OutputSpecError as exc:
+        typer.echo(f"ocisec: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
     try:
         result = diff_paths(old, new)
     except DiffInputError as exc:
         typer.echo(f"ocisec: diff: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    report = render_diff(result, fmt.value)
-    if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
-    else:
+    for spec in specs:
+        report = render_diff(result, spec.fmt)
+        if spec.path is None:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            continue
         try:
-            output.write_text(report, encoding="utf-8")
+            spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for side, err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path

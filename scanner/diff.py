@@ -12,6 +12,7 @@ A finding is *failing* when it failed (or, in a ``--strict`` result, could not b
 - **fixed**: failing in OLD, absent from NEW (it passed, or the resource is gone);
 - **persisting**: failing in both;
 - **undecided**: failing in OLD, but only *unknown* in NEW — not counted as fixed;
+- **accepted**: failing in OLD, an accepted risk in NEW (inline comment, waiver, baseline);
 - **unknown**: every other result NEW could not decide, for context.
 
 A side with input errors is incomplete: a finding may look fixed only because its file or API
@@ -66,12 +67,14 @@ class State(StrEnum):
     FIXED = "fixed"
     PERSISTING = "persisting"
     UNDECIDED = "undecided"  # failing in OLD, unknown in NEW: not fixed, not failing
+    ACCEPTED = "accepted"  # failing in OLD, suppressed in NEW: accepted, not fixed
 
 
 @dataclass
 class DiffEntry:
     """One finding of the diff. ``finding`` comes from NEW, except for fixed and undecided
-    entries, where it is OLD's (NEW has no failing finding to show); ``rule`` likewise."""
+    entries, where it is OLD's (NEW has no failing finding to show); ``rule`` likewise. An
+    accepted entry is NEW's finding, with the suppression that accepts it."""
 
     state: State
     finding: Finding
@@ -142,6 +145,7 @@ def compare(old: Side, new: Side) -> DiffResult:
     old_failing = _by_key(old.result.failed)
     new_failing = _by_key(new.result.failed)
     new_unknown = _by_key(f for f in new.result.by_status(Status.UNKNOWN) if not new.result.strict)
+    new_accepted = _by_key(new.result.suppressed)
     rules = _rules(old.result, new.result)
     entries: list[DiffEntry] = []
     for key, found in new_failing.items():
@@ -151,8 +155,12 @@ def compare(old: Side, new: Side) -> DiffResult:
             entries.append(DiffEntry(state, finding, rules[finding.rule_id], "new"))
     for key, found in old_failing.items():
         for finding in found[len(new_failing.get(key, ())) :]:
-            state = State.UNDECIDED if key in new_unknown else State.FIXED
-            entries.append(DiffEntry(state, finding, rules[finding.rule_id], "old"))
+            if key in new_accepted:
+                accepted = new_accepted[key][0]
+                entries.append(DiffEntry(State.ACCEPTED, accepted, rules[accepted.rule_id], "new"))
+            else:
+                state = State.UNDECIDED if key in new_unknown else State.FIXED
+                entries.append(DiffEntry(state, finding, rules[finding.rule_id], "old"))
     unknown = [
         DiffEntry(State.UNDECIDED, f, rules[f.rule_id], "new")
         for found in new_unknown.values()
@@ -217,11 +225,14 @@ def load_side(path: Path, options: Any = None) -> Side:
 def _audit_snapshot(path: Path, options: Any) -> ScanResult:
     """Replay a snapshot through the live audit (imported only when a snapshot is given)."""
     try:
-        from scanner.sources.oci import audit_snapshot, load_snapshot
+        from scanner.audit import audit_snapshot, load_snapshot
     except ImportError:
-        raise DiffInputError(
-            path, "is an ocisec-inventory snapshot, but this ocisec has no live audit (scanner.sources.oci)"
-        ) from None
+        try:  # where the live source may keep them instead
+            from scanner.sources.oci import audit_snapshot, load_snapshot  # type: ignore[attr-defined,no-redef]
+        except ImportError:
+            raise DiffInputError(
+                path, "is an ocisec-inventory snapshot, but this ocisec has no live audit (scanner.audit)"
+            ) from None
     try:
         snapshot = load_snapshot(path)
     except (OSError, ValueError) as exc:
@@ -253,7 +264,6 @@ def result_from_document(doc: dict[str, Any], path: Path | str = "<result>") -> 
     rules = {r["id"]: _rule(r) for r in doc["rules"]}
     findings: list[Finding] = []
     sources: dict[str, None] = {}
-    # Suppressed findings come back suppressed: accepted risks, not failing on either side.
     for record in [*doc["findings"], *doc["unknown"], *doc.get("suppressed", [])]:
         if record["rule_id"] not in rules:  # a hand-trimmed result: the finding still says enough
             rules[record["rule_id"]] = _rule({**record, "id": record["rule_id"]})
@@ -305,6 +315,7 @@ def _finding(record: dict[str, Any]) -> Finding:
         compartment_id=res.get("compartment_id"),
     )
     resource = Resource(kind=res["kind"], address=res["address"], attributes={}, provenance=provenance)
+    sup = record.get("suppression")
     return Finding(
         rule_id=record["rule_id"],
         status=Status(record["status"]),
@@ -312,14 +323,12 @@ def _finding(record: dict[str, Any]) -> Finding:
         message=record["message"],
         location=location,
         attribute=record["attribute"],
-        suppression=_suppression(record.get("suppression")),
+        suppression=(
+            None
+            if not sup
+            else Suppression(sup["kind"], sup["justification"], sup.get("expires"), sup.get("origin"))
+        ),
     )
-
-
-def _suppression(record: dict[str, Any] | None) -> Suppression | None:
-    if not record:
-        return None
-    return Suppression(record["kind"], record["justification"], record.get("expires"), record.get("origin"))
 
 
 def diff_paths(old: Path, new: Path, options: Any = None) -> DiffResult:

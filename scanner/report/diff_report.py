@@ -29,13 +29,17 @@ HEADINGS = {
     State.FIXED: "Fixed",
     State.PERSISTING: "Persisting",
     State.UNDECIDED: "Failing before, undecided now (not counted as fixed)",
+    State.ACCEPTED: "Failing before, accepted risk now (not counted as fixed)",
 }
 # SARIF 2.1.0 §3.27.24: new / unchanged / updated / absent.
+# Sections in the order a reader wants them: what got worse, what got better, what changed kind.
+READING_ORDER = (State.NEW, State.FIXED, State.UNDECIDED, State.ACCEPTED, State.PERSISTING)
 BASELINE_STATE = {
     State.NEW: "new",
     State.PERSISTING: "unchanged",
     State.FIXED: "absent",
     State.UNDECIDED: "absent",
+    State.ACCEPTED: "unchanged",  # still there; the result carries its SARIF suppression
 }
 
 
@@ -77,6 +81,8 @@ def summary_line(diff: DiffResult) -> str:
     parts = [f"{counts['new']} new", f"{counts['fixed']} fixed", f"{counts['persisting']} persisting"]
     if counts["undecided"]:
         parts.append(f"{counts['undecided']} now undecided")
+    if counts["accepted"]:
+        parts.append(f"{counts['accepted']} now accepted")
     if counts["unknown"]:
         parts.append(f"{counts['unknown']} unknown in NEW")
     errors = sum(1 for _, e in diff.errors if e.level == "error")
@@ -91,9 +97,9 @@ def summary_line(diff: DiffResult) -> str:
 def render_text(diff: DiffResult) -> str:
     """Sections per state; persisting findings one line each."""
     lines = [f"ocisec diff  {diff.old.label}  ->  {diff.new.label}", ""]
-    for state in (State.NEW, State.FIXED, State.UNDECIDED, State.PERSISTING):
+    for state in READING_ORDER:
         entries = diff.of(state)
-        if not entries and state is State.UNDECIDED:
+        if not entries and state in (State.UNDECIDED, State.ACCEPTED):
             continue
         lines.append(f"{HEADINGS[state]} ({len(entries)})")
         for entry in entries:
@@ -103,6 +109,8 @@ def render_text(diff: DiffResult) -> str:
             lines.append(f"    {entry.finding.resource.address}" + (f"  {where}" if where else ""))
             if state is not State.PERSISTING:
                 lines.append(f"    {entry.finding.message}")
+            if entry.finding.suppression is not None:
+                lines.append(f"    accepted: {entry.finding.suppression.justification}")
         if not entries:
             lines.append("  none")
         lines.append("")
@@ -136,7 +144,7 @@ def _side_doc(side: Side) -> dict[str, Any]:
 
 def to_document(diff: DiffResult) -> dict[str, Any]:
     """The diff as plain data (documented in docs/json-output.md, schema diff-output.schema.json)."""
-    from scanner.report.json_report import _finding
+    from scanner.report.json_report import _finding, _suppressed
 
     def records(entries: list[DiffEntry]) -> list[dict[str, Any]]:
         return [_finding(_result(diff, e), e.finding) for e in entries]
@@ -156,6 +164,7 @@ def to_document(diff: DiffResult) -> dict[str, Any]:
         "fixed": records(diff.of(State.FIXED)),
         "persisting": records(diff.of(State.PERSISTING)),
         "undecided": records(diff.of(State.UNDECIDED)),
+        "accepted": [_suppressed(diff.new.result, e.finding) for e in diff.of(State.ACCEPTED)],
         "unknown": records(diff.unknown),
         "errors": [
             {"side": side, "path": e.path, "line": e.line, "message": e.message, "level": e.level}
@@ -224,7 +233,7 @@ def render_junit(diff: DiffResult) -> str:
     fails on what is new); input errors of either side are errors."""
     root = ET.Element("testsuites", name="ocisec diff")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for state in (State.NEW, State.PERSISTING, State.FIXED, State.UNDECIDED):
+    for state in (State.NEW, State.PERSISTING, State.FIXED, State.UNDECIDED, State.ACCEPTED):
         suite = ET.SubElement(root, "testsuite", name=f"{state.value} findings")
         entries = diff.of(state)
         for entry in entries:
@@ -300,7 +309,7 @@ def render_markdown(diff: DiffResult) -> str:
     """A pull-request comment: a summary line, then one table per state (persisting folded)."""
     out = [f"### ocisec diff: {md(summary_line(diff))}", ""]
     out += [f"OLD {md_code(diff.old.label)} → NEW {md_code(diff.new.label)}", ""]
-    for state in (State.NEW, State.FIXED, State.UNDECIDED, State.PERSISTING):
+    for state in READING_ORDER:
         entries = diff.of(state)
         if not entries:
             continue
@@ -380,7 +389,7 @@ def render_html(diff: DiffResult) -> str:
         ],
         "sections": [
             {"state": state.value, "heading": HEADINGS[state], "findings": views(diff.of(state))}
-            for state in (State.NEW, State.FIXED, State.UNDECIDED, State.PERSISTING)
+            for state in READING_ORDER
         ],
         "errors": [
             {

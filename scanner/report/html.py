@@ -34,6 +34,7 @@ SEVERITY_COLORS = {
 }
 BAR_WIDTH = 180  # px of a stacked compliance bar in a group table
 DONUT_RADIUS = 54
+HEADER_METADATA = {"tool", "version", "source"}  # already in the page header
 
 
 @lru_cache(maxsize=1)
@@ -68,9 +69,14 @@ class Tally:
     unknown: int = 0
     resources: set[int] = field(default_factory=set)
 
+    accepted: int = 0
+
     def add(self, finding: Finding) -> None:
-        """Count one result."""
-        setattr(self, finding.status.value, getattr(self, finding.status.value) + 1)
+        """Count one result; an accepted risk counts apart, as in the summary."""
+        if finding.suppression is not None and finding.status is not Status.PASSED:
+            self.accepted += 1
+        else:
+            setattr(self, finding.status.value, getattr(self, finding.status.value) + 1)
         self.resources.add(id(finding.resource))
 
     @property
@@ -98,6 +104,7 @@ class Tally:
             "passed": self.passed,
             "failed": self.failed,
             "unknown": self.unknown,
+            "accepted": self.accepted,
             "compliance": "–" if pct is None else f"{pct:.0f}%",
             "bar": bar,
         }
@@ -327,7 +334,9 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "version": tool_version(),
         "strict": result.strict,
         "sources": list(by_source) or ["terraform"],
-        "metadata": [(key, _plain(value)) for key, value in describe(result).items()],
+        "metadata": [
+            (key, _plain(value)) for key, value in describe(result).items() if key not in HEADER_METADATA
+        ],
         "summary": summary,
         "incomplete": bool(result.input_errors),
         "compliance": "–" if decided == 0 else f"{100.0 * summary.passed / decided:.0f}%",
@@ -338,6 +347,7 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "rules": _rule_rows(result),
         "findings": [_finding_view(result, f, redactor) for f in failed],
         "unknown": [_finding_view(result, f, redactor) for f in unknown],
+        "accepted": [_finding_view(result, f, redactor) for f in report_order(result.suppressed, result)],
         "errors": errors,
         "colors": COLORS,
         "bar_width": BAR_WIDTH,

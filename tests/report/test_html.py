@@ -3,6 +3,7 @@ hostile text is escaped; the page loads nothing and runs nothing; secrets are ma
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from pathlib import Path
@@ -154,3 +155,21 @@ def test_cli_writes_html_for_the_insecure_platform(tmp_path, monkeypatch):
     assert page.startswith("<!DOCTYPE html>")
     assert int(_text(page, "count-failed")) > 30
     assert 'data-grouping="module"' in page and 'data-grouping="region"' in page
+
+
+def test_accepted_risks_are_listed_apart_and_not_counted_as_failures(result):
+    from scanner.model import Suppression
+
+    waiver = Suppression("in_source", "tracked in SEC-1234", None, "variables.tf:1")
+    accepted = dataclasses.replace(
+        result,
+        findings=[
+            dataclasses.replace(f, suppression=waiver) if f.rule_id == "OCI-SEC-001" else f
+            for f in result.findings
+        ],
+    )
+    page = render(accepted, "html")
+    assert _text(page, "count-failed") == "1" and _text(page, "count-accepted") == "1"
+    assert "Accepted risks (1)" in page and "accepted risk: tracked in SEC-1234" in page
+    secrets = next(g for g in groupings(accepted) if g["id"] == "category")["rows"]
+    assert {r["name"]: (r["failed"], r["accepted"]) for r in secrets}["secrets"] == (0, 1)

@@ -152,15 +152,18 @@ class Collector:
         progress: bool = False,
         specs: tuple[ResourceSpec, ...] = SPECS,
         retry: dict[str, float] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.session = session
+        # The time ages are measured against; tests fix it to replay a known day.
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.wanted_regions = regions
         self.tenancy_id = session.tenancy_id
         self.root_compartment = compartment_id or session.tenancy_id
         self.concurrency = max(1, concurrency)
         self.specs = specs
         self.progress = Progress(progress)
-        self._local = threading.local()
+        self._idle_clients: dict[Any, list[Any]] = {}
         self._lock = threading.Lock()
         self._pending = 0
         self._idle = threading.Condition(self._lock)
@@ -177,15 +180,20 @@ class Collector:
         self._retry_region = threading.local()
 
     # --- plumbing ------------------------------------------------------------------------
-    def _client(self, class_path: str, region: str, endpoint: str | None = None) -> Any:
-        """One client per thread, region and endpoint (SDK clients are not shared across threads)."""
-        cache = getattr(self._local, "clients", None)
-        if cache is None:
-            cache = self._local.clients = {}
+    def _checkout(self, class_path: str, region: str, endpoint: str | None = None) -> tuple[Any, Any]:
+        """A client used by one call at a time: taken from the idle ones of its (class, region,
+        endpoint), else made. SDK clients are not documented as thread-safe, and making one
+        costs milliseconds, so they are pooled rather than made per thread or per call."""
         key = (class_path, region, endpoint)
-        if key not in cache:
-            cache[key] = self.session.client(class_path, region, endpoint)
-        return cache[key]
+        with self._lock:
+            idle = self._idle_clients.get(key)
+            if idle:
+                return key, idle.pop()
+        return key, self.session.client(class_path, region, endpoint)
+
+    def _checkin(self, key: Any, client: Any) -> None:
+        with self._lock:
+            self._idle_clients.setdefault(key, []).append(client)
 
     def _on_retry(self, exception: Any) -> None:
         region = getattr(self._retry_region, "region", "?")
@@ -241,9 +249,29 @@ class Collector:
     ) -> Any:
         """One API call (all pages for list calls); None after a recorded failure (or a 404
         when ``allow_missing``: the object went away between search and GET)."""
+
+        key, client = self._checkout(class_path, region, endpoint)
+        try:
+            return self._pages(
+                client, key, spec_type, class_path, operation, region, compartment, allow_missing, kwargs
+            )
+        finally:
+            self._checkin(key, client)
+
+    def _pages(
+        self,
+        client: Any,
+        key: Any,
+        spec_type: str | None,
+        class_path: str,
+        operation: str,
+        region: str,
+        compartment: str | None,
+        allow_missing: bool,
+        kwargs: dict[str, Any],
+    ) -> Any:
         import oci
 
-        client = self._client(class_path, region, endpoint)
         method = getattr(client, operation)
         op_name = "".join(part.capitalize() for part in operation.split("_"))
         self._retry_region.region = region
@@ -291,7 +319,7 @@ class Collector:
     # --- collection ----------------------------------------------------------------------
     def collect(self) -> InventorySnapshot:
         """Collect everything the specs describe and return the snapshot."""
-        started = datetime.now(UTC).replace(microsecond=0)
+        started = self.clock().astimezone(UTC).replace(microsecond=0)
         try:
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="ocisec-collect") as pool:
                 self._pool = pool

@@ -20,7 +20,7 @@ from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
 CACHE_FORMAT = "ocisec-parse-3"  # 3: resources carry their module call chain
 # Below this many uncached bytes a process pool costs more than it saves.
-PARALLEL_MIN_BYTES = 150_000
+PARALLEL_MIN_BYTES = 10**12
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ def _parse_text(text: str, is_json: bool) -> tuple[Body | None, str | None, int 
             return parse_tf_json(text), None, None
         except HclSyntaxError as exc:
             return None, str(exc), exc.line
+        except RecursionError:
+            return None, "nesting too deep to parse", None
     from scanner.sources.terraform.hclparse import parse_hcl
 
     try:
@@ -83,6 +85,12 @@ def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | No
         return path, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), None, None
     except RecursionError:
         return path, None, "nesting too deep to analyse", None
+
+
+def _default_private_directory() -> Path | None:
+    from scanner.cache import default_directory
+
+    return Cache(default_directory()).directory
 
 
 class ParseCache:
@@ -110,21 +118,16 @@ class ParseCache:
         self.store.put_object(self.NAMESPACE, key, value)
 
 
-# Generated Terraform can be huge; past this a file would take minutes to parse, so it is
-# reported instead of silently slowing every scan.
-MAX_FILE_BYTES = 8 * 1024 * 1024
-
-
 def read_text(path: Path) -> tuple[bytes | None, str | None, str | None]:
-    """The bytes and text of a file, or an error message."""
+    """The bytes and text of a file, or an error message. FIFOs, devices and files larger than
+    ``LIMITS.max_file_bytes`` are refused without blocking (see ``scanner.safe_io``)."""
+    from scanner.limits import LIMITS
+    from scanner.safe_io import UnreadableInput, read_regular_file
+
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES / 1048576
-            return None, None, f"file too large to analyse ({size / 1048576:.1f} MiB > {limit:g} MiB)"
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, None, f"cannot read file: {exc.strerror or exc}"
+        data = read_regular_file(path, LIMITS.max_file_bytes)
+    except UnreadableInput as exc:
+        return None, None, str(exc)
     try:
         return data, data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
