@@ -63,3 +63,14 @@ def test_a_named_file_that_cannot_be_parsed_is_still_an_error(stack):
 def test_scanning_the_directory_keeps_the_error(stack):
     code, doc = scan_json(".")
     assert code == 2 and doc["errors"][0]["level"] == "error"
+
+
+def test_junit_shows_the_warning_as_skipped_not_as_an_error(stack):
+    import xml.etree.ElementTree as ET
+
+    res = runner.invoke(app, ["scan", "main.tf", "--format", "junit"])
+    assert res.exit_code == 0
+    root = ET.fromstring(res.stdout)
+    assert root.get("errors") == "0"
+    (case,) = root.find("testsuite[@name='input-errors']").findall("testcase")
+    assert case.get("name") == "wip.tf" and case.find("skipped") is not None

@@ -9,6 +9,8 @@ with the totals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from scanner.model import InputError, ScanResult, Severity
 from scanner.report.paths import rebaser
 from scanner.report.summary import Summary, severity_order
@@ -59,7 +61,7 @@ def render(result: ScanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _error(error: InputError, rebase) -> str:  # type: ignore[no-untyped-def]
+def _error(error: InputError, rebase: Callable[[str], str]) -> str:
     props = {"title": "ocisec: input could not be read" if error.level == "error" else "ocisec"}
     if ":" not in error.path:  # an API call, not a file
         props = {"file": rebase(error.path), **({"line": str(error.line)} if error.line else {}), **props}

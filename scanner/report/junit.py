@@ -94,11 +94,14 @@ def _errors_suite(errors: list[InputError]) -> ET.Element:
         case.set("file", error.path)
         if error.line:
             case.set("line", str(error.line))
+        where = f"{error.path}:{error.line}" if error.line else error.path
+        if error.level != "error":  # a warning (e.g. a broken file beside the named ones): said, not an error
+            ET.SubElement(case, "skipped", message=f"{error.level}: {error.message}")
+            continue
         element = ET.SubElement(case, "error", message=error.message, type="InputError")
-        element.text = (
-            f"{error.path}:{error.line}: {error.message}" if error.line else f"{error.path}: {error.message}"
-        )
-    _set_counts(suite, tests=len(errors), failures=0, errors=len(errors), skipped=0)
+        element.text = f"{where}: {error.message}"
+    hard = sum(1 for e in errors if e.level == "error")
+    _set_counts(suite, tests=len(errors), failures=0, errors=hard, skipped=len(errors) - hard)
     return suite
 
 
