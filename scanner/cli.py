@@ -173,6 +173,7 @@ def scan(
         # Short values ("true", "dev") would mangle the report; they are masked in messages anyway.
         if len(s) >= 8:
             redactor.add(s)
+        redactor.add_key(s)  # as an instance key (`fe["Pw1"]`) a secret is masked whatever its length
     to_tty = output is None and sys.stdout.isatty()
     report = render(result, fmt.value, redactor, color=to_tty, width=120)
     if output is None:
@@ -189,7 +190,9 @@ def scan(
         except OSError as exc:
             typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
-    for err in result.errors:
+    shown = Redactor.for_result(result)
+    shown.update(redactor)
+    for err in shown.scrub_result(result).errors:  # stderr too: no secret, no control character
         where = f"{err.path}:{err.line}" if err.line else err.path
         typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
