@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,32 @@ class Cache:
             os.replace(tmp, target)
         except OSError:
             pass
+
+    def put_chunks(self, namespace: str, key: str, chunks: Iterable[bytes]) -> None:
+        """Store a JSON document given as byte chunks, written and authenticated as they come,
+        so a large entry is never held in memory whole. A chunk producer that raises
+        ``EncodeError`` / ``RecursionError`` leaves no entry."""
+        if self.directory is None:
+            return
+        target = self._path(namespace, key)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        mac = hmac.new(self._mac_key, f"{namespace}\0{key}\0".encode(), hashlib.sha256)
+        try:
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(b"\0" * _MAC_BYTES)  # the MAC goes here once the payload is complete
+                for chunk in chunks:
+                    mac.update(chunk)
+                    fh.write(chunk)
+                fh.seek(0)
+                fh.write(mac.digest())
+            os.replace(tmp, target)
+        except (OSError, EncodeError, RecursionError, ValueError, TypeError):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
     def get_object(self, namespace: str, key: str, expected: type | tuple[type, ...]) -> Any:
         """``get`` then ``decode``; None unless the result is an instance of ``expected``."""

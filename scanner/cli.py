@@ -275,6 +275,7 @@ def scan(
         # Short values ("true", "dev") would mangle the report; they are masked in messages anyway.
         if len(s) >= 8:
             redactor.add(s)
+        redactor.add_key(s)  # as an instance key (`fe["Pw1"]`) a secret is masked whatever its length
     text_on_stdout = False
     for spec in specs:
         color = spec.path is None and use_color(no_color, sys.stdout.isatty())
@@ -295,11 +296,14 @@ def scan(
             typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     if not text_on_stdout:
-        # Each error is said once: in the text report on stdout, or else here.
-        for err in result.errors:
+        # Each error is said once: in the text report on stdout, or else here (no secret, no
+        # control character).
+        shown = Redactor.for_result(result)
+        shown.update(redactor)
+        for err in shown.scrub_result(result).errors:
             where = f"{err.path}:{err.line}" if err.line else err.path
             level = "error" if err.level == "error" else err.level
-            typer.echo(redactor.scrub(f"ocisec: {level}: {where}: {err.message}"), err=True)
+            typer.echo(f"ocisec: {level}: {where}: {err.message}", err=True)
     if options.baseline is not None:
         typer.echo(
             f"ocisec: {options.baseline.matched} finding(s) baselined by {options.baseline.path}; "
@@ -598,7 +602,8 @@ def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshol
         except OSError as exc:
             typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
-    for err in result.errors:
+    shown = Redactor.for_result(result)
+    for err in shown.scrub_result(result).errors:  # stderr too: no secret, no control character
         where = f"{err.path}:{err.line}" if err.line else err.path
         typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from scanner.model import Resource, ScanResult
+from scanner.model import Location, Resource, Rule, ScanResult
 from scanner.secretnames import is_secret_name
 
 MASK = "***"
@@ -37,58 +37,139 @@ def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
     return text
 
 
+SENSITIVE_KEY = "(sensitive)"
+# Instance keys in an address: ["quoted"] or [bare], as Terraform prints them.
+_ADDRESS_KEY = re.compile(r'\[("(?:[^"\\]|\\.)*"|[^\]"]*)\]')
+# C0 and C1 control characters but tab and newline: invalid in XML 1.0 (JUnit), and ANSI escape
+# sequences on a terminal. Rendered visibly as \uXXXX instead.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with control characters (tab and newline aside) shown as ``\\uXXXX``."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _CONTROL.search(text) else text
+
+
 class Redactor:
-    """A set of secret strings, and ``scrub`` to mask them in any text."""
+    """A set of secret strings, and ``scrub`` to mask them in any text.
+
+    Two kinds of secret: those of at least ``MIN_SECRET_LENGTH`` characters are masked wherever
+    they appear; ``add_key`` secrets of any length are masked where they are a resource's
+    instance key (``fe["Pw1"]`` becomes ``fe["(sensitive)"]``), since there a short value is
+    as telling as a long one and masking it cannot mangle the report.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._keys: set[str] = set()
+        self._pattern: Any = None
         for secret in secrets:
             self.add(secret)
 
     def add(self, value: str) -> None:
-        """Remember a secret; values shorter than ``MIN_SECRET_LENGTH`` are ignored."""
-        if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH and value not in self._secrets:
+        """Remember a secret; values shorter than ``MIN_SECRET_LENGTH`` only mask instance keys."""
+        if not isinstance(value, str) or not value:
+            return
+        self._keys.add(value)
+        if len(value) >= MIN_SECRET_LENGTH and value not in self._secrets:
             self._secrets.add(value)
             self._pattern = None
+
+    def add_key(self, value: str) -> None:
+        """Remember a secret to mask as an instance key only, whatever its length."""
+        if isinstance(value, str) and value:
+            self._keys.add(value)
 
     def update(self, other: Redactor) -> None:
         """Add every secret another redactor holds."""
         for secret in other._secrets:
             self.add(secret)
+        self._keys |= other._keys
 
     def __len__(self) -> int:
         return len(self._secrets)
 
+    def _matcher(self) -> Any:
+        """One combined matcher for every secret (and its JSON / XML escaped forms), built once:
+        RE2 runs the alternation as an automaton, so the cost no longer grows with the number
+        of secrets (3,000 secrets: see benchmarks/bench_redact.py)."""
+        if self._pattern is None:
+            forms: set[str] = set()
+            for secret in self._secrets:
+                forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
+                forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+            self._pattern = _compile_alternation(sorted(forms, key=len, reverse=True))
+        return self._pattern
+
     def scrub(self, text: str) -> str:
         """``text`` with every occurrence of every secret replaced by ``***``.
 
-        Also matches a secret as JSON and XML escape it, since the final output of the json,
-        sarif and junit reporters holds the escaped form (a password with a quote in it).
+        Also matches a secret as JSON and XML escape it, for text that was serialised already;
+        reporters get results scrubbed before serialising (``scrub_result``).
         """
-        if not self._secrets:
+        if not self._secrets or not text:
             return text
-        if self._pattern is None:
-            forms = set()
-            for secret in self._secrets:
-                forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
-            # Longest first, so a secret that contains another is masked whole.
-            ordered = sorted(forms, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
-        return self._pattern.sub(MASK, text)
+        return self._matcher().sub(MASK, text)
+
+    def mask_address(self, address: str) -> str:
+        """``address`` with every instance key that is, or holds, a secret replaced by
+        ``"(sensitive)"``; then cleaned of control characters."""
+        if "[" in address and (self._keys or self._secrets):
+
+            def key(m: re.Match[str]) -> str:
+                raw = m.group(1)
+                value = raw
+                if raw.startswith('"'):
+                    try:
+                        value = json.loads(raw)
+                    except ValueError:
+                        value = raw[1:-1]
+                if value in self._keys or (self._secrets and self.scrub(value) != value):
+                    return f'["{SENSITIVE_KEY}"]'
+                return m.group(0)
+
+            address = _ADDRESS_KEY.sub(key, address)
+        return clean_text(self.scrub(address))
 
     def scrub_result(self, result: ScanResult) -> ScanResult:
-        """A copy of ``result`` whose finding and error messages are scrubbed.
+        """A copy of ``result`` that is safe to serialise: secrets masked in finding and error
+        messages and in resource addresses (instance keys), control characters escaped in
+        every text a reporter prints.
 
-        Scrubbing before rendering matters for the text report, where wrapping may split a
-        secret across lines and out of reach of a scrub of the final output.
+        Scrubbing before rendering matters: the text report wraps lines (a secret split across
+        two lines escapes a scrub of the output), and JSON / XML escaping changes how a secret
+        with quotes or non-ASCII characters looks.
         """
-        findings = [dataclasses.replace(f, message=self.scrub(f.message)) for f in result.findings]
+        resources: dict[int, Resource] = {}
+        findings = []
+        for f in result.findings:
+            res = resources.get(id(f.resource))
+            if res is None:
+                masked = self.mask_address(f.resource.address)
+                res = f.resource
+                if masked != res.address:
+                    res = dataclasses.replace(res, address=masked)
+                resources[id(f.resource)] = res
+            message = f.message
+            if res is not f.resource:  # the message quotes the address: quote the masked one
+                message = message.replace(f.resource.address, res.address)
+            findings.append(
+                dataclasses.replace(
+                    f,
+                    resource=res,
+                    message=clean_text(self.scrub(message)),
+                    location=_clean_location(f.location),
+                    related=[_clean_location(x) for x in f.related],
+                    attribute=clean_text(f.attribute) if f.attribute else f.attribute,
+                )
+            )
         errors = [
-            dataclasses.replace(e, message=self.scrub(e.message), path=self.scrub(e.path))
+            dataclasses.replace(e, message=clean_text(self.scrub(e.message)), path=self.mask_address(e.path))
             for e in result.errors
         ]
-        return dataclasses.replace(result, findings=findings, errors=errors)
+        rules = [_clean_rule(r) for r in result.rules]
+        inputs = [clean_text(self.scrub(i)) for i in result.inputs]
+        return dataclasses.replace(result, findings=findings, errors=errors, rules=rules, inputs=inputs)
 
     @classmethod
     def for_result(cls, result: ScanResult) -> Redactor:
@@ -101,6 +182,36 @@ class Redactor:
                 for value in secret_values(finding.resource):
                     redactor.add(value)
         return redactor
+
+
+def _compile_alternation(forms: list[str]) -> Any:
+    """A matcher for any of ``forms`` (longest first); RE2 when it accepts the size."""
+    if not forms:
+        return re.compile(r"(?!)")
+    try:
+        import re2
+
+        options = re2.Options()
+        options.log_errors = False
+        options.max_mem = 256 << 20
+        options.longest_match = True  # a secret that contains another is masked whole
+        return re2.compile("|".join(re2.escape(f) for f in forms), options)
+    except Exception:  # noqa: BLE001 - too large for RE2 or RE2 missing: Python's engine
+        return re.compile("|".join(re.escape(f) for f in forms))
+
+
+def _clean_location(loc: Location | None) -> Location | None:
+    if loc is None or not _CONTROL.search(loc.file):
+        return loc
+    return dataclasses.replace(loc, file=clean_text(loc.file))
+
+
+def _clean_rule(rule: Rule) -> Rule:
+    """A rule whose printed texts hold no control characters (custom policies are input too)."""
+    fields = ("id", "title", "rationale", "remediation", "message", "category")
+    if not any(_CONTROL.search(getattr(rule, f) or "") for f in fields):
+        return rule
+    return dataclasses.replace(rule, **{f: clean_text(getattr(rule, f)) for f in fields})
 
 
 def secret_values(resource: Resource) -> list[str]:

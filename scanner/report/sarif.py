@@ -46,9 +46,61 @@ PROBLEM_SEVERITY = {
 }
 
 
+# GitHub rejects SARIF uploads larger than 10 MB once gzipped.
+MAX_GZIPPED_BYTES = 10 * 1024 * 1024
+
+
 def render(result: ScanResult) -> str:
-    """The SARIF log as indented JSON, ending in a newline."""
-    return json.dumps(to_log(result), indent=2, ensure_ascii=False) + "\n"
+    """The SARIF log as indented JSON, ending in a newline; kept within GitHub's upload size
+    (``MAX_GZIPPED_BYTES``) by leaving out the least severe results, with a notification."""
+    log = to_log(result)
+    text = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    if len(text) <= MAX_GZIPPED_BYTES:  # gzip never grows JSON: no need to compress to know
+        return text
+    size = _gzipped(text)
+    results = log["runs"][0]["results"]
+    total = len(results) + _left_out(log)
+    while size > MAX_GZIPPED_BYTES and results:
+        keep = min(len(results) - 1, int(len(results) * MAX_GZIPPED_BYTES / size * 0.9))
+        del results[max(keep, 0) :]
+        why = "the SARIF file stays under GitHub's 10 MB (gzipped) upload limit"
+        _set_truncation_notice(log, total - len(results), why)
+        text = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+        size = _gzipped(text)
+    return text
+
+
+def _gzipped(text: str) -> int:
+    import gzip
+
+    return len(gzip.compress(text.encode("utf-8"), compresslevel=6))
+
+
+_TRUNCATION_ID = "ocisec/results-truncated"
+
+
+def _left_out(log: dict[str, Any]) -> int:
+    for note in log["runs"][0]["invocations"][0]["toolExecutionNotifications"]:
+        if note.get("descriptor", {}).get("id") == _TRUNCATION_ID:
+            return int(note["properties"]["leftOut"])
+    return 0
+
+
+def _set_truncation_notice(log: dict[str, Any], left_out: int, why: str) -> None:
+    """One notification saying how many results were left out and why (replacing any earlier)."""
+    notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    notes[:] = [n for n in notes if n.get("descriptor", {}).get("id") != _TRUNCATION_ID]
+    notes.append(
+        {
+            "level": "warning",
+            "descriptor": {"id": _TRUNCATION_ID},
+            "message": {
+                "text": f"{left_out} results left out (the least severe) so that {why}; "
+                "see the JSON report for all."
+            },
+            "properties": {"leftOut": left_out},
+        }
+    )
 
 
 def to_log(result: ScanResult) -> dict[str, Any]:
@@ -76,10 +128,12 @@ def to_log(result: ScanResult) -> dict[str, Any]:
         notifications.append(
             {
                 "level": "warning",
+                "descriptor": {"id": _TRUNCATION_ID},
                 "message": {
-                    "text": f"{len(groups) - len(kept)} results left out: SARIF consumers "
-                    f"accept at most {MAX_RESULTS} per run; see the JSON report for all."
+                    "text": f"{len(groups) - len(kept)} results left out (the least severe): SARIF "
+                    f"consumers accept at most {MAX_RESULTS} per run; see the JSON report for all."
                 },
+                "properties": {"leftOut": len(groups) - len(kept)},
             }
         )
 

@@ -7,9 +7,11 @@ local module; called modules are evaluated through their calls, with their input
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import posixpath
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,22 +220,25 @@ def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> Terraf
 def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCache, root: Path) -> None:
     if key is None:
         return
-    from scanner.cache import EncodeError, encode
+    from scanner.cache import encode
 
     dirs = {str(d): _directory_listing(d) for d in _read_directories(result, root)}
     # Files read besides the configuration (templatefile()): their content decides the result too.
     deps = {str((root / f).resolve()): _digest(root / f) for f in result.dependencies}
-    try:
-        entry = {
-            "dirs": dirs,
-            "deps": deps,
-            "resources": encode(result.resources),
-            "errors": encode(result.errors),
-            "files": encode(result.files),
-        }
-    except (EncodeError, RecursionError):
-        return
-    cache.store.put(EVALUATION_NAMESPACE, key, entry)
+
+    def dump(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+    def chunks() -> Iterator[bytes]:
+        # One resource at a time: a 5,000-file tree never has its whole entry in memory.
+        yield b'{"dirs":' + dump(dirs) + b',"deps":' + dump(deps)
+        yield b',"errors":' + dump(encode(result.errors))
+        yield b',"files":' + dump(encode(result.files)) + b',"resources":['
+        for i, resource in enumerate(result.resources):
+            yield (b"," if i else b"") + dump(encode(resource))
+        yield b"]}"
+
+    cache.store.put_chunks(EVALUATION_NAMESPACE, key, chunks())
 
 
 def _load(
