@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install checkov into its own virtualenv for the comparison benchmark.
 #
-# checkov pins bc-python-hcl2, which installs the same top-level `hcl2` module as
-# ocisec's python-hcl2 dependency; the two cannot share an environment, so checkov
-# lives in a separate venv and the benchmark always runs it as a separate process.
+# checkov pins many dependencies (bc-python-hcl2 among them) that have no place in
+# ocisec's environment, so checkov lives in a separate venv and the benchmark always
+# runs it as a separate process.
 #
 # Usage: benchmarks/install_checkov.sh            (venv at benchmarks/.venv-checkov)
 #        CHECKOV_VENV=/some/dir benchmarks/install_checkov.sh

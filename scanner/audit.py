@@ -112,6 +112,7 @@ class AuditRequest:
     regions: list[str] | None = None
     compartment: str | None = None
     concurrency: int = 16
+    processes: int = 1  # worker processes for the regions (each with ``concurrency`` calls in flight)
     service_endpoint: str | None = None  # "http://127.0.0.1:PORT/{region}": tests and benchmarks
     progress: bool = False
 
@@ -130,10 +131,14 @@ def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
     from scanner.sources.oci.auth import AuthError, make_session
     from scanner.sources.oci.collector import Collector
 
+    spec = {
+        "auth": request.auth,
+        "config_file": request.config_file,
+        "profile": request.profile,
+        "service_endpoint": request.service_endpoint,
+    }
     try:
-        session = make_session(
-            request.auth, request.config_file, request.profile, request.service_endpoint
-        )
+        session = make_session(**spec)
     except AuthError as exc:
         raise AuditSetupError(str(exc)) from None
     collector = Collector(
@@ -142,6 +147,8 @@ def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
         compartment_id=request.compartment,
         concurrency=request.concurrency,
         progress=request.progress,
+        processes=request.processes,
+        session_spec=spec,
     )
     snapshot = collector.collect()
     if request.snapshot_out is not None:

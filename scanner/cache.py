@@ -28,6 +28,14 @@ KEY_FILE = "hmac.key"
 _MAC_BYTES = 32
 
 
+def default_directory() -> Path:
+    """``$OCISEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocisec``, else ``~/.cache/ocisec``."""
+    if os.environ.get("OCISEC_CACHE_DIR"):
+        return Path(os.environ["OCISEC_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ocisec"
+
+
 def _version() -> str:
     from scanner import __version__
 

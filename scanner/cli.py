@@ -2,13 +2,15 @@
 
 Exit codes: 0 — every input read and no failing finding at or above ``--fail-on``;
 1 — failing findings; 2 — some input could not be read or parsed, or bad usage (findings from
-the other inputs are still reported).
+the other inputs are still reported); 3 — internal error (one line on stderr, please report).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,56 @@ rules_app = typer.Typer(help="List the rules, or show one in full.", invoke_with
 app.add_typer(rules_app, name="rules")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_INTERNAL_ERROR = 3
+ISSUES_URL = "https://github.com/ocisec/ocisec/issues"
+
+
+def _reporting_internal_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn an unexpected exception into one line on stderr and exit 3, never a traceback and
+    never exit 1 (which means "findings") without a report. ``OCISEC_DEBUG=1`` re-raises."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            typer.echo(
+                "ocisec: internal error: input nested too deeply to process; "
+                f"please report it at {ISSUES_URL}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            where = ""
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+            typer.echo(
+                f"ocisec: internal error: {type(exc).__name__}{where}; "
+                f"please report it at {ISSUES_URL} (OCISEC_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+    return run
+
+
+def _abandon_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
 
 
 class Format(StrEnum):
@@ -70,15 +122,17 @@ def main(
 
 def default_cache_dir() -> Path:
     """``$OCISEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocisec``, else ``~/.cache/ocisec``."""
-    if os.environ.get("OCISEC_CACHE_DIR"):
-        return Path(os.environ["OCISEC_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ocisec"
+    from scanner.cache import default_directory
+
+    return default_directory()
 
 
 @app.command()
+@_reporting_internal_errors
 def scan(
-    paths: list[Path] = typer.Argument(..., help="Directories, .tf/.tfvars files or plan JSON files."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin."
+    ),
     fmt: Format | None = typer.Option(
         None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
         help="Report format [default: text].",
@@ -135,8 +189,9 @@ def scan(
         envvar="TF_WORKSPACE",
         help="Terraform workspace (terraform.workspace); unknown when not given.",
     ),
-    soft_fail: bool = typer.Option(
-        False, "--soft-fail", help="Exit 0 on findings (still 2 when an input could not be read)."
+    soft_fail: bool | None = typer.Option(
+        None, "--soft-fail/--no-soft-fail", envvar="OCISEC_SOFT_FAIL",
+        help="Exit 0 on findings (still 2 when an input could not be read).",
     ),
     source_root: Path | None = typer.Option(
         None, "--source-root", help="SARIF %SRCROOT%: paths are relative to it (default: the git root)."
@@ -148,8 +203,29 @@ def scan(
     checkov_bin: Path | None = typer.Option(
         None, "--checkov-bin", help="The checkov executable (default: $OCISEC_CHECKOV_BIN, else PATH)."
     ),
+    limit: list[str] = typer.Option(
+        [], "--limit", help="Change a work limit, NAME=N (repeatable), e.g. max_instances=50000."
+    ),
+    values: list[Path] = typer.Option(
+        [], "--values", help="Helm values file layered on each chart's values.yaml (repeatable)."
+    ),
+    render_charts: bool = typer.Option(
+        False, "--render", help="Also render charts with `helm template` (when helm is on PATH)."
+    ),
 ) -> None:
-    """Scan Terraform configurations and plans."""
+    """Scan Terraform configurations and plans, Helm charts and Kubernetes manifests."""
+    from scanner.limits import LIMITS
+
+    for problem in LIMITS.load_environment():
+        typer.echo(f"ocisec: {problem}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    for item in limit:
+        name, _, value = item.partition("=")
+        try:
+            LIMITS.set(name.strip(), int(value))
+        except ValueError as exc:
+            typer.echo(f"ocisec: --limit {item}: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     from scanner.model import Severity
     from scanner.outputs import OutputSpecError, parse_outputs, use_color
     from scanner.outputs import source_root as find_source_root
@@ -157,13 +233,20 @@ def scan(
     from scanner.report.redact import Redactor
     from scanner.scan import scan_root
 
+    for vf in values:
+        if not vf.is_file():
+            typer.echo(f"ocisec: --values {vf}: no such file", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
     settings, options = _scan_setup(
         paths, var_file, cache_dir, no_cache, config, no_config,
         dict(select=rule, skip=skip_rule, severities=severity, categories=category, policies=policies,
              policies_only=policies_only, format=fmt.value if fmt else None,
-             fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline),
+             fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline,
+             soft_fail=soft_fail),
     )
     options.workspace = workspace
+    options.values_files = list(values)
+    options.render = render_charts
     try:
         default_format = (settings.format or Format.text.value).lower()
         specs = parse_outputs(list(output), default_format, [f.value for f in Format])
@@ -197,7 +280,13 @@ def scan(
         color = spec.path is None and use_color(no_color, sys.stdout.isatty())
         report = render(result, spec.fmt, redactor, color=color, width=_report_width(spec.path is None))
         if spec.path is None:
-            sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+            try:
+                sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+                sys.stdout.flush()
+            except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
+                _abandon_stdout()
+                typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+                raise typer.Exit(EXIT_INPUT_ERROR) from None
             text_on_stdout = text_on_stdout or spec.fmt == "text"
             continue
         try:
@@ -221,7 +310,7 @@ def scan(
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if failing and not soft_fail else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if failing and not settings.soft_fail else EXIT_OK)
 
 
 def _report_width(to_stdout: bool) -> int:
@@ -299,6 +388,7 @@ app.add_typer(baseline_app, name="baseline")
 
 
 @baseline_app.command("create")
+@_reporting_internal_errors
 def baseline_create(
     paths: list[Path] = typer.Argument(..., help="What `ocisec scan` would scan."),
     out: Path = typer.Option(Path(".ocisec-baseline.json"), "--output", "-o", help="Baseline file to write."),
@@ -348,6 +438,7 @@ class AuthMethod(StrEnum):
 
 
 @app.command()
+@_reporting_internal_errors
 def audit(
     from_snapshot: Path | None = typer.Option(
         None, "--from-snapshot", help="Re-audit a snapshot file offline instead of collecting."
@@ -356,17 +447,17 @@ def audit(
         None, "--snapshot-out", help="Write the collected inventory here."
     ),
     config_file: Path | None = typer.Option(
-        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file [default: ~/.oci/config]."
+        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file (default ~/.oci/config)."
     ),
     profile: str | None = typer.Option(
-        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file [default: DEFAULT]."
+        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file (default DEFAULT)."
     ),
     auth: AuthMethod = typer.Option(AuthMethod.api_key, "--auth", help="How to authenticate."),
     region: list[str] = typer.Option(
-        [], "--region", help="Region to audit (repeatable) [default: all subscribed]."
+        [], "--region", help="Region to audit (repeatable; default every subscribed region)."
     ),
     compartment: str | None = typer.Option(
-        None, "--compartment", help="Compartment OCID: audit its whole subtree [default: the tenancy]."
+        None, "--compartment", help="Compartment OCID: audit its whole subtree (default the tenancy)."
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
     output: Path | None = typer.Option(
@@ -379,6 +470,9 @@ def audit(
     rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
     policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
+    processes: int = typer.Option(
+        1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
+    ),
     service_endpoint: str | None = typer.Option(
         None, "--service-endpoint", envvar="OCISEC_OCI_ENDPOINT", hidden=True,
         help="Send every call to this URL ({region} is replaced): for the API emulator.",
@@ -396,6 +490,7 @@ def audit(
         regions=list(region) or None,
         compartment=compartment,
         concurrency=concurrency,
+        processes=processes,
         service_endpoint=service_endpoint,
         progress=sys.stderr.isatty(),
     )
@@ -419,7 +514,13 @@ def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshol
     to_tty = output is None and sys.stdout.isatty()
     report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
     if output is None:
-        sys.stdout.write(report if report.endswith("\n") else report + "\n")
+        try:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            sys.stdout.flush()
+        except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
+            _abandon_stdout()
+            typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
     else:
         try:
             output.write_text(report, encoding="utf-8")
@@ -428,7 +529,7 @@ def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshol
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: error: {where}: {err.message}", err=True)
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:
@@ -489,6 +590,8 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
         "Remediation:",
         _indent(r.remediation),
     ]
+    if r.fix:
+        lines[4:4] = [f"Fails as:  {r.failure}" if r.failure else "", f"Fix:       {r.fix}", ""]
     if r.references:
         lines += ["", "References:"] + [
             f"  - {ref.get('framework', '')} {ref.get('id', '')} {ref.get('title', '')}".rstrip()
@@ -523,6 +626,7 @@ class DiffFormat(StrEnum):
 
 
 @app.command()
+@_reporting_internal_errors
 def diff(
     results: list[Path] = typer.Argument(
         ...,

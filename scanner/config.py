@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "OCISEC_SEVERITY": "--severity",
     "OCISEC_POLICIES": "--policies",
     "OCISEC_BASELINE": "--baseline",
+    "OCISEC_SOFT_FAIL": "--soft-fail / --no-soft-fail",
     "OCISEC_CACHE_DIR": "--cache-dir",
 }
 
@@ -101,6 +102,7 @@ class Settings:
     format: str | None = None
     fail_on: str | None = None
     strict: bool | None = None
+    soft_fail: bool | None = None
     baseline: Path | None = None
     today: date = field(default_factory=date.today)
     # Where each selection list came from, for error messages ("--rule" or "FILE: rules.select").
@@ -126,6 +128,8 @@ class Settings:
         rules: list[Rule] = []
         errors: list[InputError] = []
         dirs: list[Path | None] = ([None] if self.builtin_policies else []) + list(self.policy_dirs)
+        if not dirs:
+            raise ConfigError(f"{self.where}: builtin_policies is false and no policy directory is given")
         seen: dict[str, str] = {}
         for directory in dirs:
             found, errs = load_rules(directory, cache_dir)
@@ -171,7 +175,10 @@ class Settings:
                 return False
             return not self.severities or rule.severity.value in self.severities
 
-        return [r for r in rules if keep(r)]
+        kept = [r for r in rules if keep(r)]
+        if rules and not kept:  # a CI gate that runs nothing must not pass quietly
+            raise ConfigError(f"{self.where}: the rule selection leaves no rule to run")
+        return kept
 
     def _apply_parameters(self, rules: list[Rule]) -> None:
         declared = {name for r in rules for name in r.parameters}
@@ -204,7 +211,7 @@ def _set_parameter(rule: Rule, name: str, value: Any, where: str) -> None:
         raise ConfigError(
             f"{where}: expected {_type_name(default)} like the default {default!r}, got {_type_name(value)}"
         )
-    rule.parameters[name] = value
+    rule.parameters = {**rule.parameters, name: value}  # a new dict: never write into a shared one
 
 
 def _same_type(default: Any, value: Any) -> bool:
@@ -272,12 +279,16 @@ def git_root(start: Path) -> Path | None:
 
 def find_config(paths: list[Path]) -> Path | None:
     """The configuration that applies to a scan of ``paths``: searched from their common
-    directory up to the git root (only that directory when there is no git root)."""
+    directory up to the git root; outside git, up to the working directory when the paths lie
+    inside it (the scan root), else only in that directory."""
     if not paths:
         return None
     dirs = [(p if p.is_dir() else p.parent).resolve() for p in paths]
     start = Path(os.path.commonpath([str(d) for d in dirs]))
     stop = git_root(start)
+    if stop is None:
+        cwd = Path.cwd().resolve()
+        stop = cwd if cwd in start.parents else None
     candidates = [start]
     if stop is not None and stop != start:
         candidates += [d for d in start.parents if d == stop or stop in d.parents]
@@ -331,8 +342,9 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
     else:
         import yaml
 
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -402,6 +414,7 @@ def settings_from_file(path: Path | None, cache_dir: Path | None = None) -> Sett
         format=doc.get("format"),
         fail_on=doc.get("fail_on"),
         strict=doc.get("strict"),
+        soft_fail=doc.get("soft_fail"),
         baseline=base / doc["baseline"] if "baseline" in doc else None,
         select_from=f"{path}: rules.select",
         skip_from=f"{path}: rules.skip",
@@ -456,6 +469,7 @@ def build_settings(
     fail_on: str | None = None,
     strict: bool | None = None,
     baseline: Path | None = None,
+    soft_fail: bool | None = None,
     cache_dir: Path | None = None,
 ) -> Settings:
     """Merge the command line (values already resolved against ``OCISEC_*`` by the CLI: None /
@@ -483,5 +497,6 @@ def build_settings(
     settings.format = format or settings.format
     settings.fail_on = fail_on or settings.fail_on
     settings.strict = strict if strict is not None else settings.strict
+    settings.soft_fail = soft_fail if soft_fail is not None else settings.soft_fail
     settings.baseline = baseline or settings.baseline
     return settings

@@ -17,6 +17,8 @@ from scanner.engine.policy import load_rules
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
 from scanner.report.summary import NOTHING_TO_SCAN
+from scanner.safe_io import safe_resolve
+from scanner.sources.helm import collapse_environments, is_yaml, load_kubernetes
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 from scanner.suppress import apply_suppressions
@@ -44,6 +46,9 @@ class ScanOptions:
     # parameters, extra policy directories, skipped paths, waivers. None: built-in rules only.
     settings: Settings | None = None
     baseline: Baseline | None = None  # accepted findings (scanner.baseline)
+    values_files: list[Path] = field(default_factory=list)  # helm --values, layered on each chart
+    render: bool = False  # render charts with `helm template` when helm is on PATH
+    stdin_text: str | None = None  # manifests given as `-` (None: read sys.stdin)
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Inputs:
     plans: list[Path] = field(default_factory=list)
     only_files: set[Path] | None = None
     extra_var_files: list[Path] = field(default_factory=list)
+    yaml: list[Path] = field(default_factory=list)  # charts, values files, Kubernetes manifests
+    stdin: bool = False  # `-`: manifests on standard input
     errors: list[InputError] = field(default_factory=list)
 
 
@@ -61,7 +68,7 @@ def scan_root(paths: list[Path]) -> Path:
     """The directory findings are reported relative to: the working directory when every path
     lies inside it (so SARIF URIs match the repository), else the paths' common parent."""
     cwd = Path.cwd().resolve()
-    resolved = [p.resolve() for p in paths]
+    resolved = [safe_resolve(p) for p in paths]
     if all(p == cwd or cwd in p.parents for p in resolved):
         return cwd
     dirs = [p if p.is_dir() else p.parent for p in resolved]
@@ -75,14 +82,21 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
 
     found = Inputs()
     if skip is not None:
+        for path in paths:
+            if skip(path):  # said, not silently dropped: a named file is expected to be scanned
+                note = InputError(rel(path, root), "not scanned: matches skip_paths", level="note")
+                found.errors.append(note)
         paths = [p for p in paths if not skip(p)]
     singles: set[Path] = set()
     for path in paths:
+        if str(path) == "-":
+            found.stdin = True
+            continue
         if not path.exists():
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
         if path.is_dir():
-            before = len(found.tf)
+            before, before_yaml = len(found.tf), len(found.yaml)
             tree = path.resolve()
             seen = {tree}
             for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
@@ -100,21 +114,25 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
                     # report every resource twice.
                     if is_tf(f):
                         found.tf.append(f)
-            if len(found.tf) == before:
+                    elif is_yaml(f):
+                        found.yaml.append(f)
+            if len(found.tf) == before and len(found.yaml) == before_yaml:
                 # A CI gate pointed at the wrong directory must not pass silently.
                 found.errors.append(InputError(
-                    rel(path, root), f"{NOTHING_TO_SCAN}: no .tf or .tf.json files here "
+                    str(path), f"{NOTHING_TO_SCAN}: no Terraform, chart or manifest files here "
                     "(plan JSON is read only when named)"))
             continue
         if is_tf(path):
             found.tf.extend(_siblings(path, found.tf, skip))
-            singles.add(path.resolve())
+            singles.add(safe_resolve(path))
         elif is_tfvars(path):
             found.tf.extend(_siblings(path, found.tf, skip))
             found.extra_var_files.append(path)
-            singles.add(path.resolve())
+            singles.add(safe_resolve(path))
         elif path.suffix == ".json" and is_plan_json(path):
             found.plans.append(path)
+        elif is_yaml(path):
+            found.yaml.append(path)
         else:
             found.errors.append(
                 InputError(rel(path, root), "not a Terraform file (.tf, .tf.json, .tfvars) or plan JSON")
@@ -122,6 +140,7 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
     if singles and not any(p.is_dir() for p in paths):
         found.only_files = singles
     found.tf = list(dict.fromkeys(found.tf))
+    found.tf = _without_bad_links(found.tf, root, found.errors)
     return found
 
 
@@ -168,6 +187,29 @@ def _siblings(path: Path, known: list[Path], skip: Callable[[Path], bool] | None
     ]
 
 
+def _without_bad_links(files: list[Path], root: Path, errors: list[InputError]) -> list[Path]:
+    """Drop symlinks that loop, dangle or lead to something other than a regular file, each
+    reported under its own name (resolving it would name ``/dev/zero`` instead of ``z.tf``)."""
+    import stat
+
+    kept = []
+    for f in files:
+        if f.is_symlink():
+            try:
+                mode = f.stat().st_mode
+                from scanner.safe_io import _kind
+
+                problem = None if stat.S_ISREG(mode) else f"symbolic link to {_kind(mode)}, not a file"
+            except (OSError, RuntimeError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40
+                problem = "symbolic link loop" if loop else "dangling symbolic link"
+            if problem is not None:
+                errors.append(InputError(rel(f.parent, root).rstrip("/") + "/" + f.name, problem))
+                continue
+        kept.append(f)
+    return kept
+
+
 def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[ScanResult, set[str]]:
     """Scan ``paths`` and return the result plus the literal secret values seen (for redaction)."""
     options = options or ScanOptions()
@@ -191,7 +233,11 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         else None
     )
     if settings is not None:  # raises ConfigError for unknown rule ids or parameters
-        rules, rule_errors = settings.load_rules(options.cache_dir)
+        try:
+            rules, rule_errors = settings.load_rules(options.cache_dir)
+        except Exception:
+            _abandon(tf_load)
+            raise
     else:
         rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
     if options.rule_ids is not None:
@@ -216,9 +262,18 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             errors += plan_errors
             files.append(rel(plan, root))
         categories.append("terraform-plan")
+    if inputs.yaml or inputs.stdin:
+        kube = load_kubernetes(
+            inputs.yaml, root, options.values_files, options.render, inputs.stdin, options.stdin_text
+        )
+        resources += kube.resources
+        errors += kube.errors
+        files += kube.files
+        categories += kube.categories
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)
+    findings = collapse_environments(findings)
     errors += engine_errors
     # Accepted risks: inline comments, config waivers, then the baseline. Expired ones are warned.
     errors += apply_suppressions(findings, root, settings, options.baseline)
@@ -233,6 +288,14 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         resource_count=sum(1 for r in resources if r.kind != "file"),
     )
     return result, secrets
+
+
+def _abandon(load: TerraformLoad | None) -> None:
+    """Stop the parse started for a scan that will not run (bad configuration): queued files
+    are dropped rather than parsed only to be thrown away."""
+    pool = getattr(getattr(load, "first", None), "pool", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _overlay_config_locations(resources: list[Resource], plan: Path, root: Path, cache: ParseCache) -> None:

@@ -5,8 +5,9 @@ Inline comments use the syntax known from tfsec/Trivy, in any ``#`` or ``//`` co
     # ocisec:ignore:OCI-ENC-001 public assets, encrypted at the CDN
     # ocisec:ignore:OCI-ENC-001:exp:2027-03-31 until the key migration
 
-on the line(s) directly above a block (the whole block), or above or at the end of the line of
-the attribute a finding points at. The comment is looked up in the finding's own file, through
+on the line(s) directly above a block (the whole block, and for a ``module`` call block everything
+reached through that call), or above or at the end of the line of the attribute a finding
+points at. The comment is looked up in the finding's own file, through
 ``Location`` alone, so every file-based source (HCL, YAML values files, Kubernetes manifests)
 gets it without code of its own. An expired comment or waiver no longer suppresses and is said
 in a warning naming where it is. Suppressed findings are kept (``Finding.suppression``), so every
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scanner.model import Finding, InputError, Location, Status, Suppression, strip_instance_keys
+from scanner.model import Finding, InputError, Location, ScanResult, Status, Suppression, strip_instance_keys
 
 # One directive: the rule id (or "*") and an optional expiry date.
 _DIRECTIVE = re.compile(r"ocisec:ignore:([A-Za-z0-9_*?-]+)(?::exp:([0-9A-Za-z-]+))?", re.IGNORECASE)
@@ -131,6 +132,11 @@ def _candidates(finding: Finding, comments: _CommentIndex) -> list[InlineIgnore]
         out += comments.on(spot.file, spot.start_line)
         if spot is not block and spot.end_line != spot.start_line:
             out += comments.on(spot.file, spot.end_line)
+    # The module call blocks this finding was reached through: a comment above a call covers
+    # what that call instantiates, and only that (another caller of the module is unaffected).
+    for call in finding.related:
+        out += comments.above(call.file, call.start_line)
+        out += comments.on(call.file, call.start_line)
     return out
 
 
@@ -221,3 +227,10 @@ def _relative(path: str, root: Path) -> str:
 def _finding_path(finding: Finding, root: Path) -> Path | None:
     location = finding.location or finding.resource.provenance.location
     return (root / location.file) if location is not None else None
+
+
+def accept_risks(result: ScanResult, settings: object | None = None, baseline: object | None = None) -> None:
+    """Apply suppressions to a finished ``ScanResult`` whatever produced it (a live audit of a
+    tenancy snapshot, say: its findings have no file, so waivers match by address / OCID and the
+    baseline by fingerprint); warnings are added to ``result.errors``."""
+    result.errors += apply_suppressions(result.findings, Path(result.root), settings, baseline)

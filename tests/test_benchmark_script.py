@@ -26,23 +26,23 @@ def _load_bench():
 bench = _load_bench()
 
 
-def test_cold_target_scales_linearly_with_corpus_bytes():
-    assert bench.cold_target_seconds(500_000) == pytest.approx(2.5)
-    assert bench.cold_target_seconds(1_000_000) == pytest.approx(5.0)
-    assert bench.cold_target_seconds(1_250_000) == pytest.approx(6.25)
+def test_cold_target_grows_by_a_fixed_time_per_further_megabyte():
+    assert bench.cold_target_seconds(500_000) == pytest.approx(1.0)
+    assert bench.cold_target_seconds(1_180_000) == pytest.approx(1.204)  # the core landing zone
+    assert bench.cold_target_seconds(1_500_000) == pytest.approx(1.3)
 
 
 def test_cold_target_is_not_scaled_below_the_reference_corpus():
-    assert bench.cold_target_seconds(65_000) == pytest.approx(2.5)
+    assert bench.cold_target_seconds(65_000) == pytest.approx(1.0)
 
 
 def test_warm_target_stays_fixed_while_cold_target_grows():
     corpus = bench.CorpusSize(tf_files=300, tf_bytes=1_000_000)
-    cold = bench.ToolTiming("ocisec cold", ["ocisec"], runs=[bench.ProcessRun(4.0, 1, 0)])
-    warm = bench.ToolTiming("ocisec warm", ["ocisec"], runs=[bench.ProcessRun(0.6, 1, 0)])
+    cold = bench.ToolTiming("ocisec cold", ["ocisec"], runs=[bench.ProcessRun(1.1, 1, 0)])
+    warm = bench.ToolTiming("ocisec warm", ["ocisec"], runs=[bench.ProcessRun(0.4, 1, 0)])
     cold_verdict, warm_verdict = bench.evaluate_targets(corpus, cold, warm)
-    assert cold_verdict.target_seconds == pytest.approx(5.0) and cold_verdict.passed
-    assert warm_verdict.target_seconds == pytest.approx(0.5) and not warm_verdict.passed
+    assert cold_verdict.target_seconds == pytest.approx(1.15) and cold_verdict.passed
+    assert warm_verdict.target_seconds == pytest.approx(0.35) and not warm_verdict.passed
 
 
 def test_median_and_peak_rss_over_runs():
@@ -50,6 +50,8 @@ def test_median_and_peak_rss_over_runs():
     timing = bench.ToolTiming("checkov", ["checkov"], runs=runs)
     assert timing.median_seconds == 2.0
     assert timing.peak_rss_kib == 300
+    timed = bench.ToolTiming("x", ["x"], runs=[bench.ProcessRun(1.0, 1, 0, 0.5), bench.ProcessRun(9.0, 1, 0, 0.7)])
+    assert timed.median_cpu_seconds == pytest.approx(0.6)
 
 
 def test_speed_ratio_is_checkov_time_over_ocisec_time():

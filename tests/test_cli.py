@@ -39,14 +39,15 @@ def test_version():
 
 
 def test_compliant_platform_has_no_findings_and_exits_0():
-    code, doc = scan_json(str(PLATFORM / "compliant"))
+    code, doc = scan_json(str(PLATFORM / "compliant"), str(PLATFORM / "charts" / "compliant"))
     assert doc["findings"] == [] and doc["unknown"] == [] and doc["errors"] == []
     assert doc["summary"]["passed"] > 50
     assert code == 0
 
 
 def test_insecure_platform_fails_every_rule():
-    code, doc = scan_json(str(PLATFORM / "insecure"))
+    # The Terraform platform and its Helm charts (values and rendered manifests) together.
+    code, doc = scan_json(str(PLATFORM / "insecure"), str(PLATFORM / "charts" / "insecure"))
     rules, _ = load_rules()
     failed_rules = {f["rule_id"] for f in doc["findings"]}
     # Rules tagged "live" judge what only a tenancy inventory knows (ages, Cloud Guard state).

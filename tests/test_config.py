@@ -51,7 +51,8 @@ def _env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / ".cache"))
     for name in ("OCISEC_CONFIG", "OCISEC_FORMAT", "OCISEC_FAIL_ON", "OCISEC_STRICT", "OCISEC_RULE",
-                 "OCISEC_SKIP_RULE", "OCISEC_SEVERITY", "OCISEC_CATEGORY", "OCISEC_POLICIES", "OCISEC_BASELINE"):
+                 "OCISEC_SKIP_RULE", "OCISEC_SEVERITY", "OCISEC_CATEGORY", "OCISEC_POLICIES", "OCISEC_BASELINE",
+                 "OCISEC_SOFT_FAIL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -243,6 +244,10 @@ def test_skip_paths(tmp_path):
         "main.tf", "mod/main.tf"]
     assert {f["resource"]["address"] for f in doc["findings"]} == {
         "oci_objectstorage_bucket.a", "oci_objectstorage_bucket.d"}
+    # A file named on the command line (pre-commit) that lies in a skipped path: a note, exit 0.
+    code, doc, _ = scan(str(root / "examples" / "demo" / "main.tf"))
+    assert code == 0 and doc["findings"] == []
+    assert [e["message"] for e in doc["errors"]] == ["not scanned: matches skip_paths"]
 
 
 def test_policies_adds_and_policies_only_replaces(tmp_path):
@@ -396,3 +401,49 @@ def test_validated_config_is_remembered_but_a_changed_one_is_validated_again(tmp
     path.write_text("fail_on: hihg\n")
     with pytest.raises(ConfigError, match="fail_on"):
         read_config_file(path, cache)
+
+
+def test_live_audit_results_take_waivers_and_baselines(tmp_path):
+    """A result without files (a tenancy snapshot): waivers by OCID glob, baseline by fingerprint."""
+    from scanner.baseline import load_baseline
+    from scanner.engine.policy import load_rules
+    from scanner.model import ScanResult
+    from scanner.suppress import accept_risks
+
+    rules, _ = load_rules()
+
+    def live(ocid: str) -> Finding:
+        res = Resource("oci_objectstorage_bucket", ocid, {}, Provenance("oci", ocid=ocid, region="eu-frankfurt-1"))
+        return Finding("OCI-ENC-001", Status.FAILED, res, "m", None)
+
+    accepted, known, new = live("ocid1.bucket.oc1..vendor1"), live("ocid1.bucket.oc1..old"), live("ocid1.bucket.oc1..new")
+    (tmp_path / "b.json").write_text(json.dumps(baseline_document([live("ocid1.bucket.oc1..old")])))
+    (tmp_path / "c.yaml").write_text(
+        "waivers:\n  - {rule: OCI-ENC-001, resource: 'ocid1.bucket.oc1..vendor*', reason: vendor, expires: 2099-01-01}\n"
+    )
+    settings = build_settings([tmp_path], config=tmp_path / "c.yaml")
+    result = ScanResult(rules=rules, findings=[accepted, known, new], errors=[], root=str(tmp_path))
+    accept_risks(result, settings, load_baseline(tmp_path / "b.json"))
+    assert [f.resource.address for f in result.failed] == ["ocid1.bucket.oc1..new"]
+    assert accepted.suppression.justification == "vendor"
+    assert known.suppression.kind == "external" and known.suppression.origin == str(tmp_path / "b.json")
+
+
+def test_soft_fail_from_file_environment_and_flag(tmp_path):
+    root = project(tmp_path, {"soft_fail": True})
+    assert scan(str(root))[0] == 0
+    assert scan(str(root), "--no-soft-fail")[0] == 1
+    assert scan(str(root), env={"OCISEC_SOFT_FAIL": "0"})[0] == 1
+    (root / ".ocisec.yaml").write_text("soft_fail: false\n")
+    assert scan(str(root), env={"OCISEC_SOFT_FAIL": "true"})[0] == 0
+    (root / "broken.tf").write_text('resource "x" "y" {\n  a = \n')
+    assert scan(str(root), "--soft-fail")[0] == 2
+
+
+def test_a_selection_that_runs_nothing_is_an_error(tmp_path):
+    root = project(tmp_path, {"rules": {"categories": ["rotation"], "severities": ["critical"]}})
+    code, _, out = scan(str(root))
+    assert code == 2 and "leaves no rule to run" in out
+    (root / ".ocisec.yaml").write_text("builtin_policies: false\n")
+    code, _, out = scan(str(root))
+    assert code == 2 and "no policy directory" in out

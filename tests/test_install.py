@@ -9,31 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from _clone import clone_files
 
 from scanner.engine.policy import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def clone_files(dest: Path) -> Path:
-    """Copy what a fresh clone of this repository holds into ``dest``; returns ``dest``."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = ROOT / rel
-        if src.is_file():  # a file deleted in the work tree but not yet in the index
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +105,10 @@ def test_help_and_information_uris_point_at_the_repository_in_project_urls():
     for rule in rules:  # every anchor exists in the generated docs
         anchor = rule.help_uri.rpartition("#")[2]
         assert f"## {anchor}" in docs or f'id="{anchor}"' in docs, rule.id
+
+
+def test_installed_wheel_validates_configuration_with_its_packaged_schema(installed, tmp_path):
+    (tmp_path / ".ocisec.yaml").write_text("fail_on: hgih\n")
+    (tmp_path / "main.tf").write_text('resource "oci_objectstorage_bucket" "b" {\n  name = "b"\n}\n')
+    proc = _run([str(installed / "ocisec"), "scan", "."], tmp_path)
+    assert proc.returncode == 2 and ".ocisec.yaml: fail_on:" in proc.stderr

@@ -8,11 +8,13 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.model import Finding, Location, Provenance, Resource, Status
+from scanner.report import json_report
 from scanner.scan import ScanOptions, run_scan
 from scanner.suppress import apply_suppressions
 
@@ -155,12 +157,17 @@ def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
     assert doc["findings"] == [] and doc["summary"]["failed"] == 0
     assert doc["summary"]["suppressed"] == len(doc["suppressed"]) >= 3
     assert doc["suppressed"][0]["suppression"]["kind"] == "in_source"
+    schema = json.loads((Path(json_report.__file__).with_name("json-output.schema.json")).read_text())
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    assert errors == []
 
     sarif = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--format", "sarif"]).stdout)
     results = sarif["runs"][0]["results"]
     assert len(results) == doc["summary"]["suppressed"]
     assert all(r["suppressions"][0]["kind"] == "inSource" for r in results)
     assert results[0]["suppressions"][0]["justification"] == "accepted: public website bucket"
+    sarif_schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(sarif_schema).validate(sarif)
 
     junit = ET.fromstring(runner.invoke(app, ["scan", str(tmp_path), "--format", "junit"]).stdout)
     assert junit.get("failures") == "0" and int(junit.get("skipped")) >= 3
@@ -168,3 +175,27 @@ def test_suppressed_findings_appear_in_every_format_and_do_not_fail(tmp_path):
 
     text = runner.invoke(app, ["scan", str(tmp_path)]).stdout
     assert "Suppressed (" in text and "accepted: public website bucket" in text and "suppressed" in text
+
+    markdown = runner.invoke(app, ["scan", str(tmp_path), "--format", "markdown"]).stdout
+    assert f"{doc['summary']['suppressed']} suppressed (accepted risks)" in markdown
+    assert "accepted: public website bucket (main.tf:1)" in markdown
+
+
+def test_comment_above_a_module_call_covers_what_is_reached_through_it(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        '# ocisec:ignore:OCI-ENC-001 legacy buckets, migrating in Q2\n'
+        'module "legacy" {\n  source = "./mod"\n}\n\nmodule "fresh" {\n  source = "./mod"\n}\n'
+    )
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text('resource "oci_objectstorage_bucket" "b" {\n  name = "b"\n}\n')
+    block = Location("mod/main.tf", 1, 3)
+
+    def finding(address: str, call: Location) -> Finding:
+        res = Resource("oci_objectstorage_bucket", address, {}, Provenance("terraform", block))
+        return Finding("OCI-ENC-001", Status.FAILED, res, "m", block, related=[call])
+
+    legacy = finding("module.legacy.oci_objectstorage_bucket.b", Location("main.tf", 2, 4))
+    fresh = finding("module.fresh.oci_objectstorage_bucket.b", Location("main.tf", 6, 8))
+    apply_suppressions([legacy, fresh], tmp_path)
+    assert legacy.suppression is not None and legacy.suppression.origin == "main.tf:1"
+    assert fresh.suppression is None

@@ -133,13 +133,37 @@ def _redirects(rule_set: Resource) -> bool | None:
             continue
         if str(action).upper() != "REDIRECT":
             continue
+        covers = _covers_every_request(item.get("conditions"))
+        if covers is False:
+            continue  # a redirect of one path leaves every other path on plain HTTP
         for uri in _as_blocks(item.get("redirect_uri")):
             protocol = uri.get("protocol")
-            if is_unknown(protocol):
+            if is_unknown(protocol) or covers is None:
                 unknown = True
             elif isinstance(protocol, str) and protocol.lower() == "https":
                 return True
     return None if unknown else False
+
+
+# Path match operators under which the value "/" matches every request path.
+_PREFIX_OPERATORS = {"PREFIX_MATCH", "FORCE_LONGEST_PREFIX_MATCH"}
+
+
+def _covers_every_request(conditions: Any) -> bool | None:
+    """Whether a rule's conditions match every request: none at all, or only ``PATH`` prefix
+    ``/``. A path such as ``/login`` or a source-address condition covers only part."""
+    if is_unknown(conditions):
+        return None
+    for cond in _as_blocks(conditions):
+        name, value, op = cond.get("attribute_name"), cond.get("attribute_value"), cond.get("operator")
+        if any(is_unknown(v) for v in (name, value, op)):
+            return None
+        # `operator` is required with PATH; a configuration without it is read as a prefix match
+        if str(name).upper() != "PATH" or value != "/":
+            return False
+        if op is not None and str(op).upper() not in _PREFIX_OPERATORS:
+            return False
+    return True
 
 
 def _as_blocks(value: Any) -> Iterable[dict[str, Any]]:

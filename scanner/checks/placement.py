@@ -200,7 +200,8 @@ def placement_spans_ads(resource: Resource, index: ResourceIndex, params: Params
     if spread:
         return Outcome(True, path=ad_path)
     region = region_of(resource, ads)
-    ad_count = region_ad_count(region, params)
+    # A live inventory knows its regions' ADs; code relies on the parameter table.
+    ad_count = resource.context.get("region_ad_count") or region_ad_count(region, params)
     if ad_count is None:
         return Outcome(
             None,
@@ -279,7 +280,8 @@ def load_balancer_spans_ads(resource: Resource, index: ResourceIndex, params: Pa
     if unresolved:
         return Outcome(None, path=subnets_path, detail="some subnets are not defined in this configuration")
     region = region_of(resource, ads)
-    ad_count = region_ad_count(region, params)
+    # A live inventory knows its regions' ADs; code relies on the parameter table.
+    ad_count = resource.context.get("region_ad_count") or region_ad_count(region, params)
     if ad_count is None:
         return Outcome(None, path=subnets_path, detail="AD-specific subnets in a region of unknown AD count")
     if ad_count < min_ads:

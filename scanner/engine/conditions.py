@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, get_check
 from scanner.engine.timestamps import age_days
 from scanner.model import Resource, Unknown
+from scanner.safe_regex import RegexError, compile_policy
 
 Value = tuple[Any, str]  # a value and its concrete path
 
@@ -99,11 +99,12 @@ def duration_days(text: Any) -> float | None:
     return g["y"] * 365 + g["mo"] * 30 + g["w"] * 7 + g["d"] + g["h"] / 24 + g["mi"] / 1440 + g["s"] / 86400
 
 
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> Any:
+    """The pattern compiled with RE2 (linear-time matching: policies and values may be untrusted),
+    or bounded in time when RE2 cannot run it."""
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return compile_policy(pattern)
+    except RegexError as exc:
         raise ConditionError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
@@ -219,11 +220,17 @@ class Evaluator:
             rx = _regex(operand)
             items = v if isinstance(v, list) else [v]
             if any(isinstance(x, Unknown) for x in items):
-                hit = any(isinstance(x, str) and rx.search(x) for x in items)
+                try:
+                    hit = any(isinstance(x, str) and rx.search(x) for x in items)
+                except RegexError as exc:
+                    raise ConditionError(f"regular expression {operand!r}: {exc}") from None
                 if hit:
                     return op == "matches"
                 return None
-            hit = any(isinstance(x, str) and rx.search(x) for x in items)
+            try:
+                hit = any(isinstance(x, str) and rx.search(x) for x in items)
+            except RegexError as exc:
+                raise ConditionError(f"regular expression {operand!r}: {exc}") from None
             return hit if op == "matches" else not hit
         if op in ("gt", "gte", "lt", "lte"):
             a, b = _num(v), _num(operand)

@@ -41,18 +41,28 @@ def _validator() -> Any:
 
 def load_rule_file(path: Path) -> Rule:
     """Load one policy file; raises ``ValueError`` with a message naming what is wrong."""
-    import yaml
+    from scanner.limits import LIMITS
+    from scanner.safe_io import UnreadableInput, read_regular_file
+    from scanner.safe_yaml import YamlError
+    from scanner.safe_yaml import load as load_yaml
 
-    # libyaml's loader when PyYAML was built with it: ten times faster on a cold start
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # a FIFO, device, directory or dangling link named *.yaml is refused by name
+        text = read_regular_file(path, LIMITS.max_file_bytes).decode("utf-8")
+    except UnreadableInput as exc:
         raise ValueError(f"cannot read policy: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ValueError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError:
+        raise ValueError("cannot read policy: not UTF-8 text") from None
+    try:  # bounded: alias bombs, recursive aliases and deep nesting are errors
+        doc = load_yaml(text)
+    except YamlError as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        return _rule_from_document(doc, path)
+    except RecursionError:
+        raise ValueError("policy nested too deeply") from None
+
+
+def _rule_from_document(doc: Any, path: Path) -> Rule:
     if not isinstance(doc, dict):
         raise ValueError("a policy file must hold a YAML mapping")
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
@@ -94,8 +104,6 @@ def load_rule_file(path: Path) -> Rule:
 
 def _check_references(cond: Any, params: dict[str, Any]) -> None:
     """Parameters, named checks and regexes a condition uses must exist / compile."""
-    import re
-
     from scanner.engine.registry import check_names
 
     if isinstance(cond, list):
@@ -109,9 +117,11 @@ def _check_references(cond: Any, params: dict[str, Any]) -> None:
     if "check" in cond and cond["check"] not in check_names():
         raise ValueError(f"unknown named check {cond['check']!r}")
     if cond.get("op") in ("matches", "not_matches") and "value" in cond:
-        try:
-            re.compile(cond["value"])
-        except re.error as exc:
+        from scanner.safe_regex import RegexError, compile_policy
+
+        try:  # as the engine will run it (RE2, or bounded backtracking)
+            compile_policy(str(cond["value"]))
+        except RegexError as exc:
             raise ValueError(f"invalid regular expression {cond['value']!r}: {exc}") from None
     for key in ("all", "any", "none", "not", "where"):
         if key in cond:

@@ -61,6 +61,24 @@ def render(result: ScanResult) -> str:
             out.append("")
             out.append(f"…and {len(failing) - MAX_ROWS} more; see the job log or the SARIF upload.")
         out.append("")
+    if summary.suppressed:
+        baselined = f", {summary.baselined} by the baseline" if summary.baselined else ""
+        heading = f"{summary.suppressed} suppressed (accepted risks{baselined})"
+        out += [f"<details><summary>{heading}</summary>", ""]
+        for finding in severity_order(result.suppressed, result)[:MAX_ROWS]:
+            sup = finding.suppression
+            assert sup is not None
+            where = (
+                f" `{cell(rebase(finding.location.file))}:{finding.location.start_line}`"
+                if finding.location is not None
+                else ""
+            )
+            until = f", until {sup.expires}" if sup.expires else ""
+            out.append(
+                f"- {finding.rule_id} `{cell(finding.resource.address)}`{where}: "
+                f"{cell(sup.justification)} ({cell(sup.origin or sup.kind)}{until})"
+            )
+        out += ["", "</details>", ""]
     if result.errors:
         out += ["<details><summary>Inputs with errors or warnings</summary>", ""]
         for error in result.errors:

@@ -219,6 +219,10 @@ def _result(
             "region": {"startLine": start, "endLine": max(start, finding.location.end_line)},
         }
     props: dict[str, Any] = {"status": finding.status.value, "resourceKind": finding.resource.kind}
+    provenance = finding.resource.provenance
+    if provenance.source == "oci":  # live findings: where in the tenancy
+        where = (("region", provenance.region), ("compartmentId", provenance.compartment_id))
+        props.update({k: v for k, v in where if v})
     if finding.attribute:
         props["attribute"] = finding.attribute
     if len(group) > 1:

@@ -62,15 +62,20 @@ def is_plan_json(path: Path) -> bool:
     """
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
+    from scanner.limits import LIMITS
+    from scanner.safe_io import read_regular_file
+
     try:
-        text = _decode(path.read_bytes())
-    except (OSError, UnicodeDecodeError):
+        text = _decode(read_regular_file(path, LIMITS.max_plan_bytes))
+    except OSError:
+        return path.is_file()  # too large: claimed, so load_plan reports it by name
+    except UnicodeDecodeError:
         return False
     if '"format_version"' not in text or not ('"planned_values"' in text or '"resource_changes"' in text):
         return False
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return True
     return isinstance(data, dict) and _looks_like_plan(data)
 
@@ -93,12 +98,19 @@ def load_plan(path: Path, root: Path) -> tuple[list[Resource], list[InputError]]
         resources = reader.managed_resources() + reader.providers() + reader.variables()
     except (AttributeError, LookupError, TypeError, ValueError) as exc:  # a malformed, hand-edited plan
         return [], [*errors, InputError(rel, f"malformed Terraform plan: {exc}")]
+    except RecursionError:
+        return [], [*errors, InputError(rel, "plan values nested too deeply to read")]
     return resources, errors
 
 
 def _read_plan(path: Path, rel: str) -> tuple[dict[str, Any] | None, InputError | None]:
+    from scanner.limits import LIMITS
+    from scanner.safe_io import UnreadableInput, read_regular_file
+
     try:
-        text = _decode(path.read_bytes())
+        text = _decode(read_regular_file(path, LIMITS.max_plan_bytes))
+    except UnreadableInput as exc:
+        return None, InputError(rel, f"cannot read plan file: {str(exc).removeprefix('cannot read file: ')}")
     except OSError as exc:
         return None, InputError(rel, f"cannot read plan file: {exc.strerror or exc}")
     except UnicodeDecodeError:
@@ -109,6 +121,8 @@ def _read_plan(path: Path, rel: str) -> tuple[dict[str, Any] | None, InputError 
         return None, InputError(
             rel, f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", line=exc.lineno
         )
+    except RecursionError:
+        return None, InputError(rel, "plan JSON nested too deeply to read")
     if not isinstance(data, dict) or not _looks_like_plan(data):
         hint = (
             "it is a Terraform state, not a plan"

@@ -28,7 +28,11 @@ def test_every_policy_file_loads():
 def test_rule_has_both_fixtures(rule_id: str):
     for kind in ("pass", "fail"):
         d = FIXTURES / rule_id / kind
-        assert d.is_dir() and (any(d.glob("*.tf")) or (d / SNAPSHOT).is_file()), f"missing {d}"
+        # Terraform rules have .tf fixtures, live rules a snapshot, Helm / Kubernetes rules values
+        # files, charts or manifests.
+        assert d.is_dir() and (
+            any(d.glob("*.tf")) or (d / SNAPSHOT).is_file() or any(d.rglob("*.yaml"))
+        ), f"missing {d}"
 
 
 def _scan(rule_id: str, kind: str):

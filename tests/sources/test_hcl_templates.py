@@ -47,7 +47,7 @@ def test_template_directives_are_evaluated(expr, expected):
     assert _eval(expr, on=True, l=["a", "b"], m={"y": 2, "x": 1}, n=3) == expected
 
 
-def test_heredoc_directives_with_strip_markers_render_like_terraform():
+def test_heredoc_directives_with_strip_markers_render_as_terraform_does():
     text = (
         "x = <<-EOT\n"
         "  %{ for g in var.groups ~}\n"
@@ -59,7 +59,9 @@ def test_heredoc_directives_with_strip_markers_render_like_terraform():
     groups = {"groups": (["A", "B"], None)}
     inst = ModuleInstance(TerraformProgram({}, [], ""), ModuleConfig("", ""), "", groups, "")
     value = evaluate(body.attributes["x"].expr, Scope(inst))
-    assert value == "Allow group A to read buckets in tenancy\nAllow group B to read buckets in tenancy\n"
+    # Terraform's own rendering: ``~}`` takes the line break, so the statement lines no longer
+    # start a line for <<- and keep their indentation
+    assert value == "  Allow group A to read buckets in tenancy\n  Allow group B to read buckets in tenancy\n"
 
 
 def test_directives_are_nodes_of_the_ast():
@@ -136,3 +138,21 @@ def test_evaluation_cache_sees_a_changed_template(tmp_path):
     assert name() == "vcn-1"
     (tmp_path / "n.tpl").write_text("net-${n}-changed")
     assert name() == "net-1-changed"
+
+
+def test_templatefile_reads_nothing_outside_the_scanned_directory(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2")
+    root = tmp_path / "scan"
+    root.mkdir()
+    (root / "link.tpl").symlink_to(secret)
+    (root / "main.tf").write_text(
+        f'resource "oci_core_vcn" "abs" {{\n  display_name = templatefile("{secret}", {{}})\n}}\n'
+        'resource "oci_core_vcn" "up" {\n  display_name = templatefile("../secret.txt", {})\n}\n'
+        'resource "oci_core_vcn" "link" {\n  display_name = templatefile("link.tpl", {})\n}\n'
+    )
+    result = load_terraform([root / "main.tf"], root)
+    names = {r.address: r.attributes["display_name"] for r in result.resources if r.kind == "oci_core_vcn"}
+    for name in ("abs", "up", "link"):
+        value = names[f"oci_core_vcn.{name}"]
+        assert isinstance(value, Unknown) and "outside the scanned directory" in value.reason, name

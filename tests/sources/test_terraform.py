@@ -247,9 +247,9 @@ def test_resources_carry_the_region_of_their_provider(tmp_path):
 
 
 def test_oversized_and_non_utf8_files_are_reported_not_parsed(tmp_path, monkeypatch):
-    from scanner.sources.terraform import parsing
+    from scanner.limits import LIMITS
 
-    monkeypatch.setattr(parsing, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(LIMITS, "max_file_bytes", 100)
     (tmp_path / "big.tf").write_text("# " + "x" * 200 + "\n")
     (tmp_path / "latin1.tf").write_bytes(b'# caf\xe9\nresource "oci_core_vcn" "v" {}\n')
     (tmp_path / "ok.tf").write_text('resource "oci_core_vcn" "ok" {\n  cidr_block = "10.0.0.0/16"\n}\n')

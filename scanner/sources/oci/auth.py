@@ -49,7 +49,26 @@ class OciSession:
             kwargs["service_endpoint"] = endpoint
         elif self.service_endpoint:
             kwargs["service_endpoint"] = self.service_endpoint.replace("{region}", region)
-        return cls(dict(self.config, region=region), **kwargs)
+        client = cls(dict(self.config, region=region), **kwargs)
+        if not _proxy_variables_set():
+            # requests re-reads the proxy variables (scanning the whole environment) twice per
+            # call when trust_env is on: a third of the SDK's CPU per call. With none set, the
+            # only other thing trust_env does for a signed call is the CA-bundle variable,
+            # applied here once, exactly as requests would.
+            session = client.base_client.session
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle and session.verify is True:
+                session.verify = bundle
+            session.trust_env = False
+        return client
+
+
+_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+
+
+def _proxy_variables_set() -> bool:
+    """True when a proxy variable is set (then requests must keep resolving proxies per call)."""
+    return any(name.lower() in _PROXY_VARIABLES for name in os.environ)
 
 
 def make_session(

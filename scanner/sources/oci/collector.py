@@ -81,13 +81,16 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-def clean(value: Any) -> Any:
+def clean(value: Any, top: bool = True) -> Any:
     """``to_dict`` output without nulls (absent and null mean the same to the rules, and the
-    snapshot stays small) and without secret fields."""
+    snapshot stays small) and without the model's secret fields (only at the top level: a tag
+    named ``key`` is data)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None and k not in SECRET_FIELDS}
+        return {
+            k: clean(v, False) for k, v in value.items() if v is not None and not (top and k in SECRET_FIELDS)
+        }
     if isinstance(value, list):
-        return [clean(v) for v in value]
+        return [clean(v, False) for v in value]
     return value
 
 
@@ -123,7 +126,8 @@ class Progress:
             self.calls[region] += call
             self.retries[region] += retry
             self.errors[region] += error
-            self.services[region].add(service)
+            if service:
+                self.services[region].add(service)
             if self._live is not None:
                 text = (
                     f"{region:<16} {len(self.services[region]):>2} services  {self.calls[region]:>6} calls  "
@@ -152,15 +156,20 @@ class Collector:
         progress: bool = False,
         specs: tuple[ResourceSpec, ...] = SPECS,
         retry: dict[str, float] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        processes: int = 1,
+        session_spec: dict[str, Any] | None = None,
     ) -> None:
         self.session = session
+        # The time ages are measured against; tests fix it to replay a known day.
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.wanted_regions = regions
         self.tenancy_id = session.tenancy_id
         self.root_compartment = compartment_id or session.tenancy_id
         self.concurrency = max(1, concurrency)
         self.specs = specs
         self.progress = Progress(progress)
-        self._local = threading.local()
+        self._idle_clients: dict[Any, list[Any]] = {}
         self._lock = threading.Lock()
         self._pending = 0
         self._idle = threading.Condition(self._lock)
@@ -171,25 +180,36 @@ class Collector:
         self.attempted_types: set[str] = set()
         self.availability_domains: dict[str, list[str]] = {}
         self.compartments: set[str] = {self.root_compartment}
+        self.compartments_known = True  # False: accept every compartment (tree not readable)
         self.key_compartments: dict[str, set[str]] = defaultdict(set)
         self.call_count = 0
+        # Regions may be collected by worker processes (the SDK's CPU per call is bound by one
+        # core's GIL); they rebuild the session from ``session_spec`` (make_session's arguments).
+        self.processes = processes if session_spec is not None else 1
+        self.session_spec = session_spec
+        self._retry_kwargs = dict(retry or {})
         session.retry = retry_strategy(on_retry=self._on_retry, **(retry or {}))
         self._retry_region = threading.local()
 
     # --- plumbing ------------------------------------------------------------------------
-    def _client(self, class_path: str, region: str, endpoint: str | None = None) -> Any:
-        """One client per thread, region and endpoint (SDK clients are not shared across threads)."""
-        cache = getattr(self._local, "clients", None)
-        if cache is None:
-            cache = self._local.clients = {}
+    def _checkout(self, class_path: str, region: str, endpoint: str | None = None) -> tuple[Any, Any]:
+        """A client used by one call at a time: taken from the idle ones of its (class, region,
+        endpoint), else made. SDK clients are not documented as thread-safe, and making one
+        costs milliseconds, so they are pooled rather than made per thread or per call."""
         key = (class_path, region, endpoint)
-        if key not in cache:
-            cache[key] = self.session.client(class_path, region, endpoint)
-        return cache[key]
+        with self._lock:
+            idle = self._idle_clients.get(key)
+            if idle:
+                return key, idle.pop()
+        return key, self.session.client(class_path, region, endpoint)
+
+    def _checkin(self, key: Any, client: Any) -> None:
+        with self._lock:
+            self._idle_clients.setdefault(key, []).append(client)
 
     def _on_retry(self, exception: Any) -> None:
         region = getattr(self._retry_region, "region", "?")
-        self.progress.note(region, "retry", retry=True)
+        self.progress.note(region, None, retry=True)
 
     def _spawn(self, fn: Callable[..., None], *args: Any) -> None:
         with self._lock:
@@ -226,7 +246,7 @@ class Collector:
             self.errors.append(CollectionError(operation, region, compartment, status, message))
             if type_:
                 self.failed_types.add(type_)
-        self.progress.note(region or "-", operation, error=True)
+        self.progress.note(region or "-", None, error=True)
 
     def _call(
         self,
@@ -241,9 +261,27 @@ class Collector:
     ) -> Any:
         """One API call (all pages for list calls); None after a recorded failure (or a 404
         when ``allow_missing``: the object went away between search and GET)."""
+        key, client = self._checkout(class_path, region, endpoint)
+        try:
+            return self._pages(
+                client, spec_type, class_path, operation, region, compartment, allow_missing, kwargs
+            )
+        finally:
+            self._checkin(key, client)
+
+    def _pages(
+        self,
+        client: Any,
+        spec_type: str | None,
+        class_path: str,
+        operation: str,
+        region: str,
+        compartment: str | None,
+        allow_missing: bool,
+        kwargs: dict[str, Any],
+    ) -> Any:
         import oci
 
-        client = self._client(class_path, region, endpoint)
         method = getattr(client, operation)
         op_name = "".join(part.capitalize() for part in operation.split("_"))
         self._retry_region.region = region
@@ -271,7 +309,7 @@ class Collector:
             data = response.data
             if not isinstance(data, list) and not hasattr(data, "items"):
                 return data
-            items.extend(data if isinstance(data, list) else data.items)
+            items.extend(data if isinstance(data, list) else (data.items or []))
             page = response.headers.get("opc-next-page")
             if not page:
                 return items
@@ -291,7 +329,7 @@ class Collector:
     # --- collection ----------------------------------------------------------------------
     def collect(self) -> InventorySnapshot:
         """Collect everything the specs describe and return the snapshot."""
-        started = datetime.now(UTC).replace(microsecond=0)
+        started = self.clock().astimezone(UTC).replace(microsecond=0)
         try:
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="ocisec-collect") as pool:
                 self._pool = pool
@@ -359,7 +397,11 @@ class Collector:
                 compartment_id_in_subtree=True,
                 access_level="ACCESSIBLE",
             )
-            if items is not None:
+            if items is None:
+                # Without the compartment tree the subtree cannot be told apart: the whole tenancy
+                # is still right for a tenancy audit; a subtree audit keeps only its root.
+                self.compartments_known = self.root_compartment == self.tenancy_id
+            else:
                 children: dict[str, list[Any]] = defaultdict(list)
                 for c in items:
                     if (c.lifecycle_state or "ACTIVE") == "ACTIVE":
@@ -370,10 +412,15 @@ class Collector:
                         self.compartments.add(child.id)
                         stack.append(child.id)
                         self._add(spec, home, child)
+        remote = regions if self.processes > 1 and len(regions) > 1 else []
         for region in regions:
+            if region in remote:
+                continue
             self._spawn(self._availability_domains, region)
             if any(s.scope in ("search", "vault") for s in self.specs):
                 self._spawn(self._search_region, region)
+        if remote:
+            self._spawn(self._collect_in_processes, remote)
         for spec in self.specs:
             if spec.scope == "tenancy" and spec.type != "identity.Compartment":
                 self.attempted_types.add(spec.type)
@@ -447,6 +494,31 @@ class Collector:
                 related[rel.name] = [clean(oci.util.to_dict(v)) for v in values]
         self._add(spec, region, item, related)
 
+    def _collect_in_processes(self, regions: list[str]) -> None:
+        """Collect ``regions`` in up to ``processes`` spawned worker processes (spawned, not forked:
+        this process runs threads), merging each region's result as it arrives."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(self.processes, len(regions)), mp_context=context) as pool:
+            futures = {pool.submit(collect_region_in_process, _region_payload(self, r)): r for r in regions}
+            for future in as_completed(futures):
+                region = futures[future]
+                try:
+                    _merge_region(self, region, future.result())
+                except Exception as exc:  # noqa: BLE001 - a dead worker is a failed region, reported
+                    self._record(
+                        "CollectRegion",
+                        region,
+                        self.root_compartment,
+                        None,
+                        f"{type(exc).__name__}: {exc}",
+                        None,
+                    )
+                    with self._lock:
+                        self.failed_types.update(s.type for s in self.specs if s.scope in ("search", "vault"))
+
     # --- Resource Search, then GETs ----------------------------------------------------------
     def _search_region(self, region: str) -> None:
         import oci
@@ -474,7 +546,11 @@ class Collector:
         wanted = []
         for summary in found:
             spec = search_specs.get(summary.resource_type)
-            if spec is None or summary.compartment_id not in self.compartments:
+            if spec is None:
+                continue
+            if summary.compartment_id not in self.compartments and not (
+                self.compartments_known is False and self.root_compartment == self.tenancy_id
+            ):
                 continue
             if str(summary.lifecycle_state or "").upper() in GONE:
                 continue
@@ -537,3 +613,64 @@ class Collector:
         )
         if model is not None:
             self._with_related(spec, region, model, endpoint)
+
+
+# --- regions in worker processes ------------------------------------------------------------------
+
+
+def _region_payload(collector: Collector, region: str) -> dict[str, Any]:
+    return {
+        "session": collector.session_spec,
+        "timeout": list(collector.session.timeout),
+        "region": region,
+        "root": collector.root_compartment,
+        "compartments": sorted(collector.compartments),
+        "compartments_known": collector.compartments_known,
+        "concurrency": collector.concurrency,
+        "retry": collector._retry_kwargs,
+        "types": [spec.type for spec in collector.specs],
+    }
+
+
+def collect_region_in_process(payload: dict[str, Any]) -> dict[str, Any]:
+    """Worker-process side: the availability domains and the Resource Search + GETs of one
+    region, returned as plain data."""
+    from scanner.sources.oci.auth import make_session
+
+    session = make_session(**payload["session"])
+    session.timeout = tuple(payload["timeout"])
+    specs = tuple(spec for spec in SPECS if spec.type in set(payload["types"]))
+    collector = Collector(
+        session,
+        compartment_id=payload["root"],
+        concurrency=payload["concurrency"],
+        retry=payload["retry"],
+        specs=specs,
+    )
+    collector.compartments = set(payload["compartments"])
+    collector.compartments_known = payload["compartments_known"]
+    region = payload["region"]
+    with ThreadPoolExecutor(collector.concurrency, thread_name_prefix="ocisec-region") as pool:
+        collector._pool = pool
+        collector._spawn(collector._availability_domains, region)
+        collector._spawn(collector._search_region, region)
+        collector._wait()
+    return {
+        "resources": [(r.type, r.region, r.data, r.related) for r in collector.resources],
+        "errors": [e.to_dict() for e in collector.errors],
+        "failed": sorted(collector.failed_types),
+        "attempted": sorted(collector.attempted_types),
+        "availability_domains": collector.availability_domains.get(region, []),
+        "calls": collector.call_count,
+    }
+
+
+def _merge_region(collector: Collector, region: str, part: dict[str, Any]) -> None:
+    with collector._lock:
+        collector.resources.extend(SnapshotResource(t, r, d, rel) for t, r, d, rel in part["resources"])
+        collector.errors.extend(CollectionError(**e) for e in part["errors"])
+        collector.failed_types.update(part["failed"])
+        collector.attempted_types.update(part["attempted"])
+        collector.availability_domains[region] = part["availability_domains"]
+        collector.call_count += part["calls"]
+    collector.progress.note(region, "search", call=True)

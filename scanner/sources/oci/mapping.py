@@ -218,6 +218,9 @@ def _map(
     compartment = data.get("compartment_id") if isinstance(data.get("compartment_id"), str) else None
     location = Location(location_file, item.line, item.line) if location_file and item.line else None
     context = dict(base_context, region=region, sdk_type=item.type)
+    ads = snapshot.regions.get(region, {}).get("availability_domains")
+    if ads:
+        context["region_ad_count"] = len(ads)
 
     def make(kind: str, address: str, attrs: dict[str, Any], ocid: str | None) -> Resource:
         return Resource(

@@ -233,7 +233,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "VaultSecret",
         "get_secret",
         "secret_id",
-        "/20190301/secrets",
+        "/20180608/secrets",
         RelatedSpec("secret_versions", "list_secret_versions", "secret_id", model="SecretVersionSummary"),
     ),
     _search(

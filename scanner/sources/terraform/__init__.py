@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.model import InputError, Location, Provenance, Resource
+from scanner.safe_io import safe_resolve
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.module import (
     ModuleConfig,
@@ -51,9 +52,9 @@ class TerraformResult:
 def rel(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` in POSIX form (``..`` where it lies outside)."""
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return safe_resolve(path).relative_to(root).as_posix()
     except ValueError:
-        return Path(posixpath.relpath(path.resolve().as_posix(), root.as_posix())).as_posix()
+        return Path(posixpath.relpath(safe_resolve(path).as_posix(), root.as_posix())).as_posix()
 
 
 def load_terraform(
@@ -89,8 +90,8 @@ class TerraformLoad:
     ) -> None:
         self.cache = cache or ParseCache(None)
         self.workspace = workspace
-        self.root = root.resolve()
-        self.tf_files = [f.resolve() for f in tf_files]
+        self.root = safe_resolve(root)
+        self.tf_files = [safe_resolve(f) for f in tf_files]
         self.var_files = list(var_files or [])
         self.only_files = only_files
         self.workers = workers
@@ -102,8 +103,9 @@ class TerraformLoad:
         if self.cached is None:
             dirs = sorted({f.parent for f in self.tf_files})
             # Variable files are parsed in the same batch as the modules (and so in parallel).
-            tfvars = [p for d in dirs for p in sorted(d.glob("*.tfvars")) if p.is_file()]
-            tfvars += [p.resolve() for p in self.var_files if not p.name.endswith(".json")]
+            # (a FIFO or dangling link among them is read, and so reported, rather than skipped)
+            tfvars = [p for d in dirs for p in sorted(d.glob("*.tfvars")) if not p.is_dir()]
+            tfvars += [safe_resolve(p) for p in self.var_files if not p.name.endswith(".json")]
             self.first = ParseBatch(self.tf_files + tfvars, self.cache, workers)
 
     def result(self) -> TerraformResult:
@@ -111,16 +113,11 @@ class TerraformLoad:
         if self.cached is not None:
             return self.cached
         assert self.first is not None
-        result = _load(
-            self.tf_files,
-            self.root,
-            self.var_files,
-            self.only_files,
-            self.cache,
-            self.workers,
-            self.first,
-            self.workspace,
-        )
+        from scanner.sources.terraform.parsing import paused_gc
+
+        with paused_gc():
+            args = (self.var_files, self.only_files, self.cache, self.workers, self.first, self.workspace)
+            result = _load(self.tf_files, self.root, *args)
         _store_evaluation(self.key, result, self.cache, self.root)
         return result
 
@@ -169,14 +166,14 @@ def _evaluation_key(
 ) -> str | None:
     if cache.directory is None:
         return None
-    dirs = sorted({f.resolve().parent for f in tf_files})
+    dirs = sorted({safe_resolve(f).parent for f in tf_files})
     parts: list[str] = [EVALUATION_NAMESPACE, cache.salt, str(root)]
     for d in dirs:
         parts += ["dir", str(d), *(f"{n}={h}" for n, h in _directory_listing(d).items())]
-    for f in sorted({f.resolve() for f in tf_files}):
+    for f in sorted({safe_resolve(f) for f in tf_files}):
         parts += ["file", str(f)]
     for p in var_files:
-        parts += ["var-file", str(p.resolve()), _digest(p)]
+        parts += ["var-file", str(safe_resolve(p)), _digest(p)]
     for p in sorted(only_files or []):
         parts += ["only", str(p)]
     for name in sorted(os.environ):
@@ -186,7 +183,7 @@ def _evaluation_key(
 
 
 def _read_directories(result: TerraformResult, root: Path) -> list[Path]:
-    return sorted({(root / f).parent.resolve() for f in result.files})
+    return sorted({safe_resolve((root / f).parent) for f in result.files})
 
 
 def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> TerraformResult | None:
@@ -252,7 +249,7 @@ def _load(
     result = TerraformResult()
     by_dir: dict[Path, list[Path]] = {}
     for f in tf_files:
-        by_dir.setdefault(f.resolve().parent, []).append(f.resolve())
+        by_dir.setdefault(safe_resolve(f).parent, []).append(safe_resolve(f))
 
     parsed: dict[Path, ParsedFile] = {}
     configs: dict[str, ModuleConfig] = {}
@@ -293,11 +290,11 @@ def _load(
             configs[config.rel_dir] = config
             # Local modules outside the scanned set are read too: they are part of the program.
             for source in config.local_sources().values():
-                child = (directory / source).resolve()
+                child = safe_resolve(directory / source)
                 if rel(child, root) in configs or child in pending or child in new:
                     continue
                 if child.is_dir():
-                    found = sorted(p for p in child.iterdir() if p.is_file() and is_tf(p))
+                    found = sorted(p for p in child.iterdir() if is_tf(p) and not p.is_dir())
                     if found:
                         new[child] = found
         pending = new
@@ -398,6 +395,9 @@ def _evaluate_root(
     remote_dirs: dict[str, str] | None = None,
     workspace: str | None = None,
 ) -> None:
+    from scanner.limits import BUDGET
+
+    BUDGET.steps = 0  # max_steps counts per root module (with the modules it calls)
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)
     program.root = str(root)
     program.remote_dirs = remote_dirs or {}
@@ -406,7 +406,7 @@ def _evaluate_root(
     auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
     auto += sorted(p for p in directory.glob("*.auto.tfvars*") if is_tfvars(p))
     inputs: dict[str, tuple[Any, Location | None]] = {}
-    for vf in [p for p in auto if p.is_file()] + list(var_files):
+    for vf in [p for p in auto if os.path.lexists(p) and not p.is_dir()] + list(var_files):
         for name, value_loc in _read_tfvars(vf, root, cache, result, parsed).items():
             inputs[name] = value_loc
     instance = ModuleInstance(program, config, "", inputs, config.rel_dir)
@@ -482,7 +482,7 @@ def _read_tfvars(
                 err = f"invalid JSON: {exc.msg}"
         result.errors.append(InputError(rp, err or "cannot read"))
         return {}
-    pf = parsed.get(path.resolve()) or parse_files([path], cache)[path]
+    pf = parsed.get(safe_resolve(path)) or parse_files([path], cache)[path]
     if pf.body is None:
         result.errors.append(InputError(rp, pf.error or "cannot parse", pf.error_line))
         return {}

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import Location, Unknown
-from scanner.sources.terraform.functions import FUNCTIONS, NEVER
+from scanner.limits import BUDGET, LIMITS, LimitExceeded, check_size
+from scanner.model import InputError, Location, Unknown
+from scanner.sources.terraform.functions import FUNCTIONS, NEVER, FunctionError
 from scanner.sources.terraform.syntax import (
     BinOp,
     Block,
@@ -112,12 +113,36 @@ def _unknown_attr(value: Unknown, step: str) -> Unknown:
     return Unknown(value.reason, nonnull=False, ref=value.ref, symbol=symbol)
 
 
-def evaluate(expr: Expr, scope: Scope) -> Any:
-    """Evaluate ``expr``; never raises for an unresolvable value (returns ``Unknown``)."""
+# Lines being evaluated, innermost last: where a limit that is hit gets reported.
+_SITES: list[int] = []
+
+
+def report_problem(scope: Scope, message: str, line: int | None = None) -> None:
+    """Record an input error at the expression being evaluated (once per place and message)."""
+    program = scope.module.program
+    line = line if line is not None else (_SITES[-1] if _SITES else None)
+    seen = program.__dict__.setdefault("_reported", set())
+    key = (scope.file, line, message)
+    if key not in seen:
+        seen.add(key)
+        program.errors.append(InputError(scope.file or ".", message, line))
+
+
+def evaluate(expr: Expr, scope: Scope, line: int | None = None) -> Any:
+    """Evaluate ``expr``; never raises for an unresolvable value (returns ``Unknown``).
+
+    ``line``: where ``expr`` is written, for errors. Work past a limit (``scanner.limits``)
+    is an input error naming the file and line; the value is then unknown.
+    """
+    if line is not None:
+        _SITES.append(line)
     try:
         return _finish(_eval(expr, scope))
     except _Cycle:
         return Unknown("reference cycle")
+    except LimitExceeded as exc:
+        report_problem(scope, str(exc))
+        return Unknown(f"limit {exc.limit} exceeded")
     except (
         TypeError,
         ValueError,
@@ -126,10 +151,14 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         ZeroDivisionError,
         AttributeError,
         OverflowError,
+        FunctionError,
     ) as exc:
         return Unknown(f"not evaluable statically ({type(exc).__name__})")
     except RecursionError:
         return Unknown("expression nested too deeply")
+    finally:
+        if line is not None:
+            _SITES.pop()
 
 
 def _finish(value: Any) -> Any:
@@ -147,6 +176,10 @@ def _finish(value: Any) -> Any:
 
 
 def _eval(expr: Expr, scope: Scope) -> Any:  # noqa: C901 - one dispatch per node type
+    budget = BUDGET
+    budget.steps += 1
+    if budget.steps > LIMITS.max_steps:
+        raise LimitExceeded("max_steps", "evaluating this module")
     t = type(expr)
     if t is Lit:
         return expr.value  # type: ignore[attr-defined]
@@ -240,7 +273,10 @@ def _template(expr: Template, scope: Scope) -> Any:
             ref=unknown[0].ref if len(unknown) == 1 else None,
             symbol="".join(pieces),
         )
-    return "".join(pieces)
+    out = "".join(pieces)
+    if len(out) > LIMITS.max_string:
+        check_size("max_string", len(out), "string built by a template")
+    return out
 
 
 def _template_if(expr: TemplateIf, scope: Scope) -> Any:
@@ -324,7 +360,9 @@ def _getattr(obj: Any, attr: str, scope: Scope) -> Any:  # noqa: C901
         if kind == "data":
             if not parts:
                 return _Namespace("data", (attr,))
-            return Unknown(f"data source data.{parts[0]}.{attr}", symbol=f"data.{parts[0]}.{attr}")
+            return Unknown(
+                f"data source data.{parts[0]}.{attr}", symbol=scope.module.data_symbol(parts[0], attr)
+            )
         if kind == "resource":
             return ResourceRef(scope.module, parts[0], attr)
         if kind == "undeclared":
@@ -443,7 +481,23 @@ def _call(expr: Call, scope: Scope) -> Any:
         if isinstance(a, Unknown):
             nonnull = a.nonnull and name not in ("lookup", "element")
             return Unknown(f"{name}() of an unknown value ({a.reason})", nonnull=nonnull)
-    return FUNCTIONS[name](*args)
+    try:
+        value = FUNCTIONS[name](*args)
+    except (LimitExceeded, _Cycle, RecursionError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a function failing on its input is a value error
+        raise FunctionError(f"{name}() failed: {type(exc).__name__}") from None
+    _check_value_size(value, f"result of {name}()")
+    return value
+
+
+def _check_value_size(value: Any, what: str) -> None:
+    if isinstance(value, str):
+        if len(value) > LIMITS.max_string:
+            check_size("max_string", len(value), what)
+    elif isinstance(value, (list, dict)):
+        if len(value) > LIMITS.max_collection:
+            check_size("max_collection", len(value), what)
 
 
 _ARITH = {
@@ -496,6 +550,8 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
     coll = _instances(raw) if isinstance(raw, ResourceRef) and not raw.has_key else _finish(raw)
     if isinstance(coll, Unknown):
         return Unknown(f"for expression over an unknown collection ({coll.reason})", nonnull=True)
+    if not isinstance(coll, (dict, list, tuple, str, type(None))):
+        raise TypeError("for expression over a value that is not a collection")
     pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll or []))
     as_object = expr.key is not None
     out_list: list[Any] = []
@@ -523,7 +579,9 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
                 out_obj[ks] = val
         else:
             out_list.append(val)
-    return out_obj if as_object else out_list
+    result = out_obj if as_object else out_list
+    _check_value_size(result, "collection built by a for expression")
+    return result
 
 
 def _instances(ref: ResourceRef) -> Any:
@@ -554,7 +612,7 @@ def evaluate_body(
     for name, attr in body.attributes.items():
         if name in skip:
             continue
-        out[name] = evaluate(attr.expr, scope)
+        out[name] = evaluate(attr.expr, scope, attr.start)
         if locations is not None:
             # an attribute merged in from an override file points at that file
             locations[prefix + name] = Location(
@@ -570,6 +628,12 @@ def evaluate_body(
             continue
         items = out.setdefault(block.type, [])
         if isinstance(items, Unknown):
+            continue
+        try:
+            BUDGET.block()
+        except LimitExceeded as exc:
+            report_problem(scope, str(exc), block.start)
+            out[block.type] = Unknown(f"limit {exc.limit} exceeded")
             continue
         path = f"{prefix}{block.type}.{len(items)}"
         if locations is not None:
@@ -587,7 +651,7 @@ def _dynamic(
     if "iterator" in attrs:
         it = attrs["iterator"].expr
         iterator = it.name if isinstance(it, Name) else str(evaluate(it, scope))
-    coll = evaluate(attrs["for_each"].expr, scope) if "for_each" in attrs else []
+    coll = evaluate(attrs["for_each"].expr, scope, attrs["for_each"].start) if "for_each" in attrs else []
     contents = block.body.blocks_of("content")
     if isinstance(coll, Unknown) or not contents:
         out[name] = Unknown(f"dynamic block {name} over a collection not known statically")
@@ -597,13 +661,24 @@ def _dynamic(
     items = out.setdefault(name, [])
     if isinstance(items, Unknown):
         return
-    pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll or []))
-    for key, value in pairs:
-        inner = scope.bind(**{iterator: {"key": key, "value": value}})
-        path = f"{prefix}{name}.{len(items)}"
-        if locations is not None:
-            locations[path] = Location(scope.file, contents[0].start, contents[0].end)
-        items.append(evaluate_body(contents[0].body, inner, locations, path + "."))
+    if not isinstance(coll, (dict, list)):
+        out[name] = Unknown(f"dynamic block {name} over a value that is not a collection")
+        report_problem(scope, f"dynamic block {name!r}: for_each is not a collection", block.start)
+        return
+    pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
+    try:
+        check_size("max_instances", len(pairs), f"iterations of dynamic block {name!r}")
+        for key, value in pairs:
+            BUDGET.block()
+            inner = scope.bind(**{iterator: {"key": key, "value": value}})
+            path = f"{prefix}{name}.{len(items)}"
+            if locations is not None:
+                locations[path] = Location(scope.file, contents[0].start, contents[0].end)
+            items.append(evaluate_body(contents[0].body, inner, locations, path + "."))
+    except LimitExceeded as exc:
+        # Reported once, where the limit was met; every enclosing dynamic block stops too.
+        report_problem(scope, str(exc), block.start)
+        out[name] = Unknown(f"limit {exc.limit} exceeded")
 
 
 @contextmanager

@@ -12,13 +12,19 @@ import ipaddress
 import itertools
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
+from scanner.limits import LimitExceeded, check_size
 from scanner.model import Unknown
 
 Fn = Callable[..., Any]
+
+
+class FunctionError(Exception):
+    """A built-in function that failed on its arguments (as Terraform would report an error);
+    the value is then unknown, never the whole module."""
+
 FUNCTIONS: dict[str, Fn] = {}
 
 
@@ -80,10 +86,16 @@ def _trimsuffix(s: str, p: str) -> str:
 
 @fn("replace")
 def _replace(s: str, old: str, new: str) -> str:
+    s, old, new = _tostr(s), _tostr(old), _tostr(new)
     if len(old) > 1 and old.startswith("/") and old.endswith("/"):
-        import re
+        from scanner.safe_regex import compile_re2
 
-        return re.sub(old[1:-1], new.replace("$", "\\"), s)
+        rx = compile_re2(old[1:-1])
+        hits = sum(1 for _ in rx.finditer(s))
+        check_size("max_string", len(s) + hits * len(new), "replace() result")
+        return rx.sub(new.replace("$", "\\"), s)
+    if old:
+        check_size("max_string", len(s) + s.count(old) * max(0, len(new) - len(old)), "replace() result")
     return s.replace(old, new)
 
 
@@ -97,7 +109,9 @@ def _join(sep: str, *lists: list[Any]) -> Any:
     items = [x for lst in lists for x in lst]
     if any(isinstance(x, Unknown) for x in items):
         return Unknown("join over unknown elements", nonnull=True)
-    return sep.join(_tostr(x) for x in items)
+    parts = [_tostr(x) for x in items]
+    check_size("max_string", sum(map(len, parts)) + len(sep) * len(parts), "join() result")
+    return sep.join(parts)
 
 
 @fn("format")
@@ -159,15 +173,41 @@ def _tobool(v: Any) -> Any:
     return v
 
 
+def _identity_key(x: Any) -> Any:
+    """A hashable stand-in for a value, equal exactly when the values are (1 and 1.0 alike,
+    true and 1 not), so set operations run in linear time."""
+    if isinstance(x, bool):
+        return ("b", x)
+    if isinstance(x, (int, float)):
+        return ("n", x)
+    if isinstance(x, str):
+        return ("s", x)
+    if x is None:
+        return ("z",)
+    if isinstance(x, (list, tuple)):
+        return ("l", tuple(_identity_key(i) for i in x))
+    if isinstance(x, dict):
+        return ("m", tuple(sorted((str(k), _identity_key(v)) for k, v in x.items())))
+    return ("o", id(x))
+
+
 @fn("tolist", "toset")
 def _tolist(v: Any) -> list[Any]:
+    if v is None:
+        return v
     if isinstance(v, dict):
         return list(v.values())
     out: list[Any] = []
+    seen: set[Any] = set()
     for x in v:
-        if x not in out or isinstance(x, Unknown):
+        if isinstance(x, Unknown):
             out.append(x)
-    return out if v is not None else v
+            continue
+        k = _identity_key(x)
+        if k not in seen:
+            seen.add(k)
+            out.append(x)
+    return out
 
 
 @fn("tomap", "sensitive", "nonsensitive", "type")
@@ -210,6 +250,7 @@ def _merge(*maps: dict[str, Any]) -> dict[str, Any]:
 
 @fn("concat")
 def _concat(*lists: list[Any]) -> list[Any]:
+    check_size("max_collection", sum(len(lst) for lst in lists), "concat() result")
     return [x for lst in lists for x in lst]
 
 
@@ -218,6 +259,7 @@ def _flatten(lst: list[Any]) -> list[Any]:
     out: list[Any] = []
     for x in lst:
         out.extend(_flatten(x) if isinstance(x, list) else [x])
+        check_size("max_collection", len(out), "flatten() result")
     return out
 
 
@@ -256,8 +298,19 @@ def _zipmap(ks: list[str], vs: list[Any]) -> dict[str, Any]:
 
 
 @fn("range")
-def _range(*args: int) -> list[int]:
-    return list(range(*[int(a) for a in args]))
+def _range(*args: Any) -> list[Any]:
+    if not 1 <= len(args) <= 3 or not all(isinstance(a, (int, float)) for a in args):
+        raise TypeError("range() takes 1 to 3 numbers")
+    if all(isinstance(a, int) or float(a).is_integer() for a in args):
+        r = range(*[int(a) for a in args])
+        check_size("max_collection", len(r), "range()")
+        return list(r)
+    start, stop, step = (0.0, args[0], 1.0) if len(args) == 1 else (*args, 1.0)[:3]
+    if step == 0:
+        raise ValueError("range() step is zero")
+    n = max(0, math.ceil((stop - start) / step))
+    check_size("max_collection", n, "range()")
+    return [start + i * step for i in range(n)]
 
 
 @fn("reverse")
@@ -346,8 +399,16 @@ def _jsondecode(s: str) -> Any:
 
 @fn("cidrsubnet")
 def _cidrsubnet(prefix: str, newbits: int, netnum: int) -> str:
+    # Computed, not enumerated: cidrsubnet("10.0.0.0/8", 24, 5) must not list 16 million subnets.
     net = ipaddress.ip_network(prefix, strict=False)
-    return str(list(net.subnets(prefixlen_diff=int(newbits)))[int(netnum)])
+    bits, num = int(newbits), int(netnum)
+    new_len = net.prefixlen + bits
+    if bits < 0 or new_len > net.max_prefixlen:
+        raise ValueError("cidrsubnet: not enough bits in the prefix")
+    if not 0 <= num < 2**bits:
+        raise ValueError("cidrsubnet: netnum does not fit in newbits")
+    address = int(net.network_address) + (num << (net.max_prefixlen - new_len))
+    return str(ipaddress.ip_network((address, new_len)))
 
 
 @fn("cidrhost")
@@ -378,7 +439,10 @@ def _has_unknown(v: Any) -> bool:
 
 @fn("regex")
 def _regex(pattern: str, s: str) -> Any:
-    m = re.search(_re2(pattern), s)
+    # RE2, as Terraform: linear-time matching whatever the pattern.
+    from scanner.safe_regex import compile_re2
+
+    m = compile_re2(_tostr(pattern)).search(_tostr(s))
     if m is None:
         raise ValueError("regex did not match")
     return _groups(m)
@@ -386,15 +450,16 @@ def _regex(pattern: str, s: str) -> Any:
 
 @fn("regexall")
 def _regexall(pattern: str, s: str) -> list[Any]:
-    return [_groups(m) for m in re.finditer(_re2(pattern), s)]
+    from scanner.safe_regex import compile_re2
+
+    out = []
+    for m in compile_re2(_tostr(pattern)).finditer(_tostr(s)):
+        out.append(_groups(m))
+        check_size("max_collection", len(out), "regexall()")
+    return out
 
 
-def _re2(pattern: str) -> str:
-    # RE2 named groups (?P<name>...) are Python's too; only the \z anchor differs.
-    return pattern.replace("\\z", "\\Z")
-
-
-def _groups(m: re.Match[str]) -> Any:
+def _groups(m: Any) -> Any:
     if m.groupdict():
         return m.groupdict()
     if m.groups():
@@ -404,6 +469,10 @@ def _groups(m: re.Match[str]) -> Any:
 
 @fn("setproduct")
 def _setproduct(*lists: list[Any]) -> list[list[Any]]:
+    if len(lists) < 2:
+        raise TypeError("setproduct() needs at least two collections")
+    size = math.prod(len(lst) for lst in lists)
+    check_size("max_collection", size, "setproduct()")
     return [list(t) for t in itertools.product(*lists)]
 
 
@@ -414,12 +483,14 @@ def _setunion(*lists: list[Any]) -> list[Any]:
 
 @fn("setintersection")
 def _setintersection(first: list[Any], *rest: list[Any]) -> list[Any]:
-    return [x for x in _tolist(first) if all(x in r for r in rest)]
+    others = [{_identity_key(x) for x in r} for r in rest]
+    return [x for x in _tolist(first) if all(_identity_key(x) in o for o in others)]
 
 
 @fn("setsubtract")
 def _setsubtract(a: list[Any], b: list[Any]) -> list[Any]:
-    return [x for x in _tolist(a) if x not in b]
+    drop = {_identity_key(x) for x in b}
+    return [x for x in _tolist(a) if _identity_key(x) not in drop]
 
 
 @fn("chunklist")
@@ -463,6 +534,9 @@ def _parseint(s: str, base: int) -> int:
 
 @fn("pow")
 def _pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
+        # estimate the size first: pow(10, 100000000) would compute for minutes
+        check_size("max_number_bits", b * abs(a).bit_length(), "pow() result bits")
     return a**b
 
 
@@ -483,6 +557,7 @@ def _strrev(s: str) -> str:
 
 @fn("indent")
 def _indent(n: int, s: str) -> str:
+    check_size("max_string", int(n) * (s.count("\n") + 1) + len(s), "indent() result")
     pad = " " * int(n)
     return s.replace("\n", "\n" + pad)
 
@@ -533,9 +608,44 @@ NEVER = {
     "plantimestamp",
     "timeadd",
     "rsadecrypt",
-    "yamlencode",
-    "yamldecode",
     "textencodebase64",
     "csvdecode",
     "formatdate",
 }
+
+
+@fn("yamldecode")
+def _yamldecode(s: str) -> Any:
+    # bounded: an alias bomb in a string is an error, not a hang (scanner.safe_yaml)
+    from scanner.safe_yaml import YamlError, load_all
+
+    try:
+        docs = load_all(_tostr(s))
+    except YamlError as exc:
+        if "max_yaml_nodes" in str(exc):
+            raise LimitExceeded("max_yaml_nodes", "yamldecode() document") from None
+        raise ValueError(str(exc)) from None
+    if len(docs) != 1:
+        raise ValueError("yamldecode() needs exactly one document")
+    return _plain_yaml(docs[0])
+
+
+def _plain_yaml(v: Any) -> Any:
+    """YAML values as Terraform sees them: timestamps and binary become strings."""
+    if isinstance(v, dict):
+        return {str(k): _plain_yaml(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain_yaml(x) for x in v]
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+@fn("yamlencode")
+def _yamlencode(v: Any) -> Any:
+    if _has_unknown(v):
+        return Unknown("yamlencode of unknown values", nonnull=True)
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(v, Dumper=dumper, default_flow_style=False, sort_keys=True, allow_unicode=True)

@@ -91,6 +91,11 @@ def parse_hcl(text: str) -> Body:
         return _Converter(src).config(root)
     except RecursionError:
         raise HclSyntaxError("nesting too deep to parse") from None
+    except (StopIteration, IndexError, AssertionError, ValueError, AttributeError) as exc:
+        if isinstance(exc, HclSyntaxError):
+            raise
+        # a tree shape the conversion does not know: reported like a syntax error, never a crash
+        raise HclSyntaxError(f"HCL syntax error: unsupported construct ({type(exc).__name__})") from None
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -108,13 +113,25 @@ def _first_error(node: Any) -> Any:
 
 def _syntax_error(root: Any) -> HclSyntaxError:
     bad = _first_error(root)
-    line, column = bad.start_point[0] + 1, bad.start_point[1] + 1
+    at = bad
     if bad.is_missing:
         what = f"missing {_kind(bad)}"
+        opener = bad.parent
+        while opener is not None and opener.type not in ("block", "object", "tuple", "function_call"):
+            opener = opener.parent
+        if opener is not None and opener.start_point[0] != bad.start_point[0]:
+            at = opener  # an unclosed brace: Terraform points at where it was opened
+            what = f"missing {_kind(bad)} to close this {opener.type.replace('_', ' ')}"
     elif bad.type == "ERROR":
-        what = f"unexpected {_kind(bad.children[0])}" if bad.children else "unexpected character"
+        children = [c for c in bad.children if c.type != "comment"]
+        # An ERROR over several lines starts where the parser gave up on a whole block; what
+        # went wrong is on a later line: point at the first thing there.
+        later = [c for c in children if c.start_point[0] > bad.start_point[0]]
+        at = later[0] if later else (children[0] if children else bad)
+        what = f"unexpected {_kind(at)}" if children else "unexpected character"
     else:
         what = "invalid syntax"
+    line, column = at.start_point[0] + 1, at.start_point[1] + 1
     return HclSyntaxError(f"HCL syntax error at line {line}, column {column}: {what}", line)
 
 
@@ -144,6 +161,8 @@ def _line_error(node: Any, what: str) -> HclSyntaxError:
 # --- conversion ---------------------------------------------------------------------------------
 
 _BINARY = {"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||"}
+_LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")
+_DANGLING = _BINARY | {"?", ":", ".", "!", "-", "=>"}
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.S)
 _DOUBLED_RE = re.compile(r"\$\$\{|%%\{")
@@ -224,16 +243,22 @@ class _Converter:
         labels: list[str] = []
         body = Body()
         end = node.end_point[0] + 1
+        open_row = -1
+        items: list[Any] = []
         for child in children[1:]:
             t = child.type
             if t == "string_lit":
                 labels.append(self.label(child))
             elif t == "identifier":
                 labels.append(self.text(child))
+            elif t == "block_start":
+                open_row = child.start_point[0]
             elif t == "body":
                 body = self.body(child)
+                items = [c for c in child.children if c.type in ("attribute", "block")]
             elif t == "block_end":
                 end = child.start_point[0] + 1
+                _check_block_layout(open_row, items, child)
         return Block(self.text(children[0]), labels, body, children[0].start_point[0] + 1, end)
 
     def label(self, node: Any) -> str:
@@ -243,38 +268,33 @@ class _Converter:
     # --- expressions -------------------------------------------------------------------------------
     def expr(self, node: Any) -> Expr:
         """An ``expression`` node (or any node that stands for one expression)."""
-        t = node.type
-        if t == "expression":
-            children = [c for c in node.children if c.type != "comment"]
-            if len(children) == 1:
-                return self.expr(children[0])
-            return self.term(children)
-        if t == "variable_expr":
-            return Name(self.text(node.children[0]))
-        if t == "literal_value":
-            return self.literal(node.children[0])
-        if t == "template_expr":
-            return self.template(node.children[0])
-        if t == "collection_value":
-            return self.collection(node.children[0])
-        if t == "operation":
-            return self.operation(node.children[0])
-        if t == "function_call":
-            return self.call(node)
-        if t == "conditional":
-            parts = [self.expr(c) for c in node.children if c.type == "expression"]
-            return Conditional(parts[0], parts[1], parts[2])
-        if t == "for_expr":
-            return self.for_expr(node.children[0])
-        if t in ("binary_operation", "unary_operation"):
-            return self.operation(node)
-        if t in ("tuple", "object"):
-            return self.collection(node)
-        if t in ("quoted_template", "heredoc_template"):
-            return self.template(node)
-        if t in ("numeric_lit", "bool_lit", "null_lit", "string_lit"):
-            return self.literal(node)
-        raise _line_error(node, f"unexpected {_kind(node)}")
+        # Wrapper nodes with one child are unwrapped in a loop: this runs for every node of
+        # every value, so each Python call saved counts.
+        while True:
+            t = node.type
+            if t == "expression":
+                children = node.children
+                if len(children) == 1:
+                    node = children[0]
+                    continue
+                children = [c for c in children if c.type != "comment"]
+                if len(children) == 1:
+                    node = children[0]
+                    continue
+                return self.term(children)
+            if t == "variable_expr":
+                return Name(self.text(node.children[0]))
+            if t in _WRAPPERS:
+                node = node.children[0]
+                continue
+            handler = _DIRECT.get(t)
+            if handler is not None:
+                return handler(self, node)
+            raise _line_error(node, f"unexpected {_kind(node)}")
+
+    def conditional(self, node: Any) -> Conditional:
+        parts = [self.expr(c) for c in node.children if c.type == "expression"]
+        return Conditional(parts[0], parts[1], parts[2])
 
     def term(self, children: list[Any]) -> Expr:
         """A primary expression and its traversal steps, as sibling nodes."""
@@ -397,8 +417,9 @@ class _Converter:
 
     # --- templates -----------------------------------------------------------------------------------
     def template(self, node: Any) -> Expr:
-        """A quoted string or heredoc: its pieces in order (literal text sliced from the source
-        between the interpolations and directives), strip markers applied, directives nested."""
+        """A quoted string or heredoc, as HCL reads it: literal tokens (a heredoc's split at
+        line ends) between the interpolations and directives, strip markers trimming the
+        adjacent literal token, then ``<<-`` indentation removed; directives nested last."""
         heredoc = node.type == "heredoc_template"
         children = node.children
         if heredoc:
@@ -415,26 +436,43 @@ class _Converter:
             trim = False
         items: list[list[Any]] = []
         self.flatten(children, items)
-        cut = self.heredoc_indent(start, end) if trim else 0
-        # pieces: [kind, payload, strip_before, strip_after]
-        pieces: list[list[Any]] = []
+        # tokens: [kind, payload, strip_before, strip_after]; literal tokens are ["text", str, ...]
+        tokens: list[list[Any]] = []
         pos = start
         for item in items:
             if item[1] > pos:
-                pieces.append(["text", self.literal_text(pos, item[1], heredoc, cut), False, False])
-            pieces.append([item[0], item[3], item[4], item[5]])
+                self.literal_tokens(pos, item[1], heredoc, tokens)
+            tokens.append([item[0], item[3], item[4], item[5]])
             pos = item[2]
         if end > pos:
-            pieces.append(["text", self.literal_text(pos, end, heredoc, cut), False, False])
-        for i, piece in enumerate(pieces):
-            if piece[0] == "text":
+            self.literal_tokens(pos, end, heredoc, tokens)
+        for i, tok in enumerate(tokens):
+            if tok[0] == "text":
                 continue
-            if piece[2] and i > 0 and pieces[i - 1][0] == "text":
-                pieces[i - 1][1] = pieces[i - 1][1].rstrip(" \t\r\n")
-            if piece[3] and i + 1 < len(pieces) and pieces[i + 1][0] == "text":
-                pieces[i + 1][1] = pieces[i + 1][1].lstrip(" \t\r\n")
+            if tok[2] and i > 0 and tokens[i - 1][0] == "text":
+                tokens[i - 1][1] = tokens[i - 1][1].rstrip()
+            if tok[3] and i + 1 < len(tokens) and tokens[i + 1][0] == "text":
+                tokens[i + 1][1] = tokens[i + 1][1].lstrip()
+        if trim:
+            _flush_heredoc(tokens)
+        pieces: list[list[Any]] = []
+        for tok in tokens:  # adjacent literal tokens become one piece of text
+            if tok[0] == "text" and pieces and pieces[-1][0] == "text":
+                pieces[-1][1] += tok[1]
+            else:
+                pieces.append(tok)
         parts, _ = _nest(pieces, 0, node)
         return _template(parts)
+
+    def literal_tokens(self, start: int, end: int, heredoc: bool, out: list[list[Any]]) -> None:
+        """Literal text as HCL's scanner tokenizes it: a heredoc's line by line (each with its
+        line break), a quoted string's whole; escapes decoded."""
+        raw = self.src[start:end].decode("utf-8")
+        if not heredoc:
+            out.append(["text", _unescape_quoted(raw), False, False])
+            return
+        for line in _LINE_RE.findall(raw):
+            out.append(["text", _unescape_heredoc(line), False, False])
 
     def flatten(self, children: list[Any], out: list[list[Any]]) -> None:
         """Interpolations and directive markers in order: [kind, start, end, payload, ~before, ~after]."""
@@ -460,19 +498,6 @@ class _Converter:
             elif t == "template_for_end":
                 out.append(["endfor", c.start_byte, c.end_byte, None, *_strips(c.children)])
 
-    def literal_text(self, start: int, end: int, heredoc: bool, cut: int) -> str:
-        raw = self.src[start:end].decode("utf-8")
-        if cut:
-            at_line_start = start == 0 or self.src[start - 1 : start] == b"\n"
-            raw = _dedent(raw, at_line_start, cut)
-        return _unescape_heredoc(raw) if heredoc else _unescape_quoted(raw)
-
-    def heredoc_indent(self, start: int, end: int) -> int:
-        """``<<-``: the smallest indentation of the lines holding anything but blanks."""
-        lines = self.src[start:end].decode("utf-8").split("\n")
-        indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
-        return min(indents, default=0)
-
 
 # Nodes that may span lines freely: brackets, braces, parentheses, strings and heredocs.
 _ENCLOSED = {
@@ -495,7 +520,11 @@ def _check_line_breaks(expr: Any) -> None:
     _atoms(expr, atoms)
     for prev, cur in zip(atoms, atoms[1:], strict=False):
         if cur[0] > prev[1]:
-            raise _line_error(cur[2], "line break inside an expression (wrap it in parentheses)")
+            # after an operator the expression is incomplete on its line; else the next line
+            # starts something unexpected (as Terraform reports them)
+            dangling = not prev[2].is_named and prev[2].type in _DANGLING
+            where = prev[2] if dangling else cur[2]
+            raise _line_error(where, "line break inside an expression (wrap it in parentheses)")
 
 
 def _atoms(node: Any, out: list[Any]) -> None:
@@ -518,6 +547,39 @@ def _atoms(node: Any, out: list[Any]) -> None:
         i += 1
 
 
+def _check_block_layout(open_row: int, items: list[Any], close: Any) -> None:
+    """Terraform's block layout: content on the line of ``{`` makes a single-line block, which
+    holds one argument and closes on the line where that argument ends; otherwise ``}`` stands
+    on a line after the last argument or block."""
+    if not items:
+        return
+    if items[0].start_point[0] == open_row:
+        if len(items) > 1 or items[0].type != "attribute" or close.start_point[0] != items[0].end_point[0]:
+            raise _line_error(items[0], "a single-line block holds exactly one argument")
+    elif close.start_point[0] == items[-1].end_point[0]:
+        raise _line_error(close, "expected a line break before the closing brace")
+
+
+# wrappers of one expression node / node type -> its converter
+_WRAPPERS = frozenset({"literal_value", "template_expr", "collection_value", "operation", "for_expr"})
+_DIRECT = {
+    "function_call": _Converter.call,
+    "conditional": _Converter.conditional,
+    "for_tuple_expr": _Converter.for_expr,
+    "for_object_expr": _Converter.for_expr,
+    "binary_operation": _Converter.operation,
+    "unary_operation": _Converter.operation,
+    "tuple": _Converter.collection,
+    "object": _Converter.collection,
+    "quoted_template": _Converter.template,
+    "heredoc_template": _Converter.template,
+    "numeric_lit": _Converter.literal,
+    "bool_lit": _Converter.literal,
+    "null_lit": _Converter.literal,
+    "string_lit": _Converter.literal,
+}
+
+
 def _strips(children: list[Any]) -> tuple[bool, bool]:
     """Strip markers of an interpolation or directive: ``~`` right after the opening (strip the
     text before) and right before the closing brace (strip the text after)."""
@@ -527,17 +589,33 @@ def _strips(children: list[Any]) -> tuple[bool, bool]:
     return before, after
 
 
-def _dedent(text: str, at_line_start: bool, cut: int) -> str:
-    lines = text.split("\n")
-    out = []
-    for i, ln in enumerate(lines):
-        if i > 0 or at_line_start:
-            n = 0
-            while n < cut and n < len(ln) and ln[n] in " \t":
-                n += 1
-            ln = ln[n:]
-        out.append(ln)
-    return "\n".join(out)
+def _flush_heredoc(tokens: list[list[Any]]) -> None:
+    """``<<-``: remove the smallest indentation from every line, as HCL does it: over the
+    literal tokens that start a line (after strip markers ran); a line starting with an
+    interpolation or directive has none; a blank line does not count."""
+    smallest = None
+    at_line_start = True
+    adjust = []
+    for tok in tokens:
+        if at_line_start:
+            at_line_start = False
+            if tok[0] == "text":
+                text = tok[1]
+                rest = text.lstrip()
+                if not rest and text.endswith("\n"):
+                    pass  # a blank line
+                else:
+                    spaces = len(text) - len(rest)
+                    smallest = spaces if smallest is None else min(smallest, spaces)
+                    adjust.append(tok)
+            else:
+                smallest = 0
+        if tok[0] == "text" and tok[1].endswith("\n"):
+            at_line_start = True
+    if not smallest:
+        return
+    for tok in adjust:
+        tok[1] = tok[1][smallest:]
 
 
 def _nest(pieces: list[list[Any]], i: int, node: Any, until: tuple[str, ...] = ()) -> tuple[list[Any], int]:

@@ -3,9 +3,11 @@ of it (``ModuleInstance``: the root, or a local module call with its inputs)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner.limits import BUDGET, LIMITS, LimitExceeded
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.terraform.evaluate import (
     META_ARGUMENTS,
@@ -17,6 +19,7 @@ from scanner.sources.terraform.evaluate import (
     evaluate,
     evaluate_body,
     guard,
+    report_problem,
 )
 from scanner.sources.terraform.syntax import Attribute, Block, Body, GetAttr
 
@@ -36,6 +39,7 @@ class ModuleConfig:
     providers: list[tuple[Block, str]] = field(default_factory=list)
     resource_types: set[str] = field(default_factory=set)
     errors: list[InputError] = field(default_factory=list)  # duplicate / dangling declarations
+    data: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)  # data sources
 
     def add_file(self, rel_path: str, body: Body) -> None:
         """Merge the top-level blocks of one parsed file into the module.
@@ -75,6 +79,11 @@ class ModuleConfig:
                 )
             elif kind == "provider" and labels:
                 self.providers.append((block, rel_path))
+            elif kind == "data" and len(labels) >= 2:
+                key = (labels[0], labels[1])
+                self._declare(
+                    self.data, key, (block, rel_path), f"data source {labels[0]}.{labels[1]}", block
+                )
 
     def _declare(self, table: dict, key: Any, entry: tuple[Any, str], what: str, node: Any) -> None:
         """Record a declaration; a second one of the same name is what Terraform rejects."""
@@ -133,6 +142,30 @@ class ModuleConfig:
 
     def _missing_override(self, rel_path: str, what: str, line: int) -> None:
         self.errors.append(InputError(rel_path, f"override of {what}, which no primary file declares", line))
+
+    def variable_targets(self) -> dict[str, set[str]]:
+        """Variable name -> names of the arguments that take it directly (``secret_id =
+        var.okv_secret``), across every block of the module: what a variable is used as."""
+        found = getattr(self, "_variable_targets", None)
+        if found is not None:
+            return found
+        found = {}
+
+        def walk(body: Body) -> None:
+            for attr in body.attributes.values():
+                expr = attr.expr
+                if isinstance(expr, GetAttr) and getattr(expr.obj, "name", None) == "var":
+                    found.setdefault(expr.attr, set()).add(attr.name)
+            for nested in body.blocks:
+                walk(nested.body)
+
+        for table in (self.resources, self.module_calls, self.data):
+            for block, _ in table.values():
+                walk(block.body)
+        for block, _ in self.providers:
+            walk(block.body)
+        self._variable_targets = found
+        return found
 
     def local_sources(self) -> dict[str, str]:
         """Module call name -> literal local ``source`` (``./x``, ``../y``)."""
@@ -269,7 +302,7 @@ class ModuleInstance:
             block, file = self.config.variables[name]
             default = block.body.attributes.get("default")
             value = (
-                evaluate(default.expr, self.scope(file))
+                evaluate(default.expr, self.scope(file), default.start)
                 if default
                 else Unknown(f"var.{name} has no value", symbol=f"var.{name}")
             )
@@ -286,7 +319,7 @@ class ModuleInstance:
             return Unknown(f"local.{name} is not declared", symbol=f"local.{name}")
         attr, file = self.config.locals[name]
         with guard(self.program.active, (id(self), "local", name)):
-            value = evaluate(attr.expr, self.scope(file))
+            value = evaluate(attr.expr, self.scope(file), attr.start)
         self._locals[name] = value
         return value
 
@@ -298,7 +331,7 @@ class ModuleInstance:
             return Unknown(f"output {name} is not declared in {self.config.rel_dir}")
         attr, file = self.config.outputs[name]
         with guard(self.program.active, (id(self), "output", name)):
-            value = evaluate(attr.expr, self.scope(file))
+            value = evaluate(attr.expr, self.scope(file), attr.start)
         self._outputs[name] = value
         return value
 
@@ -375,7 +408,7 @@ class ModuleInstance:
             for arg, attr in block.body.attributes.items():
                 if arg in ("source", "version", "providers") or arg in META_ARGUMENTS:
                     continue
-                inputs[arg] = (evaluate(attr.expr, scope), Location(file, attr.start, attr.end))
+                inputs[arg] = (evaluate(attr.expr, scope, attr.start), Location(file, attr.start, attr.end))
             instance = ModuleInstance(
                 self.program,
                 child,
@@ -394,6 +427,25 @@ class ModuleInstance:
             instance.call_sites = [*self.call_sites, Location(file, block.start, block.end)]
             instances[key] = instance
         return instances
+
+    def data_symbol(self, type_: str, name: str) -> str:
+        """How references to a data source are told apart while its result is unknown.
+
+        ``oci_identity_availability_domain`` with a literal ``ad_number`` names one AD: two such
+        data sources with different numbers are different ADs, like ``ads[0]`` and ``ads[1]``.
+        """
+        default = f"data.{type_}.{name}"
+        found = self.config.data.get((type_, name))
+        if found is None or type_ != "oci_identity_availability_domain":
+            return default
+        block, file = found
+        attrs = block.body.attributes
+        if "count" in attrs or "for_each" in attrs or "ad_number" not in attrs:
+            return default
+        number = evaluate(attrs["ad_number"].expr, self.scope(file))
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return default
+        return f"{self.prefix}data.{type_}.ad_number[{int(number)}]"
 
     def instance_keys(self, ref: ResourceRef) -> list[Any] | None:
         """Instance keys of a resource (``[None]`` when it has neither count nor for_each)."""
@@ -415,13 +467,24 @@ class ModuleInstance:
         """Instances of a block with count / for_each; None when their number is unknown."""
         attrs = block.body.attributes
         if "count" in attrs:
-            n = evaluate(attrs["count"].expr, scope)
-            if isinstance(n, Unknown) or not isinstance(n, (int, float)):
+            line = attrs["count"].start
+            n = evaluate(attrs["count"].expr, scope, line)
+            if isinstance(n, Unknown) or not isinstance(n, (int, float)) or isinstance(n, bool):
+                return None
+            if not (math.isfinite(n) and n >= 0 and n == int(n)):
+                report_problem(scope, "count must be a whole number, zero or more", line)
+                return None
+            if n > LIMITS.max_instances:
+                report_problem(scope, str(LimitExceeded("max_instances", f"count ({int(n):,})")), line)
                 return None
             return [(i, scope.bind(count={"index": i})) for i in range(int(n))]
         if "for_each" in attrs:
-            coll = evaluate(attrs["for_each"].expr, scope)
+            line = attrs["for_each"].start
+            coll = evaluate(attrs["for_each"].expr, scope, line)
             if isinstance(coll, Unknown):
+                return None
+            if isinstance(coll, (list, dict)) and len(coll) > LIMITS.max_instances:
+                report_problem(scope, str(LimitExceeded("max_instances", f"for_each ({len(coll):,})")), line)
                 return None
             if isinstance(coll, list):
                 if any(isinstance(x, Unknown) for x in coll):
@@ -476,8 +539,12 @@ class ModuleInstance:
         if cache_key in self._attrs and locations is None:
             return self._attrs[cache_key]
         block, _ = self.config.resources[(type_, name)]
-        with guard(self.program.active, (id(self), "resource", cache_key)):
-            attrs = evaluate_body(block.body, scope, locations, skip=META_ARGUMENTS)
+        saved, BUDGET.blocks = BUDGET.blocks, 0  # max_blocks counts per resource instance
+        try:
+            with guard(self.program.active, (id(self), "resource", cache_key)):
+                attrs = evaluate_body(block.body, scope, locations, skip=META_ARGUMENTS)
+        finally:
+            BUDGET.blocks = saved
         self._attrs[cache_key] = attrs
         return attrs
 
@@ -551,7 +618,11 @@ class ModuleInstance:
                 if where is not None:
                     locations["value"] = where
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
-            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, dict(context)))
+            var_context = dict(context)
+            targets = self.config.variable_targets().get(name)
+            if targets:
+                var_context["assigned_to"] = sorted(targets)
+            out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, var_context))
         return out
 
     def _providers(self, context: dict[str, Any]) -> list[Resource]:

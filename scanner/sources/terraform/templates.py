@@ -69,19 +69,27 @@ def _scan_root(scope: Scope) -> Path | None:
     return Path(os.path.normpath(os.path.join(config.dir, *([".."] * len(parts)))))
 
 
-def _resolve(path: str, scope: Scope) -> Path | None:
+def _resolve(path: str, scope: Scope) -> Path | str:
     """Relative paths are read against the scan root (where ``path.module`` points from), then
-    against the root module's directory (Terraform's working directory)."""
-    p = Path(path)
-    if p.is_absolute():
-        return p
+    against the root module's directory (Terraform's working directory). Only files inside the
+    scan root are read: scanned code is not trusted, and a template's text can reach the report
+    (``templatefile("/proc/self/environ", {})`` in a pull request must not)."""
     root = _scan_root(scope)
     if root is None:
-        return None
-    first = root / p
-    if first.is_file():
-        return first
-    return root / scope.module.root_rel_dir / p
+        return "the module directory is not known"
+    p = Path(path)
+    candidates = [p] if p.is_absolute() else [root / p, root / scope.module.root_rel_dir / p]
+    try:
+        inside = root.resolve()
+        for candidate in candidates:
+            real = candidate.resolve()
+            if real.is_relative_to(inside) and real.is_file():
+                return real
+        if not any(c.resolve().is_relative_to(inside) for c in candidates):
+            return "outside the scanned directory, not read"
+    except (OSError, RuntimeError):
+        return "file not readable"
+    return "file not found"
 
 
 def _load(target: Path) -> Expr | str:
@@ -123,8 +131,8 @@ def templatefile(path: Any, variables: Any, scope: Scope) -> Any:
     if not isinstance(variables, dict):
         raise TypeError("templatefile() variables must be an object")
     target = _resolve(path, scope)
-    if target is None:
-        return Unknown(f"templatefile({path}): the module directory is not known", nonnull=True)
+    if isinstance(target, str):
+        return Unknown(f"templatefile({path}): {target}", nonnull=True)
     loaded = _load(target)
     if isinstance(loaded, str):
         return Unknown(f"templatefile({path}): {loaded}", nonnull=True)

@@ -1,0 +1,412 @@
+"""Named checks for Helm values and Kubernetes manifests, Polaris style: what a declarative
+condition cannot say — matching workloads to their PodDisruptionBudgets and
+HorizontalPodAutoscalers by selector and target, arithmetic on replica counts and percentages,
+and walking arbitrary values or ConfigMap content for secret-like keys.
+
+Workloads are read through the normalized ``workload`` attribute (``ingress_controller`` for
+ingress-nginx values), which chart values and manifests share (``scanner/sources/helm``).
+Manifests are matched only within one scope (the directory or stream they came from) and one
+namespace.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from typing import Any
+
+from scanner.engine.registry import Outcome, ResourceIndex, check
+from scanner.model import Resource
+from scanner.report.redact import is_secret_name
+
+# Keys that name or point at a secret rather than hold one.
+_REFERENCE_KEY = re.compile(
+    r"(?i)(existing|ref$|refs$|keyref|name$|names$|_?id$|ocid$|file$|path$|mount|enabled$|create$|"
+    r"annotations|labels|provider|store|class|type$|length$|policy$|ttl$|rotation|key$|keys$|usage)"
+)
+# ...but `apiKey`, `privateKey`, `secretKey` hold one.
+_VALUE_KEY = re.compile(r"(?i)(api_?key|private_?key|secret_?key|access_?key|signing_?key)$")
+_ENV_KEYS = {"env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars"}
+# A line of a properties / YAML / dotenv file held in a ConfigMap: `db.password=...`
+_CONFIG_LINE = re.compile(
+    r"(?im)^\s*(?P<key>[\w.\-]*(pass(word|wd|phrase)|secret|token|api[_-]?key|private[_-]?key|credential)[\w.\-]*)"
+    r"\s*[:=]\s*['\"]?(?P<value>[^\s'\"#]+)"
+)
+# ...whose key names a secret rather than holds one (`vault.secret-ocid`, `token-url`).
+_CONFIG_REFERENCE = re.compile(r"(?i)[-_.]?(ocid|id|name|ref|file|path|url|uri|type|ttl|length|enabled)$")
+
+
+def _holds_secret(key: str) -> bool:
+    return is_secret_name(key) and (_VALUE_KEY.search(key) is not None or not _REFERENCE_KEY.search(key))
+
+
+def _literal(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip()) and not ("{{" in value and "}}" in value)
+    return isinstance(value, (int, float))
+
+
+def _workload(resource: Resource, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    prefix = str(params.get("workload", "workload"))
+    w = resource.attributes.get(prefix)
+    return (w if isinstance(w, dict) else {}), prefix
+
+
+# --- secrets ------------------------------------------------------------------------------------
+@check("helm_values_plaintext_secrets")
+def helm_values_plaintext_secrets(
+    resource: Resource, index: ResourceIndex, params: dict[str, Any]
+) -> Outcome:
+    """False at the first secret-like key of the values with a non-empty literal (references
+    such as ``existingSecret`` and environment lists, which OCI-SEC-102 judges, are skipped)."""
+    hits: list[str] = []
+    _walk_values(resource.attributes.get("values"), "values", hits)
+    if not hits:
+        return Outcome(True, "values")
+    detail = f"{len(hits)} plaintext secret value(s): {', '.join(h[len('values.') :] for h in hits[:5])}"
+    # With the location given, the engine adds the detail (key names, never values) to the message.
+    return Outcome(False, hits[0], detail, resource.provenance.locate(hits[0]))
+
+
+def _is_pem_key(value: Any) -> bool:
+    """A PEM private key block, whatever the key holding it is called."""
+    return isinstance(value, str) and "PRIVATE KEY-----" in value
+
+
+def _walk_values(value: Any, at: str, hits: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            name = str(key)
+            path = f"{at}.{name}"
+            if name in _ENV_KEYS:
+                continue
+            if (_holds_secret(name) or _is_pem_key(child)) and _literal(child):
+                hits.append(path)
+            elif (
+                _holds_secret(name)
+                and isinstance(child, dict)
+                and name.lower() in ("secrets", "secret", "credentials")
+            ):
+                for sub, leaf in child.items():
+                    if _literal(leaf) and not _REFERENCE_KEY.search(str(sub)):
+                        hits.append(f"{path}.{sub}")
+                    elif isinstance(leaf, (dict, list)):
+                        _walk_values(leaf, f"{path}.{sub}", hits)
+            elif isinstance(child, (dict, list)) and not (
+                _REFERENCE_KEY.search(name) and "secret" in name.lower()
+            ):
+                _walk_values(child, path, hits)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _walk_values(child, f"{at}.{i}", hits)
+
+
+@check("configmap_secret_keys")
+def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when a ConfigMap's data (or, for chart values, what a ConfigMap template reads)
+    has a secret-like key with a literal value, or holds a config file with such a line."""
+    hits: list[tuple[str, str]] = []  # (attribute path, key name)
+    if resource.kind == "helm.values":
+        for i, entry in enumerate(resource.attributes.get("templated_configmaps") or []):
+            value_path = str(entry.get("value_path", ""))
+            _configmap_payload(entry.get("value"), f"templated_configmaps.{i}.value", value_path, hits)
+    else:
+        for key in ("data", "binaryData"):
+            _configmap_payload(resource.attributes.get(key), key, "", hits)
+    if not hits:
+        return Outcome(True, "data")
+    detail = f"secret-like key(s): {', '.join(name for _, name in hits[:5])}"
+    return Outcome(False, hits[0][0], detail, resource.provenance.locate(hits[0][0]))
+
+
+def _configmap_payload(value: Any, at: str, name: str, hits: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            path = f"{at}.{key}"
+            if (_holds_secret(str(key)) and _literal(child)) or (
+                isinstance(child, str) and _config_text_has_secret(child)
+            ):
+                hits.append((path, str(key)))
+            elif isinstance(child, dict):
+                _configmap_payload(child, path, f"{name}.{key}" if name else str(key), hits)
+    elif isinstance(value, str) and _config_text_has_secret(value):
+        hits.append((at, name))
+
+
+def _config_text_has_secret(text: str) -> bool:
+    """A configuration file (properties, YAML, dotenv) with a line setting a secret-like key to a
+    literal that is neither a reference (an OCID, a ``${VAR}`` placeholder) nor a template."""
+    for m in _CONFIG_LINE.finditer(text):
+        value = m.group("value")
+        if _CONFIG_REFERENCE.search(m.group("key")) or value.startswith(("ocid1.", "${", "{{", "$(")):
+            continue
+        if _literal(value):
+            return True
+    return False
+
+
+# --- replicas, HPAs and PDBs --------------------------------------------------------------------
+class _Groups:
+    """Objects of one kind grouped by (scope, namespace), built once per scan's index: matching
+    every workload against every PDB and HPA would be quadratic in the number of objects."""
+
+    index: weakref.ref[ResourceIndex] | None = None
+    by_kind: dict[str, dict[tuple[Any, Any], list[Resource]]] = {}
+
+    @classmethod
+    def get(cls, index: ResourceIndex, kind: str) -> dict[tuple[Any, Any], list[Resource]]:
+        if cls.index is None or cls.index() is not index:
+            cls.index, cls.by_kind = weakref.ref(index), {}
+        groups = cls.by_kind.get(kind)
+        if groups is None:
+            groups = {}
+            for r in index.by_kind(kind):
+                groups.setdefault((r.context.get("scope"), r.context.get("namespace")), []).append(r)
+            cls.by_kind[kind] = groups
+        return groups
+
+
+def _matching(resource: Resource, index: ResourceIndex, kind: str) -> list[Resource]:
+    """Objects of ``kind`` from the same manifest set and namespace as ``resource``."""
+    groups = _Groups.get(index, kind)
+    return groups.get((resource.context.get("scope"), resource.context.get("namespace")), [])
+
+
+def _hpa_for(resource: Resource, index: ResourceIndex) -> Resource | None:
+    """The HorizontalPodAutoscaler whose ``scaleTargetRef`` names this workload."""
+    name = (resource.attributes.get("metadata") or {}).get("name")
+    kind = resource.kind.removeprefix("k8s.")
+    for hpa in _matching(resource, index, "k8s.HorizontalPodAutoscaler"):
+        ref = (hpa.attributes.get("spec") or {}).get("scaleTargetRef") or {}
+        if ref.get("name") == name and ref.get("kind", kind) == kind:
+            return hpa
+    return None
+
+
+def _selects(selector: Any, labels: dict[str, Any]) -> bool:
+    """A label selector (``matchLabels`` and ``matchExpressions``) matches ``labels``."""
+    if not isinstance(selector, dict) or not selector:
+        return False  # an empty PDB selector selects nothing in policy/v1
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if str(labels.get(k)) != str(v):
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), [str(x) for x in expr.get("values") or []]
+        have = labels.get(key)
+        if op == "In" and str(have) not in values:
+            return False
+        if op == "NotIn" and have is not None and str(have) in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def _pdbs_for(resource: Resource, index: ResourceIndex) -> list[Resource]:
+    labels = (resource.attributes.get("workload") or {}).get("labels") or {}
+    return [
+        pdb
+        for pdb in _matching(resource, index, "k8s.PodDisruptionBudget")
+        if _selects((pdb.attributes.get("spec") or {}).get("selector"), labels)
+    ]
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _count(value: Any, total: int, round_up: bool) -> int | None:
+    """An int-or-percentage (``maxUnavailable: 25%``) as a pod count out of ``total``."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            pct = float(value.strip()[:-1])
+        except ValueError:
+            return None
+        raw = total * pct / 100
+        return math.ceil(raw) if round_up else math.floor(raw)
+    return _int(value)
+
+
+def _min_replicas(resource: Resource, index: ResourceIndex, w: dict[str, Any], prefix: str):
+    """(minimum replicas, path that sets it, location override)."""
+    auto = w.get("autoscaling") or {}
+    if auto.get("enabled") is True or str(auto.get("enabled")).lower() == "true":
+        return _int(auto.get("minReplicas", 1)), f"{prefix}.autoscaling.minReplicas", None
+    if resource.kind.startswith("k8s."):
+        hpa = _hpa_for(resource, index)
+        if hpa is not None:
+            spec = hpa.attributes.get("spec") or {}
+            where = hpa.provenance.locate("spec.minReplicas")
+            return _int(spec.get("minReplicas", 1)), f"{prefix}.replicas", where
+    return _int(w.get("replicas", 1)), f"{prefix}.replicas", None
+
+
+@check("k8s_min_replicas")
+def k8s_min_replicas(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when a Deployment / StatefulSet runs fewer than ``min_replicas`` pods; an
+    autoscaler's ``minReplicas`` (chart ``autoscaling`` or a matching HPA) counts instead of
+    ``replicas``. A DaemonSet runs one pod per node and passes."""
+    w, prefix = _workload(resource, params)
+    if w.get("kind") == "DaemonSet":
+        return Outcome(True, prefix)
+    low, path, where = _min_replicas(resource, index, w, prefix)
+    if low is None:
+        return Outcome(None, path, "replica count is not a number")
+    wanted = int(params.get("min_replicas", 2))
+    if low >= wanted:
+        return Outcome(True, path)
+    return Outcome(False, path, f"at most {low} replica(s) guaranteed", where)
+
+
+@check("k8s_replicated")
+def k8s_replicated(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """True for a Deployment / StatefulSet that runs, or may scale to, more than one pod (and is
+    not the ingress controller, which OCI-HA-105 judges); used as a rule's ``when``."""
+    w, prefix = _workload(resource, params)
+    if w.get("kind") not in ("Deployment", "StatefulSet") or w.get("ingress_controller") is True:
+        return Outcome(False, prefix)
+    replicas = _int(w.get("replicas", 1))
+    auto = w.get("autoscaling") or {}
+    if auto.get("enabled") is True and (_int(auto.get("maxReplicas")) or 2) > 1:
+        return Outcome(True, prefix)
+    if resource.kind.startswith("k8s.") and _hpa_for(resource, index) is not None:
+        return Outcome(True, prefix)
+    if replicas is None:
+        return Outcome(None, f"{prefix}.replicas", "replica count is not a number")
+    return Outcome(replicas > 1, prefix)
+
+
+@check("k8s_disruption_budget")
+def k8s_disruption_budget(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when no PodDisruptionBudget covers the workload (chart ``podDisruptionBudget`` /
+    ``pdb``, or a manifest PDB whose selector matches the pod labels), or when the budget
+    allows no eviction at all (``maxUnavailable: 0``, ``minAvailable`` ≥ replicas or 100%),
+    which blocks node drains and OKE node pool upgrades."""
+    w, prefix = _workload(resource, params)
+    replicas = _int(w.get("replicas", 1)) or 1
+    auto = w.get("autoscaling") or {}
+    if auto.get("enabled") is True:
+        replicas = _int(auto.get("minReplicas", 1)) or 1
+    if resource.kind == "helm.values":
+        pdb = w.get("podDisruptionBudget")
+        if not isinstance(pdb, dict) or not (
+            pdb.get("enabled") is True or str(pdb.get("enabled")).lower() == "true"
+        ):
+            path = f"{prefix}.podDisruptionBudget" if isinstance(pdb, dict) else prefix
+            return Outcome(False, path, "no PodDisruptionBudget is enabled")
+        return _budget_allows_eviction(pdb, replicas, f"{prefix}.podDisruptionBudget", None)
+    pdbs = _pdbs_for(resource, index)
+    if not pdbs:
+        return Outcome(False, prefix, "no PodDisruptionBudget selects its pods")
+    hpa = _hpa_for(resource, index)
+    if hpa is not None:
+        replicas = _int((hpa.attributes.get("spec") or {}).get("minReplicas", 1)) or 1
+    outcomes = []
+    for pdb in pdbs:
+        spec = pdb.attributes.get("spec") or {}
+        outcome = _budget_allows_eviction(spec, replicas, prefix, pdb)
+        if outcome.result is not False:
+            return outcome
+        outcomes.append(outcome)
+    return outcomes[0]
+
+
+def _budget_allows_eviction(spec: dict[str, Any], replicas: int, path: str, pdb: Resource | None) -> Outcome:
+    def at(field: str) -> Any:
+        return pdb.provenance.locate(f"spec.{field}") if pdb is not None else None
+
+    field_path = (lambda f: f"{path}.{f}") if pdb is None else (lambda f: path)
+    if spec.get("maxUnavailable") is not None:
+        n = _count(spec["maxUnavailable"], replicas, round_up=True)
+        if n is None:
+            return Outcome(None, field_path("maxUnavailable"), "maxUnavailable is not a number")
+        if n < 1:
+            return Outcome(
+                False, field_path("maxUnavailable"), "maxUnavailable allows no eviction", at("maxUnavailable")
+            )
+        return Outcome(True, field_path("maxUnavailable"))
+    if spec.get("minAvailable") is not None:
+        n = _count(spec["minAvailable"], replicas, round_up=True)
+        if n is None:
+            return Outcome(None, field_path("minAvailable"), "minAvailable is not a number")
+        if n >= replicas:
+            return Outcome(
+                False,
+                field_path("minAvailable"),
+                f"minAvailable keeps all {replicas} pod(s)",
+                at("minAvailable"),
+            )
+        return Outcome(True, field_path("minAvailable"))
+    return Outcome(True, path)  # neither set: the API default allows one eviction at a time
+
+
+@check("k8s_update_keeps_capacity")
+def k8s_update_keeps_capacity(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when an update takes every pod down at once: strategy ``Recreate``, or a rolling
+    update whose ``maxUnavailable`` reaches the replica count (``100%`` included)."""
+    w, prefix = _workload(resource, params)
+    strategy = w.get("strategy") or {}
+    if str(strategy.get("type", "")).lower() == "recreate":
+        return Outcome(
+            False, f"{prefix}.strategy.type", "strategy Recreate stops every pod before starting new ones"
+        )
+    replicas = _int(w.get("replicas", 1))
+    if strategy.get("maxUnavailable") is None or replicas is None:
+        return Outcome(True, f"{prefix}.strategy")
+    n = _count(strategy["maxUnavailable"], replicas, round_up=False)
+    if n is None:
+        return Outcome(None, f"{prefix}.strategy.maxUnavailable", "maxUnavailable is not a number")
+    if n >= replicas:
+        return Outcome(
+            False, f"{prefix}.strategy.maxUnavailable", f"maxUnavailable {n} of {replicas} replica(s)"
+        )
+    return Outcome(True, f"{prefix}.strategy.maxUnavailable")
+
+
+# --- ingress TLS ---------------------------------------------------------------------------------
+def _covered(host: str, tls_hosts: list[str]) -> bool:
+    for pattern in tls_hosts:
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]) and host.count(".") == pattern.count("."):
+            return True
+    return False
+
+
+@check("ingress_hosts_have_tls")
+def ingress_hosts_have_tls(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False when an Ingress rule (manifest ``spec.rules``, chart ``ingress.hosts``) serves a host
+    that no ``tls`` entry lists, or when rules exist and there is no ``tls`` at all."""
+    base = str(params.get("ingress", "spec"))
+    spec = resource.attributes
+    for seg in base.split("."):
+        spec = spec.get(seg) if isinstance(spec, dict) else None
+    spec = spec if isinstance(spec, dict) else {}
+    tls = [t for t in spec.get("tls") or [] if isinstance(t, dict)]
+    tls_hosts = [str(h) for t in tls for h in (t.get("hosts") or [])]
+    rules = spec.get("rules") or []
+    if not rules and not tls:
+        # A default backend alone: served on every host without TLS.
+        if spec.get("defaultBackend") is not None:
+            return Outcome(False, f"{base}.defaultBackend", "default backend without TLS")
+        return Outcome(True, base)
+    for i, rule in enumerate(rules):
+        host = rule.get("host") if isinstance(rule, dict) else None
+        if not host:
+            if not tls:
+                return Outcome(False, f"{base}.rules.{i}", "a rule without host, and no TLS")
+            continue
+        if not _covered(str(host), tls_hosts):
+            return Outcome(False, f"{base}.rules.{i}.host", f"host {host} has no TLS entry")
+    return Outcome(True, f"{base}.tls")

@@ -1,0 +1,4 @@
+locals {
+  ready = var.a
+  && var.b
+}

@@ -1,0 +1,3 @@
+locals {
+  doc = "%{ if var.on }yes"
+}
