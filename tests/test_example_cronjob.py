@@ -163,3 +163,15 @@ def test_cronjob_ocisec_commands_run(tmp_path, monkeypatch):
     for name in ("audit.sarif", "result.json", "report.html", "diff.html", "diff.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert json.loads((tmp_path / "diff.json").read_text())["summary"]["new"] == 0
+
+
+def test_whole_example_scans_clean_including_the_manifests():
+    """Terraform and Kubernetes manifests together: no finding, no unknown, no error; and the
+    CronJob itself is judged by the Kubernetes rules when this ocisec has them."""
+    result, _ = run_scan([EXAMPLE], ScanOptions(var_files=[VAR_FILE]))
+    assert [e.message for e in result.errors] == []
+    assert [(f.rule_id, f.resource.address) for f in result.findings if f.status is not Status.PASSED] == []
+    judged = {f.resource.kind for f in result.findings}
+    if not any(kind.startswith("k8s.") for kind in judged):
+        pytest.skip("no Kubernetes source on this branch")
+    assert "k8s.CronJob" in judged

@@ -65,7 +65,7 @@ def test_plain_output_file_keeps_its_old_meaning(tmp_path):
 
 @pytest.mark.parametrize(
     "outputs, message",
-    [(["text", "json"], "only one --output can go to stdout"), (["html=x.html"], "unknown format 'html'")],
+    [(["text", "json"], "only one --output can go to stdout"), (["pdf=x.pdf"], "unknown format 'pdf'")],
 )
 def test_bad_output_specs_are_usage_errors(outputs, message):
     args = [a for o in outputs for a in ("--output", o)]
