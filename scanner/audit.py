@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner import __version__
 from scanner.engine.engine import evaluate_rules
@@ -18,6 +19,7 @@ from scanner.engine.timestamps import format_time
 from scanner.model import InputError, ScanResult
 from scanner.sources.oci.mapping import snapshot_resources
 from scanner.sources.oci.snapshot import CollectionError, InventorySnapshot, SnapshotError, load_snapshot
+from scanner.suppress import apply_suppressions
 
 __all__ = ["AuditOptions", "audit_snapshot", "load_snapshot", "SnapshotError", "error_of"]
 
@@ -31,6 +33,10 @@ class AuditOptions:
     cache_dir: Path | None = None  # rules cache
     rule_ids: list[str] | None = None
     root: Path | None = None  # report paths relative to this (default: the working directory)
+    # The configuration (scanner.config.Settings: rule selection, parameters, policy directories,
+    # waivers) and a baseline (scanner.baseline.Baseline), as for `ocisec scan`.
+    settings: Any = None
+    baseline: Any = None
 
 
 def error_of(error: CollectionError) -> InputError:
@@ -52,13 +58,18 @@ def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = N
         location_file = _relative(Path(snapshot.path), root)
         inputs.append(location_file)
     resources = snapshot_resources(snapshot, location_file)
-    rules, errors = load_rules(options.policy_dir, options.cache_dir)
+    if options.settings is not None:  # raises ConfigError for unknown rule ids or parameters
+        rules, errors = options.settings.load_rules(options.cache_dir)
+    else:
+        rules, errors = load_rules(options.policy_dir, options.cache_dir)
     if options.rule_ids is not None:
         wanted = set(options.rule_ids)
         rules = [r for r in rules if r.id in wanted]
     errors = list(errors) + [error_of(e) for e in snapshot.errors]
     findings, engine_errors = evaluate_rules(rules, resources)
     errors += engine_errors
+    # Accepted risks: waivers match live objects by OCID / address, the baseline by fingerprint.
+    errors += apply_suppressions(findings, root, options.settings, options.baseline)
     return ScanResult(
         rules=rules,
         findings=findings,

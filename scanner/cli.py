@@ -21,7 +21,7 @@ from scanner import __version__
 
 if TYPE_CHECKING:
     from scanner.config import Settings
-    from scanner.model import ScanResult
+    from scanner.model import InputError, Rule, ScanResult
     from scanner.scan import ScanOptions
 
 app = typer.Typer(
@@ -390,8 +390,11 @@ app.add_typer(baseline_app, name="baseline")
 @baseline_app.command("create")
 @_reporting_internal_errors
 def baseline_create(
-    paths: list[Path] = typer.Argument(..., help="What `ocisec scan` would scan."),
+    paths: list[Path] | None = typer.Argument(None, help="What `ocisec scan` would scan."),
     out: Path = typer.Option(Path(".ocisec-baseline.json"), "--output", "-o", help="Baseline file to write."),
+    from_snapshot: Path | None = typer.Option(
+        None, "--from-snapshot", help="Baseline the audit of this live-inventory snapshot instead of PATHs."
+    ),
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file (repeatable)."),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Parse cache directory."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
@@ -409,12 +412,18 @@ def baseline_create(
 
     from scanner.baseline import baseline_document
 
-    _, options = _scan_setup(
-        paths, var_file, cache_dir, no_cache, config, no_config,
+    if bool(paths) == (from_snapshot is not None):
+        typer.echo("ocisec: baseline create: give PATHs to scan, or --from-snapshot FILE", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    settings, options = _scan_setup(
+        paths or [Path.cwd()], var_file, cache_dir, no_cache, config, no_config,
         dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only),
     )
     options.baseline = None  # a new baseline starts from every open finding
-    result, _ = _run(paths, options)
+    if from_snapshot is not None:
+        result = _audit_for_baseline(from_snapshot, settings, options.cache_dir)
+    else:
+        result, _ = _run(paths or [], options)
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
         typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
@@ -428,6 +437,19 @@ def baseline_create(
         typer.echo(f"ocisec: cannot write {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     typer.echo(f"ocisec: wrote {out} with {len(doc['findings'])} finding(s)")
+
+
+def _audit_for_baseline(snapshot_file: Path, settings: Settings, cache_dir: Path | None) -> ScanResult:
+    """The audit of a snapshot, for ``baseline create --from-snapshot``."""
+    from scanner.audit import AuditOptions, AuditRequest, AuditSetupError, audit_snapshot, obtain_snapshot
+    from scanner.config import ConfigError
+
+    try:
+        snapshot = obtain_snapshot(AuditRequest(from_snapshot=snapshot_file))
+        return audit_snapshot(snapshot, AuditOptions(cache_dir=cache_dir, settings=settings))
+    except (AuditSetupError, ConfigError) as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 class AuthMethod(StrEnum):
@@ -459,16 +481,41 @@ def audit(
     compartment: str | None = typer.Option(
         None, "--compartment", help="Compartment OCID: audit its whole subtree (default the tenancy)."
     ),
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Report format."),
+    fmt: Format | None = typer.Option(
+        None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
+        help="Report format [default: text].",
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
-    strict: bool = typer.Option(False, "--strict", help="Treat results that cannot be decided as failures."),
-    fail_on: Threshold = typer.Option(
-        Threshold.low, "--fail-on", help="Lowest severity that makes the exit code 1."
+    strict: bool | None = typer.Option(
+        None, "--strict/--no-strict", envvar="OCISEC_STRICT",
+        help="Treat results that cannot be decided as failures.",
     ),
-    rule: list[str] = typer.Option([], "--rule", help="Run only this rule id (repeatable)."),
-    policies: Path | None = typer.Option(None, "--policies", help="Directory of policy YAML files."),
+    fail_on: Threshold | None = typer.Option(
+        None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
+        help="Lowest severity that makes the exit code 1 [default: low].",
+    ),
+    rule: list[str] = typer.Option(
+        [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
+    ),
+    skip_rule: list[str] = typer.Option(
+        [], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Do not run this rule id or glob (repeatable)."
+    ),
+    policies: list[Path] = typer.Option(
+        [], "--policies", envvar="OCISEC_POLICIES", help="Extra policy directory, added (repeatable)."
+    ),
+    policies_only: list[Path] = typer.Option(
+        [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", envvar="OCISEC_CONFIG",
+        help="ocisec configuration [default: .ocisec.yaml or [tool.ocisec] up to the git root].",
+    ),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every ocisec configuration file."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", envvar="OCISEC_BASELINE", help="Fail only on findings not in this baseline."
+    ),
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
     processes: int = typer.Option(
         1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
@@ -480,7 +527,21 @@ def audit(
 ) -> None:
     """Audit a live OCI tenancy (read-only API calls), or re-audit a snapshot."""
     from scanner.audit import AuditOptions, AuditRequest, AuditSetupError, audit_snapshot, obtain_snapshot
+    from scanner.config import ConfigError
 
+    # The ocisec configuration of the working directory, read (and checked) before any API call;
+    # its waivers match live objects by OCID or address.
+    settings, scan_options = _scan_setup(
+        [Path.cwd()], [], None, False, config, no_config,
+        dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only,
+             format=fmt.value if fmt else None, fail_on=fail_on.value if fail_on else None,
+             strict=strict, baseline=baseline),
+    )
+    try:  # unknown rule ids or parameters: said now, not after minutes of API calls
+        settings.load_rules(scan_options.cache_dir)
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
     request = AuditRequest(
         from_snapshot=from_snapshot,
         snapshot_out=snapshot_out,
@@ -499,10 +560,20 @@ def audit(
     except AuditSetupError as exc:
         typer.echo(f"ocisec: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    result = audit_snapshot(
-        snapshot, AuditOptions(strict=strict, policy_dir=policies, rule_ids=list(rule) or None)
+    options = AuditOptions(
+        strict=bool(settings.strict),
+        cache_dir=scan_options.cache_dir,
+        settings=settings,
+        baseline=scan_options.baseline,
     )
-    _report_and_exit(result, fmt, output, fail_on)
+    try:
+        result = audit_snapshot(snapshot, options)
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    _report_and_exit(
+        result, Format((settings.format or "text").lower()), output, Threshold(settings.fail_on or "low")
+    )
 
 
 def _report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold) -> None:  # noqa: ANN001
@@ -542,13 +613,16 @@ def rules_list(
     ctx: typer.Context,
     fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="table, json or markdown."),
     no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
+    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
 ) -> None:
-    """Table of every rule (as wide as the terminal), or the list as JSON or markdown."""
+    """Table of every rule (as wide as the terminal), or the list as JSON or markdown: the
+    built-in rules and the configuration's policy directories, with its parameter values."""
     if ctx.invoked_subcommand is not None:
         return
-    from scanner.engine.policy import load_rules
-
-    rules, errors = load_rules()
+    rules, errors = _configured_rules(config, no_config, policies, policies_only)
     if fmt is RulesFormat.json:
         from scanner.rules_listing import rules_json
 
@@ -569,11 +643,16 @@ def rules_list(
 
 
 @rules_app.command("show")
-def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-001.")) -> None:
-    """Full text of one rule: rationale, remediation, references, parameters, examples."""
-    from scanner.engine.policy import load_rules
-
-    rules, _ = load_rules()
+def rules_show(
+    rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-001."),
+    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
+    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+) -> None:
+    """Full text of one rule: rationale, remediation, references, parameters (the values the
+    configuration sets), examples."""
+    rules, _ = _configured_rules(config, no_config, policies, policies_only)
     match = [r for r in rules if r.id.lower() == rule_id.lower()]
     if not match:
         typer.echo(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list", err=True)
@@ -610,6 +689,24 @@ def rules_show(rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-00
             ]
     lines += ["", f"Docs: {r.help_uri}"]
     typer.echo("\n".join(lines))
+
+
+def _configured_rules(
+    config: Path | None, no_config: bool, policies: list[Path], policies_only: list[Path]
+) -> tuple[list[Rule], list[InputError]]:
+    """Every rule the configuration of the working directory makes available (its selection
+    aside), with its parameter values; a bad configuration exits 2."""
+    from scanner.config import ConfigError, build_settings
+
+    try:
+        settings = build_settings(
+            [Path.cwd()], config=config, no_config=no_config, policies=policies, policies_only=policies_only
+        )
+        settings.select, settings.skip, settings.categories, settings.severities = [], [], [], []
+        return settings.load_rules()
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 def _indent(text: str) -> str:

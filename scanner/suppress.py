@@ -16,6 +16,7 @@ report can show them; they do not fail the scan.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -23,8 +24,8 @@ from pathlib import Path
 
 from scanner.model import Finding, InputError, Location, ScanResult, Status, Suppression, strip_instance_keys
 
-# One directive: the rule id (or "*") and an optional expiry date.
-_DIRECTIVE = re.compile(r"ocisec:ignore:([A-Za-z0-9_*?-]+)(?::exp:([0-9A-Za-z-]+))?", re.IGNORECASE)
+# One directive: rule ids (a comma list, or "*") and an optional expiry date.
+_DIRECTIVE = re.compile(r"ocisec:ignore:([A-Za-z0-9_*?,-]+)(?::exp:([0-9A-Za-z-]+))?", re.IGNORECASE)
 _COMMENT = re.compile(r"(#|//)")
 
 
@@ -32,7 +33,7 @@ _COMMENT = re.compile(r"(#|//)")
 class InlineIgnore:
     """One ``ocisec:ignore`` directive found in a comment."""
 
-    rule: str  # upper-cased id, or "*"
+    rule: str  # upper-cased id or glob ("*", "OCI-ENC-*")
     expires: str | None
     reason: str
     file: str
@@ -44,8 +45,8 @@ class InlineIgnore:
         return f"{self.file}:{self.line}"
 
     def covers(self, rule_id: str) -> bool:
-        """Whether the directive names ``rule_id`` (``*`` names every rule)."""
-        return self.rule == "*" or self.rule == rule_id.upper()
+        """Whether the directive names ``rule_id`` (a glob: ``*`` names every rule)."""
+        return fnmatch.fnmatchcase(rule_id.upper(), self.rule)
 
 
 class _CommentIndex:
@@ -114,7 +115,12 @@ def _directives(line: str, file: str, number: int) -> list[InlineIgnore]:
     reason = line[matches[-1].end() :].strip()
     for closing in ("*/", "-->"):
         reason = reason.removesuffix(closing).strip()
-    return [InlineIgnore(m.group(1).upper(), m.group(2), reason, file, number) for m in matches]
+    return [
+        InlineIgnore(rule.upper(), m.group(2), reason, file, number)
+        for m in matches
+        for rule in m.group(1).split(",")
+        if rule
+    ]
 
 
 def _candidates(finding: Finding, comments: _CommentIndex) -> list[InlineIgnore]:

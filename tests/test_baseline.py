@@ -141,3 +141,48 @@ def test_baseline_is_not_written_when_inputs_cannot_be_read(tmp_path):
     out = tmp_path / "b.json"
     res = runner.invoke(app, ["baseline", "create", str(tmp_path), "-o", str(out)])
     assert res.exit_code == 2 and not out.exists()
+
+
+LIVE = Path(__file__).resolve().parents[1] / "fixtures" / "live" / "tenancy.json"
+
+
+def create_live(out: Path) -> dict:
+    res = runner.invoke(app, ["baseline", "create", "--from-snapshot", str(LIVE), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return json.loads(out.read_text())
+
+
+def test_baseline_create_needs_paths_or_a_snapshot(tmp_path):
+    assert runner.invoke(app, ["baseline", "create"]).exit_code == 2
+    res = runner.invoke(app, ["baseline", "create", str(tmp_path), "--from-snapshot", str(LIVE)])
+    assert res.exit_code == 2
+
+
+def test_live_audit_takes_waivers_by_ocid_and_a_baseline(tmp_path):
+    """`ocisec audit` applies the same configuration: a waiver on an OCID glob, then a baseline
+    of the snapshot (`baseline create --from-snapshot`) accepts every remaining finding."""
+    def audit(*args: str) -> tuple[int, dict]:
+        res = runner.invoke(app, ["audit", "--from-snapshot", str(LIVE), "--format", "json", *args])
+        return res.exit_code, json.loads(res.stdout)
+
+    code, before = audit("--no-config")
+    assert code == 1
+    subnets = [f for f in before["findings"] if f["rule_id"] == "OCI-HA-004"]
+    assert subnets
+    (tmp_path / ".ocisec.yaml").write_text(
+        "waivers:\n  - rule: OCI-HA-004\n    resource: 'ocid1.subnet.oc1.*'\n"
+        "    reason: single-AD subnets by design in these regions\n    expires: 2099-01-01\n"
+    )
+    code, waived = audit()
+    assert not [f for f in waived["findings"] if f["rule_id"] == "OCI-HA-004"]
+    assert {f["resource"]["address"] for f in waived["suppressed"]} == {f["resource"]["address"] for f in subnets}
+    assert waived["summary"]["failed"] == before["summary"]["failed"] - len(subnets)
+
+    entries = create_live(tmp_path / "live-baseline.json")["findings"]
+    assert len(entries) == len(waived["findings"])  # the waived ones are not in it
+    code, accepted = audit("--baseline", str(tmp_path / "live-baseline.json"))
+    assert code == 0 and accepted["findings"] == []
+    assert accepted["summary"]["baselined"] == len(entries)
+
+    res = runner.invoke(app, ["audit", "--from-snapshot", str(LIVE), "--rule", "OCI-NOPE-001"])
+    assert res.exit_code == 2 and "unknown rule id 'OCI-NOPE-001'" in res.output

@@ -447,3 +447,15 @@ def test_a_selection_that_runs_nothing_is_an_error(tmp_path):
     (root / ".ocisec.yaml").write_text("builtin_policies: false\n")
     code, _, out = scan(str(root))
     assert code == 2 and "no policy directory" in out
+
+
+def test_rules_show_the_configured_parameters_and_policies(tmp_path):
+    (tmp_path / ".ocisec.yaml").write_text("rule_parameters:\n  OCI-ROT-001: {max_days: 30}\nrules: {select: [OCI-ENC-001]}\n")
+    res = runner.invoke(app, ["rules", "show", "oci-rot-001"])
+    assert res.exit_code == 0 and "max_days = 30" in res.stdout
+    listing = json.loads(runner.invoke(app, ["rules", "--format", "json"]).stdout)
+    assert len(listing) > 30  # the selection does not hide rules from the list
+    assert runner.invoke(app, ["rules", "show", "OCI-ROT-001", "--no-config"]).stdout.count("max_days = 90") == 1
+    (tmp_path / ".ocisec.yaml").write_text("rule_parameters:\n  OCI-ROT-001: {max_dayz: 30}\n")
+    res = runner.invoke(app, ["rules"])
+    assert res.exit_code == 2 and "max_dayz" in res.output

@@ -69,6 +69,14 @@ def test_stacked_comments_above_a_block_and_slash_comments(tmp_path):
     assert {"OCI-ENC-001", "OCI-DAT-003"} <= set(suppressed) and "OCI-DAT-002" in failing
 
 
+def test_several_rules_in_one_comment(tmp_path):
+    failing, suppressed, _ = outcome(
+        write(tmp_path, "# ocisec:ignore:OCI-ENC-001,oci-dat-002 ocisec:ignore:OCI-DAT-00? static website\n")
+    )
+    assert set(suppressed) >= {"OCI-ENC-001", "OCI-DAT-002", "OCI-DAT-003"}
+    assert {f.suppression.justification for f in suppressed.values()} == {"static website"}
+
+
 def test_comment_separated_by_a_blank_line_does_not_apply(tmp_path):
     failing, suppressed, _ = outcome(write(tmp_path, "# ocisec:ignore:OCI-DAT-002 stale\n\n"))
     assert "OCI-DAT-002" in failing and suppressed == {}
@@ -199,3 +207,39 @@ def test_comment_above_a_module_call_covers_what_is_reached_through_it(tmp_path)
     apply_suppressions([legacy, fresh], tmp_path)
     assert legacy.suppression is not None and legacy.suppression.origin == "main.tf:1"
     assert fresh.suppression is None
+
+
+def test_json_results_keep_suppressed_findings_when_read_back(tmp_path):
+    """`ocisec diff` reads JSON results: a suppressed finding stays suppressed, not failing."""
+    from scanner.diff import result_from_document
+
+    write(tmp_path, "# ocisec:ignore:OCI-ENC-001 CDN key\n")
+    doc = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--format", "json"]).stdout)
+    back = result_from_document(doc)
+    assert {f.rule_id for f in back.suppressed} == {"OCI-ENC-001"}
+    assert back.suppressed[0].suppression.justification == "CDN key"
+    assert "OCI-ENC-001" not in {f.rule_id for f in back.failed}
+    assert json.loads(json_report.render(back))["suppressed"][0]["suppression"] == doc["suppressed"][0]["suppression"]
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
+
+
+def test_kubernetes_manifests_and_helm_values_take_the_same_comments(tmp_path):
+    """No per-source code: the Kubernetes and Helm sources' locations are enough."""
+    job = (FIXTURES / "OCI-IAM-101" / "fail" / "job.yaml").read_text()
+    (tmp_path / "job.yaml").write_text("# ocisec:ignore:OCI-IAM-101:exp:2099-06-30 vendor job, replaced in Q3\n" + job)
+    (tmp_path / "values.yaml").write_text(
+        'database:\n  host: db.bank.example\n'
+        '  password: "Db-Adm1n-Passw0rd-2024"  # ocisec:ignore:OCI-SEC-101 throwaway demo database\n'
+    )
+    for name, rule, reason in (("job.yaml", "OCI-IAM-101", "vendor job, replaced in Q3"),
+                               ("values.yaml", "OCI-SEC-101", "throwaway demo database")):
+        res = runner.invoke(app, ["scan", str(tmp_path / name), "--format", "json", "--rule", rule])
+        doc = json.loads(res.stdout)
+        assert res.exit_code == 0 and doc["findings"] == [], res.output
+        assert [(f["rule_id"], f["suppression"]["justification"]) for f in doc["suppressed"]] == [(rule, reason)]
+    # without the comment the manifest fails: the comment is what suppressed it
+    (tmp_path / "job.yaml").write_text(job)
+    res = runner.invoke(app, ["scan", str(tmp_path / "job.yaml"), "--format", "json", "--rule", "OCI-IAM-101"])
+    assert res.exit_code == 1

@@ -80,11 +80,64 @@ def _for_tree_sitter(src: bytes) -> bytes:
     return _ODD_ESCAPE_RE.sub(lambda m: b"x" + m.group(0)[1:], src)
 
 
+_BARE_EXPONENT_RE = re.compile(rb"(?<![\w.])(\d+)([eE][+-]?\d+)(?![\w.])")
+_SKIP_RE = re.compile(
+    rb'"(?:[^"\\\n]|\\.)*"'  # a quoted string (interpolations inside are left alone)
+    rb"|#[^\n]*|//[^\n]*|/\*.*?\*/"  # comments
+    rb"|<<-?([A-Za-z_][\w-]*)\r?\n.*?^[ \t]*\1[ \t]*$",  # a heredoc, to its closing line
+    re.S | re.M,
+)
+
+
+def _with_exponent_fractions(src: bytes) -> bytes:
+    """``1e9`` with a ``.0`` before the exponent, outside strings, comments and heredocs:
+    Terraform reads ``1e9`` as a number, tree-sitter-hcl only ``1.0e9``. No line breaks are
+    added, so lines stay exact (only columns on that line move)."""
+    out, pos = [], 0
+    for m in _SKIP_RE.finditer(src):
+        out.append(_BARE_EXPONENT_RE.sub(rb"\1.0\2", src[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_BARE_EXPONENT_RE.sub(rb"\1.0\2", src[pos:]))
+    return b"".join(out)
+
+
+_HEREDOC_OPENER = re.compile(r"<<-?([a-zA-Z][a-zA-Z0-9._-]*)\r?\n")
+
+
+def _check_heredocs(text: str) -> None:
+    """Raise for a heredoc without its closing line, in linear time: tree-sitter-hcl's heredoc
+    scanner is quadratic over an unterminated body (160 KB of blank lines: minutes)."""
+    pos = 0
+    while True:
+        m = _HEREDOC_OPENER.search(text, pos)
+        if m is None:
+            return
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        prefix = text[line_start : m.start()]
+        if "#" in prefix or "//" in prefix or prefix.count('"') % 2:  # in a comment or a string
+            pos = m.end()
+            continue
+        closing = re.compile(r"(?m)^[ \t\f\v]*" + re.escape(m.group(1)) + r"\r?$")
+        end = closing.search(text, m.end())
+        if end is None:
+            line = text.count("\n", 0, m.start()) + 1
+            raise HclSyntaxError(f"HCL syntax error at line {line}: unterminated heredoc", line)
+        pos = end.end()
+
+
 def parse_hcl(text: str) -> Body:
     """Parse HCL text into a ``Body``; raises ``HclSyntaxError`` with the line when known."""
+    if "<<" in text:
+        _check_heredocs(text)
     src = text.encode("utf-8")
     tree = _parser().parse(_for_tree_sitter(src))
     root = tree.root_node
+    if root.has_error and _BARE_EXPONENT_RE.search(src):
+        fixed = _with_exponent_fractions(src)
+        retry = _parser().parse(_for_tree_sitter(fixed)).root_node
+        if not retry.has_error:
+            src, root = fixed, retry
     if root.has_error:
         raise _syntax_error(root)
     try:
