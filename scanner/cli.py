@@ -730,8 +730,12 @@ class DiffFormat(StrEnum):
 @app.command()
 @_reporting_internal_errors
 def diff(
-    old: Path = typer.Argument(..., help="Earlier JSON result (--format json) or ocisec-inventory snapshot."),
-    new: Path = typer.Argument(..., help="Later JSON result or snapshot."),
+    results: list[Path] = typer.Argument(
+        ...,
+        metavar="[EARLIER...] OLD NEW",
+        help="JSON results (--format json) or ocisec-inventory snapshots, oldest first: the last two"
+        " are compared; more before them extend the trend (R1 R2 ... OLD NEW).",
+    ),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Report format."),
     output: list[str] = typer.Option(
         [],
@@ -743,7 +747,8 @@ def diff(
         Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
     ),
 ) -> None:
-    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings)."""
+    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings);
+    earlier results add a trend."""
     from scanner.diff import DiffInputError, diff_paths
     from scanner.model import Severity
     from scanner.outputs import OutputSpecError, parse_outputs
@@ -754,8 +759,11 @@ def diff(
     except OutputSpecError as exc:
         typer.echo(f"ocisec: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if len(results) < 2:
+        typer.echo("ocisec: diff: give two results to compare (OLD NEW), oldest first", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
     try:
-        result = diff_paths(old, new)
+        result = diff_paths(results[-2], results[-1], earlier=list(results[:-2]))
     except DiffInputError as exc:
         typer.echo(f"ocisec: diff: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None

@@ -99,6 +99,13 @@ class DiffResult:
     new: Side
     entries: list[DiffEntry]
     unknown: list[DiffEntry] = field(default_factory=list)  # NEW's undecided results, not failing
+    # Results before OLD, oldest first, given for the trend only (``ocisec diff R1 R2 ... OLD NEW``).
+    earlier: list[Side] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[Side]:
+        """Every result of the trend, oldest first, ending with OLD and NEW."""
+        return [*self.earlier, self.old, self.new]
 
     def of(self, state: State) -> list[DiffEntry]:
         """Entries in ``state``, in report order (most severe first, then file, address)."""
@@ -331,6 +338,46 @@ def _finding(record: dict[str, Any]) -> Finding:
     )
 
 
-def diff_paths(old: Path, new: Path, options: Any = None) -> DiffResult:
-    """Load both sides and compare them."""
-    return compare(load_side(old, options), load_side(new, options))
+def diff_paths(old: Path, new: Path, options: Any = None, earlier: list[Path] | None = None) -> DiffResult:
+    """Load both sides and compare them; ``earlier`` results (oldest first) only extend the trend."""
+    diff = compare(load_side(old, options), load_side(new, options))
+    diff.earlier = [load_side(path, options) for path in earlier or ()]
+    return diff
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One result of a trend: when, and how many failing findings by severity."""
+
+    label: str
+    time: str  # collection time of a live audit, else when the result was produced
+    failing: int
+    by_severity: dict[str, int]
+    unknown: int
+    accepted: int
+
+
+def trend(diff: DiffResult) -> list[TrendPoint]:
+    """The failing-findings count of every result in ``diff.history``, oldest first."""
+    from scanner.report.metadata import generated_at
+
+    points = []
+    for side in diff.history:
+        result = side.result
+        rules = {rule.id: rule for rule in result.rules}
+        by_severity = {sev.value: 0 for sev in Severity}
+        for finding in result.failed:
+            if finding.rule_id in rules:
+                by_severity[rules[finding.rule_id].severity.value] += 1
+        collected = result.metadata.get("collected_at")
+        points.append(
+            TrendPoint(
+                label=side.label,
+                time=collected if isinstance(collected, str) and collected else generated_at(result),
+                failing=len(result.failed),
+                by_severity=by_severity,
+                unknown=len(result.by_status(Status.UNKNOWN)),
+                accepted=len(result.suppressed),
+            )
+        )
+    return points

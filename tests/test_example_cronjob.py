@@ -132,3 +132,46 @@ def test_terraform_is_formatted():
         [terraform, "fmt", "-check", "-diff", str(TERRAFORM)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cronjob_ocisec_commands_run(tmp_path, monkeypatch):
+    """Every ocisec command line of the CronJob, as written, against the example tenancy snapshot:
+    the collection step (with --from-snapshot added: no tenancy here), the offline replays and
+    the diff. Catches option names or choices drifting away from the CLI."""
+    import shlex
+
+    pytest.importorskip("scanner.audit", reason="live audit (scanner.audit) not on this branch")
+    snapshot = ROOT / "fixtures" / "live" / "tenancy.json"
+    if not snapshot.is_file():
+        pytest.skip("example tenancy snapshot not on this branch")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
+    env = {"TENANCY": "ocid1.tenancy.oc1..aaaaaaaabankexample", "REGION": "eu-frankfurt-1"}
+    joined = re.sub(r"\\\n\s*", " ", _script())
+    commands = [line.strip() for line in joined.splitlines() if line.strip().startswith("ocisec ")]
+    assert len(commands) >= 5
+    shutil.copy(snapshot, tmp_path / "snapshot.json")
+    runner = CliRunner()
+    for command in commands:
+        argv = shlex.split(re.sub(r"\$\{?(\w+)\}?", lambda m: env.get(m.group(1), m.group(0)), command))[1:]
+        if argv[0] == "audit" and "--from-snapshot" not in argv:
+            argv += ["--from-snapshot", str(snapshot)]  # stands in for the tenancy
+        if argv[0] == "diff":
+            shutil.copy(tmp_path / "result.json", tmp_path / "previous.json")
+        res = runner.invoke(app, argv)
+        assert res.exit_code in (0, 1), f"{command}: {res.output}"
+    for name in ("audit.sarif", "result.json", "report.html", "diff.html", "diff.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert json.loads((tmp_path / "diff.json").read_text())["summary"]["new"] == 0
+
+
+def test_whole_example_scans_clean_including_the_manifests():
+    """Terraform and Kubernetes manifests together: no finding, no unknown, no error; and the
+    CronJob itself is judged by the Kubernetes rules when this ocisec has them."""
+    result, _ = run_scan([EXAMPLE], ScanOptions(var_files=[VAR_FILE]))
+    assert [e.message for e in result.errors] == []
+    assert [(f.rule_id, f.resource.address) for f in result.findings if f.status is not Status.PASSED] == []
+    judged = {f.resource.kind for f in result.findings}
+    if not any(kind.startswith("k8s.") for kind in judged):
+        pytest.skip("no Kubernetes source on this branch")
+    assert "k8s.CronJob" in judged

@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from scanner import __version__
-from scanner.diff import DiffEntry, DiffResult, Side, State
+from scanner.diff import DiffEntry, DiffResult, Side, State, trend
 from scanner.model import ScanResult, Severity, Status
 from scanner.report.metadata import describe, generated_at, target
 from scanner.report.redact import Redactor
@@ -120,8 +120,24 @@ def render_text(diff: DiffResult) -> str:
             where = f"{error.path}:{error.line}" if error.line else error.path
             lines.append(f"  [{side}] {error.level}: {where}  {error.message}")
         lines.append("")
+    lines.append(f"Failing findings: {trend_line(diff)}")
     lines.append(summary_line(diff))
     return "\n".join(lines) + "\n"
+
+
+def trend_line(diff: DiffResult) -> str:
+    """``52 (2026-11-01) → 30 (2026-11-02) → 6 (2026-11-03)``: failing findings per result."""
+    points = trend(diff)
+    labels = _time_labels([p.time for p in points])
+    return " → ".join(f"{p.failing} ({label})" for p, label in zip(points, labels, strict=True))
+
+
+def _time_labels(times: list[str]) -> list[str]:
+    """Dates, or month-day and time of day when two results share a date."""
+    dates = [t[:10] for t in times]
+    if len(set(dates)) == len(dates):
+        return dates
+    return [t[5:16].replace("T", " ") for t in times]
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -160,6 +176,17 @@ def to_document(diff: DiffResult) -> dict[str, Any]:
         "inputs": {"old": _side_doc(diff.old), "new": _side_doc(diff.new)},
         "complete": not diff.incomplete,
         "summary": {**counts, "new_by_severity": new_by_severity},
+        "history": [
+            {
+                "path": p.label,
+                "time": p.time,
+                "failing": p.failing,
+                "by_severity": p.by_severity,
+                "unknown": p.unknown,
+                "accepted": p.accepted,
+            }
+            for p in trend(diff)
+        ],
         "new": records(diff.of(State.NEW)),
         "fixed": records(diff.of(State.FIXED)),
         "persisting": records(diff.of(State.PERSISTING)),
@@ -309,6 +336,7 @@ def render_markdown(diff: DiffResult) -> str:
     """A pull-request comment: a summary line, then one table per state (persisting folded)."""
     out = [f"### ocisec diff: {md(summary_line(diff))}", ""]
     out += [f"OLD {md_code(diff.old.label)} → NEW {md_code(diff.new.label)}", ""]
+    out += [f"Failing findings: {md(trend_line(diff))}", ""]
     for state in READING_ORDER:
         entries = diff.of(state)
         if not entries:
@@ -383,6 +411,7 @@ def render_html(diff: DiffResult) -> str:
         "summary_line": summary_line(diff),
         "incomplete": diff.incomplete,
         "trend": trend,
+        "trend_chart": _trend_chart(diff),
         "categories": [
             {"name": name, "old": o, "new": n, "delta": n - o}
             for name, (o, n) in sorted(categories.items(), key=lambda kv: (-(kv[1][1] - kv[1][0]), kv[0]))
@@ -401,3 +430,43 @@ def render_html(diff: DiffResult) -> str:
         ],
     }
     return _environment().get_template("diff.html").render(**context)
+
+
+TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 560, 180, 36
+
+
+def _trend_chart(diff: DiffResult) -> dict[str, Any]:
+    """Coordinates of a line chart of failing findings per result (total and per severity)."""
+    from scanner.report.html import SEVERITY_COLORS
+
+    points = trend(diff)
+    top = max([p.failing for p in points] + [1])
+    step = (TREND_WIDTH - 2 * TREND_PAD) / max(len(points) - 1, 1)
+
+    def xy(i: int, value: int) -> tuple[float, float]:
+        x = TREND_PAD + i * step
+        y = TREND_HEIGHT - TREND_PAD - (TREND_HEIGHT - 2 * TREND_PAD) * value / top
+        return round(x, 1), round(y, 1)
+
+    def line(values: list[int]) -> str:
+        return " ".join(f"{x},{y}" for x, y in (xy(i, v) for i, v in enumerate(values)))
+
+    series = [{"label": "all", "color": "#1f2328", "width": 3, "points": line([p.failing for p in points])}]
+    for sev in Severity:
+        values = [p.by_severity[sev.value] for p in points]
+        if any(values):
+            series.append(
+                {"label": sev.value, "color": SEVERITY_COLORS[sev], "width": 1.5, "points": line(values)}
+            )
+    return {
+        "width": TREND_WIDTH,
+        "height": TREND_HEIGHT,
+        "series": series,
+        "marks": [
+            {"x": xy(i, p.failing)[0], "y": xy(i, p.failing)[1], "value": p.failing, "time": label}
+            for i, (p, label) in enumerate(zip(points, _time_labels([p.time for p in points]), strict=True))
+        ],
+        "base": TREND_HEIGHT - TREND_PAD,
+        "left": TREND_PAD,
+        "right": TREND_WIDTH - TREND_PAD,
+    }

@@ -413,3 +413,32 @@ def test_one_diff_several_reports(tmp_path, make_scan):
     )
     bad = runner.invoke(app, ["diff", str(old), str(new), "-o", "pdf=x.pdf"])
     assert bad.exit_code == 2 and "unknown format 'pdf'" in bad.stderr
+
+
+def test_earlier_results_make_a_trend(tmp_path, make_scan):
+    base = _complete(make_scan())
+    r1 = dataclasses.replace(
+        base,
+        findings=[dataclasses.replace(f, status=Status.FAILED) for f in base.findings],
+        metadata={"collected_at": "2026-11-01T06:00:00Z"},
+    )
+    r2 = dataclasses.replace(base, metadata={"collected_at": "2026-11-02T06:00:00Z"})
+    r3 = dataclasses.replace(_changed(make_scan()), metadata={"collected_at": "2026-11-03T06:00:00Z"})
+    paths = [str(_write(tmp_path, f"r{i}.json", r)) for i, r in enumerate((r1, r2, r3), 1)]
+    res = runner.invoke(app, ["diff", *paths, "--format", "json"])
+    doc = json.loads(res.stdout)
+    _diff_validator().validate(doc)
+    # r1: all four results failing; r2: two; r3: two (one fixed, one new) — only r2 -> r3 is compared
+    assert [(h["time"][:10], h["failing"]) for h in doc["history"]] == [
+        ("2026-11-01", 4),
+        ("2026-11-02", 2),
+        ("2026-11-03", 2),
+    ]
+    assert doc["inputs"]["old"]["path"] == paths[1] and doc["summary"]["new"] == 1
+    assert res.exit_code == 1
+    text = runner.invoke(app, ["diff", *paths]).stdout
+    assert "Failing findings: 4 (2026-11-01) → 2 (2026-11-02) → 2 (2026-11-03)" in text
+    page = runner.invoke(app, ["diff", *paths, "--format", "html"]).stdout
+    assert page.count("<circle cx=") >= 3 and 'id="trend"' in page
+    one = runner.invoke(app, ["diff", paths[0]])
+    assert one.exit_code == 2 and "give two results" in one.stderr
