@@ -39,6 +39,8 @@ _REFERENCE = re.compile(
 )
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"\b\d+\b")
+# Input errors about a configuration that parsed but that Terraform rejects as well.
+_CONFIGURATION_ERRORS = ("duplicate ", "override of ", "module call cycle")
 
 
 def cause_of(message: str) -> str:
@@ -74,6 +76,7 @@ class CorpusReport:
     seconds: float = 0.0
     resources: int = 0
     parse_failures: list[dict[str, Any]] = field(default_factory=list)
+    configuration_errors: list[dict[str, Any]] = field(default_factory=list)
     other_errors: list[dict[str, Any]] = field(default_factory=list)
     failed_by_rule: dict[str, int] = field(default_factory=dict)
     unknown_by_cause: dict[str, int] = field(default_factory=dict)
@@ -92,7 +95,9 @@ def scan_corpus(
     root = Path(result.root)
     for err in result.errors:
         entry = {"path": err.path, "line": err.line, "level": err.level, "message": err.message}
-        if err.level == "error" and err.path.endswith((".tf", ".tf.json")) and (root / err.path).is_file():
+        if err.message.startswith(_CONFIGURATION_ERRORS):
+            report.configuration_errors.append(entry)  # parsed, but Terraform rejects it too
+        elif err.level == "error" and err.path.endswith((".tf", ".tf.json")) and (root / err.path).is_file():
             entry["terraform"] = terraform_verdict(root / err.path)
             report.parse_failures.append(entry)
         else:
@@ -124,6 +129,10 @@ def print_report(report: CorpusReport) -> None:
     print(f"parse failures: {len(report.parse_failures)}")
     for p in report.parse_failures:
         print(f"  {p['path']}:{p['line'] or ''} terraform: {p['terraform']} - {p['message']}")
+    if report.configuration_errors:
+        print(f"configuration errors (Terraform rejects these too): {len(report.configuration_errors)}")
+        for e in report.configuration_errors:
+            print(f"  {e['path']}:{e['line'] or ''} {e['message'][:160]}")
     if report.other_errors:
         print(f"other errors and notices: {len(report.other_errors)}")
         for e in report.other_errors:
