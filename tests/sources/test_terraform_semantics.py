@@ -236,3 +236,18 @@ def test_symlinked_directories_inside_the_tree_are_followed_once_and_others_repo
         res = runner.invoke(app, ["scan", str(tree), "--format", fmt, "--no-cache"])
         assert "external" in res.stdout and "symlinked directory skipped" in res.stdout, fmt
         assert res.exit_code == 1  # the public bucket, found once
+
+
+def test_terraform_init_after_a_cached_scan_is_seen(tmp_path, monkeypatch):
+    import shutil
+
+    src = MODS / "registry" / "with_init"
+    tree = tmp_path / "root"
+    shutil.copytree(src, tree, ignore=shutil.ignore_patterns(".terraform"))
+    monkeypatch.chdir(tree)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    first = runner.invoke(app, ["scan", str(tree), "--format", "json", *cache])
+    assert first.exit_code == 0 and "were not resolved" in first.stdout
+    shutil.copytree(src / ".terraform", tree / ".terraform")  # `terraform init`
+    second = runner.invoke(app, ["scan", str(tree), "--format", "json", *cache])
+    assert second.exit_code == 1 and "were not resolved" not in second.stdout
