@@ -251,3 +251,9 @@ def test_terraform_init_after_a_cached_scan_is_seen(tmp_path, monkeypatch):
     shutil.copytree(src / ".terraform", tree / ".terraform")  # `terraform init`
     second = runner.invoke(app, ["scan", str(tree), "--format", "json", *cache])
     assert second.exit_code == 1 and "were not resolved" not in second.stdout
+
+
+def test_count_from_a_numeric_string_expands_like_terraform():
+    res = _resources(_load(TF / "count_string"))
+    assert sorted(res) == ["oci_objectstorage_bucket.numbered[0]", "oci_objectstorage_bucket.numbered[1]"]
+    assert res["oci_objectstorage_bucket.numbered[1]"].attributes["name"] == "bucket-1"

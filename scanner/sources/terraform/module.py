@@ -459,7 +459,15 @@ class ModuleInstance:
         attrs = block.body.attributes
         if "count" in attrs:
             n = evaluate(attrs["count"].expr, scope)
-            if isinstance(n, Unknown) or not isinstance(n, (int, float)):
+            if isinstance(n, str):
+                # Terraform converts a numeric string (`default = "3"`) to the number count needs
+                try:
+                    n = float(n.strip())
+                except ValueError:
+                    return None
+                if not n.is_integer():
+                    return None
+            if isinstance(n, Unknown) or isinstance(n, bool) or not isinstance(n, (int, float)):
                 return None
             return [(i, scope.bind(count={"index": i})) for i in range(int(n))]
         if "for_each" in attrs:
