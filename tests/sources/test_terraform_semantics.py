@@ -257,3 +257,16 @@ def test_count_from_a_numeric_string_expands_like_terraform():
     res = _resources(_load(TF / "count_string"))
     assert sorted(res) == ["oci_objectstorage_bucket.numbered[0]", "oci_objectstorage_bucket.numbered[1]"]
     assert res["oci_objectstorage_bucket.numbered[1]"].attributes["name"] == "bucket-1"
+
+
+def test_optional_object_attributes_are_filled_as_terraform_converts_them():
+    result = _load(TF / "optional_attrs")
+    res = _resources(result)
+    assert sorted(res) == [
+        'oci_objectstorage_bucket.these["logs"]',
+        'oci_objectstorage_bucket.these["public"]',
+    ]
+    assert res['oci_objectstorage_bucket.these["logs"]'].attributes["access_type"] == "NoPublicAccess"
+    assert res['oci_objectstorage_bucket.these["public"]'].attributes["access_type"] == "ObjectRead"
+    assert res['oci_objectstorage_bucket.these["logs"]'].attributes["versioning"] == "Enabled"
+    assert not any(r.context.get("unknown_expansion") for r in result.resources)
