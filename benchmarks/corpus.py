@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Scan real-world Terraform corpora and print what a reviewer needs to judge precision.
 
-    python benchmarks/corpus.py DIR [DIR...] [--json] [--sample N] [--rule ID]
+    python benchmarks/corpus.py DIR [DIR...] [--json] [--sample N | --per-rule N] [--rule ID] [--show-source]
 
 Per corpus: the number of Terraform files, every parse failure with Terraform's own verdict on
 that file (``terraform fmt -check``: exit 2 means the file is invalid HCL for Terraform too),
 failed findings per rule, unknown results per cause (addresses and names folded away, so causes
 group), and the scan's wall time. ``--sample N`` also lists N failed findings per corpus (file,
-line, rule, message) for review by hand; ``--rule`` narrows that list to some rules.
+line, rule, message; with ``--show-source`` the lines themselves) for review by hand;
+``--per-rule N`` samples at most N of each rule instead; ``--rule`` narrows the list to some rules.
 
 Corpora are read where they lie (keep them outside the repository); nothing is written into them.
 """
@@ -39,6 +40,8 @@ _REFERENCE = re.compile(
 )
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUMBER = re.compile(r"\b\d+\b")
+# Input errors about a configuration that parsed but that Terraform rejects as well.
+_CONFIGURATION_ERRORS = ("duplicate ", "override of ", "module call cycle")
 
 
 def cause_of(message: str) -> str:
@@ -74,6 +77,7 @@ class CorpusReport:
     seconds: float = 0.0
     resources: int = 0
     parse_failures: list[dict[str, Any]] = field(default_factory=list)
+    configuration_errors: list[dict[str, Any]] = field(default_factory=list)
     other_errors: list[dict[str, Any]] = field(default_factory=list)
     failed_by_rule: dict[str, int] = field(default_factory=dict)
     unknown_by_cause: dict[str, int] = field(default_factory=dict)
@@ -81,7 +85,7 @@ class CorpusReport:
 
 
 def scan_corpus(
-    directory: Path, sample: int = 0, rules: list[str] | None = None, seed: int = 1
+    directory: Path, sample: int = 0, rules: list[str] | None = None, seed: int = 1, per_rule: int = 0
 ) -> CorpusReport:
     """Scan one corpus without caches and summarise the result."""
     started = time.perf_counter()
@@ -92,7 +96,9 @@ def scan_corpus(
     root = Path(result.root)
     for err in result.errors:
         entry = {"path": err.path, "line": err.line, "level": err.level, "message": err.message}
-        if err.level == "error" and err.path.endswith((".tf", ".tf.json")) and (root / err.path).is_file():
+        if err.message.startswith(_CONFIGURATION_ERRORS):
+            report.configuration_errors.append(entry)  # parsed, but Terraform rejects it too
+        elif err.level == "error" and err.path.endswith((".tf", ".tf.json")) and (root / err.path).is_file():
             entry["terraform"] = terraform_verdict(root / err.path)
             report.parse_failures.append(entry)
         else:
@@ -102,28 +108,55 @@ def scan_corpus(
     unknown = Counter(cause_of(f.message) for f in result.findings if f.status is Status.UNKNOWN)
     report.unknown_by_cause = dict(unknown.most_common())
     pool = [f for f in failed if not rules or f.rule_id in rules]
-    random.Random(seed).shuffle(pool)
-    for f in sorted(pool[:sample], key=lambda f: (f.rule_id, f.resource.address)):
+    rng = random.Random(seed)
+    rng.shuffle(pool)
+    if per_rule:
+        # stratified: at most `per_rule` of each rule, so rare rules are reviewed too
+        taken: Counter[str] = Counter()
+        chosen = []
+        for f in pool:
+            if taken[f.rule_id] < per_rule:
+                taken[f.rule_id] += 1
+                chosen.append(f)
+    else:
+        chosen = pool[:sample]
+    for f in sorted(chosen, key=lambda f: (f.rule_id, f.resource.address)):
         loc = f.location
-        report.sample.append(
-            {
-                "rule": f.rule_id,
-                "address": f.resource.address,
-                "where": f"{loc.file}:{loc.start_line}" if loc else None,
-                "attribute": f.attribute,
-                "message": f.message,
-            }
-        )
+        entry = {
+            "rule": f.rule_id,
+            "address": f.resource.address,
+            "where": f"{loc.file}:{loc.start_line}" if loc else None,
+            "attribute": f.attribute,
+            "message": f.message,
+        }
+        if loc is not None:
+            entry["source"] = _source_lines(root / loc.file, loc.start_line, loc.end_line)
+        report.sample.append(entry)
     return report
 
 
-def print_report(report: CorpusReport) -> None:
+def _source_lines(path: Path, start: int, end: int) -> list[str]:
+    """The lines a finding points at, with two lines before (at most eight in all)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    first = max(0, start - 3)
+    last = min(len(lines), max(end, start) + 1, first + 10)
+    return [f"{i + 1:5} {lines[i][:150]}" for i in range(first, last)]
+
+
+def print_report(report: CorpusReport, show_source: bool = False) -> None:
     """The human-readable form of one corpus's figures."""
     print(f"== {report.path}")
     print(f"files: {report.files}  resources: {report.resources}  time: {report.seconds:.2f} s")
     print(f"parse failures: {len(report.parse_failures)}")
     for p in report.parse_failures:
         print(f"  {p['path']}:{p['line'] or ''} terraform: {p['terraform']} - {p['message']}")
+    if report.configuration_errors:
+        print(f"configuration errors (Terraform rejects these too): {len(report.configuration_errors)}")
+        for e in report.configuration_errors:
+            print(f"  {e['path']}:{e['line'] or ''} {e['message'][:160]}")
     if report.other_errors:
         print(f"other errors and notices: {len(report.other_errors)}")
         for e in report.other_errors:
@@ -139,6 +172,10 @@ def print_report(report: CorpusReport) -> None:
         print(f"sample of failed findings: {len(report.sample)}")
         for s in report.sample:
             print(f"  {s['rule']:12} {s['where']}  {s['address']}  [{s['attribute']}]")
+            if show_source:
+                print(f"      {s['message'][:200]}")
+                for line in s.get("source", []):
+                    print(f"      {line}")
     print()
 
 
@@ -152,18 +189,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=0, help="failed findings to list per corpus")
     parser.add_argument("--rule", action="append", default=[], help="sample only these rules")
     parser.add_argument("--seed", type=int, default=1, help="seed of the sample")
+    parser.add_argument(
+        "--per-rule", type=int, default=0, help="sample at most N failed findings of each rule"
+    )
+    parser.add_argument("--show-source", action="store_true", help="print each sampled finding's lines")
     args = parser.parse_args(argv)
     missing = [d for d in args.dirs if not d.is_dir()]
     if missing:
         print(f"corpus.py: not a directory: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    reports = [scan_corpus(d.resolve(), args.sample, args.rule, args.seed) for d in args.dirs]
+    reports = [scan_corpus(d.resolve(), args.sample, args.rule, args.seed, args.per_rule) for d in args.dirs]
     if args.json:
         json.dump([r.__dict__ for r in reports], sys.stdout, indent=2)
         print()
     else:
         for r in reports:
-            print_report(r)
+            print_report(r, args.show_source)
         print(
             f"total: {sum(r.files for r in reports)} files, "
             f"{sum(len(r.parse_failures) for r in reports)} parse failures, "

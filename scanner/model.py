@@ -88,7 +88,10 @@ class Resource:
     - ``module``: ``""`` or the module address; ``region``: the provider's region when known;
     - plan JSON adds ``config_address``, ``expression_references`` (attribute path -> references
       in the configuration), ``sensitive_values`` and, on variables, ``plan_value``;
-    - ``file`` resources carry ``abs_path`` for checks that read raw text.
+    - ``file`` resources carry ``abs_path`` for checks that read raw text;
+    - ``unknown_expansion``: the reason, on a stand-in for instances whose ``count`` / ``for_each``
+      is unknown (it may stand for none): every rule reports unknown on it;
+    - Terraform variables carry ``assigned_to``: the arguments that take them directly.
     """
 
     kind: str

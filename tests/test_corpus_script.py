@@ -34,10 +34,11 @@ def test_report_of_a_small_corpus(tmp_path, monkeypatch):
     )
     (tmp_path / "broken.tf").write_text('resource "x" "y" {\n')
     monkeypatch.chdir(tmp_path)
-    report = corpus.scan_corpus(tmp_path, sample=5)
+    report = corpus.scan_corpus(tmp_path, per_rule=2)
     assert report.files == 2
     [failure] = report.parse_failures
     assert failure["path"] == "broken.tf" and failure["terraform"] in ("invalid", "terraform not found")
     assert report.failed_by_rule["OCI-DAT-001"] == 1
     assert any(s["rule"] == "OCI-DAT-001" and s["where"] == "main.tf:5" for s in report.sample)
-    assert corpus.main([str(tmp_path)]) == 0
+    assert report.sample[0]["source"]  # the lines to judge it by
+    assert corpus.main([str(tmp_path), "--per-rule", "1", "--show-source"]) == 0

@@ -40,3 +40,15 @@ def test_two_environments_with_the_same_names_only_the_ungated_one_fails(monkeyp
     assert doc["unknown"] == []
     assert doc["summary"]["passed"] == 1
     assert res.exit_code == 1
+
+
+def test_iam_join_per_environment_api_key_user_group_policy(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    iam = ROOT / "fixtures" / "terraform" / "scopes" / "iam"
+    res = CliRunner().invoke(
+        app, ["scan", str(iam), "--rule", "OCI-IAM-005", "--format", "json", "--no-cache"]
+    )
+    doc = json.loads(res.stdout)
+    assert [f["location"]["file"] for f in doc["findings"]] == ["fixtures/terraform/scopes/iam/prod/main.tf"]
+    assert doc["unknown"] == []  # dev's join resolves inside dev, not to prod's same-named resources
+    assert doc["summary"]["passed"] == 1

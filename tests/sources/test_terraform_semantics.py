@@ -236,3 +236,37 @@ def test_symlinked_directories_inside_the_tree_are_followed_once_and_others_repo
         res = runner.invoke(app, ["scan", str(tree), "--format", fmt, "--no-cache"])
         assert "external" in res.stdout and "symlinked directory skipped" in res.stdout, fmt
         assert res.exit_code == 1  # the public bucket, found once
+
+
+def test_terraform_init_after_a_cached_scan_is_seen(tmp_path, monkeypatch):
+    import shutil
+
+    src = MODS / "registry" / "with_init"
+    tree = tmp_path / "root"
+    shutil.copytree(src, tree, ignore=shutil.ignore_patterns(".terraform"))
+    monkeypatch.chdir(tree)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    first = runner.invoke(app, ["scan", str(tree), "--format", "json", *cache])
+    assert first.exit_code == 0 and "were not resolved" in first.stdout
+    shutil.copytree(src / ".terraform", tree / ".terraform")  # `terraform init`
+    second = runner.invoke(app, ["scan", str(tree), "--format", "json", *cache])
+    assert second.exit_code == 1 and "were not resolved" not in second.stdout
+
+
+def test_count_from_a_numeric_string_expands_like_terraform():
+    res = _resources(_load(TF / "count_string"))
+    assert sorted(res) == ["oci_objectstorage_bucket.numbered[0]", "oci_objectstorage_bucket.numbered[1]"]
+    assert res["oci_objectstorage_bucket.numbered[1]"].attributes["name"] == "bucket-1"
+
+
+def test_optional_object_attributes_are_filled_as_terraform_converts_them():
+    result = _load(TF / "optional_attrs")
+    res = _resources(result)
+    assert sorted(res) == [
+        'oci_objectstorage_bucket.these["logs"]',
+        'oci_objectstorage_bucket.these["public"]',
+    ]
+    assert res['oci_objectstorage_bucket.these["logs"]'].attributes["access_type"] == "NoPublicAccess"
+    assert res['oci_objectstorage_bucket.these["public"]'].attributes["access_type"] == "ObjectRead"
+    assert res['oci_objectstorage_bucket.these["logs"]'].attributes["versioning"] == "Enabled"
+    assert not any(r.context.get("unknown_expansion") for r in result.resources)

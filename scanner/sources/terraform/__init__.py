@@ -98,8 +98,15 @@ class TerraformLoad:
         self.only_files = only_files
         self.workers = workers
         self.key = _evaluation_key(tf_files, self.var_files, only_files, self.root, self.cache)
-        if self.key is not None:  # the workspace changes what terraform.workspace evaluates to
-            self.key = "e" + hashlib.sha256(f"{self.key}\0workspace\0{workspace!r}".encode()).hexdigest()[1:]
+        if self.key is not None:
+            # The workspace changes what terraform.workspace evaluates to, and `terraform init`
+            # (a new or changed modules.json) changes which modules are read.
+            extra = f"{self.key}\0workspace\0{workspace!r}"
+            for d in sorted({f.parent for f in self.tf_files}):
+                manifest = d / ".terraform" / "modules" / "modules.json"
+                if manifest.exists():
+                    extra += f"\0{manifest}\0{_digest(manifest)}"
+            self.key = "e" + hashlib.sha256(extra.encode()).hexdigest()[1:]
         self.cached = _cached_evaluation(self.key, self.cache, self.root)
         self.first: ParseBatch | None = None
         if self.cached is None:

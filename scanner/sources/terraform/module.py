@@ -308,6 +308,13 @@ class ModuleInstance:
             )
         else:
             value = Unknown(f"var.{name} is not declared", symbol=f"var.{name}")
+        declared = self.config.variables.get(name)
+        if declared is not None and "type" in declared[0].body.attributes:
+            # Terraform converts the value to the declared type: optional object attributes
+            # that were not given become null (or their optional() default).
+            value = with_type_defaults(
+                value, declared[0].body.attributes["type"].expr, self.scope(declared[1])
+            )
         self._vars[name] = value
         return value
 
@@ -469,6 +476,12 @@ class ModuleInstance:
         if "count" in attrs:
             line = attrs["count"].start
             n = evaluate(attrs["count"].expr, scope, line)
+            if isinstance(n, str):
+                # Terraform converts a numeric string (`default = "3"`) to the number count needs
+                try:
+                    n = float(n.strip())
+                except ValueError:
+                    return None
             if isinstance(n, Unknown) or not isinstance(n, (int, float)) or isinstance(n, bool):
                 return None
             if not (math.isfinite(n) and n >= 0 and n == int(n)):
@@ -638,6 +651,41 @@ class ModuleInstance:
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
             out.append(Resource(kind, address, attrs, prov, dict(context)))
         return out
+
+
+def with_type_defaults(value: Any, type_expr: Any, scope: Scope, depth: int = 0) -> Any:
+    """``value`` as Terraform's conversion to ``type_expr`` shapes it: every attribute an
+    ``object({...})`` type declares is present, ``optional(T, default)`` ones filled with their
+    default or null, through ``map``/``list``/``set`` elements. Other values are left as they are."""
+    from scanner.sources.terraform.syntax import Call, ObjectExpr
+
+    if isinstance(value, Unknown) or value is None or depth > 32 or not isinstance(type_expr, Call):
+        return value
+    name, args = type_expr.name, type_expr.args
+    if name in ("map", "list", "set") and args:
+        if isinstance(value, dict) and name == "map":
+            return {k: with_type_defaults(v, args[0], scope, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [with_type_defaults(v, args[0], scope, depth + 1) for v in value]
+        return value
+    if name != "object" or not args or not isinstance(args[0], ObjectExpr) or not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for key_expr, attr_type in args[0].items:
+        key = getattr(key_expr, "value", None)
+        if key is None and hasattr(key_expr, "name"):
+            key = key_expr.name
+        if not isinstance(key, str):
+            continue
+        optional = isinstance(attr_type, Call) and attr_type.name == "optional" and attr_type.args
+        inner = attr_type.args[0] if optional else attr_type
+        if key not in out or out[key] is None:
+            if optional and len(attr_type.args) > 1:
+                out[key] = evaluate(attr_type.args[1], scope)
+            elif optional or key not in out:
+                out[key] = None
+        out[key] = with_type_defaults(out[key], inner, scope, depth + 1)
+    return out
 
 
 def type_text(expr: Any) -> str:
