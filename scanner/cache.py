@@ -222,14 +222,15 @@ def _registered() -> dict[str, type]:
     global _DEFAULTS_LOADED
     if not _DEFAULTS_LOADED:
         _DEFAULTS_LOADED = True
+        import dataclasses
+
         from scanner import model
         from scanner.sources.terraform import syntax
 
+        # Every AST node type (a parser that adds one needs no change here), and the model's
+        # types that cached scans hold.
+        register(*(t for t in vars(syntax).values() if isinstance(t, type) and dataclasses.is_dataclass(t)))
         register(
-            syntax.Lit, syntax.Template, syntax.Name, syntax.GetAttr, syntax.Index, syntax.Splat,
-            syntax.Call, syntax.TupleExpr, syntax.ObjectExpr, syntax.Conditional, syntax.BinOp,
-            syntax.UnaryOp, syntax.ForExpr, syntax.Unsupported, syntax.Attribute, syntax.Block,
-            syntax.Body,
             model.Unknown, model.Location, model.Provenance, model.Resource, model.InputError,
             model.Severity, model.Target, model.Rule,
         )  # fmt: skip

@@ -220,13 +220,20 @@ def _help_markdown(rule: Rule) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+_MODULE_PATH = re.compile(r'^(?:module\.[^.\[]+(?:\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\])?\.)+')
+
+
 def _group_by_line(findings: list[Finding]) -> list[list[Finding]]:
     """Failing findings grouped by (rule, file, line), in the order of their first member; findings
     without a file location stay alone."""
     groups: dict[tuple, list[Finding]] = {}
     for finding in findings:
         loc = finding.location
-        key = (finding.rule_id, loc.file, loc.start_line) if loc is not None else (id(finding),)
+        # Only instances of one declaration reached through different module calls share a
+        # result: without the module path their addresses are the same. Instances of a counted
+        # or for_each resource are resources of their own, each with its own alert.
+        declared = _MODULE_PATH.sub("", finding.resource.address)
+        key = (finding.rule_id, loc.file, loc.start_line, declared) if loc is not None else (id(finding),)
         groups.setdefault(key, []).append(finding)
     return list(groups.values())
 
