@@ -41,8 +41,11 @@ def merged(tmp_path_factory) -> dict:
     os.environ.setdefault("OCISEC_CACHE_DIR", str(out / "cache"))
     res = runner.invoke(app, ["scan", str(INSECURE), "--with-checkov", "--checkov-bin", str(checkov),
                               "--output", f"json={out / 'r.json'}", "--output", f"sarif={out / 'r.sarif'}",
+                              "--output", f"github={out / 'gh.txt'}", "--output", f"markdown={out / 'pr.md'}",
+                              "--output", f"gitlab-sast={out / 'gl.json'}", "--output", f"junit={out / 'j.xml'}",
                               "--output", "text"])
-    return {"code": res.exit_code, "text": res.stdout, "stderr": res.stderr,
+    others = {name: (out / name).read_text() for name in ("gh.txt", "pr.md", "gl.json", "j.xml")}
+    return {"code": res.exit_code, "text": res.stdout, "stderr": res.stderr, "others": others,
             "json": json.loads((out / "r.json").read_text()), "sarif": json.loads((out / "r.sarif").read_text())}
 
 
@@ -76,6 +79,12 @@ def test_checkov_findings_reach_sarif_and_text(merged):
     assert "CKV_OCI_2" in rules and rules["CKV_OCI_2"]["helpUri"].startswith("https://")
     assert any(r["ruleId"] == "CKV_OCI_2" for r in log["runs"][0]["results"])
     assert "CKV_OCI_2" in merged["text"]
+
+
+def test_checkov_findings_reach_the_pr_formats(merged):
+    for name, body in merged["others"].items():
+        assert "CKV_OCI_2" in body, name
+        assert "CKV_OCI_9" not in body, name
 
 
 def test_json_report_with_checkov_matches_its_schema(merged):
