@@ -368,3 +368,19 @@ def test_a_pem_key_in_values_is_a_plaintext_secret_whatever_its_key(tmp_path):
     result = scan(tmp_path, rule_ids=["OCI-SEC-101"])
     (finding,) = result.failed
     assert finding.location.start_line == 2 and "ociKey" in finding.message
+
+
+def test_nameless_object_of_an_unchecked_kind_beside_terraform_is_a_note(tmp_path):
+    """A YAML template that Terraform fills in with templatefile() (terraform-oci-oke's
+    istio.template.yaml: a CRD with no metadata.name) must not make every scan of the module
+    exit 2; a nameless object of a kind ocisec checks still does."""
+    (tmp_path / "main.tf").write_text('resource "oci_core_vcn" "v" {\n  compartment_id = "c"\n}\n')
+    (tmp_path / "istio.template.yaml").write_text("apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {}\n")
+    res = runner.invoke(app, ["scan", str(tmp_path), "--format", "json", "--no-cache"])
+    doc = json.loads(res.stdout)
+    notes = [e for e in doc["errors"] if e["path"].endswith("istio.template.yaml")]
+    assert notes and notes[0]["level"] == "note" and res.exit_code != 2
+    (tmp_path / "secret.yaml").write_text("apiVersion: v1\nkind: Secret\nstringData: {password: x}\n")
+    res = runner.invoke(app, ["scan", str(tmp_path), "--format", "json", "--no-cache"])
+    assert res.exit_code == 2
+    assert any(e["level"] == "error" and e["path"].endswith("secret.yaml") for e in json.loads(res.stdout)["errors"])

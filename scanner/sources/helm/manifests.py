@@ -216,7 +216,10 @@ def manifest_resource(
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     name = metadata.get("name") or metadata.get("generateName")
     if not isinstance(name, str) or not name:
-        errors.append(InputError(rel_path, f"{kind} without metadata.name", span[0]))
+        # A kind ocisec does not check (a CRD, or a template that Terraform fills in) is only
+        # noted; a nameless object of a checked kind could hide a finding, so that is an error.
+        level = "error" if kind in KNOWN_KINDS else "note"
+        errors.append(InputError(rel_path, f"{kind} without metadata.name", span[0], level=level))
         return None
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", kind):
         errors.append(InputError(rel_path, f"kind {kind!r} is not a Kubernetes kind name", span[0]))
