@@ -104,6 +104,25 @@ class Threshold(StrEnum):
     medium = "medium"
     low = "low"
 
+# Options that scan, audit and baseline share, declared once.
+STRICT_OPTION = typer.Option(
+    None, "--strict/--no-strict", envvar="OCISEC_STRICT",
+    help="Treat results that cannot be decided as failures.",
+)
+FAIL_ON_OPTION = typer.Option(
+    None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
+    help="Lowest severity that makes the exit code 1 [default: low].",
+)
+RULE_OPTION = typer.Option(
+    [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
+)
+SKIP_RULE_OPTION = typer.Option(
+    [], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Do not run this rule id or glob (repeatable)."
+)
+POLICIES_ONLY_OPTION = typer.Option(
+    [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
+)
+
 
 def _version(value: bool) -> None:
     if value:
@@ -145,22 +164,12 @@ def scan(
         "e.g. --output sarif=results.sarif --output text.",
     ),
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file (repeatable)."),
-    strict: bool | None = typer.Option(
-        None, "--strict/--no-strict", envvar="OCISEC_STRICT",
-        help="Treat results that cannot be decided as failures.",
-    ),
-    fail_on: Threshold | None = typer.Option(
-        None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
-        help="Lowest severity that makes the exit code 1 [default: low].",
-    ),
+    strict: bool | None = STRICT_OPTION,
+    fail_on: Threshold | None = FAIL_ON_OPTION,
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Parse cache directory."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
-    rule: list[str] = typer.Option(
-        [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
-    ),
-    skip_rule: list[str] = typer.Option(
-        [], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Do not run this rule id or glob (repeatable)."
-    ),
+    rule: list[str] = RULE_OPTION,
+    skip_rule: list[str] = SKIP_RULE_OPTION,
     severity: list[str] = typer.Option(
         [], "--severity", envvar="OCISEC_SEVERITY", help="Run only rules of these severities (comma lists)."
     ),
@@ -171,9 +180,7 @@ def scan(
         [], "--policies", envvar="OCISEC_POLICIES", help="Extra directory of policy YAML files, added to "
         "the built-in rules (repeatable).",
     ),
-    policies_only: list[Path] = typer.Option(
-        [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
-    ),
+    policies_only: list[Path] = POLICIES_ONLY_OPTION,
     config: Path | None = typer.Option(
         None, "--config", envvar="OCISEC_CONFIG",
         help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
@@ -492,26 +499,14 @@ def audit(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
-    strict: bool | None = typer.Option(
-        None, "--strict/--no-strict", envvar="OCISEC_STRICT",
-        help="Treat results that cannot be decided as failures.",
-    ),
-    fail_on: Threshold | None = typer.Option(
-        None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
-        help="Lowest severity that makes the exit code 1 [default: low].",
-    ),
-    rule: list[str] = typer.Option(
-        [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
-    ),
-    skip_rule: list[str] = typer.Option(
-        [], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Do not run this rule id or glob (repeatable)."
-    ),
+    strict: bool | None = STRICT_OPTION,
+    fail_on: Threshold | None = FAIL_ON_OPTION,
+    rule: list[str] = RULE_OPTION,
+    skip_rule: list[str] = SKIP_RULE_OPTION,
     policies: list[Path] = typer.Option(
         [], "--policies", envvar="OCISEC_POLICIES", help="Extra policy directory, added (repeatable)."
     ),
-    policies_only: list[Path] = typer.Option(
-        [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
-    ),
+    policies_only: list[Path] = POLICIES_ONLY_OPTION,
     config: Path | None = typer.Option(
         None, "--config", envvar="OCISEC_CONFIG",
         help="ocisec configuration [default: .ocisec.yaml or [tool.ocisec] up to the git root].",
