@@ -61,6 +61,7 @@ def _names_a_secret(name: str, base: re.Pattern[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)  # names repeat across every resource of a scan: decide each once
 def is_secret_name(name: str, extra: str = "", ignore: str = "") -> bool:
     """True for names that hold credentials rather than point at them.
 
