@@ -118,7 +118,8 @@ def _check_heredocs(text: str) -> None:
         if "#" in prefix or "//" in prefix or prefix.count('"') % 2:  # in a comment or a string
             pos = m.end()
             continue
-        closing = re.compile(r"(?m)^[ \t\f\v]*" + re.escape(m.group(1)) + r"\r?$")
+        # the closing marker alone on its line; Terraform allows spaces around it
+        closing = re.compile(r"(?m)^[ \t\f\v]*" + re.escape(m.group(1)) + r"[ \t\f\v]*\r?$")
         end = closing.search(text, m.end())
         if end is None:
             line = text.count("\n", 0, m.start()) + 1
