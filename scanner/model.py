@@ -244,6 +244,9 @@ class ScanResult:
     # Self-description, so results can be merged and compared later: tool version, time, and
     # for live audits tenancy / regions.
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Literal values of the scanned resources' secret-like attributes, collected once by the scan
+    # (reporters mask them; a result read back from JSON has none and is collected afresh).
+    secret_values: set[str] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def input_errors(self) -> list[InputError]:

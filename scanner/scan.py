@@ -286,6 +286,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         source_categories=categories,
         strict=options.strict,
         resource_count=sum(1 for r in resources if r.kind != "file"),
+        secret_values=secrets,
     )
     return result, secrets
 

@@ -173,8 +173,11 @@ class Redactor:
 
     @classmethod
     def for_result(cls, result: ScanResult) -> Redactor:
-        """A redactor holding every secret-like value of the resources in ``result``'s findings."""
-        redactor = cls()
+        """A redactor holding every secret-like value of the resources in ``result``'s findings
+        (those the scan already collected, when it did: collecting is not done twice)."""
+        redactor = cls(result.secret_values)
+        if result.secret_values:
+            return redactor
         seen: set[int] = set()
         for finding in result.findings:
             if id(finding.resource) not in seen:
