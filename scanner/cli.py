@@ -122,6 +122,23 @@ SKIP_RULE_OPTION = typer.Option(
 POLICIES_ONLY_OPTION = typer.Option(
     [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
 )
+POLICIES_OPTION = typer.Option(
+    [], "--policies", envvar="OCISEC_POLICIES",
+    help="Extra directory of policy YAML files, added to the built-in rules (repeatable).",
+)
+CONFIG_OPTION = typer.Option(
+    None, "--config", envvar="OCISEC_CONFIG",
+    help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
+)
+NO_CONFIG_OPTION = typer.Option(False, "--no-config", help="Ignore every configuration file.")
+BASELINE_OPTION = typer.Option(
+    None, "--baseline", envvar="OCISEC_BASELINE",
+    help="Fail only on findings not in this baseline file (ocisec baseline create).",
+)
+FORMAT_OPTION = typer.Option(
+    None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
+    help="Report format [default: text].",
+)
 
 
 def _version(value: bool) -> None:
@@ -152,10 +169,7 @@ def scan(
     paths: list[Path] = typer.Argument(
         ..., help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin."
     ),
-    fmt: Format | None = typer.Option(
-        None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
-        help="Report format [default: text].",
-    ),
+    fmt: Format | None = FORMAT_OPTION,
     output: list[str] = typer.Option(
         [],
         "--output",
@@ -176,20 +190,11 @@ def scan(
     category: list[str] = typer.Option(
         [], "--category", envvar="OCISEC_CATEGORY", help="Run only rules of these categories (comma lists)."
     ),
-    policies: list[Path] = typer.Option(
-        [], "--policies", envvar="OCISEC_POLICIES", help="Extra directory of policy YAML files, added to "
-        "the built-in rules (repeatable).",
-    ),
+    policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = POLICIES_ONLY_OPTION,
-    config: Path | None = typer.Option(
-        None, "--config", envvar="OCISEC_CONFIG",
-        help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
-    ),
-    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
-    baseline: Path | None = typer.Option(
-        None, "--baseline", envvar="OCISEC_BASELINE",
-        help="Fail only on findings not in this baseline file (ocisec baseline create).",
-    ),
+    config: Path | None = CONFIG_OPTION,
+    no_config: bool = NO_CONFIG_OPTION,
+    baseline: Path | None = BASELINE_OPTION,
     workspace: str | None = typer.Option(
         None,
         "--workspace",
@@ -411,10 +416,10 @@ def baseline_create(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
     rule: list[str] = typer.Option([], "--rule", envvar="OCISEC_RULE", help="Only this rule (repeatable)."),
     skip_rule: list[str] = typer.Option([], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Not this rule."),
-    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
-    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
-    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+    config: Path | None = CONFIG_OPTION,
+    no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
     """Write every open finding (failed or unknown, not otherwise suppressed) of a scan to a
     baseline file, keyed by the SARIF fingerprints; `ocisec scan --baseline FILE` then fails only
@@ -492,10 +497,7 @@ def audit(
     compartment: str | None = typer.Option(
         None, "--compartment", help="Compartment OCID: audit its whole subtree (default the tenancy)."
     ),
-    fmt: Format | None = typer.Option(
-        None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
-        help="Report format [default: text].",
-    ),
+    fmt: Format | None = FORMAT_OPTION,
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report here instead of stdout."
     ),
@@ -503,18 +505,11 @@ def audit(
     fail_on: Threshold | None = FAIL_ON_OPTION,
     rule: list[str] = RULE_OPTION,
     skip_rule: list[str] = SKIP_RULE_OPTION,
-    policies: list[Path] = typer.Option(
-        [], "--policies", envvar="OCISEC_POLICIES", help="Extra policy directory, added (repeatable)."
-    ),
+    policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = POLICIES_ONLY_OPTION,
-    config: Path | None = typer.Option(
-        None, "--config", envvar="OCISEC_CONFIG",
-        help="ocisec configuration [default: .ocisec.yaml or [tool.ocisec] up to the git root].",
-    ),
-    no_config: bool = typer.Option(False, "--no-config", help="Ignore every ocisec configuration file."),
-    baseline: Path | None = typer.Option(
-        None, "--baseline", envvar="OCISEC_BASELINE", help="Fail only on findings not in this baseline."
-    ),
+    config: Path | None = CONFIG_OPTION,
+    no_config: bool = NO_CONFIG_OPTION,
+    baseline: Path | None = BASELINE_OPTION,
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
     processes: int = typer.Option(
         1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
@@ -613,10 +608,10 @@ def rules_list(
     ctx: typer.Context,
     fmt: RulesFormat = typer.Option(RulesFormat.table, "--format", "-f", help="table, json or markdown."),
     no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
-    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
-    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
-    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+    config: Path | None = CONFIG_OPTION,
+    no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
     """Table of every rule (as wide as the terminal), or the list as JSON or markdown: the
     built-in rules and the configuration's policy directories, with its parameter values."""
@@ -645,10 +640,10 @@ def rules_list(
 @rules_app.command("show")
 def rules_show(
     rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-001."),
-    policies: list[Path] = typer.Option([], "--policies", envvar="OCISEC_POLICIES", help="Extra policies."),
+    policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
-    config: Path | None = typer.Option(None, "--config", envvar="OCISEC_CONFIG", help="Configuration file."),
-    no_config: bool = typer.Option(False, "--no-config", help="Ignore every configuration file."),
+    config: Path | None = CONFIG_OPTION,
+    no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
     """Full text of one rule: rationale, remediation, references, parameters (the values the
     configuration sets), examples."""
