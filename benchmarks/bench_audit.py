@@ -229,9 +229,9 @@ def _config(directory: Path) -> Path:
 
 def run_audit(base: str, config: Path, concurrency: int, processes: int = 1) -> dict[str, Any]:
     """Collect and audit once; wall time, calls, resources, findings."""
-    from scanner.audit import AuditOptions, audit_snapshot
     from scanner.sources.oci.auth import make_session
     from scanner.sources.oci.collector import Collector
+    from scanner.workflow.audit import AuditOptions, audit_snapshot
 
     spec = {"auth": "api_key", "config_file": config, "profile": None, "service_endpoint": base + "/{region}"}
     session = make_session(**spec)

@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scanner.model import Status  # noqa: E402
-from scanner.scan import ScanOptions, run_scan  # noqa: E402
+from scanner.workflow.scan import ScanOptions, run_scan  # noqa: E402
 
 # Unknown-result messages read "<address>: cannot be decided statically (<cause>)".
 _CAUSE = re.compile(r"cannot be decided statically \((?P<cause>.*)\)\s*$", re.S)

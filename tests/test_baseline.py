@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scanner.baseline import BaselineError, load_baseline
 from scanner.cli import app
+from scanner.workflow.baseline import BaselineError, load_baseline
 
 runner = CliRunner()
 

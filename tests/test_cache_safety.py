@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scanner.cache import KEY_FILE, Cache, decode, encode
 from scanner.cli import app
 from scanner.engine.policy import load_rules
+from scanner.guards.cache import KEY_FILE, Cache, decode, encode
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -135,7 +135,7 @@ def test_parse_key_includes_the_parser_kind(tmp_path):
 
 
 def test_codec_builds_only_registered_types():
-    from scanner.cache import DecodeError
+    from scanner.guards.cache import DecodeError
 
     with pytest.raises(DecodeError):
         decode({"#c": "Popen", "f": [["touch", "/tmp/x"]]})

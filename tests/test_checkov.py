@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scanner.checkov import DUPLICATES, checkov_command
 from scanner.cli import app
 from scanner.engine.policy import load_rules
+from scanner.workflow.checkov import DUPLICATES, checkov_command
 
 ROOT = Path(__file__).resolve().parents[1]
 INSECURE = ROOT / "fixtures" / "platform" / "insecure"

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scanner.baseline import baseline_document
 from scanner.cli import app
-from scanner.config import ConfigError, Settings, build_settings, find_config, read_config_file
 from scanner.model import Finding, Location, Provenance, Resource, Status
-from scanner.suppress import apply_suppressions
+from scanner.workflow.baseline import baseline_document
+from scanner.workflow.config import ConfigError, Settings, build_settings, find_config, read_config_file
+from scanner.workflow.suppress import apply_suppressions
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -319,7 +319,7 @@ def test_waivers_match_live_resources_by_ocid():
     res = Resource("oci_objectstorage_bucket", ocid, {}, Provenance("oci", ocid=ocid, region="eu-frankfurt-1"))
     other = Resource("oci_objectstorage_bucket", "ocid1.bucket.oc1.eu-frankfurt-1.bbbb", {}, Provenance("oci"))
     settings = Settings(waivers=[
-        __import__("scanner.config", fromlist=["Waiver"]).Waiver(
+        __import__("scanner.workflow.config", fromlist=["Waiver"]).Waiver(
             rule="OCI-ENC-001", reason="vendor bucket", expires=date(2099, 1, 1), file="c.yaml",
             entry="waivers[0]", resource="ocid1.bucket.oc1.*.aaaa")
     ])
@@ -332,7 +332,7 @@ def test_waivers_match_live_resources_by_ocid():
 
 def test_path_waiver_never_matches_a_finding_without_a_file():
     res = Resource("oci_objectstorage_bucket", "b", {}, Provenance("oci"))
-    from scanner.config import Waiver
+    from scanner.workflow.config import Waiver
 
     waiver = Waiver("OCI-ENC-001", "r", date(2099, 1, 1), "c", "w", path="*", base=Path("/"))
     assert not waiver.matches("OCI-ENC-001", [res.address], None)
@@ -405,10 +405,10 @@ def test_validated_config_is_remembered_but_a_changed_one_is_validated_again(tmp
 
 def test_live_audit_results_take_waivers_and_baselines(tmp_path):
     """A result without files (a tenancy snapshot): waivers by OCID glob, baseline by fingerprint."""
-    from scanner.baseline import load_baseline
     from scanner.engine.policy import load_rules
     from scanner.model import ScanResult
-    from scanner.suppress import accept_risks
+    from scanner.workflow.baseline import load_baseline
+    from scanner.workflow.suppress import accept_risks
 
     rules, _ = load_rules()
 

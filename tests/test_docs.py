@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from scanner.docs import rules_markdown
 from scanner.engine.policy import load_rules
+from scanner.workflow.docs import rules_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -12,7 +12,7 @@ def test_rules_md_is_generated_from_the_policies():
     rules, errors = load_rules()
     assert errors == []
     committed = (ROOT / "docs" / "rules.md").read_text()
-    assert committed == rules_markdown(rules), "run: python -m scanner.docs > docs/rules.md"
+    assert committed == rules_markdown(rules), "run: python -m scanner.workflow.docs > docs/rules.md"
 
 
 def test_readme_rule_table_lists_every_rule():

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.model import Status
-from scanner.scan import ScanOptions, run_scan
+from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "oke-audit-cronjob"
@@ -140,7 +140,7 @@ def test_cronjob_ocisec_commands_run(tmp_path, monkeypatch):
     the diff. Catches option names or choices drifting away from the CLI."""
     import shlex
 
-    pytest.importorskip("scanner.audit", reason="live audit (scanner.audit) not on this branch")
+    pytest.importorskip("scanner.workflow.audit", reason="live audit (scanner.workflow.audit) not on this branch")
     snapshot = ROOT / "fixtures" / "live" / "tenancy.json"
     if not snapshot.is_file():
         pytest.skip("example tenancy snapshot not on this branch")

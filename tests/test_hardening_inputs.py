@@ -50,7 +50,7 @@ def test_fifo_sibling_of_a_single_file_target(tmp_path):
 
 
 def test_plan_over_the_size_limit(tmp_path, monkeypatch):
-    from scanner.limits import LIMITS
+    from scanner.guards.limits import LIMITS
 
     monkeypatch.setattr(LIMITS, "max_plan_bytes", 1000)
     plan = {"format_version": "1.2", "planned_values": {"root_module": {}}, "pad": "x" * 2000}
@@ -103,7 +103,7 @@ def test_directory_and_dangling_link_named_yaml_under_policies(tmp_path):
 
 
 def test_catastrophic_policy_regex_is_bounded():
-    from scanner.safe_regex import RegexError, compile_policy
+    from scanner.guards.safe_regex import RegexError, compile_policy
 
     start = time.monotonic()
     assert compile_policy(r"^(a+)+$").search("a" * 5000 + "!") is None  # RE2: linear

@@ -122,7 +122,7 @@ def test_infinite_count_is_an_error_not_a_lost_module(tmp_path):
 
 
 def test_limits_are_configurable(tmp_path, monkeypatch):
-    from scanner.limits import LIMITS, Limits
+    from scanner.guards.limits import LIMITS, Limits
 
     monkeypatch.setattr(LIMITS, "max_instances", LIMITS.max_instances)  # restored afterwards
     code, doc, _ = scan_dir(tmp_path, 'resource "oci_core_vcn" "v" {\n  count = 4\n}\n')

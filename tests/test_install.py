@@ -64,7 +64,7 @@ def test_installed_wheel_fails_the_insecure_platform(installed, tmp_path):
     doc = json.loads(proc.stdout)
     # The same rules fail as in the source tree: every rule that applies to Terraform (live-only
     # and Kubernetes rules have nothing to judge in this example).
-    from scanner.scan import ScanOptions, run_scan
+    from scanner.workflow.scan import ScanOptions, run_scan
 
     in_tree, _ = run_scan([ROOT / "fixtures/platform/insecure"], ScanOptions())
     expected = {f.rule_id for f in in_tree.failed}

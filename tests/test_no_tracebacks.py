@@ -105,12 +105,12 @@ def test_writing_the_report_to_dev_full():
 
 
 def test_internal_error_exits_3_with_one_line(monkeypatch, tmp_path):
-    import scanner.scan
+    import scanner.workflow.scan
 
     def boom(*_a, **_k):
         raise KeyError("bug")
 
-    monkeypatch.setattr(scanner.scan, "run_scan", boom)
+    monkeypatch.setattr(scanner.workflow.scan, "run_scan", boom)
     res = runner.invoke(app, ["scan", str(tmp_path)])
     assert res.exit_code == 3
     assert "internal error: KeyError" in res.output and "please report" in res.output

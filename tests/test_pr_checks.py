@@ -245,7 +245,7 @@ def test_colour_switches(monkeypatch, env, flag, colored):
 
 
 def test_use_color_rules():
-    from scanner.outputs import use_color
+    from scanner.workflow.outputs import use_color
 
     assert use_color(False, True, {}) and not use_color(False, False, {})
     assert not use_color(False, True, {"NO_COLOR": "1"}) and not use_color(True, True, {})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from scanner.guards.secretnames import is_secret_name, is_secret_value
 from scanner.report import redact
-from scanner.secretnames import is_secret_name, is_secret_value
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_sec_003_walks_every_password_argument_and_never_says_literal():
 
 
 def test_a_variable_that_only_feeds_reference_arguments_is_not_a_secret(tmp_path):
-    from scanner.scan import ScanOptions, run_scan
+    from scanner.workflow.scan import ScanOptions, run_scan
 
     (tmp_path / "main.tf").write_text(
         'variable "okv_secret" {}\nvariable "db_password" {}\n'

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from scanner.cli import app
 from scanner.model import Finding, Location, Provenance, Resource, Status
 from scanner.report import json_report
-from scanner.scan import ScanOptions, run_scan
-from scanner.suppress import apply_suppressions
+from scanner.workflow.scan import ScanOptions, run_scan
+from scanner.workflow.suppress import apply_suppressions
 
 runner = CliRunner()
 
@@ -211,7 +211,7 @@ def test_comment_above_a_module_call_covers_what_is_reached_through_it(tmp_path)
 
 def test_json_results_keep_suppressed_findings_when_read_back(tmp_path):
     """`ocisec diff` reads JSON results: a suppressed finding stays suppressed, not failing."""
-    from scanner.diff import result_from_document
+    from scanner.workflow.diff import result_from_document
 
     write(tmp_path, "# ocisec:ignore:OCI-ENC-001 CDN key\n")
     doc = json.loads(runner.invoke(app, ["scan", str(tmp_path), "--format", "json"]).stdout)

@@ -17,8 +17,8 @@ import weakref
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
+from scanner.guards.secretnames import is_secret_name
 from scanner.model import Resource
-from scanner.report.redact import is_secret_name
 
 # Keys that name or point at a secret rather than hold one.
 _REFERENCE_KEY = re.compile(

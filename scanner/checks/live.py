@@ -18,8 +18,8 @@ from scanner.checks.iam import (
 )
 from scanner.engine.conditions import duration_days
 from scanner.engine.registry import Outcome, ResourceIndex, check
-from scanner.engine.timestamps import age_days
 from scanner.model import Resource, is_unknown
+from scanner.model.timestamps import age_days
 
 Params = dict[str, Any]
 ACTIVE_EXCLUDED = {"INACTIVE", "DELETING", "DELETED"}

@@ -41,7 +41,7 @@ def no_pem_private_key(resource: Resource, index: ResourceIndex, params: dict[st
     if not abs_path:
         return Outcome(None, detail="file content is not available")
     path = Path(abs_path)
-    from scanner.safe_io import UnreadableInput, read_regular_file
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
 
     try:  # never blocks on a FIFO or device named *.tf
         raw = read_regular_file(path, _MAX_BYTES, truncate=True)
@@ -60,7 +60,7 @@ def no_pem_private_key(resource: Resource, index: ResourceIndex, params: dict[st
 
 
 # --- secret variables (OCI-SEC-001 / OCI-SEC-002) ----------------------------------------------
-# The secret-name list and the value shapes live in scanner.secretnames, shared with redaction.
+# The secret-name list and the value shapes live in scanner.guards.secretnames, shared with redaction.
 
 _NOT_SECRET_TYPE = re.compile(r"^\W*(bool|number)\W*$")
 # Arguments that take a reference to a secret, never the secret itself.
@@ -77,8 +77,8 @@ def secret_variable(resource: Resource, index: ResourceIndex, params: dict[str, 
     narrowed by the ``extra_secret_names`` / ``not_secret_names`` parameters), a type other than
     bool / number, and no literal value whose shape says it is something else (an OCID, a path,
     a duration, a short identifier...)."""
+    from scanner.guards.secretnames import is_secret_name, is_secret_value
     from scanner.model import is_unknown
-    from scanner.secretnames import is_secret_name, is_secret_value
 
     attrs = resource.attributes
     name = str(attrs.get("name") or resource.name)
@@ -102,7 +102,7 @@ def secret_variable(resource: Resource, index: ResourceIndex, params: dict[str, 
 def no_literal_secret_value(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
     """False when a secret variable's ``default`` or its assigned ``value`` (tfvars, -var-file) is a
     secret-shaped literal; an empty string is a "must be overridden" placeholder, not a secret."""
-    from scanner.secretnames import is_secret_value
+    from scanner.guards.secretnames import is_secret_value
 
     for key in ("default", "value"):
         value = resource.attributes.get(key)
@@ -120,7 +120,7 @@ _PASSWORD_WORD = re.compile(r"(?i)(passw(?:or)?d|passphrase|pwd)")
 def _password_paths(value: Any, at: str, out: list[tuple[str, Any]]) -> None:
     """Every (path, value) under a password-bearing attribute name (``admin_password``,
     ``tde_wallet_password``, ``credentials.password_details.password``...), in blocks too."""
-    from scanner.secretnames import is_secret_name
+    from scanner.guards.secretnames import is_secret_name
 
     if isinstance(value, dict):
         for key, child in value.items():

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, get_check
-from scanner.engine.timestamps import age_days
+from scanner.guards.safe_regex import RegexError, compile_policy
 from scanner.model import Resource, Unknown
-from scanner.safe_regex import RegexError, compile_policy
+from scanner.model.timestamps import age_days
 
 Value = tuple[Any, str]  # a value and its concrete path
 

@@ -41,10 +41,10 @@ def _validator() -> Any:
 
 def load_rule_file(path: Path) -> Rule:
     """Load one policy file; raises ``ValueError`` with a message naming what is wrong."""
-    from scanner.limits import LIMITS
-    from scanner.safe_io import UnreadableInput, read_regular_file
-    from scanner.safe_yaml import YamlError
-    from scanner.safe_yaml import load as load_yaml
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+    from scanner.guards.safe_yaml import YamlError
+    from scanner.guards.safe_yaml import load as load_yaml
 
     try:  # a FIFO, device, directory or dangling link named *.yaml is refused by name
         text = read_regular_file(path, LIMITS.max_file_bytes).decode("utf-8")
@@ -117,7 +117,7 @@ def _check_references(cond: Any, params: dict[str, Any]) -> None:
     if "check" in cond and cond["check"] not in check_names():
         raise ValueError(f"unknown named check {cond['check']!r}")
     if cond.get("op") in ("matches", "not_matches") and "value" in cond:
-        from scanner.safe_regex import RegexError, compile_policy
+        from scanner.guards.safe_regex import RegexError, compile_policy
 
         try:  # as the engine will run it (RE2, or bounded backtracking)
             compile_policy(str(cond["value"]))
@@ -139,7 +139,7 @@ def load_rules(
     directory = directory or POLICY_DIR
     if cache_dir is None or not directory.is_dir():
         return _load_rules(directory)
-    from scanner.cache import Cache
+    from scanner.guards.cache import Cache
 
     cache = Cache(cache_dir)
     policy_files = _policy_files(directory)

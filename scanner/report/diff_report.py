@@ -14,11 +14,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from scanner import __version__
-from scanner.diff import DiffEntry, DiffResult, Side, State, trend
 from scanner.model import ScanResult, Severity, Status
+from scanner.model.diff import DiffEntry, DiffResult, Side, State
 from scanner.report.metadata import describe, generated_at, target
 from scanner.report.redact import Redactor
 
@@ -470,3 +471,39 @@ def _trend_chart(diff: DiffResult) -> dict[str, Any]:
         "left": TREND_PAD,
         "right": TREND_WIDTH - TREND_PAD,
     }
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One result of a trend: when, and how many failing findings by severity."""
+
+    label: str
+    time: str  # collection time of a live audit, else when the result was produced
+    failing: int
+    by_severity: dict[str, int]
+    unknown: int
+    accepted: int
+
+
+def trend(diff: DiffResult) -> list[TrendPoint]:
+    """The failing-findings count of every result in ``diff.history``, oldest first."""
+    points = []
+    for side in diff.history:
+        result = side.result
+        rules = {rule.id: rule for rule in result.rules}
+        by_severity = {sev.value: 0 for sev in Severity}
+        for finding in result.failed:
+            if finding.rule_id in rules:
+                by_severity[rules[finding.rule_id].severity.value] += 1
+        collected = result.metadata.get("collected_at")
+        points.append(
+            TrendPoint(
+                label=side.label,
+                time=collected if isinstance(collected, str) and collected else generated_at(result),
+                failing=len(result.failed),
+                by_severity=by_severity,
+                unknown=len(result.by_status(Status.UNKNOWN)),
+                accepted=len(result.suppressed),
+            )
+        )
+    return points

@@ -14,15 +14,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from scanner.guards.secretnames import is_secret_name
 from scanner.model import Location, Resource, Rule, ScanResult
-from scanner.secretnames import is_secret_name
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the report and hide nothing
 
 # Which names hold credentials (`password`, `admin_password`, `private_key`, `auth_token`...) and
 # which only point at one (`vault_secret_id`, `secret_name`) is decided in one shared place:
-# scanner.secretnames.is_secret_name, imported above.
+# scanner.guards.secretnames.is_secret_name, imported above.
 
 # Under a secret-like block (`secret_content { content = ... }`) these children carry the value.
 _PAYLOAD_KEYS = {"content", "value", "data", "key", "text"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.model import Finding, ScanResult, Severity, Status
+from scanner.model import BASELINE_JUSTIFICATION, Finding, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 
 
@@ -60,7 +60,6 @@ class Summary:
 def is_baselined(finding: Finding) -> bool:
     """Whether the baseline file (not a comment or waiver) accepted ``finding``."""
     sup = finding.suppression
-    from scanner.baseline import BASELINE_JUSTIFICATION
 
     return sup is not None and sup.kind == "external" and sup.justification.startswith(BASELINE_JUSTIFICATION)
 

@@ -62,8 +62,8 @@ def is_plan_json(path: Path) -> bool:
     """
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
-    from scanner.limits import LIMITS
-    from scanner.safe_io import read_regular_file
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import read_regular_file
 
     try:
         text = _decode(read_regular_file(path, LIMITS.max_plan_bytes))
@@ -104,8 +104,8 @@ def load_plan(path: Path, root: Path) -> tuple[list[Resource], list[InputError]]
 
 
 def _read_plan(path: Path, rel: str) -> tuple[dict[str, Any] | None, InputError | None]:
-    from scanner.limits import LIMITS
-    from scanner.safe_io import UnreadableInput, read_regular_file
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
 
     try:
         text = _decode(read_regular_file(path, LIMITS.max_plan_bytes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanner.model import Status
-from scanner.scan import ScanOptions, run_scan
+from scanner.workflow.scan import ScanOptions, run_scan
 
 
 def deployment(name: str = "web", namespace: str = "shop", replicas: int = 3, extra: str = "") -> str:

@@ -18,10 +18,11 @@ from referencing import Resource as SchemaResource
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.diff import DiffInputError, Side, State, compare, diff_paths, load_side
 from scanner.model import Finding, Location, Provenance, Resource, ScanResult, Status, Suppression
+from scanner.model.diff import Side, State
 from scanner.report import render
 from scanner.report.diff_report import render as render_diff
+from scanner.workflow.diff import DiffInputError, compare, diff_paths, load_side
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT_DIR = REPO / "scanner" / "report"
@@ -347,9 +348,9 @@ def test_snapshot_sides_are_audited_through_the_live_source(tmp_path, make_scan,
         failing = snapshot["resources"][0]["data"]["kms_key_id"] is None
         return dataclasses.replace(_live(str(calls[-1]), failing=failing), rules=rules)
 
-    fake = types.ModuleType("scanner.audit")
+    fake = types.ModuleType("scanner.workflow.audit")
     fake.load_snapshot, fake.audit_snapshot = load_snapshot, audit_snapshot
-    monkeypatch.setitem(sys.modules, "scanner.audit", fake)
+    monkeypatch.setitem(sys.modules, "scanner.workflow.audit", fake)
 
     def snapshot(name: str, key: str | None) -> Path:
         doc = {
@@ -371,7 +372,7 @@ def test_snapshot_sides_are_audited_through_the_live_source(tmp_path, make_scan,
 
 
 def test_snapshot_without_live_source_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "scanner.audit", None)  # import fails
+    monkeypatch.setitem(sys.modules, "scanner.workflow.audit", None)  # import fails
     monkeypatch.setitem(sys.modules, "scanner.sources.oci", None)
     path = tmp_path / "snap.json"
     path.write_text(json.dumps({"format": "ocisec-inventory/1"}))
@@ -380,10 +381,10 @@ def test_snapshot_without_live_source_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_real_snapshots_replay_through_the_live_audit(tmp_path):
-    """Active once the live audit (scanner.audit) is merged: two snapshot fixtures of the same
+    """Active once the live audit (scanner.workflow.audit) is merged: two snapshot fixtures of the same
     secret, before and after it aged past the limit, diff to one new OCI-ROT-201 finding; the
     findings point into two different snapshot files and still match."""
-    pytest.importorskip("scanner.audit", reason="live audit (scanner.audit) not on this branch yet")
+    pytest.importorskip("scanner.workflow.audit", reason="live audit (scanner.workflow.audit) not on this branch yet")
     before = REPO / "fixtures" / "rules" / "OCI-ROT-201" / "pass" / "snapshot.json"
     after = REPO / "fixtures" / "rules" / "OCI-ROT-201" / "fail" / "snapshot.json"
     if not (before.is_file() and after.is_file()):

@@ -117,7 +117,7 @@ def test_browser_screenshot_is_a_rendered_page(hostile_page, tmp_path):
 
 
 def test_browser_renders_the_insecure_platform_report(tmp_path):
-    from scanner.scan import ScanOptions, run_scan
+    from scanner.workflow.scan import ScanOptions, run_scan
 
     platform = Path(__file__).resolve().parents[2] / "fixtures" / "platform" / "insecure"
     result, _ = run_scan([platform], ScanOptions())
@@ -137,8 +137,9 @@ def test_browser_renders_the_insecure_platform_report(tmp_path):
 def test_browser_renders_the_diff_report(tmp_path, result):
     import dataclasses
 
-    from scanner.diff import Side, compare
+    from scanner.model.diff import Side
     from scanner.report.diff_report import render as render_diff
+    from scanner.workflow.diff import compare
 
     old = dataclasses.replace(result, errors=[])
     fixed = [

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from scanner.audit import AuditOptions, audit_snapshot
 from scanner.engine.policy import load_rules
 from scanner.model import Status
-from scanner.scan import ScanOptions, run_scan
 from scanner.sources.oci import load_snapshot
+from scanner.workflow.audit import AuditOptions, audit_snapshot
+from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "rules"

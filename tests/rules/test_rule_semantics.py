@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanner.model import Status
-from scanner.scan import ScanOptions, run_scan
+from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "fixtures" / "rules"

@@ -160,7 +160,7 @@ def test_crlf_file_has_the_same_lines():
 
 def test_a_file_with_every_once_rejected_construct_is_scanned_and_judged():
     from scanner.model import Status
-    from scanner.scan import ScanOptions, run_scan
+    from scanner.workflow.scan import ScanOptions, run_scan
 
     fixture = Path(__file__).resolve().parents[2] / "fixtures" / "terraform" / "hcl-constructs"
     result, _ = run_scan([fixture], ScanOptions(rule_ids=["OCI-DAT-001"]))

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from scanner.model import Status, Unknown
-from scanner.scan import ScanOptions, run_scan
 from scanner.sources.terraform import load_terraform
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.hclparse import parse_hcl
@@ -16,6 +15,7 @@ from scanner.sources.terraform.module import ModuleConfig, ModuleInstance, Terra
 from scanner.sources.terraform.parsing import ParseCache
 from scanner.sources.terraform.syntax import TemplateFor, TemplateIf
 from scanner.sources.terraform.templates import parse_template
+from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_POLICY = ROOT / "fixtures" / "terraform" / "template-policy"

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.model import Status
-from scanner.scan import ScanOptions, run_scan
 from scanner.sources.helm.charts import ValuesFile, merge_values
 from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents
+from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ROOT / "fixtures" / "platform" / "charts"
@@ -156,8 +156,8 @@ def test_ingress_nginx_controller_values_and_manifest():
 
 
 def test_oke_service_annotations_are_kept():
-    from scanner.scan import discover
     from scanner.sources.helm import load_kubernetes
+    from scanner.workflow.scan import discover
 
     inputs = discover([COMPLIANT], ROOT)
     kube = load_kubernetes(inputs.yaml, ROOT)

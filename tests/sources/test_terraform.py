@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from scanner.model import Unknown
-from scanner.scan import discover
 from scanner.sources.terraform import load_terraform
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.hclparse import parse_hcl
 from scanner.sources.terraform.module import ModuleConfig, ModuleInstance, TerraformProgram
 from scanner.sources.terraform.parsing import ParseCache
+from scanner.workflow.scan import discover
 
 ROOT = Path(__file__).resolve().parents[2]
 TF = ROOT / "fixtures" / "terraform"
@@ -247,7 +247,7 @@ def test_resources_carry_the_region_of_their_provider(tmp_path):
 
 
 def test_oversized_and_non_utf8_files_are_reported_not_parsed(tmp_path, monkeypatch):
-    from scanner.limits import LIMITS
+    from scanner.guards.limits import LIMITS
 
     monkeypatch.setattr(LIMITS, "max_file_bytes", 100)
     (tmp_path / "big.tf").write_text("# " + "x" * 200 + "\n")

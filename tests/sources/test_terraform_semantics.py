@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.scan import discover
 from scanner.sources.terraform import load_terraform
+from scanner.workflow.scan import discover
 
 ROOT = Path(__file__).resolve().parents[2]
 TF = ROOT / "fixtures" / "terraform"

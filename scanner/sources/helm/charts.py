@@ -387,7 +387,7 @@ def _literal_payload(value: Any) -> bool:
 
 def _sensitive(attrs: dict[str, Any]) -> list[str]:
     """Strings to redact: secret-like values and env values, and what Secret templates read."""
-    from scanner.report.redact import is_secret_name
+    from scanner.guards.secretnames import is_secret_name
 
     found: list[str] = []
 

@@ -323,7 +323,7 @@ def _workload(kind: str, data: dict[str, Any], loc: LocationMap) -> dict[str, An
 
 
 def _env_secret_values(workload: dict[str, Any]) -> list[str]:
-    from scanner.report.redact import is_secret_name
+    from scanner.guards.secretnames import is_secret_name
 
     found = []
     for c in workload.get("containers", []):

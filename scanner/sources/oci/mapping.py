@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.engine.timestamps import format_time
 from scanner.model import Location, Provenance, Resource, Unknown
+from scanner.model.timestamps import format_time
 from scanner.sources.oci.snapshot import InventorySnapshot, SnapshotResource
 
 TENANCY_KIND = "oci_identity_tenancy"

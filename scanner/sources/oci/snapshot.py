@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from scanner.engine.timestamps import format_time, parse_time
+from scanner.model.timestamps import format_time, parse_time
 
 FORMAT = "ocisec-inventory/1"
 # Lists of sub-objects a resource may carry beside its model (``related``).

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.guards.safe_io import safe_resolve
 from scanner.model import InputError, Location, Provenance, Resource
-from scanner.safe_io import safe_resolve
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.module import (
     ModuleConfig,
@@ -207,7 +207,7 @@ def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> Terraf
     deps = entry.get("deps", {})
     if not isinstance(deps, dict) or any(_digest(Path(f)) != h for f, h in deps.items()):
         return None
-    from scanner.cache import DecodeError, decode
+    from scanner.guards.cache import DecodeError, decode
 
     try:
         resources, errors, files = (decode(entry.get(k)) for k in ("resources", "errors", "files"))
@@ -227,7 +227,7 @@ def _cached_evaluation(key: str | None, cache: ParseCache, root: Path) -> Terraf
 def _store_evaluation(key: str | None, result: TerraformResult, cache: ParseCache, root: Path) -> None:
     if key is None:
         return
-    from scanner.cache import encode
+    from scanner.guards.cache import encode
 
     dirs = {str(d): _directory_listing(d) for d in _read_directories(result, root)}
     # Files read besides the configuration (templatefile()): their content decides the result too.
@@ -407,7 +407,7 @@ def _evaluate_root(
     remote_dirs: dict[str, str] | None = None,
     workspace: str | None = None,
 ) -> None:
-    from scanner.limits import BUDGET
+    from scanner.guards.limits import BUDGET
 
     BUDGET.steps = 0  # max_steps counts per root module (with the modules it calls)
     program = TerraformProgram(configs, result.errors, config.rel_dir, declared)

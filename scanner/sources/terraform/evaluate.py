@@ -7,11 +7,13 @@ each other in any order; a reference cycle yields an unknown instead of recursin
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from scanner.limits import BUDGET, LIMITS, LimitExceeded, check_size
+from scanner.guards.limits import BUDGET, LIMITS, LimitExceeded, check_size
 from scanner.model import InputError, Location, Unknown
 from scanner.sources.terraform.functions import FUNCTIONS, NEVER, FunctionError
 from scanner.sources.terraform.syntax import (
@@ -35,9 +37,24 @@ from scanner.sources.terraform.syntax import (
     UnaryOp,
     Unsupported,
 )
+from scanner.sources.terraform.templates import load_template, resolve_template
 
-if TYPE_CHECKING:
-    from scanner.sources.terraform.module import ModuleInstance
+
+class ModuleInstance(Protocol):
+    """What the evaluator asks of the module instance it evaluates in. ``module.ModuleInstance``
+    provides it; the evaluator does not import the module layer, which depends on it."""
+
+    program: Any
+    config: Any
+    prefix: str
+    root_rel_dir: str
+
+    def variable(self, name: str) -> Any: ...
+    def local(self, name: str) -> Any: ...
+    def module_call(self, name: str) -> Any: ...
+    def data_symbol(self, type_: str, name: str) -> Any: ...
+    def resource_attribute(self, ref: Any, attr: str) -> Any: ...
+    def instance_keys(self, ref: Any) -> Any: ...
 
 # Arguments of a resource/module block that configure Terraform itself, not the object.
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
@@ -131,7 +148,7 @@ def report_problem(scope: Scope, message: str, line: int | None = None) -> None:
 def evaluate(expr: Expr, scope: Scope, line: int | None = None) -> Any:
     """Evaluate ``expr``; never raises for an unresolvable value (returns ``Unknown``).
 
-    ``line``: where ``expr`` is written, for errors. Work past a limit (``scanner.limits``)
+    ``line``: where ``expr`` is written, for errors. Work past a limit (``scanner.guards.limits``)
     is an input error naming the file and line; the value is then unknown.
     """
     if line is not None:
@@ -472,9 +489,7 @@ def _call(expr: Call, scope: Scope) -> Any:
                 return a
         return []
     if name == "templatefile" and len(args) == 2:
-        from scanner.sources.terraform.templates import templatefile
-
-        return templatefile(args[0], args[1], scope)
+        return _templatefile(args[0], args[1], scope)
     if name in NEVER or name not in FUNCTIONS:
         return Unknown(f"function {name}() not evaluated statically", nonnull=name.startswith("file"))
     for a in args:
@@ -489,6 +504,45 @@ def _call(expr: Call, scope: Scope) -> Any:
         raise FunctionError(f"{name}() failed: {type(exc).__name__}") from None
     _check_value_size(value, f"result of {name}()")
     return value
+
+
+def _scan_root(scope: Scope) -> Path | None:
+    """The directory ``path.module`` values are relative to (the scan root)."""
+    program_root = getattr(scope.module.program, "root", "")
+    if program_root:
+        return Path(program_root)
+    config = scope.module.config
+    if not config.dir:
+        return None
+    parts = [p for p in config.rel_dir.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return None
+    if not parts:
+        return Path(config.dir)
+    return Path(os.path.normpath(os.path.join(config.dir, *([".."] * len(parts)))))
+
+
+def _templatefile(path: Any, variables: Any, scope: Scope) -> Any:
+    """``templatefile(path, variables)`` rendered; an unknown with the reason when it cannot be."""
+    if isinstance(path, Unknown):
+        return Unknown(f"templatefile() of an unknown path ({path.reason})", nonnull=True)
+    if not isinstance(path, str):
+        raise TypeError("templatefile() path must be a string")
+    if isinstance(variables, Unknown):
+        return Unknown(f"templatefile() with unknown variables ({variables.reason})", nonnull=True)
+    if not isinstance(variables, dict):
+        raise TypeError("templatefile() variables must be an object")
+    target = resolve_template(path, _scan_root(scope), scope.module.root_rel_dir)
+    if isinstance(target, str):
+        return Unknown(f"templatefile({path}): {target}", nonnull=True)
+    loaded = load_template(target)
+    if isinstance(loaded, str):
+        return Unknown(f"templatefile({path}): {loaded}", nonnull=True)
+    record = getattr(scope.module.program, "templates_read", None)
+    if record is not None:
+        record.add(str(target))
+    # The template sees only its variables (Terraform gives it no var., local. or resources).
+    return _finish(_eval(loaded, scope.bind(**variables)))
 
 
 def _check_value_size(value: Any, what: str) -> None:

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from scanner.limits import LimitExceeded, check_size
+from scanner.guards.limits import LimitExceeded, check_size
 from scanner.model import Unknown
 
 Fn = Callable[..., Any]
@@ -88,7 +88,7 @@ def _trimsuffix(s: str, p: str) -> str:
 def _replace(s: str, old: str, new: str) -> str:
     s, old, new = _tostr(s), _tostr(old), _tostr(new)
     if len(old) > 1 and old.startswith("/") and old.endswith("/"):
-        from scanner.safe_regex import compile_re2
+        from scanner.guards.safe_regex import compile_re2
 
         rx = compile_re2(old[1:-1])
         hits = sum(1 for _ in rx.finditer(s))
@@ -440,7 +440,7 @@ def _has_unknown(v: Any) -> bool:
 @fn("regex")
 def _regex(pattern: str, s: str) -> Any:
     # RE2, as Terraform: linear-time matching whatever the pattern.
-    from scanner.safe_regex import compile_re2
+    from scanner.guards.safe_regex import compile_re2
 
     m = compile_re2(_tostr(pattern)).search(_tostr(s))
     if m is None:
@@ -450,7 +450,7 @@ def _regex(pattern: str, s: str) -> Any:
 
 @fn("regexall")
 def _regexall(pattern: str, s: str) -> list[Any]:
-    from scanner.safe_regex import compile_re2
+    from scanner.guards.safe_regex import compile_re2
 
     out = []
     for m in compile_re2(_tostr(pattern)).finditer(_tostr(s)):
@@ -616,8 +616,8 @@ NEVER = {
 
 @fn("yamldecode")
 def _yamldecode(s: str) -> Any:
-    # bounded: an alias bomb in a string is an error, not a hang (scanner.safe_yaml)
-    from scanner.safe_yaml import YamlError, load_all
+    # bounded: an alias bomb in a string is an error, not a hang (scanner.guards.safe_yaml)
+    from scanner.guards.safe_yaml import YamlError, load_all
 
     try:
         docs = load_all(_tostr(s))

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.limits import BUDGET, LIMITS, LimitExceeded
+from scanner.guards.limits import BUDGET, LIMITS, LimitExceeded
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.terraform.evaluate import (
     META_ARGUMENTS,

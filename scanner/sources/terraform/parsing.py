@@ -7,6 +7,7 @@ process pool when there is enough work to pay for starting it.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.cache import Cache, register
+from scanner.guards.cache import Cache, register
+from scanner.sources.terraform import syntax
 from scanner.sources.terraform.syntax import Body, HclSyntaxError
 
 CACHE_FORMAT = "ocisec-parse-3"  # 3: resources carry their module call chain
@@ -109,18 +111,25 @@ def _parse_job(args: tuple[str, str, bool]) -> tuple[str, bytes | None, str | No
 
 
 def _default_private_directory() -> Path | None:
-    from scanner.cache import default_directory
+    from scanner.guards.cache import default_directory
 
     return Cache(default_directory()).directory
 
 
+def _register_ast_types() -> None:
+    """Tell the shared cache which types a parse entry may hold: every AST node dataclass (a parser
+    that adds one needs no change here)."""
+    register(*(t for t in vars(syntax).values() if isinstance(t, type) and dataclasses.is_dataclass(t)))
+
+
 class ParseCache:
-    """Parsed files in the shared authenticated cache (``scanner.cache``), one entry per
+    """Parsed files in the shared authenticated cache (``scanner.guards.cache``), one entry per
     (parser kind, parser version, content hash)."""
 
     NAMESPACE = "parse"
 
     def __init__(self, directory: Path | None) -> None:
+        _register_ast_types()
         self.store = Cache(directory)
         self.directory = self.store.directory
         self.salt = f"{CACHE_FORMAT}:{_parser_version()}"
@@ -141,9 +150,9 @@ class ParseCache:
 
 def read_text(path: Path) -> tuple[bytes | None, str | None, str | None]:
     """The bytes and text of a file, or an error message. FIFOs, devices and files larger than
-    ``LIMITS.max_file_bytes`` are refused without blocking (see ``scanner.safe_io``)."""
-    from scanner.limits import LIMITS
-    from scanner.safe_io import UnreadableInput, read_regular_file
+    ``LIMITS.max_file_bytes`` are refused without blocking (see ``scanner.guards.safe_io``)."""
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
 
     try:
         data = read_regular_file(path, LIMITS.max_file_bytes)

@@ -1,5 +1,7 @@
-"""``templatefile(path, vars)``: a template file read relative to the scan, parsed as a template
-(the same syntax as a heredoc body) and evaluated with ``vars`` as its only names.
+"""Template files for ``templatefile(path, vars)``: found relative to the scan, read within limits
+and parsed as a template (the same syntax as a heredoc body). The evaluator
+(``scanner.sources.terraform.evaluate``) renders the parsed template with ``vars`` as its only
+names; this module evaluates nothing, so it depends on the syntax alone.
 
 IAM policy statements and cloud-init documents are often built this way, so evaluating the
 template matters for the rules. A file that is missing, too large, not UTF-8 or not a valid
@@ -8,15 +10,9 @@ template gives an unknown value that says why, never a guess.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from scanner.model import Unknown
 from scanner.sources.terraform.syntax import Expr, HclSyntaxError, Lit, Template
-
-if TYPE_CHECKING:
-    from scanner.sources.terraform.evaluate import Scope
 
 # Templates are small documents; a larger file is more likely data than a template.
 MAX_TEMPLATE_BYTES = 512 * 1024
@@ -53,32 +49,15 @@ def _drop_final_newline(expr: Expr) -> Expr:
     return expr
 
 
-def _scan_root(scope: Scope) -> Path | None:
-    """The directory ``path.module`` values are relative to (the scan root)."""
-    program_root = getattr(scope.module.program, "root", "")
-    if program_root:
-        return Path(program_root)
-    config = scope.module.config
-    if not config.dir:
-        return None
-    parts = [p for p in config.rel_dir.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        return None
-    if not parts:
-        return Path(config.dir)
-    return Path(os.path.normpath(os.path.join(config.dir, *([".."] * len(parts)))))
-
-
-def _resolve(path: str, scope: Scope) -> Path | str:
+def resolve_template(path: str, root: Path | None, root_rel_dir: str) -> Path | str:
     """Relative paths are read against the scan root (where ``path.module`` points from), then
     against the root module's directory (Terraform's working directory). Only files inside the
     scan root are read: scanned code is not trusted, and a template's text can reach the report
     (``templatefile("/proc/self/environ", {})`` in a pull request must not)."""
-    root = _scan_root(scope)
     if root is None:
         return "the module directory is not known"
     p = Path(path)
-    candidates = [p] if p.is_absolute() else [root / p, root / scope.module.root_rel_dir / p]
+    candidates = [p] if p.is_absolute() else [root / p, root / root_rel_dir / p]
     try:
         inside = root.resolve()
         for candidate in candidates:
@@ -92,7 +71,8 @@ def _resolve(path: str, scope: Scope) -> Path | str:
     return "file not found"
 
 
-def _load(target: Path) -> Expr | str:
+def load_template(target: Path) -> Expr | str:
+    """The parsed template at ``target`` (memoised by path, mtime and size), or why it cannot be used."""
     try:
         st = target.stat()
     except OSError:
@@ -116,28 +96,3 @@ def _load(target: Path) -> Expr | str:
             result = f"not a valid template ({exc})"
     _PARSED[memo] = result
     return result
-
-
-def templatefile(path: Any, variables: Any, scope: Scope) -> Any:
-    """Evaluate ``templatefile(path, variables)``; an unknown with the reason when it cannot be."""
-    from scanner.sources.terraform.evaluate import _eval, _finish
-
-    if isinstance(path, Unknown):
-        return Unknown(f"templatefile() of an unknown path ({path.reason})", nonnull=True)
-    if not isinstance(path, str):
-        raise TypeError("templatefile() path must be a string")
-    if isinstance(variables, Unknown):
-        return Unknown(f"templatefile() with unknown variables ({variables.reason})", nonnull=True)
-    if not isinstance(variables, dict):
-        raise TypeError("templatefile() variables must be an object")
-    target = _resolve(path, scope)
-    if isinstance(target, str):
-        return Unknown(f"templatefile({path}): {target}", nonnull=True)
-    loaded = _load(target)
-    if isinstance(loaded, str):
-        return Unknown(f"templatefile({path}): {loaded}", nonnull=True)
-    record = getattr(scope.module.program, "templates_read", None)
-    if record is not None:
-        record.add(str(target))
-    # The template sees only its variables (Terraform gives it no var., local. or resources).
-    return _finish(_eval(loaded, scope.bind(**variables)))

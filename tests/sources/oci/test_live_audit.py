@@ -12,7 +12,6 @@ import pytest
 from live_helpers import ROOT, TENANCY_FIXTURE, write_config
 from typer.testing import CliRunner
 
-from scanner.audit import AuditOptions, audit_snapshot
 from scanner.cli import app
 from scanner.engine.policy import load_rules
 from scanner.model import Status
@@ -22,6 +21,7 @@ from scanner.sources.oci.collector import Collector
 from scanner.sources.oci.emulator import Fault, OciEmulator
 from scanner.sources.oci.snapshot import snapshot_from_dict
 from scanner.sources.oci.specs import SPECS
+from scanner.workflow.audit import AuditOptions, audit_snapshot
 
 EXAMPLE_SNAPSHOT = ROOT / "fixtures" / "live" / "example-snapshot.json"
 RULE_FIXTURES = ROOT / "fixtures" / "rules"

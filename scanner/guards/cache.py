@@ -222,14 +222,10 @@ def _registered() -> dict[str, type]:
     global _DEFAULTS_LOADED
     if not _DEFAULTS_LOADED:
         _DEFAULTS_LOADED = True
-        import dataclasses
-
         from scanner import model
-        from scanner.sources.terraform import syntax
 
-        # Every AST node type (a parser that adds one needs no change here), and the model's
-        # types that cached scans hold.
-        register(*(t for t in vars(syntax).values() if isinstance(t, type) and dataclasses.is_dataclass(t)))
+        # The model's types that cached scans hold. A source adds the types it stores (its AST)
+        # through ``register`` when it opens its namespace: the cache knows no source.
         register(
             model.Unknown, model.Location, model.Provenance, model.Resource, model.InputError,
             model.Severity, model.Target, model.Rule,

@@ -1,6 +1,6 @@
 """Generate ``docs/rules.md`` (the reference that every rule's helpUri points at) from policies.
 
-Run ``python -m scanner.docs > docs/rules.md``; a test keeps the committed file up to date.
+Run ``python -m scanner.workflow.docs > docs/rules.md``; a test keeps the committed file up to date.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def rules_markdown(rules: list[Rule]) -> str:
     out = [
         "# ocisec rules",
         "",
-        "Generated from `policies/*.yaml` by `python -m scanner.docs`; do not edit by hand.",
+        "Generated from `policies/*.yaml` by `python -m scanner.workflow.docs`; do not edit by hand.",
         "",
         rule_table(rules),
         "",

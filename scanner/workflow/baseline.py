@@ -17,11 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scanner.model import Finding, Status, Suppression
+from scanner.model import BASELINE_JUSTIFICATION, Finding, Status, Suppression
 from scanner.report.fingerprint import finding_file, fingerprint
 
 BASELINE_FORMAT = 1
-BASELINE_JUSTIFICATION = "accepted in baseline"  # how reporters tell baselined findings apart
 
 
 class BaselineError(Exception):

@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -44,6 +42,7 @@ from scanner.model import (
     Suppression,
     Target,
 )
+from scanner.model.diff import DiffEntry, DiffResult, Side, State
 from scanner.report.fingerprint import fingerprint
 from scanner.report.redact import Redactor
 
@@ -58,80 +57,6 @@ class DiffInputError(Exception):
         super().__init__(f"{path}: {message}")
         self.path = str(path)
         self.message = message
-
-
-class State(StrEnum):
-    """What happened to one failing finding between OLD and NEW."""
-
-    NEW = "new"
-    FIXED = "fixed"
-    PERSISTING = "persisting"
-    UNDECIDED = "undecided"  # failing in OLD, unknown in NEW: not fixed, not failing
-    ACCEPTED = "accepted"  # failing in OLD, suppressed in NEW: accepted, not fixed
-
-
-@dataclass
-class DiffEntry:
-    """One finding of the diff. ``finding`` comes from NEW, except for fixed and undecided
-    entries, where it is OLD's (NEW has no failing finding to show); ``rule`` likewise. An
-    accepted entry is NEW's finding, with the suppression that accepts it."""
-
-    state: State
-    finding: Finding
-    rule: Rule
-    side: str  # "old" | "new": the result ``finding`` belongs to
-
-
-@dataclass
-class Side:
-    """One input of the diff."""
-
-    label: str  # the path as given
-    kind: str  # "json" | "snapshot"
-    result: ScanResult
-
-
-@dataclass
-class DiffResult:
-    """The comparison, ready for the reporters (``scanner.report.diff_report``)."""
-
-    old: Side
-    new: Side
-    entries: list[DiffEntry]
-    unknown: list[DiffEntry] = field(default_factory=list)  # NEW's undecided results, not failing
-    # Results before OLD, oldest first, given for the trend only (``ocisec diff R1 R2 ... OLD NEW``).
-    earlier: list[Side] = field(default_factory=list)
-
-    @property
-    def history(self) -> list[Side]:
-        """Every result of the trend, oldest first, ending with OLD and NEW."""
-        return [*self.earlier, self.old, self.new]
-
-    def of(self, state: State) -> list[DiffEntry]:
-        """Entries in ``state``, in report order (most severe first, then file, address)."""
-        return [e for e in self.entries if e.state is state]
-
-    @property
-    def errors(self) -> list[tuple[str, InputError]]:
-        """Input errors and notices of both sides, labelled ``old`` / ``new``."""
-        return [("old", e) for e in self.old.result.errors] + [("new", e) for e in self.new.result.errors]
-
-    @property
-    def incomplete(self) -> bool:
-        """True when a side could not read all of its inputs (exit code 2)."""
-        return bool(self.old.result.input_errors or self.new.result.input_errors)
-
-    def counts(self) -> dict[str, int]:
-        """Number of entries per state, plus ``unknown``."""
-        counts = {state.value: 0 for state in State}
-        for entry in self.entries:
-            counts[entry.state.value] += 1
-        counts["unknown"] = len(self.unknown)
-        return counts
-
-    def new_at_or_above(self, severity: Severity) -> list[DiffEntry]:
-        """New failing findings at or above ``severity`` (what makes the exit code 1)."""
-        return [e for e in self.of(State.NEW) if e.rule.severity.rank >= severity.rank]
 
 
 def match_key(finding: Finding) -> str:
@@ -232,13 +157,13 @@ def load_side(path: Path, options: Any = None) -> Side:
 def _audit_snapshot(path: Path, options: Any) -> ScanResult:
     """Replay a snapshot through the live audit (imported only when a snapshot is given)."""
     try:
-        from scanner.audit import audit_snapshot, load_snapshot
+        from scanner.workflow.audit import audit_snapshot, load_snapshot
     except ImportError:
         try:  # where the live source may keep them instead
             from scanner.sources.oci import audit_snapshot, load_snapshot  # type: ignore[attr-defined,no-redef]
         except ImportError:
             raise DiffInputError(
-                path, "is an ocisec-inventory snapshot, but this ocisec has no live audit (scanner.audit)"
+                path, "is an ocisec-inventory snapshot, but this ocisec has no live audit"
             ) from None
     try:
         snapshot = load_snapshot(path)
@@ -343,41 +268,3 @@ def diff_paths(old: Path, new: Path, options: Any = None, earlier: list[Path] | 
     diff = compare(load_side(old, options), load_side(new, options))
     diff.earlier = [load_side(path, options) for path in earlier or ()]
     return diff
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    """One result of a trend: when, and how many failing findings by severity."""
-
-    label: str
-    time: str  # collection time of a live audit, else when the result was produced
-    failing: int
-    by_severity: dict[str, int]
-    unknown: int
-    accepted: int
-
-
-def trend(diff: DiffResult) -> list[TrendPoint]:
-    """The failing-findings count of every result in ``diff.history``, oldest first."""
-    from scanner.report.metadata import generated_at
-
-    points = []
-    for side in diff.history:
-        result = side.result
-        rules = {rule.id: rule for rule in result.rules}
-        by_severity = {sev.value: 0 for sev in Severity}
-        for finding in result.failed:
-            if finding.rule_id in rules:
-                by_severity[rules[finding.rule_id].severity.value] += 1
-        collected = result.metadata.get("collected_at")
-        points.append(
-            TrendPoint(
-                label=side.label,
-                time=collected if isinstance(collected, str) and collected else generated_at(result),
-                failing=len(result.failed),
-                by_severity=by_severity,
-                unknown=len(result.by_status(Status.UNKNOWN)),
-                accepted=len(result.suppressed),
-            )
-        )
-    return points

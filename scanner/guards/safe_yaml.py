@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from scanner.limits import LIMITS
+from scanner.guards.limits import LIMITS
 
 
 class YamlError(ValueError):

@@ -15,11 +15,11 @@ from typing import Any
 from scanner import __version__
 from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
-from scanner.engine.timestamps import format_time
 from scanner.model import InputError, ScanResult
+from scanner.model.timestamps import format_time
 from scanner.sources.oci.mapping import snapshot_resources
 from scanner.sources.oci.snapshot import CollectionError, InventorySnapshot, SnapshotError, load_snapshot
-from scanner.suppress import apply_suppressions
+from scanner.workflow.suppress import apply_suppressions
 
 __all__ = ["AuditOptions", "audit_snapshot", "load_snapshot", "SnapshotError", "error_of"]
 
@@ -33,8 +33,8 @@ class AuditOptions:
     cache_dir: Path | None = None  # rules cache
     rule_ids: list[str] | None = None
     root: Path | None = None  # report paths relative to this (default: the working directory)
-    # The configuration (scanner.config.Settings: rule selection, parameters, policy directories,
-    # waivers) and a baseline (scanner.baseline.Baseline), as for `ocisec scan`.
+    # The configuration (scanner.workflow.config.Settings: rule selection, parameters, policy directories,
+    # waivers) and a baseline (scanner.workflow.baseline.Baseline), as for `ocisec scan`.
     settings: Any = None
     baseline: Any = None
 

@@ -144,6 +144,10 @@ class Finding:
     suppression: Suppression | None = None  # set when an accepted risk covers this finding
 
 
+# The justification a baseline gives the findings it accepts; reporters tell baselined findings apart by it.
+BASELINE_JUSTIFICATION = "accepted in baseline"
+
+
 @dataclass(frozen=True)
 class Suppression:
     """Why a finding is accepted: an inline comment (``in_source``) or a config waiver / baseline

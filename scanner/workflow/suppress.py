@@ -158,8 +158,9 @@ def apply_suppressions(
     today: date | None = None,
 ) -> list[InputError]:
     """Set ``suppression`` on every failed or unknown finding an inline comment, a waiver of
-    ``settings`` (``scanner.config.Settings``) or ``baseline`` (``scanner.baseline.Baseline``)
-    covers, in that order. Returns warnings: expired or malformed suppressions, each once."""
+    ``settings`` (``scanner.workflow.config.Settings``) or ``baseline``
+    (``scanner.workflow.baseline.Baseline``) covers, in that order. Returns warnings: expired or
+    malformed suppressions, each once."""
     today = today or getattr(settings, "today", None) or date.today()
     comments = _CommentIndex(root)
     warnings: dict[tuple[str, str], InputError] = {}

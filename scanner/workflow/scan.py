@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING
 
 from scanner.engine.engine import evaluate_rules
 from scanner.engine.policy import load_rules
+from scanner.guards.safe_io import safe_resolve
 from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
 from scanner.report.summary import NOTHING_TO_SCAN
-from scanner.safe_io import safe_resolve
 from scanner.sources.helm import collapse_environments, is_yaml, load_kubernetes
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
-from scanner.suppress import apply_suppressions
+from scanner.workflow.suppress import apply_suppressions
 
 if TYPE_CHECKING:
-    from scanner.baseline import Baseline
-    from scanner.config import Settings
+    from scanner.workflow.baseline import Baseline
+    from scanner.workflow.config import Settings
 
 # Directories never descended into: tool state, VCS data, dependencies.
 SKIP_DIRS = {".terraform", ".git", ".hg", ".svn", "node_modules", ".ocisec-cache", "__pycache__", ".venv"}
@@ -42,10 +42,10 @@ class ScanOptions:
     workers: int | None = None
     rule_ids: list[str] | None = None  # run only these rules (None: all)
     workspace: str | None = None  # terraform.workspace; None: unknown
-    # Configuration file + environment + command line (scanner.config.Settings): rule selection,
+    # Configuration file + environment + command line (scanner.workflow.config.Settings): rule selection,
     # parameters, extra policy directories, skipped paths, waivers. None: built-in rules only.
     settings: Settings | None = None
-    baseline: Baseline | None = None  # accepted findings (scanner.baseline)
+    baseline: Baseline | None = None  # accepted findings (scanner.workflow.baseline)
     values_files: list[Path] = field(default_factory=list)  # helm --values, layered on each chart
     render: bool = False  # render charts with `helm template` when helm is on PATH
     stdin_text: str | None = None  # manifests given as `-` (None: read sys.stdin)
@@ -197,7 +197,7 @@ def _without_bad_links(files: list[Path], root: Path, errors: list[InputError]) 
         if f.is_symlink():
             try:
                 mode = f.stat().st_mode
-                from scanner.safe_io import _kind
+                from scanner.guards.safe_io import _kind
 
                 problem = None if stat.S_ISREG(mode) else f"symbolic link to {_kind(mode)}, not a file"
             except (OSError, RuntimeError) as exc:

@@ -1,0 +1,48 @@
+"""The ``ocisec`` command line: one module per command, their shared options in ``common``.
+
+Exit codes: 0 — every input read and no failing finding at or above ``--fail-on``;
+1 — failing findings; 2 — some input could not be read or parsed, or bad usage (findings from
+the other inputs are still reported); 3 — internal error (one line on stderr, please report).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from scanner import __version__
+from scanner.cli.audit import audit
+from scanner.cli.baseline import baseline_app
+from scanner.cli.diff import diff
+from scanner.cli.rules import rules_app
+from scanner.cli.scan import scan
+
+app = typer.Typer(
+    name="ocisec",
+    help="Policy and compliance scanner for Oracle Cloud Infrastructure (Terraform, plans).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ocisec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """ocisec: scan OCI Terraform and plans for encryption, secrets, rotation, HA and IAM issues."""
+
+
+
+app.command()(scan)
+app.command()(audit)
+app.add_typer(baseline_app, name="baseline")
+app.add_typer(rules_app, name="rules")
+app.command()(diff)

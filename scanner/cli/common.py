@@ -1,0 +1,230 @@
+"""What every command shares: exit codes, the report formats, options declared once, the settings
+and scan setup of ``scan``, ``audit`` and ``baseline``, and writing a report then exiting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from scanner.model import ScanResult
+    from scanner.workflow.config import Settings
+    from scanner.workflow.scan import ScanOptions
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_INTERNAL_ERROR = 3
+ISSUES_URL = "https://github.com/ocisec/ocisec/issues"
+
+
+def reporting_internal_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn an unexpected exception into one line on stderr and exit 3, never a traceback and
+    never exit 1 (which means "findings") without a report. ``OCISEC_DEBUG=1`` re-raises."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            typer.echo(
+                "ocisec: internal error: input nested too deeply to process; "
+                f"please report it at {ISSUES_URL}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("OCISEC_DEBUG"):
+                raise
+            where = ""
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+            typer.echo(
+                f"ocisec: internal error: {type(exc).__name__}{where}; "
+                f"please report it at {ISSUES_URL} (OCISEC_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+    return run
+
+
+def abandon_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+    gitlab_sast = "gitlab-sast"
+    html = "html"
+
+
+class Threshold(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+# Options that scan, audit and baseline share, declared once.
+STRICT_OPTION = typer.Option(
+    None, "--strict/--no-strict", envvar="OCISEC_STRICT",
+    help="Treat results that cannot be decided as failures.",
+)
+FAIL_ON_OPTION = typer.Option(
+    None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
+    help="Lowest severity that makes the exit code 1 [default: low].",
+)
+RULE_OPTION = typer.Option(
+    [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
+)
+SKIP_RULE_OPTION = typer.Option(
+    [], "--skip-rule", envvar="OCISEC_SKIP_RULE", help="Do not run this rule id or glob (repeatable)."
+)
+POLICIES_ONLY_OPTION = typer.Option(
+    [], "--policies-only", help="Run only these policies, not the built-in ones (repeatable)."
+)
+POLICIES_OPTION = typer.Option(
+    [], "--policies", envvar="OCISEC_POLICIES",
+    help="Extra directory of policy YAML files, added to the built-in rules (repeatable).",
+)
+CONFIG_OPTION = typer.Option(
+    None, "--config", envvar="OCISEC_CONFIG",
+    help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
+)
+NO_CONFIG_OPTION = typer.Option(False, "--no-config", help="Ignore every configuration file.")
+BASELINE_OPTION = typer.Option(
+    None, "--baseline", envvar="OCISEC_BASELINE",
+    help="Fail only on findings not in this baseline file (ocisec baseline create).",
+)
+FORMAT_OPTION = typer.Option(
+    None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
+    help="Report format [default: text].",
+)
+
+
+def default_cache_dir() -> Path:
+    """``$OCISEC_CACHE_DIR``, else ``$XDG_CACHE_HOME/ocisec``, else ``~/.cache/ocisec``."""
+    from scanner.guards.cache import default_directory
+
+    return default_directory()
+
+
+def report_width(to_stdout: bool) -> int:
+    """The text report's width: the terminal's when printing to one (at least 80), else 120."""
+    if to_stdout and sys.stdout.isatty():
+        import shutil
+
+        return max(80, shutil.get_terminal_size((120, 24)).columns)
+    return 120
+
+
+def scan_setup(
+    paths: list[Path],
+    var_file: list[Path],
+    cache_dir: Path | None,
+    no_cache: bool,
+    config: Path | None,
+    no_config: bool,
+    flags: dict[str, Any],
+) -> tuple[Settings, ScanOptions]:
+    """Settings (file < environment < flags) and ScanOptions shared by ``scan`` and
+    ``baseline create``; bad usage or configuration exits 2 with a message naming the file."""
+    from scanner.workflow.baseline import BaselineError, load_baseline
+    from scanner.workflow.config import ConfigError, build_settings
+    from scanner.workflow.scan import ScanOptions
+
+    for vf in var_file:
+        if not vf.is_file():
+            typer.echo(f"ocisec: --var-file {vf}: no such file", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
+    cache = None if no_cache else (cache_dir or default_cache_dir())
+    try:
+        settings = build_settings(list(paths), config=config, no_config=no_config, cache_dir=cache, **flags)
+        accepted = load_baseline(settings.baseline) if settings.baseline is not None else None
+    except (ConfigError, BaselineError) as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if settings.format is not None and settings.format.lower() not in {f.value for f in Format}:
+        typer.echo(
+            f"ocisec: error: {settings.where}: format: {settings.format!r} is not one of "
+            f"{', '.join(f.value for f in Format)}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    options = ScanOptions(
+        var_files=list(var_file),
+        strict=bool(settings.strict),
+        cache_dir=cache,
+        settings=settings,
+        baseline=accepted,
+    )
+    return settings, options
+
+
+def run_scan_or_exit(paths: list[Path], options: ScanOptions) -> tuple[ScanResult, set[str]]:
+    """``run_scan`` with configuration errors found while loading rules turned into exit 2."""
+    from scanner.workflow.config import ConfigError
+    from scanner.workflow.scan import run_scan
+
+    try:
+        return run_scan(list(paths), options)
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+def report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold) -> None:  # noqa: ANN001
+    """Render, write, list errors on stderr and exit with the documented code."""
+    from scanner.model import Severity
+    from scanner.report import render
+    from scanner.report.redact import Redactor
+
+    to_tty = output is None and sys.stdout.isatty()
+    report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
+    if output is None:
+        try:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            sys.stdout.flush()
+        except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
+            abandon_stdout()
+            typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    else:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    shown = Redactor.for_result(result)
+    for err in shown.scrub_result(result).errors:  # stderr too: no secret, no control character
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
+    threshold = Severity(fail_on.value).rank
+    failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
+    if result.input_errors:
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+

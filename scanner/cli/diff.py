@@ -1,0 +1,79 @@
+"""``ocisec diff``: new, fixed and persisting findings between two results, with a trend."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from scanner.cli.common import EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_OK, Threshold, reporting_internal_errors
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    markdown = "markdown"
+    html = "html"
+
+
+@reporting_internal_errors
+def diff(
+    results: list[Path] = typer.Argument(
+        ...,
+        metavar="[EARLIER...] OLD NEW",
+        help="JSON results (--format json) or ocisec-inventory snapshots, oldest first: the last two"
+        " are compared; more before them extend the trend (R1 R2 ... OLD NEW).",
+    ),
+    fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="Report format."),
+    output: list[str] = typer.Option(
+        [],
+        "--output",
+        "-o",
+        help="FILE (in --format), FORMAT=FILE or FORMAT for stdout; repeatable: one diff, several reports.",
+    ),
+    fail_on: Threshold = typer.Option(
+        Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
+    ),
+) -> None:
+    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings);
+    earlier results add a trend."""
+    from scanner.model import Severity
+    from scanner.report.diff_report import render as render_diff
+    from scanner.workflow.diff import DiffInputError, diff_paths
+    from scanner.workflow.outputs import OutputSpecError, parse_outputs
+
+    try:
+        specs = parse_outputs(list(output), fmt.value, [f.value for f in DiffFormat])
+    except OutputSpecError as exc:
+        typer.echo(f"ocisec: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if len(results) < 2:
+        typer.echo("ocisec: diff: give two results to compare (OLD NEW), oldest first", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    try:
+        result = diff_paths(results[-2], results[-1], earlier=list(results[:-2]))
+    except DiffInputError as exc:
+        typer.echo(f"ocisec: diff: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for spec in specs:
+        report = render_diff(result, spec.fmt)
+        if spec.path is None:
+            sys.stdout.write(report if report.endswith("\n") else report + "\n")
+            continue
+        try:
+            spec.path.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    for side, err in result.errors:
+        where = f"{err.path}:{err.line}" if err.line else err.path
+        typer.echo(f"ocisec: {err.level}: [{side}] {where}: {err.message}", err=True)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if result.new_at_or_above(Severity(fail_on.value)) else EXIT_OK)
+
+
