@@ -4,6 +4,8 @@
 region or tenancy whose ``source_id`` points back at the primary.
 
 Joins stay inside the resource's scope (its Terraform root or plan).
+
+Policies that call these checks: OCI-HA-006.
 """
 
 from __future__ import annotations

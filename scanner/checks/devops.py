@@ -4,6 +4,8 @@ A deploy pipeline is a graph of ``oci_devops_deploy_stage`` resources: each stag
 predecessors (other stages, or the pipeline itself for a first stage) in
 ``deploy_stage_predecessor_collection.items.id``. A stage waits for all of its predecessors, so a
 deployment is gated when any ancestor is a manual approval.
+
+Policies that call these checks: OCI-OPS-001.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ Values follow the Terraform source's contract: a reference to another resource's
 literal value when written in that block, else an ``Unknown`` whose ``ref`` names the resource and
 whose ``symbol`` renders the expression (an interpolated statement keeps its literal text with
 ``${...}`` around the unknown parts).
+
+Policies that call these checks: OCI-IAM-002, OCI-IAM-003, OCI-IAM-004, OCI-IAM-005, OCI-IAM-006.
 """
 
 from __future__ import annotations

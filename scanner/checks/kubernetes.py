@@ -7,6 +7,9 @@ Workloads are read through the normalized ``workload`` attribute (``ingress_cont
 ingress-nginx values), which chart values and manifests share (``scanner/sources/helm``).
 Manifests are matched only within one scope (the directory or stream they came from) and one
 namespace.
+
+Policies that call these checks: OCI-ENC-101, OCI-HA-101, OCI-HA-102, OCI-HA-103, OCI-HA-104,
+OCI-HA-105, OCI-SEC-101, OCI-SEC-104.
 """
 
 from __future__ import annotations

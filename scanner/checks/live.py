@@ -3,6 +3,8 @@
 Live resources carry ``context["reference_time"]`` (the snapshot's ``collected_at``) and
 ``context["missing_types"]`` (SDK types whose listing did not complete). A check whose answer
 depends on a missing type is unknown, never passed or failed.
+
+Policies that call these checks: OCI-IAM-201, OCI-IAM-202, OCI-ROT-202.
 """
 
 from __future__ import annotations

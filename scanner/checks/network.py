@@ -3,6 +3,8 @@
 OCI-ENC-010 needs a join the condition language cannot express: a plain-HTTP listener is acceptable
 only when one of the rule sets it names redirects every request to HTTPS, and the rule set is a
 separate ``oci_load_balancer_rule_set`` resource.
+
+Policies that call these checks: OCI-ENC-010.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ provider (``resource.context["region"]``) or from the AD names themselves
 Distinct ADs are counted as the condition language's ``distinct`` does: unknown values whose
 symbols differ only by a literal index (``ads[0]`` vs ``ads[1]``) are distinct; other unknowns
 leave the count open.
+
+Policies that call these checks: OCI-HA-001, OCI-HA-003, OCI-HA-005.
 """
 
 from __future__ import annotations

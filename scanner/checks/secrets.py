@@ -3,6 +3,8 @@
 OCI-SEC-007 looks for PEM private key blocks in any scanned file (a ``file`` resource), whether
 written as a heredoc, inside a quoted string with ``\\n`` escapes, or in a tfvars file. Findings
 give the line of the ``BEGIN`` marker only: key material never reaches a message or a location.
+
+Policies that call these checks: OCI-SEC-001, OCI-SEC-002, OCI-SEC-003, OCI-SEC-007.
 """
 
 from __future__ import annotations

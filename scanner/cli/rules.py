@@ -107,6 +107,11 @@ def rules_show(
                 f"Example ({'non-compliant' if kind == 'fail' else 'compliant'}):",
                 _indent(r.examples[kind]),
             ]
+    from scanner.engine.registry import checks_of_rule
+
+    used = checks_of_rule(r)
+    if used:
+        lines += ["", "Named checks (Python):"] + [f"  - {name} in {module}" for name, module in used]
     lines += ["", f"Docs: {r.help_uri}"]
     typer.echo("\n".join(lines))
 

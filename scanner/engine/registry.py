@@ -126,3 +126,34 @@ def check_names() -> list[str]:
     load_plugins()
 
     return sorted(_CHECKS)
+
+
+def checks_in(condition: Any) -> list[str]:
+    """Names of the named checks a declarative condition calls, in order, each once."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            name = node.get("check")
+            if isinstance(name, str) and name not in found:
+                found.append(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(condition)
+    return found
+
+
+def checks_of_rule(rule: Any) -> list[tuple[str, str]]:
+    """``(check name, module that defines it)`` for every named check ``rule`` uses: how a
+    policy is traced to its Python (``ocisec rules show ID``)."""
+    names: list[str] = []
+    for target in rule.targets:
+        for name in checks_in([target.when, target.condition]):
+            if name not in names:
+                names.append(name)
+    load_plugins()
+    return [(name, getattr(_CHECKS.get(name), "__module__", "?")) for name in names]

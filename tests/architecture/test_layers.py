@@ -143,3 +143,24 @@ def test_a_circle_is_caught():
 
 def test_no_module_imports_itself_through_a_circle():
     assert cycles(_import_graph()) == []
+
+
+def _how_it_is_built() -> str:
+    """The "How it is built" tree, wherever the docs keep it (README.md or a page of docs/)."""
+    root = PACKAGE.parent
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        if "## How it is built" in text:
+            section = text.split("## How it is built", 1)[1]
+            return section.split("```", 2)[1]
+    raise AssertionError("no 'How it is built' section in README.md or docs/")
+
+
+def test_how_it_is_built_lists_the_layers_in_data_flow_order():
+    tree = _how_it_is_built()
+    listed = [line.split()[0].rstrip("/") for line in tree.splitlines() if line.startswith("  ") and
+              not line.startswith("   ") and line.split()[0].endswith("/")]
+    packages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
+    assert sorted(listed) == packages
+    # Commands first, then the workflow, sources, engine, checks, reporters; guards and model last.
+    assert listed == ["cli", "workflow", "sources", "engine", "checks", "report", "guards", "model"]
