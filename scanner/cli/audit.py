@@ -77,6 +77,17 @@ def audit(
         None, "--service-endpoint", envvar="OCISEC_OCI_ENDPOINT", hidden=True,
         help="Send every call to this URL ({region} is replaced): for the API emulator.",
     ),
+    state: list[str] = typer.Option(
+        [], "--state", help="Terraform state managing the tenancy (repeatable): terraform.tfstate, "
+        "`terraform show -json` output, a directory of them, or oci://NAMESPACE/BUCKET/KEY.",
+    ),
+    code: Path | None = typer.Option(
+        None, "--code", help="Terraform configuration of the state (default: the state's directory).",
+    ),
+    plan: Path | None = typer.Option(
+        None, "--plan", help="Compare live objects with this plan JSON instead of the configuration.",
+    ),
+    var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file for --code (repeatable)."),
 ) -> None:
     """Audit a live OCI tenancy (read-only API calls), or re-audit a snapshot."""
     from scanner.workflow.audit import (
@@ -124,6 +135,7 @@ def audit(
         cache_dir=scan_options.cache_dir,
         settings=settings,
         baseline=scan_options.baseline,
+        code_and_cloud=_code_and_cloud(state, code, plan, var_file, request),
     )
     try:
         result = audit_snapshot(snapshot, options)
@@ -135,3 +147,18 @@ def audit(
     )
 
 
+
+
+def _code_and_cloud(
+    states: list[str], code: Path | None, plan: Path | None, var_files: list[Path], request: object
+) -> object | None:
+    """The ``--state`` join, or None (``--code`` / ``--plan`` alone are a usage error)."""
+    if not states:
+        if code is not None or plan is not None or var_files:
+            typer.echo("ocisec: error: --code, --plan and --var-file need --state", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR)
+        return None
+    from scanner.workflow.cloud import CodeAndCloud, remote_state_reader
+
+    fetch = remote_state_reader(request) if any(s.startswith("oci://") for s in states) else None
+    return CodeAndCloud(states, code, plan, var_files, fetch)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # defined beside the model; imported here for the annotations only
+    from scanner.model.cloud import Drift, UnmanagedResource
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,10 @@ class ScanResult:
     # Literal values of the scanned resources' secret-like attributes, collected once by the scan
     # (reporters mask them; a result read back from JSON has none and is collected afresh).
     secret_values: set[str] = field(default_factory=set, repr=False, compare=False)
+    # An audit joined with Terraform state (``ocisec audit --state``): rules whose outcome on a
+    # managed object differs between code and cloud, and live objects no state manages.
+    drift: list[Drift] = field(default_factory=list)
+    unmanaged: list[UnmanagedResource] = field(default_factory=list)
 
     @property
     def input_errors(self) -> list[InputError]:

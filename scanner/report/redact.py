@@ -169,7 +169,30 @@ class Redactor:
         ]
         rules = [_clean_rule(r) for r in result.rules]
         inputs = [clean_text(self.scrub(i)) for i in result.inputs]
-        return dataclasses.replace(result, findings=findings, errors=errors, rules=rules, inputs=inputs)
+        # Drift quotes attribute values (secret attributes were never taken; a value that is a
+        # known secret elsewhere is masked here) and unmanaged objects carry console names.
+        drift = [
+            dataclasses.replace(
+                d,
+                address=self.mask_address(d.address),
+                message=clean_text(self.scrub(d.message)),
+                code_value=clean_text(self.scrub(d.code_value)),
+                live_value=clean_text(self.scrub(d.live_value)),
+                attribute=clean_text(d.attribute) if d.attribute else d.attribute,
+                location=_clean_location(d.location),
+                live_location=_clean_location(d.live_location),
+            )
+            for d in result.drift
+        ]
+        unmanaged = [
+            dataclasses.replace(
+                u, name=clean_text(self.scrub(u.name)) if u.name else u.name, location=_clean_location(u.location)
+            )
+            for u in result.unmanaged
+        ]
+        return dataclasses.replace(
+            result, findings=findings, errors=errors, rules=rules, inputs=inputs, drift=drift, unmanaged=unmanaged
+        )
 
     @classmethod
     def for_result(cls, result: ScanResult) -> Redactor:

@@ -56,6 +56,7 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
         _print_findings(console, result, unknown)
 
     _print_suppressed(console, result)
+    _print_code_and_cloud(console, result)
 
     if errors:
         console.print()
@@ -69,6 +70,17 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
     console.print()
     console.print(_summary_line(Summary.of(result)), soft_wrap=True)
     return out.getvalue()
+
+
+def _print_code_and_cloud(console: Console, result: ScanResult) -> None:
+    """Drift and unmanaged objects of an audit given ``--state`` (scanner.report.cloud)."""
+    from scanner.report.cloud import text_sections
+
+    for heading, lines in text_sections(result):
+        console.print()
+        console.print(Text(heading, style="bold"), soft_wrap=True)
+        for line in lines:
+            console.print(Text(line), soft_wrap=True)
 
 
 def headline(result: ScanResult) -> list[Text]:

@@ -37,6 +37,9 @@ class AuditOptions:
     # waivers) and a baseline (scanner.workflow.baseline.Baseline), as for `ocisec scan`.
     settings: Any = None
     baseline: Any = None
+    # Code and cloud side by side (``--state``): ``scanner.workflow.cloud.CodeAndCloud``, which
+    # moves managed findings onto the .tf lines and adds drift and unmanaged objects.
+    code_and_cloud: Any = None
 
 
 def error_of(error: CollectionError) -> InputError:
@@ -68,9 +71,13 @@ def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = N
     errors = list(errors) + [error_of(e) for e in snapshot.errors]
     findings, engine_errors = evaluate_rules(rules, resources)
     errors += engine_errors
+    if options.code_and_cloud is not None:
+        # Before suppressions: a managed finding then sits on its .tf line, where an inline
+        # comment may accept it, as it would in a scan of the code.
+        errors += options.code_and_cloud.join(findings, resources, rules, root)
     # Accepted risks: waivers match live objects by OCID / address, the baseline by fingerprint.
     errors += apply_suppressions(findings, root, options.settings, options.baseline)
-    return ScanResult(
+    result = ScanResult(
         rules=rules,
         findings=findings,
         errors=errors,
@@ -81,6 +88,9 @@ def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = N
         resource_count=len(resources),
         metadata=snapshot_metadata(snapshot),
     )
+    if options.code_and_cloud is not None:
+        options.code_and_cloud.describe(result)
+    return result
 
 
 def snapshot_metadata(snapshot: InventorySnapshot) -> dict[str, object]:
