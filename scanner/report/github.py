@@ -51,6 +51,7 @@ def render(result: ScanResult) -> str:
             message += f"\nFix: {rule.fix}"
         message += f"\n{rule.help_uri}"
         lines.append(_command(COMMAND[rule.severity], props, message))
+    lines += _code_and_cloud(result, rebase)
     for error in result.errors:
         lines.append(_error(error, rebase))
     summary = Summary.of(result)
@@ -59,6 +60,24 @@ def render(result: ScanResult) -> str:
         totals += f"; scan incomplete: {summary.errors} input(s) could not be read"
     lines.append(_command("notice", {"title": "ocisec"}, totals))
     return "\n".join(lines) + "\n"
+
+
+def _code_and_cloud(result: ScanResult, rebase: Callable[[str], str]) -> list[str]:
+    """A warning per drift at its .tf line, a notice per unmanaged object (audits with --state)."""
+    from scanner.report.cloud import DRIFT_HEADINGS
+
+    lines = []
+    for d in result.drift:
+        props = {}
+        if d.location is not None:
+            props = {"file": rebase(d.location.file), "line": str(max(1, d.location.start_line))}
+        props["title"] = f"{d.rule_id} {DRIFT_HEADINGS[d.direction]}"
+        lines.append(_command("warning", props, f"{d.address} ({d.ocid}): {d.message}"))
+    for u in result.unmanaged:
+        failing = f"; fails {', '.join(u.failing)}" if u.failing else ""
+        text = f"{u.kind} {u.name or ''} {u.ocid} in {u.compartment_id or '?'} has no Terraform state entry{failing}"
+        lines.append(_command("notice", {"title": "ocisec: unmanaged live resource"}, text))
+    return lines
 
 
 def _error(error: InputError, rebase: Callable[[str], str]) -> str:

@@ -45,6 +45,33 @@ def render(result: ScanResult) -> str:
     return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
+def _fixed_live(result: ScanResult, rebase: Any) -> list[dict[str, Any]]:
+    """Drift the other way (fails in code, fixed by hand live): the code still has the problem,
+    so it is a vulnerability at its .tf line. Drift that fails live is already a finding above,
+    its details say so."""
+    out = []
+    for d in result.drift:
+        if d.direction != "fixed_live":
+            continue
+        rule = result.rule(d.rule_id)
+        vuln: dict[str, Any] = {
+            "id": str(uuid.uuid5(_NAMESPACE, f"fixed_live\0{d.rule_id}\0{d.address}\0{d.attribute}")),
+            "name": f"{rule.failure or rule.title} (in code; fixed by hand live)",
+            "description": d.message,
+            "severity": SEVERITY[rule.severity],
+            "solution": rule.fix or rule.remediation,
+            "identifiers": [{"type": "ocisec_rule_id", "name": rule.id, "value": rule.id, "url": rule.help_uri}],
+            "links": [{"url": rule.help_uri}],
+            "location": {},
+            "details": {"drift": {"name": "Drift", "type": "text", "value": d.direction}},
+        }
+        if d.location is not None:
+            vuln["location"] = {"file": rebase(d.location.file), "start_line": max(1, d.location.start_line),
+                                "end_line": max(1, d.location.start_line, d.location.end_line)}
+        out.append(vuln)
+    return out
+
+
 def to_document(result: ScanResult) -> dict[str, Any]:
     """The report as plain data."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -73,7 +100,15 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         vuln["details"] = {
             "resource": {"name": "Resource", "type": "text", "value": finding.resource.address},
         }
+        declared = finding.resource.context.get("terraform_address")
+        if declared:  # a managed live object: its Terraform address, and whether the rule drifted
+            vuln["details"]["terraform_address"] = {"name": "Terraform address", "type": "text", "value": declared}
+            drifted = rule.id in finding.resource.context.get("drift_rules", ())
+            vuln["details"]["drift"] = {"name": "Drift", "type": "text", "value": "fails_live" if drifted else "none"}
+        elif finding.resource.context.get("unmanaged"):
+            vuln["details"]["unmanaged"] = {"name": "Unmanaged", "type": "text", "value": "no Terraform state entry"}
         vulnerabilities.append(vuln)
+    vulnerabilities += _fixed_live(result, rebase)
     messages = [
         {
             "level": "warn" if error.level == "error" else "info",

@@ -351,4 +351,30 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "errors": errors,
         "colors": COLORS,
         "bar_width": BAR_WIDTH,
+        **_code_and_cloud_view(result),
+    }
+
+
+def _code_and_cloud_view(result: ScanResult) -> dict[str, Any]:
+    """Drift and the unmanaged inventory of an audit given ``--state`` (empty otherwise)."""
+    from scanner.report.cloud import DRIFT_HEADINGS, drift_by_direction, has_cloud_sections, unmanaged_groups, where
+
+    if not has_cloud_sections(result):
+        return {"code_and_cloud": False}
+    return {
+        "code_and_cloud": True,
+        "drift_sections": [
+            {"direction": direction, "heading": DRIFT_HEADINGS[direction], "rows": [
+                {"rule_id": d.rule_id, "address": d.address, "ocid": d.ocid, "attribute": d.attribute or "",
+                 "code_value": d.code_value, "live_value": d.live_value, "where": where(d.location)}
+                for d in items]}
+            for direction, items in drift_by_direction(result)
+        ],
+        "unmanaged_groups": [
+            {"kind": kind, "compartment": comp, "rows": [
+                {"name": u.name or "", "ocid": u.ocid, "failing": ", ".join(u.failing), "where": where(u.location)}
+                for u in items]}
+            for kind, comp, items in unmanaged_groups(result)
+        ],
+        "unmanaged_count": len(result.unmanaged),
     }

@@ -50,6 +50,19 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         "errors": [_error(e) for e in result.errors],
         "suppressed": [_suppressed(result, f) for f in report_order(result.suppressed, result)],
         "rules": [_rule(r) for r in sorted(result.rules, key=lambda r: r.id)],
+        **_code_and_cloud(result),
+    }
+
+
+def _code_and_cloud(result: ScanResult) -> dict[str, Any]:
+    """``drift`` and ``unmanaged`` of an audit given ``--state`` (absent otherwise)."""
+    from scanner.report.cloud import drift_record, has_cloud_sections, unmanaged_record
+
+    if not has_cloud_sections(result):
+        return {}
+    return {
+        "drift": [drift_record(d) for d in result.drift],
+        "unmanaged": [unmanaged_record(u) for u in result.unmanaged],
     }
 
 

@@ -26,6 +26,9 @@ def render(result: ScanResult) -> str:
         suite = _rule_suite(rule, findings, result.strict)
         root.append(suite)
         _add_counts(totals, suite)
+    for suite in _code_and_cloud_suites(result):
+        root.append(suite)
+        _add_counts(totals, suite)
     if result.errors:
         suite = _errors_suite(result.errors)
         root.append(suite)
@@ -85,6 +88,31 @@ def _details(rule: Rule, finding: Finding) -> str:
         lines.append(f"Attribute: {finding.attribute}")
     lines += [finding.message, f"Remediation: {rule.remediation}", f"Help: {rule.help_uri}"]
     return "\n".join(lines)
+
+
+def _code_and_cloud_suites(result: ScanResult) -> list[ET.Element]:
+    """Audits given --state: a ``drift`` suite (a failure per rule whose outcome differs between
+    code and live) and an ``unmanaged`` suite (a failure per object no state manages that fails
+    a rule; a passing case for the others)."""
+    from scanner.report.cloud import DRIFT_HEADINGS, has_cloud_sections
+
+    if not has_cloud_sections(result):
+        return []
+    drift = ET.Element("testsuite", name="ocisec.drift")
+    for d in result.drift:
+        case = ET.SubElement(drift, "testcase", classname=f"drift.{d.rule_id}", name=d.address)
+        failure = ET.SubElement(case, "failure", type=d.direction, message=DRIFT_HEADINGS[d.direction])
+        failure.text = d.message
+    _set_counts(drift, tests=len(result.drift), failures=len(result.drift), errors=0, skipped=0)
+    unmanaged = ET.Element("testsuite", name="ocisec.unmanaged")
+    failing = 0
+    for u in result.unmanaged:
+        case = ET.SubElement(unmanaged, "testcase", classname=f"unmanaged.{u.kind}", name=u.ocid)
+        if u.failing:
+            failing += 1
+            ET.SubElement(case, "failure", type="unmanaged", message=f"no Terraform state entry; fails {', '.join(u.failing)}")
+    _set_counts(unmanaged, tests=len(result.unmanaged), failures=failing, errors=0, skipped=0)
+    return [drift, unmanaged]
 
 
 def _errors_suite(errors: list[InputError]) -> ET.Element:

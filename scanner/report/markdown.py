@@ -79,6 +79,10 @@ def render(result: ScanResult) -> str:
                 f"{cell(sup.justification)} ({cell(sup.origin or sup.kind)}{until})"
             )
         out += ["", "</details>", ""]
+    from scanner.report.cloud import markdown_lines
+    from scanner.report.diff_report import md, md_code
+
+    out += markdown_lines(result, md, md_code)  # drift and unmanaged objects of an audit with --state
     if result.errors:
         out += ["<details><summary>Inputs with errors or warnings</summary>", ""]
         for error in result.errors:

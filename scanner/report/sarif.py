@@ -8,6 +8,7 @@ results with ``suppressions``, so they are never lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -156,7 +157,9 @@ def to_log(result: ScanResult) -> dict[str, Any]:
             }
         ],
         "results": [_result(result.rule(g[0].rule_id), index[g[0].rule_id], g, rebase) for g in kept]
-        + [_suppressed_result(result.rule(f.rule_id), index[f.rule_id], f, rebase) for f in suppressed],
+        + [_suppressed_result(result.rule(f.rule_id), index[f.rule_id], f, rebase) for f in suppressed]
+        + [_fixed_live_result(result.rule(d.rule_id), index[d.rule_id], d, rebase)
+           for d in result.drift if d.direction == "fixed_live" and d.rule_id in index],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "strict": result.strict,
@@ -164,6 +167,14 @@ def to_log(result: ScanResult) -> dict[str, Any]:
             "unknownByRule": dict(sorted(unknown_by_rule.items())),
         },
     }
+    if "code_and_cloud" in result.metadata:
+        # The click-ops inventory: live objects no state manages (their findings are results too).
+        run["properties"]["unmanaged"] = [
+            {"kind": u.kind, "ocid": u.ocid, "name": u.name, "compartmentId": u.compartment_id,
+             "failing": list(u.failing)}
+            for u in result.unmanaged
+        ]
+        run["properties"]["drift"] = len(result.drift)
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
@@ -252,9 +263,49 @@ def _related(findings: list[Finding], rebase: Callable[[str], str]) -> list[dict
                 "artifactLocation": {"uri": _file_uri(rebase(file)), "uriBaseId": SRCROOT},
                 "region": {"startLine": max(1, start), "endLine": max(1, start, end)},
             },
-            "message": {"text": f"module call reaching {address}"},
+            "message": {"text": _related_text(findings, address)},
         })
     return related
+
+
+def _related_text(findings: list[Finding], address: str) -> str:
+    if findings[0].resource.provenance.source == "oci":  # a managed live object's snapshot line
+        return f"live object {address} in the inventory snapshot"
+    return f"module call reaching {address}"
+
+
+def _fixed_live_result(rule: Rule, rule_index: int, drift: Any, rebase: Callable[[str], str]) -> dict[str, Any]:
+    """A rule that fails in code but passes live (fixed by hand in the console): the code still
+    has the problem, so it is a result at the .tf line, marked as drift."""
+    location: dict[str, Any] = {
+        "logicalLocations": [
+            {"fullyQualifiedName": drift.ocid, "kind": "resource"},
+            {"fullyQualifiedName": drift.address, "kind": "declaration"},
+        ]
+    }
+    if drift.location is not None:
+        start = max(1, drift.location.start_line)
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": _file_uri(rebase(drift.location.file)), "uriBaseId": SRCROOT},
+            "region": {"startLine": start, "endLine": max(start, drift.location.end_line)},
+        }
+    parts = [rule.id, drift.location.file if drift.location else "", drift.address, drift.attribute or "", "fixed_live"]
+    return {
+        "ruleId": rule.id,
+        "ruleIndex": rule_index,
+        "level": "note",
+        "message": {"text": drift.message},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()},
+        "properties": {
+            "drift": True,
+            "driftDirection": drift.direction,
+            "attribute": drift.attribute,
+            "codeValue": drift.code_value,
+            "liveValue": drift.live_value,
+            "terraformAddress": drift.address,
+        },
+    }
 
 
 def _result(
@@ -284,6 +335,13 @@ def _result(
     if provenance.source == "oci":  # live findings: where in the tenancy
         where = (("region", provenance.region), ("compartmentId", provenance.compartment_id))
         props.update({k: v for k, v in where if v})
+        declared = finding.resource.context.get("terraform_address")
+        if declared:  # managed: the Terraform address is a second logical location
+            location["logicalLocations"].append({"fullyQualifiedName": declared, "kind": "declaration"})
+            props["terraformAddress"] = declared
+            props["drift"] = rule.id in finding.resource.context.get("drift_rules", ())
+        elif finding.resource.context.get("unmanaged"):
+            props["unmanaged"] = True
     if finding.attribute:
         props["attribute"] = finding.attribute
     if len(group) > 1:

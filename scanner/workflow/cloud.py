@@ -270,7 +270,8 @@ class CodeAndCloud:
                     self.unmanaged.append(_unmanaged(res, found))
                 continue
             self.managed += 1
-            res.context["terraform_address"] = entry.address
+            # Sub-objects (listeners, API keys) share their parent's context dict: copy first.
+            res.context = dict(res.context, terraform_address=entry.address)
             code_res = code.resource(entry.address) if code is not None else None
             if code_res is None or code_res.provenance.location is None:
                 continue
@@ -299,8 +300,7 @@ class CodeAndCloud:
             live_value = show_value(res.attributes, attribute)
             if direction == FAILS_LIVE:
                 what = "passes in code but fails live (changed outside Terraform)"
-                for f in lf:
-                    f.resource.context["drift"] = True
+                res.context["drift_rules"] = sorted({*res.context.get("drift_rules", ()), rule_id})
             else:
                 what = "fails in code but passes live (fixed by hand; the code still has the problem)"
             self.drift.append(
@@ -326,8 +326,7 @@ class CodeAndCloud:
 def _unmanaged(res: Resource, findings: list[Finding]) -> UnmanagedResource:
     name = res.attributes.get("display_name") or res.attributes.get("name")
     failing = sorted({f.rule_id for f in findings if f.status is Status.FAILED and f.suppression is None})
-    for f in findings:
-        f.resource.context["unmanaged"] = True
+    res.context = dict(res.context, unmanaged=True)
     loc = res.provenance.location
     return UnmanagedResource(
         kind=res.kind, ocid=res.provenance.ocid or res.address, name=name if isinstance(name, str) else None,
