@@ -13,6 +13,7 @@ from scanner import __version__
 from scanner.cli.audit import audit
 from scanner.cli.baseline import baseline_app
 from scanner.cli.diff import diff
+from scanner.cli.parity import parity
 from scanner.cli.rules import rules_app
 from scanner.cli.scan import scan
 
@@ -46,3 +47,4 @@ app.command()(audit)
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(rules_app, name="rules")
 app.command()(diff)
+app.command()(parity)

@@ -36,6 +36,8 @@ from scanner.model.parity import (
 # Kinds that are not resources of an environment but inputs or files.
 NOT_RESOURCES = {"file", "variable", "provider.oci"}
 SNAPSHOT_PREFIX = "ocisec-inventory/"
+# Live objects a tenancy has exactly one of: matched by kind, whatever their OCID.
+TENANCY_SINGLETONS = {"oci_identity_tenancy", "oci_cloud_guard_cloud_guard_configuration"}
 
 
 class ParityUsageError(ValueError):
@@ -185,13 +187,18 @@ _SEPARATORS = re.compile(r"([._-])[._-]+")
 def logical_key(res: Resource, env_names: list[str], patterns: list[re.Pattern[str]]) -> str:
     """The identity of ``res`` across environments (see the module docstring)."""
     if res.kind == "helm.values":
-        key = f"helm.values.{res.context.get('chart') or res.address.split('[')[0]}"
+        key = f"helm.values.{res.address.split('[')[0]}"
         env = res.context.get("environment")
         if env and env not in env_names and env != "base":
             key += f"[{env}]"
     elif res.provenance.source == "oci":
         name = res.attributes.get("display_name") or res.attributes.get("name")
-        key = f"{res.kind}.{name}" if isinstance(name, str) and name else res.address
+        if res.kind in TENANCY_SINGLETONS:  # one per tenancy: the kind is the identity
+            key = res.kind
+        elif isinstance(name, str) and name:
+            key = f"{res.kind}.{name}"
+        else:
+            key = res.address
     else:
         key = res.address
     for env in sorted(env_names, key=len, reverse=True):
@@ -277,3 +284,23 @@ def compare_environments(specs: list[EnvironmentSpec], evaluated: list[Evaluated
     presence.sort(key=lambda p: (p.kind, p.key))
     return ParityResult(environments, rules, differences, presence, errors, str(root),
                         [p.pattern for p in patterns])
+
+
+def run_parity(
+    args: list[str],
+    rules: list[Rule],
+    root: Path,
+    tfvars_root: Path | None = None,
+    patterns: list[re.Pattern[str]] | None = None,
+    workspace: str | None = None,
+) -> ParityResult:
+    """Parse ``ENV=PATH`` arguments, evaluate each environment and compare them. Raises
+    ``ParityUsageError`` for a bad argument (fewer than two environments, a repeated name...)."""
+    specs = [parse_environment(a) for a in args]
+    if len(specs) < 2:
+        raise ParityUsageError("give at least two environments (ENV=PATH ENV=PATH ...)")
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ParityUsageError(f"environment names must differ: {', '.join(names)}")
+    evaluated = [evaluate_environment(s, rules, root, tfvars_root, workspace) for s in specs]
+    return compare_environments(specs, evaluated, rules, root, list(patterns or []))
