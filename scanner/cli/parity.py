@@ -33,14 +33,19 @@ def parity(
     ),
     fmt: ParityFormat = typer.Option(ParityFormat.text, "--format", "-f", help="Report format."),
     output: list[str] = typer.Option(
-        [], "--output", "-o",
-        help="FILE (in --format), FORMAT=FILE or FORMAT for stdout; repeatable: one comparison, several reports.",
+        [],
+        "--output",
+        "-o",
+        help="FILE (in --format), FORMAT=FILE or FORMAT for stdout; repeatable: several reports.",
     ),
     root: Path | None = typer.Option(
-        None, "--root", help="Terraform root that .tfvars environments apply to (default: the file's directory)."
+        None,
+        "--root",
+        help="Terraform root that .tfvars environments apply to (default: the file's directory).",
     ),
     name_pattern: list[str] = typer.Option(
-        [], "--name-pattern",
+        [],
+        "--name-pattern",
         help="Regular expression removed from resource addresses and names before matching (repeatable),"
         " e.g. '-(dev|prod)$'. Environment names are always removed.",
     ),
@@ -50,7 +55,9 @@ def parity(
     missing_fails: bool = typer.Option(
         False, "--missing-fails", help="A resource missing from an environment also makes the exit code 1."
     ),
-    workspace: str | None = typer.Option(None, "--workspace", help="terraform.workspace for Terraform roots."),
+    workspace: str | None = typer.Option(
+        None, "--workspace", help="terraform.workspace for Terraform roots."
+    ),
 ) -> None:
     """Compare environments (exit 1 when a rule passes in one and fails in another)."""
     from scanner.engine.policy import load_rules
@@ -96,6 +103,9 @@ def parity(
     if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
     threshold = {"critical": 4, "high": 3, "medium": 2, "low": 1}[fail_on.value]
-    failing = [d for d in result.differences
-               if (rule := result.rule(d.rule_id)) is not None and rule.severity.rank >= threshold]
+    failing = [
+        d
+        for d in result.differences
+        if (rule := result.rule(d.rule_id)) is not None and rule.severity.rank >= threshold
+    ]
     raise typer.Exit(EXIT_FINDINGS if failing or (missing_fails and result.presence) else EXIT_OK)

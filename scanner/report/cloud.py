@@ -119,15 +119,19 @@ def markdown_lines(result: ScanResult, md: Any, md_code: Any) -> list[str]:
         out += [f"#### {md(DRIFT_HEADINGS[direction])} ({len(items)})", ""]
         out += ["| rule | resource | attribute | code | live | where |", "|---|---|---|---|---|---|"]
         for d in items:
-            out.append(f"| {md(d.rule_id)} | {md_code(d.address)} | {md_code(d.attribute or '')} "
-                       f"| {md_code(d.code_value)} | {md_code(d.live_value)} | {md_code(where(d.location))} |")
+            out.append(
+                f"| {md(d.rule_id)} | {md_code(d.address)} | {md_code(d.attribute or '')} "
+                f"| {md_code(d.code_value)} | {md_code(d.live_value)} | {md_code(where(d.location))} |"
+            )
         out.append("")
     if result.unmanaged:
         out += [f"#### Unmanaged live resources ({len(result.unmanaged)})", ""]
         out += ["| kind | compartment | name | OCID | failing rules |", "|---|---|---|---|---|"]
         for kind, comp, items in unmanaged_groups(result):
             for u in items:
-                out.append(f"| {md_code(kind)} | {md_code(comp)} | {md(u.name or '')} | {md_code(u.ocid)} "
-                           f"| {md(', '.join(u.failing))} |")
+                out.append(
+                    f"| {md_code(kind)} | {md_code(comp)} | {md(u.name or '')} | {md_code(u.ocid)} "
+                    f"| {md(', '.join(u.failing))} |"
+                )
         out.append("")
     return out

@@ -75,7 +75,8 @@ def _code_and_cloud(result: ScanResult, rebase: Callable[[str], str]) -> list[st
         lines.append(_command("warning", props, f"{d.address} ({d.ocid}): {d.message}"))
     for u in result.unmanaged:
         failing = f"; fails {', '.join(u.failing)}" if u.failing else ""
-        text = f"{u.kind} {u.name or ''} {u.ocid} in {u.compartment_id or '?'} has no Terraform state entry{failing}"
+        where = f"in {u.compartment_id or '?'}"
+        text = f"{u.kind} {u.name or ''} {u.ocid} {where} has no Terraform state entry{failing}"
         lines.append(_command("notice", {"title": "ocisec: unmanaged live resource"}, text))
     return lines
 

@@ -45,6 +45,10 @@ def render(result: ScanResult) -> str:
     return json.dumps(to_document(result), indent=2, ensure_ascii=False) + "\n"
 
 
+def _text(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "type": "text", "value": value}
+
+
 def _fixed_live(result: ScanResult, rebase: Any) -> list[dict[str, Any]]:
     """Drift the other way (fails in code, fixed by hand live): the code still has the problem,
     so it is a vulnerability at its .tf line. Drift that fails live is already a finding above,
@@ -60,7 +64,9 @@ def _fixed_live(result: ScanResult, rebase: Any) -> list[dict[str, Any]]:
             "description": d.message,
             "severity": SEVERITY[rule.severity],
             "solution": rule.fix or rule.remediation,
-            "identifiers": [{"type": "ocisec_rule_id", "name": rule.id, "value": rule.id, "url": rule.help_uri}],
+            "identifiers": [
+                {"type": "ocisec_rule_id", "name": rule.id, "value": rule.id, "url": rule.help_uri}
+            ],
             "links": [{"url": rule.help_uri}],
             "location": {},
             "details": {"drift": {"name": "Drift", "type": "text", "value": d.direction}},
@@ -102,11 +108,11 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         }
         declared = finding.resource.context.get("terraform_address")
         if declared:  # a managed live object: its Terraform address, and whether the rule drifted
-            vuln["details"]["terraform_address"] = {"name": "Terraform address", "type": "text", "value": declared}
             drifted = rule.id in finding.resource.context.get("drift_rules", ())
-            vuln["details"]["drift"] = {"name": "Drift", "type": "text", "value": "fails_live" if drifted else "none"}
+            vuln["details"]["terraform_address"] = _text("Terraform address", declared)
+            vuln["details"]["drift"] = _text("Drift", "fails_live" if drifted else "none")
         elif finding.resource.context.get("unmanaged"):
-            vuln["details"]["unmanaged"] = {"name": "Unmanaged", "type": "text", "value": "no Terraform state entry"}
+            vuln["details"]["unmanaged"] = _text("Unmanaged", "no Terraform state entry")
         vulnerabilities.append(vuln)
     vulnerabilities += _fixed_live(result, rebase)
     messages = [

@@ -357,7 +357,13 @@ def report_context(result: ScanResult) -> dict[str, Any]:
 
 def _code_and_cloud_view(result: ScanResult) -> dict[str, Any]:
     """Drift and the unmanaged inventory of an audit given ``--state`` (empty otherwise)."""
-    from scanner.report.cloud import DRIFT_HEADINGS, drift_by_direction, has_cloud_sections, unmanaged_groups, where
+    from scanner.report.cloud import (
+        DRIFT_HEADINGS,
+        drift_by_direction,
+        has_cloud_sections,
+        unmanaged_groups,
+        where,
+    )
 
     if not has_cloud_sections(result):
         return {"code_and_cloud": False}
@@ -372,7 +378,8 @@ def _code_and_cloud_view(result: ScanResult) -> dict[str, Any]:
         ],
         "unmanaged_groups": [
             {"kind": kind, "compartment": comp, "rows": [
-                {"name": u.name or "", "ocid": u.ocid, "failing": ", ".join(u.failing), "where": where(u.location)}
+                {"name": u.name or "", "ocid": u.ocid, "failing": ", ".join(u.failing),
+                 "where": where(u.location)}
                 for u in items]}
             for kind, comp, items in unmanaged_groups(result)
         ],

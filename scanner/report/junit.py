@@ -110,7 +110,8 @@ def _code_and_cloud_suites(result: ScanResult) -> list[ET.Element]:
         case = ET.SubElement(unmanaged, "testcase", classname=f"unmanaged.{u.kind}", name=u.ocid)
         if u.failing:
             failing += 1
-            ET.SubElement(case, "failure", type="unmanaged", message=f"no Terraform state entry; fails {', '.join(u.failing)}")
+            message = f"no Terraform state entry; fails {', '.join(u.failing)}"
+            ET.SubElement(case, "failure", type="unmanaged", message=message)
     _set_counts(unmanaged, tests=len(result.unmanaged), failures=failing, errors=0, skipped=0)
     return [drift, unmanaged]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.model import Location
-from scanner.model.parity import ParityResult, PresenceDifference, RuleDifference
+from scanner.model.parity import ParityResult, RuleDifference
 from scanner.report.diff_report import md, md_code
 from scanner.report.redact import Redactor
 
@@ -50,17 +50,25 @@ def summary_line(result: ParityResult) -> str:
     """One line: how many environments, rule differences and presence differences."""
     envs = ", ".join(e.name for e in result.environments)
     n, p = len(result.differences), len(result.presence)
-    return (f"{len(result.environments)} environments ({envs}): {n} rule difference{'s' * (n != 1)}, "
-            f"{p} resource{'s' * (p != 1)} missing from some environment"
-            + (f"; {len(result.input_errors)} input error{'s' * (len(result.input_errors) != 1)}"
-               if result.input_errors else ""))
+    return (
+        f"{len(result.environments)} environments ({envs}): {n} rule difference{'s' * (n != 1)}, "
+        f"{p} resource{'s' * (p != 1)} missing from some environment"
+        + (
+            f"; {len(result.input_errors)} input error{'s' * (len(result.input_errors) != 1)}"
+            if result.input_errors
+            else ""
+        )
+    )
 
 
 def difference_sentence(d: RuleDifference) -> str:
     """``passes in prod, fails in dev``."""
     parts = [f"passes in {', '.join(d.passing)}", f"fails in {', '.join(d.failing)}"]
-    other = [f"{o.environment}: {o.status.replace('_', ' ')}" for o in d.outcomes
-             if o.status not in ("passed", "failed")]
+    other = [
+        f"{o.environment}: {o.status.replace('_', ' ')}"
+        for o in d.outcomes
+        if o.status not in ("passed", "failed")
+    ]
     return "; ".join(parts) + (f" ({'; '.join(other)})" if other else "")
 
 
@@ -142,19 +150,32 @@ def to_document(result: ParityResult) -> dict[str, Any]:
                 "passing": d.passing,
                 "failing": d.failing,
                 "environments": [
-                    {"environment": o.environment, "status": o.status, "address": o.address,
-                     "location": _loc(o.location), "attribute": o.attribute, "message": o.message}
+                    {
+                        "environment": o.environment,
+                        "status": o.status,
+                        "address": o.address,
+                        "location": _loc(o.location),
+                        "attribute": o.attribute,
+                        "message": o.message,
+                    }
                     for o in d.outcomes
                 ],
             }
             for d in result.differences
         ],
         "presence_differences": [
-            {"resource": p.key, "kind": p.kind, "present": p.present, "absent": p.absent,
-             "locations": {env: _loc(loc) for env, loc in p.locations.items()}}
+            {
+                "resource": p.key,
+                "kind": p.kind,
+                "present": p.present,
+                "absent": p.absent,
+                "locations": {env: _loc(loc) for env, loc in p.locations.items()},
+            }
             for p in result.presence
         ],
-        "errors": [{"path": e.path, "line": e.line, "level": e.level, "message": e.message} for e in result.errors],
+        "errors": [
+            {"path": e.path, "line": e.line, "level": e.level, "message": e.message} for e in result.errors
+        ],
     }
 
 
@@ -180,15 +201,19 @@ def render_sarif(result: ParityResult) -> str:
             entry["helpUri"] = rule.help_uri
             entry["fullDescription"] = {"text": rule.rationale}
         rules_meta.append(entry)
-    rules_meta.append({"id": PRESENCE_RULE, "shortDescription": {"text": "Resource missing from an environment"}})
+    rules_meta.append(
+        {"id": PRESENCE_RULE, "shortDescription": {"text": "Resource missing from an environment"}}
+    )
     index = {r["id"]: i for i, r in enumerate(rules_meta)}
 
     def physical(location: Location | None) -> dict[str, Any] | None:
         if location is None:
             return None
         start = max(1, location.start_line)
-        return {"artifactLocation": {"uri": _file_uri(location.file), "uriBaseId": SRCROOT},
-                "region": {"startLine": start, "endLine": max(start, location.end_line)}}
+        return {
+            "artifactLocation": {"uri": _file_uri(location.file), "uriBaseId": SRCROOT},
+            "region": {"startLine": start, "endLine": max(start, location.end_line)},
+        }
 
     results: list[dict[str, Any]] = []
     for d in result.differences:
@@ -196,48 +221,78 @@ def render_sarif(result: ParityResult) -> str:
         for o in d.outcomes:
             if o.status != "failed":
                 continue
-            loc: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": o.address or d.key, "kind": "resource"}]}
+            loc: dict[str, Any] = {
+                "logicalLocations": [{"fullyQualifiedName": o.address or d.key, "kind": "resource"}]
+            }
             phys = physical(o.location)
             if phys:
                 loc["physicalLocation"] = phys
-            results.append({
-                "ruleId": d.rule_id,
-                "ruleIndex": index[d.rule_id],
-                "level": LEVEL[rule.severity] if rule is not None else "warning",
-                "message": {"text": f"{d.key}: {difference_sentence(d)}. {o.message or ''}".strip()},
-                "locations": [loc],
-                "properties": {"parity": True, "environment": o.environment, "passing": d.passing,
-                               "failing": d.failing, "resource": d.key},
-            })
+            results.append(
+                {
+                    "ruleId": d.rule_id,
+                    "ruleIndex": index[d.rule_id],
+                    "level": LEVEL[rule.severity] if rule is not None else "warning",
+                    "message": {"text": f"{d.key}: {difference_sentence(d)}. {o.message or ''}".strip()},
+                    "locations": [loc],
+                    "properties": {
+                        "parity": True,
+                        "environment": o.environment,
+                        "passing": d.passing,
+                        "failing": d.failing,
+                        "resource": d.key,
+                    },
+                }
+            )
     for p in result.presence:
         env, loc_ = next(iter(p.locations.items()), (None, None))
         loc = {"logicalLocations": [{"fullyQualifiedName": p.key, "kind": "resource"}]}
         phys = physical(loc_)
         if phys:
             loc["physicalLocation"] = phys
-        results.append({
-            "ruleId": PRESENCE_RULE,
-            "ruleIndex": index[PRESENCE_RULE],
-            "level": "note",
-            "message": {"text": f"{p.key} ({p.kind}) is in {', '.join(p.present)} but missing from {', '.join(p.absent)}"},
-            "locations": [loc],
-            "properties": {"parity": True, "present": sorted(p.present), "absent": p.absent},
-        })
+        results.append(
+            {
+                "ruleId": PRESENCE_RULE,
+                "ruleIndex": index[PRESENCE_RULE],
+                "level": "note",
+                "message": {
+                    "text": f"{p.key} ({p.kind}) is in {', '.join(p.present)} "
+                    f"but missing from {', '.join(p.absent)}"
+                },
+                "locations": [loc],
+                "properties": {"parity": True, "present": sorted(p.present), "absent": p.absent},
+            }
+        )
     log = {
         "$schema": SARIF_SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "ocisec", "version": __version__, "informationUri": "https://github.com/ocisec/ocisec",
-                                "rules": rules_meta}},
-            "automationDetails": {"id": "ocisec/parity/"},
-            "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.root)}},
-            "invocations": [{"executionSuccessful": not result.input_errors,
-                             "toolExecutionNotifications": [
-                                 {"level": e.level if e.level in ("error", "warning", "note") else "error",
-                                  "message": {"text": f"{e.path}: {e.message}"}} for e in result.errors]}],
-            "results": results,
-            "properties": {"environments": [e.name for e in result.environments]},
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ocisec",
+                        "version": __version__,
+                        "informationUri": "https://github.com/ocisec/ocisec",
+                        "rules": rules_meta,
+                    }
+                },
+                "automationDetails": {"id": "ocisec/parity/"},
+                "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.root)}},
+                "invocations": [
+                    {
+                        "executionSuccessful": not result.input_errors,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": e.level if e.level in ("error", "warning", "note") else "error",
+                                "message": {"text": f"{e.path}: {e.message}"},
+                            }
+                            for e in result.errors
+                        ],
+                    }
+                ],
+                "results": results,
+                "properties": {"environments": [e.name for e in result.environments]},
+            }
+        ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
@@ -251,17 +306,26 @@ def render_junit(result: ParityResult) -> str:
     suite = ET.SubElement(root, "testsuite", name="rule parity")
     for d in result.differences:
         case = ET.SubElement(suite, "testcase", classname=d.rule_id, name=d.key)
-        failure = ET.SubElement(case, "failure", type=_severity(result, d.rule_id),
-                                message=f"{d.rule_id}: {difference_sentence(d)}")
-        failure.text = "\n".join(f"{o.environment}: {o.status} {_where(o.location)} {o.message or ''}".rstrip()
-                                 for o in d.outcomes)
+        failure = ET.SubElement(
+            case,
+            "failure",
+            type=_severity(result, d.rule_id),
+            message=f"{d.rule_id}: {difference_sentence(d)}",
+        )
+        failure.text = "\n".join(
+            f"{o.environment}: {o.status} {_where(o.location)} {o.message or ''}".rstrip() for o in d.outcomes
+        )
     suite.set("tests", str(len(result.differences)))
     suite.set("failures", str(len(result.differences)))
     presence = ET.SubElement(root, "testsuite", name="resource parity")
     for p in result.presence:
         case = ET.SubElement(presence, "testcase", classname=p.kind, name=p.key)
-        ET.SubElement(case, "failure", type="presence",
-                      message=f"in {', '.join(p.present)}; missing from {', '.join(p.absent)}")
+        ET.SubElement(
+            case,
+            "failure",
+            type="presence",
+            message=f"in {', '.join(p.present)}; missing from {', '.join(p.absent)}",
+        )
     presence.set("tests", str(len(result.presence)))
     presence.set("failures", str(len(result.presence)))
     if result.errors:
@@ -282,8 +346,13 @@ def render_markdown(result: ParityResult) -> str:
     """A pull-request comment: the summary, a table of rule differences with one column per
     environment, and the resources missing from some environment."""
     envs = [e.name for e in result.environments]
-    mark = {"passed": "✅ pass", "failed": "❌ fail", "unknown": "❔ unknown", "absent": "— absent",
-            "not_applicable": "n/a"}
+    mark = {
+        "passed": "✅ pass",
+        "failed": "❌ fail",
+        "unknown": "❔ unknown",
+        "absent": "— absent",
+        "not_applicable": "n/a",
+    }
     out = [f"### ocisec parity: {md(summary_line(result))}", ""]
     if result.differences:
         out += ["#### Rules that pass in one environment and fail in another", ""]
@@ -294,10 +363,15 @@ def render_markdown(result: ParityResult) -> str:
             cells = [mark.get(by_env[e].status, by_env[e].status) if e in by_env else "" for e in envs]
             rule = result.rule(d.rule_id)
             link = f"[{d.rule_id}]({rule.help_uri})" if rule is not None else d.rule_id
-            out.append(f"| {_severity(result, d.rule_id)} | {link} {md(_title(result, d.rule_id))} "
-                       f"| {md_code(d.key)} | " + " | ".join(cells) + " |")
+            out.append(
+                f"| {_severity(result, d.rule_id)} | {link} {md(_title(result, d.rule_id))} "
+                f"| {md_code(d.key)} | " + " | ".join(cells) + " |"
+            )
         if len(result.differences) > MARKDOWN_ROWS:
-            out.append(f"| | … and {len(result.differences) - MARKDOWN_ROWS} more (see the JSON or HTML report) | | " + " | " * len(envs))
+            out.append(
+                f"| | … and {len(result.differences) - MARKDOWN_ROWS} more (see the JSON or HTML report) | | "
+                + " | " * len(envs)
+            )
         out.append("")
     else:
         out += ["Every rule has the same outcome in every environment.", ""]
@@ -306,7 +380,10 @@ def render_markdown(result: ParityResult) -> str:
         out.append("| resource | kind | present in | missing from |")
         out.append("|---|---|---|---|")
         for p in result.presence[:MARKDOWN_ROWS]:
-            out.append(f"| {md_code(p.key)} | {md_code(p.kind)} | {md(', '.join(p.present))} | {md(', '.join(p.absent))} |")
+            out.append(
+                f"| {md_code(p.key)} | {md_code(p.kind)} | {md(', '.join(p.present))} "
+                f"| {md(', '.join(p.absent))} |"
+            )
         if len(result.presence) > MARKDOWN_ROWS:
             out.append(f"| … and {len(result.presence) - MARKDOWN_ROWS} more | | | |")
         out.append("")
@@ -330,12 +407,24 @@ def render_html(result: ParityResult) -> str:
     rows = []
     for d in result.differences:
         by_env = {o.environment: o for o in d.outcomes}
-        rows.append({
-            "rule_id": d.rule_id, "title": _title(result, d.rule_id), "severity": _severity(result, d.rule_id),
-            "key": d.key, "kind": d.kind, "sentence": difference_sentence(d),
-            "cells": [{"status": by_env[e].status if e in by_env else "", "where": _where(by_env[e].location) if e in by_env else "",
-                       "message": (by_env[e].message or "") if e in by_env else ""} for e in envs],
-        })
+        rows.append(
+            {
+                "rule_id": d.rule_id,
+                "title": _title(result, d.rule_id),
+                "severity": _severity(result, d.rule_id),
+                "key": d.key,
+                "kind": d.kind,
+                "sentence": difference_sentence(d),
+                "cells": [
+                    {
+                        "status": by_env[e].status if e in by_env else "",
+                        "where": _where(by_env[e].location) if e in by_env else "",
+                        "message": (by_env[e].message or "") if e in by_env else "",
+                    }
+                    for e in envs
+                ],
+            }
+        )
     context = {
         "version": __version__,
         "summary_line": summary_line(result),
@@ -343,8 +432,10 @@ def render_html(result: ParityResult) -> str:
         "env_names": envs,
         "rows": rows,
         "presence": result.presence,
-        "errors": [{"where": f"{e.path}:{e.line}" if e.line else e.path, "message": e.message, "level": e.level}
-                   for e in result.errors],
+        "errors": [
+            {"where": f"{e.path}:{e.line}" if e.line else e.path, "message": e.message, "level": e.level}
+            for e in result.errors
+        ],
     }
     return _environment().get_template("parity.html").render(**context)
 
@@ -362,13 +453,17 @@ def render_github(result: ParityResult) -> str:
         for o in d.outcomes:
             if o.status != "failed":
                 continue
-            props = {"title": f"{d.rule_id} parity: {', '.join(d.failing)} differs from {', '.join(d.passing)}"}
+            props = {
+                "title": f"{d.rule_id} parity: {', '.join(d.failing)} differs from {', '.join(d.passing)}"
+            }
             if o.location is not None:
                 props = {"file": o.location.file, "line": str(max(1, o.location.start_line)), **props}
             prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
             lines.append(f"::error {prop_text}::{escape_data(f'{d.key}: {difference_sentence(d)}')}")
     for p in result.presence:
         text = f"{p.key} ({p.kind}) is in {', '.join(p.present)} but missing from {', '.join(p.absent)}"
-        lines.append(f"::notice title={escape_property('ocisec parity: missing resource')}::{escape_data(text)}")
+        lines.append(
+            f"::notice title={escape_property('ocisec parity: missing resource')}::{escape_data(text)}"
+        )
     lines.append(f"::notice title=ocisec parity::{escape_data(summary_line(result))}")
     return "\n".join(lines) + "\n"

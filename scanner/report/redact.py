@@ -186,12 +186,15 @@ class Redactor:
         ]
         unmanaged = [
             dataclasses.replace(
-                u, name=clean_text(self.scrub(u.name)) if u.name else u.name, location=_clean_location(u.location)
+                u,
+                name=clean_text(self.scrub(u.name)) if u.name else u.name,
+                location=_clean_location(u.location),
             )
             for u in result.unmanaged
         ]
         return dataclasses.replace(
-            result, findings=findings, errors=errors, rules=rules, inputs=inputs, drift=drift, unmanaged=unmanaged
+            result, findings=findings, errors=errors, rules=rules, inputs=inputs,
+            drift=drift, unmanaged=unmanaged,
         )
 
     @classmethod

@@ -274,7 +274,9 @@ def _related_text(findings: list[Finding], address: str) -> str:
     return f"module call reaching {address}"
 
 
-def _fixed_live_result(rule: Rule, rule_index: int, drift: Any, rebase: Callable[[str], str]) -> dict[str, Any]:
+def _fixed_live_result(
+    rule: Rule, rule_index: int, drift: Any, rebase: Callable[[str], str]
+) -> dict[str, Any]:
     """A rule that fails in code but passes live (fixed by hand in the console): the code still
     has the problem, so it is a result at the .tf line, marked as drift."""
     location: dict[str, Any] = {
@@ -289,14 +291,16 @@ def _fixed_live_result(rule: Rule, rule_index: int, drift: Any, rebase: Callable
             "artifactLocation": {"uri": _file_uri(rebase(drift.location.file)), "uriBaseId": SRCROOT},
             "region": {"startLine": start, "endLine": max(start, drift.location.end_line)},
         }
-    parts = [rule.id, drift.location.file if drift.location else "", drift.address, drift.attribute or "", "fixed_live"]
+    file = drift.location.file if drift.location else ""
+    parts = [rule.id, file, drift.address, drift.attribute or "", "fixed_live"]
+    print_ = hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
     return {
         "ruleId": rule.id,
         "ruleIndex": rule_index,
         "level": "note",
         "message": {"text": drift.message},
         "locations": [location],
-        "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()},
+        "partialFingerprints": {FINGERPRINT_KEY: print_},
         "properties": {
             "drift": True,
             "driftDirection": drift.direction,

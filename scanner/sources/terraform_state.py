@@ -175,7 +175,7 @@ def parse_state(doc: Any, name: str, wanted: dict[str, set[str]] | None = None) 
             )
         return _parse_show_json(doc, name, wanted)
     raise StateFormatError(
-        "not a Terraform state: expected terraform.tfstate (\"version\": 4) or `terraform show -json` output"
+        'not a Terraform state: expected terraform.tfstate ("version": 4) or `terraform show -json` output'
     )
 
 
@@ -184,7 +184,8 @@ def _parse_v4(doc: dict[str, Any], name: str, wanted: dict[str, set[str]]) -> Te
     if version != 4:
         raise StateFormatError(
             f"state format version {version!r} is not supported (only 4, written by Terraform 0.12 "
-            "and later): run `terraform apply` or `terraform state pull` with a current Terraform to upgrade it"
+            "and later): run `terraform apply` or `terraform state pull` with a current Terraform "
+            "to upgrade it"
         )
     raw = doc.get("resources")
     if not isinstance(raw, list):
@@ -199,12 +200,18 @@ def _parse_v4(doc: dict[str, Any], name: str, wanted: dict[str, set[str]]) -> Te
         module = item.get("module") if isinstance(item.get("module"), str) else ""
         instances = item.get("instances")
         if not isinstance(instances, list):
-            state.errors.append(InputError(name, f"resources[{i}] ({item['type']}.{item['name']}): "
-                                                 "'instances' must be a list; skipped"))
+            state.errors.append(
+                InputError(
+                    name,
+                    f"resources[{i}] ({item['type']}.{item['name']}): 'instances' must be a list; skipped",
+                )
+            )
             continue
         for inst in instances:
             if not isinstance(inst, dict) or not isinstance(inst.get("attributes", {}), dict):
-                state.errors.append(InputError(name, f"resources[{i}]: an instance without attributes; skipped"))
+                state.errors.append(
+                    InputError(name, f"resources[{i}]: an instance without attributes; skipped")
+                )
                 continue
             attrs = inst.get("attributes") or {}
             index = inst.get("index_key")
@@ -216,8 +223,9 @@ def _parse_v4(doc: dict[str, Any], name: str, wanted: dict[str, set[str]]) -> Te
                     name=item["name"],
                     index=index,
                     identities=_identities(item["type"], attrs),
-                    attributes=_kept(attrs, _sensitive_v4(inst.get("sensitive_attributes")),
-                                     wanted.get(item["type"])),
+                    attributes=_kept(
+                        attrs, _sensitive_v4(inst.get("sensitive_attributes")), wanted.get(item["type"])
+                    ),
                     state_file=name,
                 )
             )
@@ -240,8 +248,12 @@ def _parse_show_json(doc: dict[str, Any], name: str, wanted: dict[str, set[str]]
                 continue
             rtype, rname = res.get("type"), res.get("name")
             if not isinstance(rtype, str) or not isinstance(rname, str):
-                state.errors.append(InputError(name, f"a resource in {module_address or 'the root module'} "
-                                                     "has no type or name; skipped"))
+                state.errors.append(
+                    InputError(
+                        name,
+                        f"a resource in {module_address or 'the root module'} has no type or name; skipped",
+                    )
+                )
                 continue
             attrs = res.get("values") if isinstance(res.get("values"), dict) else {}
             sens = res.get("sensitive_values") if isinstance(res.get("sensitive_values"), dict) else {}
@@ -251,8 +263,16 @@ def _parse_show_json(doc: dict[str, Any], name: str, wanted: dict[str, set[str]]
             if not isinstance(address, str):
                 address = instance_address(module_address, "managed", rtype, rname, index)
             state.resources.append(
-                StateResource(address, module_address, rtype, rname, index, _identities(rtype, attrs),
-                              _kept(attrs, sensitive, wanted.get(rtype)), name)
+                StateResource(
+                    address,
+                    module_address,
+                    rtype,
+                    rname,
+                    index,
+                    _identities(rtype, attrs),
+                    _kept(attrs, sensitive, wanted.get(rtype)),
+                    name,
+                )
             )
         for child in module.get("child_modules") or []:
             if isinstance(child, dict) and isinstance(child.get("address"), str):
@@ -287,7 +307,9 @@ def state_files(path: Path) -> list[Path]:
     for f in sorted(path.rglob("*")):
         if any(part in (".terraform", ".git") for part in f.relative_to(path).parts[:-1]):
             continue
-        if f.is_file() and (f.name.endswith(STATE_SUFFIXES) or (f.suffix == ".json" and _looks_like_state(f))):
+        if f.is_file() and (
+            f.name.endswith(STATE_SUFFIXES) or (f.suffix == ".json" and _looks_like_state(f))
+        ):
             found.append(f)
     return found
 
@@ -300,7 +322,9 @@ def _looks_like_state(path: Path) -> bool:
     return '"format_version"' in head and '"values"' in head and '"planned_values"' not in head
 
 
-def load_state(paths: Iterable[Path], display: Any = str, wanted: dict[str, set[str]] | None = None) -> TerraformState:
+def load_state(
+    paths: Iterable[Path], display: Any = str, wanted: dict[str, set[str]] | None = None
+) -> TerraformState:
     """Read every state ``paths`` name (files or directories); ``display(path)`` is how a file
     is named in errors. A file that cannot be read is an input error; the others are read."""
     state = TerraformState()
@@ -310,7 +334,11 @@ def load_state(paths: Iterable[Path], display: Any = str, wanted: dict[str, set[
             continue
         files = state_files(path)
         if not files:
-            state.errors.append(InputError(display(path), "no Terraform state here (*.tfstate or `terraform show -json` output)"))
+            state.errors.append(
+                InputError(
+                    display(path), "no Terraform state here (*.tfstate or `terraform show -json` output)"
+                )
+            )
         for f in files:
             try:
                 data = read_regular_file(f, LIMITS.max_plan_bytes)

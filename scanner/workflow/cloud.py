@@ -23,7 +23,16 @@ from typing import Any
 from scanner.engine.conditions import resolve
 from scanner.engine.engine import evaluate_rules
 from scanner.guards.secretnames import is_secret_name
-from scanner.model import Finding, InputError, Resource, Rule, ScanResult, Status, is_unknown, strip_instance_keys
+from scanner.model import (
+    Finding,
+    InputError,
+    Resource,
+    Rule,
+    ScanResult,
+    Status,
+    is_unknown,
+    strip_instance_keys,
+)
 from scanner.model.cloud import FAILS_LIVE, FIXED_LIVE, Drift, UnmanagedResource
 from scanner.sources.terraform_state import TerraformState, load_state, parse_state_bytes
 
@@ -38,6 +47,7 @@ def _display(path: Path, root: Path) -> str:
     from scanner.sources.terraform import rel
 
     return rel(path, root)
+
 
 # Live objects that no Terraform resource declares: the tenancy itself, the root compartment's
 # Cloud Guard configuration stand-in.
@@ -64,16 +74,22 @@ class CodeSide:
         return found
 
 
-def load_code(code: Path | None, plan: Path | None, rules: list[Rule], root: Path,
-              var_files: list[Path] | None = None, workspace: str | None = None) -> CodeSide:
+def load_code(
+    code: Path | None,
+    plan: Path | None,
+    rules: list[Rule],
+    root: Path,
+    var_files: list[Path] | None = None,
+    workspace: str | None = None,
+) -> CodeSide:
     """Evaluate ``rules`` on the configuration under ``code`` (or on the plan ``plan``, whose
     resources point at the configuration beside it)."""
     side = CodeSide()
     resources: list[Resource] = []
     if plan is not None:
+        from scanner.sources.terraform.parsing import ParseCache
         from scanner.sources.terraform_plan import load_plan
         from scanner.workflow.scan import _overlay_config_locations
-        from scanner.sources.terraform.parsing import ParseCache
 
         resources, errors = load_plan(plan, root)
         _overlay_config_locations(resources, plan, root, ParseCache(None))
@@ -203,7 +219,9 @@ class CodeAndCloud:
         self.state = load_state(local, lambda p: _display(p, root), wanted)
         for url in (s for s in self.states if s.startswith(REMOTE_PREFIX)):
             if self.fetch is None:
-                self.state.errors.append(InputError(url, "remote state needs the live session (not a snapshot replay)"))
+                self.state.errors.append(
+                    InputError(url, "remote state needs the live session (not a snapshot replay)")
+                )
                 continue
             try:
                 data = self.fetch(url)
@@ -224,7 +242,9 @@ class CodeAndCloud:
                 return d
         return None
 
-    def join(self, findings: list[Finding], live: list[Resource], rules: list[Rule], root: Path) -> list[InputError]:
+    def join(
+        self, findings: list[Finding], live: list[Resource], rules: list[Rule], root: Path
+    ) -> list[InputError]:
         """Relocate managed live findings onto the code and work out drift and unmanaged objects;
         returns the input errors of the state and code read."""
         self._load_state(rules, root)
@@ -234,9 +254,14 @@ class CodeAndCloud:
             self.code_side = load_code(code_dir, self.plan, rules, root, self.var_files, self.workspace)
             errors += self.code_side.errors
         elif not self.state.errors:
-            errors.append(InputError(self.states[0] if self.states else "--state",
-                                     "no Terraform configuration beside the state: give --code DIR to point "
-                                     "findings at .tf lines and to find drift", level="note"))
+            errors.append(
+                InputError(
+                    self.states[0] if self.states else "--state",
+                    "no Terraform configuration beside the state: give --code DIR to point "
+                    "findings at .tf lines and to find drift",
+                    level="note",
+                )
+            )
         self._join(findings, live)
         return errors
 
@@ -284,7 +309,9 @@ class CodeAndCloud:
         self.drift.sort(key=lambda d: (d.direction, d.rule_id, d.address))
         self.unmanaged.sort(key=lambda u: (u.kind, u.compartment_id or "", u.name or "", u.ocid))
 
-    def _drift(self, res: Resource, address: str, code_res: Resource, found: list[Finding], code: CodeSide) -> None:
+    def _drift(
+        self, res: Resource, address: str, code_res: Resource, found: list[Finding], code: CodeSide
+    ) -> None:
         live_by_rule: dict[str, list[Finding]] = defaultdict(list)
         for f in found:
             live_by_rule[f.rule_id].append(f)
@@ -329,8 +356,13 @@ def _unmanaged(res: Resource, findings: list[Finding]) -> UnmanagedResource:
     res.context = dict(res.context, unmanaged=True)
     loc = res.provenance.location
     return UnmanagedResource(
-        kind=res.kind, ocid=res.provenance.ocid or res.address, name=name if isinstance(name, str) else None,
-        compartment_id=res.provenance.compartment_id, region=res.provenance.region, failing=failing, location=loc,
+        kind=res.kind,
+        ocid=res.provenance.ocid or res.address,
+        name=name if isinstance(name, str) else None,
+        compartment_id=res.provenance.compartment_id,
+        region=res.provenance.region,
+        failing=failing,
+        location=loc,
     )
 
 

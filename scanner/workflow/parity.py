@@ -15,22 +15,19 @@ keyed by type and display name. Then:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scanner.engine.engine import evaluate_rules
-from scanner.engine.policy import load_rules
 from scanner.model import Finding, InputError, Resource, Rule, Status
 from scanner.model.parity import (
     Environment,
+    EnvironmentOutcome,
     ParityResult,
     PresenceDifference,
     RuleDifference,
-    EnvironmentOutcome,
 )
 
 # Kinds that are not resources of an environment but inputs or files.
@@ -98,8 +95,13 @@ class Evaluated:
     inputs: list[str] = field(default_factory=list)
 
 
-def evaluate_environment(spec: EnvironmentSpec, rules: list[Rule], root: Path,
-                         tfvars_root: Path | None = None, workspace: str | None = None) -> Evaluated:
+def evaluate_environment(
+    spec: EnvironmentSpec,
+    rules: list[Rule],
+    root: Path,
+    tfvars_root: Path | None = None,
+    workspace: str | None = None,
+) -> Evaluated:
     """Evaluate ``rules`` on one environment (every source by the same engine, no suppression:
     parity compares what the configurations say, not what was accepted)."""
     out = Evaluated()
@@ -160,16 +162,21 @@ def _helm_environment(spec: EnvironmentSpec, root: Path) -> Evaluated:
     files = sorted(p for p in chart.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     wanted = helm_environment_name(spec.path)
     conventional = spec.path.name.startswith("values-") or spec.path.name in ("values.yaml", "values.yml")
-    kube = load_kubernetes(files if conventional else [*files], root, [] if conventional else [spec.path],
-                           False, False, None)
+    kube = load_kubernetes(
+        files if conventional else [*files], root, [] if conventional else [spec.path], False, False, None
+    )
     out.errors += kube.errors
     keep = [r for r in kube.resources if r.kind == "helm.values" and r.context.get("environment") == wanted]
     if not conventional:
         # An extra values file layered on values.yaml is the environment the source names last.
-        extra = [r for r in kube.resources if r.kind == "helm.values" and r.context.get("environment") != "base"]
+        extra = [
+            r for r in kube.resources if r.kind == "helm.values" and r.context.get("environment") != "base"
+        ]
         keep = extra[-1:] if extra else []
     if not keep:
-        out.errors.append(InputError(_rel(spec.path, root), f"no Helm environment {wanted!r} in chart {_rel(chart, root)}"))
+        out.errors.append(
+            InputError(_rel(spec.path, root), f"no Helm environment {wanted!r} in chart {_rel(chart, root)}")
+        )
     out.resources = keep
     out.inputs = [_rel(spec.path, root)]
     return out
@@ -217,8 +224,13 @@ def _outcome(findings: list[Finding]) -> Status:
     return Status.UNKNOWN
 
 
-def compare_environments(specs: list[EnvironmentSpec], evaluated: list[Evaluated], rules: list[Rule],
-                         root: Path, patterns: list[re.Pattern[str]]) -> ParityResult:
+def compare_environments(
+    specs: list[EnvironmentSpec],
+    evaluated: list[Evaluated],
+    rules: list[Rule],
+    root: Path,
+    patterns: list[re.Pattern[str]],
+) -> ParityResult:
     """Match logical resources across the evaluated environments and report the differences."""
     from scanner.report.redact import Redactor, clean_text, secret_values
 
@@ -247,7 +259,9 @@ def compare_environments(specs: list[EnvironmentSpec], evaluated: list[Evaluated
             key = keys_of.get(id(f.resource))
             if key is not None:
                 outcomes[(f.rule_id, key)][spec.name].append(f)
-        environments.append(Environment(spec.name, _rel(spec.path, root), spec.kind, count, sorted(set(ev.inputs))))
+        environments.append(
+            Environment(spec.name, _rel(spec.path, root), spec.kind, count, sorted(set(ev.inputs)))
+        )
 
     def shown(text: str) -> str:
         return clean_text(redactor.scrub(text))
@@ -268,9 +282,16 @@ def compare_environments(specs: list[EnvironmentSpec], evaluated: list[Evaluated
                 continue
             st = statuses[env]
             lead = next((f for f in fs if f.status is st), fs[0])
-            rows.append(EnvironmentOutcome(env, st.value, shown(lead.resource.address), lead.location,
-                                           shown(lead.message) if st is not Status.PASSED else None,
-                                           lead.attribute))
+            rows.append(
+                EnvironmentOutcome(
+                    env,
+                    st.value,
+                    shown(lead.resource.address),
+                    lead.location,
+                    shown(lead.message) if st is not Status.PASSED else None,
+                    lead.attribute,
+                )
+            )
         differences.append(RuleDifference(rule_id, shown(key), kinds[key], rows))
     presence: list[PresenceDifference] = []
     for key, by_env in resources.items():
@@ -282,8 +303,9 @@ def compare_environments(specs: list[EnvironmentSpec], evaluated: list[Evaluated
     severity = {r.id: r.severity.rank for r in rules}
     differences.sort(key=lambda d: (-severity.get(d.rule_id, 0), d.rule_id, d.key))
     presence.sort(key=lambda p: (p.kind, p.key))
-    return ParityResult(environments, rules, differences, presence, errors, str(root),
-                        [p.pattern for p in patterns])
+    return ParityResult(
+        environments, rules, differences, presence, errors, str(root), [p.pattern for p in patterns]
+    )
 
 
 def run_parity(

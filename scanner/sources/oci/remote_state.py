@@ -12,7 +12,9 @@ from typing import Any
 
 from scanner.guards.limits import LIMITS
 
-_URL = re.compile(r"^oci://(?P<namespace>[A-Za-z0-9_.-]{1,128})/(?P<bucket>[A-Za-z0-9_.-]{1,256})/(?P<key>.{1,1024})$")
+_URL = re.compile(
+    r"^oci://(?P<namespace>[A-Za-z0-9_.-]{1,128})/(?P<bucket>[A-Za-z0-9_.-]{1,256})/(?P<key>.{1,1024})$"
+)
 
 
 class RemoteStateUnavailable(Exception):
