@@ -168,7 +168,7 @@ def parse_state(doc: Any, name: str, wanted: dict[str, set[str]] | None = None) 
         raise StateFormatError("not a Terraform state (a JSON object was expected)")
     if "version" in doc and "resources" in doc or doc.get("version") in (1, 2, 3):
         return _parse_v4(doc, name, wanted)
-    if "format_version" in doc and ("values" in doc or "terraform_version" in doc):
+    if "format_version" in doc:
         if "planned_values" in doc or "resource_changes" in doc:
             raise StateFormatError(
                 "is a plan (`terraform show -json PLANFILE`), not a state: give it with --plan"
