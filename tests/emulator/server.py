@@ -383,6 +383,18 @@ class OciEmulator:
             )
         if path.rstrip("/") == "/n":
             return 200, {}, NAMESPACE
+        m = re.match(r"^/n/([^/]+)/b/([^/]+)/o/(.+)$", path)
+        if m:
+            # GetObject (a Terraform state kept in a bucket): the inventory's "objects" map,
+            # {"<bucket name>": {"<object name>": "<content>"}}, read under "read objects".
+            bucket = idx.buckets.get((region, unquote(m.group(2))))
+            if bucket is None or unquote(m.group(1)) != NAMESPACE:
+                return _not_found()
+            self._allow("read", "objects", bucket.compartment)
+            content = (self.doc.get("objects") or {}).get(unquote(m.group(2)), {}).get(unquote(m.group(3)))
+            if content is None:
+                return _error(404, "ObjectNotFound", "The object was not found.")
+            return 200, {"content-type": "application/octet-stream"}, content.encode("utf-8")
         m = re.match(r"^/n/([^/]+)/b/([^/]+)/?$", path)
         if m:
             bucket = idx.buckets.get((region, unquote(m.group(2))))
@@ -555,9 +567,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, out_headers, payload = self.owner.handle(self.command, self.path, headers, body)
         except Exception as exc:  # noqa: BLE001 - an emulator bug is a 500 the test sees, not a hang
             status, out_headers, payload = _error(500, "EmulatorError", f"{type(exc).__name__}: {exc}")
-        data = json.dumps(payload).encode()
+        raw = isinstance(payload, bytes)  # an object's content (GetObject), sent as it is
+        data = payload if raw else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        if not raw:
+            self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.send_header("opc-request-id", f"emu-{time.monotonic_ns()}")
         for k, v in out_headers.items():
