@@ -204,6 +204,10 @@ def logical_key(res: Resource, env_names: list[str], patterns: list[re.Pattern[s
             key = res.kind
         elif isinstance(name, str) and name:
             key = f"{res.kind}.{name}"
+        elif "/" in res.address and res.address.startswith("ocid1."):
+            # A part or stand-in named under its parent's OCID (``<lb>/listeners/https``, a type
+            # not collected): the OCID differs per environment, the rest does not.
+            key = f"{res.kind}.{res.address.split('/', 1)[1]}"
         else:
             key = res.address
     else:
@@ -212,7 +216,9 @@ def logical_key(res: Resource, env_names: list[str], patterns: list[re.Pattern[s
         key = re.sub(rf"(?i)(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])", "", key)
     for pattern in patterns:
         key = pattern.sub("", key)
-    return _SEPARATORS.sub(r"\1", key).strip("._-") or res.address
+    # A run of separators left by a removal keeps the strongest: "net_.vcn" -> "net.vcn".
+    key = _SEPARATORS.sub(lambda m: "." if "." in m.group(0) else m.group(1), key)
+    return key.strip("._-") or res.address
 
 
 def _outcome(findings: list[Finding]) -> Status:
