@@ -49,3 +49,54 @@ class UnmanagedResource:
     region: str | None
     failing: list[str] = field(default_factory=list)
     location: Location | None = None
+
+
+@dataclass
+class CloudChanges:
+    """What ``ocisec diff`` says about two audits given ``--state``: drift that appeared, was
+    resolved or persists (matched by rule, Terraform address and direction), and live objects
+    that became unmanaged or are no longer (imported into a state, or deleted)."""
+
+    drift_new: list[Drift] = field(default_factory=list)
+    drift_resolved: list[Drift] = field(default_factory=list)
+    drift_persisting: list[Drift] = field(default_factory=list)
+    unmanaged_new: list[UnmanagedResource] = field(default_factory=list)
+    unmanaged_gone: list[UnmanagedResource] = field(default_factory=list)
+    unmanaged_persisting: list[UnmanagedResource] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Sizes of every category, for summaries."""
+        return {
+            "drift_new": len(self.drift_new),
+            "drift_resolved": len(self.drift_resolved),
+            "drift_persisting": len(self.drift_persisting),
+            "unmanaged_new": len(self.unmanaged_new),
+            "unmanaged_gone": len(self.unmanaged_gone),
+            "unmanaged_persisting": len(self.unmanaged_persisting),
+        }
+
+
+def drift_key(d: Drift) -> tuple[str, str, str]:
+    """The identity of a drift across audits (its values may change; the drift is the same)."""
+    return (d.rule_id, d.address, d.direction)
+
+
+def compare_cloud(
+    old_drift: list[Drift],
+    new_drift: list[Drift],
+    old_unmanaged: list[UnmanagedResource],
+    new_unmanaged: list[UnmanagedResource],
+) -> CloudChanges:
+    """Match drift by ``drift_key`` and unmanaged objects by OCID."""
+    old_d = {drift_key(d): d for d in old_drift}
+    new_d = {drift_key(d): d for d in new_drift}
+    old_u = {u.ocid: u for u in old_unmanaged}
+    new_u = {u.ocid: u for u in new_unmanaged}
+    return CloudChanges(
+        drift_new=[d for k, d in new_d.items() if k not in old_d],
+        drift_resolved=[d for k, d in old_d.items() if k not in new_d],
+        drift_persisting=[d for k, d in new_d.items() if k in old_d],
+        unmanaged_new=[u for k, u in new_u.items() if k not in old_u],
+        unmanaged_gone=[u for k, u in old_u.items() if k not in new_u],
+        unmanaged_persisting=[u for k, u in new_u.items() if k in old_u],
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity
 
@@ -52,6 +53,9 @@ class DiffResult:
     unknown: list[DiffEntry] = field(default_factory=list)  # NEW's undecided results, not failing
     # Results before OLD, oldest first, given for the trend only (``ocisec diff R1 R2 ... OLD NEW``).
     earlier: list[Side] = field(default_factory=list)
+    # Audits given --state on both sides: drift and unmanaged objects compared
+    # (scanner.model.cloud.CloudChanges); None otherwise.
+    cloud: Any = None
 
     @property
     def history(self) -> list[Side]:

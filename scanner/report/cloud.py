@@ -135,3 +135,43 @@ def markdown_lines(result: ScanResult, md: Any, md_code: Any) -> list[str]:
                 )
         out.append("")
     return out
+
+
+# --- ``ocisec diff`` of two audits given --state -------------------------------------------------
+
+CHANGE_HEADINGS = {
+    "drift_new": "New drift",
+    "drift_resolved": "Drift resolved",
+    "drift_persisting": "Drift persisting",
+    "unmanaged_new": "Newly unmanaged live resources",
+    "unmanaged_gone": "No longer unmanaged (imported into a state, or deleted)",
+    "unmanaged_persisting": "Still unmanaged",
+}
+
+
+def change_sections(changes: Any) -> list[tuple[str, str, list[str]]]:
+    """(category, heading, one line per item) for every category of a ``CloudChanges``."""
+    out: list[tuple[str, str, list[str]]] = []
+    for category in ("drift_new", "drift_resolved", "drift_persisting"):
+        items: list[Drift] = getattr(changes, category)
+        lines = [f"{d.address} ({d.ocid}): {d.message}" for d in items]
+        out.append((category, CHANGE_HEADINGS[category], lines))
+    for category in ("unmanaged_new", "unmanaged_gone", "unmanaged_persisting"):
+        items_u: list[UnmanagedResource] = getattr(changes, category)
+        lines = [
+            f"{u.kind} {u.name or '?'} {u.ocid} in {u.compartment_id or '?'}"
+            + (f"; fails {', '.join(u.failing)}" if u.failing else "")
+            for u in items_u
+        ]
+        out.append((category, CHANGE_HEADINGS[category], lines))
+    return out
+
+
+def changes_document(changes: Any) -> dict[str, Any]:
+    """A ``CloudChanges`` as JSON."""
+    doc: dict[str, Any] = {"summary": changes.counts()}
+    for category in ("drift_new", "drift_resolved", "drift_persisting"):
+        doc[category] = [drift_record(d) for d in getattr(changes, category)]
+    for category in ("unmanaged_new", "unmanaged_gone", "unmanaged_persisting"):
+        doc[category] = [unmanaged_record(u) for u in getattr(changes, category)]
+    return doc

@@ -23,7 +23,7 @@ from scanner.model.diff import DiffEntry, DiffResult, Side, State
 from scanner.report.metadata import describe, generated_at, target
 from scanner.report.redact import Redactor
 
-DIFF_SCHEMA_VERSION = "1.0"
+DIFF_SCHEMA_VERSION = "1.1"  # 1.1: code_and_cloud (drift and unmanaged changes)
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 HEADINGS = {
     State.NEW: "New failing findings",
@@ -115,6 +115,15 @@ def render_text(diff: DiffResult) -> str:
         if not entries:
             lines.append("  none")
         lines.append("")
+    if diff.cloud is not None:  # two audits given --state: drift and unmanaged objects
+        from scanner.report.cloud import change_sections
+
+        for category, heading, items in change_sections(diff.cloud):
+            if not items and category.endswith("persisting"):
+                continue
+            lines.append(f"{heading} ({len(items)})")
+            lines += [f"  {item}" for item in items] or ["  none"]
+            lines.append("")
     if diff.errors:
         lines.append("Input errors (a side with errors is incomplete)")
         for side, error in diff.errors:
@@ -198,7 +207,17 @@ def to_document(diff: DiffResult) -> dict[str, Any]:
             {"side": side, "path": e.path, "line": e.line, "message": e.message, "level": e.level}
             for side, e in diff.errors
         ],
+        **_cloud_document(diff),
     }
+
+
+def _cloud_document(diff: DiffResult) -> dict[str, Any]:
+    """``code_and_cloud``: drift and unmanaged changes, when the sides are audits with --state."""
+    if diff.cloud is None:
+        return {}
+    from scanner.report.cloud import changes_document
+
+    return {"code_and_cloud": changes_document(diff.cloud)}
 
 
 def render_json(diff: DiffResult) -> str:
@@ -250,6 +269,10 @@ def render_sarif(diff: DiffResult) -> str:
             result["kind"] = "pass" if state is State.FIXED else "review"
             result["level"] = "none"
     run["properties"]["diff"] = {"old": diff.old.label, "new": diff.new.label, **diff.counts()}
+    if diff.cloud is not None:
+        from scanner.report.cloud import changes_document
+
+        run["properties"]["codeAndCloud"] = changes_document(diff.cloud)
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -283,6 +306,18 @@ def render_junit(diff: DiffResult) -> str:
             else:
                 ET.SubElement(case, "system-out").text = f"{state.value}: {entry.finding.message}"
         _counts(suite, totals, tests=len(entries), failures=len(entries) if state is State.NEW else 0)
+    if diff.cloud is not None:
+        # New drift and newly unmanaged objects fail (as new findings do); the rest pass.
+        from scanner.report.cloud import change_sections
+
+        for category, heading, items in change_sections(diff.cloud):
+            suite = ET.SubElement(root, "testsuite", name=f"code-and-cloud.{category}")
+            for item in items:
+                case = ET.SubElement(suite, "testcase", name=item, classname=category, time="0")
+                if category in ("drift_new", "unmanaged_new"):
+                    ET.SubElement(case, "failure", message=heading, type=category).text = item
+            failing = len(items) if category in ("drift_new", "unmanaged_new") else 0
+            _counts(suite, totals, tests=len(items), failures=failing)
     if diff.errors:
         suite = ET.SubElement(root, "testsuite", name="input-errors")
         errors = 0
@@ -356,6 +391,17 @@ def render_markdown(diff: DiffResult) -> str:
         if len(entries) > MARKDOWN_ROWS:
             out.append(f"| | | … and {len(entries) - MARKDOWN_ROWS} more (see the JSON or HTML diff) | | |")
         out += ["", "</details>", ""] if state is State.PERSISTING else [""]
+    if diff.cloud is not None:
+        from scanner.report.cloud import change_sections
+
+        for _category, heading, items in change_sections(diff.cloud):
+            if not items:
+                continue
+            out += [f"#### {md(heading)} ({len(items)})", ""]
+            out += [f"- {md(item)}" for item in items[:MARKDOWN_ROWS]]
+            if len(items) > MARKDOWN_ROWS:
+                out.append(f"- … and {len(items) - MARKDOWN_ROWS} more")
+            out.append("")
     if diff.errors:
         out += ["#### Input errors", ""]
         for side, e in diff.errors:
@@ -421,6 +467,7 @@ def render_html(diff: DiffResult) -> str:
             {"state": state.value, "heading": HEADINGS[state], "findings": views(diff.of(state))}
             for state in READING_ORDER
         ],
+        "cloud_sections": _cloud_sections(diff),
         "errors": [
             {
                 "where": f"[{side}] " + (f"{e.path}:{e.line}" if e.line else e.path),
@@ -431,6 +478,15 @@ def render_html(diff: DiffResult) -> str:
         ],
     }
     return _environment().get_template("diff.html").render(**context)
+
+
+def _cloud_sections(diff: DiffResult) -> list[dict[str, Any]]:
+    if diff.cloud is None:
+        return []
+    from scanner.report.cloud import change_sections
+
+    sections = change_sections(diff.cloud)
+    return [{"id": c.replace("_", "-"), "heading": h, "lines": items} for c, h, items in sections]
 
 
 TREND_WIDTH, TREND_HEIGHT, TREND_PAD = 560, 180, 36

@@ -13,7 +13,7 @@ from scanner.report.metadata import describe, generated_at
 from scanner.report.summary import Summary, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.1"  # 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id
+SCHEMA_VERSION = "1.2"  # 1.1: suppressions, generated_at, metadata, live ids; 1.2: drift, unmanaged
 
 
 def render(result: ScanResult) -> str:

@@ -42,11 +42,13 @@ from scanner.model import (
     Suppression,
     Target,
 )
+from scanner.model.cloud import Drift, UnmanagedResource, compare_cloud
 from scanner.model.diff import DiffEntry, DiffResult, Side, State
 from scanner.report.fingerprint import fingerprint
 from scanner.report.redact import Redactor
 
 SNAPSHOT_FORMAT_PREFIX = "ocisec-inventory/"
+CODE_AND_CLOUD = "code_and_cloud"  # metadata key of an audit given --state
 LIVE_SOURCES = frozenset({"oci"})
 
 
@@ -98,7 +100,13 @@ def compare(old: Side, new: Side) -> DiffResult:
         for found in new_unknown.values()
         for f in found
     ]
-    return DiffResult(old, new, _ordered(entries), _ordered(unknown))
+    diff = DiffResult(old, new, _ordered(entries), _ordered(unknown))
+    if CODE_AND_CLOUD in old.result.metadata or CODE_AND_CLOUD in new.result.metadata:
+        # Audits given --state: drift and unmanaged objects are compared as well.
+        diff.cloud = compare_cloud(
+            old.result.drift, new.result.drift, old.result.unmanaged, new.result.unmanaged
+        )
+    return diff
 
 
 def _by_key(findings: Any) -> dict[str, list[Finding]]:
@@ -205,6 +213,8 @@ def result_from_document(doc: dict[str, Any], path: Path | str = "<result>") -> 
     if doc.get("generated_at"):
         metadata["generated_at"] = doc["generated_at"]
     return ScanResult(
+        drift=[_drift(d) for d in doc.get("drift", [])],
+        unmanaged=[_unmanaged(u) for u in doc.get("unmanaged", [])],
         rules=list(rules.values()),
         findings=findings,
         errors=[
@@ -216,6 +226,40 @@ def result_from_document(doc: dict[str, Any], path: Path | str = "<result>") -> 
         strict=doc["strict"],
         resource_count=doc["summary"]["resources"],
         metadata=metadata,
+    )
+
+
+def _location(record: dict[str, Any] | None) -> Location | None:
+    return Location(record["file"], record["start_line"], record["end_line"]) if record else None
+
+
+def _drift(record: dict[str, Any]) -> Drift:
+    return Drift(
+        rule_id=record["rule_id"],
+        direction=record["direction"],
+        address=record["address"],
+        ocid=record["ocid"],
+        kind=record["kind"],
+        attribute=record["attribute"],
+        code_value=record["code_value"],
+        live_value=record["live_value"],
+        message=record["message"],
+        location=_location(record.get("location")),
+        live_location=_location(record.get("live_location")),
+        region=record.get("region"),
+        compartment_id=record.get("compartment_id"),
+    )
+
+
+def _unmanaged(record: dict[str, Any]) -> UnmanagedResource:
+    return UnmanagedResource(
+        kind=record["kind"],
+        ocid=record["ocid"],
+        name=record.get("name"),
+        compartment_id=record.get("compartment_id"),
+        region=record.get("region"),
+        failing=list(record.get("failing", [])),
+        location=_location(record.get("location")),
     )
 
 
