@@ -193,3 +193,34 @@ def test_an_unreadable_state_is_an_input_error_and_the_audit_goes_on(tmp_path: P
     doc = json.loads(res.stdout)
     assert any("version 3" in e["message"] for e in doc["errors"])
     assert doc["summary"]["failed"] > 0  # the live audit itself still reports
+
+
+def test_drift_against_a_plan_uses_the_plans_values_and_its_tf_lines(tmp_path: Path, monkeypatch):
+    """--plan: the live buckets are compared with the plan's values, and land on main.tf beside it."""
+    monkeypatch.chdir(ROOT)
+    plan_dir = ROOT / "fixtures" / "plans" / "with_config"
+    doc = json.loads(LIVE.read_text())
+    doc["resources"] = [r for r in doc["resources"] if r["type"] != "object_storage.Bucket"]
+    for name, key in (("uploads", None), ("exports", "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaabuckets")):
+        data = {"compartment_id": "ocid1.compartment.oc1..example", "id": f"ocid1.bucket.oc1..{name}", "name": name,
+                "namespace": "examplens", "public_access_type": "NoPublicAccess", "versioning": "Enabled",
+                "object_events_enabled": True, "storage_tier": "Standard", "time_created": "2026-01-10T08:00:00+00:00"}
+        if key:
+            data["kms_key_id"] = key
+        doc["resources"].append({"type": "object_storage.Bucket", "region": "eu-frankfurt-1", "data": data})
+    snapshot = tmp_path / "live.json"
+    snapshot.write_text(json.dumps(doc))
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(json.dumps({"version": 4, "resources": [
+        {"mode": "managed", "type": "oci_objectstorage_bucket", "name": name,
+         "instances": [{"attributes": {"id": f"n/examplens/b/{name}", "bucket_id": f"ocid1.bucket.oc1..{name}"}}]}
+        for name in ("uploads", "exports")]}))
+    res = CliRunner().invoke(app, ["audit", "--from-snapshot", str(snapshot), "--state", str(state),
+                                   "--plan", str(plan_dir / "plan.json"), "--format", "json"])
+    drift = {(d["rule_id"], d["address"]): d for d in json.loads(res.stdout)["drift"]}
+    uploads = drift[("OCI-ENC-001", "oci_objectstorage_bucket.uploads")]
+    assert uploads["direction"] == "fails_live"
+    assert uploads["code_value"].startswith("(known after apply")
+    assert uploads["location"]["file"] == "fixtures/plans/with_config/main.tf"
+    exports = drift[("OCI-ENC-001", "oci_objectstorage_bucket.exports")]
+    assert exports["direction"] == "fixed_live" and exports["code_value"] == "(not set)"
