@@ -10,7 +10,20 @@ from pathlib import Path
 
 import typer
 
-from scanner.cli.common import EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_OK, Threshold, reporting_internal_errors
+from scanner.cli.common import (
+    CONFIG_OPTION,
+    EXIT_FINDINGS,
+    EXIT_INPUT_ERROR,
+    EXIT_OK,
+    NO_CONFIG_OPTION,
+    POLICIES_ONLY_OPTION,
+    POLICIES_OPTION,
+    RULE_OPTION,
+    SKIP_RULE_OPTION,
+    Threshold,
+    reporting_internal_errors,
+    scan_setup,
+)
 
 
 class ParityFormat(StrEnum):
@@ -58,11 +71,17 @@ def parity(
     workspace: str | None = typer.Option(
         None, "--workspace", help="terraform.workspace for Terraform roots."
     ),
+    rule: list[str] = RULE_OPTION,
+    skip_rule: list[str] = SKIP_RULE_OPTION,
+    policies: list[Path] = POLICIES_OPTION,
+    policies_only: list[Path] = POLICIES_ONLY_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
     """Compare environments (exit 1 when a rule passes in one and fails in another)."""
-    from scanner.engine.policy import load_rules
     from scanner.guards.safe_regex import RegexError, compile_policy
     from scanner.report.parity_report import render as render_parity
+    from scanner.workflow.config import ConfigError
     from scanner.workflow.outputs import OutputSpecError, parse_outputs
     from scanner.workflow.parity import ParityUsageError, run_parity
 
@@ -78,7 +97,17 @@ def parity(
         except (RegexError, re.error, ValueError) as exc:
             typer.echo(f"ocisec: parity: --name-pattern {raw!r}: {exc}", err=True)
             raise typer.Exit(EXIT_INPUT_ERROR) from None
-    rules, rule_errors = load_rules(None, None)
+    # The working directory's configuration (rule selection, parameters, policy directories), as
+    # for scan and audit: every environment is judged by the same rules.
+    settings, scan_options = scan_setup(
+        [Path.cwd()], [], None, True, config, no_config,
+        dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only),
+    )
+    try:
+        rules, rule_errors = settings.load_rules(scan_options.cache_dir)
+    except ConfigError as exc:
+        typer.echo(f"ocisec: error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
     try:
         result = run_parity(list(environments), rules, Path.cwd().resolve(), root, patterns, workspace)
     except ParityUsageError as exc:

@@ -224,3 +224,25 @@ def test_drift_against_a_plan_uses_the_plans_values_and_its_tf_lines(tmp_path: P
     assert uploads["location"]["file"] == "fixtures/plans/with_config/main.tf"
     exports = drift[("OCI-ENC-001", "oci_objectstorage_bucket.exports")]
     assert exports["direction"] == "fixed_live" and exports["code_value"] == "(not set)"
+
+
+def test_hostile_state_content_is_escaped_and_the_audit_goes_on(tmp_path: Path, monkeypatch):
+    """Names in a state are attacker-controlled (a pull request can change the configuration):
+    control characters never reach a report raw, and a deeply nested value is an error, not a crash."""
+    monkeypatch.chdir(ROOT)
+    state = json.loads(STATE.read_text())
+    for entry in state["resources"]:
+        if entry["type"] == "oci_objectstorage_bucket":
+            for inst in entry["instances"]:
+                inst["index_key"] = inst["index_key"] + "\x1b[31m\r\n::error::forged"
+    hostile = tmp_path / "hostile.tfstate"
+    hostile.write_text(json.dumps(state))
+    deep = tmp_path / "deep.tfstate"
+    deep.write_text('{"version": 4, "resources": [' + "[" * 100_000 + "]" * 100_000 + "]}")
+    for fmt in ("text", "github", "markdown"):
+        res = CliRunner().invoke(app, ["audit", "--from-snapshot", str(LIVE), "--state", str(hostile), "--state",
+                                       str(deep), "--code", str(COMPLIANT), "--format", fmt])
+        assert res.exit_code == 2, res.output
+        assert "\x1b" not in res.output and "\r" not in res.output
+        assert "\n::error::forged" not in res.output
+        assert "deep.tfstate" in res.output

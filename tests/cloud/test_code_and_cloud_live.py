@@ -66,6 +66,7 @@ def test_live_audit_of_the_platform_with_its_state_lands_on_tf_lines(state, tmp_
         res = CliRunner().invoke(app, [
             "audit", "--config-file", str(config), "--service-endpoint", emu.endpoint, "--region", "eu-frankfurt-1",
             "--state", where, "--code", str(COMPLIANT), "--format", "sarif", "--output", str(tmp_path / "a.sarif"),
+            "--snapshot-out", str(tmp_path / "inventory.json"),
         ])
         assert emu.writes() == []
         gets = [r for r in emu.requests if "/o/" in r.path]
@@ -81,8 +82,9 @@ def test_live_audit_of_the_platform_with_its_state_lands_on_tf_lines(state, tmp_
     assert "adhoc-exports" in {u["name"] for u in run["properties"]["unmanaged"]}
     # The state bucket itself is not managed by this state: it is in the inventory, unmanaged.
     assert "tfstate" in {u["name"] for u in run["properties"]["unmanaged"]}
-    text = (tmp_path / "a.sarif").read_text()
-    assert "PLANTED" not in text and "Adm1n" not in text
+    for written in ("a.sarif", "inventory.json"):  # nothing of the state reaches a report or the snapshot
+        text = (tmp_path / written).read_text()
+        assert "PLANTED" not in text and "Adm1n" not in text and "UExBTlRFRC" not in text
 
 
 def test_a_missing_or_forbidden_remote_state_is_an_input_error(tmp_path, key_pair, monkeypatch):

@@ -166,3 +166,13 @@ def test_cli_exit_codes_and_several_outputs(tmp_path: Path, monkeypatch):
     assert CliRunner().invoke(app, same).exit_code == 0
     assert CliRunner().invoke(app, ["parity", "prod=/nope", f"dev={COMPLIANT}"]).exit_code == 2
     assert CliRunner().invoke(app, [*args, "--name-pattern", "(unclosed"]).exit_code == 2
+
+
+def test_parity_follows_rule_selection_like_scan_and_audit(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = ["parity", f"prod={ENVS / 'prod.tfvars'}", f"dev={ENVS / 'dev.tfvars'}", "--root", str(COMPLIANT),
+            "--format", "json"]
+    res = CliRunner().invoke(app, [*args, "--skip-rule", "OCI-HA-001"])
+    rules = {d["rule_id"] for d in json.loads(res.stdout)["rule_differences"]}
+    assert rules == {"OCI-HA-003"}
+    assert CliRunner().invoke(app, [*args, "--rule", "OCI-NOPE-999"]).exit_code == 2
