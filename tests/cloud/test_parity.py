@@ -120,6 +120,8 @@ def test_every_format_shows_rule_and_presence_differences(fmt: str):
     if fmt == "json":
         doc = json.loads(text)
         assert doc["summary"] == {"rule_differences": 2, "presence_differences": 1, "errors": 0}
+        schema = json.loads((ROOT / "scanner" / "report" / "parity-output.schema.json").read_text())
+        jsonschema.validate(doc, schema)
     if fmt == "sarif":
         schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
         log = json.loads(text)
