@@ -38,6 +38,11 @@ def diff(
     fail_on: Threshold = typer.Option(
         Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
     ),
+    state: list[str] = typer.Option(
+        [], "--state", help="Terraform state for snapshot sides (repeatable): drift and unmanaged objects.",
+    ),
+    code: Path | None = typer.Option(None, "--code", help="Terraform configuration of --state."),
+    plan: Path | None = typer.Option(None, "--plan", help="Compare snapshot sides with this plan instead."),
 ) -> None:
     """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings);
     earlier results add a trend."""
@@ -54,8 +59,17 @@ def diff(
     if len(results) < 2:
         typer.echo("ocisec: diff: give two results to compare (OLD NEW), oldest first", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR)
+    options = None
+    if state:  # snapshot sides are audited with the state joined, as `ocisec audit --state` does
+        from scanner.workflow.audit import AuditOptions
+        from scanner.workflow.cloud import CodeAndCloud
+
+        options = AuditOptions(code_and_cloud=CodeAndCloud(list(state), code, plan))
+    elif code is not None or plan is not None:
+        typer.echo("ocisec: diff: --code and --plan need --state", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
     try:
-        result = diff_paths(results[-2], results[-1], earlier=list(results[:-2]))
+        result = diff_paths(results[-2], results[-1], options, earlier=list(results[:-2]))
     except DiffInputError as exc:
         typer.echo(f"ocisec: diff: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None

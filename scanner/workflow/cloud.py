@@ -247,6 +247,8 @@ class CodeAndCloud:
     ) -> list[InputError]:
         """Relocate managed live findings onto the code and work out drift and unmanaged objects;
         returns the input errors of the state and code read."""
+        # One instance may serve several audits (both sides of ``ocisec diff``): start afresh.
+        self.drift, self.unmanaged, self.managed, self.code_side = [], [], 0, None
         self._load_state(rules, root)
         errors = list(self.state.errors)
         code_dir = self.code or (None if self.plan else self.default_code())

@@ -80,3 +80,14 @@ def test_every_diff_format_shows_the_categories(sides, fmt: str):
         assert "New drift" in text and "Drift resolved" in text
     if fmt == "junit":
         assert 'name="code-and-cloud.drift_new"' in text
+
+
+def test_diff_of_two_snapshots_with_state_audits_both_sides_with_it(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    later = later_snapshot(tmp_path / "later.json")
+    res = CliRunner().invoke(app, ["diff", str(PLATFORM / "live" / "tenancy.json"), str(later), "--state", str(STATE),
+                                   "--code", str(COMPLIANT), "--format", "json"])
+    cloud = json.loads(res.stdout)["code_and_cloud"]
+    assert cloud["summary"]["drift_new"] == 1 and cloud["summary"]["drift_resolved"] == 1
+    assert [u["name"] for u in cloud["unmanaged_new"]] == ["tmp-upload"]
+    assert CliRunner().invoke(app, ["diff", str(later), str(later), "--code", str(COMPLIANT)]).exit_code == 2
