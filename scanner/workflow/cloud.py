@@ -65,6 +65,9 @@ class CodeSide:
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     source: str = "terraform"  # or "terraform-plan"
+    # Literal secrets of the configuration (secret-like attributes, sensitive variables, what a
+    # plan marks sensitive): a drift value that contains one is not shown.
+    secrets: set[str] = field(default_factory=set)
 
     def resource(self, address: str) -> Resource | None:
         """The code resource at ``address``, else the declaration's (instance keys ignored)."""
@@ -106,6 +109,21 @@ def load_code(
             resources = tf.resources
             side.errors += tf.errors
             side.files = tf.files
+    from scanner.report.redact import secret_values
+
+    side.secrets = {v for res in resources for v in secret_values(res) if v}
+    roots = sorted({str(r.context.get("scope")) for r in resources if r.kind.startswith("oci_")})
+    if code is not None and len(roots) > 1:
+        # One state belongs to one root: addresses of several roots under --code would collide.
+        side.errors.append(
+            InputError(
+                str(code),
+                f"{len(roots)} Terraform roots here ({', '.join(roots[:3])}"
+                f"{', …' if len(roots) > 3 else ''}): a state address is matched in the first that "
+                "declares it; give --code the root the state belongs to",
+                level="warning",
+            )
+        )
     for res in resources:
         if res.kind.startswith("oci_"):
             side.resources.setdefault(res.address, res)
@@ -132,12 +150,30 @@ def _outcome(findings: list[Finding]) -> Status | None:
     return None
 
 
+SECRET_SHOWN = "(secret, not shown)"
+
+
+def _holds_secret(
+    code_value: str, live_value: str, code: CodeSide, code_res: Resource, live: Resource, path: str | None
+) -> bool:
+    """Whether either value must be hidden: the plan marks the attribute sensitive, or a value
+    contains a secret the configuration or the live object holds elsewhere."""
+    marked = code_res.context.get("sensitive_attributes") or ()
+    if path and any(path == m or path.startswith(f"{m}.") or m.startswith(f"{path}.") for m in marked):
+        return True
+    from scanner.report.redact import secret_values
+
+    secrets = code.secrets | {v for v in secret_values(live) if v}
+    # Very short "secrets" ("true", "1") would hide ordinary values: the reporters mask those.
+    return any(len(v) >= 4 and (v in code_value or v in live_value) for v in secrets)
+
+
 def show_value(attrs: dict[str, Any], path: str | None) -> str:
     """A value as a drift message shows it: secret attributes never, long values cut."""
     if not path:
         return "(not applicable)"
     if any(is_secret_name(part) for part in path.split(".") if not part.isdigit()):
-        return "(secret, not shown)"
+        return SECRET_SHOWN
     # The path without list indices: a node pool's placements show every AD, not the first.
     general = ".".join(part for part in path.split(".") if not part.isdigit())
     values = [v for v, _ in resolve(attrs, general)]
@@ -327,6 +363,8 @@ class CodeAndCloud:
             direction = FAILS_LIVE if live_status is Status.FAILED else FIXED_LIVE
             code_value = show_value(code_res.attributes, attribute)
             live_value = show_value(res.attributes, attribute)
+            if _holds_secret(code_value, live_value, code, code_res, res, attribute):
+                code_value = live_value = SECRET_SHOWN
             if direction == FAILS_LIVE:
                 what = "passes in code but fails live (changed outside Terraform)"
                 res.context["drift_rules"] = sorted({*res.context.get("drift_rules", ()), rule_id})

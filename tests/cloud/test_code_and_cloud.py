@@ -246,3 +246,25 @@ def test_hostile_state_content_is_escaped_and_the_audit_goes_on(tmp_path: Path, 
         assert "\x1b" not in res.output and "\r" not in res.output
         assert "\n::error::forged" not in res.output
         assert "deep.tfstate" in res.output
+
+
+def test_a_value_holding_a_secret_of_the_configuration_is_not_shown(tmp_path: Path, monkeypatch):
+    """A sensitive variable's value flowing into an attribute a rule reads: the drift names the
+    attribute but shows neither side."""
+    from scanner.model import Location, Provenance, Resource
+    from scanner.workflow.cloud import CodeSide, _holds_secret
+
+    code = CodeSide(secrets={"s3cr3t-value-123"})
+    res = Resource("oci_core_instance", "oci_core_instance.a", {}, Provenance("terraform", Location("m.tf", 1, 2)))
+    live = Resource("oci_core_instance", "ocid1.instance.oc1..a", {}, Provenance("oci", ocid="ocid1.instance.oc1..a"))
+    assert _holds_secret("x-s3cr3t-value-123", "y", code, res, live, "metadata.user_data")
+    assert not _holds_secret("plain", "values", code, res, live, "metadata.user_data")
+    res.context["sensitive_attributes"] = ["metadata"]
+    assert _holds_secret("plain", "values", code, res, live, "metadata.user_data")
+
+
+def test_code_holding_several_roots_is_warned_about(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = audit(ROOT / "fixtures" / "platform")
+    warnings = [e for e in result.errors if e.level == "warning" and "Terraform roots" in e.message]
+    assert warnings and "fixtures/platform/compliant" in warnings[0].message
