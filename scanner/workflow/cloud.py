@@ -1,8 +1,8 @@
 """Code and cloud side by side: live findings on the Terraform that declared them, and drift.
 
-``join_code_and_cloud`` takes a live audit (``ScanResult`` of a snapshot), the Terraform state(s)
-that map each OCID to a resource address, and the configuration (or a plan) the addresses are
-declared in, and:
+``CodeAndCloud`` (``ocisec audit --state``, given to the audit as ``AuditOptions.code_and_cloud``)
+takes the live findings of an audit, the Terraform state(s) that map each OCID to a resource
+address, and the configuration (or a plan) the addresses are declared in, and:
 
 - moves every live finding on a managed object to the ``.tf`` block or attribute line the rule
   names (the snapshot line stays as a related location; the OCID stays the logical location);
@@ -49,8 +49,8 @@ def _display(path: Path, root: Path) -> str:
     return rel(path, root)
 
 
-# Live objects that no Terraform resource declares: the tenancy itself, the root compartment's
-# Cloud Guard configuration stand-in.
+# Live objects no Terraform resource creates: the tenancy itself. (Stand-ins without an OCID,
+# such as a type that was not collected, are never listed as unmanaged either.)
 NOT_MANAGEABLE = {"oci_identity_tenancy"}
 MAX_VALUE = 120  # characters of a value shown in a drift message
 
@@ -117,7 +117,7 @@ def load_code(
         # One state belongs to one root: addresses of several roots under --code would collide.
         side.errors.append(
             InputError(
-                str(code),
+                _display(code, root),
                 f"{len(roots)} Terraform roots here ({', '.join(roots[:3])}"
                 f"{', …' if len(roots) > 3 else ''}): a state address is matched in the first that "
                 "declares it; give --code the root the state belongs to",
@@ -128,7 +128,7 @@ def load_code(
         if res.kind.startswith("oci_"):
             side.resources.setdefault(res.address, res)
             side.resources.setdefault(strip_instance_keys(res.address), res)
-    findings, errors = evaluate_rules(rules, [r for r in resources])
+    findings, errors = evaluate_rules(rules, resources)
     side.errors += errors
     for f in findings:
         side.findings.setdefault((f.rule_id, f.resource.address), []).append(f)
