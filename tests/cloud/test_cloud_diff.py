@@ -74,6 +74,7 @@ def test_diff_of_two_audits_with_state_has_drift_and_unmanaged_categories(sides,
 def test_every_diff_format_shows_the_categories(sides, fmt: str):
     res = CliRunner().invoke(app, ["diff", str(sides[0]), str(sides[1]), "--format", fmt])
     text = res.stdout.replace("\\-", "-")  # markdown escapes every '-'
+    assert "PLANTED" not in text and "Adm1n" not in text  # the state's secrets
     assert "tmp-upload" in text and "manual-scratch" in text
     assert "OCI-DAT-002" in text
     if fmt in ("text", "markdown", "html"):
