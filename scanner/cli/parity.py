@@ -71,6 +71,9 @@ def parity(
     workspace: str | None = typer.Option(
         None, "--workspace", help="terraform.workspace for Terraform roots."
     ),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="Chart that Helm values files outside a chart directory are for."
+    ),
     rule: list[str] = RULE_OPTION,
     skip_rule: list[str] = SKIP_RULE_OPTION,
     policies: list[Path] = POLICIES_OPTION,
@@ -109,7 +112,9 @@ def parity(
         typer.echo(f"ocisec: error: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     try:
-        result = run_parity(list(environments), rules, Path.cwd().resolve(), root, patterns, workspace)
+        result = run_parity(
+            list(environments), rules, Path.cwd().resolve(), root, patterns, workspace, chart
+        )
     except ParityUsageError as exc:
         typer.echo(f"ocisec: parity: {exc}", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR) from None

@@ -15,6 +15,7 @@ keyed by type and display name. Then:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -47,10 +48,11 @@ class EnvironmentSpec:
 
     name: str
     path: Path
-    kind: str  # "terraform" | "tfvars" | "helm-values" | "snapshot" | "directory"
+    kind: str  # "tfvars" | "helm-values" | "snapshot" | "directory"
+    chart: Path | None = None  # helm-values: the chart the values file is for
 
 
-def parse_environment(arg: str) -> EnvironmentSpec:
+def parse_environment(arg: str, chart: Path | None = None) -> EnvironmentSpec:
     """``prod=envs/prod.tfvars`` -> an ``EnvironmentSpec``; raises ``ParityUsageError``."""
     name, sep, raw = arg.partition("=")
     if not sep or not name or not raw:
@@ -65,8 +67,13 @@ def parse_environment(arg: str) -> EnvironmentSpec:
     if path.name.endswith((".tfvars", ".tfvars.json")):
         return EnvironmentSpec(name, path, "tfvars")
     if path.suffix in (".yaml", ".yml"):
-        if not (path.parent / "Chart.yaml").is_file():
-            raise ParityUsageError(f"{raw}: a Helm values file must sit in its chart (beside Chart.yaml)")
+        if (path.parent / "Chart.yaml").is_file():
+            return EnvironmentSpec(name, path, "helm-values", path.parent)
+        if chart is not None and (chart / "Chart.yaml").is_file():
+            return EnvironmentSpec(name, path, "helm-values", chart)
+        raise ParityUsageError(
+            f"{raw}: a Helm values file must sit in its chart (beside Chart.yaml), or name it with --chart"
+        )
         return EnvironmentSpec(name, path, "helm-values")
     if path.suffix == ".json" and _is_snapshot(path):
         return EnvironmentSpec(name, path, "snapshot")
@@ -155,29 +162,35 @@ def helm_environment_name(values_file: Path) -> str:
 
 
 def _helm_environment(spec: EnvironmentSpec, root: Path) -> Evaluated:
+    """One environment of a chart: a values file of the chart's own (``values.yaml``,
+    ``values-<env>.yaml``), or any values file layered on the chart's ``values.yaml`` (``--chart``),
+    as ``ocisec scan CHART --values FILE`` reads it."""
     from scanner.sources.helm import load_kubernetes
 
     out = Evaluated()
-    chart = spec.path.parent
+    chart = spec.chart or spec.path.parent
     files = sorted(p for p in chart.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    wanted = helm_environment_name(spec.path)
-    conventional = spec.path.name.startswith("values-") or spec.path.name in ("values.yaml", "values.yml")
-    kube = load_kubernetes(
-        files if conventional else [*files], root, [] if conventional else [spec.path], False, False, None
+    own = spec.path.parent.resolve() == chart.resolve() and (
+        spec.path.name.startswith("values-") or spec.path.name in ("values.yaml", "values.yml")
     )
+    kube = load_kubernetes(files, root, [] if own else [spec.path], False, False, None)
     out.errors += kube.errors
-    keep = [r for r in kube.resources if r.kind == "helm.values" and r.context.get("environment") == wanted]
-    if not conventional:
-        # An extra values file layered on values.yaml is the environment the source names last.
-        extra = [
-            r for r in kube.resources if r.kind == "helm.values" and r.context.get("environment") != "base"
-        ]
-        keep = extra[-1:] if extra else []
-    if not keep:
+    values = [r for r in kube.resources if r.kind == "helm.values"]
+    if own:
+        wanted = helm_environment_name(spec.path)
+        keep = [r for r in values if r.context.get("environment") == wanted]
+    else:
+        # The layered file is the one environment the chart's own files do not make.
+        chart_own = {"base"} | {helm_environment_name(p) for p in files if p.name.startswith("values-")}
+        keep = [r for r in values if r.context.get("environment") not in chart_own]
+        wanted = spec.path.name
+    if len(keep) != 1:
         out.errors.append(
             InputError(_rel(spec.path, root), f"no Helm environment {wanted!r} in chart {_rel(chart, root)}")
         )
-    out.resources = keep
+        keep = []
+    # The environment is the whole of this ENV=PATH: its name is not part of the identity.
+    out.resources = [dataclasses.replace(r, context=dict(r.context, environment_of_spec=True)) for r in keep]
     out.inputs = [_rel(spec.path, root)]
     return out
 
@@ -196,7 +209,7 @@ def logical_key(res: Resource, env_names: list[str], patterns: list[re.Pattern[s
     if res.kind == "helm.values":
         key = f"helm.values.{res.address.split('[')[0]}"
         env = res.context.get("environment")
-        if env and env not in env_names and env != "base":
+        if env and env not in env_names and env != "base" and not res.context.get("environment_of_spec"):
             key += f"[{env}]"
     elif res.provenance.source == "oci":
         name = res.attributes.get("display_name") or res.attributes.get("name")
@@ -321,10 +334,11 @@ def run_parity(
     tfvars_root: Path | None = None,
     patterns: list[re.Pattern[str]] | None = None,
     workspace: str | None = None,
+    chart: Path | None = None,
 ) -> ParityResult:
     """Parse ``ENV=PATH`` arguments, evaluate each environment and compare them. Raises
     ``ParityUsageError`` for a bad argument (fewer than two environments, a repeated name...)."""
-    specs = [parse_environment(a) for a in args]
+    specs = [parse_environment(a, chart) for a in args]
     if len(specs) < 2:
         raise ParityUsageError("give at least two environments (ENV=PATH ENV=PATH ...)")
     names = [s.name for s in specs]

@@ -178,3 +178,15 @@ def test_parity_follows_rule_selection_like_scan_and_audit(monkeypatch):
     rules = {d["rule_id"] for d in json.loads(res.stdout)["rule_differences"]}
     assert rules == {"OCI-HA-003"}
     assert CliRunner().invoke(app, [*args, "--rule", "OCI-NOPE-999"]).exit_code == 2
+
+
+def test_values_files_outside_the_chart_are_environments_with_chart(tmp_path: Path):
+    (tmp_path / "eu-prod.yaml").write_text("replicaCount: 1\n")
+    (tmp_path / "us-prod.yaml").write_text("replicaCount: 3\n")
+    chart = CHARTS / "compliant" / "platform-app"
+    args = [f"eu={tmp_path / 'eu-prod.yaml'}", f"us={tmp_path / 'us-prod.yaml'}"]
+    with pytest.raises(ParityUsageError, match="--chart"):
+        parity(*args)
+    result = run_parity(args, RULES, ROOT, chart=chart)
+    assert outcomes(result) == {("OCI-HA-101", "helm.values.platform-app", ("us",), ("eu",))}
+    assert not result.errors
