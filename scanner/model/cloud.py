@@ -49,6 +49,7 @@ class UnmanagedResource:
     region: str | None
     failing: list[str] = field(default_factory=list)
     location: Location | None = None
+    compartment_path: str | None = None  # "(root)/apps": the compartment as a person reads it
 
 
 @dataclass

@@ -42,8 +42,15 @@ def unmanaged_groups(result: ScanResult) -> list[tuple[str, str, list[UnmanagedR
     """Unmanaged objects by (kind, compartment): the click-ops inventory."""
     groups: dict[tuple[str, str], list[UnmanagedResource]] = defaultdict(list)
     for u in result.unmanaged:
-        groups[(u.kind, u.compartment_id or "(no compartment)")].append(u)
+        groups[(u.kind, compartment_label(u))].append(u)
     return [(kind, comp, items) for (kind, comp), items in sorted(groups.items())]
+
+
+def compartment_label(u: UnmanagedResource) -> str:
+    """``apps (ocid1.compartment…)``: the compartment's path when the audit knows it, and its OCID."""
+    if u.compartment_path and u.compartment_path != u.compartment_id:
+        return f"{u.compartment_path} ({u.compartment_id})"
+    return u.compartment_id or "(no compartment)"
 
 
 def drift_record(d: Drift) -> dict[str, Any]:
@@ -72,6 +79,7 @@ def unmanaged_record(u: UnmanagedResource) -> dict[str, Any]:
         "ocid": u.ocid,
         "name": u.name,
         "compartment_id": u.compartment_id,
+        "compartment_path": u.compartment_path,
         "region": u.region,
         "failing": list(u.failing),
         "location": _loc(u.location),

@@ -188,6 +188,7 @@ class Redactor:
             dataclasses.replace(
                 u,
                 name=clean_text(self.scrub(u.name)) if u.name else u.name,
+                compartment_path=clean_text(u.compartment_path) if u.compartment_path else None,
                 location=_clean_location(u.location),
             )
             for u in result.unmanaged

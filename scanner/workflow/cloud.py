@@ -403,6 +403,7 @@ def _unmanaged(res: Resource, findings: list[Finding]) -> UnmanagedResource:
         region=res.provenance.region,
         failing=failing,
         location=loc,
+        compartment_path=res.context.get("compartment_path"),
     )
 
 

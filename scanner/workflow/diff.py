@@ -260,6 +260,7 @@ def _unmanaged(record: dict[str, Any]) -> UnmanagedResource:
         region=record.get("region"),
         failing=list(record.get("failing", [])),
         location=_location(record.get("location")),
+        compartment_path=record.get("compartment_path"),
     )
 
 
