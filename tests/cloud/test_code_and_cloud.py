@@ -129,7 +129,9 @@ def test_sarif_of_an_audit_with_state_lands_on_tf_lines(tmp_path: Path, monkeypa
 def test_sarif_marks_fixes_made_by_hand_as_drift_results(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(ROOT)
     run_cli(tmp_path, "--code", str(INSECURE), "--format", "sarif", "--output", str(tmp_path / "a.sarif"))
-    results = json.loads((tmp_path / "a.sarif").read_text())["runs"][0]["results"]
+    log = json.loads((tmp_path / "a.sarif").read_text())
+    jsonschema.validate(log, json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text()))
+    results = log["runs"][0]["results"]
     fixed = [r for r in results if r["properties"].get("driftDirection") == "fixed_live"]
     rotation = next(r for r in fixed if r["ruleId"] == "OCI-ROT-003")
     assert rotation["properties"]["drift"] is True and rotation["level"] == "note"
