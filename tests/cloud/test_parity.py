@@ -190,3 +190,15 @@ def test_values_files_outside_the_chart_are_environments_with_chart(tmp_path: Pa
     result = run_parity(args, RULES, ROOT, chart=chart)
     assert outcomes(result) == {("OCI-HA-101", "helm.values.platform-app", ("us",), ("eu",))}
     assert not result.errors
+
+
+def test_an_unreadable_environment_is_an_input_error_and_the_others_are_compared(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    broken = tmp_path / "broken.tfvars"
+    broken.write_text('availability_domains = ["AD-1"\n')  # unterminated list
+    res = CliRunner().invoke(app, ["parity", f"prod={ENVS / 'prod.tfvars'}", f"dev={broken}", "--root", str(COMPLIANT),
+                                   "--format", "json"])
+    assert res.exit_code == 2
+    doc = json.loads(res.stdout)
+    assert any("broken.tfvars" in e["path"] and e["level"] == "error" for e in doc["errors"])
+    assert [e["name"] for e in doc["environments"]] == ["prod", "dev"]
