@@ -148,6 +148,21 @@ def _kept(attrs: dict[str, Any], sensitive: set[str], wanted: set[str] | None) -
     }
 
 
+def _marks_sensitive(mark: Any) -> bool:
+    """Whether a ``sensitive_values`` entry marks anything inside: a nested ``true`` makes the
+    whole top-level attribute unkept (``metadata`` when only ``metadata.user_data`` is marked)."""
+    stack = [mark]
+    while stack:
+        node = stack.pop()
+        if node is True:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def _sensitive_v4(paths: Any) -> set[str]:
     """Top-level names of the ``sensitive_attributes`` paths of a state v4 instance."""
     names: set[str] = set()
@@ -257,7 +272,7 @@ def _parse_show_json(doc: dict[str, Any], name: str, wanted: dict[str, set[str]]
                 continue
             attrs = res.get("values") if isinstance(res.get("values"), dict) else {}
             sens = res.get("sensitive_values") if isinstance(res.get("sensitive_values"), dict) else {}
-            sensitive = {k for k, v in sens.items() if v is True}
+            sensitive = {k for k, v in sens.items() if _marks_sensitive(v)}
             index = res.get("index")
             address = res.get("address")
             if not isinstance(address, str):

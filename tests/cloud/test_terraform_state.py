@@ -86,7 +86,7 @@ def test_sensitive_values_of_show_json_are_dropped_even_under_harmless_names():
     doc = {"format_version": "1.0", "values": {"root_module": {"resources": [{
         "address": "oci_core_instance.app", "mode": "managed", "type": "oci_core_instance", "name": "app",
         "values": {"id": "ocid1.instance.oc1..x", "metadata": {"user_data": "PLANTED"}, "shape": "E5"},
-        "sensitive_values": {"metadata": True}}]}}}
+        "sensitive_values": {"metadata": {"user_data": True}, "shape": False}}]}}}
     state = parse_state(doc, "show.json", {"oci_core_instance": {"metadata", "shape"}})
     assert state.resources[0].attributes == {"shape": "E5"}
     assert state.resources[0].ocid == "ocid1.instance.oc1..x"
