@@ -18,6 +18,9 @@ SDK's models (``wire``):
   Without a policy everything is allowed;
 * responses are built from the SDK models' ``swagger_types``/``attribute_map``: an inventory
   field the model does not declare is refused when the emulator is built;
+* GetObject (``/n/{namespace}/b/{bucket}/o/{object}``) serves the inventory's optional
+  ``objects`` map (``{"<bucket>": {"<object>": "<content>"}}``: a Terraform state in a bucket)
+  as raw bytes, under ``read objects`` in the bucket's compartment; 404 ``ObjectNotFound`` else;
 * ``latency`` seconds per call; ``faults`` inject 429 (with ``retry-after``), 5xx and stalls;
 * every request is recorded (``requests``), so tests assert that no write call was made.
 """
