@@ -99,3 +99,24 @@ def test_a_missing_or_forbidden_remote_state_is_an_input_error(tmp_path, key_pai
     assert res.exit_code == 2
     errors = json.loads(res.stdout)["errors"]
     assert any(e["path"] == "oci://bankns/tfstate/platform/missing.tfstate" and "404" in e["message"] for e in errors)
+
+
+def test_reading_the_remote_state_needs_read_objects(tmp_path, key_pair, monkeypatch):
+    """The auditor policy that lets the audit read the tenancy does not by itself read objects:
+    without ``read objects`` on the state's bucket the GetObject is refused (404, as the service
+    answers), and the audit says so for that state and goes on."""
+    monkeypatch.chdir(ROOT)
+    doc = platform_tenancy()
+    config = config_for(tmp_path, key_pair[0], doc)
+    inspect_only = ["Allow group Auditors to inspect all-resources in tenancy",
+                    "Allow group Auditors to read buckets in tenancy"]
+    with OciEmulator(doc, public_key_pem=key_pair[1], policy=inspect_only) as emu:
+        res = CliRunner().invoke(app, [
+            "audit", "--config-file", str(config), "--service-endpoint", emu.endpoint, "--region", "eu-frankfurt-1",
+            "--state", "oci://bankns/tfstate/platform/prod.tfstate", "--format", "json",
+        ])
+        gets = [r for r in emu.requests if "/o/" in r.path]
+    assert [g.status for g in gets] == [404]
+    assert res.exit_code == 2
+    errors = json.loads(res.stdout)["errors"]
+    assert any(e["path"].startswith("oci://bankns/tfstate/") and "404" in e["message"] for e in errors)
