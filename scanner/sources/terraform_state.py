@@ -14,6 +14,7 @@ is kept, so nothing else can reach a report or a snapshot.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,19 +314,25 @@ def parse_state_bytes(data: bytes, name: str, wanted: dict[str, set[str]] | None
         return TerraformState(errors=[InputError(name, str(exc))])
 
 
+# Directories a state never lives in (tool caches, VCS data, dependencies): not walked.
+_SKIP_DIRS = {".terraform", ".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__"}
+
+
 def state_files(path: Path) -> list[Path]:
     """The state files a ``--state`` path names: the file itself, or under a directory every
-    ``*.tfstate`` (workspaces in ``terraform.tfstate.d/`` included) and JSON state."""
+    ``*.tfstate`` (workspaces in ``terraform.tfstate.d/`` included) and JSON state. Symbolic
+    links to directories are not followed (no loops, nothing outside the tree)."""
     if not path.is_dir():
         return [path]
     found = []
-    for f in sorted(path.rglob("*")):
-        if any(part in (".terraform", ".git") for part in f.relative_to(path).parts[:-1]):
-            continue
-        if f.is_file() and (
-            f.name.endswith(STATE_SUFFIXES) or (f.suffix == ".json" and _looks_like_state(f))
-        ):
-            found.append(f)
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            f = Path(dirpath) / name
+            if not f.is_file():
+                continue
+            if name.endswith(STATE_SUFFIXES) or (f.suffix == ".json" and _looks_like_state(f)):
+                found.append(f)
     return found
 
 

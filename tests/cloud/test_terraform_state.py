@@ -157,3 +157,19 @@ def test_instance_addresses_are_rendered_as_terraform_prints_them():
     assert instance_address("", "managed", "oci_kms_key", "k", None) == "oci_kms_key.k"
     assert instance_address('module.a["x"]', "managed", "t", "n", 0) == 'module.a["x"].t.n[0]'
     assert instance_address("", "managed", "t", "n", 'say "hi"') == 't.n["say \\"hi\\""]'
+
+
+def test_a_directory_yields_its_states_and_workspaces_only(tmp_path: Path):
+    from scanner.sources.terraform_state import state_files
+
+    v4 = '{"version": 4, "resources": []}'
+    (tmp_path / "terraform.tfstate").write_text(v4)
+    (tmp_path / "terraform.tfstate.backup").write_text(v4)
+    (tmp_path / "terraform.tfstate.d" / "dev").mkdir(parents=True)
+    (tmp_path / "terraform.tfstate.d" / "dev" / "terraform.tfstate").write_text(v4)
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "x.tfstate").write_text(v4)
+    (tmp_path / "plan.json").write_text('{"format_version": "1.2", "planned_values": {}}')
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    found = [p.relative_to(tmp_path).as_posix() for p in state_files(tmp_path)]
+    assert found == ["terraform.tfstate", "terraform.tfstate.d/dev/terraform.tfstate"]
