@@ -380,8 +380,11 @@ class CodeAndCloud:
                     attribute=attribute,
                     code_value=code_value,
                     live_value=live_value,
-                    message=f"{rule_id} {what}: {attribute or 'the resource'} is {code_value} in code "
-                    f"and {live_value} live",
+                    message=(
+                        f"{rule_id} {what}: {attribute} is {code_value} in code and {live_value} live"
+                        if attribute
+                        else f"{rule_id} {what}"  # a named check judged the whole object
+                    ),
                     location=code_res.provenance.locate(attribute) or code_res.provenance.location,
                     live_location=next((f.related[0] for f in lf if f.related), None),
                     region=res.provenance.region,
