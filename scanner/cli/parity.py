@@ -34,6 +34,7 @@ class ParityFormat(StrEnum):
     markdown = "markdown"
     html = "html"
     github = "github"
+    gitlab_sast = "gitlab-sast"
 
 
 @reporting_internal_errors

@@ -20,7 +20,7 @@ from scanner.report.diff_report import md, md_code
 from scanner.report.redact import Redactor
 
 PARITY_SCHEMA_VERSION = "1.0"
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "github")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "github", "gitlab-sast")
 MARKDOWN_ROWS = 100
 PRESENCE_RULE = "ocisec/parity-missing"
 
@@ -35,6 +35,7 @@ def render(result: ParityResult, fmt: str, redactor: Redactor | None = None) -> 
         "markdown": render_markdown,
         "html": render_html,
         "github": render_github,
+        "gitlab-sast": render_gitlab_sast,
     }
     if fmt not in renderers:
         raise ValueError(f"unknown parity format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -467,3 +468,68 @@ def render_github(result: ParityResult) -> str:
         )
     lines.append(f"::notice title=ocisec parity::{escape_data(summary_line(result))}")
     return "\n".join(lines) + "\n"
+
+
+# --- GitLab SAST --------------------------------------------------------------------------------
+
+
+def render_gitlab_sast(result: ParityResult) -> str:
+    """GitLab security report: a vulnerability per failing environment of a rule difference (at
+    its line), with an id stable across pipelines (rule, resource, environment)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from scanner.model import Severity
+    from scanner.report.gitlab_sast import _NAMESPACE, SCHEMA_URI, SCHEMA_VERSION, SEVERITY, TOOL
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    vulnerabilities = []
+    for d in result.differences:
+        rule = result.rule(d.rule_id)
+        for o in d.outcomes:
+            if o.status != "failed":
+                continue
+            vuln: dict[str, Any] = {
+                "id": str(uuid.uuid5(_NAMESPACE, f"parity\0{d.rule_id}\0{d.key}\0{o.environment}")),
+                "name": f"{_title(result, d.rule_id)}: "
+                f"{', '.join(d.failing)} differs from {', '.join(d.passing)}",
+                "description": f"{d.key}: {difference_sentence(d)}. {o.message or ''}".strip(),
+                "severity": SEVERITY[rule.severity if rule is not None else Severity.LOW],
+                "identifiers": [{"type": "ocisec_rule_id", "name": d.rule_id, "value": d.rule_id}],
+                "location": {},
+                "details": {"environment": {"name": "Environment", "type": "text", "value": o.environment}},
+            }
+            if rule is not None:
+                vuln["solution"] = rule.fix or rule.remediation
+                vuln["identifiers"][0]["url"] = rule.help_uri
+            if o.location is not None:
+                vuln["location"] = {
+                    "file": o.location.file,
+                    "start_line": max(1, o.location.start_line),
+                    "end_line": max(1, o.location.start_line, o.location.end_line),
+                }
+            vulnerabilities.append(vuln)
+    scan: dict[str, Any] = {
+        "analyzer": TOOL,
+        "scanner": TOOL,
+        "type": "sast",
+        "start_time": now,
+        "end_time": now,
+        "status": "failure" if result.input_errors else "success",
+    }
+    messages = [
+        {"level": "warn" if e.level == "error" else "info", "value": f"{e.path}: {e.message}"}
+        for e in result.errors
+    ]
+    messages += [
+        {
+            "level": "info",
+            "value": f"{p.key} ({p.kind}) is in {', '.join(p.present)} "
+            f"but missing from {', '.join(p.absent)}",
+        }
+        for p in result.presence
+    ]
+    if messages:
+        scan["messages"] = messages
+    doc = {"schema": SCHEMA_URI, "version": SCHEMA_VERSION, "scan": scan, "vulnerabilities": vulnerabilities}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
