@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import typer
 
-from scanner import __version__
 from scanner.cli.audit import audit
 from scanner.cli.baseline import baseline_app
 from scanner.cli.diff import diff
@@ -27,7 +26,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"ocisec {__version__}")
+        from scanner.cli.version import version_line
+
+        typer.echo(version_line())
         raise typer.Exit()
 
 

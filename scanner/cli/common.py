@@ -78,6 +78,7 @@ class Format(StrEnum):
     github = "github"
     markdown = "markdown"
     gitlab_sast = "gitlab-sast"
+    gitlab_codequality = "gitlab-codequality"
     html = "html"
 
 

@@ -17,6 +17,8 @@ from scanner.report.redact import Redactor
 _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit"}
 # Pull-request formats: GitHub workflow-command annotations, a PR-comment summary, GitLab SAST.
 _MODULES.update({"github": "github", "markdown": "markdown", "gitlab-sast": "gitlab_sast"})
+# GitLab Code Quality: findings in the MR widget and diff on every tier (SAST needs Ultimate).
+_MODULES["gitlab-codequality"] = "gitlab_codequality"
 _MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
 
 
