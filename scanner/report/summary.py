@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.model import BASELINE_JUSTIFICATION, Finding, ScanResult, Severity, Status
+from scanner.model import BASELINE_JUSTIFICATION, Finding, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 
 
@@ -88,3 +88,11 @@ def severity_order(findings: list[Finding], result: ScanResult) -> list[Finding]
         return (-severity.rank, finding_file(finding) or "", line, finding.rule_id, finding.resource.address)
 
     return sorted(findings, key=key)
+
+
+def heading(rule: Rule, finding: Finding) -> str:
+    """What a finding is headed by in every format: what is wrong (the policy's ``failure:``) for a
+    failed finding, the rule's title (the passing state, what was to be decided) otherwise."""
+    if finding.status is Status.FAILED:
+        return rule.failure or rule.title
+    return rule.title

@@ -14,7 +14,14 @@ from rich.text import Text
 
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
-from scanner.report.summary import NOTHING_TO_SCAN, Summary, is_baselined, report_order, severity_order
+from scanner.report.summary import (
+    NOTHING_TO_SCAN,
+    Summary,
+    heading,
+    is_baselined,
+    report_order,
+    severity_order,
+)
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -141,8 +148,7 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
     badge = Text(f"{severity.value.upper():<8}", style=SEVERITY_STYLE[severity])
     badge.append(" ")
     # A failed finding is headed by what is wrong; an unknown one by what was to be decided.
-    heading = (rule.failure or rule.title) if finding.status is Status.FAILED else rule.title
-    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading), soft_wrap=True)
+    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading(rule, finding)), soft_wrap=True)
     where = Text.assemble(INDENT, (finding.resource.address, "bold"))
     if finding.location is not None:
         where.append(f"  {finding.location.file}:{finding.location.start_line}", style="dim")
