@@ -203,6 +203,7 @@ def report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold
     from scanner.report.redact import Redactor
 
     to_tty = output is None and sys.stdout.isatty()
+    result.fail_on = fail_on.value
     report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
     if output is None:
         try:

@@ -50,6 +50,7 @@ def render(
     *,
     color: bool = False,
     width: int = 100,
+    compact: bool = False,
 ) -> str:
     """Render ``result`` in format ``fmt`` with every secret masked.
 
@@ -58,7 +59,7 @@ def render(
     further secrets (values the CLI learned elsewhere, e.g. from the environment); those are
     masked in the messages and in the whole final output. The found values are not applied to
     the whole output: a weak secret such as ``"true"`` would corrupt the JSON itself.
-    ``color`` and ``width`` apply to the text format only.
+    ``color``, ``width`` and ``compact`` (no source lines) apply to the text format only.
     """
     try:
         renderer = FORMATS[fmt]
@@ -68,5 +69,8 @@ def render(
     if redactor is not None:
         secrets.update(redactor)
     safe = secrets.scrub_result(result)
-    output = renderer(safe, color=color, width=width) if fmt == "text" else renderer(safe)
+    if fmt == "text":
+        output = renderer(safe, color=color, width=width, compact=compact)
+    else:
+        output = renderer(safe)
     return redactor.scrub(output) if redactor is not None else output

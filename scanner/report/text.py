@@ -33,9 +33,10 @@ INDENT = "    "
 REMEDIATION_MAX = 160  # the full text is in `ocisec rules show` and the SARIF help; the log needs a hint
 
 
-def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
+def render(result: ScanResult, *, color: bool = False, width: int = 100, compact: bool = False) -> str:
     """The text report. ``color`` emits ANSI styles (the CLI decides: ``--no-color``, ``NO_COLOR``,
-    ``FORCE_COLOR``, else whether stdout is a terminal); tests keep it off.
+    ``FORCE_COLOR``, else whether stdout is a terminal); tests keep it off. Each finding shows
+    its offending lines when the workflow stored them (``result.snippets``) unless ``compact``.
 
     The first line says what the scan found: "Scan incomplete" when an input could not be read
     (never "No failed findings." then), else the number of failing findings. Findings follow,
@@ -54,13 +55,25 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
         console.print(line, soft_wrap=True)
     if failed:
         console.print()
-        _print_findings(console, result, failed)
+        threshold = _threshold(result)
+        gating = [f for f in failed if result.rule(f.rule_id).severity.rank >= threshold.rank]
+        below = failed[len(gating):]  # most severe first: the gating ones come first
+        _print_findings(console, result, gating, compact)
+        if below:
+            if gating:
+                console.print()
+            console.print(
+                Text(f"Below the --fail-on threshold ({threshold.value}): reported, not failing the scan",
+                     style="bold"),
+                soft_wrap=True,
+            )
+            _print_findings(console, result, below, compact)
 
     if unknown:
         console.print()
         note = "counted as failing: --strict" if result.strict else "they fail only under --strict"
         console.print(Text(f"Could not be decided statically ({note})", style="bold magenta"), soft_wrap=True)
-        _print_findings(console, result, unknown)
+        _print_findings(console, result, unknown, compact)
 
     _print_suppressed(console, result)
 
@@ -92,8 +105,21 @@ def headline(result: ScanResult) -> list[Text]:
             Text(f"Scan incomplete: {_count(len(errors), 'input')} could not be read", style="bold red")
         )
     failing = Summary.of(result)
-    if failing.failing:
-        severities = ", ".join(f"{n} {sev}" for sev, n in failing.by_severity.items() if n)
+    threshold = _threshold(result)
+    above = {sev: n for sev, n in failing.by_severity.items() if n and Severity(sev).rank >= threshold.rank}
+    below = {sev: n for sev, n in failing.by_severity.items() if n and Severity(sev).rank < threshold.rank}
+    if failing.failing and threshold is not Severity.LOW:
+        # Which findings decide the exit code, and which are only reported (--fail-on / fail_on).
+        parts = []
+        if above:
+            parts.append(f"{sum(above.values())} failing at or above {threshold.value} ({_listed(above)})")
+        else:
+            parts.append(f"none failing at or above {threshold.value}")
+        if below:
+            parts.append(f"{sum(below.values())} below the threshold ({_listed(below)})")
+        lines.append(Text("; ".join(parts), style="bold red" if above else "bold yellow"))
+    elif failing.failing:
+        severities = _listed(failing.by_severity)
         lines.append(
             Text(f"{_count(failing.failing, 'failing finding')} ({severities})", style="bold red")
         )
@@ -102,18 +128,74 @@ def headline(result: ScanResult) -> list[Text]:
     return lines
 
 
+def _threshold(result: ScanResult) -> Severity:
+    try:
+        return Severity((result.fail_on or "low").lower())
+    except ValueError:
+        return Severity.LOW
+
+
+def _listed(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+
+
 def _print_errors(console: Console, errors: list[InputError]) -> None:
     for error in errors:
         where = f"{error.path}:{error.line}" if error.line else error.path
         console.print(Text.assemble("  ", (where, "bold"), f"  {error.message}"), soft_wrap=True)
 
 
-def _print_findings(console: Console, result: ScanResult, findings: list[Finding]) -> None:
+def _print_findings(
+    console: Console, result: ScanResult, findings: list[Finding], compact: bool = False
+) -> None:
     for i, finding in enumerate(findings):
         if i:
             console.print()
         failing = finding.status is Status.FAILED or result.strict
         _print_finding(console, result.rule(finding.rule_id), finding, failing)
+        if not compact:
+            _print_snippet(console, result, finding)
+        hint = Text.assemble(INDENT, ("Docs: ", "dim"), (f"ocisec rules show {finding.rule_id}", "dim"))
+        console.print(hint, soft_wrap=True)
+
+
+def _print_snippet(console: Console, result: ScanResult, finding: Finding) -> None:
+    """The offending lines with two lines of context and line numbers; the offending ones marked
+    with ``>`` (and bold, the attribute's name underlined, in colour)."""
+    loc = finding.location
+    if loc is None:
+        return
+    lines = result.snippets.get(f"{loc.file}:{loc.start_line}:{loc.end_line}")
+    if not lines:
+        return
+    first, last = _offending(result, finding)
+    width = len(str(lines[-1][0]))
+    name = (finding.attribute or "").split(".")[-1] if finding.attribute else ""
+    for number, text in lines:
+        hit = first <= number <= last
+        row = Text(INDENT + ("> " if hit else "  "), style="bold red" if hit else "")
+        row.append(f"{number:>{width}} | ", style="dim")
+        body = Text(text, style="bold" if hit else "")
+        if hit and name and not name.isdigit():
+            at = text.find(name)
+            if at >= 0:
+                body.stylize("underline", at, at + len(name))
+        row.append(body)
+        console.print(row, soft_wrap=True, overflow="ignore", crop=False)
+
+
+def _offending(result: ScanResult, finding: Finding) -> tuple[int, int]:
+    """The lines to mark: the attribute's (at most five), or the block's first line when the
+    finding points at the whole block (the attribute is missing)."""
+    loc = finding.location
+    assert loc is not None
+    block = finding.resource.provenance.location
+    whole_block = block is not None and (block.file, block.start_line, block.end_line) == (
+        loc.file, loc.start_line, loc.end_line
+    )
+    if whole_block and loc.end_line > loc.start_line:
+        return loc.start_line, loc.start_line
+    return loc.start_line, min(max(loc.start_line, loc.end_line), loc.start_line + 4)
 
 
 SUPPRESSED_SHOWN = 20  # a baseline may hold hundreds; the JSON/SARIF reports list them all
