@@ -95,7 +95,7 @@ STRICT_OPTION = typer.Option(
 )
 FAIL_ON_OPTION = typer.Option(
     None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
-    help="Lowest severity that makes the exit code 1 [default: low].",
+    help="Lowest severity that makes the exit code 1 (default: low).",
 )
 RULE_OPTION = typer.Option(
     [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
@@ -112,7 +112,8 @@ POLICIES_OPTION = typer.Option(
 )
 CONFIG_OPTION = typer.Option(
     None, "--config", envvar="OCISEC_CONFIG",
-    help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
+    help="Configuration file (default: .ocisec.yaml, or the tool.ocisec table of pyproject.toml, "
+    "up to the git root).",
 )
 NO_CONFIG_OPTION = typer.Option(False, "--no-config", help="Ignore every configuration file.")
 BASELINE_OPTION = typer.Option(
@@ -121,7 +122,7 @@ BASELINE_OPTION = typer.Option(
 )
 FORMAT_OPTION = typer.Option(
     None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
-    help="Report format [default: text].",
+    help="Report format (default: text).",
 )
 
 

@@ -36,7 +36,7 @@ def scan(
     paths: list[Path] = typer.Argument(
         None,
         help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin "
-        "[default: the current directory].",
+        "(default: the current directory).",
         show_default=False,
     ),
     fmt: Format | None = FORMAT_OPTION,
@@ -197,7 +197,7 @@ def scan(
             where = f"{err.path}:{err.line}" if err.line else err.path
             level = "error" if err.level == "error" else err.level
             typer.echo(f"ocisec: {level}: {where}: {err.message}", err=True)
-    if options.baseline is not None:
+    if options.baseline is not None and not text_on_stdout:  # the text report says it already
         typer.echo(
             f"ocisec: {options.baseline.matched} finding(s) baselined by {options.baseline.path}; "
             f"{len(result.failed)} new",

@@ -214,10 +214,13 @@ def _print_suppressed(console: Console, result: ScanResult) -> None:
         assert sup is not None
         where = f"{finding.location.file}:{finding.location.start_line}" if finding.location else ""
         until = f" until {sup.expires}" if sup.expires else ""
+        # The baseline's justification names its file already: say it once.
+        origin = "" if sup.origin and sup.origin in sup.justification else (sup.origin or "")
+        note = f" ({origin}{until})" if origin else (f" ({until.strip()})" if until else "")
         console.print(
             Text.assemble(
                 "  ", (finding.rule_id, "bold"), f"  {finding.resource.address}  ", (where, "dim"),
-                f"  — {sup.justification} ({sup.origin}{until})",
+                f"  — {sup.justification}{note}",
             ),
             soft_wrap=True,
         )

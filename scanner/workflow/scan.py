@@ -135,7 +135,11 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             found.yaml.append(path)
         else:
             found.errors.append(
-                InputError(rel(path, root), "not a Terraform file (.tf, .tf.json, .tfvars) or plan JSON")
+                InputError(
+                    rel(path, root),
+                    "not a file ocisec reads: Terraform (.tf, .tf.json, .tfvars), plan JSON, or YAML "
+                    "(.yaml, .yml: Helm charts and values, Kubernetes manifests)",
+                )
             )
     if singles and not any(p.is_dir() for p in paths):
         found.only_files = singles
@@ -250,7 +254,11 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         tf = tf_load.result()
         resources += tf.resources
         errors += tf.errors
-        files += tf.files
+        if inputs.only_files is not None:
+            # Single-file mode: siblings are context, not scanned files; the summary counts the named.
+            files += [f for f in tf.files if safe_resolve(root / f) in inputs.only_files]
+        else:
+            files += tf.files
         categories.append("terraform")
     if inputs.plans:
         from scanner.sources.terraform_plan import load_plan
