@@ -13,7 +13,8 @@ from scanner.report.metadata import describe, generated_at
 from scanner.report.summary import Summary, heading, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.1"  # 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id
+# 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id; 1.2: heading, rule failure/fix
+SCHEMA_VERSION = "1.2"
 
 
 def render(result: ScanResult) -> str:
