@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -51,3 +52,55 @@ def test_snapshot_replay_needs_no_extra(without_oci, tmp_path, monkeypatch):
 def test_the_sdk_is_found_when_installed():
     pytest.importorskip("oci")
     assert has_oci_sdk()
+
+
+def test_hook_and_ci_examples_install_the_base_package_and_the_cronjob_the_extra():
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["language"] == "python" and "additional_dependencies" not in hook  # the repo alone: base
+    for example in ("examples/github-actions/ocisec.yml", "examples/gitlab-ci/.gitlab-ci.yml"):
+        installs = [line for line in (ROOT / example).read_text().splitlines()
+                    if "pip install" in line and not line.lstrip().startswith("#")]
+        assert installs and all("[audit]" not in line and "oci-cli" not in line for line in installs), example
+    dockerfile = (ROOT / "examples/oke-audit-cronjob/Dockerfile").read_text()
+    assert '"/src[audit]"' in dockerfile
+
+
+def test_ci_setup_installs_only_what_is_missing_and_never_upgrades():
+    setup = (ROOT / ".ci" / "setup").read_text()
+    commands = [line.strip() for line in setup.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert not any(re.search(r"(^|\s)(-U|--upgrade)(\s|$)", c) for c in commands)
+    assert not any(re.search(r"apt-get (dist-|full-)?upgrade", c) for c in commands)
+    apt_installs = [c for c in commands if "apt-get install" in c]
+    assert apt_installs and all("--no-upgrade" in c for c in apt_installs)
+    # every install is guarded by a test for what it installs, and announced first
+    assert "[ -x .venv/bin/python ] ||" in setup and "if ! command -v chromium" in setup
+    assert "[ ! -x .venv-checkov/bin/checkov ]" in setup
+    assert setup.count('say "') >= 4
+    assert "'.[audit,test]'" in setup  # the audit tests need the oci SDK
+
+
+def test_release_workflow_refuses_a_tag_that_is_not_the_version(tmp_path):
+    import subprocess
+
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text())
+    step = next(s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "The tag names the package version")
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+    def run(tag: str, changelog: str) -> subprocess.CompletedProcess:
+        work = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        work.mkdir()
+        (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+        (work / "CHANGELOG.md").write_text(changelog)
+        return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=work, capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", "TAG": tag})
+
+    released = f"# Changelog\n\n## [{version}] - 2027-01-15\n\n### Added\n- x\n"
+    assert run(f"v{version}", released).returncode == 0
+    wrong = run("v9.9.9", released)
+    assert wrong.returncode == 1 and "does not match" in wrong.stdout
+    unreleased = run(f"v{version}", "# Changelog\n\n## [Unreleased]\n")
+    assert unreleased.returncode == 1 and "no section" in unreleased.stdout
