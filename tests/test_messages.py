@@ -88,6 +88,16 @@ def test_single_file_summary_counts_the_files_named():
     assert res.stdout.rstrip().endswith("in 1 file"), res.stdout[-200:]
 
 
+def test_single_values_file_summary_counts_only_it(tmp_path):
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: pay\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("replicaCount: 2\n")
+    (chart / "values-prod.yaml").write_text("replicaCount: 3\n")
+    res = runner.invoke(app, ["scan", str(chart / "values-prod.yaml"), "--compact"])
+    assert res.stdout.rstrip().endswith("in 1 file"), res.stdout[-300:]
+
+
 def test_baseline_file_is_named_once(tmp_path, monkeypatch):
     src = ROOT / "fixtures" / "rules" / "OCI-ENC-001" / "fail" / "main.tf"
     (tmp_path / "main.tf").write_text(src.read_text())
