@@ -163,12 +163,17 @@ def test_other_yaml_is_read_and_ignored_without_a_word(hook_repo, pre_commit_hom
     (work_repo / ".github" / "workflows").mkdir(parents=True)
     (work_repo / ".github" / "workflows" / "ci.yml").write_text(WORKFLOW)
     (work_repo / ".ocisec.yaml").write_text("fail_on: low\n")
+    # Tool configuration shaped like objects (apiVersion + kind) but never sent to a cluster.
+    (work_repo / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deploy.yaml\n")
+    (work_repo / "kind-config.yaml").write_text("apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes: []\n")
     git("add", "-A", cwd=work_repo)
     proc = run_hook(pre_commit_home, work_repo, ".github/workflows/ci.yml", ".ocisec.yaml",
-                    ".pre-commit-config.yaml")
+                    ".pre-commit-config.yaml", "kustomization.yaml", "kind-config.yaml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
     assert "error" not in proc.stdout.lower() and "warning" not in proc.stdout.lower()
+    assert "note" not in proc.stdout.lower() and "Kustomization" not in proc.stdout
 
 
 def test_hook_selects_terraform_helm_and_manifests_but_not_other_files():
