@@ -96,3 +96,32 @@ def heading(rule: Rule, finding: Finding) -> str:
     if finding.status is Status.FAILED:
         return rule.failure or rule.title
     return rule.title
+
+
+def fail_on_threshold(result: ScanResult) -> Severity:
+    """The ``--fail-on`` severity the exit code is decided with (``low`` when unset or unknown)."""
+    try:
+        return Severity((result.fail_on or "low").lower())
+    except ValueError:
+        return Severity.LOW
+
+
+def gating_headline(result: ScanResult) -> str | None:
+    """``4 failing at or above high (1 critical, 3 high); 8 below the threshold (5 medium, 3 low)``
+    when ``--fail-on`` is above ``low`` and something fails; None otherwise (every failing finding
+    gates, and the usual count says it)."""
+    summary = Summary.of(result)
+    threshold = fail_on_threshold(result)
+    if not summary.failing or threshold is Severity.LOW:
+        return None
+    above = {s: n for s, n in summary.by_severity.items() if n and Severity(s).rank >= threshold.rank}
+    below = {s: n for s, n in summary.by_severity.items() if n and Severity(s).rank < threshold.rank}
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {sev}" for sev, n in counts.items())
+
+    parts = [f"{sum(above.values())} failing at or above {threshold.value} ({listed(above)})" if above
+             else f"none failing at or above {threshold.value}"]
+    if below:
+        parts.append(f"{sum(below.values())} below the threshold ({listed(below)})")
+    return "; ".join(parts)

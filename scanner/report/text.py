@@ -17,6 +17,8 @@ from scanner.report.fingerprint import finding_file
 from scanner.report.summary import (
     NOTHING_TO_SCAN,
     Summary,
+    fail_on_threshold,
+    gating_headline,
     heading,
     is_baselined,
     report_order,
@@ -55,7 +57,7 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100, compact
         console.print(line, soft_wrap=True)
     if failed:
         console.print()
-        threshold = _threshold(result)
+        threshold = fail_on_threshold(result)
         gating = [f for f in failed if result.rule(f.rule_id).severity.rank >= threshold.rank]
         below = failed[len(gating):]  # most severe first: the gating ones come first
         _print_findings(console, result, gating, compact)
@@ -105,19 +107,10 @@ def headline(result: ScanResult) -> list[Text]:
             Text(f"Scan incomplete: {_count(len(errors), 'input')} could not be read", style="bold red")
         )
     failing = Summary.of(result)
-    threshold = _threshold(result)
-    above = {sev: n for sev, n in failing.by_severity.items() if n and Severity(sev).rank >= threshold.rank}
-    below = {sev: n for sev, n in failing.by_severity.items() if n and Severity(sev).rank < threshold.rank}
-    if failing.failing and threshold is not Severity.LOW:
+    gating = gating_headline(result)
+    if gating is not None:
         # Which findings decide the exit code, and which are only reported (--fail-on / fail_on).
-        parts = []
-        if above:
-            parts.append(f"{sum(above.values())} failing at or above {threshold.value} ({_listed(above)})")
-        else:
-            parts.append(f"none failing at or above {threshold.value}")
-        if below:
-            parts.append(f"{sum(below.values())} below the threshold ({_listed(below)})")
-        lines.append(Text("; ".join(parts), style="bold red" if above else "bold yellow"))
+        lines.append(Text(gating, style="bold yellow" if gating.startswith("none") else "bold red"))
     elif failing.failing:
         severities = _listed(failing.by_severity)
         lines.append(
@@ -126,13 +119,6 @@ def headline(result: ScanResult) -> list[Text]:
     elif not errors:
         lines.append(Text("No failed findings.", style="green"))
     return lines
-
-
-def _threshold(result: ScanResult) -> Severity:
-    try:
-        return Severity((result.fail_on or "low").lower())
-    except ValueError:
-        return Severity.LOW
 
 
 def _listed(counts: dict[str, int]) -> str:

@@ -132,3 +132,10 @@ def test_pem_blocks_and_long_tokens_never_show(tmp_path):
     assert lines[1:4] == ["*** (PEM key material)"] * 3 and lines[4] == "EOT"
     assert key not in "\n".join(lines) and lines[5] == 'token = "***"'
     assert lines[6].endswith("eu-frankfurt-1.aaaaaaaabbbbbbbbccccccccddddddddeeee\"")
+
+
+def test_markdown_summary_headline_names_the_threshold_too():
+    res = scan(str(SEC_FAIL), str(ENC_FAIL), "--fail-on", "high", "--format", "markdown")
+    assert res.exit_code == 1
+    assert re.match(r"## ocisec: \d+ failing at or above high \(.+\); \d+ below the threshold \(.+\)$",
+                    res.stdout.splitlines()[0]), res.stdout.splitlines()[0]
