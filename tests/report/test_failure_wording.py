@@ -48,6 +48,9 @@ def test_every_scan_format_uses_the_failure_phrase(fmt):
     assert _says_failure(res.stdout), res.stdout[:3000]
     if fmt == "text":  # the heading line itself, not only somewhere below
         assert f"{RULE.id}  {RULE.failure}" in res.stdout and f"{RULE.id}  {RULE.title}" not in res.stdout
+    if fmt == "html":  # the red card reads what is wrong, not "Bucket is encrypted ..."
+        assert f">{RULE.id}</a> {html.escape(RULE.failure)}" in res.stdout
+        assert f">{RULE.id}</a> {html.escape(RULE.title)}" not in res.stdout
 
 
 @pytest.fixture
