@@ -125,3 +125,30 @@ def gating_headline(result: ScanResult) -> str | None:
     if below:
         parts.append(f"{sum(below.values())} below the threshold ({listed(below)})")
     return "; ".join(parts)
+
+
+MAX_OFFENDING = 5  # offending lines shown at most under a text finding (a long list attribute is cut)
+
+
+def snippet_key(finding: Finding) -> str | None:
+    """Where a finding's source lines are kept in ``ScanResult.snippets`` (None: none to show;
+    live objects point at a snapshot line, one whole JSON object, not code to read)."""
+    loc = finding.location
+    if loc is None or finding.resource.provenance.source == "oci":
+        return None
+    return f"{loc.file}:{loc.start_line}:{loc.end_line}"
+
+
+def offending_lines(finding: Finding) -> tuple[int, int] | None:
+    """First and last line to mark: the attribute's lines (at most ``MAX_OFFENDING``), or, when the
+    attribute is missing and the finding points at the whole block, the block's first line."""
+    loc = finding.location
+    if loc is None:
+        return None
+    block = finding.resource.provenance.location
+    whole_block = block is not None and (block.file, block.start_line, block.end_line) == (
+        loc.file, loc.start_line, loc.end_line
+    )
+    if whole_block and loc.end_line > loc.start_line:
+        return loc.start_line, loc.start_line
+    return loc.start_line, min(max(loc.start_line, loc.end_line), loc.start_line + MAX_OFFENDING - 1)

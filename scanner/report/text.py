@@ -21,8 +21,10 @@ from scanner.report.summary import (
     gating_headline,
     heading,
     is_baselined,
+    offending_lines,
     report_order,
     severity_order,
+    snippet_key,
 )
 
 SEVERITY_STYLE = {
@@ -148,13 +150,11 @@ def _print_findings(
 def _print_snippet(console: Console, result: ScanResult, finding: Finding) -> None:
     """The offending lines with two lines of context and line numbers; the offending ones marked
     with ``>`` (and bold, the attribute's name underlined, in colour)."""
-    loc = finding.location
-    if loc is None:
+    key, span = snippet_key(finding), offending_lines(finding)
+    lines = result.snippets.get(key) if key is not None else None
+    if not lines or span is None:
         return
-    lines = result.snippets.get(f"{loc.file}:{loc.start_line}:{loc.end_line}")
-    if not lines:
-        return
-    first, last = _offending(result, finding)
+    first, last = span
     width = len(str(lines[-1][0]))
     name = (finding.attribute or "").split(".")[-1] if finding.attribute else ""
     for number, text in lines:
@@ -168,20 +168,6 @@ def _print_snippet(console: Console, result: ScanResult, finding: Finding) -> No
                 body.stylize("underline", at, at + len(name))
         row.append(body)
         console.print(row, soft_wrap=True, overflow="ignore", crop=False)
-
-
-def _offending(result: ScanResult, finding: Finding) -> tuple[int, int]:
-    """The lines to mark: the attribute's (at most five), or the block's first line when the
-    finding points at the whole block (the attribute is missing)."""
-    loc = finding.location
-    assert loc is not None
-    block = finding.resource.provenance.location
-    whole_block = block is not None and (block.file, block.start_line, block.end_line) == (
-        loc.file, loc.start_line, loc.end_line
-    )
-    if whole_block and loc.end_line > loc.start_line:
-        return loc.start_line, loc.start_line
-    return loc.start_line, min(max(loc.start_line, loc.end_line), loc.start_line + 4)
 
 
 SUPPRESSED_SHOWN = 20  # a baseline may hold hundreds; the JSON/SARIF reports list them all

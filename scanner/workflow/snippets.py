@@ -14,9 +14,9 @@ from pathlib import Path
 from scanner.guards.safe_io import UnreadableInput, read_regular_file
 from scanner.guards.secretnames import is_secret_name
 from scanner.model import Finding, ScanResult, Status
+from scanner.report.summary import offending_lines, snippet_key
 
 CONTEXT = 2  # lines shown before and after the offending ones
-MAX_SPAN = 5  # offending lines shown at most (a long list attribute is cut)
 MAX_FILE_BYTES = 8 << 20
 MAX_LINE = 200  # characters of one shown line (minified JSON would fill the screen)
 MASK = '"***"'
@@ -27,28 +27,6 @@ _PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
 _LONG_TOKEN = re.compile(r"(?<![\w.])[A-Za-z0-9+/=_-]{32,}")  # not the tail of an OCID
 # `key = value` (HCL), `key: value` (YAML), `"key": value` (JSON): group 1 is up to the value.
 _ASSIGNMENT = re.compile(r'^(\s*(?:-\s+)?"?([A-Za-z_][\w.-]*)"?\s*[:=]\s*)(\S.*?)(,?)\s*$')
-
-
-def snippet_key(finding: Finding) -> str | None:
-    """The key of a finding's snippet in ``ScanResult.snippets`` (None: nothing to show)."""
-    loc = finding.location
-    if loc is None or finding.resource.provenance.source == "oci":
-        return None  # live objects: a snapshot line is one whole JSON object, not code to read
-    return f"{loc.file}:{loc.start_line}:{loc.end_line}"
-
-
-def offending_lines(finding: Finding) -> tuple[int, int] | None:
-    """First and last offending line: the attribute's lines (at most ``MAX_SPAN``), or, when the
-    attribute is missing and the finding points at the whole block, the block's first line."""
-    loc = finding.location
-    if loc is None:
-        return None
-    block = finding.resource.provenance.location
-    if block is not None and (block.file, block.start_line, block.end_line) == (
-        loc.file, loc.start_line, loc.end_line
-    ) and loc.end_line > loc.start_line:
-        return loc.start_line, loc.start_line
-    return loc.start_line, min(max(loc.start_line, loc.end_line), loc.start_line + MAX_SPAN - 1)
 
 
 def mask_line(line: str, force: bool = False) -> str:
