@@ -44,8 +44,9 @@ def diff(
     code: Path | None = typer.Option(None, "--code", help="Terraform configuration of --state."),
     plan: Path | None = typer.Option(None, "--plan", help="Compare snapshot sides with this plan instead."),
 ) -> None:
-    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings);
-    earlier results add a trend."""
+    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings).
+
+    Earlier results given before OLD add a trend."""
     from scanner.model import Severity
     from scanner.report.diff_report import render as render_diff
     from scanner.workflow.diff import DiffInputError, diff_paths

@@ -193,8 +193,12 @@ class Redactor:
             )
             for u in result.unmanaged
         ]
+        snippets = {
+            key: [(n, clean_text(self.scrub(line))) for n, line in lines]
+            for key, lines in result.snippets.items()
+        }
         return dataclasses.replace(
-            result, findings=findings, errors=errors, rules=rules, inputs=inputs,
+            result, findings=findings, errors=errors, rules=rules, inputs=inputs, snippets=snippets,
             drift=drift, unmanaged=unmanaged,
         )
 
