@@ -119,10 +119,10 @@ def render_text(diff: DiffResult) -> str:
     if diff.cloud is not None:  # two audits given --state: drift and unmanaged objects
         from scanner.report.cloud import change_sections
 
-        for category, heading, items in change_sections(diff.cloud):
+        for category, title, items in change_sections(diff.cloud):
             if not items and category.endswith("persisting"):
                 continue
-            lines.append(f"{heading} ({len(items)})")
+            lines.append(f"{title} ({len(items)})")
             lines += [f"  {item}" for item in items] or ["  none"]
             lines.append("")
     if diff.errors:
@@ -313,12 +313,12 @@ def render_junit(diff: DiffResult) -> str:
         # New drift and newly unmanaged objects fail (as new findings do); the rest pass.
         from scanner.report.cloud import change_sections
 
-        for category, heading, items in change_sections(diff.cloud):
+        for category, title, items in change_sections(diff.cloud):
             suite = ET.SubElement(root, "testsuite", name=f"code-and-cloud.{category}")
             for item in items:
                 case = ET.SubElement(suite, "testcase", name=item, classname=category, time="0")
                 if category in ("drift_new", "unmanaged_new"):
-                    ET.SubElement(case, "failure", message=heading, type=category).text = item
+                    ET.SubElement(case, "failure", message=title, type=category).text = item
             failing = len(items) if category in ("drift_new", "unmanaged_new") else 0
             _counts(suite, totals, tests=len(items), failures=failing)
     if diff.errors:
@@ -398,10 +398,10 @@ def render_markdown(diff: DiffResult) -> str:
     if diff.cloud is not None:
         from scanner.report.cloud import change_sections
 
-        for _category, heading, items in change_sections(diff.cloud):
+        for _category, title, items in change_sections(diff.cloud):
             if not items:
                 continue
-            out += [f"#### {md(heading)} ({len(items)})", ""]
+            out += [f"#### {md(title)} ({len(items)})", ""]
             out += [f"- {md(item)}" for item in items[:MARKDOWN_ROWS]]
             if len(items) > MARKDOWN_ROWS:
                 out.append(f"- … and {len(items) - MARKDOWN_ROWS} more")

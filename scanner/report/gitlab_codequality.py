@@ -50,6 +50,11 @@ def to_document(result: ScanResult) -> list[dict[str, Any]]:
             path = rebase(path)
         else:
             path = finding.resource.provenance.ocid or finding.resource.address
+        context = finding.resource.context
+        if rule.id in context.get("drift_rules", ()):  # an audit given --state: say what kind
+            heading += " [drift: passes in code, fails live]"
+        elif context.get("unmanaged"):
+            heading += " [unmanaged: no Terraform state entry]"
         issues.append({
             "type": "issue",
             "check_name": rule.id,
@@ -59,5 +64,29 @@ def to_document(result: ScanResult) -> list[dict[str, Any]]:
             "severity": SEVERITY[rule.severity],
             "fingerprint": fingerprint(finding),
             "location": {"path": path, "lines": {"begin": max(1, line)}},
+        })
+    return issues + _fixed_live(result, rebase)
+
+
+def _fixed_live(result: ScanResult, rebase: Any) -> list[dict[str, Any]]:
+    """Drift the other way (fails in code, fixed by hand live): the code still has the problem,
+    an ``info`` issue at its .tf line."""
+    import hashlib
+
+    issues = []
+    for d in result.drift:
+        if d.direction != "fixed_live" or d.location is None:
+            continue
+        rule = result.rule(d.rule_id)
+        parts = [d.rule_id, d.location.file, d.address, d.attribute or "", "fixed_live"]
+        issues.append({
+            "type": "issue",
+            "check_name": rule.id,
+            "description": f"{rule.id} {rule.failure or rule.title} [drift: {d.message}]",
+            "content": {"body": f"{rule.fix or rule.remediation}\n\n{rule.help_uri}".strip()},
+            "categories": ["Security"],
+            "severity": "info",
+            "fingerprint": hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest(),
+            "location": {"path": rebase(d.location.file), "lines": {"begin": max(1, d.location.start_line)}},
         })
     return issues

@@ -100,9 +100,9 @@ def _print_code_and_cloud(console: Console, result: ScanResult) -> None:
     """Drift and unmanaged objects of an audit given ``--state`` (scanner.report.cloud)."""
     from scanner.report.cloud import text_sections
 
-    for heading, lines in text_sections(result):
+    for title, lines in text_sections(result):
         console.print()
-        console.print(Text(heading, style="bold"), soft_wrap=True)
+        console.print(Text(title, style="bold"), soft_wrap=True)
         for line in lines:
             console.print(Text(line), soft_wrap=True)
 

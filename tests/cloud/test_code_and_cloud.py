@@ -21,7 +21,7 @@ LIVE = PLATFORM / "live" / "tenancy.json"
 STATE = PLATFORM / "state" / "terraform.tfstate"
 COMPLIANT = ROOT / "fixtures" / "platform" / "compliant"
 INSECURE = ROOT / "fixtures" / "platform" / "insecure"
-FORMATS = ["text", "json", "sarif", "junit", "markdown", "html", "github", "gitlab-sast"]
+FORMATS = ["text", "json", "sarif", "junit", "markdown", "html", "github", "gitlab-sast", "gitlab-codequality"]
 # Every secret planted in the state fixture (attribute values, a sensitive output, private data).
 PLANTED = ["PLANTED", "UExBTlRFRC1TVEFURS1TRUNSRVQtcGF5bWVudHM", "eyJQTEFOVEVEIjoicHJpdmF0ZSJ9", "Adm1n!"]
 DOCUMENTS = "ocid1.bucket.oc1.eu-frankfurt-1.aaaaaaaadocuments"
@@ -148,6 +148,12 @@ def test_drift_and_unmanaged_appear_in_every_format_and_no_state_secret_does(fmt
     for secret in PLANTED:
         assert secret not in text and secret not in output
     assert "adhoc" in text or fmt == "gitlab-sast"  # GitLab lists findings, and drift fixed by hand
+    if fmt == "gitlab-codequality":
+        issues = json.loads(text)
+        assert any("[drift: passes in code, fails live]" in i["description"] for i in issues)
+        assert any("fixed by hand" in i["description"] and i["location"]["path"].endswith(".tf") for i in issues)
+        assert any("[unmanaged" in i["description"] for i in issues)
+        return
     if fmt == "gitlab-sast":
         doc = json.loads(text)
         assert any("fixed by hand" in v["description"] for v in doc["vulnerabilities"])
