@@ -1,0 +1,293 @@
+"""The workloads a chart renders, found the way its templates render them.
+
+Many charts have no top-level ``replicaCount``: their pods sit under component keys
+(``controller.*``, ``webhook.*``, ``server.*``, ``repoServer.*``, ``readReplicas.*``). A
+component is found from a template that renders a Deployment, StatefulSet or DaemonSet:
+
+- by the values path its ``replicas:`` line reads (``.Values.webhook.replicaCount``, also
+  through a helper such as vault's ``{{ template "vault.replicas" . }}``), or
+- for a template that writes its replica count (or none: one pod), by the values key the
+  template reads most (``.Values.dex.*`` -> ``dex``), else by the template's file name.
+
+The opening ``{{ if }}`` guards of a template are evaluated against each environment's values
+(``.Values.webhook.create``, ``eq .Values.architecture "replication"``); a guard ocisec cannot
+evaluate (``include``, variables) counts as rendered. Templates are never parsed as YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+WORKLOAD_KIND = re.compile(
+    r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
+    r"|\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_.-]+?)\s*-?\}\})\s*$",
+    re.M,
+)
+_REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
+_VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
+_HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
+_DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
+_ACTION = re.compile(r"\{\{-?\s*(?P<body>.*?)\s*-?\}\}", re.S)
+_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)
+
+
+@dataclass
+class WorkloadTemplate:
+    """One template that renders a pod controller."""
+
+    template: str  # path inside the chart: templates/controller-deployment.yaml
+    kind: str  # "" when the kind is itself a value (kind_path)
+    kind_line: int
+    kind_path: str | None = None  # `kind: {{ .Values.master.kind }}`
+    guards: list[str] = field(default_factory=list)  # {{ if }} expressions around the kind line
+    replica_paths: list[str] = field(default_factory=list)  # values paths its replicas read
+    literal_replicas: int | None = None  # `replicas: 2` written in the template
+    replicas_line: int | None = None
+    main_key: str | None = None  # the first-level values key it reads most
+
+
+@dataclass
+class Component:
+    """A workload of the chart: its values prefix and the templates that may render it."""
+
+    name: str  # "" for the chart's own top-level workload
+    prefix: str  # values prefix with a trailing dot ("controller.", "" at the top)
+    replicas_path: str | None  # values path of its replica count
+    ha_path: str | None = None  # `server.ha`: replicas apply only when `<ha>.enabled`
+    templates: list[WorkloadTemplate] = field(default_factory=list)
+
+
+def helper_bodies(texts: dict[str, str]) -> dict[str, str]:
+    """``define`` blocks of every template and helper file, by name."""
+    out: dict[str, str] = {}
+    for text in texts.values():
+        if "define" not in text:
+            continue
+        # A define's body runs to the next define: enough to see which values it reads.
+        marks = list(_DEFINE.finditer(text))
+        for i, m in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            out.setdefault(m.group("name"), text[m.end() : end])
+    return out
+
+
+def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
+    """The pod controllers one template file renders (usually one)."""
+    found: list[WorkloadTemplate] = []
+    stripped = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    for m in WORKLOAD_KIND.finditer(stripped):
+        line = stripped.count("\n", 0, m.start()) + 1
+        wt = WorkloadTemplate(
+            name, m.group("kind") or "", line, m.group("path"), guards=_open_guards(stripped[: m.start()])
+        )
+        # The rest of this document: up to the next `---` or the end.
+        end = stripped.find("\n---", m.end())
+        body = stripped[m.end() : end if end >= 0 else len(stripped)]
+        rm = _REPLICAS_LINE.search(body)
+        if rm:
+            wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
+            expr = rm.group("expr")
+            if expr.isdigit():
+                wt.literal_replicas = int(expr)
+            else:
+                paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
+                for call in _HELPER_CALL.finditer(expr):
+                    helper = helpers.get(call.group("name"), "")
+                    paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
+                paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
+                wt.replica_paths = list(dict.fromkeys(paths))
+        keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
+        keys.pop("global", None)
+        wt.main_key = keys.most_common(1)[0][0] if keys else None
+        found.append(wt)
+    return found
+
+
+def _open_guards(before: str) -> list[str]:
+    """The ``{{ if }}`` conditions still open where a kind line starts (``with``/``range``
+    blocks are tracked so their ``end`` closes them, not an ``if``)."""
+    stack: list[str | None] = []
+    for m in _ACTION.finditer(before):
+        body = m.group("body")
+        word = body.split(None, 1)[0] if body else ""
+        if word == "if":
+            stack.append(body[2:].strip())
+        elif word in ("with", "range", "define", "block"):
+            stack.append(None)
+        elif word == "end" and stack:
+            stack.pop()
+        elif word == "else" and stack and stack[-1] is not None:
+            # `else` / `else if X`: the first branch did not render
+            rest = body[4:].strip()
+            negated = f"not ({stack[-1]})"
+            stack[-1] = f"and ({negated}) ({rest[2:].strip()})" if rest.startswith("if") else negated
+    return [g for g in stack if g is not None]
+
+
+def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
+    """Components by their values prefix; templates that render the same one are grouped."""
+    by_prefix: dict[str, Component] = {}
+    order: list[str] = []
+    for wt in templates:
+        replica = next(iter(wt.replica_paths), None)
+        if replica is not None:
+            prefix = replica.rpartition(".")[0]
+            ha = None
+            if prefix.endswith(".ha") or prefix == "ha":
+                ha, prefix = prefix, prefix.rpartition(".")[0]
+            name = prefix
+        elif wt.main_key and isinstance(values.get(wt.main_key), dict):
+            prefix, ha, name = wt.main_key, None, wt.main_key
+            replica = None
+        else:
+            # Reads only top-level keys (a small chart) or nothing: the chart's own workload,
+            # or, when the chart has several such templates, the template by its file name.
+            prefix, ha, replica = "", None, None
+            name = ""
+        key = name
+        if name == "" and replica is None and key in by_prefix:
+            # A second workload reading only top-level keys: named by its template file.
+            name = wt.template.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            key = f"@{wt.template}"
+        if key not in by_prefix:
+            by_prefix[key] = Component(name, f"{prefix}." if prefix else "", replica, ha)
+            order.append(key)
+        comp = by_prefix[key]
+        if comp.replicas_path is None and replica is not None:
+            comp.replicas_path, comp.ha_path = replica, ha
+        comp.templates.append(wt)
+    return [by_prefix[k] for k in order]
+
+
+# --- evaluating template guards ------------------------------------------------------------------
+class _Unknown:
+    """A value ocisec cannot compute from the values alone."""
+
+
+UNKNOWN: Any = _Unknown()
+_TOKEN = re.compile(r'\s*(\(|\)|\||"(?:[^"\\]|\\.)*"|`[^`]*`|[^\s()|]+)')
+
+
+def guard_holds(expr: str, values: dict[str, Any]) -> bool | None:
+    """Whether ``{{ if EXPR }}`` renders with these values: True, False, or None (unknown)."""
+    if expr == "__unknown__":
+        return None
+    try:
+        tokens = [t for t in _TOKEN.findall(expr) if t]
+        value, rest = _pipeline(tokens, values)
+    except (IndexError, ValueError):
+        return None
+    if rest or value is UNKNOWN:
+        return None
+    return _truthy(value)
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (None, False, 0, "", [], {})
+
+
+def _pipeline(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]:
+    value, tokens = _command(tokens, values)
+    while tokens and tokens[0] == "|":
+        fn = tokens[1]
+        args, tokens = _args(tokens[2:], values)
+        value = _call(fn, [*args, value])
+    return value, tokens
+
+
+def _args(tokens: list[str], values: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    args: list[Any] = []
+    while tokens and tokens[0] not in (")", "|"):
+        arg, tokens = _operand(tokens, values)
+        args.append(arg)
+    return args, tokens
+
+
+def _command(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]:
+    head = tokens[0]
+    if head in _FUNCTIONS or (head[0].isalpha() and head not in ("true", "false", "nil")):
+        args, rest = _args(tokens[1:], values)
+        return _call(head, args), rest
+    return _operand(tokens, values)
+
+
+def _operand(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]:
+    tok = tokens[0]
+    if tok == "(":
+        value, rest = _pipeline(tokens[1:], values)
+        if not rest or rest[0] != ")":
+            raise ValueError("unbalanced")
+        return value, rest[1:]
+    if tok.startswith(('"', "`")):
+        return tok[1:-1], tokens[1:]
+    if tok in ("true", "false"):
+        return tok == "true", tokens[1:]
+    if tok == "nil":
+        return None, tokens[1:]
+    if re.fullmatch(r"-?\d+", tok):
+        return int(tok), tokens[1:]
+    if tok.startswith((".Values.", "$.Values.")) or tok in (".Values", "$.Values"):
+        path = tok.split(".Values", 1)[1].lstrip(".")
+        return _lookup(values, path), tokens[1:]
+    return UNKNOWN, tokens[1:]  # variables, .Release, .Capabilities, function results
+
+
+def _lookup(values: Any, path: str) -> Any:
+    for seg in path.split(".") if path else []:
+        if not isinstance(values, dict):
+            return None
+        values = values.get(seg)
+    return values
+
+
+def _call(fn: str, args: list[Any]) -> Any:
+    impl = _FUNCTIONS.get(fn)
+    if impl is None or any(a is UNKNOWN for a in args) and fn not in ("and", "or", "default"):
+        return UNKNOWN
+    return impl(args)
+
+
+def _and(args: list[Any]) -> Any:
+    if any(a is not UNKNOWN and not _truthy(a) for a in args):
+        return False
+    return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else True)
+
+
+def _or(args: list[Any]) -> Any:
+    if any(a is not UNKNOWN and _truthy(a) for a in args):
+        return True
+    return UNKNOWN if any(a is UNKNOWN for a in args) else False
+
+
+def _default(args: list[Any]) -> Any:
+    # `default D X` / `X | default D`: X unless empty
+    if len(args) != 2:
+        return UNKNOWN
+    fallback, given = args
+    if given is UNKNOWN:
+        return UNKNOWN
+    return given if _truthy(given) else fallback
+
+
+def _eq(args: list[Any]) -> Any:
+    return len(args) >= 2 and any(str(args[0]) == str(b) for b in args[1:])
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "and": _and,
+    "or": _or,
+    "not": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
+    "eq": _eq,
+    "ne": lambda a: (not _eq(a)) if len(a) == 2 else UNKNOWN,
+    "empty": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
+    "default": _default,
+    "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
+}
+
+
+def _to_string(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
