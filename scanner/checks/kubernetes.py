@@ -296,7 +296,8 @@ def k8s_min_replicas(resource: Resource, index: ResourceIndex, params: dict[str,
     if low is None:
         return Outcome(None, path, "replica count is not a number")
     wanted = int(params.get("min_replicas", 2))
-    if low >= wanted:
+    if low >= wanted or low == 0:
+        # scaled to zero runs nothing (placeholder pods, a switched-off component): no outage to prevent
         return Outcome(True, path)
     return Outcome(False, path, f"at most {low} replica(s) guaranteed", where)
 

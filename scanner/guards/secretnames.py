@@ -295,7 +295,10 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         # `privateKeySecret: my-secret` names a Secret; a random string is the secret
         return not (isinstance(value, str) and _RESOURCE_NAME_VALUE.match(value.strip()))
     if reading == "ambiguous":
-        names_a_secret = any("secretname" in _joined(key_words(str(s))) for s in siblings)
+        # `secretKey` beside `secretName` (`jksSecretKey` beside `jksSecretName`): the key of
+        # the Secret its neighbour names
+        stem = str(key)[:-3]
+        names_a_secret = any(str(s) in (stem + "Name", stem + "name", stem + "NAME") for s in siblings)
         if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
             return False
     return True

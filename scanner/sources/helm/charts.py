@@ -37,6 +37,9 @@ from scanner.sources.helm.components import (
     find_components,
     guard_holds,
     helper_bodies,
+    helper_reads,
+    template_variables,
+    variable_path,
     workload_templates,
 )
 from scanner.sources.helm.workload import env_entries, is_ingress_nginx_controller
@@ -47,7 +50,13 @@ STANDALONE_VALUES = re.compile(r"(^|.*[-_.])values([-_.].*)?\.ya?ml$")
 _TEMPLATE_KIND = re.compile(r"^\s*kind:\s*['\"]?([A-Za-z]+)", re.M)
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
-_SECRET_KIND = re.compile(r"^kind:\s*['\"]?Secret['\"]?\s*$", re.M)
+_READ = re.compile(
+    r"\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"|(?:template|include)\s+\"(?P<helper>[^\"]+)\""
+    r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+)
+_ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
+_SECRET_KIND = re.compile(r"^kind:\s*['\"]?(?P<kind>Secret|ConfigMap)['\"]?\s*$", re.M)
 _DATA_BLOCK = re.compile(r"^(?P<indent>\s*)(?:data|stringData):\s*$")
 _DATA_ENTRY = re.compile(r"^(?P<indent>\s+)(?P<key>[\w.-]+):\s*(?P<value>\S.*?)\s*$")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -74,17 +83,22 @@ class ChartTemplates:
     # Secret or ConfigMap, not its name or labels
     payload_uses: dict[str, list[str]] = field(default_factory=dict)
     workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
-    secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets rendered
+    secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
 
 
 @dataclass
 class SecretTemplate:
-    """A ``kind: Secret`` in a template: when it renders, what it reads, what it writes itself."""
+    """A ``kind: Secret`` or ``kind: ConfigMap`` in a template: when it renders, what its data
+    reads, what it writes itself."""
 
     template: str
+    kind: str  # Secret or ConfigMap
     guards: list[str]
-    payload_uses: list[str]
+    # values paths its data reads, each with the `{{ if }}` guards open where it is read
+    # (`{{- if not .Values.existingSecretAdminPassword }}`), helpers' reads included
+    reads: list[tuple[str, list[str]]]
     literal_lines: list[int]  # lines of `data` / `stringData` entries written as literals
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 def read_values_file(path: Path, rel_path: str) -> ValuesFile:
@@ -161,16 +175,33 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             found.workloads += workload_templates(name, text, helpers)
         for m in _SECRET_KIND.finditer(text):
             end = text.find("\n---", m.end())
-            doc = text[m.start() : end if end >= 0 else len(text)]
+            stop = end if end >= 0 else len(text)
+            doc = text[m.start() : stop]
             first_line = text.count("\n", 0, m.start()) + 1
             payload = _PAYLOAD_KEY.search(doc)
-            uses = _VALUES_REF.findall(doc[payload.start() :]) if payload else []
+            reads: list[tuple[str, list[str]]] = []
+            variables = template_variables(text[:stop])
+            if payload:
+                start = m.start() + payload.start()
+                for r in _READ.finditer(text, start, stop):
+                    line_start = text.rfind("\n", 0, r.start()) + 1
+                    if _ASSIGNING.search(text[line_start : r.start()]):
+                        continue  # `$storage := .Values...` reads nothing yet: its uses do
+                    guards = _open_guards(text[: r.start()])
+                    if r.group("path"):
+                        reads.append((r.group("path").lstrip("."), guards))
+                    elif r.group("helper"):  # the values a helper reads, under the call's guards
+                        reads += [(p, guards + g) for p, g in helper_reads(r.group("helper"), helpers)]
+                    elif (path := variable_path(r.group("var"), variables)) is not None:
+                        reads.append((path, guards))
             found.secrets.append(
                 SecretTemplate(
                     name,
+                    m.group("kind"),
                     _open_guards(text[: m.start()]),
-                    list(dict.fromkeys(u.lstrip(".") for u in uses)),
+                    reads,
                     [first_line + n for n in _literal_data_lines(doc)],
+                    variables,
                 )
             )
     return found
@@ -243,16 +274,20 @@ def values_resource(
         attrs["ingress"] = _values_ingress(values["ingress"], loc)
     secrets = _templated_secrets(values, templates, loc, chart_rel)
     configmaps: list[dict[str, Any]] = []
-    for template, kinds in templates.kinds.items() if templates else []:
-        payload = templates.payload_uses.get(template, []) if templates else []
-        if "ConfigMap" in kinds:
-            for path in payload:
-                value = _get(values, path)
-                if isinstance(value, (dict, str)):
-                    n = len(configmaps)
-                    configmaps.append({"template": template, "value_path": path, "value": value})
-                    loc.alias(f"templated_configmaps.{n}.value", path)
-                    loc.alias(f"templated_configmaps.{n}", path)
+    for st in templates.secrets if templates else []:
+        if st.kind != "ConfigMap" or any(guard_holds(g, values, st.variables) is False for g in st.guards):
+            continue
+        seen: set[str] = set()
+        for path, guards in st.reads:
+            if path in seen or any(guard_holds(g, values, st.variables) is False for g in guards):
+                continue  # read only in a branch these values do not take
+            seen.add(path)
+            value = _get(values, path)
+            if isinstance(value, (dict, str)):
+                n = len(configmaps)
+                configmaps.append({"template": st.template, "value_path": path, "value": value})
+                loc.alias(f"templated_configmaps.{n}.value", path)
+                loc.alias(f"templated_configmaps.{n}", path)
     attrs["templated_secrets"] = secrets
     attrs["templated_configmaps"] = configmaps
     context: dict[str, Any] = {
@@ -280,11 +315,15 @@ def _templated_secrets(
         return out
     prefix = "" if chart_rel in ("", ".") else f"{chart_rel}/"
     for st in templates.secrets:
-        if any(guard_holds(g, values) is False for g in st.guards):
-            continue  # not rendered in this environment
-        if _guarded_by_reference(values, templates.uses.get(st.template, [])):
+        if st.kind != "Secret":
             continue
-        for path in st.payload_uses:
+        if any(guard_holds(g, values, st.variables) is False for g in st.guards):
+            continue  # not rendered in this environment
+        seen: set[str] = set()
+        for path, guards in st.reads:
+            if path in seen or any(guard_holds(g, values, st.variables) is False for g in guards):
+                continue  # read only in a branch these values do not take
+            seen.add(path)
             for leaf_path, leaf, siblings in _leaves(values, path):
                 key = leaf_path.rsplit(".", 1)[-1]
                 if _is_secret(key, leaf, siblings):
@@ -340,6 +379,19 @@ def chart_workloads(
         workload = _values_workload(v, comp.prefix, kind, loc, where or anchor, root="workload")
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
+        if wt is not None and wt.strategy_path and "strategy" not in workload:
+            # the template names where its strategy comes from (`hub.deploymentStrategy`)
+            strategy = _get(values, wt.strategy_path)
+            if isinstance(strategy, dict):
+                workload["strategy"] = {"type": strategy.get("type")}
+                loc.alias("workload.strategy", wt.strategy_path)
+                loc.alias("workload.strategy.type", wt.strategy_path + ".type")
+                unavailable = _get(strategy, "rollingUpdate.maxUnavailable")
+                if unavailable is not None:
+                    workload["strategy"]["maxUnavailable"] = unavailable
+                    loc.alias(
+                        "workload.strategy.maxUnavailable", wt.strategy_path + ".rollingUpdate.maxUnavailable"
+                    )
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the
             # subchart's default, which is not here to read.
@@ -392,7 +444,7 @@ def _rendered_components(
                 kind = wt.kind or str(_get(values, wt.kind_path or "") or "")
                 if kind not in WORKLOAD_KINDS:
                     continue
-                if any(guard_holds(g, values) is False for g in wt.guards):
+                if any(guard_holds(g, values, wt.variables) is False for g in wt.guards):
                     continue
                 found.append((comp, wt, kind))
                 break
@@ -584,17 +636,6 @@ def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
     loc.alias("ingress.tls", "ingress.tls")
     loc.alias("ingress.enabled", "ingress.enabled")
     return {"enabled": ing.get("enabled", False), "rules": rules, "tls": tls}
-
-
-def _guarded_by_reference(values: dict[str, Any], uses: list[str]) -> bool:
-    """A Secret template that also reads ``existingSecret`` (or ``externalSecret.enabled``) renders
-    nothing when that is set: the chart then uses the referenced (vault-backed) secret."""
-    for path in uses:
-        last = path.rsplit(".", 1)[-1]
-        if re.search(r"(?i)existing|external", path) and last.lower() not in ("", "annotations"):
-            if _get(values, path) not in (None, "", False, {}):
-                return True
-    return False
 
 
 def _is_secret(key: str, value: Any, siblings: tuple[str, ...]) -> bool:

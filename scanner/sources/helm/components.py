@@ -29,6 +29,12 @@ WORKLOAD_KIND = re.compile(
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
 _VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
+# `strategy: {{ toYaml .Values.hub.deploymentStrategy | nindent 4 }}`: where the strategy comes from
+_STRATEGY_LINE = re.compile(
+    r"^\s{2}(?:strategy|updateStrategy):[^\n]*?(?:\n[^\n]*?)?\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)",
+    re.M,
+)
+_ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>.*?)\s*-?\}\}", re.S)
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
 _ACTION = re.compile(r"\{\{-?\s*(?P<body>.*?)\s*-?\}\}", re.S)
@@ -48,6 +54,8 @@ class WorkloadTemplate:
     literal_replicas: int | None = None  # `replicas: 2` written in the template
     replicas_line: int | None = None
     main_key: str | None = None  # the first-level values key it reads most
+    strategy_path: str | None = None  # values path its `strategy:` / `updateStrategy:` renders
+    variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
 
 
 @dataclass
@@ -81,8 +89,14 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
     stripped = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
+        before = stripped[: m.start()]
         wt = WorkloadTemplate(
-            name, m.group("kind") or "", line, m.group("path"), guards=_open_guards(stripped[: m.start()])
+            name,
+            m.group("kind") or "",
+            line,
+            m.group("path"),
+            guards=_open_guards(before),
+            variables=template_variables(before),
         )
         # The rest of this document: up to the next `---` or the end.
         end = stripped.find("\n---", m.end())
@@ -100,11 +114,20 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                     paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
                 paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
                 wt.replica_paths = list(dict.fromkeys(paths))
+        sm = _STRATEGY_LINE.search(body)
+        if sm:
+            wt.strategy_path = sm.group("path")
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+def template_variables(before: str) -> dict[str, str]:
+    """``{{ $name := expr }}`` assignments in a template before some point (the last one wins),
+    so guards such as ``{{ if $autoHTTPS }}`` can be evaluated."""
+    return {m.group("name"): m.group("expr") for m in _ASSIGN.finditer(before)}
 
 
 def _open_guards(before: str) -> list[str]:
@@ -172,25 +195,37 @@ UNKNOWN: Any = _Unknown()
 _TOKEN = re.compile(r'\s*(\(|\)|\||"(?:[^"\\]|\\.)*"|`[^`]*`|[^\s()|]+)')
 
 
-def guard_holds(expr: str, values: dict[str, Any]) -> bool | None:
-    """Whether ``{{ if EXPR }}`` renders with these values: True, False, or None (unknown)."""
-    if expr == "__unknown__":
-        return None
+def guard_holds(expr: str, values: dict[str, Any], variables: dict[str, str] | None = None) -> bool | None:
+    """Whether ``{{ if EXPR }}`` renders with these values: True, False, or None (unknown).
+    ``variables``: the template's ``$name := expr`` assignments before the guard."""
+    value = evaluate(expr, values, variables or {})
+    return None if value is UNKNOWN else _truthy(value)
+
+
+def evaluate(expr: str, values: dict[str, Any], variables: dict[str, str], depth: int = 0) -> Any:
+    """The value of a template expression, or ``UNKNOWN``."""
+    if depth > 8:
+        return UNKNOWN  # variables defined through each other: give up rather than loop
     try:
         tokens = [t for t in _TOKEN.findall(expr) if t]
-        value, rest = _pipeline(tokens, values)
-    except (IndexError, ValueError):
-        return None
-    if rest or value is UNKNOWN:
-        return None
-    return _truthy(value)
+        value, rest = _pipeline(tokens, _Scope(values, variables, depth))
+    except (IndexError, ValueError, RecursionError):
+        return UNKNOWN
+    return UNKNOWN if rest else value
+
+
+@dataclass
+class _Scope:
+    values: dict[str, Any]
+    variables: dict[str, str]
+    depth: int
 
 
 def _truthy(value: Any) -> bool:
     return value not in (None, False, 0, "", [], {})
 
 
-def _pipeline(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]:
+def _pipeline(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
     value, tokens = _command(tokens, values)
     while tokens and tokens[0] == "|":
         fn = tokens[1]
@@ -199,7 +234,7 @@ def _pipeline(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]
     return value, tokens
 
 
-def _args(tokens: list[str], values: dict[str, Any]) -> tuple[list[Any], list[str]]:
+def _args(tokens: list[str], values: _Scope) -> tuple[list[Any], list[str]]:
     args: list[Any] = []
     while tokens and tokens[0] not in (")", "|"):
         arg, tokens = _operand(tokens, values)
@@ -207,7 +242,7 @@ def _args(tokens: list[str], values: dict[str, Any]) -> tuple[list[Any], list[st
     return args, tokens
 
 
-def _command(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]:
+def _command(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
     head = tokens[0]
     if head in _FUNCTIONS or (head[0].isalpha() and head not in ("true", "false", "nil")):
         args, rest = _args(tokens[1:], values)
@@ -215,7 +250,7 @@ def _command(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]
     return _operand(tokens, values)
 
 
-def _operand(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]:
+def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
     tok = tokens[0]
     if tok == "(":
         value, rest = _pipeline(tokens[1:], values)
@@ -232,8 +267,14 @@ def _operand(tokens: list[str], values: dict[str, Any]) -> tuple[Any, list[str]]
         return int(tok), tokens[1:]
     if tok.startswith((".Values.", "$.Values.")) or tok in (".Values", "$.Values"):
         path = tok.split(".Values", 1)[1].lstrip(".")
-        return _lookup(values, path), tokens[1:]
-    return UNKNOWN, tokens[1:]  # variables, .Release, .Capabilities, function results
+        return _lookup(values.values, path), tokens[1:]
+    if tok.startswith("$") and tok.split(".", 1)[0] in values.variables:
+        name, _, path = tok.partition(".")
+        value = evaluate(values.variables[name], values.values, values.variables, values.depth + 1)
+        if value is UNKNOWN or not path:
+            return value, tokens[1:]
+        return (_lookup(value, path) if isinstance(value, dict) else UNKNOWN), tokens[1:]
+    return UNKNOWN, tokens[1:]  # .Release, .Capabilities, function results
 
 
 def _lookup(values: Any, path: str) -> Any:
@@ -291,3 +332,26 @@ _FUNCTIONS: dict[str, Any] = {
 
 def _to_string(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def helper_reads(name: str, helpers: dict[str, str], depth: int = 0) -> list[tuple[str, list[str]]]:
+    """Values paths a helper reads, each with the guards open inside the helper where it is
+    read, through the helpers it calls in turn (three deep)."""
+    body = helpers.get(name, "")
+    paths = [(m.group(1).lstrip("."), _open_guards(body[: m.start()])) for m in _VALUES_PATH.finditer(body)]
+    if depth < 3:
+        for call in _HELPER_CALL.finditer(body):
+            if call.group("name") != name:
+                outer = _open_guards(body[: call.start()])
+                paths += [(p, outer + g) for p, g in helper_reads(call.group("name"), helpers, depth + 1)]
+    return paths
+
+
+def variable_path(token: str, variables: dict[str, str]) -> str | None:
+    """``$storage.swift.password`` as a values path when ``$storage := .Values.a.b``."""
+    name, _, rest = token.partition(".")
+    expr = variables.get(name, "").strip()
+    m = re.fullmatch(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)", expr)
+    if m is None:
+        return None
+    return m.group(1).lstrip(".") + (f".{rest}" if rest else "")
