@@ -309,13 +309,20 @@ def _load_chart(
                 sub_rel, sub_base, sub_templates = subs[dep.alias]
                 merged, merged_loc = merge_values(sub_base, ValuesFile(fallback, values, where))
                 out.resources += values_resource(
-                    sub_name, sub_rel, env, merged, merged_loc, sub_templates, Location(sub_base.path, 1, 1)
+                    sub_name,
+                    sub_rel,
+                    env,
+                    merged,
+                    merged_loc,
+                    sub_templates,
+                    Location(sub_base.path, 1, 1),
+                    chart_name=dep.name,
                 )
             elif dep.alias in data:
                 # Not in the repository: the parent's values for it are all there is to judge,
                 # read by the values' conventions (`controller.replicaCount`).
                 out.resources += chart_workloads(
-                    sub_name, chart_rel, env, values, where, None, env_anchor, defaults_known=False
+                    sub_name, chart_rel, env, values, where, None, env_anchor, False, chart_name=dep.name
                 )
         if render:
             _render(chart, chart_rel, name, env, [p for p in [base_path] if p] + layers, out)

@@ -212,7 +212,13 @@ def _literal_data_lines(doc: str) -> list[int]:
     template whose value is written in the template itself rather than rendered from values."""
     out: list[int] = []
     block_indent: int | None = None
-    for n, line in enumerate(doc.split("\n")):
+    lines = doc.split("\n")
+    scalar_indent: int | None = None  # inside a block scalar (`tls.key: |`) of a data entry
+    for n, line in enumerate(lines):
+        if scalar_indent is not None:
+            if not line.strip() or len(line) - len(line.lstrip()) > scalar_indent:
+                continue
+            scalar_indent = None
         if not line.strip() or line.lstrip().startswith(("{{", "#")):
             continue
         m = _DATA_BLOCK.match(line)
@@ -226,7 +232,19 @@ def _literal_data_lines(doc: str) -> list[int]:
             block_indent = None
             continue
         e = _DATA_ENTRY.match(line)
-        if e and "{{" not in line and e.group("value") not in ('""', "''", "|", ">", "|-", ">-"):
+        if e is None or "{{" in line:
+            continue
+        if e.group("value").startswith(("|", ">")):
+            # a block scalar: literal when none of its lines is rendered from a template action
+            body = []
+            for b in lines[n + 1 :]:
+                if b.strip() and len(b) - len(b.lstrip()) <= indent:
+                    break
+                body.append(b)
+            if any(b.strip() for b in body) and not any("{{" in b for b in body):
+                out.append(n)
+            scalar_indent = indent
+        elif e.group("value") not in ('""', "''"):
             out.append(n)
     return out
 
@@ -265,9 +283,11 @@ def values_resource(
     located: Located,
     templates: ChartTemplates | None,
     anchor: Location,
+    chart_name: str | None = None,
 ) -> list[Resource]:
     """The ``helm.values`` resource of one chart environment, followed by one ``helm.workload``
-    per workload the chart renders in it (see ``chart_workloads``)."""
+    per workload the chart renders in it (see ``chart_workloads``). ``chart_name``: the chart
+    itself when ``chart`` is a subchart's display name (``platform/ingress``)."""
     loc = _Locator(located)
     attrs: dict[str, Any] = {"chart": chart, "environment": environment, "values": values}
     if isinstance(values.get("ingress"), dict):
@@ -300,7 +320,9 @@ def values_resource(
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
     prov = Provenance("helm", anchor, loc.locations)
     out = [Resource("helm.values", f"{chart}[{environment}]", attrs, prov, context)]
-    out += chart_workloads(chart, chart_rel, environment, values, located, templates, anchor)
+    out += chart_workloads(
+        chart, chart_rel, environment, values, located, templates, anchor, chart_name=chart_name
+    )
     return out
 
 
@@ -362,6 +384,7 @@ def chart_workloads(
     templates: ChartTemplates | None,
     anchor: Location,
     defaults_known: bool = True,
+    chart_name: str | None = None,
 ) -> list[Resource]:
     """One ``helm.workload`` per workload the chart renders in this environment, named
     ``chart/component[env]`` (``chart[env]`` for a top-level workload), judged with its own
@@ -371,7 +394,7 @@ def chart_workloads(
     holding ``replicaCount`` / ``replicas``."""
     prefix_file = "" if chart_rel in ("", ".") else f"{chart_rel}/"
     out: list[Resource] = []
-    for comp, wt, kind in _rendered_components(chart, values, templates):
+    for comp, wt, kind in _rendered_components(chart_name or chart, values, templates):
         loc = _Locator(located)
         v = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
         v = v if isinstance(v, dict) else {}
@@ -399,7 +422,8 @@ def chart_workloads(
             for key in ("podDisruptionBudget", "topologySpreadConstraints", "affinity", "strategy"):
                 workload.setdefault(key, Unknown(reason))
         images = [str(c.get("image", "")) for c in workload["containers"]]
-        workload["ingress_controller"] = (chart == "ingress-nginx" and comp.name == "controller") or (
+        is_nginx = (chart_name or chart) == "ingress-nginx"
+        workload["ingress_controller"] = (is_nginx and comp.name == "controller") or (
             is_ingress_nginx_controller({}, images)
         )
         name = f"{chart}/{comp.name}" if comp.name else chart
@@ -488,6 +512,7 @@ def _component_replicas(
             replicas = _get(values, comp.ha_path + ".replicas")
             workload["replicas"] = 3 if replicas is None else replicas
             loc.alias("workload.replicas", comp.ha_path + ".replicas")
+            loc.alias("workload", comp.ha_path + ".enabled")  # what made it a replicated server
         else:
             workload["replicas"] = 1
             loc.alias("workload.replicas", comp.ha_path + ".enabled")
