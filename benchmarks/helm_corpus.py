@@ -99,7 +99,9 @@ def figures(results: list[EntryResult]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: judge every corpus entry of the chosen split and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("root", type=Path, help="directory holding one directory per corpus entry")
     parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
     parser.add_argument("--labels", type=Path, default=LABELS)
@@ -137,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  ERROR {x}")
         for name, fig in [*report["splits"].items(), ("all", report["all"])]:
             print(
-                f"{name:8} entries {fig['entries']:2}  TP {fig['true_positives']:3}  FP {fig['false_positives']:3}  "
+                f"{name:8} entries {fig['entries']:2}  TP {fig['true_positives']:3}  "
+                f"FP {fig['false_positives']:3}  "
                 f"missed {fig['missed']:3}  input errors {fig['input_errors']:2}  "
                 f"precision {fig['precision']:.3f}  recall {fig['recall']:.3f}"
             )

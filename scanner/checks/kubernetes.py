@@ -3,13 +3,15 @@ condition cannot say — matching workloads to their PodDisruptionBudgets and
 HorizontalPodAutoscalers by selector and target, arithmetic on replica counts and percentages,
 and walking arbitrary values or ConfigMap content for secret-like keys.
 
-Workloads are read through the normalized ``workload`` attribute (``ingress_controller`` for
-ingress-nginx values), which chart values and manifests share (``scanner/sources/helm``).
+Workloads are read through the normalized ``workload`` attribute, which chart workloads
+(``helm.workload``, one per component a chart renders) and manifests share
+(``scanner/sources/helm``). What is a secret is decided by key and value together in
+``scanner.guards.secretnames``.
 Manifests are matched only within one scope (the directory or stream they came from) and one
 namespace.
 
 Policies that call these checks: OCI-ENC-101, OCI-HA-101, OCI-HA-102, OCI-HA-103, OCI-HA-104,
-OCI-HA-105, OCI-SEC-101, OCI-SEC-104.
+OCI-HA-105, OCI-SEC-101, OCI-SEC-102, OCI-SEC-103, OCI-SEC-104.
 """
 
 from __future__ import annotations
