@@ -99,10 +99,14 @@ def load_kubernetes(
                 continue  # ci/ values are test inputs, not environments; charts/ holds subcharts
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
         _load_yaml_file(f, root, out, standalone_values=chart is None)
-    subcharts = {c for c in charts if c.parent.name == "charts" and c.parent.parent in chart_set}
+    vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts
+    for c in charts:
+        if c.parent.name == "charts" and c.parent.parent in chart_set:
+            vendored.setdefault(c.parent.parent, []).append(c)
+    subcharts = {c for subs in vendored.values() for c in subs}
     for chart in charts:
         if chart not in subcharts:
-            _load_chart(chart, root, values_files, render, out, chart_set)
+            _load_chart(chart, root, values_files, render, out, vendored.get(chart, []))
     if stdin or stdin_text is not None:
         text = stdin_text if stdin_text is not None else sys.stdin.read()
         resources, errors = load_manifest_text(text, STDIN_NAME, STDIN_NAME, "kubernetes")
@@ -209,9 +213,8 @@ class _Dependency:
     directory: Path | None  # the vendored chart, when it is in the repository
 
 
-def _dependencies(chart: Path, chart_set: set[Path]) -> list[_Dependency]:
-    meta = _chart_meta(chart)
-    vendored = {_chart_name(c): c for c in chart_set if c.parent == chart / "charts"}
+def _dependencies(meta: dict[str, Any], subcharts: list[Path]) -> list[_Dependency]:
+    vendored = {_chart_name(c): c for c in subcharts}
     deps: list[_Dependency] = []
     declared = meta.get("dependencies") if isinstance(meta.get("dependencies"), list) else []
     for d in declared:
@@ -255,10 +258,11 @@ def _load_chart(
     extra: list[Path],
     render: bool,
     out: KubernetesResult,
-    chart_set: set[Path] | None = None,
+    subcharts: list[Path] | None = None,
 ) -> None:
     chart_rel = _rel(chart, root)
-    name = _chart_name(chart)
+    meta = _chart_meta(chart)
+    name = meta["name"] if isinstance(meta.get("name"), str) and meta["name"] else chart.name
     templates = scan_templates(chart)
     files: list[tuple[str, Path]] = []
     for candidate in sorted(chart.iterdir()):
@@ -285,7 +289,7 @@ def _load_chart(
     if extra and all(p in loaded for p in extra):
         environments.append(("+".join(p.name.rsplit(".", 1)[0] for p in extra), list(extra)))
     anchor = Location(base.path, 1, 1)
-    deps = _dependencies(chart, chart_set or set())
+    deps = _dependencies(meta, subcharts or [])
     subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
     for env, layers in environments:
         data, located = base.data, dict(base.locations)
