@@ -95,8 +95,10 @@ def load_kubernetes(
                 resolved.name in _CHART_OWN_FILES or STANDALONE_VALUES.match(resolved.name)
             ):
                 continue  # the chart's own files: Chart.yaml, values, requirements
-            if relative.parts[0] in ("ci", "charts") or relative.parts[0].startswith("."):
-                continue  # ci/ values are test inputs, not environments; charts/ holds subcharts
+            if relative.parts[0] in ("ci", "charts", "files") or relative.parts[0].startswith("."):
+                # ci/ values are test inputs, not environments; charts/ holds subcharts; files/
+                # is data the templates embed (`.Files.Get`), not objects applied as they are
+                continue
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
         _load_yaml_file(f, root, out, standalone_values=chart is None)
     vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts

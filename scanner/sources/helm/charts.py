@@ -34,6 +34,7 @@ from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
     Component,
     WorkloadTemplate,
+    evaluate,
     find_components,
     guard_holds,
     helper_bodies,
@@ -402,6 +403,11 @@ def chart_workloads(
         workload = _values_workload(v, comp.prefix, kind, loc, where or anchor, root="workload")
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
+        if wt is not None and wt.literal_strategy and "strategy" not in workload:
+            if not any(guard_holds(g, values, wt.variables) is False for g in wt.strategy_guards):
+                workload["strategy"] = {"type": wt.literal_strategy}
+                where = Location(f"{prefix_file}{wt.template}", wt.strategy_line or 1, wt.strategy_line or 1)
+                loc.locations["workload.strategy"] = loc.locations["workload.strategy.type"] = where
         if wt is not None and wt.strategy_path and "strategy" not in workload:
             # the template names where its strategy comes from (`hub.deploymentStrategy`)
             strategy = _get(values, wt.strategy_path)
@@ -465,7 +471,7 @@ def _rendered_components(
             if isinstance(at, dict) and str(at.get("enabled", "")).lower() == "false":
                 continue
             for wt in comp.templates:
-                kind = wt.kind or str(_get(values, wt.kind_path or "") or "")
+                kind = wt.kind or str(evaluate(wt.kind_expr or "", values, wt.variables))
                 if kind not in WORKLOAD_KINDS:
                     continue
                 if any(guard_holds(g, values, wt.variables) is False for g in wt.guards):
@@ -525,8 +531,13 @@ def _component_replicas(
             loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
         return
     if wt is not None:
-        workload["replicas"] = wt.literal_replicas if wt.literal_replicas is not None else 1
-        line = wt.replicas_line or wt.kind_line
+        rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
+        if wt.replicas_line and rendered and wt.literal_replicas is None:
+            # an expression ocisec cannot evaluate (`mul $zoneCount $replicaCount`)
+            workload["replicas"] = Unknown("replica count computed by the template")
+        else:
+            workload["replicas"] = wt.literal_replicas if wt.literal_replicas is not None and rendered else 1
+        line = (wt.replicas_line if rendered else None) or wt.kind_line
         where = Location(f"{prefix_file}{wt.template}", line, line)
         loc.locations["workload.replicas"] = where
         loc.locations["workload"] = where

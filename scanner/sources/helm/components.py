@@ -23,7 +23,7 @@ from typing import Any
 
 WORKLOAD_KIND = re.compile(
     r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
-    r"|\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_.-]+?)\s*-?\}\})\s*$",
+    r"|\{\{-?\s*(?P<expr>[^}]*?)\s*-?\}\})\s*$",
     re.M,
 )
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
@@ -33,6 +33,10 @@ _REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:repl
 _STRATEGY_LINE = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):[^\n]*?(?:\n[^\n]*?)?\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)",
     re.M,
+)
+# `strategy:` with its type written in the template (argo-workflows: Recreate for one replica)
+_LITERAL_STRATEGY = re.compile(
+    r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
 )
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>.*?)\s*-?\}\}", re.S)
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
@@ -46,15 +50,20 @@ class WorkloadTemplate:
     """One template that renders a pod controller."""
 
     template: str  # path inside the chart: templates/controller-deployment.yaml
-    kind: str  # "" when the kind is itself a value (kind_path)
+    kind: str  # "" when the kind is an expression (kind_expr)
     kind_line: int
-    kind_path: str | None = None  # `kind: {{ .Values.master.kind }}`
+    kind_expr: str | None = None  # `kind: {{ .Values.master.kind }}`, `{{ ternary "A" "B" x }}`
     guards: list[str] = field(default_factory=list)  # {{ if }} expressions around the kind line
     replica_paths: list[str] = field(default_factory=list)  # values paths its replicas read
     literal_replicas: int | None = None  # `replicas: 2` written in the template
     replicas_line: int | None = None
     main_key: str | None = None  # the first-level values key it reads most
     strategy_path: str | None = None  # values path its `strategy:` / `updateStrategy:` renders
+    # `strategy:` written in the template (`type: Recreate`), with the guards around it
+    literal_strategy: str | None = None
+    strategy_line: int | None = None
+    strategy_guards: list[str] = field(default_factory=list)
+    replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
 
 
@@ -94,7 +103,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             name,
             m.group("kind") or "",
             line,
-            m.group("path"),
+            m.group("expr"),
             guards=_open_guards(before),
             variables=template_variables(before),
         )
@@ -104,6 +113,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         rm = _REPLICAS_LINE.search(body)
         if rm:
             wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
+            wt.replicas_guards = _open_guards(stripped[: m.end() + rm.start()])[len(wt.guards) :]
             expr = rm.group("expr")
             if expr.isdigit():
                 wt.literal_replicas = int(expr)
@@ -117,6 +127,11 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         sm = _STRATEGY_LINE.search(body)
         if sm:
             wt.strategy_path = sm.group("path")
+        lm = _LITERAL_STRATEGY.search(body)
+        if lm:
+            wt.literal_strategy = lm.group("type")
+            wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
+            wt.strategy_guards = _open_guards(stripped[: m.end() + lm.start()])[len(wt.guards) :]
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None
@@ -151,6 +166,12 @@ def _open_guards(before: str) -> list[str]:
     return [g for g in stack if g is not None]
 
 
+def _names(template: str, key: str) -> bool:
+    """Whether a template's path names a values key (`dex/deployment.yaml` and `dex`,
+    `adservice.yaml` and `adService`): the key is then the component it renders."""
+    return key.lower().replace("-", "").replace("_", "") in template.lower().replace("-", "").replace("_", "")
+
+
 def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
     """Components by their values prefix; templates that render the same one are grouped."""
     by_prefix: dict[str, Component] = {}
@@ -163,7 +184,7 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
             if prefix.endswith(".ha") or prefix == "ha":
                 ha, prefix = prefix, prefix.rpartition(".")[0]
             name = prefix
-        elif wt.main_key and isinstance(values.get(wt.main_key), dict):
+        elif wt.main_key and isinstance(values.get(wt.main_key), dict) and _names(wt.template, wt.main_key):
             prefix, ha, name = wt.main_key, None, wt.main_key
             replica = None
         else:
@@ -318,7 +339,30 @@ def _eq(args: list[Any]) -> Any:
     return len(args) >= 2 and any(str(args[0]) == str(b) for b in args[1:])
 
 
+def _int(a: list[Any]) -> Any:
+    try:
+        return int(a[0]) if len(a) == 1 and a[0] is not None else (0 if a == [None] else UNKNOWN)
+    except (TypeError, ValueError):
+        return UNKNOWN
+
+
+def _compare(op: Any) -> Any:
+    def run(a: list[Any]) -> Any:
+        if len(a) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in a):
+            return UNKNOWN
+        return op(a[0], a[1])
+
+    return run
+
+
 _FUNCTIONS: dict[str, Any] = {
+    "int": _int,
+    "int64": _int,
+    "ternary": lambda a: (a[0] if _truthy(a[2]) else a[1]) if len(a) == 3 else UNKNOWN,
+    "gt": _compare(lambda x, y: x > y),
+    "lt": _compare(lambda x, y: x < y),
+    "ge": _compare(lambda x, y: x >= y),
+    "le": _compare(lambda x, y: x <= y),
     "and": _and,
     "or": _or,
     "not": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
