@@ -37,6 +37,7 @@ from scanner.workflow.scan import ScanOptions, run_scan  # noqa: E402
 LABELS = Path(__file__).resolve().parent / "helm_corpus.yaml"
 PRECISION_TARGET = 0.97
 RECALL_TARGET = 0.95
+SPLITS = ("dev", "heldout", "heldout2", "heldout3")
 
 
 @dataclass
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("root", type=Path, help="directory holding one directory per corpus entry")
-    parser.add_argument("--split", choices=["dev", "heldout", "heldout2", "all"], default="all")
+    parser.add_argument("--split", choices=["dev", "heldout", "heldout2", "heldout3", "all"], default="all")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--show", action="store_true", help="list every finding, miss and error")
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = [r.name for r in results if r.missing]
     judged = [r for r in results if not r.missing]
     report = {
-        "splits": {s: figures([r for r in judged if r.split == s]) for s in ("dev", "heldout", "heldout2")},
+        "splits": {s: figures([r for r in judged if r.split == s]) for s in SPLITS},
         "all": figures(judged),
         "missing": missing,
         "entries": [r.__dict__ for r in judged],
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if missing:
             print(f"not found under {args.root}: {', '.join(missing)}", file=sys.stderr)
-    for split in ("heldout", "heldout2"):
+    for split in SPLITS[1:]:
         held = report["splits"][split]
         if args.check and (held["precision"] < PRECISION_TARGET or held["recall"] < RECALL_TARGET or missing):
             return 1
