@@ -198,3 +198,10 @@ def test_json_report_of_a_chart_holds_no_secret_value():
     for secret in ("Exp0rter-Passw0rd-5531", "Ledger-Base-Passw0rd-7731", "Api-T0ken-7d2e41c9b8a5f360"):
         assert secret not in res.stdout
     assert doc["findings"]
+
+
+def test_bitnami_style_ingress_values_without_tls_are_an_ingress_without_tls():
+    chart = FIX / "bitnami-ingress"
+    found = failed(scan(chart, "OCI-ENC-101"))
+    assert [f.resource.address for f in found] == ["wordpress[prod]"]  # base: disabled; secure: tls
+    assert at(found[0]) == ("values.yaml", line(chart / "values.yaml", "hostname:"))

@@ -668,6 +668,19 @@ def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
             loc.alias(f"ingress.rules.{i}", f"ingress.hosts.{i}")
             loc.alias(f"ingress.rules.{i}.host", f"ingress.hosts.{i}.host")
     tls = [t for t in _list(ing.get("tls")) if isinstance(t, dict)]
+    if isinstance(ing.get("hostname"), str) and ing["hostname"]:
+        # bitnami style: one `hostname`, `tls: true|false` for it, `extraHosts` / `extraTls`
+        n = len(rules)
+        rules.append({"host": ing["hostname"]})
+        loc.alias(f"ingress.rules.{n}", "ingress.hostname")
+        loc.alias(f"ingress.rules.{n}.host", "ingress.hostname")
+        if ing.get("tls") is True or str(ing.get("tls")).lower() == "true":
+            tls.append({"hosts": [ing["hostname"]]})
+        for i, h in enumerate(_list(ing.get("extraHosts"))):
+            if isinstance(h, dict) and h.get("name"):
+                loc.alias(f"ingress.rules.{len(rules)}.host", f"ingress.extraHosts.{i}.name")
+                rules.append({"host": h["name"]})
+        tls += [t for t in _list(ing.get("extraTls")) if isinstance(t, dict)]
     loc.alias("ingress", "ingress")
     loc.alias("ingress.tls", "ingress.tls")
     loc.alias("ingress.enabled", "ingress.enabled")
