@@ -205,3 +205,21 @@ def test_bitnami_style_ingress_values_without_tls_are_an_ingress_without_tls():
     found = failed(scan(chart, "OCI-ENC-101"))
     assert [f.resource.address for f in found] == ["wordpress[prod]"]  # base: disabled; secure: tls
     assert at(found[0]) == ("values.yaml", line(chart / "values.yaml", "hostname:"))
+
+
+def test_hostile_templates_are_read_without_blowing_up(tmp_path):
+    # Thousands of nested guards, unclosed comments and stray braces: read in one pass each.
+    chart = tmp_path / "c"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    (chart / "values.yaml").write_text("a: true\nreplicaCount: 1\n")
+    hostile = (
+        "{{ if .Values.a }}" * 3000
+        + "\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicaCount }}\n"
+        + "{{/*" * 3000
+        + "{{" * 5000
+        + "((" * 2000
+    )
+    (chart / "templates" / "d.yaml").write_text(hostile)
+    result = scan(chart, "OCI-HA-101")
+    assert [f.resource.address for f in failed(result)] == ["c[base]"]

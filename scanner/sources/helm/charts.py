@@ -33,6 +33,7 @@ from scanner.guards.secretnames import is_secret_entry, looks_like_credential
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
     Component,
+    GuardIndex,
     WorkloadTemplate,
     evaluate,
     find_components,
@@ -151,8 +152,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any], at: str, replaced: set[st
 def scan_templates(chart_dir: Path) -> ChartTemplates:
     """Kinds rendered, ``.Values`` paths read, workloads and Secrets of each file under
     ``templates/``."""
-    from scanner.sources.helm.components import _open_guards
-
     found = ChartTemplates()
     tdir = chart_dir / "templates"
     if not tdir.is_dir():
@@ -174,7 +173,9 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        guards = GuardIndex(text) if _SECRET_KIND.search(text) else None
         for m in _SECRET_KIND.finditer(text):
+            assert guards is not None
             end = text.find("\n---", m.end())
             stop = end if end >= 0 else len(text)
             doc = text[m.start() : stop]
@@ -188,18 +189,18 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     line_start = text.rfind("\n", 0, r.start()) + 1
                     if _ASSIGNING.search(text[line_start : r.start()]):
                         continue  # `$storage := .Values...` reads nothing yet: its uses do
-                    guards = _open_guards(text[: r.start()])
+                    open_guards = guards.at(r.start())
                     if r.group("path"):
-                        reads.append((r.group("path").lstrip("."), guards))
+                        reads.append((r.group("path").lstrip("."), open_guards))
                     elif r.group("helper"):  # the values a helper reads, under the call's guards
-                        reads += [(p, guards + g) for p, g in helper_reads(r.group("helper"), helpers)]
+                        reads += [(p, open_guards + g) for p, g in helper_reads(r.group("helper"), helpers)]
                     elif (path := variable_path(r.group("var"), variables)) is not None:
-                        reads.append((path, guards))
+                        reads.append((path, open_guards))
             found.secrets.append(
                 SecretTemplate(
                     name,
                     m.group("kind"),
-                    _open_guards(text[: m.start()]),
+                    guards.at(m.start()),
                     reads,
                     [first_line + n for n in _literal_data_lines(doc)],
                     variables,

@@ -17,6 +17,7 @@ evaluate (``include``, variables) counts as rendered. Templates are never parsed
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,11 +39,12 @@ _STRATEGY_LINE = re.compile(
 _LITERAL_STRATEGY = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
 )
-_ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>.*?)\s*-?\}\}", re.S)
+# Actions are matched without braces inside them, so matching stays linear on hostile text.
+_ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
-_ACTION = re.compile(r"\{\{-?\s*(?P<body>.*?)\s*-?\}\}", re.S)
-_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)
+_ACTION = re.compile(r"\{\{-?\s*(?P<body>[^{}]*?)\s*-?\}\}")
+_COMMENT_OPEN = re.compile(r"\{\{-?\s*/\*")
 
 
 @dataclass
@@ -95,7 +97,8 @@ def helper_bodies(texts: dict[str, str]) -> dict[str, str]:
 def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
     """The pod controllers one template file renders (usually one)."""
     found: list[WorkloadTemplate] = []
-    stripped = _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    stripped = strip_comments(text)
+    guards = GuardIndex(stripped)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
         before = stripped[: m.start()]
@@ -104,7 +107,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             m.group("kind") or "",
             line,
             m.group("expr"),
-            guards=_open_guards(before),
+            guards=guards.at(m.start()),
             variables=template_variables(before),
         )
         # The rest of this document: up to the next `---` or the end.
@@ -113,7 +116,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         rm = _REPLICAS_LINE.search(body)
         if rm:
             wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
-            wt.replicas_guards = _open_guards(stripped[: m.end() + rm.start()])[len(wt.guards) :]
+            wt.replicas_guards = guards.at(m.end() + rm.start())[len(wt.guards) :]
             expr = rm.group("expr")
             if expr.isdigit():
                 wt.literal_replicas = int(expr)
@@ -131,7 +134,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         if lm:
             wt.literal_strategy = lm.group("type")
             wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
-            wt.strategy_guards = _open_guards(stripped[: m.end() + lm.start()])[len(wt.guards) :]
+            wt.strategy_guards = guards.at(m.end() + lm.start())[len(wt.guards) :]
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None
@@ -145,25 +148,69 @@ def template_variables(before: str) -> dict[str, str]:
     return {m.group("name"): m.group("expr") for m in _ASSIGN.finditer(before)}
 
 
+def strip_comments(text: str) -> str:
+    """``{{/* ... */}}`` comments blanked (their newlines kept, so lines still count), in one
+    pass with ``str.find``: an unclosed comment ends the scan instead of being searched again."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _COMMENT_OPEN.search(text, pos)
+        if m is None:
+            break
+        close = text.find("*/", m.end())
+        end = text.find("}}", close) if close >= 0 else -1
+        if end < 0:
+            break
+        out += [text[pos : m.start()], "\n" * text.count("\n", m.start(), end + 2)]
+        pos = end + 2
+    out.append(text[pos:])
+    return "".join(out)
+
+
+class GuardIndex:
+    """The ``{{ if }}`` conditions open at any position of a template, from one pass over its
+    actions (``with``/``range`` blocks are tracked so their ``end`` closes them, not an
+    ``if``; ``else`` turns the open condition into its negation)."""
+
+    def __init__(self, text: str) -> None:
+        self.ends: list[int] = []
+        # The open blocks after each action, as a linked stack (condition, below): one node per
+        # action, so a deeply nested hostile template costs linear time, not a copy per action.
+        self.tops: list[tuple[str | None, Any] | None] = []
+        top: tuple[str | None, Any] | None = None
+        for m in _ACTION.finditer(text):
+            body = m.group("body")
+            word = body.split(None, 1)[0] if body else ""
+            if word == "if":
+                top = (body[2:].strip(), top)
+            elif word in ("with", "range", "define", "block"):
+                top = (None, top)
+            elif word == "end" and top is not None:
+                top = top[1]
+            elif word == "else" and top is not None and top[0] is not None:
+                rest = body[4:].strip()
+                negated = f"not ({top[0]})"
+                top = (f"and ({negated}) ({rest[2:].strip()})" if rest.startswith("if") else negated, top[1])
+            else:
+                continue
+            self.ends.append(m.end())
+            self.tops.append(top)
+
+    def at(self, pos: int) -> list[str]:
+        """Conditions open at ``pos``, outermost first."""
+        i = bisect_right(self.ends, pos) - 1
+        node = self.tops[i] if i >= 0 else None
+        out: list[str] = []
+        while node is not None:
+            if node[0] is not None:
+                out.append(node[0])
+            node = node[1]
+        return out[::-1]
+
+
 def _open_guards(before: str) -> list[str]:
-    """The ``{{ if }}`` conditions still open where a kind line starts (``with``/``range``
-    blocks are tracked so their ``end`` closes them, not an ``if``)."""
-    stack: list[str | None] = []
-    for m in _ACTION.finditer(before):
-        body = m.group("body")
-        word = body.split(None, 1)[0] if body else ""
-        if word == "if":
-            stack.append(body[2:].strip())
-        elif word in ("with", "range", "define", "block"):
-            stack.append(None)
-        elif word == "end" and stack:
-            stack.pop()
-        elif word == "else" and stack and stack[-1] is not None:
-            # `else` / `else if X`: the first branch did not render
-            rest = body[4:].strip()
-            negated = f"not ({stack[-1]})"
-            stack[-1] = f"and ({negated}) ({rest[2:].strip()})" if rest.startswith("if") else negated
-    return [g for g in stack if g is not None]
+    """The ``{{ if }}`` conditions still open at the end of ``before``."""
+    return GuardIndex(before).at(len(before))
 
 
 def _names(template: str, key: str) -> bool:
@@ -382,11 +429,12 @@ def helper_reads(name: str, helpers: dict[str, str], depth: int = 0) -> list[tup
     """Values paths a helper reads, each with the guards open inside the helper where it is
     read, through the helpers it calls in turn (three deep)."""
     body = helpers.get(name, "")
-    paths = [(m.group(1).lstrip("."), _open_guards(body[: m.start()])) for m in _VALUES_PATH.finditer(body)]
+    guards = GuardIndex(body)
+    paths = [(m.group(1).lstrip("."), guards.at(m.start())) for m in _VALUES_PATH.finditer(body)]
     if depth < 3:
         for call in _HELPER_CALL.finditer(body):
             if call.group("name") != name:
-                outer = _open_guards(body[: call.start()])
+                outer = guards.at(call.start())
                 paths += [(p, outer + g) for p, g in helper_reads(call.group("name"), helpers, depth + 1)]
     return paths
 
