@@ -37,7 +37,7 @@ from scanner.workflow.scan import ScanOptions, run_scan  # noqa: E402
 LABELS = Path(__file__).resolve().parent / "helm_corpus.yaml"
 PRECISION_TARGET = 0.97
 RECALL_TARGET = 0.95
-SPLITS = ("dev", "heldout", "heldout2", "heldout3")
+SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout4")
 
 
 @dataclass
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("root", type=Path, help="directory holding one directory per corpus entry")
-    parser.add_argument("--split", choices=["dev", "heldout", "heldout2", "heldout3", "all"], default="all")
+    parser.add_argument("--split", choices=[*SPLITS, "all"], default="all")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--show", action="store_true", help="list every finding, miss and error")
