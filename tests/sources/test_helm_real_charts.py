@@ -223,3 +223,20 @@ def test_hostile_templates_are_read_without_blowing_up(tmp_path):
     (chart / "templates" / "d.yaml").write_text(hostile)
     result = scan(chart, "OCI-HA-101")
     assert [f.resource.address for f in failed(result)] == ["c[base]"]
+
+
+def test_kinds_counts_and_helper_guards_computed_by_the_template():
+    chart = FIX / "computed"
+    found = {(f.resource.address, at(f)) for f in failed(scan(chart, "OCI-HA-101"))}
+    # standalone: the template caps replicaCount 2 at one pod, at the template's line; the
+    # arbiter's helper is false outside the replicaset architecture
+    dep = chart / "templates" / "standalone" / "dep-sts.yaml"
+    arbiter = chart / "templates" / "arbiter" / "statefulset.yaml"
+    assert found == {
+        ("mongodb[base]", ("dep-sts.yaml", line(dep, "replicas:"))),
+        # in the replicaset architecture the arbiter runs, written with replicas: 1 (and does not
+        # borrow the main workload's replicaCount)
+        ("mongodb/arbiter[replicaset]", ("statefulset.yaml", line(arbiter, "replicas:"))),
+    }
+    kinds = {r.attributes["workload"]["kind"] for r in _resources(chart) if r.kind == "helm.workload"}
+    assert kinds == {"Deployment", "StatefulSet"}  # standalone Deployment; arbiter in replicaset

@@ -40,6 +40,7 @@ from scanner.sources.helm.components import (
     guard_holds,
     helper_bodies,
     helper_reads,
+    inline_helpers,
     template_variables,
     variable_path,
     workload_templates,
@@ -189,7 +190,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     line_start = text.rfind("\n", 0, r.start()) + 1
                     if _ASSIGNING.search(text[line_start : r.start()]):
                         continue  # `$storage := .Values...` reads nothing yet: its uses do
-                    open_guards = guards.at(r.start())
+                    open_guards = [inline_helpers(g, helpers) for g in guards.at(r.start())]
                     if r.group("path"):
                         reads.append((r.group("path").lstrip("."), open_guards))
                     elif r.group("helper"):  # the values a helper reads, under the call's guards
@@ -200,7 +201,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                 SecretTemplate(
                     name,
                     m.group("kind"),
-                    guards.at(m.start()),
+                    [inline_helpers(g, helpers) for g in guards.at(m.start())],
                     reads,
                     [first_line + n for n in _literal_data_lines(doc)],
                     variables,
@@ -526,6 +527,16 @@ def _component_replicas(
         return
     if comp.replicas_path:
         value = _get(values, comp.replicas_path)
+        if wt is not None and wt.replicas_expr:
+            computed = evaluate(wt.replicas_expr, values, wt.variables)
+            if isinstance(computed, int) and not isinstance(computed, bool) and computed != value:
+                # the template renders another count than the value says (mongodb caps a
+                # standalone at one): the template line is where that happens
+                workload["replicas"] = computed
+                line = wt.replicas_line or wt.kind_line
+                where = Location(f"{prefix_file}{wt.template}", line, line)
+                loc.locations["workload.replicas"] = loc.locations["workload"] = where
+                return
         workload["replicas"] = 1 if value is None else value
         loc.alias("workload.replicas", comp.replicas_path)
         if value is not None:

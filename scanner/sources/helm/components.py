@@ -24,9 +24,18 @@ from typing import Any
 
 WORKLOAD_KIND = re.compile(
     r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
-    r"|\{\{-?\s*(?P<expr>[^}]*?)\s*-?\}\})\s*$",
+    r"|\{\{-?\s*(?P<expr>[^}]*?)\s*-?\}\}"
+    # `{{ if .Values.useStatefulSet }}StatefulSet{{ else }}Deployment{{ end }}`
+    r"|\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*(?P<then>\w+)\s*\{\{-?\s*else\s*-?\}\}\s*(?P<other>\w+)"
+    r"\s*\{\{-?\s*end\s*-?\}\})\s*$",
     re.M,
 )
+# A helper that says whether something is on: `{{- if COND }}{{- true -}}{{- else -}}{{- end -}}`
+_BOOLEAN_HELPER = re.compile(
+    r"^\s*\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*\{\{-?\s*(?:true|print\s+\"true\")\s*-?\}\}\s*"
+    r"(?:\{\{-?\s*else\s*-?\}\}\s*)?\{\{-?\s*end\s*-?\}\}\s*(?:\{\{-?\s*end\s*-?\}\})?\s*$"
+)
+_INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
 _VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
@@ -66,6 +75,7 @@ class WorkloadTemplate:
     strategy_line: int | None = None
     strategy_guards: list[str] = field(default_factory=list)
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
+    replicas_expr: str | None = None  # a replica count the template computes
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
 
 
@@ -102,12 +112,15 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
         before = stripped[: m.start()]
+        expr = m.group("expr")
+        if m.group("cond"):
+            expr = f'ternary "{m.group("then")}" "{m.group("other")}" ({m.group("cond")})'
         wt = WorkloadTemplate(
             name,
             m.group("kind") or "",
             line,
-            m.group("expr"),
-            guards=guards.at(m.start()),
+            expr,
+            guards=[inline_helpers(g, helpers) for g in guards.at(m.start())],
             variables=template_variables(before),
         )
         # The rest of this document: up to the next `---` or the end.
@@ -121,6 +134,9 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             if expr.isdigit():
                 wt.literal_replicas = int(expr)
             else:
+                action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
+                if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
+                    wt.replicas_expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
                 paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
                 for call in _HELPER_CALL.finditer(expr):
                     helper = helpers.get(call.group("name"), "")
@@ -140,6 +156,19 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
+    """A guard with each ``include "x.enabled" .`` of a yes/no helper replaced by the helper's
+    own condition, so it can be evaluated (bitnami's ``mongodb.arbiter.enabled``)."""
+    if "include" not in guard:
+        return guard
+
+    def inline(m: re.Match[str]) -> str:
+        b = _BOOLEAN_HELPER.match(strip_comments(helpers.get(m.group("name"), "")).strip())
+        return f"({b.group('cond')})" if b else m.group(0)
+
+    return _INCLUDE_CALL.sub(inline, guard)
 
 
 def template_variables(before: str) -> dict[str, str]:
@@ -220,37 +249,46 @@ def _names(template: str, key: str) -> bool:
 
 
 def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
-    """Components by their values prefix; templates that render the same one are grouped."""
+    """Components by their values prefix; templates that render the same one are grouped.
+
+    Templates whose ``replicas:`` reads a values path come first, then those whose path names a
+    values key, then the rest: a template reading neither is the chart's own top-level workload
+    only when no such workload exists yet, else a component named by its file (an arbiter written
+    with ``replicas: 1`` does not borrow the main workload's ``replicaCount``)."""
     by_prefix: dict[str, Component] = {}
     order: list[str] = []
+    leftovers: list[WorkloadTemplate] = []
+
+    def add(key: str, comp: Component, wt: WorkloadTemplate) -> None:
+        if key not in by_prefix:
+            by_prefix[key] = comp
+            order.append(key)
+        by_prefix[key].templates.append(wt)
+
     for wt in templates:
         replica = next(iter(wt.replica_paths), None)
-        if replica is not None:
-            prefix = replica.rpartition(".")[0]
-            ha = None
-            if prefix.endswith(".ha") or prefix == "ha":
-                ha, prefix = prefix, prefix.rpartition(".")[0]
-            name = prefix
-        elif wt.main_key and isinstance(values.get(wt.main_key), dict) and _names(wt.template, wt.main_key):
-            prefix, ha, name = wt.main_key, None, wt.main_key
-            replica = None
+        if replica is None:
+            continue
+        prefix, ha = replica.rpartition(".")[0], None
+        if prefix.endswith(".ha") or prefix == "ha":
+            ha, prefix = prefix, prefix.rpartition(".")[0]
+        add(prefix, Component(prefix, f"{prefix}." if prefix else "", replica, ha), wt)
+    for wt in templates:
+        if wt.replica_paths:
+            continue
+        key = wt.main_key
+        if key and isinstance(values.get(key), dict) and _names(wt.template, key):
+            add(key, Component(key, f"{key}.", None), wt)
         else:
-            # Reads only top-level keys (a small chart) or nothing: the chart's own workload,
-            # or, when the chart has several such templates, the template by its file name.
-            prefix, ha, replica = "", None, None
-            name = ""
-        key = name
-        if name == "" and replica is None and key in by_prefix:
-            # A second workload reading only top-level keys: named by its template file.
-            name = wt.template.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            key = f"@{wt.template}"
-        if key not in by_prefix:
-            by_prefix[key] = Component(name, f"{prefix}." if prefix else "", replica, ha)
-            order.append(key)
-        comp = by_prefix[key]
-        if comp.replicas_path is None and replica is not None:
-            comp.replicas_path, comp.ha_path = replica, ha
-        comp.templates.append(wt)
+            leftovers.append(wt)
+    for wt in leftovers:
+        if "" not in by_prefix and len(leftovers) == 1:
+            add("", Component("", "", None), wt)
+        else:
+            stem = wt.template.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            parent = wt.template.rsplit("/", 2)[-2] if wt.template.count("/") >= 2 else ""
+            name = parent if parent and parent != "templates" else stem
+            add(f"@{wt.template}", Component(name, "", None), wt)
     return [by_prefix[k] for k in order]
 
 
