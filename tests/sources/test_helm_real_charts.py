@@ -240,3 +240,24 @@ def test_kinds_counts_and_helper_guards_computed_by_the_template():
     }
     kinds = {r.attributes["workload"]["kind"] for r in _resources(chart) if r.kind == "helm.workload"}
     assert kinds == {"Deployment", "StatefulSet"}  # standalone Deployment; arbiter in replicaset
+
+
+def test_fetched_dependency_with_only_an_image_is_no_invented_workload(tmp_path):
+    # kube-prometheus-stack sets `prometheus-node-exporter: {image: ...}` for a DaemonSet subchart
+    chart = tmp_path / "stack"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: stack\nversion: 1.0.0\ndependencies:\n"
+        "  - {name: prometheus-node-exporter, version: 4.0.0, repository: https://example.invalid}\n"
+    )
+    (chart / "values.yaml").write_text("prometheus-node-exporter:\n  image: {tag: v1.8.2}\n")
+    (chart / "templates" / "cm.yaml").write_text("kind: ConfigMap\n")
+    assert not [r for r in _resources(chart) if r.kind == "helm.workload"]
+
+
+def test_a_plain_equals_sign_key_is_a_string(tmp_path):
+    # CRD schemas (prometheus-operator's AlertmanagerConfig) have `=` as an enum value and key
+    from scanner.sources.helm.yamlmarks import load_yaml_documents
+
+    (doc,) = load_yaml_documents("enum:\n  - =\n  - '!='\n=: x\n")
+    assert doc.data == {"enum": ["=", "!="], "=": "x"}

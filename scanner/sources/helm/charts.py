@@ -397,7 +397,7 @@ def chart_workloads(
     holding ``replicaCount`` / ``replicas``."""
     prefix_file = "" if chart_rel in ("", ".") else f"{chart_rel}/"
     out: list[Resource] = []
-    for comp, wt, kind in _rendered_components(chart_name or chart, values, templates):
+    for comp, wt, kind in _rendered_components(chart_name or chart, values, templates, defaults_known):
         loc = _Locator(located)
         v = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
         v = v if isinstance(v, dict) else {}
@@ -462,7 +462,7 @@ def chart_workloads(
 
 
 def _rendered_components(
-    chart: str, values: dict[str, Any], templates: ChartTemplates | None
+    chart: str, values: dict[str, Any], templates: ChartTemplates | None, defaults_known: bool = True
 ) -> list[tuple[Component, WorkloadTemplate | None, str]]:
     """(component, the template that renders it here, its kind) for every workload rendered with
     these values."""
@@ -484,7 +484,10 @@ def _rendered_components(
     if templates is not None and templates.kinds:
         return []  # templates that render no pod controller: nothing to judge
     found = []
-    if {"replicaCount", "image", "autoscaling"} & set(values):
+    # A fetched dependency's values say only what the parent sets: a workload only where they
+    # set a replica count (`image` alone may belong to a DaemonSet such as node-exporter).
+    top_keys = {"replicaCount", "image", "autoscaling"} if defaults_known else {"replicaCount", "replicas"}
+    if top_keys & set(values):
         key = "replicas" if "replicas" in values and "replicaCount" not in values else "replicaCount"
         top = Component("", "", key)
         found.append((top, None, "Deployment"))
