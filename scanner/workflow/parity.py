@@ -175,16 +175,18 @@ def _helm_environment(spec: EnvironmentSpec, root: Path) -> Evaluated:
     )
     kube = load_kubernetes(files, root, [] if own else [spec.path], False, False, None)
     out.errors += kube.errors
-    values = [r for r in kube.resources if r.kind == "helm.values"]
+    # Every resource of the environment: its values and what the chart's templates make of them
+    # (workloads); the chart's files themselves are the same in every environment.
+    per_env = [r for r in kube.resources if r.kind.startswith("helm.") and r.context.get("environment")]
     if own:
         wanted = helm_environment_name(spec.path)
-        keep = [r for r in values if r.context.get("environment") == wanted]
     else:
         # The layered file is the one environment the chart's own files do not make.
         chart_own = {"base"} | {helm_environment_name(p) for p in files if p.name.startswith("values-")}
-        keep = [r for r in values if r.context.get("environment") not in chart_own]
-        wanted = spec.path.name
-    if len(keep) != 1:
+        extra = {r.context.get("environment") for r in per_env} - chart_own
+        wanted = extra.pop() if len(extra) == 1 else spec.path.name
+    keep = [r for r in per_env if r.context.get("environment") == wanted]
+    if not any(r.kind == "helm.values" for r in keep):
         out.errors.append(
             InputError(_rel(spec.path, root), f"no Helm environment {wanted!r} in chart {_rel(chart, root)}")
         )
@@ -206,11 +208,14 @@ _SEPARATORS = re.compile(r"([._-])[._-]+")
 
 def logical_key(res: Resource, env_names: list[str], patterns: list[re.Pattern[str]]) -> str:
     """The identity of ``res`` across environments (see the module docstring)."""
-    if res.kind == "helm.values":
-        key = f"helm.values.{res.address.split('[')[0]}"
+    if res.kind.startswith("helm."):
+        # A chart's environment resources (values, workloads) are named "<chart>[<env>]...":
+        # the environment's part goes when it is the environment being compared.
         env = res.context.get("environment")
-        if env and env not in env_names and env != "base" and not res.context.get("environment_of_spec"):
-            key += f"[{env}]"
+        address = res.address
+        if env and (env in env_names or env == "base" or res.context.get("environment_of_spec")):
+            address = address.replace(f"[{env}]", "")
+        key = f"{res.kind}.{address}"
     elif res.provenance.source == "oci":
         name = res.attributes.get("display_name") or res.attributes.get("name")
         if res.kind in TENANCY_SINGLETONS:  # one per tenancy: the kind is the identity

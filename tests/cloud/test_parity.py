@@ -57,7 +57,7 @@ def test_two_terraform_roots_the_insecure_variant_differs_rule_by_rule():
 def test_helm_values_environments_of_one_chart():
     chart = CHARTS / "insecure" / "platform-app"
     result = parity(f"production={chart / 'values-production.yaml'}", f"base={chart / 'values.yaml'}")
-    assert outcomes(result) == {("OCI-HA-101", "helm.values.platform-app", ("production",), ("base",))}
+    assert outcomes(result) == {("OCI-HA-101", "helm.workload.platform-app", ("production",), ("base",))}
     base = next(o for o in result.differences[0].outcomes if o.environment == "base")
     assert base.location.file.endswith("insecure/platform-app/values.yaml")
     chart = CHARTS / "compliant" / "platform-app"
@@ -188,7 +188,7 @@ def test_values_files_outside_the_chart_are_environments_with_chart(tmp_path: Pa
     with pytest.raises(ParityUsageError, match="--chart"):
         parity(*args)
     result = run_parity(args, RULES, ROOT, chart=chart)
-    assert outcomes(result) == {("OCI-HA-101", "helm.values.platform-app", ("us",), ("eu",))}
+    assert outcomes(result) == {("OCI-HA-101", "helm.workload.platform-app", ("us",), ("eu",))}
     assert not result.errors
 
 
