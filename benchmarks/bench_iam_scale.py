@@ -262,6 +262,7 @@ def baseline_tree(revision: str, directory: Path) -> Path:
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", revision, "scanner", "policies"], check=True, capture_output=True
     ).stdout
+    directory.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
     return directory
 
