@@ -158,7 +158,9 @@ def vault_access_allow_listed(resource: Resource, index: ResourceIndex, params: 
                 unsure = True
             elif verdict is not True:
                 return f"{verdict} can {_grant_text(stmt)} ({', '.join(reached)}): {stmt.text!r}"
-        if not stmt.in_tenancy or stmt.narrowed_by(*narrowing):
+        # Services act for the tenant (Cloud Guard reads all-resources in the tenancy by design).
+        services_only = all(s.kind == "service" for s in stmt.subjects)
+        if services_only or not stmt.in_tenancy or stmt.narrowed_by(*narrowing):
             return None if unsure else True
         return (
             f"{_grant_text(stmt)} on {', '.join(reached)} in the whole tenancy, "
