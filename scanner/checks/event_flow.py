@@ -1,0 +1,101 @@
+"""Named checks on where events go: a bucket's object events reach a stream.
+
+Policies that call these checks: OCI-LOG-401.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scanner.engine.registry import Outcome, ResourceIndex, check
+from scanner.model import Resource, is_unknown
+
+Params = dict[str, Any]
+EVENTS_RULE_KIND = "oci_events_rule"
+CREATE_OBJECT = "com.oraclecloud.objectstorage.createobject"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _condition_matches(condition: Any, bucket: Any, event_type: str) -> bool | None:
+    """Whether an Events rule condition (JSON text) selects ``event_type`` for ``bucket``:
+    a missing ``eventType`` / ``bucketName`` filter selects every event / bucket."""
+    if not isinstance(condition, str):
+        return None
+    try:
+        doc = json.loads(condition)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    types = doc.get("eventType")
+    if types is not None and event_type not in [str(t).lower() for t in _as_list(types)]:
+        return False
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    details = data.get("additionalDetails") if isinstance(data.get("additionalDetails"), dict) else {}
+    names = details.get("bucketName")
+    if names is None:
+        return True
+    if not isinstance(bucket, str):
+        return None
+    return bucket in [str(n) for n in _as_list(names)]
+
+
+def _delivers_to_stream(rule: Resource) -> bool | None:
+    blocks = rule.attributes.get("actions")
+    if is_unknown(blocks):
+        return None
+    found: bool | None = False
+    for block in blocks if isinstance(blocks, list) else []:
+        for action in block.get("actions") or [] if isinstance(block, dict) else []:
+            if not isinstance(action, dict):
+                continue
+            kind, enabled = action.get("action_type"), action.get("is_enabled", True)
+            if is_unknown(kind) or is_unknown(enabled):
+                found = None if found is False else found
+                continue
+            if (
+                str(kind).upper() == "OSS"
+                and enabled in (True, "true")
+                and action.get("stream_id") is not None
+            ):
+                return True
+    return found
+
+
+@check("bucket_events_reach_stream")
+def bucket_events_reach_stream(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
+    """OCI-LOG-401: a bucket with ``object_events_enabled`` is selected by an enabled
+    ``oci_events_rule`` of the same configuration whose condition matches that bucket's
+    create-object events and whose actions deliver to a stream (``action_type = "OSS"``).
+    Live inventories without any event rule say unknown: event rules may not be collected."""
+    name = resource.attributes.get("name")
+    rules = index.same_scope(resource, EVENTS_RULE_KIND)
+    if resource.provenance.source == "oci" and not rules:
+        return Outcome(None, path="object_events_enabled", detail="no event rule in the inventory")
+    undecided = False
+    for rule in rules:
+        enabled = rule.attributes.get("is_enabled")
+        if is_unknown(enabled):
+            undecided = True
+            continue
+        if enabled not in (True, "true"):
+            continue
+        matches = _condition_matches(rule.attributes.get("condition"), name, CREATE_OBJECT)
+        if matches is False:
+            continue
+        delivers = _delivers_to_stream(rule)
+        if matches and delivers:
+            return Outcome(True, path="object_events_enabled", detail=f"delivered by {rule.address}")
+        if matches is None or delivers is None:
+            undecided = True
+    if undecided:
+        return Outcome(None, path="object_events_enabled", detail="an event rule is not known statically")
+    return Outcome(
+        False,
+        path="object_events_enabled",
+        detail="no enabled event rule sends this bucket's create-object events to a stream",
+    )
