@@ -71,11 +71,17 @@ def bucket_events_reach_stream(resource: Resource, index: ResourceIndex, params:
     """OCI-LOG-401: a bucket with ``object_events_enabled`` is selected by an enabled
     ``oci_events_rule`` of the same configuration whose condition matches that bucket's
     create-object events and whose actions deliver to a stream (``action_type = "OSS"``).
-    Live inventories without any event rule say unknown: event rules may not be collected."""
+    A configuration or inventory without any event rule is not judged: the rules are often
+    managed in another Terraform root (unknown when a live inventory says they were not
+    collected)."""
     name = resource.attributes.get("name")
     rules = index.same_scope(resource, EVENTS_RULE_KIND)
-    if resource.provenance.source == "oci" and not rules:
-        return Outcome(None, path="object_events_enabled", detail="no event rule in the inventory")
+    if not rules:
+        if "events.Rule" in (resource.context.get("missing_types") or ()):
+            return Outcome(None, path="object_events_enabled", detail="event rules were not collected")
+        # A configuration that manages no event rule leaves them to another root: not judged
+        # here (judging would accuse every bucket of a partial scan or a single-file pre-commit).
+        return Outcome(True, path="object_events_enabled", detail="no event rule in this configuration")
     undecided = False
     for rule in rules:
         enabled = rule.attributes.get("is_enabled")

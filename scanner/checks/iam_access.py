@@ -30,7 +30,18 @@ from scanner.model.iam_policy import (
 Params = dict[str, Any]
 DYNAMIC_GROUP_KIND = "oci_identity_dynamic_group"
 
-DEFAULT_VAULT_TYPES = ["secret-family", "secrets", "secret-versions", "secret-bundles", "vaults", "keys"]
+# What reaches secret material or key use: reading bundles (the content), using keys (encrypt,
+# decrypt, sign), managing any of the vault's objects. Reading vaults, keys or secrets is
+# metadata only (an auditor's read-only policy has it) and is not judged.
+DEFAULT_JUDGED_GRANTS = [
+    "read secret-bundles",
+    "use keys",
+    "use key-delegate",
+    "manage secrets",
+    "manage secret-versions",
+    "manage vaults",
+    "manage keys",
+]
 SECRET_TYPES = ("secret-family", "secrets", "secret-versions", "secret-bundles")
 DEFAULT_PIPELINE_TYPES = ["devopsbuildpipeline", "devopsdeploypipeline", "devopsrepository"]
 DEFAULT_KEY_USER_TYPES = ["autonomousdatabase", "dbsystem", "mysqldbsystem"]
@@ -124,10 +135,11 @@ def _is_workload_identity(stmt: Statement, required: list[str]) -> bool:
 
 @check("vault_access_allow_listed")
 def vault_access_allow_listed(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
-    """OCI-IAM-401: every statement granting read/use/manage on Vault secrets, vaults or keys
-    (verbs on ``vault_types`` or their families, or permission lists such as
-    ``{SECRET_BUNDLE_READ}``) names only allowed subjects, and is scoped to a compartment or
-    narrowed by a required ``target.vault.id`` / ``target.secret.name`` / ... clause.
+    """OCI-IAM-401: every statement that reaches secret content, key use or vault management
+    (``judged_grants``: ``read secret-bundles``, ``use keys``, ``manage vaults``...; through the
+    verb, a family, ``all-resources`` or a permission list such as ``{SECRET_BUNDLE_READ}``) names
+    only allowed subjects, and is scoped to a compartment or narrowed by a required
+    ``target.vault.id`` / ``target.secret.name`` / ... clause.
 
     Allowed: dynamic groups whose matching rule requires a ``resource.type`` in
     ``pipeline_resource_types`` (DevOps build/deploy pipelines); OKE workload identity
@@ -137,7 +149,7 @@ def vault_access_allow_listed(resource: Resource, index: ResourceIndex, params: 
     ``key_user_resource_types`` (databases encrypting with a customer key); and the subjects in
     ``allowed_subjects`` (``"group SecurityAdmins"``, ``"dynamic-group batch-hosts"``).
     """
-    vault_types = _lower_set(params, "vault_types", DEFAULT_VAULT_TYPES)
+    judged = [str(g).lower().split() for g in params.get("judged_grants", DEFAULT_JUDGED_GRANTS)]
     pipelines = _lower_set(params, "pipeline_resource_types", DEFAULT_PIPELINE_TYPES)
     key_users = _lower_set(params, "key_user_resource_types", DEFAULT_KEY_USER_TYPES)
     narrowing = [str(v) for v in params.get("narrowing_variables", DEFAULT_NARROWING)]
@@ -146,11 +158,11 @@ def vault_access_allow_listed(resource: Resource, index: ResourceIndex, params: 
     workload_clauses = [str(v) for v in params.get("workload_clauses", DEFAULT_WORKLOAD_CLAUSES)]
 
     def judge(stmt: Statement) -> str | None | bool:
-        reached = sorted(t for t in vault_types if stmt.reaches(t, "read"))
+        reached = sorted(f"{verb} {rtype}" for verb, rtype in judged if stmt.reaches(rtype, verb))
         if not reached:
             return True
-        secrets = any(t in SECRET_TYPES for t in reached)
-        key_use_only = not secrets and not stmt.verb_at_least("manage") and not stmt.permissions
+        secrets = any(g.split()[1] in SECRET_TYPES for g in reached)
+        key_use_only = not secrets and not any(g.startswith("manage") for g in reached)
         unsure = False
         for subject in stmt.subjects:
             verdict = _subject_allowed(subject, stmt, key_use_only)
@@ -204,6 +216,9 @@ def _grant_text(stmt: Statement) -> str:
     return "{" + ", ".join(stmt.permissions) + "}"
 
 
+DEFAULT_DATA_TYPES = ["objects", "secret-bundles", "log-content"]
+
+
 def is_aggregate(resource_type: str) -> bool:
     """``all-resources``, a ``*-family`` or another aggregate type (``all-artifacts``)."""
     rtype = resource_type.lower()
@@ -215,14 +230,20 @@ def dynamic_group_least_privilege(resource: Resource, index: ResourceIndex, para
     """OCI-IAM-403: a statement for a dynamic group grants no ``manage``, no aggregate type
     (``all-resources``, ``*-family``) and nothing ``in tenancy`` -- unless a required ``target.*``
     clause pins it to named resources (``where target.bucket.name = 'audit'``) or the grant
-    (``"<verb> <resource-type>"``) is listed in ``allowed_grants``."""
+    (``"<verb> <resource-type>"``) is listed in ``allowed_grants``. ``inspect`` and ``read`` are
+    judged only when they reach ``data_types`` (object content, secret bundles, log content)."""
     allowed = {" ".join(str(g).lower().split()) for g in params.get("allowed_grants", [])}
+    data_types = [str(t).lower() for t in params.get("data_types", DEFAULT_DATA_TYPES)]
 
     def judge(stmt: Statement) -> str | None | bool:
         dynamic = [s for s in stmt.subjects if s.kind == "dynamic-group"]
         if not dynamic or stmt.verb is None or stmt.resource_type is None:
             return True  # permission lists are already granular
         if f"{stmt.verb} {stmt.resource_type}" in allowed or stmt.narrowed_by("target."):
+            return True
+        # Reading is judged only where it reaches data (objects, secret content, logs): reading
+        # configuration across the tenancy is what an auditor's dynamic group does.
+        if not stmt.verb_at_least("use") and not any(stmt.reaches(t, "read") for t in data_types):
             return True
         why = []
         if stmt.verb == "manage":

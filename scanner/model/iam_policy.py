@@ -85,6 +85,23 @@ PERMISSION_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Permissions that only change or remove: the ``manage`` level of the verb they belong to.
+_MANAGE_SUFFIXES = ("_CREATE", "_DELETE", "_MOVE", "_CREATE_VERSION", "_ROTATE", "_PURGE")
+
+
+def permission_rank(permission: str) -> int:
+    """The verb level a permission belongs to, from its name: ``*_INSPECT`` 1, ``*_READ`` 2,
+    creating or deleting 4, anything else (update, use, encrypt) 3."""
+    name = permission.upper()
+    if name.endswith("_INSPECT"):
+        return VERB_RANK["inspect"]
+    if name.endswith("_READ"):
+        return VERB_RANK["read"]
+    if name.endswith(_MANAGE_SUFFIXES):
+        return VERB_RANK["manage"]
+    return VERB_RANK["use"]
+
+
 def has_placeholder(text: str | None) -> bool:
     """True when ``text`` holds a value not known statically (a ``${...}`` interpolation)."""
     return text is not None and "${" in text
@@ -282,14 +299,11 @@ class Statement:
     def reaches(self, resource_type: str, verb: str = "read") -> bool:
         """True when the statement grants ``verb`` or more on ``resource_type``: through the verb
         on that type, a family holding it or ``all-resources``, or through a permission of that
-        type other than ``*_INSPECT`` (for ``verb`` above inspect)."""
+        type whose level (``permission_rank``) is at least the verb's."""
         if self.resource_type is not None:
             return self.verb_at_least(verb) and covers_type(self.resource_type, resource_type)
         prefixes = tuple(p for t in family_members(resource_type) for p in PERMISSION_PREFIXES.get(t, ()))
-        return any(
-            p.startswith(prefixes) and (verb == "inspect" or not p.endswith("_INSPECT"))
-            for p in self.permissions
-        )
+        return any(p.startswith(prefixes) and permission_rank(p) >= VERB_RANK[verb] for p in self.permissions)
 
     def required(self, variable: str) -> list[Clause]:
         """The clauses on ``variable`` (case-insensitive) that every allowed request satisfies."""

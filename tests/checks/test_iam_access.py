@@ -59,6 +59,12 @@ WORKLOAD = (
         ("Allow dynamic-group adb to use keys in compartment app", True),
         ("Allow group Developers to read buckets in tenancy", True),
         ("Allow group Developers to inspect secrets in compartment app", True),
+        # metadata of vaults, keys and secrets: an auditor's read-only policy
+        ("Allow group Auditors to read vaults in tenancy", True),
+        ("Allow group Auditors to read keys in tenancy", True),
+        ("Allow group Auditors to read secrets in tenancy", True),
+        ("Allow group Auditors to {KEY_READ, VAULT_INSPECT} in tenancy", True),
+        ("Allow group Apps to {KEY_ENCRYPT, KEY_DECRYPT} in compartment app", False),
         # people, everyone, broad dynamic groups
         ("Allow group Developers to read secret-family in compartment app", False),
         ("Allow group 'Default'/'Ops' to {SECRET_BUNDLE_READ} in compartment app", False),
@@ -167,8 +173,12 @@ def test_workload_identity_scoped(statement: str, result: bool) -> None:
         ("Allow group Ops to manage all-resources in compartment app", True),
         ("Allow dynamic-group hosts to manage objects in compartment app", False),
         ("Allow dynamic-group hosts to read object-family in compartment app", False),
-        ("Allow dynamic-group hosts to read all-artifacts in compartment app", False),
-        ("Allow dynamic-group hosts to read buckets in tenancy", False),
+        ("Allow dynamic-group hosts to use all-artifacts in compartment app", False),
+        ("Allow dynamic-group hosts to use buckets in tenancy", False),
+        # reading configuration is not judged; reading data is
+        ("Allow dynamic-group hosts to read buckets in tenancy", True),
+        ("Allow dynamic-group hosts to read instance-family in tenancy", True),
+        ("Allow dynamic-group hosts to read objects in tenancy", False),
     ],
 )
 def test_dynamic_group_least_privilege(statement: str, result: bool) -> None:
