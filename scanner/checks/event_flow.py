@@ -1,6 +1,6 @@
-"""Named checks on where events go: a bucket's object events reach a stream.
+"""Named checks on where events and logs go: object events reach a stream, load balancers log.
 
-Policies that call these checks: OCI-LOG-401.
+Policies that call these checks: OCI-LOG-401, OCI-LOG-402.
 """
 
 from __future__ import annotations
@@ -105,3 +105,54 @@ def bucket_events_reach_stream(resource: Resource, index: ResourceIndex, params:
         path="object_events_enabled",
         detail="no enabled event rule sends this bucket's create-object events to a stream",
     )
+
+
+LOG_KIND = "oci_logging_log"
+DEFAULT_LB_CATEGORIES = ["access", "error"]
+
+
+def _log_source(log: Resource) -> dict[str, Any] | None:
+    config = log.attributes.get("configuration")
+    config = config[0] if isinstance(config, list) and config else config
+    source = config.get("source") if isinstance(config, dict) else None
+    source = source[0] if isinstance(source, list) and source else source
+    return source if isinstance(source, dict) else None
+
+
+@check("lb_has_access_and_error_logs")
+def lb_has_access_and_error_logs(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
+    """OCI-LOG-402: an ``oci_load_balancer_load_balancer`` has an enabled service log
+    (``oci_logging_log`` with ``configuration.source.service = "loadbalancer"`` and
+    ``resource`` naming this load balancer) for each of ``categories`` (access, error). A live
+    inventory without any log says unknown: service logs may not be collected."""
+    wanted = {str(c).lower() for c in params.get("categories", DEFAULT_LB_CATEGORIES)}
+    logs = index.same_scope(resource, LOG_KIND)
+    if resource.provenance.source == "oci" and not logs:
+        return Outcome(None, path="id", detail="service logs are not collected from this inventory")
+    found: set[str] = set()
+    undecided = False
+    for log in logs:
+        source = _log_source(log)
+        if source is None:
+            undecided = undecided or is_unknown(log.attributes.get("configuration"))
+            continue
+        service, category, target = source.get("service"), source.get("category"), source.get("resource")
+        if any(is_unknown(v) for v in (service, category)):
+            undecided = True
+            continue
+        if str(service).lower() != "loadbalancer" or str(category).lower() not in wanted:
+            continue
+        if log.attributes.get("is_enabled") in (False, "false"):
+            continue
+        if any(r is resource for r in index.referenced(target, within=resource)) or (
+            isinstance(target, str) and target in (resource.address, resource.attributes.get("id"))
+        ):
+            found.add(str(category).lower())
+        elif is_unknown(target) and not target.ref:
+            undecided = True
+    missing = sorted(wanted - found)
+    if not missing:
+        return Outcome(True, path="id", detail="access and error logs enabled")
+    if undecided:
+        return Outcome(None, path="id", detail="a service log's source is not known statically")
+    return Outcome(False, path="id", detail=f"no enabled {' and '.join(missing)} log for this load balancer")
