@@ -208,6 +208,9 @@ class Rule:
     targets: list[Target]
     message: str  # failure message; "{address}" is replaced by the resource address
     references: list[dict[str, str]] = field(default_factory=list)  # {framework, id, title?, url?}
+    # Benchmark recommendations the rule judges: {id, version, control, level, profile, coverage?}
+    # (``scanner.model.benchmarks`` has the recommendations themselves).
+    benchmarks: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)  # name -> effective value
     parameter_docs: dict[str, str] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)  # "pass"/"fail" -> HCL snippet

@@ -98,6 +98,9 @@ class Settings:
     skip_paths: list[str] = field(default_factory=list)
     policy_dirs: list[Path] = field(default_factory=list)
     builtin_policies: bool = True
+    # Terraform roots (and plans) that are the tenancy's baseline: true for every one, or globs of
+    # their directories. What such a root lacks, the tenancy lacks (tenancy-level rules fail).
+    tenancy_root: bool | list[str] = False
     waivers: list[Waiver] = field(default_factory=list)
     format: str | None = None
     fail_on: str | None = None
@@ -114,6 +117,12 @@ class Settings:
     def where(self) -> str:
         """The configuration file's name for messages."""
         return str(self.config_file) if self.config_file else "command line"
+
+    def is_tenancy_root(self, path: Path) -> bool:
+        """Whether the Terraform root or plan at ``path`` is marked as the tenancy's baseline."""
+        if isinstance(self.tenancy_root, bool):
+            return self.tenancy_root
+        return any(path_matches(p, self.base, self.tenancy_root) for p in (path, path.parent))
 
     def skips_path(self, path: Path) -> bool:
         """Whether ``path`` lies under one of ``skip_paths``."""
@@ -411,6 +420,7 @@ def settings_from_file(path: Path | None, cache_dir: Path | None = None) -> Sett
         skip_paths=list(doc.get("skip_paths", [])),
         policy_dirs=[base / p for p in doc.get("policies", [])],
         builtin_policies=doc.get("builtin_policies", True),
+        tenancy_root=doc.get("tenancy_root", False),
         format=doc.get("format"),
         fail_on=doc.get("fail_on"),
         strict=doc.get("strict"),

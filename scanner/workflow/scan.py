@@ -22,6 +22,7 @@ from scanner.sources.helm import collapse_environments, is_yaml, load_kubernetes
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 from scanner.workflow.suppress import apply_suppressions
+from scanner.workflow.tenancy import tenancy_resources
 
 if TYPE_CHECKING:
     from scanner.workflow.baseline import Baseline
@@ -270,6 +271,8 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         errors += kube.errors
         files += kube.files
         categories += kube.categories
+    # Tenancy-level facts (event rules, compartments...) hang on one tenancy per root and plan.
+    resources += tenancy_resources(resources, root, settings)
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)

@@ -75,6 +75,29 @@ TYPES: dict[str, TypeMapping] = {
         {"deploy_stage_predecessor_collection": ("devops.DeployStage", "devops.DeployPipeline")},
     ),
     "cloud_guard.Configuration": TypeMapping("oci_cloud_guard_cloud_guard_configuration"),
+    # CIS OCI v3.0: networks, notifications, logs, tag defaults, password policies, PaaS endpoints.
+    "core.Vcn": TypeMapping("oci_core_vcn", STATE),
+    "core.SecurityList": TypeMapping("oci_core_security_list", STATE),
+    "core.NetworkSecurityGroup": TypeMapping("oci_core_network_security_group", STATE),
+    "events.Rule": TypeMapping("oci_events_rule", STATE),
+    "ons.NotificationTopic": TypeMapping("oci_ons_notification_topic", STATE),
+    "ons.Subscription": TypeMapping("oci_ons_subscription", STATE),
+    "logging.LogGroup": TypeMapping("oci_logging_log_group", STATE),
+    "logging.Log": TypeMapping("oci_logging_log", STATE),
+    "identity.TagDefault": TypeMapping("oci_identity_tag_default", STATE),
+    "identity.AuthenticationPolicy": TypeMapping("oci_identity_authentication_policy"),
+    "identity_domains.PasswordPolicy": TypeMapping("oci_identity_domains_password_policy"),
+    "integration.IntegrationInstance": TypeMapping("oci_integration_integration_instance", STATE),
+    "analytics.AnalyticsInstance": TypeMapping("oci_analytics_analytics_instance", STATE),
+}
+
+# A VCN's default security list is its own resource type in the provider.
+DEFAULT_SECURITY_LIST = "oci_core_default_security_list"
+# Kinds that are parts of a collected type (a missing type makes them missing too).
+PART_KINDS = {
+    "core.NetworkSecurityGroup": ("oci_core_network_security_group_security_rule",),
+    "core.SecurityList": (DEFAULT_SECURITY_LIST,),
+    "identity.User": ("oci_identity_api_key", "oci_identity_db_credential"),
 }
 
 # Sub-objects of a user, as the provider's separate resources.
@@ -82,6 +105,7 @@ USER_CREDENTIALS = {
     "api_keys": "oci_identity_api_key",
     "auth_tokens": "oci_identity_auth_token",
     "customer_secret_keys": "oci_identity_customer_secret_key",
+    "db_credentials": "oci_identity_db_credential",
 }
 
 
@@ -99,6 +123,11 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
         "reference_time": format_time(snapshot.collected_at),
         "tenancy_id": snapshot.tenancy_id,
         "missing_types": sorted(set(TYPES) - collected),
+        # The same by resource kind, for checks that look for "some object of this kind".
+        "missing_kinds": sorted(
+            {TYPES[t].kind for t in set(TYPES) - collected}
+            | {k for t, kinds in PART_KINDS.items() if t not in collected for k in kinds}
+        ),
     }
     tenancy_location = (
         Location(location_file, snapshot.tenancy_line, snapshot.tenancy_line)
@@ -136,6 +165,7 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
                 dict(base_context, region=snapshot.home_region),
             )
         )
+    _mark_default_security_lists(out)
     return out
 
 
@@ -249,12 +279,45 @@ def _map(
     elif item.type == "cloud_guard.Configuration":
         attrs.setdefault("compartment_id", snapshot.tenancy_id)
         compartment = snapshot.tenancy_id
-    out = [make(mapping.kind, address, attrs, item.ocid)]
+    elif item.type == "ons.NotificationTopic" and isinstance(data.get("topic_id"), str):
+        # A topic's OCID is its topic_id; subscriptions and event actions refer to it.
+        address = attrs["id"] = data["topic_id"]
+    out = [make(mapping.kind, address, attrs, item.ocid or attrs.get("id"))]
     if item.type == "load_balancer.LoadBalancer":
         out += _load_balancer_parts(item, make)
     elif item.type == "identity.User":
         out += _user_parts(item, attrs, collected, make)
+    elif item.type == "core.NetworkSecurityGroup":
+        out += _nsg_rules(item, make)
     return out
+
+
+def _nsg_rules(item: SnapshotResource, make: Any) -> list[Resource]:
+    """A network security group's rules: separate resources in the provider, a sub-list (from
+    ``list_network_security_group_security_rules``) in the snapshot."""
+    rules = item.related.get("security_rules")
+    out: list[Resource] = []
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
+        attrs = {("stateless" if k == "is_stateless" else k): blocks(v, k) for k, v in rule.items()}
+        attrs["network_security_group_id"] = item.ocid
+        rule_id = rule.get("id") if isinstance(rule.get("id"), str) else str(i)
+        address = f"{item.ocid}/rules/{rule_id}"
+        out.append(make("oci_core_network_security_group_security_rule", address, attrs, None))
+    return out
+
+
+def _mark_default_security_lists(resources: list[Resource]) -> None:
+    """The security list a VCN names as ``default_security_list_id`` is, in the provider, an
+    ``oci_core_default_security_list`` managing it: rules about default lists see it as one."""
+    defaults = {
+        r.attributes.get("default_security_list_id") for r in resources if r.kind == "oci_core_vcn"
+    }
+    for res in resources:
+        if res.kind == "oci_core_security_list" and res.address in defaults:
+            res.kind = DEFAULT_SECURITY_LIST
+            res.attributes["manage_default_resource_id"] = res.address
 
 
 def _display_address(item: SnapshotResource, snapshot: InventorySnapshot) -> str:
