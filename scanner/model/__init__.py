@@ -254,6 +254,8 @@ class ScanResult:
     # Literal values of the scanned resources' secret-like attributes, collected once by the scan
     # (reporters mask them; a result read back from JSON has none and is collected afresh).
     secret_values: set[str] = field(default_factory=set, repr=False, compare=False)
+    # ``--benchmark cis-oci-3.0``: the reports add a compliance section for this benchmark.
+    benchmark: str | None = None
 
     @property
     def input_errors(self) -> list[InputError]:

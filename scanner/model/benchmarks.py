@@ -13,6 +13,7 @@ transcribed in Prowler's ``cis_3.0_oraclecloud.json``; v2.0.0 levels as in Oracl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 AUTOMATED = "automated"
 MANUAL = "manual"
@@ -303,3 +304,22 @@ def get_benchmark(key: str) -> Benchmark:
         return BENCHMARKS[key.strip().lower()]
     except KeyError:
         raise KeyError(f"unknown benchmark {key!r}; known: {', '.join(sorted(BENCHMARKS))}") from None
+
+
+def controls_judged(benchmarks: list[dict[str, Any]], bench: Benchmark) -> list[str]:
+    """The controls of ``bench`` a rule's ``benchmarks`` references judge. A rule referring to
+    v3.0 only judges the same-numbered v2.0 recommendation too (v2.0 numbers them alike); an
+    explicit v2.0 reference wins."""
+    own = [b["control"] for b in benchmarks if b.get("id") == bench.id and b.get("version") == bench.version]
+    if own or bench is not CIS_OCI_2_0:
+        return [c for c in dict.fromkeys(own) if bench.get(c) is not None]
+    v3 = [b["control"] for b in benchmarks if b.get("id") == "cis-oci" and b.get("version") == "3.0"]
+    return [c for c in dict.fromkeys(v3) if bench.get(c) is not None]
+
+
+def coverage_of(benchmarks: list[dict[str, Any]], bench: Benchmark, control: str) -> str:
+    """How fully a rule's reference judges ``control``: full, partial or heuristic."""
+    for ref in benchmarks:
+        if ref.get("id") == bench.id and ref.get("control") == control:
+            return str(ref.get("coverage") or "full")
+    return "full"

@@ -290,6 +290,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         strict=options.strict,
         resource_count=sum(1 for r in resources if r.kind != "file"),
         secret_values=secrets,
+        benchmark=settings.benchmark if settings is not None else None,
     )
     return result, secrets
 

@@ -109,6 +109,19 @@ USER_CREDENTIALS = {
 }
 
 
+def live_kinds(types: set[str] | None = None) -> set[str]:
+    """Every resource kind a snapshot of ``types`` (default: every type mapped) can give:
+    ``ocisec rules --benchmark`` says which recommendations a live audit can judge."""
+    chosen = set(TYPES) if types is None else set(types) & set(TYPES)
+    kinds = {TYPES[t].kind for t in chosen} | {TENANCY_KIND}
+    kinds |= {k for t, parts in PART_KINDS.items() if t in chosen for k in parts}
+    if "identity.User" in chosen:
+        kinds |= set(USER_CREDENTIALS.values()) | {"oci_identity_user_group_membership"}
+    if "load_balancer.LoadBalancer" in chosen:
+        kinds |= {"oci_load_balancer_listener", "oci_load_balancer_rule_set"}
+    return kinds
+
+
 def scope_of(snapshot: InventorySnapshot) -> str:
     """The scope every resource of one snapshot shares (cross-resource joins stay inside it)."""
     return f"oci:{snapshot.tenancy_id}@{format_time(snapshot.collected_at)}"
