@@ -1,6 +1,6 @@
 """IAM recommendations of CIS OCI v3.0 that need more than one attribute: storage administrators
-who cannot delete (1.15), one active API key per user (1.17), service-level administrators (1.1,
-a heuristic). Statements are parsed by ``scanner.checks.iam``.
+who cannot delete (1.15), one active API key per user (1.17), administration per service rather
+than over all resources (1.1, a heuristic). Statements are parsed by ``scanner.checks.iam``.
 
 Policies that call these checks: OCI-IAM-301, OCI-IAM-315, OCI-IAM-317.
 """
@@ -45,7 +45,7 @@ def _admins(params: Params) -> set[str]:
 @check("storage_admins_cannot_delete")
 def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-IAM-315: a statement granting ``manage`` on a storage resource type (the keys of
-    ``delete_permissions``) to anyone but the administrator groups excludes every delete
+    ``delete_permissions``) to a group of people other than the administrator groups excludes every delete
     permission of that type in its where clause, and not inside ``any {...}``."""
     table = {
         str(k).lower(): [str(p).upper() for p in v]
@@ -64,7 +64,10 @@ def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, param
             continue
         if stmt is None or stmt.action != "allow" or stmt.verb != "manage" or stmt.resource_type not in table:
             continue
-        if all(s.kind == "group" and (s.name or "").casefold() in admins for s in stmt.subjects):
+        # Administrators people hold (groups): workloads (dynamic groups, services) that manage
+        # objects delete them by design (retention, rotation), and the benchmark is about people.
+        people = [s for s in stmt.subjects if s.kind in ("group", "any-group", "any-user")]
+        if all(s.kind == "group" and (s.name or "").casefold() in admins for s in people):
             continue
         condition = stmt.condition or ""
         excluded = {m.group("perm").upper() for m in _EXCLUDED.finditer(condition)}
@@ -80,30 +83,36 @@ def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, param
     return unsure or Outcome(True, path="statements")
 
 
-_SERVICE_EXCLUDED = {"all-resources"}
-
-
-@check("policy_grants_service_admin")
-def policy_grants_service_admin(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
-    """OCI-IAM-301 (heuristic): some statement of the policy lets a group ``manage`` one
-    resource family or type other than ``all-resources``."""
+@check("no_group_manages_everything")
+def no_group_manages_everything(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
+    """OCI-IAM-301 (heuristic): no statement lets a group other than ``admin_groups`` manage
+    ``all-resources``, in the tenancy or in a compartment."""
+    admins = _admins(params)
     parsed = _statements(resource)
     if parsed is None:
         return Outcome(None, path="statements", detail="the statements are not known statically")
-    unsure = False
+    unsure: Outcome | None = None
     for i, stmt, decided in parsed:
         if not decided:
-            unsure = True
+            unsure = unsure or Outcome(
+                None, path=f"statements.{i}", detail="a statement is not known statically"
+            )
             continue
         if (
-            stmt is not None
-            and stmt.action == "allow"
-            and stmt.verb == "manage"
-            and stmt.resource_type not in _SERVICE_EXCLUDED
-            and any(s.kind == "group" for s in stmt.subjects)
+            stmt is None
+            or stmt.action != "allow"
+            or stmt.verb != "manage"
+            or stmt.resource_type != "all-resources"
         ):
-            return Outcome(True, path=f"statements.{i}", detail=stmt.text)
-    return Outcome(None if unsure else False, path="statements")
+            continue
+        for subject in stmt.subjects:
+            if subject.kind == "group" and subject.name is not None and subject.name.casefold() not in admins:
+                return Outcome(
+                    False, path=f"statements.{i}", detail=f"group {subject.name} manages all-resources"
+                )
+            if subject.kind == "group" and subject.name is None:
+                unsure = unsure or Outcome(None, path=f"statements.{i}", detail="a group given by OCID")
+    return unsure or Outcome(True, path="statements")
 
 
 @check("user_active_api_keys_at_most")

@@ -1,4 +1,4 @@
-"""Tenancy-level facts (CIS OCI 1.1, 4.1-4.15, 4.18, 6.1, 6.2) and joins to logs.
+"""Tenancy-level facts (CIS OCI 4.1-4.15, 4.18, 6.1, 6.2) and joins to logs.
 
 Many recommendations say "some object exists": an event rule, a subscribed topic, a compartment.
 Each source gives one ``oci_identity_tenancy`` resource per scope (a live snapshot, a Terraform root,
@@ -7,7 +7,7 @@ collected, unknown otherwise. A Terraform root usually declares only part of a t
 absent object there is unknown, never failed, unless the configuration marks the root as the
 tenancy's baseline (``tenancy_root: true``, set on the tenancy resource's context).
 
-Policies that call these checks: OCI-IAM-301, OCI-MON-301, OCI-MON-302, OCI-MON-303, OCI-MON-304,
+Policies that call these checks: OCI-MON-301, OCI-MON-302, OCI-MON-303, OCI-MON-304,
 OCI-MON-305, OCI-MON-306, OCI-MON-307, OCI-MON-308, OCI-MON-309, OCI-MON-310, OCI-MON-311, OCI-MON-312,
 OCI-MON-313, OCI-MON-315, OCI-MON-317, OCI-MON-318, OCI-OPS-201, OCI-OPS-301, OCI-OPS-302.
 """
@@ -110,6 +110,9 @@ def is_root_compartment(value: Any, resource: Resource, params: Params | None = 
 def not_in_root_compartment(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-OPS-302: the resource's ``compartment_id`` is not the root compartment."""
     value = resource.attributes.get("compartment_id")
+    if value is None:
+        # Placed through its parent (a stream in its pool), which is judged itself.
+        return Outcome(True, path="compartment_id", detail="no compartment_id of its own")
     root = is_root_compartment(value, resource, params)
     if root is None:
         return Outcome(None, path="compartment_id", detail="compartment not known statically")
@@ -133,6 +136,10 @@ def _same_target(a: Any, b: Any) -> bool | None:
     """Whether two references name one object: equal OCIDs, or references to one address."""
     if isinstance(a, Unknown) and isinstance(b, Unknown):
         if a.ref and b.ref:
+            if a.ref == b.ref:
+                return True
+            if a.ref.endswith("]") and b.ref.endswith("]"):
+                return False  # two instances of one for_each / count resource are not one object
             return strip_instance_keys(a.ref) == strip_instance_keys(b.ref)
         return None
     if isinstance(a, Unknown) or isinstance(b, Unknown):

@@ -15,7 +15,7 @@ NARROW = 100
 
 def rules_json(rules: list[Rule]) -> str:
     """Every rule as a JSON array of objects: id, severity, category, title, failure, fix,
-    resources, help_uri."""
+    resources, benchmarks (benchmark, version, control, level, profile), help_uri."""
     doc = [
         {
             "id": r.id,
@@ -25,6 +25,7 @@ def rules_json(rules: list[Rule]) -> str:
             "failure": r.failure,
             "fix": r.fix,
             "resources": r.resource_kinds,
+            "benchmarks": [dict(b) for b in r.benchmarks],
             "help_uri": r.help_uri,
         }
         for r in rules

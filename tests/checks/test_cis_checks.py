@@ -184,3 +184,48 @@ def test_live_default_security_list_is_judged_as_one():
     )
     kinds = {f.resource.kind: f.status for f in result.findings}
     assert kinds == {"oci_core_vcn": Status.PASSED, "oci_core_default_security_list": Status.FAILED}
+
+
+def test_a_flow_log_of_one_for_each_instance_covers_only_that_instance(tmp_path: Path):
+    text = """
+locals {
+  subnets = { api = "10.0.1.0/24", db = "10.0.2.0/24" }
+}
+resource "oci_core_subnet" "this" {
+  for_each       = local.subnets
+  compartment_id = var.compartment_ocid
+  vcn_id         = "ocid1.vcn.oc1..x"
+  cidr_block     = each.value
+}
+resource "oci_logging_log" "api_only" {
+  display_name = "api"
+  log_group_id = "ocid1.loggroup.oc1..x"
+  log_type     = "SERVICE"
+  configuration {
+    source {
+      category    = "all"
+      resource    = oci_core_subnet.this["api"].id
+      service     = "flowlogs"
+      source_type = "OCISERVICE"
+    }
+  }
+}
+"""
+    found = _tf(tmp_path, text, "OCI-MON-313")
+    assert found['oci_core_subnet.this["api"]'].status is Status.PASSED
+    assert found['oci_core_subnet.this["db"]'].status is Status.FAILED
+
+
+def test_storage_grants_to_workloads_are_not_storage_administrators(tmp_path: Path):
+    text = """
+resource "oci_identity_policy" "p" {
+  compartment_id = var.tenancy_ocid
+  name           = "p"
+  description    = "p"
+  statements = [
+    "Allow dynamic-group retention-jobs to manage objects in compartment app",
+    "Allow group Administrators to manage object-family in tenancy",
+  ]
+}
+"""
+    assert _tf(tmp_path, text, "OCI-IAM-315")["oci_identity_policy.p"].status is Status.PASSED

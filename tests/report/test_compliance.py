@@ -49,7 +49,7 @@ def test_statuses_follow_the_findings():
     assert recs["5.1.1"].status == "compliant" and recs["5.1.1"].resources == 0
     # Block volumes were not collected in this snapshot: nothing judged is not "compliant".
     assert recs["5.2.1"].status == "unknown" and recs["5.2.1"].resources == 0
-    assert recs["1.1"].status == "non-compliant"  # the heuristic fails: no service-level grant at all
+    assert recs["1.1"].status == "manual"  # a heuristic that did not fail: an auditor confirms it
 
 
 def test_heuristic_pass_is_left_to_the_auditor_and_strict_fails_unknowns():
@@ -155,3 +155,12 @@ def test_html_compliance_section_in_a_browser(tmp_path: Path):
     assert "ocid1.securitylist.oc1..web" in dom and "&lt;script&gt;" in dom
     width, height, pixels = png_size_and_pixels(screenshot(page, tmp_path / "shot.png", 1280, 2000))
     assert width == 1280 and len(set(pixels[::997])) > 3  # something rendered, not a blank page
+
+
+def test_rules_json_lists_benchmark_refs():
+    out = CliRunner().invoke(app, ["rules", "--format", "json"])
+    rules = {r["id"]: r for r in json.loads(out.output)}
+    assert rules["OCI-OPS-201"]["benchmarks"] == [
+        {"id": "cis-oci", "version": "3.0", "control": "4.14", "level": 1, "profile": "automated"}
+    ]
+    assert rules["OCI-HA-001"]["benchmarks"] == []
