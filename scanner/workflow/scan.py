@@ -272,7 +272,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         files += kube.files
         categories += kube.categories
     # Tenancy-level facts (event rules, compartments...) hang on one tenancy per root and plan.
-    resources += tenancy_resources(resources, root, settings)
+    resources += tenancy_resources(resources, root, settings, errors)
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)

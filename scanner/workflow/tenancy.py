@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scanner.model import Location, Provenance, Resource
+from scanner.model import InputError, Location, Provenance, Resource
 
 if TYPE_CHECKING:
     from scanner.workflow.config import Settings
@@ -22,9 +22,19 @@ TENANCY_KIND = "oci_identity_tenancy"
 CODE_SOURCES = ("terraform", "terraform-plan")
 
 
-def tenancy_resources(resources: list[Resource], root: Path, settings: Settings | None) -> list[Resource]:
+UNRESOLVED = "module call(s) with a registry or git source were not resolved"
+
+
+def tenancy_resources(
+    resources: list[Resource], root: Path, settings: Settings | None, errors: list[InputError] | None = None
+) -> list[Resource]:
     """A tenancy resource for every scope of Terraform or plan resources in ``resources``, located
-    at the root's ``provider "oci"`` block when it has one (else at its first resource)."""
+    at the root's ``provider "oci"`` block when it has one (else at its first resource). A root
+    whose module calls were not all read (``errors`` says so) is incomplete: what it seems to lack
+    may be in the modules, so its tenancy-level facts stay unknown even when it is the baseline."""
+    incomplete = {
+        e.path: e.message.split(":", 1)[0] for e in errors or [] if UNRESOLVED in e.message
+    }
     first: dict[str, Resource] = {}
     provider: dict[str, Resource] = {}
     for res in resources:
@@ -47,7 +57,13 @@ def tenancy_resources(resources: list[Resource], root: Path, settings: Settings 
                 f"tenancy({scope})",
                 {},
                 Provenance(anchor.provenance.source, location=location),
-                dict(scope=scope, module="", tenancy_root=baseline, region=near.context.get("region")),
+                dict(
+                    scope=scope,
+                    module="",
+                    tenancy_root=baseline,
+                    region=near.context.get("region"),
+                    incomplete=incomplete.get(scope or ".") or incomplete.get(scope),
+                ),
             )
         )
     return out

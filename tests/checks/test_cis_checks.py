@@ -229,3 +229,12 @@ resource "oci_identity_policy" "p" {
 }
 """
     assert _tf(tmp_path, text, "OCI-IAM-315")["oci_identity_policy.p"].status is Status.PASSED
+
+
+@pytest.mark.parametrize("verbs", [("create", "delete"), ("add", "remove")])
+def test_idp_group_mapping_events_by_either_name(tmp_path: Path, verbs: tuple[str, str]):
+    # The benchmark's text names create/delete, Oracle's cis_reports.py add/remove: both pass.
+    types = [f"com.oraclecloud.identitycontrolplane.{v}idpgroupmapping" for v in (*verbs, "update")]
+    condition = "condition = " + json.dumps(json.dumps({"eventType": types}))
+    found = _tf(tmp_path, RULE.format(compartment="var.tenancy_ocid", condition=condition), "OCI-MON-304")
+    assert found["tenancy"].status is Status.PASSED
