@@ -116,6 +116,10 @@ def compliance_of(result: ScanResult, benchmark: str | None = None) -> Complianc
         if not missing:
             missing = set(finding.resource.context.get("missing_kinds") or ())
     kinds_of = {r.id: set(r.resource_kinds) for r in result.rules}
+    # In code, a tenancy-level rule gives no finding for a root that declares nothing of what it
+    # looks for: that says nothing about the tenancy (unknown), it is not compliance.
+    in_code = "oci" not in result.source_categories
+    tenancy_rules = {r.id for r in result.rules if r.resource_kinds == ["oci_identity_tenancy"]}
     out: list[RecommendationResult] = []
     for rec in bench.recommendations:
         rules = judged_by.get(rec.control, [])
@@ -124,7 +128,7 @@ def compliance_of(result: ScanResult, benchmark: str | None = None) -> Complianc
         unknown = [f for f in findings if f.status is Status.UNKNOWN]
         if failing or (result.strict and unknown):
             status = "non-compliant"
-        elif unknown or (not findings and any(kinds_of[r] & missing for r in rules)):
+        elif unknown or (not findings and _undecided(rules, kinds_of, missing, in_code, tenancy_rules)):
             status = "unknown"  # undecided, or nothing judged because the kinds were not collected
         elif not rules or heuristic.get(rec.control, False):
             status = "manual"
@@ -148,6 +152,14 @@ def compliance_of(result: ScanResult, benchmark: str | None = None) -> Complianc
             )
         )
     return ComplianceReport(bench, out)
+
+
+def _undecided(
+    rules: list[str], kinds_of: dict[str, set[str]], missing: set[str], in_code: bool, tenancy: set[str]
+) -> bool:
+    """No finding, but not compliance either: the kinds were not collected, or (in code) a
+    tenancy-level rule found nothing of what it looks for in the scanned roots."""
+    return any(kinds_of[r] & missing for r in rules) or (in_code and bool(set(rules) & tenancy))
 
 
 def compliance_document(report: ComplianceReport) -> dict[str, Any]:

@@ -63,8 +63,9 @@ def test_a_tenancy_fact_absent_from_a_root_is_unknown_unless_the_root_is_the_bas
     assert _scan(fail, "OCI-MON-306", tenancy_root=False)["tenancy"].status is Status.UNKNOWN
     assert _scan(fail, "OCI-MON-306")["tenancy"].status is Status.UNKNOWN  # no configuration at all
     assert _scan(fail, "OCI-MON-306", tenancy_root=True)["tenancy"].status is Status.FAILED
-    found = _scan(FIXTURES / "OCI-OPS-301" / "fail", "OCI-OPS-301", tenancy_root=False)
-    assert found["tenancy"].status is Status.UNKNOWN
+    # A root that declares no compartment at all says nothing about the tenancy: no finding.
+    assert "tenancy" not in _scan(FIXTURES / "OCI-OPS-301" / "fail", "OCI-OPS-301", tenancy_root=False)
+    assert _scan(FIXTURES / "OCI-OPS-301" / "fail", "OCI-OPS-301", tenancy_root=True)["tenancy"].status is Status.FAILED
 
 
 def test_tenancy_root_globs_pick_roots(tmp_path: Path):
