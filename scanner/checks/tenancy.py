@@ -87,6 +87,10 @@ def tenancy_declares(resource: Resource, index: ResourceIndex, params: Params) -
     unsure: Outcome | None = None
     for kind in kinds:
         for candidate in index.same_scope(resource, kind):
+            if candidate.context.get("not_collected"):
+                # A stand-in for objects a snapshot could not list: it proves nothing either way.
+                unsure = unsure or Outcome(None, path="id", detail=str(candidate.context["not_collected"]))
+                continue
             outcome = Outcome(True) if where is None else evaluator.run(where, candidate)
             if outcome.result is True:
                 return Outcome(True, path="id", detail=f"{candidate.address}")
