@@ -45,6 +45,7 @@ RELATED_MODELS: dict[str, str | None] = {
     "api_keys": "identity.ApiKey",
     "auth_tokens": "identity.AuthToken",
     "customer_secret_keys": "identity.CustomerSecretKeySummary",
+    "db_credentials": "identity.DbCredentialSummary",
     "group_ids": None,  # memberships, served as UserGroupMembership built per request
     "key_versions": "key_management.KeyVersionSummary",
     "secret_versions": "vault.SecretVersionSummary",
@@ -423,7 +424,7 @@ class OciEmulator:
                 if e.data.get("compartment_id") == compartment
             ]
             return self._page(items, q, "identity.Policy")
-        m = re.match(r"^/20160918/users/([^/]+)/(apiKeys|authTokens|customerSecretKeys)/?$", path)
+        m = re.match(r"^/20160918/users/([^/]+)/(apiKeys|authTokens|customerSecretKeys|dbCredentials)/?$", path)
         if m:
             self._allow("inspect", "users", tenancy)
             user = idx.by_id.get(unquote(m.group(1)))
@@ -433,6 +434,7 @@ class OciEmulator:
                 "apiKeys": "api_keys",
                 "authTokens": "auth_tokens",
                 "customerSecretKeys": "customer_secret_keys",
+                "dbCredentials": "db_credentials",
             }[m.group(2)]
             model = RELATED_MODELS[name]
             assert model

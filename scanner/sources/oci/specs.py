@@ -119,6 +119,8 @@ SPECS: tuple[ResourceSpec, ...] = (
                 "user_id",
                 model="CustomerSecretKeySummary",
             ),
+            # IAM database passwords (CIS OCI 1.11): their age is judged like the other credentials'.
+            RelatedSpec("db_credentials", "list_db_credentials", "user_id", model="DbCredentialSummary"),
             RelatedSpec(
                 "group_ids",
                 "list_user_group_memberships",
