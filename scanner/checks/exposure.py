@@ -6,7 +6,7 @@ max }`` and the NSG rule's (and the API's) ``tcp_options { destination_port_rang
 Both are lists of blocks here (plan JSON and live objects alike). A TCP rule without options, or
 options without a destination range, admits every port, as the provider documents.
 
-Policies that call these checks: OCI-NET-301, OCI-NET-302, OCI-NET-303, OCI-NET-304, OCI-NET-305,
+Policies that call these checks: OCI-DAT-004, OCI-NET-301, OCI-NET-302, OCI-NET-303, OCI-NET-304, OCI-NET-305,
 OCI-NET-306, OCI-NET-307.
 """
 
@@ -184,20 +184,39 @@ def _same_resource(ref: str, address: str) -> bool:
     return ref == address or strip_instance_keys(ref) == strip_instance_keys(address)
 
 
+def too_broad(entry: Any, min_v4: int = 1, min_v6: int = 1) -> bool | None:
+    """Whether an allow-list entry admits a range broader than the minimum prefix lengths (the
+    defaults reject only the whole address space). Entries are normalised: ``0.0.0.0/0``,
+    ``0.0.0.0/00``, ``10.0.0.1/0`` and ``::/0`` are all everything; a VCN OCID restricted to a
+    range (``ocid1.vcn...;10.0.0.0/16``) is judged by its range; OCIDs and names are narrow."""
+    if is_unknown(entry):
+        return None
+    if not isinstance(entry, str):
+        return False
+    text = entry.rsplit(";", 1)[-1].strip()
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return net.prefixlen < (min_v4 if net.version == 4 else min_v6)
+
+
 @check("allow_lists_exclude_internet")
 def allow_lists_exclude_internet(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
-    """OCI-NET-306/307: no entry of the allow lists at ``paths`` is 0.0.0.0/0 or ::/0."""
+    """OCI-NET-306/307, OCI-DAT-004: no entry of the allow lists at ``paths`` is broader than
+    ``min_prefix_v4`` / ``min_prefix_v6`` (default: only 0.0.0.0/0 and ::/0 are rejected)."""
     from scanner.engine.conditions import resolve
 
+    min_v4, min_v6 = int(params.get("min_prefix_v4", 1)), int(params.get("min_prefix_v6", 1))
     unsure: Outcome | None = None
     for path in params.get("paths", []):
         for value, at in resolve(resource.attributes, path):
             items = value if isinstance(value, list) else [value]
             for i, item in enumerate(items):
-                wide = covers_everything(item)
+                wide = too_broad(item, min_v4, min_v6)
                 where = f"{at}.{i}" if isinstance(value, list) else at
                 if wide:
-                    return Outcome(False, path=where, detail=f"{item} admits every address")
+                    return Outcome(False, path=where, detail=f"{item} admits too broad a range")
                 if wide is None:
                     unsure = unsure or Outcome(None, path=where, detail="allow list not known statically")
     return unsure or Outcome(True)

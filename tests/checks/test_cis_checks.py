@@ -240,3 +240,16 @@ def test_idp_group_mapping_events_by_either_name(tmp_path: Path, verbs: tuple[st
     condition = "condition = " + json.dumps(json.dumps({"eventType": types}))
     found = _tf(tmp_path, RULE.format(compartment="var.tenancy_ocid", condition=condition), "OCI-MON-304")
     assert found["tenancy"].status is Status.PASSED
+
+
+def test_allow_list_entries_are_normalised():
+    from scanner.checks.exposure import too_broad
+
+    assert too_broad("0.0.0.0/0") and too_broad("203.0.113.7/0") and too_broad("::/0")
+    assert too_broad("ocid1.vcn.oc1..x;0.0.0.0/0")
+    assert not too_broad("0.0.0.0/1") and too_broad("0.0.0.0/1", min_v4=8)
+    assert not too_broad("ocid1.vcn.oc1..x") and not too_broad("10.0.0.0/16", min_v4=8)
+    assert too_broad(Unknown("var.cidr")) is None
+    found = _scan(FIXTURES / "OCI-DAT-004" / "fail", "OCI-DAT-004")
+    assert found["oci_database_autonomous_database.zero_prefix"].status is Status.FAILED
+    assert found["oci_database_autonomous_database.half_the_internet"].status is Status.FAILED
