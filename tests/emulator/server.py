@@ -50,6 +50,8 @@ RELATED_MODELS: dict[str, str | None] = {
     "key_versions": "key_management.KeyVersionSummary",
     "secret_versions": "vault.SecretVersionSummary",
     "data_guard_associations": "database.DataGuardAssociationSummary",
+    "security_rules": "core.SecurityRule",
+    "logs": "logging.LogSummary",
 }
 # IAM lists the identity endpoint serves from the home region's inventory: path -> model.
 IAM_LISTS = {
@@ -479,6 +481,20 @@ class OciEmulator:
             )
         if path in _LIST_ROUTES:
             return self._list(_LIST_ROUTES[path], region, q)
+        m = re.match(r"^/20200531/logGroups/([^/]+)/logs/?$", path)
+        if m:
+            group = idx.by_id.get(unquote(m.group(1)))
+            if group is None or group.region != region:
+                return _not_found()
+            self._allow("inspect", "log-groups", group.compartment)
+            return self._page(group.related.get("logs", []), q, "logging.LogSummary")
+        m = re.match(r"^/20160918/networkSecurityGroups/([^/]+)/securityRules/?$", path)
+        if m:
+            nsg = idx.by_id.get(unquote(m.group(1)))
+            if nsg is None or nsg.region != region:
+                return _not_found()
+            self._allow("read", "network-security-groups", nsg.compartment)
+            return self._page(nsg.related.get("security_rules", []), q, "core.SecurityRule")
         m = re.match(r"^(/\d{8}/[A-Za-z]+)/([^/]+)$", path)
         if m and m.group(1) in _GET_ROUTES:
             doc = _GET_ROUTES[m.group(1)]

@@ -112,6 +112,7 @@ PART_KINDS = {
     "database.Database": ("oci_database_data_guard_association",),
     "core.NetworkSecurityGroup": ("oci_core_network_security_group_security_rule",),
     "core.SecurityList": (DEFAULT_SECURITY_LIST,),
+    "logging.LogGroup": ("oci_logging_log",),
 }
 # The kind of the Database fields the provider nests in its ``database`` block.
 DATABASE_BLOCK = ("kms_key_id", "vault_id", "key_store_id", "encryption_key_location_details", "db_name")
@@ -448,6 +449,8 @@ def _map(
         out += _user_parts(item, attrs, collected, make)
     elif item.type == "core.NetworkSecurityGroup":
         out += _nsg_rules(item, make)
+    elif item.type == "logging.LogGroup":
+        out += _logs(item, make)
     elif item.type == "database.Database":
         for assoc in item.related.get("data_guard_associations") or []:
             if isinstance(assoc, dict) and str(assoc.get("lifecycle_state", "")).upper() not in GONE_STATES:
@@ -475,6 +478,19 @@ def _nsg_rules(item: SnapshotResource, make: Any) -> list[Resource]:
         rule_id = rule.get("id") if isinstance(rule.get("id"), str) else str(i)
         address = f"{item.ocid}/rules/{rule_id}"
         out.append(make("oci_core_network_security_group_security_rule", address, attrs, None))
+    return out
+
+
+def _logs(item: SnapshotResource, make: Any) -> list[Resource]:
+    """A log group's logs (``list_logs``): separate ``oci_logging_log`` resources in the provider."""
+    logs = item.related.get("logs")
+    out: list[Resource] = []
+    for log in logs if isinstance(logs, list) else []:
+        if not isinstance(log, dict) or str(log.get("lifecycle_state", "")).upper() in GONE_STATES:
+            continue
+        attrs = {("state" if k == "lifecycle_state" else k): blocks(v, k) for k, v in log.items()}
+        attrs.setdefault("log_group_id", item.ocid)
+        out.append(make("oci_logging_log", str(log.get("id") or f"{item.ocid}/logs"), attrs, log.get("id")))
     return out
 
 
