@@ -188,6 +188,8 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType("identity.DynamicGroup", "dynamic-groups", "DynamicGroup"),
     ServiceType("identity.Policy", "policies", "Policy"),
     ServiceType("cloud_guard.Configuration", "cloud-guard-config"),
+    # The tenancy's authentication policy: GET /20160918/authenticationPolicies/{compartmentId}.
+    ServiceType("identity.AuthenticationPolicy", "authentication-policies"),
 )
 
 BY_MODEL = {t.model: t for t in SERVICE_TYPES}

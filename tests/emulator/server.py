@@ -456,6 +456,16 @@ class OciEmulator:
                 for i, g in enumerate(groups)
             ]
             return self._page(items, q, "identity.UserGroupMembership", cache=False)
+        m = re.match(r"^/20160918/authenticationPolicies/([^/]+)$", path)
+        if m:
+            if unquote(m.group(1)) != tenancy:
+                return _not_found()  # only the tenancy (root compartment) has one
+            self._allow("read", "authentication-policies", tenancy)
+            policies = idx.by_model.get(("identity.AuthenticationPolicy", home), [])
+            if not policies:  # never changed: the service's defaults
+                default = {"compartment_id": tenancy, "password_policy": {"minimum_password_length": 12}}
+                return 200, {}, to_wire(default, "AuthenticationPolicy", "identity")
+            return 200, {}, self._wire(policies[0].data, "identity.AuthenticationPolicy")
         if path == "/20200131/configuration":
             self._allow("read", "cloud-guard-config", tenancy)
             configs = idx.by_model.get(("cloud_guard.Configuration", home), [])

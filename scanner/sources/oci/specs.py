@@ -428,6 +428,15 @@ SPECS: tuple[ResourceSpec, ...] = (
     ResourceSpec(
         "identity.TagDefault", IDENTITY, "compartments", list_call="list_tag_defaults", iam="tag-defaults"
     ),
+    # The tenancy's (legacy) password policy: one per tenancy (CIS 1.4 without identity domains).
+    ResourceSpec(
+        "identity.AuthenticationPolicy",
+        IDENTITY,
+        "singleton",
+        get="get_authentication_policy",
+        iam="authentication-policies",
+        fields=("password_policy",),
+    ),
     # Logs are listed per log group (flow logs of subnets 4.13, write logs of buckets 4.17).
     _regional(
         "logging.LogGroup",

@@ -27,6 +27,7 @@ CIS_TYPES = {
     "integration.IntegrationInstance",
     "analytics.AnalyticsInstance",
     "logging.LogGroup",
+    "identity.AuthenticationPolicy",
 }
 CIS_RULES = [r.id for r in load_rules()[0] if r.benchmarks]
 
