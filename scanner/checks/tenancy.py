@@ -63,12 +63,13 @@ def absent(resource: Resource, index: ResourceIndex, kinds: list[str], what: str
 
 @check("tenancy_judged")
 def tenancy_judged(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
-    """Whether a tenancy-level rule applies to this tenancy: always live; in code, when the root is
-    marked as the tenancy's baseline or declares something of ``kinds`` (an event rule, a
-    compartment). A root that declares none of them says nothing about the tenancy: no finding,
-    rather than one more unknown on every root (the compliance section still shows the
-    recommendation as unknown)."""
-    if _live(resource) or resource.context.get("tenancy_root"):
+    """Whether a tenancy-level rule (or a join to objects any root may hold: a subnet's flow log)
+    applies: always live; in code, when the root is marked as the tenancy's baseline or declares
+    something of ``kinds`` (an event rule, a compartment, a log). A root that declares none of
+    them says nothing about the tenancy: no finding, rather than one more unknown on every root
+    (the compliance section still shows the recommendation as unknown)."""
+    tenancy = _tenancy_of(resource, index)
+    if _live(resource) or (tenancy is not None and tenancy.context.get("tenancy_root")):
         return Outcome(True)
     kinds = list(params.get("kinds") or [])
     return Outcome(any(index.same_scope(resource, kind) for kind in kinds))

@@ -119,7 +119,7 @@ def compliance_of(result: ScanResult, benchmark: str | None = None) -> Complianc
     # In code, a tenancy-level rule gives no finding for a root that declares nothing of what it
     # looks for: that says nothing about the tenancy (unknown), it is not compliance.
     in_code = "oci" not in result.source_categories
-    tenancy_rules = {r.id for r in result.rules if r.resource_kinds == ["oci_identity_tenancy"]}
+    tenancy_rules = {r.id for r in result.rules if _tenancy_level(r)}
     out: list[RecommendationResult] = []
     for rec in bench.recommendations:
         rules = judged_by.get(rec.control, [])
@@ -152,6 +152,23 @@ def compliance_of(result: ScanResult, benchmark: str | None = None) -> Complianc
             )
         )
     return ComplianceReport(bench, out)
+
+
+def _tenancy_level(rule: Any) -> bool:
+    """A rule about the tenancy as a whole, or one that code judges only in roots that hold what
+    it looks for (``tenancy_judged``): in code, no finding of it is no answer."""
+    if rule.resource_kinds == ["oci_identity_tenancy"]:
+        return True
+    return any(_calls(t.when, "tenancy_judged") for t in rule.targets)
+
+
+def _calls(condition: Any, name: str) -> bool:
+    """Whether a declarative condition calls the named check ``name`` anywhere."""
+    if isinstance(condition, dict):
+        return condition.get("check") == name or any(_calls(v, name) for v in condition.values())
+    if isinstance(condition, list):
+        return any(_calls(v, name) for v in condition)
+    return False
 
 
 def _undecided(
