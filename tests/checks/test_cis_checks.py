@@ -253,3 +253,23 @@ def test_allow_list_entries_are_normalised():
     found = _scan(FIXTURES / "OCI-DAT-004" / "fail", "OCI-DAT-004")
     assert found["oci_database_autonomous_database.zero_prefix"].status is Status.FAILED
     assert found["oci_database_autonomous_database.half_the_internet"].status is Status.FAILED
+
+
+def test_a_stream_whose_pool_is_out_of_scope_is_unknown(tmp_path: Path):
+    text = """
+resource "oci_streaming_stream" "elsewhere" {
+  name           = "elsewhere"
+  partitions     = 1
+  stream_pool_id = var.shared_pool_ocid
+}
+resource "oci_streaming_stream" "literal" {
+  name           = "literal"
+  partitions     = 1
+  stream_pool_id = "ocid1.streampool.oc1..other"
+}
+"""
+    found = _tf(tmp_path, text, "OCI-ENC-007")
+    assert found["oci_streaming_stream.elsewhere"].status is Status.UNKNOWN
+    assert found["oci_streaming_stream.literal"].status is Status.UNKNOWN
+    pool = _scan(FIXTURES / "OCI-ENC-007" / "pass", "OCI-ENC-007")
+    assert {f.status for a, f in pool.items() if a.startswith("oci_streaming_stream.")} == {Status.PASSED}
