@@ -38,6 +38,14 @@ def _state(item: Any) -> str:
     return str(item.get("lifecycle_state") or item.get("state") or "").upper()
 
 
+def _where_text(stmt: PolicyStatement) -> str:
+    """The statement's ``where`` clause as written (the parser keeps a structure; the delete
+    exclusions are read from the text, and whether they sit inside ``any {...}``)."""
+    text = str(getattr(stmt, "text", "") or "")
+    parts = re.split(r"\bwhere\b", text, maxsplit=1, flags=re.IGNORECASE)
+    return parts[1].strip() if len(parts) == 2 else ""
+
+
 def _admins(params: Params) -> set[str]:
     return {str(g).casefold() for g in params.get("admin_groups") or ["Administrators"]}
 
@@ -69,7 +77,7 @@ def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, param
         people = [s for s in stmt.subjects if s.kind in ("group", "any-group", "any-user")]
         if all(s.kind == "group" and (s.name or "").casefold() in admins for s in people):
             continue
-        condition = stmt.condition or ""
+        condition = _where_text(stmt)
         excluded = {m.group("perm").upper() for m in _EXCLUDED.finditer(condition)}
         optional = re.match(r"^\s*any\s*\{", condition, re.IGNORECASE) is not None
         missing = [p for p in table[stmt.resource_type] if p not in excluded]
