@@ -14,7 +14,7 @@ from scanner.report.summary import Summary, heading, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
 # 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id; 1.2: heading, rule failure/fix;
-# 1.3: drift and unmanaged (audits given --state)
+# 1.3: drift and unmanaged (audits given --state); rule benchmarks, compliance (--benchmark)
 SCHEMA_VERSION = "1.3"
 
 
@@ -53,6 +53,7 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         "suppressed": [_suppressed(result, f) for f in report_order(result.suppressed, result)],
         "rules": [_rule(r) for r in sorted(result.rules, key=lambda r: r.id)],
         **_code_and_cloud(result),
+        **_compliance(result),
     }
 
 
@@ -66,6 +67,14 @@ def _code_and_cloud(result: ScanResult) -> dict[str, Any]:
         "drift": [drift_record(d) for d in result.drift],
         "unmanaged": [unmanaged_record(u) for u in result.unmanaged],
     }
+
+
+def _compliance(result: ScanResult) -> dict[str, Any]:
+    """``{"compliance": ...}`` when the scan ran for a benchmark (``--benchmark``), else nothing."""
+    from scanner.report.compliance import compliance_document, compliance_of
+
+    report = compliance_of(result)
+    return {"compliance": compliance_document(report)} if report is not None else {}
 
 
 def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
@@ -134,6 +143,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "resource_kinds": rule.resource_kinds,
         "parameters": dict(rule.parameters),
         "tags": list(rule.tags),
+        "benchmarks": [dict(ref) for ref in rule.benchmarks],
         "references": [dict(ref) for ref in rule.references],
         "help_uri": rule.help_uri,
     }

@@ -85,6 +85,11 @@ def render(result: ScanResult) -> str:
     from scanner.report.diff_report import md, md_code
 
     out += markdown_lines(result, md, md_code)  # drift and unmanaged objects of an audit with --state
+    from scanner.report.compliance import compliance_markdown, compliance_of
+
+    report = compliance_of(result)
+    if report is not None:
+        out += [compliance_markdown(report, escape=cell)]
     if result.errors:
         out += ["<details><summary>Inputs with errors or warnings</summary>", ""]
         for error in result.errors:

@@ -89,6 +89,7 @@ def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = N
         strict=options.strict,
         resource_count=len(resources),
         metadata=snapshot_metadata(snapshot),
+        benchmark=getattr(options.settings, "benchmark", None),
     )
     if options.code_and_cloud is not None:
         options.code_and_cloud.describe(result)
