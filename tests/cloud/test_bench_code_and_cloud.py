@@ -22,5 +22,5 @@ def test_every_copy_of_the_platform_is_managed_and_drifts(tmp_path: Path):
     cloud = CodeAndCloud([str(state)], bench.CODE)
     result = audit_snapshot(load_snapshot(inventory), AuditOptions(root=bench.ROOT, code_and_cloud=cloud))
     info = result.metadata["code_and_cloud"]
-    assert info["managed"] == 3 * 23
+    assert info["managed"] == 3 * 24
     assert len(result.drift) == 3 * 2  # the two planted drifts, once per copy

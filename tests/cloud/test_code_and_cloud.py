@@ -93,7 +93,7 @@ def test_unmanaged_objects_are_listed_with_their_failing_rules():
     # Managed objects (every state entry) and the tenancy itself are not in the inventory.
     assert DOCUMENTS not in unmanaged and WORKERS not in unmanaged
     assert not any(u.kind == "oci_identity_tenancy" for u in result.unmanaged)
-    assert result.metadata["code_and_cloud"]["managed"] == 23
+    assert result.metadata["code_and_cloud"]["managed"] == 24
 
 
 def test_without_state_entries_everything_is_unmanaged_and_nothing_drifts(tmp_path: Path):
