@@ -20,6 +20,7 @@ from typing import Any
 
 from scanner.model import Location, Provenance, Resource, Unknown
 from scanner.model.timestamps import format_time
+from scanner.sources.oci.domains import legacy_view
 from scanner.sources.oci.snapshot import InventorySnapshot, SnapshotResource
 
 TENANCY_KIND = "oci_identity_tenancy"
@@ -75,7 +76,26 @@ TYPES: dict[str, TypeMapping] = {
         {"deploy_stage_predecessor_collection": ("devops.DeployStage", "devops.DeployPipeline")},
     ),
     "cloud_guard.Configuration": TypeMapping("oci_cloud_guard_cloud_guard_configuration"),
+    # Identity domains (scanner.sources.oci.domains): users, groups, credentials and dynamic
+    # groups arrive through legacy_view as the identity.* types above.
+    "identity.Domain": TypeMapping("oci_identity_domain", STATE),
+    "identity_domains.PasswordPolicy": TypeMapping("oci_identity_domains_password_policy"),
 }
+# The provider's attributes of a password policy that rules read: unknown when no password
+# policy could be collected, so that the CIS 1.4-1.6 rules say "unknown" instead of nothing.
+PASSWORD_POLICY_ATTRIBUTES = (
+    "min_length",
+    "password_expires_after",
+    "num_passwords_in_history",
+    "max_incorrect_attempts",
+    "lockout_duration",
+    "min_lower_case",
+    "min_upper_case",
+    "min_numerals",
+    "min_special_chars",
+    "password_strength",
+    "priority",
+)
 
 # Sub-objects of a user, as the provider's separate resources.
 USER_CREDENTIALS = {
@@ -107,7 +127,9 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
     )
     out: list[Resource] = [_tenancy(snapshot, base_context, tenancy_location)]
     seen: set[str] = set()
-    for item in snapshot.resources:
+    # Identity-domain objects are seen through their legacy shapes (domains.legacy_view).
+    items = [r for r in snapshot.resources if not r.type.startswith("identity_domains.")]
+    for item in items + legacy_view(snapshot):
         mapping = TYPES.get(item.type)
         if mapping is None or str(item.data.get("lifecycle_state", "")).upper() in GONE_STATES:
             continue
@@ -116,6 +138,8 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
                 continue
             seen.add(res.address)
             out.append(res)
+    if "identity_domains.PasswordPolicy" not in collected:
+        out.append(_unknown_password_policy(snapshot, base_context, tenancy_location))
     if "cloud_guard.Configuration" not in collected:
         # Not collected: the one configuration the root compartment has is unknown, so the
         # Cloud Guard rule says "unknown" instead of finding nothing.
@@ -137,6 +161,22 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
             )
         )
     return out
+
+
+def _unknown_password_policy(
+    snapshot: InventorySnapshot, context: dict[str, Any], location: Location | None
+) -> Resource:
+    """The identity domains' password policies, not collected: every attribute unknown."""
+    reason = "identity_domains.PasswordPolicy not collected"
+    attrs: dict[str, Any] = {name: Unknown(reason) for name in PASSWORD_POLICY_ATTRIBUTES}
+    attrs["compartment_id"] = snapshot.tenancy_id
+    return Resource(
+        "oci_identity_domains_password_policy",
+        f"{snapshot.tenancy_id}/password-policies",
+        attrs,
+        Provenance("oci", location=location, region=snapshot.home_region, compartment_id=snapshot.tenancy_id),
+        dict(context, region=snapshot.home_region),
+    )
 
 
 def _tenancy(snapshot: InventorySnapshot, context: dict[str, Any], location: Location | None) -> Resource:
