@@ -60,6 +60,12 @@ TYPES: dict[str, TypeMapping] = {
     "load_balancer.LoadBalancer": TypeMapping(
         "oci_load_balancer_load_balancer", STATE, {"subnet_ids": ("core.Subnet",)}
     ),
+    "network_load_balancer.NetworkLoadBalancer": TypeMapping(
+        "oci_network_load_balancer_network_load_balancer", STATE, {"subnet_id": ("core.Subnet",)}
+    ),
+    "file_storage.Export": TypeMapping("oci_file_storage_export", STATE),
+    "database.Database": TypeMapping("oci_database_database", STATE),
+    "core.BootVolumeAttachment": TypeMapping("oci_core_boot_volume_attachment", STATE),
     "key_management.Vault": TypeMapping("oci_kms_vault", STATE),
     "key_management.Key": TypeMapping("oci_kms_key", STATE),
     "vault.Secret": TypeMapping("oci_vault_secret", STATE),
@@ -81,21 +87,20 @@ TYPES: dict[str, TypeMapping] = {
     "identity.Domain": TypeMapping("oci_identity_domain", STATE),
     "identity_domains.PasswordPolicy": TypeMapping("oci_identity_domains_password_policy"),
 }
-# The provider's attributes of a password policy that rules read: unknown when no password
-# policy could be collected, so that the CIS 1.4-1.6 rules say "unknown" instead of nothing.
-PASSWORD_POLICY_ATTRIBUTES = (
-    "min_length",
-    "password_expires_after",
-    "num_passwords_in_history",
-    "max_incorrect_attempts",
-    "lockout_duration",
-    "min_lower_case",
-    "min_upper_case",
-    "min_numerals",
-    "min_special_chars",
-    "password_strength",
-    "priority",
-)
+
+# Kinds made from one SDK type beside its own (not collected with it: unknown with it).
+PART_KINDS = {
+    "load_balancer.LoadBalancer": ("oci_load_balancer_listener", "oci_load_balancer_rule_set"),
+    "identity.User": (
+        "oci_identity_api_key",
+        "oci_identity_auth_token",
+        "oci_identity_customer_secret_key",
+        "oci_identity_user_group_membership",
+    ),
+    "database.Database": ("oci_database_data_guard_association",),
+}
+# The kind of the Database fields the provider nests in its ``database`` block.
+DATABASE_BLOCK = ("kms_key_id", "vault_id", "key_store_id", "encryption_key_location_details", "db_name")
 
 # Sub-objects of a user, as the provider's separate resources.
 USER_CREDENTIALS = {
@@ -126,6 +131,8 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
         else None
     )
     out: list[Resource] = [_tenancy(snapshot, base_context, tenancy_location)]
+    paths = compartment_paths(snapshot)
+    attachments = _boot_attachments(snapshot) if "core.BootVolumeAttachment" in collected else None
     seen: set[str] = set()
     # Identity-domain objects are seen through their legacy shapes (domains.legacy_view).
     items = [r for r in snapshot.resources if not r.type.startswith("identity_domains.")]
@@ -137,46 +144,148 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
             if res.address in seen:  # the same object seen twice (e.g. by two listings) counts once
                 continue
             seen.add(res.address)
+            _name(res, item, paths, snapshot)
+            if item.type == "core.Instance":
+                _boot_volume_of(res, attachments)
             out.append(res)
-    if "identity_domains.PasswordPolicy" not in collected:
-        out.append(_unknown_password_policy(snapshot, base_context, tenancy_location))
-    if "cloud_guard.Configuration" not in collected:
-        # Not collected: the one configuration the root compartment has is unknown, so the
-        # Cloud Guard rule says "unknown" instead of finding nothing.
-        out.append(
-            Resource(
-                "oci_cloud_guard_cloud_guard_configuration",
-                f"{snapshot.tenancy_id}/cloud-guard-configuration",
-                {
-                    "compartment_id": snapshot.tenancy_id,
-                    "status": Unknown("cloud_guard.Configuration not collected"),
-                },
-                Provenance(
-                    "oci",
-                    location=tenancy_location,
-                    region=snapshot.home_region,
-                    compartment_id=snapshot.tenancy_id,
-                ),
-                dict(base_context, region=snapshot.home_region),
-            )
-        )
+    out += _not_collected(snapshot, collected, base_context, tenancy_location)
     return out
 
 
-def _unknown_password_policy(
-    snapshot: InventorySnapshot, context: dict[str, Any], location: Location | None
-) -> Resource:
-    """The identity domains' password policies, not collected: every attribute unknown."""
-    reason = "identity_domains.PasswordPolicy not collected"
-    attrs: dict[str, Any] = {name: Unknown(reason) for name in PASSWORD_POLICY_ATTRIBUTES}
-    attrs["compartment_id"] = snapshot.tenancy_id
-    return Resource(
-        "oci_identity_domains_password_policy",
-        f"{snapshot.tenancy_id}/password-policies",
-        attrs,
-        Provenance("oci", location=location, region=snapshot.home_region, compartment_id=snapshot.tenancy_id),
-        dict(context, region=snapshot.home_region),
-    )
+def compartment_paths(snapshot: InventorySnapshot) -> dict[str, str]:
+    """Compartment OCID -> path of names from the tenancy (``prod/apps``); the tenancy itself is
+    ``(root)``. Compartments whose parents were not collected keep the names that are known."""
+    names = {}
+    parents = {}
+    for item in snapshot.resources:
+        if item.type == "identity.Compartment" and isinstance(item.data.get("id"), str):
+            names[item.data["id"]] = str(item.data.get("name") or item.data["id"])
+            parents[item.data["id"]] = item.data.get("compartment_id")
+    out = {snapshot.tenancy_id: "(root)"}
+    for ident in names:
+        parts = []
+        node = ident
+        while node in names and len(parts) < 64:
+            parts.append(names[node])
+            node = parents.get(node)
+        out[ident] = "/".join(reversed(parts))
+    return out
+
+
+# What a reader calls each kind in a finding (``prod/apps · bucket marketing-assets``).
+_NOUNS = {
+    "oci_objectstorage_bucket": "bucket",
+    "oci_core_boot_volume": "boot volume",
+    "oci_core_volume": "volume",
+    "oci_core_instance": "instance",
+    "oci_core_instance_pool": "instance pool",
+    "oci_core_subnet": "subnet",
+    "oci_identity_user": "user",
+    "oci_identity_group": "group",
+    "oci_identity_dynamic_group": "dynamic group",
+    "oci_identity_policy": "policy",
+    "oci_identity_compartment": "compartment",
+    "oci_containerengine_cluster": "OKE cluster",
+    "oci_containerengine_node_pool": "node pool",
+    "oci_database_autonomous_database": "autonomous database",
+    "oci_database_db_system": "DB system",
+    "oci_database_database": "database",
+    "oci_mysql_mysql_db_system": "MySQL DB system",
+    "oci_kms_vault": "vault",
+    "oci_kms_key": "key",
+    "oci_vault_secret": "secret",
+    "oci_load_balancer_load_balancer": "load balancer",
+    "oci_network_load_balancer_network_load_balancer": "network load balancer",
+    "oci_file_storage_file_system": "file system",
+    "oci_file_storage_export": "export",
+    "oci_streaming_stream": "stream",
+    "oci_streaming_stream_pool": "stream pool",
+    "oci_devops_deploy_pipeline": "deploy pipeline",
+    "oci_devops_deploy_stage": "deploy stage",
+    "oci_identity_domain": "identity domain",
+    "oci_identity_domains_password_policy": "password policy",
+}
+
+
+def _name(res: Resource, item: SnapshotResource, paths: dict[str, str], snapshot: InventorySnapshot) -> None:
+    """Give a live resource the names a person reads: ``compartment_path`` and ``label``
+    (``prod/apps · bucket marketing-assets``); the OCID stays its address."""
+    compartment = res.provenance.compartment_id
+    path = paths.get(compartment or "", compartment) if compartment else None
+    if path:
+        res.context["compartment_path"] = path
+    data = item.data if res.provenance.ocid == item.ocid else res.attributes
+    name = None
+    for key in ("display_name", "name", "secret_name", "path", "fingerprint"):
+        value = data.get(key) if isinstance(data, dict) else None
+        if isinstance(value, str) and value:
+            name = value
+            break
+    noun = _NOUNS.get(res.kind, res.kind.removeprefix("oci_").replace("_", " "))
+    what = f"{noun} {name}" if name else noun
+    res.context["label"] = f"{path} · {what}" if path else what
+
+
+def _boot_attachments(snapshot: InventorySnapshot) -> dict[str, dict[str, Any]]:
+    return {
+        str(r.data.get("instance_id")): r.data
+        for r in snapshot.resources
+        if r.type == "core.BootVolumeAttachment"
+        and str(r.data.get("lifecycle_state", "")).upper() != "DETACHED"
+    }
+
+
+def _boot_volume_of(instance: Resource, attachments: dict[str, dict[str, Any]] | None) -> None:
+    """A running instance boots from a boot volume, which is collected and judged on its own:
+    the instance is described as attached to it (``source_type = bootVolume``), as the provider
+    describes an instance launched from an existing boot volume, so encryption is judged once.
+    In-transit encryption is what the attachment says."""
+    details = instance.attributes.get("source_details")
+    block = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
+    if attachments is None:
+        block = dict(block, source_type=Unknown("core.BootVolumeAttachment not collected"))
+    else:
+        attachment = attachments.get(str(instance.provenance.ocid))
+        block = dict(block, source_type="bootVolume")
+        if attachment:
+            block["boot_volume_id"] = attachment.get("boot_volume_id")
+            if attachment.get("is_pv_encryption_in_transit_enabled") is not None:
+                instance.attributes["is_pv_encryption_in_transit_enabled"] = attachment[
+                    "is_pv_encryption_in_transit_enabled"
+                ]
+    instance.attributes["source_details"] = [block]
+
+
+def _not_collected(
+    snapshot: InventorySnapshot, collected: set[str], context: dict[str, Any], location: Location | None
+) -> list[Resource]:
+    """One stand-in per kind whose type was not collected: every rule about that kind is unknown
+    ("not collected") instead of finding nothing, which would read as a pass."""
+    out = []
+    for type_, mapping in sorted(TYPES.items()):
+        if type_ in collected:
+            continue
+        for kind in (mapping.kind, *PART_KINDS.get(type_, ())):
+            out.append(
+                Resource(
+                    kind,
+                    f"{snapshot.tenancy_id}/{kind}",
+                    {"compartment_id": snapshot.tenancy_id},
+                    Provenance(
+                        "oci",
+                        location=location,
+                        region=snapshot.home_region,
+                        compartment_id=snapshot.tenancy_id,
+                    ),
+                    dict(
+                        context,
+                        region=snapshot.home_region,
+                        not_collected=f"{type_} not collected",
+                        label=f"every {_NOUNS.get(kind, kind)} (not collected)",
+                    ),
+                )
+            )
+    return out
 
 
 def _tenancy(snapshot: InventorySnapshot, context: dict[str, Any], location: Location | None) -> Resource:
@@ -262,15 +371,21 @@ def _map(
     if ads:
         context["region_ad_count"] = len(ads)
 
+    if item.unreadable:
+        context["not_collected"] = item.unreadable
+
     def make(kind: str, address: str, attrs: dict[str, Any], ocid: str | None) -> Resource:
         return Resource(
             kind,
             address,
             attrs,
             Provenance("oci", location=location, ocid=ocid, region=region, compartment_id=compartment),
-            context,
+            dict(context),
         )
 
+    if item.unreadable:
+        # Listed but not readable: only the listing's fields are known, so every rule is unknown.
+        return [make(mapping.kind, item.ocid or _display_address(item, snapshot), dict(data), item.ocid)]
     attrs = _attributes(data, mapping)
     for attr, needs in mapping.needs.items():
         missing = [t for t in needs if t not in collected]
@@ -286,6 +401,15 @@ def _map(
             ]
     elif item.type == "vault.Secret":
         attrs["secret_versions"] = _related(item, "secret_versions")
+    elif item.type == "container_engine.NodePool":
+        # The API echoes the subnets of the placement configurations in ``subnet_ids``; the
+        # provider sets one or the other, and a rule reading both would judge the pool twice.
+        config = attrs.get("node_config_details")
+        if isinstance(config, list) and config and config[0].get("placement_configs"):
+            attrs.pop("subnet_ids", None)
+    elif item.type == "database.Database":
+        # The provider nests the database's own settings in a ``database`` block.
+        attrs["database"] = [{k: attrs[k] for k in DATABASE_BLOCK if k in attrs}]
     elif item.type == "cloud_guard.Configuration":
         attrs.setdefault("compartment_id", snapshot.tenancy_id)
         compartment = snapshot.tenancy_id
@@ -294,6 +418,17 @@ def _map(
         out += _load_balancer_parts(item, make)
     elif item.type == "identity.User":
         out += _user_parts(item, attrs, collected, make)
+    elif item.type == "database.Database":
+        for assoc in item.related.get("data_guard_associations") or []:
+            if isinstance(assoc, dict) and str(assoc.get("lifecycle_state", "")).upper() not in GONE_STATES:
+                out.append(
+                    make(
+                        "oci_database_data_guard_association",
+                        str(assoc.get("id") or f"{item.ocid}/dataGuardAssociations"),
+                        {k: blocks(v, k) for k, v in assoc.items()},
+                        assoc.get("id"),
+                    )
+                )
     return out
 
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from scanner.cli import app
 from scanner.sources.oci.auth import AuthError, config_path, make_session, profile_name, resolve_method
 from scanner.sources.oci.collector import Collector
-from scanner.sources.oci.emulator import OciEmulator
-from scanner.sources.oci.emulator_auth import TokenServices, new_key, pem_private
+from tests.emulator import OciEmulator
+from tests.emulator.token_services import TokenServices, new_key, pem_private
 
 FAST_RETRY = {"max_attempts": 4, "base_sleep": 0.01, "max_wait": 0.05, "max_elapsed": 10}
 CLEAN_ENV = (

@@ -60,7 +60,7 @@ class DomainsWitness:
 
     def handle(self, domain_id: str, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         """``GET /admin/v1/<Resource>`` of one domain: status and the wire document."""
-        from scanner.sources.oci.emulator import to_wire
+        from .wire import to_wire
 
         if domain_id not in self.domains:
             return 404, _scim_error(404, "domain not found")
