@@ -2,8 +2,8 @@
 
 Written from the Identity Domains API reference and the SDK's models, never from ocisec's
 collector: every domain of an inventory document (``identity.Domain`` resources) is served at
-its own URL, as real domains are (``https://idcs-....identity.oraclecloud.com``), here
-``<emulator>/<home region>/idcs/<domain OCID>``. Under it, ``GET /admin/v1/<Resource>`` lists the
+its own host, as real domains are (``https://idcs-....identity.oraclecloud.com``), here a
+listener of its own (``OciEmulator.domain_urls``). Under it, ``GET /admin/v1/<Resource>`` lists the
 domain's objects of the inventory (``identity_domains.<Model>`` with a ``domain_ocid``):
 
 - the SCIM list response (``schemas``, ``totalResults``, ``Resources``, ``startIndex``,
@@ -49,14 +49,6 @@ class DomainsWitness:
             elif str(item.get("type", "")).startswith("identity_domains."):
                 model = item["type"].split(".", 1)[1]
                 self.objects.setdefault((str(data.get("domain_ocid")), model), []).append(data)
-
-    def domain_list(self, compartment_id: str | None, base: str, home: str) -> list[dict[str, Any]]:
-        """``list_domains`` of a compartment: the domains there, each with its URL here."""
-        return [
-            dict(d, url=f"{base}/{home}/idcs/{d['id']}", home_region_url=f"{base}/{home}/idcs/{d['id']}")
-            for d in self.domains.values()
-            if d.get("compartment_id") == compartment_id
-        ]
 
     def handle(self, domain_id: str, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         """``GET /admin/v1/<Resource>`` of one domain: status and the wire document."""

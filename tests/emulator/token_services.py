@@ -402,9 +402,10 @@ class TokenServices:
                 status, out, data = self.handle(method, path, raw_path, headers, body)
                 return status, out, json.loads(data or b"null")
             key_id = key_id_of(headers) or ""
+            signed_path = headers.get("x-emulator-signed-path", raw_path)  # an identity domain's host
             if key_id.startswith("ST$"):
                 key, problem = self.principal_key(key_id)
-                if key is None or not verify_signature(method, raw_path, headers, body, key):
+                if key is None or not verify_signature(method, signed_path, headers, body, key):
                     self._note(method, path, 401)
                     return 401, {}, {"code": "NotAuthenticated", "message": problem or "bad signature"}
                 obo = headers.get("opc-obo-token")

@@ -24,17 +24,8 @@ from scanner.sources.oci.snapshot import InventorySnapshot, SnapshotResource
 
 DOMAIN_TYPE = "identity.Domain"
 DOMAINS_CLIENT = "identity_domains.IdentityDomainsClient"
-# Snapshot type -> (list operation, SCIM query arguments). Users are asked for every attribute
-# set: their group memberships are returned only on request.
-DOMAIN_LISTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "identity_domains.User": ("list_users", {"attribute_sets": ["all"]}),
-    "identity_domains.Group": ("list_groups", {}),
-    "identity_domains.ApiKey": ("list_api_keys", {}),
-    "identity_domains.AuthToken": ("list_auth_tokens", {}),
-    "identity_domains.CustomerSecretKey": ("list_customer_secret_keys", {}),
-    "identity_domains.DynamicResourceGroup": ("list_dynamic_resource_groups", {}),
-    "identity_domains.PasswordPolicy": ("list_password_policies", {}),
-}
+# SCIM query arguments per listing: a user's group memberships are returned only on request.
+SCIM_QUERY: dict[str, dict[str, Any]] = {"identity_domains.User": {"attribute_sets": ["all"]}}
 SCIM_PAGE = 1000  # the largest ``count`` the service accepts
 MAX_PAGES = 10_000  # a service that never ends its listing must not hold the audit forever
 # Never written to a snapshot (credential values the SCIM objects may carry).
@@ -42,43 +33,47 @@ DOMAIN_SECRETS = {"password", "token", "secret_key", "key"}
 ACTIVE = {"ACTIVE"}
 
 
-def collect_domains(collector: Any, region: str) -> None:
-    """List the domains of every audited compartment, then read each ACTIVE domain (tasks on
-    the collector's pool; failures are recorded by the collector's plumbing)."""
-    collector.attempted_types.add(DOMAIN_TYPE)
-    collector.attempted_types.update(DOMAIN_LISTS)
+def collect_domains(collector: Any, spec: Any, region: str) -> None:
+    """List the domains of every audited compartment (``spec``: the ``identity.Domain`` spec of
+    ``specs.SPECS``, whose related lists are the SCIM listings), then read each ACTIVE domain.
+    Tasks run on the collector's pool; failures are recorded by the collector's plumbing."""
+    collector.attempted_types.add(spec.type)
+    collector.attempted_types.update(rel.name for rel in spec.related)
     for compartment in sorted(collector.compartments | {collector.tenancy_id}):
-        collector._spawn(_domains_of, collector, region, compartment)
+        collector._spawn(_domains_of, collector, spec, region, compartment)
 
 
-def _domains_of(collector: Any, region: str, compartment: str) -> None:
+def _domains_of(collector: Any, spec: Any, region: str, compartment: str) -> None:
     import oci
 
     domains = collector._call(
-        DOMAIN_TYPE,
-        "identity.IdentityClient",
-        "list_domains",
-        region,
-        compartment,
-        compartment_id=compartment,
+        spec.type, spec.client, spec.list_call, region, compartment, compartment_id=compartment
     )
     if domains is None:
         # Without the domain list no domain object is known: every domain type is incomplete.
         with collector._lock:
-            collector.failed_types.update(DOMAIN_LISTS)
+            collector.failed_types.update(rel.name for rel in spec.related)
         return
+    if compartment == collector.tenancy_id and not any(
+        str(d.type or "").upper() == "DEFAULT" for d in domains
+    ):
+        # Every tenancy on identity domains has its Default domain in the root compartment. A
+        # tenancy without one still signs in through the legacy IAM, whose password rules are the
+        # authentication policy (not collected): password-policy rules must say "unknown", so the
+        # type does not count as collected (nothing was lost, so no error is recorded).
+        with collector._lock:
+            collector.failed_types.add("identity_domains.PasswordPolicy")
     for domain in domains:
         if str(domain.lifecycle_state or "ACTIVE").upper() not in ACTIVE:
             continue
-        _append(collector, DOMAIN_TYPE, region, oci.util.to_dict(domain))
-        for type_, (operation, query) in DOMAIN_LISTS.items():
-            collector._spawn(_scim_list, collector, region, domain, type_, operation, query)
+        _append(collector, spec.type, region, oci.util.to_dict(domain))
+        for rel in spec.related:
+            collector._spawn(_scim_list, collector, region, domain, rel.name, rel.call)
 
 
-def _scim_list(
-    collector: Any, region: str, domain: Any, type_: str, operation: str, query: dict[str, Any]
-) -> None:
-    """Every page of one SCIM listing of one domain."""
+def _scim_list(collector: Any, region: str, domain: Any, type_: str, operation: str) -> None:
+    """Every page of one SCIM listing of one domain (``startIndex`` is 1-based; the service may
+    return fewer than ``count`` per page, so the next start follows what came)."""
     import oci
 
     start, found = 1, []
@@ -92,15 +87,14 @@ def _scim_list(
             domain.url,
             start_index=start,
             count=SCIM_PAGE,
-            **query,
+            **SCIM_QUERY.get(type_, {}),
         )
         if page is None:
             return  # recorded: the type is incomplete, nothing half-listed is kept
         items = list(page.resources or [])
         found.extend(items)
-        total = page.total_results or 0
         start += len(items)
-        if not items or start > total:
+        if not items or start > (page.total_results or 0):
             break
     for item in found:
         data = oci.util.to_dict(item)
@@ -108,10 +102,17 @@ def _scim_list(
         _append(collector, type_, region, data)
 
 
-def _append(collector: Any, type_: str, region: str, data: dict[str, Any]) -> None:
-    from scanner.sources.oci.collector import clean
+def _clean(value: Any) -> Any:
+    """``to_dict`` output without nulls (absent and null mean the same to the rules)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
-    data = {k: v for k, v in clean(data).items() if k not in DOMAIN_SECRETS}
+
+def _append(collector: Any, type_: str, region: str, data: dict[str, Any]) -> None:
+    data = {k: v for k, v in _clean(data).items() if k not in DOMAIN_SECRETS}
     with collector._lock:
         collector.resources.append(SnapshotResource(type_, region, data, {}))
 
