@@ -10,7 +10,9 @@ domain's objects of the inventory (``identity_domains.<Model>`` with a ``domain_
   ``itemsPerPage``), each object written by the SDK model's attribute map (so the SCIM extension
   names come out as ``urn:ietf:params:scim:schemas:oracle:idcs:extension:...``);
 - SCIM paging: ``startIndex`` is 1-based, ``count`` is capped at ``max_count`` (the service
-  caps it at 1000; tests make it small so that paging is exercised);
+  caps it at 1000; tests make it small so that paging is exercised); ``itemsPerPage`` repeats
+  the count asked for, as the documented responses do (50 with 3 results), so a client that
+  advanced by it would skip objects;
 - attributes the schema returns only on request (a user's ``groups``) appear only when asked for
   with ``attributes`` or ``attributeSets=all|request``, as the service does.
 """
@@ -62,9 +64,10 @@ class DomainsWitness:
         list_model, model = SCIM_RESOURCES[resource]
         try:
             start = max(1, int(_one(query, "startIndex") or 1))
-            count = max(0, min(int(_one(query, "count") or DEFAULT_COUNT), self.max_count))
+            asked = max(0, int(_one(query, "count") or DEFAULT_COUNT))
         except ValueError:
             return 400, _scim_error(400, "startIndex and count are integers")
+        count = min(asked, self.max_count)
         items = self.objects.get((domain_id, model), [])
         hidden = RETURNED_ON_REQUEST.get(model, set()) - _requested(query)
         chunk = [
@@ -76,7 +79,8 @@ class DomainsWitness:
             "total_results": len(items),
             "resources": chunk,
             "start_index": start,
-            "items_per_page": len(chunk),
+            # As the documented responses show: the page size asked for, not how many came.
+            "items_per_page": asked,
         }
         return 200, to_wire(document, list_model, "identity_domains")
 

@@ -161,3 +161,52 @@ def test_a_snapshot_from_before_identity_domains_keeps_its_users():
     resources = snapshot_resources(snapshot_from_dict(doc))
     users = [r for r in resources if r.kind == "oci_identity_user" and not r.context.get("not_collected")]
     assert users and all(not isinstance(r.attributes.get("group_ids"), Unknown) for r in users)
+
+
+def test_a_documented_users_page_maps_onto_legacy_users():
+    """A page shaped like the documented ListResponse, through the SDK's own deserializer."""
+    import oci
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from oci.identity_domains.models import identity_domains_type_mapping
+
+    from scanner.sources.oci.domains import _clean, legacy_view
+    from scanner.sources.oci.snapshot import InventorySnapshot, SnapshotResource
+
+    signer = oci.auth.signers.SecurityTokenSigner(
+        "t", rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    client = oci.base_client.BaseClient(
+        "identity_domains",
+        {"region": "eu-frankfurt-1"},
+        signer=signer,
+        type_mapping=identity_domains_type_mapping,
+        service_endpoint="https://idcs-0001.identity.oraclecloud.com",
+    )
+    page = client.deserialize_response_data(
+        (ROOT / "tests" / "data" / "identity-domains-users-page.json").read_bytes(), "Users"
+    )
+    assert (page.total_results, page.items_per_page, len(page.resources)) == (3, 50, 3)
+    resources = [
+        SnapshotResource("identity_domains.User", "eu-frankfurt-1", _clean(oci.util.to_dict(u)))
+        for u in page.resources
+    ]
+    snapshot = InventorySnapshot(
+        tenancy_id="ocid1.tenancy.oc1..aaaaaaaabankexample",
+        home_region="eu-frankfurt-1",
+        collected_at=datetime(2026, 11, 20, tzinfo=UTC),
+        regions={"eu-frankfurt-1": {}},
+        collected=["identity_domains.User", "identity_domains.ApiKey"],
+        resources=resources,
+    )
+    users = {r.data["name"]: r for r in legacy_view(snapshot)}
+    assert set(users) == {"erin@bank.example", "frank@bank.example", "grace@bank.example"}
+    frank = users["frank@bank.example"]
+    assert frank.type == "identity.User" and frank.ocid == "ocid1.user.oc1..aaaaaaaafrank"
+    assert frank.data["email"] == "frank@bank.example"  # the primary email, not the recovery one
+    assert (
+        frank.data["is_mfa_activated"] is True
+        and users["erin@bank.example"].data["is_mfa_activated"] is False
+    )
+    assert frank.data["time_created"] == "2023-07-19T18:23:28.381Z"
+    assert frank.data["capabilities"]["can_use_api_keys"] is True
+    assert frank.related == {"api_keys": []}  # API keys were listed (none); groups were not
