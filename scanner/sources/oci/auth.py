@@ -272,7 +272,7 @@ def _profile(ask: _Ask, optional_file: bool = False) -> tuple[dict[str, Any], st
 
     path, chosen = config_path(ask.config_file, ask.env)
     name = profile_name(ask.profile, ask.env)
-    where = f"config file {path} [{_show(name)}]"
+    where = f"config file {_show(path)} [{_show(name)}]"
     config: dict[str, Any] = {}
     if ask.method == "api_key" and _env_only_config(ask.env) and not path.is_file():
         where = "the OCI_CLI_* environment variables"
@@ -282,14 +282,14 @@ def _profile(ask: _Ask, optional_file: bool = False) -> tuple[dict[str, Any], st
             if ask.method == "security_token":
                 hint = "give --config-file, or run `oci session authenticate`"
             by = "" if chosen == "default" else f" ({chosen})"
-            raise AuthError(f"config file {path}{by} not found ({hint})")
+            raise AuthError(f"config file {_show(path)}{by} not found ({hint})")
     else:
         try:
             config = dict(oci.config.from_file(str(path), name))
         except oci.exceptions.ProfileNotFound:
-            raise AuthError(f"config file {path}: no profile [{_show(name)}]") from None
+            raise AuthError(f"config file {_show(path)}: no profile [{_show(name)}]") from None
         except oci.exceptions.InvalidKeyFilePath:
-            raise AuthError(f"{where}: key_file {_key_file_of(path, name)} not found") from None
+            raise AuthError(f"{where}: key_file {_show(_key_file_of(path, name))} not found") from None
         except Exception as exc:  # noqa: BLE001 - parse errors, key_content in a file
             raise AuthError(f"{where}: {_short(exc)}") from None
     for variable, key in CONFIG_ENV.items():
@@ -322,11 +322,11 @@ def _private_key(oci: Any, config: dict[str, Any], where: str) -> Any:
         raise AuthError(f"{where}: key 'key_file' is missing")
     key_file = Path(os.path.expanduser(config["key_file"]))
     if not key_file.is_file():
-        raise AuthError(f"{where}: key_file {key_file} not found")
+        raise AuthError(f"{where}: key_file {_show(key_file)} not found")
     try:
         return oci.signer.load_private_key_from_file(str(key_file), passphrase)
     except Exception as exc:  # noqa: BLE001 - wrong pass phrase, not a PEM key
-        raise AuthError(f"{where}: key_file {key_file} cannot be loaded ({_short(exc)})") from None
+        raise AuthError(f"{where}: key_file {_show(key_file)} cannot be loaded ({_short(exc)})") from None
 
 
 def _require(config: dict[str, Any], where: str, *keys: str) -> None:
@@ -391,7 +391,7 @@ def _security_token(ask: _Ask) -> OciSession:
             token_path,
             key,
             refresh_url=ask.auth_endpoint(region) + "/v1/authentication/refresh",
-            where=f"{where}: security_token_file {token_path}",
+            where=f"security_token_file {_show(token_path)}",
             renew_hint=f"run `oci session authenticate --profile {_show(profile)}`",
             clock=ask.clock,
         )
@@ -470,7 +470,7 @@ def _instance_obo_user(ask: _Ask) -> OciSession:
     path = Path(os.path.expanduser(token_file))
     try:
         signer = DelegationTokenFileSigner(
-            path, f"{where}: delegation_token_file {path}", **_instance_kwargs(ask)
+            path, f"{where}: delegation_token_file {_show(path)}", **_instance_kwargs(ask)
         )
     except TokenError as exc:
         raise AuthError(str(exc)) from None

@@ -144,6 +144,14 @@ def test_config_file_and_profile_are_found_as_the_oci_cli_finds_them(monkeypatch
     assert profile_name("Q", {"OCI_CLI_PROFILE": "P"}) == "Q"
 
 
+def test_names_from_the_environment_are_escaped_in_messages(monkeypatch, tmp_path):
+    monkeypatch.setenv("OCI_CLI_CONFIG_FILE", str(tmp_path / "conf\x1b[2Jig"))
+    with pytest.raises(AuthError) as err:
+        make_session("api_key")
+    text = str(err.value)
+    assert "\x1b" not in text and "conf\\x1b[2Jig" in text and "(OCI_CLI_CONFIG_FILE) not found" in text
+
+
 def test_region_of_the_first_calls(monkeypatch, tmp_path, api_key):
     config = write_config(tmp_path, api_key[0], "ocid1.tenancy.oc1..t", "eu-frankfurt-1")
     assert make_session("api_key", config).region == "eu-frankfurt-1"
