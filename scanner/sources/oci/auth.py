@@ -452,7 +452,7 @@ def _instance_principal(ask: _Ask) -> OciSession:
     except Exception as exc:  # noqa: BLE001 - any failure means "not on an OCI instance"
         raise AuthError(
             "--auth instance_principal: cannot get a token from the instance metadata service "
-            f"({_short(exc)})"
+            f"({_why(exc)}; this works only on an OCI compute instance)"
         ) from None
     return _principal_session(ask, signer, signer.tenancy_id, signer.region, "instance_principal")
 
@@ -476,7 +476,7 @@ def _instance_obo_user(ask: _Ask) -> OciSession:
         raise AuthError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the instance side failed
         raise AuthError(
-            f"--auth instance_obo_user: cannot get a token from the instance metadata service ({_short(exc)})"
+            f"--auth instance_obo_user: cannot get a token from the instance metadata service ({_why(exc)})"
         ) from None
     return _principal_session(
         ask,
@@ -521,7 +521,7 @@ def _oke_workload_identity(ask: _Ask) -> OciSession:
         )
     except Exception as exc:  # noqa: BLE001
         raise AuthError(
-            f"--auth oke_workload_identity: no token from the OKE proxymux ({_short(exc)})"
+            f"--auth oke_workload_identity: no token from the OKE proxymux ({_why(exc)})"
         ) from None
     token = getattr(getattr(signer, "security_token", None), "get_jwt", lambda: {})()
     tenancy = token.get("res_tenant") or token.get("tenant")
@@ -539,6 +539,21 @@ def _claim(signer: Any, name: str) -> str | None:
 def _show(text: str) -> str:
     """``text`` for a message: control characters escaped (names come from the environment)."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
+
+
+def _why(exc: BaseException) -> str:
+    """Why a metadata-service or token-exchange call failed, in a few words (the SDK's own
+    exceptions carry dicts and usage hints)."""
+    import oci
+
+    if isinstance(exc, oci.exceptions.ServiceError):
+        return f"HTTP {exc.status}"
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "no answer in time"
+    if "ConnectionError" in name or "NewConnectionError" in name:
+        return "no answer"
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:
