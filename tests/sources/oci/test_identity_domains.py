@@ -210,3 +210,29 @@ def test_a_documented_users_page_maps_onto_legacy_users():
     assert frank.data["time_created"] == "2023-07-19T18:23:28.381Z"
     assert frank.data["capabilities"]["can_use_api_keys"] is True
     assert frank.related == {"api_keys": []}  # API keys were listed (none); groups were not
+
+
+def test_the_domain_benchmark_reads_the_same_users_with_fewer_calls():
+    """benchmarks/bench_domains.py on a small tenancy: same legacy view, far fewer calls."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_domains.py"),
+            "--users",
+            "30",
+            "--latency",
+            "0",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["same_users_credentials_memberships"] is True
+    assert result["legacy"]["calls"] > 4 * 30 and result["domains"]["calls"] < 20
