@@ -162,8 +162,9 @@ def make_session(
     ``api_key``) the way the oci CLI does; raises ``AuthError`` with one line on any problem.
 
     ``region`` is the last resort for the region of the first calls (ocisec passes the first
-    ``--region``); ``clock`` is the time session
-    tokens are judged against (tests fix it, as the token services' clock).
+    ``--region``); ``clock`` is the time session tokens are judged against (tests share it with
+    the token services' witness). ``OciSession.spec`` holds the resolved arguments, from which a
+    worker process rebuilds the same session.
     """
     try:
         import oci  # noqa: F401 - checked here so that the message is ours
