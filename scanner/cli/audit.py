@@ -30,7 +30,7 @@ from scanner.cli.extras import require_oci_sdk
 
 
 class AuthMethod(StrEnum):
-    """The oci CLI's ``--auth`` methods (docs/live-audit-auth.md)."""
+    """The oci CLI's ``--auth`` methods (docs/live-audit/auth.md)."""
 
     api_key = "api_key"
     instance_principal = "instance_principal"
