@@ -59,8 +59,8 @@ def _domains_of(collector: Any, spec: Any, region: str, compartment: str) -> Non
     ):
         # Every tenancy on identity domains has its Default domain in the root compartment. A
         # tenancy without one still signs in through the legacy IAM, whose password rules are the
-        # authentication policy (not collected): password-policy rules must say "unknown", so the
-        # type does not count as collected (nothing was lost, so no error is recorded).
+        # authentication policy (identity.AuthenticationPolicy): the domains' password-policy type
+        # does not count as collected, so rules on it say "unknown" (nothing was lost: no error).
         with collector._lock:
             collector.failed_types.add("identity_domains.PasswordPolicy")
     for domain in domains:
