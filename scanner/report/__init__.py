@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
+from scanner.guards.safe_text import defuse
 from scanner.model import ScanResult
 from scanner.report.redact import Redactor
 
@@ -18,6 +19,11 @@ _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "j
 # Pull-request formats: GitHub workflow-command annotations, a PR-comment summary, GitLab SAST.
 _MODULES.update({"github": "github", "markdown": "markdown", "gitlab-sast": "gitlab_sast"})
 _MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
+# The syntax of each format's output, for ``defuse``: how a ":" or "#" is escaped there so that
+# the report still reads back as written. The github format writes workflow commands on purpose
+# (its values are escaped as the Actions toolkit does), so it is not defused.
+SYNTAX = {"text": "text", "markdown": "text", "json": "json", "sarif": "json", "gitlab-sast": "json"}
+SYNTAX.update({"junit": "xml", "html": "html"})
 
 
 class _Formats(dict):
@@ -51,6 +57,9 @@ def render(
 ) -> str:
     """Render ``result`` in format ``fmt`` with every secret masked.
 
+    Every name, path and message is one line with control characters shown as ``\\uXXXX``,
+    and no line of the output can be read as a CI runner's command (``defuse``) except the
+    github format's own annotations.
     The values of secret-like attributes of the scanned resources are masked in every finding
     and error message (reporters print no attribute values themselves). ``redactor`` holds
     further secrets (values the CLI learned elsewhere, e.g. from the environment); those are
@@ -67,4 +76,7 @@ def render(
         secrets.update(redactor)
     safe = secrets.scrub_result(result)
     output = renderer(safe, color=color, width=width) if fmt == "text" else renderer(safe)
-    return redactor.scrub(output) if redactor is not None else output
+    output = redactor.scrub(output) if redactor is not None else output
+    # Last: no line a CI runner reads as a command (names were made one line each above; a
+    # path or message may still begin a line with "::" or hold "##[").
+    return defuse(output, SYNTAX[fmt]) if fmt in SYNTAX else output
