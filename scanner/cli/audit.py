@@ -24,6 +24,7 @@ from scanner.cli.common import (
     Threshold,
     report_and_exit,
     reporting_internal_errors,
+    say,
     scan_setup,
 )  # fmt: skip
 
@@ -99,7 +100,7 @@ def audit(
     try:  # unknown rule ids or parameters: said now, not after minutes of API calls
         settings.load_rules(scan_options.cache_dir)
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     request = AuditRequest(
         from_snapshot=from_snapshot,
@@ -117,7 +118,7 @@ def audit(
     try:
         snapshot = obtain_snapshot(request)
     except AuditSetupError as exc:
-        typer.echo(f"ocisec: {exc}", err=True)
+        say(f"ocisec: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     options = AuditOptions(
         strict=bool(settings.strict),
@@ -128,7 +129,7 @@ def audit(
     try:
         result = audit_snapshot(snapshot, options)
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     report_and_exit(
         result, Format((settings.format or "text").lower()), output, Threshold(settings.fail_on or "low")

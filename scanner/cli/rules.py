@@ -14,7 +14,10 @@ from scanner.cli.common import (
     EXIT_INPUT_ERROR,
     NO_CONFIG_OPTION,
     POLICIES_OPTION,
+    say,
+    show,
 )  # fmt: skip
+from scanner.guards.safe_text import clean_text, defuse
 
 if TYPE_CHECKING:
     from scanner.model import InputError, Rule
@@ -46,18 +49,18 @@ def rules_list(
     if fmt is RulesFormat.json:
         from scanner.workflow.catalog import rules_json
 
-        sys.stdout.write(rules_json(rules))
+        sys.stdout.write(defuse(rules_json(rules), "json"))
     elif fmt is RulesFormat.markdown:
         from scanner.workflow.docs import rule_table
 
-        sys.stdout.write(rule_table(rules, "docs/rules.md") + "\n")
+        sys.stdout.write(defuse(clean_text(rule_table(rules, "docs/rules.md")), "text") + "\n")
     else:
         from scanner.workflow.catalog import print_rules_table
         from scanner.workflow.outputs import use_color
 
         print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))
     for err in errors:
-        typer.echo(f"ocisec: error: {err.path}: {err.message}", err=True)
+        say(f"ocisec: error: {err.path}: {err.message}")
     if errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
 
@@ -75,7 +78,7 @@ def rules_show(
     rules, _ = _configured_rules(config, no_config, policies, policies_only)
     match = [r for r in rules if r.id.lower() == rule_id.lower()]
     if not match:
-        typer.echo(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list", err=True)
+        say(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list")
         raise typer.Exit(EXIT_INPUT_ERROR)
     r = match[0]
     lines = [
@@ -113,7 +116,7 @@ def rules_show(
     if used:
         lines += ["", "Named checks (Python):"] + [f"  - {name} in {module}" for name, module in used]
     lines += ["", f"Docs: {r.help_uri}"]
-    typer.echo("\n".join(lines))
+    show("\n".join(lines))
 
 
 def _configured_rules(
@@ -130,7 +133,7 @@ def _configured_rules(
         settings.select, settings.skip, settings.categories, settings.severities = [], [], [], []
         return settings.load_rules()
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
