@@ -106,6 +106,9 @@ class Settings:
     baseline: Path | None = None
     today: date = field(default_factory=date.today)
     # Where each selection list came from, for error messages ("--rule" or "FILE: rules.select").
+    # Ids of every rule available before the selection (set by load_rules): an inline
+    # ``ocisec:ignore`` naming any of them is known, even when this run does not select it.
+    available_ids: set[str] = field(default_factory=set)
     select_from: str = "--rule"
     skip_from: str = "--skip-rule"
     categories_from: str = "--category"
@@ -146,6 +149,7 @@ class Settings:
                 rules.append(rule)
         rules.sort(key=lambda r: r.id)
         self._apply_parameters(rules)
+        self.available_ids = {r.id for r in rules}
         return self.selected(rules), errors
 
     def selected(self, rules: list[Rule]) -> list[Rule]:

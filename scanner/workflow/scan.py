@@ -240,6 +240,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             raise
     else:
         rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
+    known_ids = (settings.available_ids if settings is not None else set()) or {r.id for r in rules}
     if options.rule_ids is not None:
         rules = [r for r in rules if r.id in set(options.rule_ids)]
     errors = list(inputs.errors) + rule_errors
@@ -276,7 +277,9 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     findings = collapse_environments(findings)
     errors += engine_errors
     # Accepted risks: inline comments, config waivers, then the baseline. Expired ones are warned.
-    errors += apply_suppressions(findings, root, settings, options.baseline)
+    errors += apply_suppressions(
+        findings, root, settings, options.baseline, known_ids=known_ids, files=sorted(set(files))
+    )
     result = ScanResult(
         rules=rules,
         findings=findings,
