@@ -54,30 +54,20 @@ _BLANK_LINE = re.compile(r"(?m)^[ \t]+$")
 
 def yaml_comments(text: str) -> list[Comment]:
     """Comments of a YAML stream: ``#`` runs in the gaps between the scanner's tokens. Tokens
-    after a syntax error are not read (what follows is not known to be a comment)."""
-    import yaml
-
-    if "{{" in text:  # a chart template: its actions are not YAML
+    after a syntax error are not read (what follows is not known to be a comment). A chart
+    template is tried as written first (values files often hold ``{{ }}`` inside strings), then
+    with its template actions blanked; the reading that gets further is used."""
+    spans, complete = _token_spans(text)
+    if not complete and "{{" in text:
         # Blank the actions (same length, line breaks kept), then empty the lines left blank: a
         # blank line longer than a block scalar's indentation would change how YAML reads it.
-        text = _TEMPLATE_ACTION.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
-        text = _BLANK_LINE.sub("", text)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    spans: list[tuple[int, int]] = []
-    try:
-        while True:
-            token = loader.get_token()
-            if token is None:
-                break
-            if token.end_mark.index > token.start_mark.index:
-                spans.append((token.start_mark.index, token.end_mark.index))
-            if isinstance(token, yaml.StreamEndToken):
-                break
-    except (yaml.YAMLError, RecursionError):
-        end = spans[-1][1] if spans else 0
-        text = text[:end]  # only the well-formed part: no guess about the rest
-    finally:
-        loader.dispose()
+        blanked = _TEMPLATE_ACTION.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+        blanked = _BLANK_LINE.sub("", blanked)
+        other, other_complete = _token_spans(blanked)
+        if other_complete or _reach(other) > _reach(spans):
+            text, spans, complete = blanked, other, other_complete
+    if not complete:
+        text = text[: _reach(spans)]  # only the well-formed part: no guess about the rest
     out: list[Comment] = []
     pos = 0
     for start, end in [*spans, (len(text), len(text))]:
@@ -85,6 +75,29 @@ def yaml_comments(text: str) -> list[Comment]:
             _gap_comments(text, pos, start, out)
         pos = max(pos, end)
     return out
+
+
+def _reach(spans: list[tuple[int, int]]) -> int:
+    return spans[-1][1] if spans else 0
+
+
+def _token_spans(text: str) -> tuple[list[tuple[int, int]], bool]:
+    """Start and end offsets of every non-empty token, and whether the scanner reached the end."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    spans: list[tuple[int, int]] = []
+    try:
+        while True:
+            token = loader.get_token()
+            if token is None or isinstance(token, yaml.StreamEndToken):
+                return spans, True
+            if token.end_mark.index > token.start_mark.index:
+                spans.append((token.start_mark.index, token.end_mark.index))
+    except (yaml.YAMLError, RecursionError):
+        return spans, False
+    finally:
+        loader.dispose()
 
 
 def _gap_comments(text: str, start: int, end: int, out: list[Comment]) -> None:
