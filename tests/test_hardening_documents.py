@@ -213,8 +213,10 @@ def test_a_baseline_with_wrong_types_is_an_input_error_with_its_json_path(tmp_pa
     (tmp_path / "main.tf").write_text('resource "oci_core_vcn" "v" {}\n')
     baseline = tmp_path / "b.json"
     baseline.write_text(json.dumps({"ocisec_baseline": 1, "findings": [entry]}))
-    res = invoke("scan", str(tmp_path / "main.tf"), "--no-cache", "--baseline", str(baseline))
+    res = invoke("scan", str(tmp_path / "main.tf"), "--no-cache", "--baseline", str(baseline), "-f", "json")
     assert res.exit_code == 2 and "b.json" in res.stderr and where in res.stderr, res.stderr
+    doc = json.loads(res.stdout)  # one input of several: the findings are still reported
+    assert doc["errors"][0]["path"].endswith("b.json") and doc["summary"]["passed"] > 0
 
 
 def test_a_diff_side_nested_100000_levels_is_an_input_error(tmp_path):

@@ -131,6 +131,7 @@ def audit(
     except ConfigError as exc:
         say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    result.errors = list(scan_options.setup_errors) + result.errors  # a baseline that failed: exit 2
     report_and_exit(
         result, Format((settings.format or "text").lower()), output, Threshold(settings.fail_on or "low")
     )

@@ -59,6 +59,7 @@ def baseline_create(
         dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only),
     )
     options.baseline = None  # a new baseline starts from every open finding
+    options.setup_errors = []  # ...so an old baseline that cannot be read does not matter
     if from_snapshot is not None:
         result = _audit_for_baseline(from_snapshot, settings, options.cache_dir)
     else:

@@ -175,6 +175,7 @@ def scan_setup(
 ) -> tuple[Settings, ScanOptions]:
     """Settings (file < environment < flags) and ScanOptions shared by ``scan`` and
     ``baseline create``; bad usage or configuration exits 2 with a message naming the file."""
+    from scanner.model import InputError
     from scanner.workflow.baseline import BaselineError, load_baseline
     from scanner.workflow.config import ConfigError, build_settings
     from scanner.workflow.scan import ScanOptions
@@ -186,10 +187,18 @@ def scan_setup(
     cache = None if no_cache else (cache_dir or default_cache_dir())
     try:
         settings = build_settings(list(paths), config=config, no_config=no_config, cache_dir=cache, **flags)
-        accepted = load_baseline(settings.baseline) if settings.baseline is not None else None
-    except (ConfigError, BaselineError) as exc:
+    except ConfigError as exc:
         say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    setup_errors: list[InputError] = []
+    accepted = None
+    if settings.baseline is not None:
+        try:
+            accepted = load_baseline(settings.baseline)
+        except BaselineError as exc:
+            # One input of several: said as an input error (exit 2) while every finding is still
+            # reported, none of them baselined.
+            setup_errors.append(InputError(str(settings.baseline), f"baseline not applied: {exc}"))
     if settings.format is not None and settings.format.lower() not in {f.value for f in Format}:
         say(
             f"ocisec: error: {settings.where}: format: {settings.format!r} is not one of "
@@ -202,6 +211,7 @@ def scan_setup(
         cache_dir=cache,
         settings=settings,
         baseline=accepted,
+        setup_errors=setup_errors,
     )
     return settings, options
 

@@ -375,7 +375,9 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
     if errors:
         err = max(errors, key=lambda e: len(list(e.absolute_path)))
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: {key}: {err.message[:300]}")
+        from scanner.guards.safe_json import json_path
+
+        raise ConfigError(f"{path}: {key} ({json_path(err.absolute_path)}): {err.message[:300]}")
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)

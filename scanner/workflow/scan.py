@@ -49,6 +49,9 @@ class ScanOptions:
     values_files: list[Path] = field(default_factory=list)  # helm --values, layered on each chart
     render: bool = False  # render charts with `helm template` when helm is on PATH
     stdin_text: str | None = None  # manifests given as `-` (None: read sys.stdin)
+    # Inputs read before the scan that failed (a baseline of the wrong shape): reported with the
+    # scan's own errors, so the findings of every other input are still shown (exit 2).
+    setup_errors: list[InputError] = field(default_factory=list)
 
 
 @dataclass
@@ -304,7 +307,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     known_ids = (settings.available_ids if settings is not None else set()) or {r.id for r in rules}
     if options.rule_ids is not None:
         rules = [r for r in rules if r.id in set(options.rule_ids)]
-    errors = list(inputs.errors) + rule_errors
+    errors = list(options.setup_errors) + list(inputs.errors) + rule_errors
     resources: list[Resource] = []
     files: list[str] = []
     categories: list[str] = []
