@@ -40,8 +40,6 @@ def comments(name: str, text: str) -> list[Comment] | None:
     if lower.endswith(".tf.json") or lower.endswith(".tfvars.json"):
         return json_comments(text)
     if lower.endswith((".tf", ".tfvars", ".hcl")):
-        from scanner.sources.terraform.comments import hcl_comments
-
         return hcl_comments(text)
     if lower.endswith((".yaml", ".yml")):
         return yaml_comments(text)
@@ -135,4 +133,27 @@ def json_comments(text: str) -> list[Comment]:
         line_start = text.rfind("\n", 0, key.start()) + 1
         alone = not text[line_start : key.start()].strip(" \t{,")
         out.append(Comment(line, "// " + body, line, alone))
+    return out
+
+
+def hcl_comments(text: str) -> list[Comment]:
+    """Every ``#``, ``//`` and ``/* */`` comment tree-sitter-hcl finds (text inside strings and
+    heredocs is a template, never a comment). Iterative: deep nesting cannot overflow."""
+    from scanner.sources.terraform.hclparse import _for_tree_sitter, _parser
+
+    src = text.encode("utf-8")
+    root = _parser().parse(_for_tree_sitter(src)).root_node
+    out: list[Comment] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "comment":
+            row = node.start_point[0]
+            line_start = src.rfind(b"\n", 0, node.start_byte) + 1
+            alone = not src[line_start : node.start_byte].strip()
+            body = src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+            out.append(Comment(row + 1, body, node.end_point[0] + 1, alone))
+            continue
+        stack.extend(reversed(node.children))
+    out.sort(key=lambda c: c.line)
     return out
