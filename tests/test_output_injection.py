@@ -178,6 +178,9 @@ def test_defuse_keeps_json_and_xml_data() -> None:
     assert not command_lines(safe)
     assert ET.fromstring(safe).text == "\n::warning::y" and ET.fromstring(safe).get("b") == "##[x]"
     assert defuse("  ::add-mask::x\n::y", "text") == "  \\u003a:add-mask::x\n\\u003a:y"
+    # The runner trims every Unicode blank before looking for "::" (.NET TrimStart).
+    assert not command_lines(defuse("\u00a0::add-mask::x\n\u3000\t::y", "text"))
+    assert command_lines("\u00a0::add-mask::x") and command_lines("a ##[group]b")
 
 
 def test_github_escapes_as_the_actions_toolkit() -> None:

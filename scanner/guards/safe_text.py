@@ -51,7 +51,8 @@ def has_unsafe(text: str) -> bool:
 
 # A line that starts, after blanks, with "::" (GitHub's workflow commands), and the legacy
 # command openers GitHub (``##[``) and Azure Pipelines (``##vso[``) find anywhere in a line.
-_LINE_COMMAND = re.compile(r"(?m)^([ \t\f\v]*):(?=:)")
+# "Blanks" as the runner trims them (.NET TrimStart: every Unicode white space, NBSP included).
+_LINE_COMMAND = re.compile(r"(?m)^([^\S\n]*):(?=:)")
 _ANYWHERE_COMMAND = re.compile(r"#(?=#(?:vso)?\[)", re.IGNORECASE)
 
 # How a ":" and a "#" are written so that they read back unchanged in each report syntax.
@@ -90,6 +91,6 @@ def command_lines(text: str) -> list[str]:
     test suite's oracle, and a last check before a report is written."""
     out = []
     for line in re.split(r"\r\n|\r|\n", text):
-        if line.lstrip(" \t\f\v").startswith("::") or re.search(r"##(vso)?\[", line, re.IGNORECASE):
+        if line.lstrip().startswith("::") or re.search(r"##(vso)?\[", line, re.IGNORECASE):
             out.append(line)
     return out
