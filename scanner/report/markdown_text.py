@@ -16,9 +16,11 @@ from scanner.guards.safe_text import clean_line
 # Every character that can open Markdown or HTML syntax inside a line, escaped with a
 # backslash: emphasis, code, links and images ([ ] ( ) !), raw HTML (< >), table cells (|),
 # issue references (#), autolinks (the ":" of "https://", "@" in e-mail addresses and mentions),
-# entities (&), math ($). Line-start syntax (lists, headings, quotes) cannot occur: the text is
-# flattened to one line and always follows a table pipe or a list marker.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|<>~@&$]|:(?=//))")
+# entities (&), math ($). An underscore inside a word (``kms_key_id``, ``CKV_OCI_2``) opens no
+# emphasis and is left as it is, so names stay searchable. Line-start syntax (lists, headings,
+# quotes) cannot occur: the text is flattened to one line and always follows a table pipe or a
+# list marker.
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]()#!|<>~@&$]|:(?=//)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 _WWW = re.compile(r"(?i)\bwww\.")  # GFM turns a bare "www.example.com" into a link
 
 

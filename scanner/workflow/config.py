@@ -377,7 +377,7 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         from scanner.guards.safe_json import json_path
 
-        raise ConfigError(f"{path}: {key} ({json_path(err.absolute_path)}): {err.message[:300]}")
+        raise ConfigError(f"{path}: {key}: {err.message[:300]} (at {json_path(err.absolute_path)})")
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
