@@ -213,3 +213,23 @@ def test_stderr_goes_through_one_function() -> None:
     # The live collector's progress line (a terminal only) and the emulator's own log stay.
     allowed |= {p for p in offenders if p.startswith(("sources/oci/", "workflow/docs.py"))}
     assert sorted(set(offenders) - allowed) == []
+
+
+def test_rules_listing_of_a_hostile_policy_directory(tmp_path: Path) -> None:
+    """``policies:`` in the configuration may point at a directory a pull request wrote: the
+    rule list and ``rules show`` treat its texts as input too (and rich markup as text)."""
+    import yaml
+
+    doc = yaml.safe_load((Path(__file__).resolve().parents[1] / "policies" / "OCI-DAT-003.yaml").read_text())
+    doc["id"] = "OCI-XYZ-901"
+    doc["title"] = "Title\n::add-mask::x \x1b[31mred \u202e ##[group]g [bold]markup[/bold]"
+    doc["rationale"] = "A rationale long enough for the policy schema.\n::error::forged\n##[group]x"
+    (tmp_path / "OCI-XYZ-901.yaml").write_text(yaml.safe_dump(doc))
+    common = ["--no-config", "--policies-only", str(tmp_path)]
+    outputs = [runner.invoke(app, ["rules", *common, "-f", fmt]) for fmt in ("table", "json", "markdown")]
+    outputs.append(runner.invoke(app, ["rules", "show", "OCI-XYZ-901", *common]))
+    for res in outputs:
+        assert res.exit_code == 0, res.output
+        _check_stream(res.stdout, "text")
+        _check_stream(res.stderr, "text")
+    assert "[bold]markup[/bold]" in outputs[0].stdout.replace("\n", "") or "[bold]" in outputs[0].stdout

@@ -18,6 +18,7 @@ from scanner.cli.common import (
     show,
 )  # fmt: skip
 from scanner.guards.safe_text import clean_text, defuse
+from scanner.report.redact import clean_rule
 
 if TYPE_CHECKING:
     from scanner.model import InputError, Rule
@@ -46,6 +47,7 @@ def rules_list(
     if ctx.invoked_subcommand is not None:
         return
     rules, errors = _configured_rules(config, no_config, policies, policies_only)
+    rules = [clean_rule(r) for r in rules]  # a policy directory may come from a pull request
     if fmt is RulesFormat.json:
         from scanner.workflow.catalog import rules_json
 
@@ -58,7 +60,7 @@ def rules_list(
         from scanner.workflow.catalog import print_rules_table
         from scanner.workflow.outputs import use_color
 
-        print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))
+        print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))  # texts as text, no markup
     for err in errors:
         say(f"ocisec: error: {err.path}: {err.message}")
     if errors:
@@ -76,7 +78,7 @@ def rules_show(
     """Full text of one rule: rationale, remediation, references, parameters (the values the
     configuration sets), examples."""
     rules, _ = _configured_rules(config, no_config, policies, policies_only)
-    match = [r for r in rules if r.id.lower() == rule_id.lower()]
+    match = [clean_rule(r) for r in rules if r.id.lower() == rule_id.lower()]
     if not match:
         say(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list")
         raise typer.Exit(EXIT_INPUT_ERROR)

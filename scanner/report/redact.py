@@ -45,7 +45,7 @@ _ADDRESS_KEY = re.compile(r'\[("(?:[^"\\]|\\.)*"|[^\]"]*)\]')
 # breaks inside names are shown as \uXXXX: scanner.guards.safe_text. Names, paths, keys and
 # messages are one line each in every report (clean_line): a line break in a resource name must
 # not start a line of its own in a CI log, where a runner might read it as a command.
-__all__ = ["MASK", "Redactor", "clean_text", "clean_line", "secret_values", "xml_escape"]
+__all__ = ["MASK", "Redactor", "clean_rule", "clean_text", "clean_line", "secret_values", "xml_escape"]
 
 
 class Redactor:
@@ -164,7 +164,7 @@ class Redactor:
             dataclasses.replace(e, message=clean_line(self.scrub(e.message)), path=self.mask_address(e.path))
             for e in result.errors
         ]
-        rules = [_clean_rule(r) for r in result.rules]
+        rules = [clean_rule(r) for r in result.rules]
         inputs = [clean_line(self.scrub(i)) for i in result.inputs]
         return dataclasses.replace(
             result,
@@ -264,8 +264,9 @@ _RULE_LINES = ("id", "title", "message", "category", "failure", "fix")
 _RULE_BLOCKS = ("rationale", "remediation")
 
 
-def _clean_rule(rule: Rule) -> Rule:
-    """A rule whose printed texts hold no control characters (custom policies are input too)."""
+def clean_rule(rule: Rule) -> Rule:
+    """A rule whose printed texts hold no control characters (custom policies are input too):
+    one-line fields as one line, the long ones with their line breaks. ``rules`` uses it too."""
     lines = {f: _line(getattr(rule, f) or "") for f in _RULE_LINES}
     blocks = {f: clean_text(getattr(rule, f) or "") for f in _RULE_BLOCKS}
     refs = [{k: _line(v) if isinstance(v, str) else v for k, v in ref.items()} for ref in rule.references]
