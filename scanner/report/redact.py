@@ -166,6 +166,12 @@ class Redactor:
         ]
         rules = [clean_rule(r) for r in result.rules]
         inputs = [clean_line(self.scrub(i)) for i in result.inputs]
+        # Source lines quoted under findings are input: secrets masked, controls escaped (a line
+        # holds no line break; tabs are kept for the layout).
+        snippets = {
+            key: [(n, clean_text(self.scrub(line))) for n, line in lines]
+            for key, lines in result.snippets.items()
+        }
         return dataclasses.replace(
             result,
             findings=findings,
@@ -174,6 +180,7 @@ class Redactor:
             inputs=inputs,
             root=clean_line(result.root),
             metadata=_clean_value(result.metadata),
+            snippets=snippets,
         )
 
     def _clean_suppression(self, sup: Suppression | None) -> Suppression | None:

@@ -377,7 +377,9 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         from scanner.guards.safe_json import json_path
 
-        raise ConfigError(f"{path}: {key}: {err.message[:300]} (at {json_path(err.absolute_path)})")
+        raise ConfigError(
+            f"{path}: {key}: {err.message[:300]}{_did_you_mean(err)} (at {json_path(err.absolute_path)})"
+        )
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
@@ -530,3 +532,21 @@ def build_settings(
     settings.soft_fail = soft_fail if soft_fail is not None else settings.soft_fail
     settings.baseline = baseline or settings.baseline
     return settings
+
+
+def _did_you_mean(err: Any) -> str:
+    """For an unknown key, the closest allowed one: a typo in a CI gate's configuration must be
+    easy to fix (``fail_onn`` -> ``did you mean `fail_on`?``)."""
+    import difflib
+
+    if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
+        return ""
+    allowed = list(err.schema.get("properties", {}))
+    unknown = [str(key) for key in err.instance if key not in allowed]
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"did you mean `{close[0]}`?" if len(unknown) == 1 else
+                         f"did you mean `{close[0]}` for `{key}`?")
+    return ("; " + "; ".join(hints)) if hints else ""

@@ -68,10 +68,12 @@ class Inputs:
     # Files skip_paths left out (Terraform and YAML ones, in skipped directories too): said in a
     # note, so a configuration a pull request changed cannot make a scan pass in silence.
     skipped: int = 0
-    # The directories and YAML files named on the command line: each must yield something.
+    # The directories named on the command line: each must yield something to judge.
     named_dirs: list[Path] = field(default_factory=list)
-    named_yaml: list[Path] = field(default_factory=list)
     dir_skipped: bool = False  # a directory named on the command line matched skip_paths
+    # Files named on the command line when no directory was (pre-commit): the files the summary
+    # counts; what is read beside them (sibling .tf files, a chart's values.yaml) is context.
+    named: set[Path] | None = None
 
 
 def scan_root(paths: list[Path]) -> Path:
@@ -154,13 +156,18 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             found.plans.append(path)
         elif is_yaml(path):
             found.yaml.append(path)
-            found.named_yaml.append(path)
         else:
             found.errors.append(
-                InputError(rel(path, root), "not a Terraform file (.tf, .tf.json, .tfvars) or plan JSON")
+                InputError(
+                    rel(path, root),
+                    "not a file ocisec reads: Terraform (.tf, .tf.json, .tfvars), plan JSON, or YAML "
+                    "(.yaml, .yml: Helm charts and values, Kubernetes manifests)",
+                )
             )
     if singles and not any(p.is_dir() for p in paths):
         found.only_files = singles
+    if paths and not any(str(p) == "-" or p.is_dir() for p in paths):
+        found.named = {safe_resolve(p) for p in paths if p.exists()}
     found.tf = list(dict.fromkeys(found.tf))
     found.tf = _without_bad_links(found.tf, root, found.errors)
     return found
@@ -181,9 +188,11 @@ def _candidates(path: Path) -> int:
 def nothing_scanned(
     inputs: Inputs, files: list[str], errors: list[InputError], root: Path
 ) -> list[InputError]:
-    """Input errors for named directories and YAML files that yielded nothing to judge: no
-    Terraform, no chart, no Kubernetes object (an Ansible playbook or a workflow file alone is
-    not something to scan). A file that was read but failed is not "nothing": its error says so."""
+    """Input errors for named directories that yielded nothing to judge: no Terraform, no chart,
+    no Kubernetes object (an Ansible playbook or a workflow file alone is not something to
+    scan). A file that was read but failed is not "nothing": its error says so. YAML files named
+    one by one are another matter: pre-commit passes every staged one (workflows,
+    ``.pre-commit-config.yaml``), and those are read and ignored without a word."""
     touched = set(files) | {e.path for e in errors if e.level == "error"}
     out: list[InputError] = []
     for directory in inputs.named_dirs:
@@ -193,18 +202,6 @@ def nothing_scanned(
             out.append(InputError(
                 str(directory), f"{NOTHING_TO_SCAN}: no Terraform, Helm chart or Kubernetes object here "
                 "(YAML that is neither a chart, a values file nor a manifest is not scanned)"))  # fmt: skip
-    for path in inputs.named_yaml:
-        name = rel(path, root)
-        chart = next((p for p in Path(os.path.abspath(path)).parents if (p / "Chart.yaml").is_file()), None)
-        if chart is not None:  # a chart's template or values file named alone: the chart is what is read
-            base = rel(chart, root).rstrip("/")
-            name = base if any(f == base or f.startswith(base + "/") for f in touched) else name
-            if name == base:
-                continue
-        if name not in touched:
-            out.append(InputError(
-                name, f"{NOTHING_TO_SCAN}: not a Helm chart, values file or Kubernetes manifest "
-                "(no document with apiVersion and kind)"))  # fmt: skip
     return out
 
 
@@ -338,6 +335,10 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     if inputs.skipped:
         errors += _skip_notes(inputs, settings, root)
     errors += nothing_scanned(inputs, files, errors, root)
+    if inputs.named is not None:
+        # Single-file mode: siblings and chart values are context, not scanned files; the summary
+        # counts the files named.
+        files = [f for f in files if safe_resolve(root / f) in inputs.named]
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)
