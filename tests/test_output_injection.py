@@ -227,7 +227,8 @@ def test_rules_listing_of_a_hostile_policy_directory(tmp_path: Path) -> None:
     (tmp_path / "OCI-XYZ-901.yaml").write_text(yaml.safe_dump(doc))
     common = ["--no-config", "--policies-only", str(tmp_path)]
     outputs = [runner.invoke(app, ["rules", *common, "-f", fmt]) for fmt in ("table", "json", "markdown")]
-    outputs.append(runner.invoke(app, ["rules", "show", "OCI-XYZ-901", *common]))
+    for fmt in ("text", "json", "markdown"):
+        outputs.append(runner.invoke(app, ["rules", "show", "OCI-XYZ-901", *common, "-f", fmt]))
     for res in outputs:
         assert res.exit_code == 0, res.output
         _check_stream(res.stdout, "text")

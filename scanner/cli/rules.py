@@ -95,12 +95,12 @@ def rules_show(
     if fmt is ShowFormat.json:
         from scanner.workflow.catalog import rule_json
 
-        sys.stdout.write(rule_json(r))
+        sys.stdout.write(defuse(rule_json(r), "json"))
         return
     if fmt is ShowFormat.markdown:
         from scanner.workflow.docs import rule_markdown
 
-        sys.stdout.write("\n".join(rule_markdown(r)).rstrip() + "\n")
+        sys.stdout.write(defuse("\n".join(rule_markdown(r)).rstrip(), "text") + "\n")
         return
     lines = [
         f"{r.id}  [{r.severity.value}]  {r.title}",
