@@ -26,14 +26,12 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
                 for kind in target.resources:
                     for res in index.by_kind(kind):
                         try:
-                            finding = _judge(rule, target.when, target.condition, res, evaluator)
+                            findings.extend(_judge(rule, target.when, target.condition, res, evaluator))
                         except ConditionError:
                             raise
                         except Exception as exc:  # noqa: BLE001 - data the rule cannot use
                             detail = f"the rule cannot use this data: {type(exc).__name__}: {exc}"
-                            finding = _finding(rule, res, Status.UNKNOWN, Outcome(None, detail=detail))
-                        if finding is not None:
-                            findings.append(finding)
+                            findings.append(_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=detail)))
         except ConditionError as exc:
             errors.append(InputError(rule.source_file or rule.id, f"rule {rule.id} failed: {exc}"))
         except Exception as exc:  # noqa: BLE001 - a broken check must not stop the other rules
@@ -43,21 +41,24 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
     return findings, errors
 
 
-def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> Finding | None:
+def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> list[Finding]:
     expansion = res.context.get("unknown_expansion")
     if expansion:
         # A stand-in for instances whose number (count / for_each) is unknown: it may stand for
         # none at all, so no rule can pass or fail on it.
-        return _finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))
+        return [_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))]
     if when is not None:
         applies = ev.run(when, res)
         if applies.result is False:
-            return None
+            return []
         if applies.result is None:
-            return _finding(rule, res, Status.UNKNOWN, applies)
+            return [_finding(rule, res, Status.UNKNOWN, applies)]
     outcome = ev.run(cond, res)
     status = {True: Status.PASSED, False: Status.FAILED, None: Status.UNKNOWN}[outcome.result]
-    return _finding(rule, res, status, outcome)
+    found = [_finding(rule, res, status, outcome)]
+    if status is Status.FAILED:
+        found += [_finding(rule, res, status, extra) for extra in outcome.more if extra.result is False]
+    return found
 
 
 def _finding(rule: Rule, res: Resource, status: Status, outcome: Outcome) -> Finding:

@@ -82,7 +82,13 @@ def render(
         output = renderer(safe, color=color, width=width, compact=compact)
     else:
         output = renderer(safe)
-    output = redactor.scrub(output) if redactor is not None else output
+    if redactor is not None:
+        # Masks values, never the rules' own text: a weak secret such as "password" must not
+        # turn a policy's static remediation (`key: password`) into `key: ***`. Messages,
+        # addresses and errors were scrubbed with every secret above; the rules print no value.
+        fields = ("title", "rationale", "remediation", "message", "failure", "fix")
+        rule_text = "\n".join(getattr(r, f) or "" for r in result.rules for f in fields)
+        output = redactor.without_text_of(rule_text).scrub(output)
     # Last: no line a CI runner reads as a command (names were made one line each above; a
     # path or message may still begin a line with "::" or hold "##[").
     return defuse(output, SYNTAX[fmt]) if fmt in SYNTAX else output
