@@ -74,6 +74,8 @@ def test_skipping_the_only_named_directory_exits_2(repo):
     [
         {"site.yml": "- hosts: all\n  tasks:\n    - name: x\n      apt: name=nginx\n"},
         {"ci.yaml": "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n", "docker-compose.yml": "services: {}\n"},
+        # tool configuration shaped like an object, never applied to a cluster
+        {"kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"},
     ],
 )
 def test_a_directory_of_yaml_that_is_neither_chart_nor_manifest_is_nothing_to_scan(tmp_path, files):

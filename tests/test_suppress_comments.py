@@ -44,6 +44,8 @@ def _manifest(before_spec: str = "", spec_comment: str = "") -> str:
     )
 
 
+# A chart template that reads the replica count, so findings point at the values line.
+TEMPLATE = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicaCount }}\n"
 FAKES = {
     "literal block scalar": "script: |\n  # ocisec:ignore:* pwned\n",
     "folded block scalar": "script: >\n  # ocisec:ignore:OCI-HA-101 pwned\n",
@@ -70,7 +72,7 @@ def test_yaml_strings_do_not_suppress_in_values(tmp_path, case):
     chart = tmp_path / "chart"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
-    (chart / "templates" / "deployment.yaml").write_text("kind: Deployment\n")
+    (chart / "templates" / "deployment.yaml").write_text(TEMPLATE)
     (chart / "values.yaml").write_text(FAKES[case] + "replicaCount: 1\n")
     doc = scan(chart)
     assert "OCI-HA-101" in failing_rules(doc) and not suppressed_rules(doc), case
@@ -82,7 +84,7 @@ def test_real_yaml_comments_suppress_in_manifests_and_values(tmp_path):
     chart = tmp_path / "chart"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
-    (chart / "templates" / "deployment.yaml").write_text("kind: Deployment\n")
+    (chart / "templates" / "deployment.yaml").write_text(TEMPLATE)
     (chart / "values.yaml").write_text("# ocisec:ignore:OCI-HA-101 dev chart\nreplicaCount: 1\n")
     doc = scan(tmp_path)
     assert "OCI-HA-101" not in failing_rules(doc)
