@@ -125,7 +125,7 @@ def test_a_list_inside_a_list_is_unwrapped_and_odd_items_are_reported(tmp_path):
         "  - just: a map\n"
         "  - apiVersion: v1\n    kind: ConfigMapList\n    items: {a: b}\n"
     )
-    code, doc = run("scan", str(tmp_path / "l.yaml"), "--no-cache")
+    code, doc = run("scan", str(tmp_path / "l.yaml"), "--no-cache", "--rule", "OCI-HA-101")
     assert [f["resource"]["address"] for f in doc["findings"]] == ["Deployment/inner"]
     assert doc["findings"][0]["location"]["start_line"] == 12
     levels = sorted((e["line"], e["level"]) for e in doc["errors"])
