@@ -2,7 +2,7 @@
 """Live-audit benchmark: the collector against the loopback OCI API emulator.
 
 A synthetic tenancy of ``--resources`` objects (default 10,000) over ``--regions`` regions x
-``--compartments`` compartments is served by ``scanner.sources.oci.emulator`` in a separate
+``--compartments`` compartments is served by ``tests/emulator`` (the loopback API emulator) in a separate
 process with ``--latency`` seconds (default 0.05) per call. This process runs the full audit
 (collection through the real ``oci`` SDK, then the rules) and reports:
 
@@ -200,7 +200,7 @@ def _resource(type_: str, region: str, comp: str, n: int) -> dict[str, Any]:
 
 
 def _serve(inventory: dict[str, Any], latency: float, port_queue: Any, stop: Any) -> None:
-    from scanner.sources.oci.emulator import OciEmulator
+    from tests.emulator import OciEmulator
 
     emulator = OciEmulator(inventory, latency=latency, page_size=1000).start()
     port_queue.put((emulator.base, len(emulator.requests)))

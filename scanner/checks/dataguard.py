@@ -33,8 +33,9 @@ def _refs(value: Any, resource: Resource, index: ResourceIndex) -> list[Resource
 
 
 def _db_system_of(database: Resource, index: ResourceIndex) -> list[Resource]:
-    """The DB systems a database resource lives in (through its DB home)."""
-    out = []
+    """The DB systems a database resource lives in: through its DB home, or directly (a live
+    database names its ``db_system_id``; the provider's resource does not)."""
+    out = list(_refs(database.attributes.get("db_system_id"), database, index))
     for home in _refs(database.attributes.get("db_home_id"), database, index):
         if home.kind == DB_HOME_KIND:
             out.extend(r for r in _refs(home.attributes.get("db_system_id"), home, index))
@@ -99,6 +100,13 @@ def autonomous_database_has_standby_peer(
     source = resource.attributes.get("source")
     if isinstance(source, str) and source.upper() in ADB_PEER_SOURCES:
         return Outcome(True, path="source")
+    # What the service reports (live, or known in a plan): a remote Data Guard peer or a standby.
+    # Only a concrete yes counts: an unknown value leaves the declared configuration to decide.
+    if resource.attributes.get("is_remote_data_guard_enabled") is True:
+        return Outcome(True, path="is_remote_data_guard_enabled")
+    peers = resource.attributes.get("peer_db_ids")
+    if isinstance(peers, list) and any(isinstance(p, str) and p for p in peers):
+        return Outcome(True, path="peer_db_ids", detail=f"{len(peers)} Data Guard peer(s)")
     for peer in index.same_scope(resource, ADB_KIND):
         peer_source = peer.attributes.get("source")
         if not (isinstance(peer_source, str) and peer_source.upper() in ADB_PEER_SOURCES):

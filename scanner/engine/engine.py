@@ -47,6 +47,11 @@ def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluat
         # A stand-in for instances whose number (count / for_each) is unknown: it may stand for
         # none at all, so no rule can pass or fail on it.
         return [_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))]
+    missing = res.context.get("not_collected")
+    if missing:
+        # A live object that was listed but not readable, or a stand-in for a type that was not
+        # collected: nothing about it is known, so no rule can pass or fail on it.
+        return [_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=str(missing)))]
     if when is not None:
         applies = ev.run(when, res)
         if applies.result is False:

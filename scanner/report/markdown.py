@@ -77,6 +77,11 @@ def render(result: ScanResult) -> str:
                 f"{md_text(sup.justification)} ({md_text(sup.origin or sup.kind)}{until})"
             )
         out += ["", "</details>", ""]
+    from scanner.report.compliance import compliance_markdown, compliance_of
+
+    report = compliance_of(result)
+    if report is not None:
+        out += [compliance_markdown(report, escape=md_text)]  # the one Markdown escaping
     if result.errors:
         out += ["<details><summary>Inputs with errors or warnings</summary>", ""]
         for error in result.errors:

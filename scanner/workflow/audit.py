@@ -43,6 +43,8 @@ def error_of(error: CollectionError) -> InputError:
     """A failed call as an input error: ``oci:<operation> <region> <compartment>`` — the colon
     tells reporters it is an API call, not a file."""
     where = " ".join(p for p in (error.region, error.compartment_id) if p)
+    if error.level != "error":  # said, but nothing was lost
+        return InputError(f"oci:{error.operation} {where}".rstrip(), error.message, level=error.level)
     status = f"HTTP {error.status}" if error.status else "no response"
     return InputError(f"oci:{error.operation} {where}".rstrip(), f"{status}: {error.message}")
 
@@ -81,6 +83,7 @@ def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = N
         strict=options.strict,
         resource_count=len(resources),
         metadata=snapshot_metadata(snapshot),
+        benchmark=getattr(options.settings, "benchmark", None),
     )
 
 
@@ -150,15 +153,42 @@ class AuditSetupError(Exception):
     """Auth, config or snapshot problems: one line for the user, never a traceback."""
 
 
+def only_regions(snapshot: InventorySnapshot, regions: list[str]) -> InventorySnapshot:
+    """``snapshot`` narrowed to ``regions`` (``--region`` on a replay). A region the snapshot
+    does not hold is an error: auditing everything instead would answer another question.
+    Tenancy-wide objects (IAM, Cloud Guard: kept in the home region) stay."""
+    missing = [r for r in regions if r not in snapshot.regions]
+    if missing:
+        held = ", ".join(sorted(snapshot.regions)) or "none"
+        raise AuditSetupError(
+            f"{snapshot.path or 'snapshot'}: no region {', '.join(missing)} in this snapshot "
+            f"(it holds {held})"
+        )
+    wanted = set(regions)
+    global_types = ("identity.", "cloud_guard.")
+    snapshot.resources = [
+        r for r in snapshot.resources if r.region in wanted or r.type.startswith(global_types)
+    ]
+    snapshot.regions = {r: v for r, v in snapshot.regions.items() if r in wanted}
+    snapshot.errors = [e for e in snapshot.errors if not e.region or e.region in wanted]
+    return snapshot
+
+
 def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
     """Read ``--from-snapshot`` or collect live (writing ``--snapshot-out`` when asked)."""
     if request.from_snapshot is not None:
         try:
-            return load_snapshot(request.from_snapshot)
+            snapshot = load_snapshot(request.from_snapshot)
         except SnapshotError as exc:
             raise AuditSetupError(str(exc)) from None
+        return only_regions(snapshot, request.regions) if request.regions else snapshot
     from scanner.sources.oci.auth import AuthError, make_session
-    from scanner.sources.oci.collector import Collector
+    from scanner.sources.oci.collector import Collector, SdkTooOld, check_sdk_fields
+
+    try:  # before any call: an SDK too old to hold the fields the rules read is a setup error
+        check_sdk_fields()
+    except SdkTooOld as exc:
+        raise AuditSetupError(str(exc)) from None
 
     spec = {
         "auth": request.auth,

@@ -42,7 +42,13 @@ class OciSession:
 
         module, _, name = class_path.rpartition(".")
         cls = getattr(importlib.import_module(f"oci.{module}"), name)
+        import oci
+
         kwargs: dict[str, Any] = {"signer": self.signer, "timeout": self.timeout}
+        # The SDK's default circuit breaker opens after ten failures, 429s included, and then
+        # fails every call of the client, unrelated ones too; ocisec's bounded retry is the only
+        # back-off (collector.retry_strategy).
+        kwargs["circuit_breaker_strategy"] = oci.circuit_breaker.NoCircuitBreakerStrategy()
         if self.retry is not None:
             kwargs["retry_strategy"] = self.retry
         if endpoint:

@@ -1,17 +1,22 @@
 """One concurrent collector for every type in ``specs.SPECS``.
 
 Order of work: region subscriptions and compartments (home region) first, then in parallel per
-region the availability domains and one paged Resource Search (structured query) whose results
-are fetched with targeted GETs, and in the home region the IAM lists (users with their API keys,
-auth tokens, customer secret keys and group memberships; groups; dynamic groups; policies of the
-root and every audited compartment) and the Cloud Guard configuration. Keys are listed through
+region: the availability domains; Search's own list of types (``list_resource_types``); one
+paged Resource Search per type, whose results are fetched with targeted GETs; the list calls per
+compartment for the types Search does not offer (and per availability domain where the API
+wants one). In the home region: the IAM lists (users with their API keys, auth tokens, customer
+secret keys and group memberships; groups; dynamic groups; policies of the audited compartments,
+the root and the root's ancestors) and the Cloud Guard configuration. Keys are listed through
 each vault's management endpoint once the vaults are known.
 
-Every call goes through the SDK's retry strategy (bounded exponential back-off with jitter on
-429, 5xx and timeouts; ``retry-after`` honoured, capped). A call that still fails is recorded
-(operation, region, compartment, status) in the snapshot's ``errors`` and its type leaves
-``collected``: an audit is never silently partial. Only read calls are made (GET, and the
-search POST).
+Every call goes through ocisec's bounded retry (the SDK's retry strategy with a cap on attempts
+and time; ``retry-after`` honoured, capped) and no circuit breaker (the SDK's default breaker
+opens after ten failures, 429s included, and then fails unrelated calls of the same client). A
+call that still fails is recorded (operation, region, compartment, status) in the snapshot's
+``errors`` and its type leaves ``collected``: an audit is never silently partial. A 404 on an
+object Search has just listed means the caller may ``inspect`` but not ``read`` it: the error
+names the missing permission and the object stays in the snapshot as *unreadable*, so every rule
+about it is unknown. Only read calls are made (GET, and the search POST).
 """
 
 from __future__ import annotations
@@ -29,9 +34,44 @@ from scanner.sources.oci.auth import OciSession
 from scanner.sources.oci.snapshot import CollectionError, InventorySnapshot, SnapshotResource
 from scanner.sources.oci.specs import SPECS, ResourceSpec
 
+# Oracle creates this compartment for PaaS services it manages; customers cannot change what is
+# in it, so it is skipped (and the skip is said in the snapshot).
+MANAGED_PAAS_COMPARTMENT = "ManagedCompartmentForPaaS"
+MIN_SDK = "2.160.0"
+
+
+class SdkTooOld(RuntimeError):
+    """The installed ``oci`` SDK lacks model attributes the rules read."""
+
+
+def check_sdk_fields(specs: tuple[ResourceSpec, ...] = SPECS) -> None:
+    """Fail with a clear message when the installed SDK's models lack a field some rule reads:
+    the SDK's deserializer drops fields its model does not know, so an old SDK would make every
+    secret fail the rotation rules instead of reporting an error."""
+    import importlib
+
+    import oci
+
+    missing = []
+    for spec in specs:
+        try:
+            cls = getattr(importlib.import_module(f"oci.{spec.module}.models"), spec.model)
+        except (ImportError, AttributeError):
+            missing.append(f"{spec.type} (no such model)")
+            continue
+        known = cls().swagger_types
+        missing += [f"{spec.type}.{f}" for f in spec.fields if f not in known]
+    if missing:
+        raise SdkTooOld(
+            f"the installed oci SDK {oci.__version__} does not know {', '.join(missing)}; "
+            f"install oci>={MIN_SDK} (pip install 'oci>={MIN_SDK}')"
+        )
+
+
 # Fields never written to a snapshot: credentials the API may echo (a new auth token's value).
 SECRET_FIELDS = {"token", "key", "private_key", "passphrase", "admin_password"}
 GONE = {"DELETED", "TERMINATED"}
+NOT_FOUND = object()  # a 404 the caller explains (see Collector._call)
 
 
 def retry_strategy(
@@ -181,6 +221,10 @@ class Collector:
         self.availability_domains: dict[str, list[str]] = {}
         self.compartments: set[str] = {self.root_compartment}
         self.compartments_known = True  # False: accept every compartment (tree not readable)
+        # Names and parents of every compartment of the tenancy (for messages and policy paths).
+        self.compartment_names: dict[str, str] = {}
+        self.compartment_parents: dict[str, str | None] = {self.tenancy_id: None}
+        self.ancestors: list[str] = []  # the audited root's ancestors (their policies apply too)
         self.key_compartments: dict[str, set[str]] = defaultdict(set)
         self.call_count = 0
         # Regions may be collected by worker processes (the SDK's CPU per call is bound by one
@@ -188,6 +232,7 @@ class Collector:
         self.processes = processes if session_spec is not None else 1
         self.session_spec = session_spec
         self._retry_kwargs = dict(retry or {})
+        check_sdk_fields(specs)
         session.retry = retry_strategy(on_retry=self._on_retry, **(retry or {}))
         self._retry_region = threading.local()
 
@@ -241,12 +286,29 @@ class Collector:
         status: int | None,
         message: str,
         type_: str | None,
+        level: str = "error",
     ) -> None:
         with self._lock:
-            self.errors.append(CollectionError(operation, region, compartment, status, message))
-            if type_:
+            self.errors.append(CollectionError(operation, region, compartment, status, message, level))
+            if type_ and level == "error":
                 self.failed_types.add(type_)
-        self.progress.note(region or "-", None, error=True)
+        if level == "error":
+            self.progress.note(region or "-", None, error=True)
+
+    def location(self, compartment: str | None) -> str:
+        """How a policy statement names ``compartment``: ``tenancy`` or ``compartment a:b``."""
+        if compartment in (None, self.tenancy_id):
+            return "tenancy"
+        names: list[str] = []
+        node: str | None = compartment
+        seen: set[str] = set()
+        while node and node != self.tenancy_id and node not in seen:
+            seen.add(node)
+            if node not in self.compartment_names:
+                return f"compartment id {compartment}"
+            names.append(self.compartment_names[node])
+            node = self.compartment_parents.get(node)
+        return "compartment " + ":".join(reversed(names))
 
     def _call(
         self,
@@ -259,8 +321,9 @@ class Collector:
         allow_missing: bool = False,
         **kwargs: Any,
     ) -> Any:
-        """One API call (all pages for list calls); None after a recorded failure (or a 404
-        when ``allow_missing``: the object went away between search and GET)."""
+        """One API call (all pages for list calls); None after a recorded failure. With
+        ``allow_missing`` a 404 is not recorded here and ``NOT_FOUND`` is returned: the caller
+        knows which permission the call needed and says so."""
         key, client = self._checkout(class_path, region, endpoint)
         try:
             return self._pages(
@@ -292,7 +355,7 @@ class Collector:
                 response = method(**kwargs, page=page) if page else method(**kwargs)
             except oci.exceptions.ServiceError as exc:
                 if allow_missing and exc.status == 404:
-                    return None
+                    return NOT_FOUND
                 self._record(
                     op_name, region, compartment, exc.status, f"{exc.code}: {exc.message}", spec_type
                 )
@@ -315,14 +378,50 @@ class Collector:
                 return items
 
     def _add(
-        self, spec: ResourceSpec, region: str, model: Any, related: dict[str, list[Any]] | None = None
+        self,
+        spec: ResourceSpec,
+        region: str,
+        model: Any,
+        related: dict[str, list[Any]] | None = None,
+        compartment: str | None = None,
     ) -> None:
         import oci
 
         data = clean(oci.util.to_dict(model))
         if str(data.get("lifecycle_state", "")).upper() in GONE:
             return
+        if compartment and "compartment_id" not in data:
+            # Models without a compartment (file-system exports): the one they were listed in.
+            data["compartment_id"] = compartment
         res = SnapshotResource(spec.type, region, data, related or {})
+        with self._lock:
+            self.resources.append(res)
+
+    def _unreadable(
+        self, spec: ResourceSpec, region: str, operation: str, summary: Any, compartment: str | None = None
+    ) -> None:
+        """A 404 on an object that was just listed: the caller may ``inspect`` it (Search and the
+        list call need no more) but not ``read`` it. Recorded as an error naming the permission;
+        the object stays in the snapshot, marked unreadable, so its rules are unknown."""
+        compartment = getattr(summary, "compartment_id", None) or compartment
+        ident = getattr(summary, "identifier", None) or getattr(summary, "id", None)
+        name = getattr(summary, "display_name", None) or getattr(summary, "name", None)
+        need = f"read {spec.iam} in {self.location(compartment)}"
+        self._record(
+            operation,
+            region,
+            compartment,
+            404,
+            f"NotAuthorizedOrNotFound: {spec.type} {name or ident} was listed but cannot be read; "
+            f"the policy needs: {need}",
+            None,
+        )
+        data = {
+            k: v for k, v in (("id", ident), ("compartment_id", compartment), ("display_name", name)) if v
+        }
+        res = SnapshotResource(
+            spec.type, region, data, {}, unreadable=f"cannot be read: the policy needs {need}"
+        )
         with self._lock:
             self.resources.append(res)
 
@@ -402,23 +501,12 @@ class Collector:
                 # is still right for a tenancy audit; a subtree audit keeps only its root.
                 self.compartments_known = self.root_compartment == self.tenancy_id
             else:
-                children: dict[str, list[Any]] = defaultdict(list)
-                for c in items:
-                    if (c.lifecycle_state or "ACTIVE") == "ACTIVE":
-                        children[c.compartment_id].append(c)
-                stack = [self.root_compartment]
-                while stack:
-                    for child in children.get(stack.pop(), []):
-                        self.compartments.add(child.id)
-                        stack.append(child.id)
-                        self._add(spec, home, child)
+                self._walk_compartments(spec, home, items)
         remote = regions if self.processes > 1 and len(regions) > 1 else []
         for region in regions:
             if region in remote:
                 continue
-            self._spawn(self._availability_domains, region)
-            if any(s.scope in ("search", "vault") for s in self.specs):
-                self._spawn(self._search_region, region)
+            self._spawn(self._region, region)
         if remote:
             self._spawn(self._collect_in_processes, remote)
         for spec in self.specs:
@@ -427,11 +515,60 @@ class Collector:
                 self._spawn(self._list_tenancy, spec, home)
             elif spec.scope == "compartments":
                 self.attempted_types.add(spec.type)
-                for compartment in sorted(self.compartments | {self.tenancy_id}):
+                # Policies of the root's ancestors apply to the audited subtree too.
+                for compartment in sorted(self.compartments | {self.tenancy_id} | set(self.ancestors)):
                     self._spawn(self._list_compartment, spec, home, compartment)
             elif spec.scope == "singleton":
                 self.attempted_types.add(spec.type)
                 self._spawn(self._singleton, spec, home)
+
+    def _walk_compartments(self, spec: ResourceSpec, home: str, items: list[Any]) -> None:
+        children: dict[str, list[Any]] = defaultdict(list)
+        for c in items:
+            self.compartment_names[c.id] = c.name
+            self.compartment_parents[c.id] = c.compartment_id
+            if (c.lifecycle_state or "ACTIVE") == "ACTIVE":
+                children[c.compartment_id].append(c)
+        node = self.compartment_parents.get(self.root_compartment)
+        while node is not None and node not in self.ancestors:
+            self.ancestors.append(node)
+            node = self.compartment_parents.get(node)
+        stack = [self.root_compartment]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child.name == MANAGED_PAAS_COMPARTMENT and child.compartment_id == self.tenancy_id:
+                    self._record(
+                        "ListCompartments",
+                        home,
+                        child.id,
+                        None,
+                        f"skipped {MANAGED_PAAS_COMPARTMENT} (Oracle manages what it holds) and its subtree",
+                        None,
+                        level="note",
+                    )
+                    continue
+                self.compartments.add(child.id)
+                stack.append(child.id)
+                self._add(spec, home, child)
+
+    def _region(self, region: str) -> None:
+        """Everything regional: availability domains, then Search per type and the list calls
+        (some list calls need an availability domain)."""
+        self._availability_domains(region)
+        if any(s.scope in ("search", "vault") for s in self.specs):
+            self._search_region(region)
+        for spec in self.specs:
+            if spec.scope != "regional":
+                continue
+            self.attempted_types.add(spec.type)
+            ads = self.availability_domains.get(region, []) if spec.per_ad else [None]
+            if spec.per_ad and not ads:
+                self._record(
+                    spec.list_call or "", region, None, None, "no availability domain known", spec.type
+                )
+            for compartment in sorted(self.compartments):
+                for ad in ads:
+                    self._spawn(self._list_regional, spec, region, compartment, ad)
 
     def _availability_domains(self, region: str) -> None:
         ads = self._call(
@@ -521,17 +658,53 @@ class Collector:
 
     # --- Resource Search, then GETs ----------------------------------------------------------
     def _search_region(self, region: str) -> None:
+        """Ask Search which types it offers here, then query each type on its own, so that a
+        type Search rejects costs only that type."""
+        specs = [s for s in self.specs if s.search_type]
+        for spec in specs:
+            self.attempted_types.add(spec.type)
+        offered = self._call(
+            None, "resource_search.ResourceSearchClient", "list_resource_types", region, self.root_compartment
+        )
+        names = {str(t.name).lower() for t in offered} if offered is not None else None
+        vault_like = [s for s in specs if s.scope == "vault"]
+        for spec in specs:
+            if names is not None and spec.search_type.lower() not in names:  # type: ignore[union-attr]
+                self._record(
+                    "ListResourceTypes",
+                    region,
+                    None,
+                    None,
+                    f"Resource Search does not offer type {spec.search_type} here: {spec.type} not collected",
+                    spec.type,
+                )
+                continue
+            if spec.scope == "vault" or (spec.type == "key_management.Vault" and vault_like):
+                continue  # keys first, then vaults (below): a vault's GET lists its keys
+            self._spawn(self._search_type, region, spec)
+        vaults = [s for s in specs if s.type == "key_management.Vault"]
+        if vault_like or vaults:
+            self._spawn(self._search_vaults_and_keys, region, vault_like, vaults, names)
+
+    def _search_vaults_and_keys(
+        self,
+        region: str,
+        key_specs: list[ResourceSpec],
+        vault_specs: list[ResourceSpec],
+        names: set[str] | None,
+    ) -> None:
+        for spec in key_specs + vault_specs:
+            if names is None or spec.search_type.lower() in names:  # type: ignore[union-attr]
+                self._search_type(region, spec)
+
+    def _search_type(self, region: str, spec: ResourceSpec) -> None:
         import oci
 
-        search_specs = {s.search_type: s for s in self.specs if s.search_type}
-        for spec in search_specs.values():
-            self.attempted_types.add(spec.type)
-        query = f"query {', '.join(sorted(search_specs))} resources return allAdditionalFields"
         details = oci.resource_search.models.StructuredSearchDetails(
-            type="Structured", query=query, matching_context_type="NONE"
+            type="Structured", query=f"query {spec.search_type} resources", matching_context_type="NONE"
         )
         found = self._call(
-            None,
+            spec.type,
             "resource_search.ResourceSearchClient",
             "search_resources",
             region,
@@ -539,14 +712,13 @@ class Collector:
             search_details=details,
         )
         if found is None:
-            with self._lock:
-                self.failed_types.update(s.type for s in search_specs.values())
             return
-        namespace: str | None = None
-        wanted = []
+        namespace: Any = None
+        strays: set[str] = set()
         for summary in found:
-            spec = search_specs.get(summary.resource_type)
-            if spec is None:
+            # Search answers with its own spelling of the type: compare without regard to case.
+            if str(summary.resource_type or "").lower() != spec.search_type.lower():  # type: ignore[union-attr]
+                strays.add(str(summary.resource_type))
                 continue
             if summary.compartment_id not in self.compartments and not (
                 self.compartments_known is False and self.root_compartment == self.tenancy_id
@@ -556,18 +728,27 @@ class Collector:
                 continue
             if spec.scope == "vault":
                 # Keys are read through their vault's endpoint: remember where they live.
-                self.key_compartments[region].add(summary.compartment_id)
-            else:
-                wanted.append((spec, summary))
-        for spec, summary in wanted:
+                with self._lock:
+                    self.key_compartments[region].add(summary.compartment_id)
+                continue
             extra: dict[str, Any] = {}
             if spec.type == "object_storage.Bucket":
                 if namespace is None:
                     namespace = self._call(spec.type, spec.client, "get_namespace", region, None)
                     if namespace is None:
-                        continue
+                        return
                 extra["namespace_name"] = namespace
             self._spawn(self._get, spec, region, summary, extra)
+        for stray in sorted(strays):
+            self._record(
+                "SearchResources",
+                region,
+                None,
+                None,
+                f"a query for {spec.search_type} returned results of type {stray}, which no spec maps",
+                None,
+                level="warning",
+            )
 
     def _get(self, spec: ResourceSpec, region: str, summary: Any, extra: dict[str, Any]) -> None:
         assert spec.get and spec.get_id_arg
@@ -582,6 +763,9 @@ class Collector:
             **{spec.get_id_arg: ident},
             **extra,
         )
+        if model is NOT_FOUND:
+            self._unreadable(spec, region, _op_name(spec.get), summary)
+            return
         if model is None:
             return
         if spec.related:
@@ -592,6 +776,39 @@ class Collector:
             for key_spec in (s for s in self.specs if s.scope == "vault"):
                 for compartment in sorted(self.key_compartments.get(region, ())):
                     self._spawn(self._list_keys, key_spec, region, model, compartment)
+
+    # --- list calls per region and compartment (types Search does not offer) -------------------
+    def _list_regional(self, spec: ResourceSpec, region: str, compartment: str, ad: str | None) -> None:
+        assert spec.list_call
+        kwargs: dict[str, Any] = {"compartment_id": compartment}
+        if ad is not None:
+            kwargs["availability_domain"] = ad
+        items = self._call(spec.type, spec.client, spec.list_call, region, compartment, **kwargs)
+        for item in items or []:
+            if str(getattr(item, "lifecycle_state", "") or "").upper() in GONE | {"DETACHED"}:
+                continue
+            if spec.get:
+                self._spawn(self._get_listed, spec, region, item, compartment)
+            elif spec.related:  # the list gives the full model; its sub-lists still need calls
+                self._spawn(self._with_related, spec, region, item)
+            else:
+                self._add(spec, region, item, compartment=compartment)
+
+    def _get_listed(self, spec: ResourceSpec, region: str, item: Any, compartment: str) -> None:
+        assert spec.get and spec.get_id_arg
+        model = self._call(
+            spec.type,
+            spec.client,
+            spec.get,
+            region,
+            compartment,
+            allow_missing=True,
+            **{spec.get_id_arg: item.id},
+        )
+        if model is NOT_FOUND:
+            self._unreadable(spec, region, _op_name(spec.get), item, compartment)
+        elif model is not None:
+            self._add(spec, region, model, compartment=compartment)
 
     def _list_keys(self, spec: ResourceSpec, region: str, vault: Any, compartment: str) -> None:
         assert spec.list_call and spec.get and spec.get_id_arg
@@ -615,6 +832,11 @@ class Collector:
             self._with_related(spec, region, model, endpoint)
 
 
+def _op_name(call: str) -> str:
+    """``GetBucket`` of ``get_bucket``: the API's operation name, as errors name it."""
+    return "".join(part.capitalize() for part in call.split("_"))
+
+
 # --- regions in worker processes ------------------------------------------------------------------
 
 
@@ -626,6 +848,8 @@ def _region_payload(collector: Collector, region: str) -> dict[str, Any]:
         "root": collector.root_compartment,
         "compartments": sorted(collector.compartments),
         "compartments_known": collector.compartments_known,
+        "compartment_names": collector.compartment_names,
+        "compartment_parents": collector.compartment_parents,
         "concurrency": collector.concurrency,
         "retry": collector._retry_kwargs,
         "types": [spec.type for spec in collector.specs],
@@ -649,11 +873,12 @@ def collect_region_in_process(payload: dict[str, Any]) -> dict[str, Any]:
     )
     collector.compartments = set(payload["compartments"])
     collector.compartments_known = payload["compartments_known"]
+    collector.compartment_names = payload["compartment_names"]
+    collector.compartment_parents = payload["compartment_parents"]
     region = payload["region"]
     with ThreadPoolExecutor(collector.concurrency, thread_name_prefix="ocisec-region") as pool:
         collector._pool = pool
-        collector._spawn(collector._availability_domains, region)
-        collector._spawn(collector._search_region, region)
+        collector._spawn(collector._region, region)
         collector._wait()
     return {
         "resources": [(r.type, r.region, r.data, r.related) for r in collector.resources],

@@ -8,7 +8,11 @@ Format ``ocisec-inventory/1`` (documented in the README)::
      "resources": [{"type": "<sdk module>.<Model>", "region": "...", "data": {...},
                     "related": {"<list name>": [...]}}],
      "errors": [{"operation": "...", "region": "...", "compartment_id": "...",
-                 "status": 429, "message": "..."}]}
+                 "status": 429, "message": "...", "level": "warning"}]}
+
+A resource the collector saw listed but could not read carries ``"unreadable": "<why>"`` and only
+the fields the listing gave; every rule about it is unknown. An error's ``level`` is ``error``
+(the default, omitted: data was lost), ``warning`` or ``note`` (said, nothing lost).
 
 plus self-describing extras (``tool``, ``compartment_id``). ``data`` is ``oci.util.to_dict`` of
 the SDK model (snake_case keys). The writer puts each resource on a line of its own so findings
@@ -34,6 +38,7 @@ RELATED_LISTS = (
     "auth_tokens",
     "customer_secret_keys",
     "group_ids",
+    "data_guard_associations",
 )
 
 
@@ -51,6 +56,7 @@ class SnapshotResource:
     data: dict[str, Any]
     related: dict[str, list[Any]] = field(default_factory=dict)
     line: int | None = None
+    unreadable: str | None = None  # why the object was listed but could not be read
 
     @property
     def ocid(self) -> str | None:
@@ -68,16 +74,20 @@ class CollectionError:
     compartment_id: str | None
     status: int | None
     message: str
+    level: str = "error"  # "error": data was lost; "warning" / "note": said, nothing lost
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot's ``errors[]`` entry."""
-        return {
+        out: dict[str, Any] = {
             "operation": self.operation,
             "region": self.region,
             "compartment_id": self.compartment_id,
             "status": self.status,
             "message": self.message,
         }
+        if self.level != "error":
+            out["level"] = self.level
+        return out
 
 
 @dataclass
@@ -137,6 +147,8 @@ def _resource_dict(res: SnapshotResource) -> dict[str, Any]:
     out: dict[str, Any] = {"type": res.type, "region": res.region, "data": res.data}
     if res.related:
         out["related"] = res.related
+    if res.unreadable:
+        out["unreadable"] = res.unreadable
     return out
 
 
@@ -216,7 +228,16 @@ def snapshot_from_dict(doc: Any, name: str = "snapshot") -> InventorySnapshot:
         for list_name, entries in related.items():
             if entries is not None and not isinstance(entries, list):
                 raise SnapshotError(f"{name}: resources[{i}].related.{list_name} must be a list")
-        resources.append(SnapshotResource(item["type"], str(item.get("region") or ""), item["data"], related))
+        unreadable = item.get("unreadable")
+        resources.append(
+            SnapshotResource(
+                item["type"],
+                str(item.get("region") or ""),
+                item["data"],
+                related,
+                unreadable=str(unreadable) if unreadable else None,
+            )
+        )
     for i, e in enumerate(raw_errors):
         if not isinstance(e, dict):
             raise SnapshotError(f"{name}: errors[{i}] must be an object")
@@ -227,6 +248,7 @@ def snapshot_from_dict(doc: Any, name: str = "snapshot") -> InventorySnapshot:
             e.get("compartment_id"),
             e.get("status") if isinstance(e.get("status"), int) else None,
             str(e.get("message", "")),
+            e.get("level") if e.get("level") in ("warning", "note") else "error",
         )
         for e in raw_errors
         if isinstance(e, dict)

@@ -1,15 +1,23 @@
 """What to collect, as data (in the manner of Cloud Custodian's resource manager specs).
 
 One ``ResourceSpec`` per snapshot type: the SDK client class, how the objects are enumerated
-(Resource Search type, or a list call in the home region / per compartment / per vault), the GET
-that returns the full model, the id field, and the related sub-lists to fetch per object. One
-collector (``collector.Collector``) walks this table; nothing in it is specific to a type except
-what is written here. ``path`` is the REST collection the GET reads (the API emulator serves it).
+(Resource Search type, or a list call in the home region / per compartment / per region and
+compartment / per vault), the GET that returns the full model, the id field, the related
+sub-lists to fetch per object, and the IAM permissions the calls need (``permissions``, from
+which ``ocisec audit --print-policy`` writes the auditor's least-privilege policy). One collector
+(``collector.Collector``) walks this table; nothing in it is specific to a type except what is
+written here.
+
+Search type names are those of OCI's documentation table "Resource Search: supported resources"
+(https://docs.oracle.com/en-us/iaas/Content/Search/Concepts/queryoverview.htm#resourcetypes).
+Types the table does not list (OKE node pools, MySQL DB systems, stream pools, file-system
+exports) are listed per compartment in every region instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,18 +30,25 @@ class RelatedSpec:
     id_arg: str
     extra: dict[str, str] = field(default_factory=dict)  # kwarg -> "tenancy" | "compartment"
     field: str | None = None
-    model: str | None = None  # SDK model of the items (for the emulator)
+    model: str | None = None  # SDK model of the items
+    permission: tuple[str, str] | None = None  # (verb, IAM resource-type) the call needs
 
 
 @dataclass(frozen=True)
 class ResourceSpec:
     """How one snapshot ``type`` is collected.
 
-    ``scope``: ``search`` (Resource Search per region, then ``get`` per object), ``tenancy``
-    (``list_call`` once in the home region on the tenancy), ``compartments`` (``list_call`` in the
-    home region per compartment of the audited subtree and the root), ``vault`` (``list_call`` per
-    vault and compartment through the vault's management endpoint, then ``get``), ``singleton``
-    (``get`` once in the home region with the tenancy as compartment).
+    ``scope``: ``search`` (Resource Search per region and type, then ``get`` per object),
+    ``tenancy`` (``list_call`` once in the home region on the tenancy), ``compartments``
+    (``list_call`` in the home region per compartment of the audited subtree, its root and the
+    root's ancestors), ``regional`` (``list_call`` per region and compartment, then ``get`` per
+    object when ``get`` is set; ``per_ad``: once per availability domain too), ``vault``
+    (``list_call`` per vault and compartment through the vault's management endpoint, then
+    ``get``), ``singleton`` (``get`` once in the home region with the tenancy as compartment).
+
+    ``iam`` is the IAM resource-type of the objects: listing needs ``inspect`` on it, the GET
+    ``read`` (``read_verb``). ``fields``: model attributes the rules read, checked against the
+    installed SDK at start-up (the SDK drops fields its model does not know).
     """
 
     type: str
@@ -43,9 +58,13 @@ class ResourceSpec:
     get: str | None = None
     get_id_arg: str | None = None
     list_call: str | None = None
-    path: str | None = None  # REST collection of the GET, e.g. "/20160918/volumes"
+    path: str | None = None  # unused: kept for callers of the old table
     related: tuple[RelatedSpec, ...] = ()
     id_field: str = "id"
+    iam: str = ""
+    fields: tuple[str, ...] = ()
+    per_ad: bool = False
+    list_kwargs: tuple[tuple[str, str], ...] = ()  # extra list arguments: (kwarg, value)
 
     @property
     def model(self) -> str:
@@ -59,18 +78,38 @@ class ResourceSpec:
 
 
 def _search(
-    type_: str, client: str, search_type: str, get: str, id_arg: str, path: str, *related: RelatedSpec
-):
-    return ResourceSpec(type_, client, "search", search_type, get, id_arg, None, path, tuple(related))
+    type_: str,
+    client: str,
+    search_type: str,
+    get: str,
+    id_arg: str,
+    iam: str,
+    *related: RelatedSpec,
+    fields: tuple[str, ...] = (),
+) -> ResourceSpec:
+    return ResourceSpec(
+        type_, client, "search", search_type, get, id_arg, None, None, tuple(related), iam=iam, fields=fields
+    )
 
+
+def _regional(
+    type_: str, client: str, list_call: str, get: str | None, id_arg: str | None, iam: str, **kw: Any
+) -> ResourceSpec:
+    return ResourceSpec(type_, client, "regional", None, get, id_arg, list_call, None, iam=iam, **kw)
+
+
+IDENTITY = "identity.IdentityClient"
 
 SPECS: tuple[ResourceSpec, ...] = (
-    ResourceSpec("identity.Compartment", "identity.IdentityClient", "tenancy", list_call="list_compartments"),
+    ResourceSpec(
+        "identity.Compartment", IDENTITY, "tenancy", list_call="list_compartments", iam="compartments"
+    ),
     ResourceSpec(
         "identity.User",
-        "identity.IdentityClient",
+        IDENTITY,
         "tenancy",
         list_call="list_users",
+        iam="users",
         related=(
             RelatedSpec("api_keys", "list_api_keys", "user_id", model="ApiKey"),
             RelatedSpec("auth_tokens", "list_auth_tokens", "user_id", model="AuthToken"),
@@ -80,6 +119,8 @@ SPECS: tuple[ResourceSpec, ...] = (
                 "user_id",
                 model="CustomerSecretKeySummary",
             ),
+            # IAM database passwords (CIS OCI 1.11): their age is judged like the other credentials'.
+            RelatedSpec("db_credentials", "list_db_credentials", "user_id", model="DbCredentialSummary"),
             RelatedSpec(
                 "group_ids",
                 "list_user_group_memberships",
@@ -87,16 +128,21 @@ SPECS: tuple[ResourceSpec, ...] = (
                 extra={"compartment_id": "tenancy"},
                 field="group_id",
                 model="UserGroupMembership",
+                permission=("inspect", "groups"),
             ),
         ),
     ),
-    ResourceSpec("identity.Group", "identity.IdentityClient", "tenancy", list_call="list_groups"),
+    ResourceSpec("identity.Group", IDENTITY, "tenancy", list_call="list_groups", iam="groups"),
     ResourceSpec(
-        "identity.DynamicGroup", "identity.IdentityClient", "tenancy", list_call="list_dynamic_groups"
+        "identity.DynamicGroup", IDENTITY, "tenancy", list_call="list_dynamic_groups", iam="dynamic-groups"
     ),
-    ResourceSpec("identity.Policy", "identity.IdentityClient", "compartments", list_call="list_policies"),
+    ResourceSpec("identity.Policy", IDENTITY, "compartments", list_call="list_policies", iam="policies"),
     ResourceSpec(
-        "cloud_guard.Configuration", "cloud_guard.CloudGuardClient", "singleton", get="get_configuration"
+        "cloud_guard.Configuration",
+        "cloud_guard.CloudGuardClient",
+        "singleton",
+        get="get_configuration",
+        iam="cloud-guard-config",
     ),
     _search(
         "object_storage.Bucket",
@@ -104,10 +150,17 @@ SPECS: tuple[ResourceSpec, ...] = (
         "Bucket",
         "get_bucket",
         "bucket_name",
-        "/n",
+        "buckets",
+        fields=("kms_key_id", "public_access_type", "versioning", "object_events_enabled"),
     ),
     _search(
-        "core.Volume", "core.BlockstorageClient", "Volume", "get_volume", "volume_id", "/20160918/volumes"
+        "core.Volume",
+        "core.BlockstorageClient",
+        "Volume",
+        "get_volume",
+        "volume_id",
+        "volumes",
+        fields=("kms_key_id",),
     ),
     _search(
         "core.BootVolume",
@@ -115,7 +168,17 @@ SPECS: tuple[ResourceSpec, ...] = (
         "BootVolume",
         "get_boot_volume",
         "boot_volume_id",
-        "/20160918/bootVolumes",
+        "volumes",  # boot volumes are governed by the volume permissions
+        fields=("kms_key_id",),
+    ),
+    ResourceSpec(
+        "core.BootVolumeAttachment",
+        "core.ComputeClient",
+        "regional",
+        list_call="list_boot_volume_attachments",
+        iam="instances",
+        per_ad=True,
+        fields=("boot_volume_id", "instance_id"),
     ),
     _search(
         "file_storage.FileSystem",
@@ -123,7 +186,17 @@ SPECS: tuple[ResourceSpec, ...] = (
         "FileSystem",
         "get_file_system",
         "file_system_id",
-        "/20171215/fileSystems",
+        "file-systems",
+        fields=("kms_key_id",),
+    ),
+    _regional(
+        "file_storage.Export",
+        "file_storage.FileStorageClient",
+        "list_exports",
+        "get_export",
+        "export_id",
+        "export-sets",
+        fields=("export_options",),
     ),
     _search(
         "database.AutonomousDatabase",
@@ -131,7 +204,15 @@ SPECS: tuple[ResourceSpec, ...] = (
         "AutonomousDatabase",
         "get_autonomous_database",
         "autonomous_database_id",
-        "/20160918/autonomousDatabases",
+        "autonomous-databases",
+        fields=(
+            "kms_key_id",
+            "encryption_key",
+            "is_local_data_guard_enabled",
+            "is_remote_data_guard_enabled",
+            "peer_db_ids",
+            "standby_db",
+        ),
     ),
     _search(
         "database.DbSystem",
@@ -139,31 +220,45 @@ SPECS: tuple[ResourceSpec, ...] = (
         "DbSystem",
         "get_db_system",
         "db_system_id",
-        "/20160918/dbSystems",
+        "db-systems",
+        fields=("node_count", "shape", "kms_key_id"),
     ),
     _search(
+        "database.Database",
+        "database.DatabaseClient",
+        "Database",
+        "get_database",
+        "database_id",
+        "databases",
+        RelatedSpec(
+            "data_guard_associations",
+            "list_data_guard_associations",
+            "database_id",
+            model="DataGuardAssociationSummary",
+            permission=("read", "databases"),
+        ),
+        fields=("kms_key_id", "db_system_id"),
+    ),
+    _regional(
         "mysql.DbSystem",
         "mysql.DbSystemClient",
-        "MysqlDbSystem",
+        "list_db_systems",
         "get_db_system",
         "db_system_id",
-        "/20190415/dbSystems",
+        "mysql-instances",
+        fields=("is_highly_available",),
     ),
-    _search(
+    _regional(
         "streaming.StreamPool",
         "streaming.StreamAdminClient",
-        "StreamPool",
+        "list_stream_pools",
         "get_stream_pool",
         "stream_pool_id",
-        "/20180418/streampools",
+        "stream-pools",
+        fields=("custom_encryption_key",),
     ),
     _search(
-        "streaming.Stream",
-        "streaming.StreamAdminClient",
-        "Stream",
-        "get_stream",
-        "stream_id",
-        "/20180418/streams",
+        "streaming.Stream", "streaming.StreamAdminClient", "Stream", "get_stream", "stream_id", "streams"
     ),
     _search(
         "container_engine.Cluster",
@@ -171,50 +266,46 @@ SPECS: tuple[ResourceSpec, ...] = (
         "ClustersCluster",
         "get_cluster",
         "cluster_id",
-        "/20180222/clusters",
+        "clusters",
+        fields=("kms_key_id",),
     ),
-    _search(
+    _regional(
         "container_engine.NodePool",
         "container_engine.ContainerEngineClient",
-        "ClustersNodePool",
+        "list_node_pools",
         "get_node_pool",
         "node_pool_id",
-        "/20180222/nodePools",
+        "cluster-node-pools",
+        fields=("node_config_details",),
     ),
-    _search(
-        "core.Instance",
-        "core.ComputeClient",
-        "Instance",
-        "get_instance",
-        "instance_id",
-        "/20160918/instances",
-    ),
+    _search("core.Instance", "core.ComputeClient", "Instance", "get_instance", "instance_id", "instances"),
     _search(
         "core.InstancePool",
         "core.ComputeManagementClient",
         "InstancePool",
         "get_instance_pool",
         "instance_pool_id",
-        "/20160918/instancePools",
+        "instance-pools",
     ),
-    _search(
-        "core.Subnet", "core.VirtualNetworkClient", "Subnet", "get_subnet", "subnet_id", "/20160918/subnets"
-    ),
+    _search("core.Subnet", "core.VirtualNetworkClient", "Subnet", "get_subnet", "subnet_id", "subnets"),
     _search(
         "load_balancer.LoadBalancer",
         "load_balancer.LoadBalancerClient",
         "LoadBalancer",
         "get_load_balancer",
         "load_balancer_id",
-        "/20170115/loadBalancers",
+        "load-balancers",
     ),
     _search(
-        "key_management.Vault",
-        "key_management.KmsVaultClient",
-        "Vault",
-        "get_vault",
-        "vault_id",
-        "/20180608/vaults",
+        "network_load_balancer.NetworkLoadBalancer",
+        "network_load_balancer.NetworkLoadBalancerClient",
+        "NetworkLoadBalancer",
+        "get_network_load_balancer",
+        "network_load_balancer_id",
+        "network-load-balancers",
+    ),
+    _search(
+        "key_management.Vault", "key_management.KmsVaultClient", "Vault", "get_vault", "vault_id", "vaults"
     ),
     ResourceSpec(
         "key_management.Key",
@@ -224,8 +315,17 @@ SPECS: tuple[ResourceSpec, ...] = (
         get="get_key",
         get_id_arg="key_id",
         list_call="list_keys",
-        path="/20180608/keys",
-        related=(RelatedSpec("key_versions", "list_key_versions", "key_id", model="KeyVersionSummary"),),
+        related=(
+            RelatedSpec(
+                "key_versions",
+                "list_key_versions",
+                "key_id",
+                model="KeyVersionSummary",
+                permission=("inspect", "keys"),
+            ),
+        ),
+        iam="keys",
+        fields=("is_auto_rotation_enabled", "auto_key_rotation_details", "protection_mode"),
     ),
     _search(
         "vault.Secret",
@@ -233,24 +333,141 @@ SPECS: tuple[ResourceSpec, ...] = (
         "VaultSecret",
         "get_secret",
         "secret_id",
-        "/20180608/secrets",
-        RelatedSpec("secret_versions", "list_secret_versions", "secret_id", model="SecretVersionSummary"),
+        "secrets",
+        RelatedSpec(
+            "secret_versions",
+            "list_secret_versions",
+            "secret_id",
+            model="SecretVersionSummary",
+            permission=("inspect", "secrets"),
+        ),
+        fields=("rotation_config", "rotation_status", "next_rotation_time", "last_rotation_time"),
     ),
     _search(
         "devops.DeployPipeline",
         "devops.DevopsClient",
-        "DevopsDeployPipeline",
+        "DevOpsDeployPipeline",
         "get_deploy_pipeline",
         "deploy_pipeline_id",
-        "/20210630/deployPipelines",
+        "devops-deploy-pipeline",
     ),
     _search(
         "devops.DeployStage",
         "devops.DevopsClient",
-        "DevopsDeployStage",
+        "DevOpsDeployStage",
         "get_deploy_stage",
         "deploy_stage_id",
-        "/20210630/deployStages",
+        "devops-deploy-stage",
+        fields=("deploy_stage_predecessor_collection",),
+    ),
+    # CIS OCI v3.0: networks (2.1-2.5), notifications (4.2-4.18), tag defaults (4.1), OIC and OAC
+    # (2.6, 2.7). Listed per region and compartment: the list models are the full ones, except
+    # event rules, whose GET adds the actions.
+    _regional(
+        "core.Vcn",
+        "core.VirtualNetworkClient",
+        "list_vcns",
+        None,
+        None,
+        "vcns",
+        fields=("default_security_list_id", "cidr_blocks"),
+    ),
+    _regional(
+        "core.SecurityList",
+        "core.VirtualNetworkClient",
+        "list_security_lists",
+        None,
+        None,
+        "security-lists",
+        fields=("ingress_security_rules", "egress_security_rules"),
+    ),
+    _regional(
+        "core.NetworkSecurityGroup",
+        "core.VirtualNetworkClient",
+        "list_network_security_groups",
+        None,
+        None,
+        "network-security-groups",
+        related=(
+            RelatedSpec(
+                "security_rules",
+                "list_network_security_group_security_rules",
+                "network_security_group_id",
+                model="SecurityRule",
+                permission=("read", "network-security-groups"),
+            ),
+        ),
+    ),
+    _regional(
+        "events.Rule",
+        "events.EventsClient",
+        "list_rules",
+        "get_rule",
+        "rule_id",
+        "cloudevents-rules",
+        fields=("condition", "actions", "is_enabled"),
+    ),
+    _regional(
+        "ons.NotificationTopic",
+        "ons.NotificationControlPlaneClient",
+        "list_topics",
+        None,
+        None,
+        "ons-topics",
+        id_field="topic_id",
+    ),
+    _regional(
+        "ons.Subscription",
+        "ons.NotificationDataPlaneClient",
+        "list_subscriptions",
+        None,
+        None,
+        "ons-subscriptions",
+        fields=("topic_id",),
+    ),
+    ResourceSpec(
+        "identity.TagDefault", IDENTITY, "compartments", list_call="list_tag_defaults", iam="tag-defaults"
+    ),
+    # The tenancy's (legacy) password policy: one per tenancy (CIS 1.4 without identity domains).
+    ResourceSpec(
+        "identity.AuthenticationPolicy",
+        IDENTITY,
+        "singleton",
+        get="get_authentication_policy",
+        iam="authentication-policies",
+        fields=("password_policy",),
+    ),
+    # Logs are listed per log group (flow logs of subnets 4.13, write logs of buckets 4.17).
+    _regional(
+        "logging.LogGroup",
+        "logging.LoggingManagementClient",
+        "list_log_groups",
+        None,
+        None,
+        "log-groups",
+        related=(
+            RelatedSpec(
+                "logs", "list_logs", "log_group_id", model="LogSummary", permission=("inspect", "log-groups")
+            ),
+        ),
+    ),
+    _regional(
+        "integration.IntegrationInstance",
+        "integration.IntegrationInstanceClient",
+        "list_integration_instances",
+        "get_integration_instance",
+        "integration_instance_id",
+        "integration-instances",
+        fields=("network_endpoint_details",),
+    ),
+    _regional(
+        "analytics.AnalyticsInstance",
+        "analytics.AnalyticsClient",
+        "list_analytics_instances",
+        "get_analytics_instance",
+        "analytics_instance_id",
+        "analytics-instances",
+        fields=("network_endpoint_details",),
     ),
 )
 

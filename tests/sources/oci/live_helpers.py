@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+# The API emulator lives in tests/emulator (it is not shipped): make ``tests.emulator`` importable
+# however pytest was started.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 TENANCY_FIXTURE = ROOT / "fixtures" / "live" / "tenancy.json"
 
 

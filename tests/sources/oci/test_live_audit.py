@@ -18,10 +18,10 @@ from scanner.model import Status
 from scanner.sources.oci import load_snapshot
 from scanner.sources.oci.auth import make_session
 from scanner.sources.oci.collector import Collector
-from scanner.sources.oci.emulator import Fault, OciEmulator
 from scanner.sources.oci.snapshot import snapshot_from_dict
 from scanner.sources.oci.specs import SPECS
 from scanner.workflow.audit import AuditOptions, audit_snapshot
+from tests.emulator import Fault, OciEmulator
 
 EXAMPLE_SNAPSHOT = ROOT / "fixtures" / "live" / "example-snapshot.json"
 RULE_FIXTURES = ROOT / "fixtures" / "rules"
