@@ -95,7 +95,12 @@ def unknown_type_notes(snapshot: InventorySnapshot, location_file: str | None) -
 
     from scanner.sources.oci.mapping import TYPES
 
-    counts = Counter(item.type for item in snapshot.resources if item.type not in TYPES)
+    # Identity-domain objects are mapped through their legacy shapes (mapping.snapshot_resources).
+    counts = Counter(
+        item.type
+        for item in snapshot.resources
+        if item.type not in TYPES and not item.type.startswith("identity_domains.")
+    )
     where = location_file or snapshot.path or "snapshot"
     return [
         InputError(where, f"{n} object{'s' if n != 1 else ''} of type {kind} not audited: "
