@@ -25,6 +25,7 @@ from scanner.cli.common import (
     Threshold,
     report_and_exit,
     reporting_internal_errors,
+    say,
     scan_setup,
 )  # fmt: skip
 from scanner.cli.extras import require_oci_sdk
@@ -123,7 +124,7 @@ def audit(
     try:  # unknown rule ids or parameters: said now, not after minutes of API calls
         settings.load_rules(scan_options.cache_dir)
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     request = AuditRequest(
         from_snapshot=from_snapshot,
@@ -141,7 +142,7 @@ def audit(
     try:
         snapshot = obtain_snapshot(request)
     except AuditSetupError as exc:
-        typer.echo(f"ocisec: {exc}", err=True)
+        say(f"ocisec: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     options = AuditOptions(
         strict=bool(settings.strict),
@@ -153,8 +154,9 @@ def audit(
     try:
         result = audit_snapshot(snapshot, options)
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    result.errors = list(scan_options.setup_errors) + result.errors  # a baseline that failed: exit 2
     report_and_exit(
         result, Format((settings.format or "text").lower()), output, Threshold(settings.fail_on or "low")
     )

@@ -14,7 +14,9 @@ from scanner.cli.common import (
     POLICIES_OPTION,
     reporting_internal_errors,
     run_scan_or_exit,
+    say,
     scan_setup,
+    show,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -51,30 +53,31 @@ def baseline_create(
     from scanner.workflow.baseline import baseline_document
 
     if bool(paths) == (from_snapshot is not None):
-        typer.echo("ocisec: baseline create: give PATHs to scan, or --from-snapshot FILE", err=True)
+        say("ocisec: baseline create: give PATHs to scan, or --from-snapshot FILE")
         raise typer.Exit(EXIT_INPUT_ERROR)
     settings, options = scan_setup(
         paths or [Path.cwd()], var_file, cache_dir, no_cache, config, no_config,
         dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only),
     )
     options.baseline = None  # a new baseline starts from every open finding
+    options.setup_errors = []  # ...so an old baseline that cannot be read does not matter
     if from_snapshot is not None:
         result = _audit_for_baseline(from_snapshot, settings, options.cache_dir)
     else:
         result, _ = run_scan_or_exit(paths or [], options)
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
+        say(f"ocisec: {err.level}: {where}: {err.message}")
     if result.input_errors:
-        typer.echo("ocisec: baseline not written: some inputs could not be read", err=True)
+        say("ocisec: baseline not written: some inputs could not be read")
         raise typer.Exit(EXIT_INPUT_ERROR)
     doc = baseline_document(result.findings)
     try:
         out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        typer.echo(f"ocisec: cannot write {out}: {exc.strerror or exc}", err=True)
+        say(f"ocisec: cannot write {out}: {exc.strerror or exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
-    typer.echo(f"ocisec: wrote {out} with {len(doc['findings'])} finding(s)")
+    show(f"ocisec: wrote {out} with {len(doc['findings'])} finding(s)")
 
 
 def _audit_for_baseline(snapshot_file: Path, settings: Settings, cache_dir: Path | None) -> ScanResult:
@@ -92,7 +95,7 @@ def _audit_for_baseline(snapshot_file: Path, settings: Settings, cache_dir: Path
         snapshot = obtain_snapshot(AuditRequest(from_snapshot=snapshot_file))
         return audit_snapshot(snapshot, AuditOptions(cache_dir=cache_dir, settings=settings))
     except (AuditSetupError, ConfigError) as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 

@@ -23,6 +23,24 @@ EXIT_INTERNAL_ERROR = 3
 ISSUES_URL = "https://github.com/ocisec/ocisec/issues"
 
 
+def say(message: str) -> None:
+    """One line on stderr. Every message ocisec writes there goes through here: messages quote
+    file names, keys and exception texts from the input, and a CI runner reads stderr for
+    workflow commands too, so control characters and line breaks are shown as ``\\uXXXX`` and
+    no line can start a command (``tests/test_output_injection.py`` holds the CLI to it)."""
+    from scanner.guards.safe_text import clean_line, defuse
+
+    typer.echo(defuse(clean_line(message)), err=True)
+
+
+def show(text: str) -> None:
+    """Text for stdout that is not a rendered report (``rules show``, confirmations): control
+    characters escaped and no CI command line, line breaks kept (policies are input too)."""
+    from scanner.guards.safe_text import clean_text, defuse
+
+    typer.echo(defuse(clean_text(text)))
+
+
 def reporting_internal_errors(command: Callable[..., None]) -> Callable[..., None]:
     """Turn an unexpected exception into one line on stderr and exit 3, never a traceback and
     never exit 1 (which means "findings") without a report. ``OCISEC_DEBUG=1`` re-raises."""
@@ -34,14 +52,15 @@ def reporting_internal_errors(command: Callable[..., None]) -> Callable[..., Non
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
             raise
         except RecursionError:
+            # Only input nests this deep: bad input (exit 2), said as such. Every reader bounds
+            # nesting itself (max_depth), so this is the last guard, not the usual path.
             if os.environ.get("OCISEC_DEBUG"):
                 raise
-            typer.echo(
-                "ocisec: internal error: input nested too deeply to process; "
-                f"please report it at {ISSUES_URL}",
-                err=True,
+            say(
+                "ocisec: error: an input is nested too deeply to process "
+                f"(max_depth={_max_depth()}); if no file is, please report it at {ISSUES_URL}"
             )
-            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if os.environ.get("OCISEC_DEBUG"):
                 raise
@@ -51,14 +70,19 @@ def reporting_internal_errors(command: Callable[..., None]) -> Callable[..., Non
                 tb = tb.tb_next
             if tb is not None:
                 where = f" at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
-            typer.echo(
+            say(
                 f"ocisec: internal error: {type(exc).__name__}{where}; "
-                f"please report it at {ISSUES_URL} (OCISEC_DEBUG=1 shows the traceback)",
-                err=True,
+                f"please report it at {ISSUES_URL} (OCISEC_DEBUG=1 shows the traceback)"
             )
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return run
+
+
+def _max_depth() -> int:
+    from scanner.guards.limits import LIMITS
+
+    return LIMITS.max_depth
 
 
 def abandon_stdout() -> None:
@@ -158,26 +182,34 @@ def scan_setup(
 ) -> tuple[Settings, ScanOptions]:
     """Settings (file < environment < flags) and ScanOptions shared by ``scan`` and
     ``baseline create``; bad usage or configuration exits 2 with a message naming the file."""
+    from scanner.model import InputError
     from scanner.workflow.baseline import BaselineError, load_baseline
     from scanner.workflow.config import ConfigError, build_settings
     from scanner.workflow.scan import ScanOptions
 
     for vf in var_file:
         if not vf.is_file():
-            typer.echo(f"ocisec: --var-file {vf}: no such file", err=True)
+            say(f"ocisec: --var-file {vf}: no such file")
             raise typer.Exit(EXIT_INPUT_ERROR)
     cache = None if no_cache else (cache_dir or default_cache_dir())
     try:
         settings = build_settings(list(paths), config=config, no_config=no_config, cache_dir=cache, **flags)
-        accepted = load_baseline(settings.baseline) if settings.baseline is not None else None
-    except (ConfigError, BaselineError) as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+    except ConfigError as exc:
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    setup_errors: list[InputError] = []
+    accepted = None
+    if settings.baseline is not None:
+        try:
+            accepted = load_baseline(settings.baseline)
+        except BaselineError as exc:
+            # One input of several: said as an input error (exit 2) while every finding is still
+            # reported, none of them baselined.
+            setup_errors.append(InputError(str(settings.baseline), f"baseline not applied: {exc}"))
     if settings.format is not None and settings.format.lower() not in {f.value for f in Format}:
-        typer.echo(
+        say(
             f"ocisec: error: {settings.where}: format: {settings.format!r} is not one of "
-            f"{', '.join(f.value for f in Format)}",
-            err=True,
+            f"{', '.join(f.value for f in Format)}"
         )
         raise typer.Exit(EXIT_INPUT_ERROR)
     options = ScanOptions(
@@ -186,6 +218,7 @@ def scan_setup(
         cache_dir=cache,
         settings=settings,
         baseline=accepted,
+        setup_errors=setup_errors,
     )
     return settings, options
 
@@ -198,7 +231,7 @@ def run_scan_or_exit(paths: list[Path], options: ScanOptions) -> tuple[ScanResul
     try:
         return run_scan(list(paths), options)
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
@@ -217,18 +250,18 @@ def report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold
             sys.stdout.flush()
         except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
             abandon_stdout()
-            typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+            say(f"ocisec: cannot write the report: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     else:
         try:
             output.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {output}: {exc.strerror or exc}", err=True)
+            say(f"ocisec: cannot write {output}: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     shown = Redactor.for_result(result)
     for err in shown.scrub_result(result).errors:  # stderr too: no secret, no control character
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: {err.level}: {where}: {err.message}", err=True)
+        say(f"ocisec: {err.level}: {where}: {err.message}")
     threshold = Severity(fail_on.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]
     if result.input_errors:

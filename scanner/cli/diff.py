@@ -8,7 +8,14 @@ from pathlib import Path
 
 import typer
 
-from scanner.cli.common import EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_OK, Threshold, reporting_internal_errors
+from scanner.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INPUT_ERROR,
+    EXIT_OK,
+    Threshold,
+    reporting_internal_errors,
+    say,
+)
 
 
 class DiffFormat(StrEnum):
@@ -55,10 +62,10 @@ def diff(
     try:
         specs = parse_outputs(list(output), fmt.value, [f.value for f in DiffFormat])
     except OutputSpecError as exc:
-        typer.echo(f"ocisec: {exc}", err=True)
+        say(f"ocisec: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     if len(results) < 2:
-        typer.echo("ocisec: diff: give two results to compare (OLD NEW), oldest first", err=True)
+        say("ocisec: diff: give two results to compare (OLD NEW), oldest first")
         raise typer.Exit(EXIT_INPUT_ERROR)
     options = None
     if state:  # snapshot sides are audited with the state joined, as `ocisec audit --state` does
@@ -72,7 +79,7 @@ def diff(
     try:
         result = diff_paths(results[-2], results[-1], options, earlier=list(results[:-2]))
     except DiffInputError as exc:
-        typer.echo(f"ocisec: diff: {exc}", err=True)
+        say(f"ocisec: diff: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     for spec in specs:
         report = render_diff(result, spec.fmt)
@@ -82,11 +89,11 @@ def diff(
         try:
             spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
+            say(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     for side, err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: {err.level}: [{side}] {where}: {err.message}", err=True)
+        say(f"ocisec: {err.level}: [{side}] {where}: {err.message}")
     if result.incomplete:
         raise typer.Exit(EXIT_INPUT_ERROR)
     raise typer.Exit(EXIT_FINDINGS if result.new_at_or_above(Severity(fail_on.value)) else EXIT_OK)

@@ -11,7 +11,7 @@ import importlib.util
 
 import typer
 
-from scanner.cli.common import EXIT_INPUT_ERROR
+from scanner.cli.common import EXIT_INPUT_ERROR, say
 
 AUDIT_EXTRA_MISSING = (
     "ocisec audit: the oci SDK is not installed; live audits need the audit extra: "
@@ -31,5 +31,5 @@ def has_oci_sdk() -> bool:
 def require_oci_sdk() -> None:
     """Exit 2 with the install command when the ``audit`` extra is missing."""
     if not has_oci_sdk():
-        typer.echo(AUDIT_EXTRA_MISSING, err=True)
+        say(AUDIT_EXTRA_MISSING)
         raise typer.Exit(EXIT_INPUT_ERROR)

@@ -14,7 +14,11 @@ from scanner.cli.common import (
     EXIT_INPUT_ERROR,
     NO_CONFIG_OPTION,
     POLICIES_OPTION,
+    say,
+    show,
 )  # fmt: skip
+from scanner.guards.safe_text import clean_text, defuse
+from scanner.report.redact import clean_rule
 
 if TYPE_CHECKING:
     from scanner.model import InputError, Rule
@@ -55,6 +59,7 @@ def rules_list(
     if ctx.invoked_subcommand is not None:
         return
     rules, errors = _configured_rules(config, no_config, policies, policies_only)
+    rules = [clean_rule(r) for r in rules]  # a policy directory may come from a pull request
     if benchmark is not None:
         _benchmark(benchmark, rules, fmt, no_color)
         fmt = None  # listed
@@ -63,18 +68,18 @@ def rules_list(
     elif fmt is RulesFormat.json:
         from scanner.workflow.catalog import rules_json
 
-        sys.stdout.write(rules_json(rules))
+        sys.stdout.write(defuse(rules_json(rules), "json"))
     elif fmt is RulesFormat.markdown:
         from scanner.workflow.docs import rule_table
 
-        sys.stdout.write(rule_table(rules, "docs/rules.md") + "\n")
+        sys.stdout.write(defuse(clean_text(rule_table(rules, "docs/rules.md")), "text") + "\n")
     else:
         from scanner.workflow.catalog import print_rules_table
         from scanner.workflow.outputs import use_color
 
-        print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))
+        print_rules_table(rules, color=use_color(no_color, sys.stdout.isatty()))  # texts as text, no markup
     for err in errors:
-        typer.echo(f"ocisec: error: {err.path}: {err.message}", err=True)
+        say(f"ocisec: error: {err.path}: {err.message}")
     if errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
 
@@ -92,20 +97,20 @@ def rules_show(
 
     Parameters show the values the configuration sets."""
     rules, _ = _configured_rules(config, no_config, policies, policies_only)
-    match = [r for r in rules if r.id.lower() == rule_id.lower()]
+    match = [clean_rule(r) for r in rules if r.id.lower() == rule_id.lower()]
     if not match:
-        typer.echo(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list", err=True)
+        say(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list")
         raise typer.Exit(EXIT_INPUT_ERROR)
     r = match[0]
     if fmt is ShowFormat.json:
         from scanner.workflow.catalog import rule_json
 
-        sys.stdout.write(rule_json(r))
+        sys.stdout.write(defuse(rule_json(r), "json"))
         return
     if fmt is ShowFormat.markdown:
         from scanner.workflow.docs import rule_markdown
 
-        sys.stdout.write("\n".join(rule_markdown(r)).rstrip() + "\n")
+        sys.stdout.write(defuse("\n".join(rule_markdown(r)).rstrip(), "text") + "\n")
         return
     lines = [
         f"{r.id}  [{r.severity.value}]  {r.title}",
@@ -142,7 +147,7 @@ def rules_show(
     if used:
         lines += ["", "Named checks (Python):"] + [f"  - {name} in {module}" for name, module in used]
     lines += ["", f"Docs: {r.help_uri}"]
-    typer.echo("\n".join(lines))
+    show("\n".join(lines))
 
 
 def _benchmark(key: str, rules: list[Rule], fmt: RulesFormat, no_color: bool) -> None:
@@ -154,7 +159,7 @@ def _benchmark(key: str, rules: list[Rule], fmt: RulesFormat, no_color: bool) ->
     try:
         get_benchmark(key)
     except KeyError as exc:
-        typer.echo(f"ocisec: error: --benchmark: {exc.args[0]}", err=True)
+        say(f"ocisec: error: --benchmark: {exc.args[0]}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     if fmt is RulesFormat.json:
         sys.stdout.write(benchmark_json(key, rules))
@@ -176,7 +181,7 @@ def _configured_rules(
         settings.select, settings.skip, settings.categories, settings.severities = [], [], [], []
         return settings.load_rules()
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 

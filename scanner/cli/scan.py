@@ -28,6 +28,7 @@ from scanner.cli.common import (
     report_width,
     reporting_internal_errors,
     run_scan_or_exit,
+    say,
     scan_setup,
 )  # fmt: skip
 
@@ -104,14 +105,14 @@ def scan(
     from scanner.guards.limits import LIMITS
 
     for problem in LIMITS.load_environment():
-        typer.echo(f"ocisec: {problem}", err=True)
+        say(f"ocisec: {problem}")
         raise typer.Exit(EXIT_INPUT_ERROR)
     for item in limit:
         name, _, value = item.partition("=")
         try:
             LIMITS.set(name.strip(), int(value))
         except ValueError as exc:
-            typer.echo(f"ocisec: --limit {item}: {exc}", err=True)
+            say(f"ocisec: --limit {item}: {exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     from scanner.model import Severity
     from scanner.report import render
@@ -123,7 +124,7 @@ def scan(
     paths = list(paths or [Path(".")])  # `ocisec scan` alone scans the current directory
     for vf in values:
         if not vf.is_file():
-            typer.echo(f"ocisec: --values {vf}: no such file", err=True)
+            say(f"ocisec: --values {vf}: no such file")
             raise typer.Exit(EXIT_INPUT_ERROR)
     settings, options = scan_setup(
         paths, var_file, cache_dir, no_cache, config, no_config,
@@ -139,7 +140,7 @@ def scan(
         default_format = (settings.format or Format.text.value).lower()
         specs = parse_outputs(list(output), default_format, [f.value for f in Format])
     except OutputSpecError as exc:
-        typer.echo(f"ocisec: {exc}", err=True)
+        say(f"ocisec: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     checkov = None
     if with_checkov:
@@ -148,7 +149,7 @@ def scan(
         try:
             checkov = find_checkov(checkov_bin)
         except CheckovMissing as exc:
-            typer.echo(f"ocisec: --with-checkov: {exc}", err=True)
+            say(f"ocisec: --with-checkov: {exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     result, secrets = run_scan_or_exit(paths, options)
     if options.baseline is not None:
@@ -181,14 +182,14 @@ def scan(
                 sys.stdout.flush()
             except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
                 abandon_stdout()
-                typer.echo(f"ocisec: cannot write the report: {exc.strerror or exc}", err=True)
+                say(f"ocisec: cannot write the report: {exc.strerror or exc}")
                 raise typer.Exit(EXIT_INPUT_ERROR) from None
             text_on_stdout = text_on_stdout or spec.fmt == "text"
             continue
         try:
             spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
+            say(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     if not text_on_stdout:
         # Each error is said once: in the text report on stdout, or else here (no secret, no
@@ -198,12 +199,11 @@ def scan(
         for err in shown.scrub_result(result).errors:
             where = f"{err.path}:{err.line}" if err.line else err.path
             level = "error" if err.level == "error" else err.level
-            typer.echo(f"ocisec: {level}: {where}: {err.message}", err=True)
+            say(f"ocisec: {level}: {where}: {err.message}")
     if options.baseline is not None and not text_on_stdout:  # the text report says it already
-        typer.echo(
+        say(
             f"ocisec: {options.baseline.matched} finding(s) baselined by {options.baseline.path}; "
-            f"{len(result.failed)} new",
-            err=True,
+            f"{len(result.failed)} new"
         )
     threshold = Severity(settings.fail_on or Threshold.low.value).rank
     failing = [f for f in result.failed if result.rule(f.rule_id).severity.rank >= threshold]

@@ -10,8 +10,11 @@ from scanner.model import Finding, InputError, Location, Resource, Rule, Status
 def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[Finding], list[InputError]]:
     """Findings of every applicable (rule, resource) pair, in rule then resource order.
 
-    A rule that breaks at run time (a named check raising) is reported as an error for that rule
-    and the other rules still run.
+    A rule whose condition is broken (``ConditionError``: an unknown operator, a bad pattern) is
+    an error of that rule's policy file, and the other rules still run. A rule that meets data it
+    cannot use (a named check raising on one resource: a partial snapshot, a value of an
+    unexpected shape) is *unknown* on that resource, with the reason: the input, not the
+    policy, is what is wrong, and every other resource is still judged.
     """
     index = ResourceIndex(resources)
     findings: list[Finding] = []
@@ -22,7 +25,13 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
             for target in rule.targets:
                 for kind in target.resources:
                     for res in index.by_kind(kind):
-                        findings.extend(_judge(rule, target.when, target.condition, res, evaluator))
+                        try:
+                            findings.extend(_judge(rule, target.when, target.condition, res, evaluator))
+                        except ConditionError:
+                            raise
+                        except Exception as exc:  # noqa: BLE001 - data the rule cannot use
+                            detail = f"the rule cannot use this data: {type(exc).__name__}: {exc}"
+                            findings.append(_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=detail)))
         except ConditionError as exc:
             errors.append(InputError(rule.source_file or rule.id, f"rule {rule.id} failed: {exc}"))
         except Exception as exc:  # noqa: BLE001 - a broken check must not stop the other rules

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from scanner.guards.limits import LIMITS
+from scanner.guards.safe_io import read_regular_file
 from scanner.model import InputError, Rule, Severity, Target
 
 SCHEMA_PATH = Path(__file__).with_name("policy.schema.json")
@@ -146,9 +148,9 @@ def load_rules(
     policy_files = _policy_files(directory)
     parts: list[str | bytes] = ["rules", SCHEMA_PATH.read_bytes()]
     for path in policy_files:
-        try:
-            parts += [path.name, path.read_bytes()]
-        except OSError:
+        try:  # bounded: a policy directory may come from the configuration of a pull request
+            parts += [path.name, read_regular_file(path, LIMITS.max_file_bytes)]
+        except OSError:  # UnreadableInput too: too large, a FIFO, a loop
             return _load_rules(directory)  # reported by the uncached load
     key = cache.key(*parts)
     cached = cache.get_object("rules", key, tuple)

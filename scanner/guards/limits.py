@@ -21,9 +21,12 @@ from dataclasses import dataclass
 class Limits:
     """The bounds in force (see ``LIMITS``)."""
 
-    # Bytes of one Terraform / tfvars / policy file: past this parsing would take minutes.
+    # Bytes of one file a person writes: Terraform, tfvars, policy, values, manifest, chart
+    # template, values.schema.json, baseline, configuration, comment lookups; and of standard
+    # input (`scan -`). Past this parsing would take minutes (docs/hardening.md lists them all).
     max_file_bytes: int = 8 * 1024 * 1024
-    # Bytes of one plan JSON file (plans of large estates are big, but not this big).
+    # Bytes of one machine-written document: plan JSON, inventory snapshot, JSON result given to
+    # `diff` (those of large estates are big, but not this big).
     max_plan_bytes: int = 256 * 1024 * 1024
     # Instances of one resource or module call (count / for_each), and iterations of one
     # dynamic block.
@@ -40,7 +43,8 @@ class Limits:
     max_blocks: int = 10_000
     # Nodes of one YAML document once its aliases are expanded.
     max_yaml_nodes: int = 100_000
-    # Nesting depth of one YAML / JSON document.
+    # Nesting depth of one YAML / JSON document (snapshots, baselines, results, schemas and
+    # configuration included): checked in linear time before the document is parsed.
     max_depth: int = 200
 
     def set(self, name: str, value: int) -> None:

@@ -71,3 +71,49 @@ def compile_policy(pattern: str) -> Any:
             return _Bounded(regex.compile(pattern, regex.VERSION0))
         except (regex.error, ValueError, TypeError):
             raise re2_error from None
+
+
+class _BoundedRe:
+    """Stands in for the ``re`` module inside jsonschema: ``search`` runs the pattern as policy
+    ``matches`` does (RE2, else the ``regex`` engine with a time limit per match), everything
+    else is ``re``'s. Schema patterns (``pattern``, ``patternProperties``, and the
+    ``additionalProperties`` / ``unevaluatedProperties`` checks that consult them) come from
+    the scanned input (a chart's ``values.schema.json``): Python's backtracking ``re`` would
+    let ``"^(a+)+$"`` run for minutes."""
+
+    def __getattr__(self, name: str) -> Any:
+        import re
+
+        return getattr(re, name)
+
+    @staticmethod
+    def search(pattern: str, string: str, flags: int = 0) -> Any:
+        """A bounded ``re.search``; raises ``RegexError`` when the pattern cannot be run (not
+        RE2, not ``regex``) or its match takes longer than the limit."""
+        return compile_policy(pattern).search(string)
+
+
+_BOUNDED_RE = _BoundedRe()
+
+
+def bound_jsonschema_patterns() -> None:
+    """Make every jsonschema validation in this process run its patterns bounded (idempotent).
+    jsonschema calls ``re.search`` from these modules; each gets ``_BoundedRe`` instead."""
+    import importlib
+    import re
+
+    for name in ("jsonschema._keywords", "jsonschema._utils", "jsonschema._legacy_keywords"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # a jsonschema without that module: nothing of it to bound
+            continue
+        if getattr(module, "re", None) is re:
+            module.re = _BOUNDED_RE  # type: ignore[attr-defined]
+
+
+def jsonschema_patterns_bounded() -> bool:
+    """Whether jsonschema's pattern matching runs through ``_BoundedRe`` (checked by the tests)."""
+    import importlib
+
+    module = importlib.import_module("jsonschema._keywords")
+    return getattr(module, "re", None) is _BOUNDED_RE

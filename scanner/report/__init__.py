@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 
+from scanner.guards.safe_text import defuse
 from scanner.model import ScanResult
 from scanner.report.redact import Redactor
 
@@ -20,6 +21,11 @@ _MODULES.update({"github": "github", "markdown": "markdown", "gitlab-sast": "git
 # GitLab Code Quality: findings in the MR widget and diff on every tier (SAST needs Ultimate).
 _MODULES["gitlab-codequality"] = "gitlab_codequality"
 _MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
+# The syntax of each format's output, for ``defuse``: how a ":" or "#" is escaped there so that
+# the report still reads back as written. The github format writes workflow commands on purpose
+# (its values are escaped as the Actions toolkit does), so it is not defused.
+SYNTAX = {"text": "text", "markdown": "text", "json": "json", "sarif": "json", "gitlab-sast": "json"}
+SYNTAX.update({"junit": "xml", "html": "html", "gitlab-codequality": "json"})
 
 
 class _Formats(dict):
@@ -54,6 +60,9 @@ def render(
 ) -> str:
     """Render ``result`` in format ``fmt`` with every secret masked.
 
+    Every name, path and message is one line with control characters shown as ``\\uXXXX``,
+    and no line of the output can be read as a CI runner's command (``defuse``) except the
+    github format's own annotations.
     The values of secret-like attributes of the scanned resources are masked in every finding
     and error message (reporters print no attribute values themselves). ``redactor`` holds
     further secrets (values the CLI learned elsewhere, e.g. from the environment); those are
@@ -73,11 +82,13 @@ def render(
         output = renderer(safe, color=color, width=width, compact=compact)
     else:
         output = renderer(safe)
-    if redactor is None:
-        return output
-    # Masks values, never the rules' own text: a weak secret such as "password" must not turn a
-    # policy's static remediation (`key: password`) into `key: ***`. Messages, addresses and
-    # errors were scrubbed with every secret above; the rules print no scanned value.
-    fields = ("title", "rationale", "remediation", "message", "failure", "fix")
-    rule_text = "\n".join(getattr(r, f) or "" for r in result.rules for f in fields)
-    return redactor.without_text_of(rule_text).scrub(output)
+    if redactor is not None:
+        # Masks values, never the rules' own text: a weak secret such as "password" must not
+        # turn a policy's static remediation (`key: password`) into `key: ***`. Messages,
+        # addresses and errors were scrubbed with every secret above; the rules print no value.
+        fields = ("title", "rationale", "remediation", "message", "failure", "fix")
+        rule_text = "\n".join(getattr(r, f) or "" for r in result.rules for f in fields)
+        output = redactor.without_text_of(rule_text).scrub(output)
+    # Last: no line a CI runner reads as a command (names were made one line each above; a
+    # path or message may still begin a line with "::" or hold "##[").
+    return defuse(output, SYNTAX[fmt]) if fmt in SYNTAX else output

@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from scanner import __version__
+from scanner.guards.safe_text import defuse
 from scanner.model import ScanResult, Severity, Status
 from scanner.model.diff import DiffEntry, DiffResult, Side, State
+from scanner.report.markdown_text import md_code, md_text
 from scanner.report.metadata import describe, generated_at, target
 from scanner.report.redact import Redactor
 from scanner.report.summary import heading
 
 DIFF_SCHEMA_VERSION = "1.1"  # 1.1: code_and_cloud (drift and unmanaged changes)
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+# How each format escapes (scanner.guards.safe_text.defuse).
+DIFF_SYNTAX = {"text": "text", "json": "json", "sarif": "json", "junit": "xml", "markdown": "text"}
+DIFF_SYNTAX["html"] = "html"
 HEADINGS = {
     State.NEW: "New failing findings",
     State.FIXED: "Fixed",
@@ -58,7 +62,9 @@ def render(diff: DiffResult, fmt: str, redactor: Redactor | None = None) -> str:
     if fmt not in renderers:
         raise ValueError(f"unknown diff format {fmt!r}; choose one of {', '.join(FORMATS)}")
     output = renderers[fmt](diff)
-    return redactor.scrub(output) if redactor is not None else output
+    output = redactor.scrub(output) if redactor is not None else output
+    # As for scan reports: no line of any format can be read as a CI runner's command.
+    return defuse(output, DIFF_SYNTAX[fmt])
 
 
 def _result(diff: DiffResult, entry: DiffEntry) -> ScanResult:
@@ -350,25 +356,9 @@ def _counts(suite: ET.Element, totals: dict[str, int], **counts: int) -> None:
 
 # --- Markdown ---------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~:@-])")  # ":" and "@": no autolinks, no @mentions
 MARKDOWN_ROWS = 100  # per section: a PR comment holds at most 65,536 characters
-
-
-def md(text: str) -> str:
-    """Text made inert in Markdown (a PR comment): every markup character escaped, one line.
-    Messages quote resource names, which are attacker-controlled: unescaped they could add
-    links, images or HTML to the comment."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
-def md_code(text: str) -> str:
-    """``text`` as a code span (nothing inside is markup), safe in a table cell."""
-    text = " ".join(text.split()).replace("|", "\\|")
-    if not text:
-        return ""
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+# One escaping for every Markdown output (scan and diff): scanner.report.markdown_text.
+md = md_text
 
 
 def render_markdown(diff: DiffResult) -> str:
@@ -388,7 +378,7 @@ def render_markdown(diff: DiffResult) -> str:
         out += ["| severity | rule | resource | where | message |", "|---|---|---|---|---|"]
         for e in entries[:MARKDOWN_ROWS]:
             out.append(
-                f"| {e.rule.severity.value} | [{e.rule.id}]({e.rule.help_uri}) "
+                f"| {e.rule.severity.value} | [{md(e.rule.id)}]({e.rule.help_uri}) "
                 f"{md(heading(e.rule, e.finding))} "
                 f"| {md_code(e.finding.resource.address)} | {md_code(_where(e))} | {md(e.finding.message)} |"
             )
@@ -410,7 +400,7 @@ def render_markdown(diff: DiffResult) -> str:
         out += ["#### Input errors", ""]
         for side, e in diff.errors:
             where = f"{e.path}:{e.line}" if e.line else e.path
-            out.append(f"- {side}, {e.level}: {md_code(where)} {md(e.message)}")
+            out.append(f"- {side}, {md(e.level)}: {md_code(where, cell=False)} {md(e.message)}")
         out.append("")
     return "\n".join(out)
 

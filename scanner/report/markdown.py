@@ -8,16 +8,12 @@ more there are.
 from __future__ import annotations
 
 from scanner.model import ScanResult, Severity, Status
+from scanner.report.markdown_text import md_code, md_text
 from scanner.report.paths import rebaser
 from scanner.report.summary import Summary, gating_headline, severity_order
 
 MAX_ROWS = 200
 ICON = {Severity.CRITICAL: "🟥", Severity.HIGH: "🟧", Severity.MEDIUM: "🟨", Severity.LOW: "🟦"}
-
-
-def cell(text: str) -> str:
-    """Text safe inside a markdown table cell: pipes escaped, newlines flattened."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def render(result: ScanResult) -> str:
@@ -48,16 +44,16 @@ def render(result: ScanResult) -> str:
         for finding in failing[:MAX_ROWS]:
             rule = result.rule(finding.rule_id)
             where = (
-                f"`{cell(rebase(finding.location.file))}:{finding.location.start_line}`"
+                md_code(f"{rebase(finding.location.file)}:{finding.location.start_line}")
                 if finding.location is not None
                 else ""
             )
-            problem = f"**{cell(rule.failure or rule.title)}**: {cell(finding.message)}"
+            problem = f"**{md_text(rule.failure or rule.title)}**: {md_text(finding.message)}"
             if finding.status is Status.UNKNOWN:
                 problem += " (unknown, --strict)"
             out.append(
-                f"| {ICON[rule.severity]} {rule.severity.value} | [{rule.id}]({rule.help_uri}) "
-                f"| `{cell(finding.resource.address)}` | {where} | {problem} | {cell(rule.fix)} |"
+                f"| {ICON[rule.severity]} {rule.severity.value} | {_rule_link(rule.id, rule.help_uri)} "
+                f"| {md_code(finding.resource.address)} | {where} | {problem} | {md_text(rule.fix)} |"
             )
         if len(failing) > MAX_ROWS:
             out.append("")
@@ -71,14 +67,14 @@ def render(result: ScanResult) -> str:
             sup = finding.suppression
             assert sup is not None
             where = (
-                f" `{cell(rebase(finding.location.file))}:{finding.location.start_line}`"
+                " " + md_code(f"{rebase(finding.location.file)}:{finding.location.start_line}", cell=False)
                 if finding.location is not None
                 else ""
             )
-            until = f", until {sup.expires}" if sup.expires else ""
+            until = f", until {md_text(sup.expires)}" if sup.expires else ""
             out.append(
-                f"- {finding.rule_id} `{cell(finding.resource.address)}`{where}: "
-                f"{cell(sup.justification)} ({cell(sup.origin or sup.kind)}{until})"
+                f"- {md_text(finding.rule_id)} {md_code(finding.resource.address, cell=False)}{where}: "
+                f"{md_text(sup.justification)} ({md_text(sup.origin or sup.kind)}{until})"
             )
         out += ["", "</details>", ""]
     from scanner.report.cloud import markdown_lines
@@ -89,11 +85,19 @@ def render(result: ScanResult) -> str:
 
     report = compliance_of(result)
     if report is not None:
-        out += [compliance_markdown(report, escape=cell)]
+        out += [compliance_markdown(report, escape=md_text)]  # the one Markdown escaping
     if result.errors:
         out += ["<details><summary>Inputs with errors or warnings</summary>", ""]
         for error in result.errors:
             where = f"{error.path}:{error.line}" if error.line else error.path
-            out.append(f"- **{error.level}** `{cell(where)}`: {cell(error.message)}")
+            out.append(f"- **{md_text(error.level)}** {md_code(where, cell=False)}: {md_text(error.message)}")
         out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+def _rule_link(rule_id: str, uri: str) -> str:
+    """A rule id linked to its documentation; the id of a custom policy is input too, so it is
+    escaped, and the address is ours (built from the id, percent-encoded)."""
+    from urllib.parse import quote
+
+    return f"[{md_text(rule_id)}]({quote(uri, safe=':/#')})"

@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from scanner.guards.safe_text import clean_line, clean_text, has_unsafe
 from scanner.guards.secretnames import is_secret_name
-from scanner.model import Location, Resource, Rule, ScanResult
+from scanner.model import Location, Resource, Rule, ScanResult, Suppression
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the report and hide nothing
@@ -40,14 +41,11 @@ def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
 SENSITIVE_KEY = "(sensitive)"
 # Instance keys in an address: ["quoted"] or [bare], as Terraform prints them.
 _ADDRESS_KEY = re.compile(r'\[("(?:[^"\\]|\\.)*"|[^\]"]*)\]')
-# C0 and C1 control characters but tab and newline: invalid in XML 1.0 (JUnit), and ANSI escape
-# sequences on a terminal. Rendered visibly as \uXXXX instead.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def clean_text(text: str) -> str:
-    """``text`` with control characters (tab and newline aside) shown as ``\\uXXXX``."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _CONTROL.search(text) else text
+# Control characters (invalid in XML 1.0, ANSI escapes on a terminal), bidi overrides and line
+# breaks inside names are shown as \uXXXX: scanner.guards.safe_text. Names, paths, keys and
+# messages are one line each in every report (clean_line): a line break in a resource name must
+# not start a line of its own in a CI log, where a runner might read it as a command.
+__all__ = ["MASK", "Redactor", "clean_rule", "clean_text", "clean_line", "secret_values", "xml_escape"]
 
 
 class Redactor:
@@ -138,7 +136,7 @@ class Redactor:
                 return m.group(0)
 
             address = _ADDRESS_KEY.sub(key, address)
-        return clean_text(self.scrub(address))
+        return clean_line(self.scrub(address))
 
     def scrub_result(self, result: ScanResult) -> ScanResult:
         """A copy of ``result`` that is safe to serialise: secrets masked in finding and error
@@ -154,40 +152,39 @@ class Redactor:
         for f in result.findings:
             res = resources.get(id(f.resource))
             if res is None:
-                masked = self.mask_address(f.resource.address)
-                res = f.resource
-                if masked != res.address:
-                    res = dataclasses.replace(res, address=masked)
+                res = _clean_resource(f.resource, self.mask_address(f.resource.address))
                 resources[id(f.resource)] = res
             message = f.message
-            if res is not f.resource:  # the message quotes the address: quote the masked one
+            if res.address != f.resource.address:  # the message quotes the address: quote the masked one
                 message = message.replace(f.resource.address, res.address)
             findings.append(
                 dataclasses.replace(
                     f,
+                    rule_id=_line(f.rule_id),
                     resource=res,
-                    message=clean_text(self.scrub(message)),
+                    message=clean_line(self.scrub(message)),
                     location=_clean_location(f.location),
                     related=[_clean_location(x) for x in f.related],
-                    attribute=clean_text(f.attribute) if f.attribute else f.attribute,
+                    attribute=_line(f.attribute) if f.attribute else f.attribute,
+                    suppression=self._clean_suppression(f.suppression),
                 )
             )
         errors = [
-            dataclasses.replace(e, message=clean_text(self.scrub(e.message)), path=self.mask_address(e.path))
+            dataclasses.replace(e, message=clean_line(self.scrub(e.message)), path=self.mask_address(e.path))
             for e in result.errors
         ]
-        rules = [_clean_rule(r) for r in result.rules]
-        inputs = [clean_text(self.scrub(i)) for i in result.inputs]
+        rules = [clean_rule(r) for r in result.rules]
+        inputs = [clean_line(self.scrub(i)) for i in result.inputs]
         # Drift quotes attribute values (secret attributes were never taken; a value that is a
         # known secret elsewhere is masked here) and unmanaged objects carry console names.
         drift = [
             dataclasses.replace(
                 d,
                 address=self.mask_address(d.address),
-                message=clean_text(self.scrub(d.message)),
-                code_value=clean_text(self.scrub(d.code_value)),
-                live_value=clean_text(self.scrub(d.live_value)),
-                attribute=clean_text(d.attribute) if d.attribute else d.attribute,
+                message=clean_line(self.scrub(d.message)),
+                code_value=clean_line(self.scrub(d.code_value)),
+                live_value=clean_line(self.scrub(d.live_value)),
+                attribute=clean_line(d.attribute) if d.attribute else d.attribute,
                 location=_clean_location(d.location),
                 live_location=_clean_location(d.live_location),
             )
@@ -196,19 +193,44 @@ class Redactor:
         unmanaged = [
             dataclasses.replace(
                 u,
-                name=clean_text(self.scrub(u.name)) if u.name else u.name,
-                compartment_path=clean_text(u.compartment_path) if u.compartment_path else None,
+                name=clean_line(self.scrub(u.name)) if u.name else u.name,
+                compartment_path=clean_line(u.compartment_path) if u.compartment_path else None,
                 location=_clean_location(u.location),
             )
             for u in result.unmanaged
         ]
+        # Source lines quoted under findings are input: secrets masked, controls escaped (a line
+        # holds no line break; tabs are kept for the layout).
         snippets = {
             key: [(n, clean_text(self.scrub(line))) for n, line in lines]
             for key, lines in result.snippets.items()
         }
         return dataclasses.replace(
-            result, findings=findings, errors=errors, rules=rules, inputs=inputs, snippets=snippets,
-            drift=drift, unmanaged=unmanaged,
+            result,
+            findings=findings,
+            errors=errors,
+            rules=rules,
+            inputs=inputs,
+            root=clean_line(result.root),
+            metadata=_clean_value(result.metadata),
+            snippets=snippets,
+            drift=drift,
+            unmanaged=unmanaged,
+        )
+
+    def _clean_suppression(self, sup: Suppression | None) -> Suppression | None:
+        """A suppression's reason and origin come from a comment or configuration: one line,
+        secrets masked."""
+        if sup is None:
+            return None
+        texts = (sup.justification, sup.origin or "", sup.expires or "")
+        if not any(has_unsafe(t) or "\n" in t or "\t" in t for t in texts) and not self._secrets:
+            return sup
+        return dataclasses.replace(
+            sup,
+            justification=clean_line(self.scrub(sup.justification)),
+            origin=clean_line(sup.origin) if sup.origin else sup.origin,
+            expires=clean_line(sup.expires) if sup.expires else sup.expires,
         )
 
     @classmethod
@@ -243,18 +265,59 @@ def _compile_alternation(forms: list[str]) -> Any:
         return re.compile("|".join(re.escape(f) for f in forms))
 
 
+def _line(text: str) -> str:
+    return clean_line(text) if text and (has_unsafe(text) or "\n" in text or "\t" in text) else text
+
+
 def _clean_location(loc: Location | None) -> Location | None:
-    if loc is None or not _CONTROL.search(loc.file):
+    if loc is None or _line(loc.file) is loc.file:
         return loc
-    return dataclasses.replace(loc, file=clean_text(loc.file))
+    return dataclasses.replace(loc, file=_line(loc.file))
 
 
-def _clean_rule(rule: Rule) -> Rule:
-    """A rule whose printed texts hold no control characters (custom policies are input too)."""
-    fields = ("id", "title", "rationale", "remediation", "message", "category")
-    if not any(_CONTROL.search(getattr(rule, f) or "") for f in fields):
+def _clean_resource(res: Resource, address: str) -> Resource:
+    """``res`` with every text a reporter prints on one line: the address (secrets masked by
+    the caller), the kind (a manifest's ``kind`` is input) and the live provenance."""
+    prov = res.provenance
+    names = {"ocid": prov.ocid, "region": prov.region, "compartment_id": prov.compartment_id}
+    cleaned = {k: _line(v) for k, v in names.items() if v and _line(v) is not v}
+    location = _clean_location(prov.location)
+    clean_prov = prov
+    if cleaned or location is not prov.location:
+        clean_prov = dataclasses.replace(prov, location=location, **cleaned)
+    if address == res.address and _line(res.kind) is res.kind and clean_prov is prov:
+        return res
+    return dataclasses.replace(res, address=address, kind=_line(res.kind), provenance=clean_prov)
+
+
+def _clean_value(value: Any) -> Any:
+    """Strings of a plain JSON-like value (result metadata), one line each."""
+    if isinstance(value, str):
+        return _line(value)
+    if isinstance(value, dict):
+        return {_line(str(k)) if isinstance(k, str) else k: _clean_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_value(v) for v in value]
+    return value
+
+
+# Rule texts printed on one line, and the long ones (Markdown with code blocks) kept multi-line.
+_RULE_LINES = ("id", "title", "message", "category", "failure", "fix")
+_RULE_BLOCKS = ("rationale", "remediation")
+
+
+def clean_rule(rule: Rule) -> Rule:
+    """A rule whose printed texts hold no control characters (custom policies are input too):
+    one-line fields as one line, the long ones with their line breaks. ``rules`` uses it too."""
+    lines = {f: _line(getattr(rule, f) or "") for f in _RULE_LINES}
+    blocks = {f: clean_text(getattr(rule, f) or "") for f in _RULE_BLOCKS}
+    refs = [{k: _line(v) if isinstance(v, str) else v for k, v in ref.items()} for ref in rule.references]
+    changed = any(lines[f] != (getattr(rule, f) or "") for f in _RULE_LINES) or any(
+        blocks[f] != (getattr(rule, f) or "") for f in _RULE_BLOCKS
+    )
+    if not changed and refs == rule.references:
         return rule
-    return dataclasses.replace(rule, **{f: clean_text(getattr(rule, f)) for f in fields})
+    return dataclasses.replace(rule, **lines, **blocks, references=refs)
 
 
 def secret_values(resource: Resource) -> list[str]:

@@ -100,27 +100,31 @@ def baseline_document(findings: list[Finding]) -> dict[str, Any]:
 
 
 def load_baseline(path: Path) -> Baseline:
-    """Read a baseline file; ``BaselineError`` naming the file when it is missing or malformed."""
+    """Read a baseline file; ``BaselineError`` naming the file (and the JSON path of a wrong
+    shape) when it is missing, too large, too deep or malformed."""
+    from scanner.guards.safe_json import JsonInputError, check_schema, read_json
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BaselineError(f"{path}: not a baseline (invalid JSON: {exc})") from None
+        doc = read_json(path)
+    except JsonInputError as exc:
+        raise BaselineError(f"{path}: not a baseline ({exc})") from None
     if not isinstance(doc, dict) or doc.get("ocisec_baseline") != BASELINE_FORMAT:
         raise BaselineError(
             f"{path}: not an ocisec baseline (format {BASELINE_FORMAT}); create one with "
             "`ocisec baseline create`"
         )
-    entries = doc.get("findings")
-    if not isinstance(entries, list):
-        raise BaselineError(f"{path}: findings: expected a list")
-    for i, entry in enumerate(entries):
-        if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("fingerprint"), str)
-            and isinstance(entry.get("rule_id"), str)
-            and isinstance(entry.get("resource"), str)
-        ):
-            raise BaselineError(f"{path}: findings[{i}]: needs fingerprint, rule_id and resource")
-    return Baseline(str(path), entries)
+    try:
+        check_schema(doc, _schema())
+    except JsonInputError as exc:
+        raise BaselineError(f"{path}: not a valid baseline at {exc}") from None
+    return Baseline(str(path), doc["findings"])
+
+
+_SCHEMA: dict[str, Any] = {}
+
+
+def _schema() -> dict[str, Any]:
+    """``baseline.schema.json``, shipped beside this module."""
+    if not _SCHEMA:
+        _SCHEMA.update(json.loads(Path(__file__).with_name("baseline.schema.json").read_text(encoding="utf-8")))
+    return _SCHEMA

@@ -50,6 +50,8 @@ def print_rules_table(rules: list[Rule], *, color: bool, width: int | None = Non
     table.add_column("Title", overflow="fold", ratio=3)
     if wide:
         table.add_column("Resources", overflow="fold", ratio=2)
+    from rich.text import Text
+
     for r in rules:
         row = [r.id, r.severity.value]
         if wide:
@@ -57,9 +59,17 @@ def print_rules_table(rules: list[Rule], *, color: bool, width: int | None = Non
         row.append(r.title)
         if wide:
             row.append(", ".join(r.resource_kinds))
-        table.add_row(*row)
-    console = Console(file=sys.stdout, width=width, force_terminal=color, no_color=not color, highlight=False)
+        # Text, not markup: a custom policy's title such as "[bold]x[/]" or "[link=...]" is shown
+        # as written (policy directories may come from a pull request's configuration).
+        table.add_row(*(Text(cell) for cell in row))
+    from io import StringIO
+
+    from scanner.guards.safe_text import defuse
+
+    buffer = StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
     console.print(table)
+    sys.stdout.write(defuse(buffer.getvalue(), "text"))  # no CI command from a policy's title
 
 
 def rule_json(rule: Rule) -> str:

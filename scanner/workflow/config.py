@@ -113,6 +113,9 @@ class Settings:
     baseline: Path | None = None
     today: date = field(default_factory=date.today)
     # Where each selection list came from, for error messages ("--rule" or "FILE: rules.select").
+    # Ids of every rule available before the selection (set by load_rules): an inline
+    # ``ocisec:ignore`` naming any of them is known, even when this run does not select it.
+    available_ids: set[str] = field(default_factory=set)
     select_from: str = "--rule"
     skip_from: str = "--skip-rule"
     categories_from: str = "--category"
@@ -159,6 +162,7 @@ class Settings:
                 rules.append(rule)
         rules.sort(key=lambda r: r.id)
         self._apply_parameters(rules)
+        self.available_ids = {r.id for r in rules}
         return self.selected(rules), errors
 
     def selected(self, rules: list[Rule]) -> list[Rule]:
@@ -326,9 +330,13 @@ def find_config(paths: list[Path]) -> Path | None:
 def _has_tool_table(pyproject: Path) -> bool:
     import tomllib
 
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+
     try:
-        return "ocisec" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = read_regular_file(pyproject, LIMITS.max_file_bytes).decode("utf-8")
+        return "ocisec" in tomllib.loads(text).get("tool", {})
+    except (UnreadableInput, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False  # not ours to complain about unless it is the file we read
 
 
@@ -347,9 +355,13 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
     With ``cache_dir``, a document that passed the schema once leaves an empty marker named by
     the hash of the schema and the document, so later runs (pre-commit) skip importing
     jsonschema (a tenth of a second)."""
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+
+    # A pull request can change the configuration: it is bounded like every other input.
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular_file(path, LIMITS.max_file_bytes).decode("utf-8")
+    except (UnreadableInput, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
     if path.name == "pyproject.toml":
         import tomllib
@@ -358,20 +370,22 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
             doc = tomllib.loads(text).get("tool", {}).get("ocisec")
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
         if doc is None:
             raise ConfigError(f"{path}: no [tool.ocisec] table")
     else:
-        import yaml
+        from scanner.guards.safe_yaml import YamlError
+        from scanner.guards.safe_yaml import load as load_yaml
 
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
-        try:
-            doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        try:  # safe types, no alias bomb, bounded nesting
+            doc = load_yaml(text)
+        except YamlError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
         if doc is None:
             doc = {}
+    if _depth_exceeds(doc, LIMITS.max_depth):
+        raise ConfigError(f"{path}: nested deeper than max_depth={LIMITS.max_depth}")
     doc = _dates_to_text(doc)
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping")
@@ -382,7 +396,11 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
     if errors:
         err = max(errors, key=lambda e: len(list(e.absolute_path)))
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: {key}: {err.message[:300]}{_did_you_mean(err)}")
+        from scanner.guards.safe_json import json_path
+
+        raise ConfigError(
+            f"{path}: {key}: {err.message[:300]}{_did_you_mean(err)} (at {json_path(err.absolute_path)})"
+        )
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
@@ -390,6 +408,20 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
         except OSError:
             pass  # only a speed-up
     return doc
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iterative: TOML nesting is unbounded)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
 
 
 def _validated_marker(doc: dict[str, Any], cache_dir: Path | None) -> Path | None:

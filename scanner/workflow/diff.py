@@ -143,20 +143,23 @@ def _ordered(entries: list[DiffEntry]) -> list[DiffEntry]:
 def load_side(path: Path, options: Any = None) -> Side:
     """Read one side: a JSON result, or a snapshot audited offline with ``options`` (the live
     source's audit options; None for its defaults). Raises ``DiffInputError`` naming the file."""
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_json import JsonInputError, read_json
+
+    if not path.exists():
+        raise DiffInputError(path, "no such file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DiffInputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiffInputError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DiffInputError(path, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        # Results and snapshots are machine-written, like plans: bounded by max_plan_bytes.
+        doc = read_json(path, LIMITS.max_plan_bytes)
+    except JsonInputError as exc:
+        raise DiffInputError(path, str(exc)) from None
     if isinstance(doc, dict) and str(doc.get("format", "")).startswith(SNAPSHOT_FORMAT_PREFIX):
         return Side(str(path), "snapshot", _audit_snapshot(path, options))
     if isinstance(doc, dict) and isinstance(doc.get("tool"), dict) and doc["tool"].get("name") == "ocisec":
-        return Side(str(path), "json", result_from_document(doc, path))
+        result = result_from_document(doc, path)
+        # Text read back from a result file is input like any other: one line per name, no
+        # control character, whatever wrote the file.
+        return Side(str(path), "json", Redactor().scrub_result(result))
     raise DiffInputError(
         path, "neither an ocisec JSON result (`ocisec scan --format json`) nor an ocisec-inventory snapshot"
     )
@@ -198,9 +201,18 @@ def result_from_document(doc: dict[str, Any], path: Path | str = "<result>") -> 
         key=lambda e: list(e.absolute_path),
     )
     if errors:
+        from scanner.guards.safe_json import describe, json_path
+
         first = errors[0]
-        where = "/".join(map(str, first.absolute_path)) or "(top level)"
-        raise DiffInputError(path, f"not a valid ocisec JSON result at {where}: {first.message}")
+        raise DiffInputError(path, f"not a valid ocisec JSON result at {json_path(first.absolute_path)}: "
+                             f"{describe(first)}")
+    try:
+        return _rebuild(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape the schema allows, we do not
+        raise DiffInputError(path, f"not a usable ocisec JSON result ({type(exc).__name__}: {exc})") from None
+
+
+def _rebuild(doc: dict[str, Any]) -> ScanResult:
     rules = {r["id"]: _rule(r) for r in doc["rules"]}
     findings: list[Finding] = []
     sources: dict[str, None] = {}

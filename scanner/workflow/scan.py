@@ -50,6 +50,9 @@ class ScanOptions:
     values_files: list[Path] = field(default_factory=list)  # helm --values, layered on each chart
     render: bool = False  # render charts with `helm template` when helm is on PATH
     stdin_text: str | None = None  # manifests given as `-` (None: read sys.stdin)
+    # Inputs read before the scan that failed (a baseline of the wrong shape): reported with the
+    # scan's own errors, so the findings of every other input are still shown (exit 2).
+    setup_errors: list[InputError] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +66,12 @@ class Inputs:
     yaml: list[Path] = field(default_factory=list)  # charts, values files, Kubernetes manifests
     stdin: bool = False  # `-`: manifests on standard input
     errors: list[InputError] = field(default_factory=list)
+    # Files skip_paths left out (Terraform and YAML ones, in skipped directories too): said in a
+    # note, so a configuration a pull request changed cannot make a scan pass in silence.
+    skipped: int = 0
+    # The directories named on the command line: each must yield something to judge.
+    named_dirs: list[Path] = field(default_factory=list)
+    dir_skipped: bool = False  # a directory named on the command line matched skip_paths
     # Files named on the command line when no directory was (pre-commit): the files the summary
     # counts; what is read beside them (sibling .tf files, a chart's values.yaml) is context.
     named: set[Path] | None = None
@@ -87,10 +96,13 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
     found = Inputs()
     if skip is not None:
         for path in paths:
-            if skip(path):  # said, not silently dropped: a named file is expected to be scanned
+            if str(path) != "-" and skip(path):  # said: a named file is expected to be scanned
                 note = InputError(rel(path, root), "not scanned: matches skip_paths", level="note")
                 found.errors.append(note)
-        paths = [p for p in paths if not skip(p)]
+                if path.is_dir():  # a named file has its own note above
+                    found.skipped += _candidates(path)
+                    found.dir_skipped = True
+        paths = [p for p in paths if str(p) == "-" or not skip(p)]
     singles: set[Path] = set()
     for path in paths:
         if str(path) == "-":
@@ -100,6 +112,7 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             found.errors.append(InputError(str(path), "no such file or directory"))
             continue
         if path.is_dir():
+            found.named_dirs.append(path)
             before, before_yaml = len(found.tf), len(found.yaml)
             tree = path.resolve()
             seen = {tree}
@@ -109,10 +122,17 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
                 # once each (no loops); the others are reported as skipped, by name.
                 dirnames[:] = [d for d in dirnames if _follow_dir(Path(dirpath) / d, tree, seen, found, root)]
                 if skip is not None:
-                    dirnames[:] = [d for d in dirnames if not skip(Path(dirpath) / d)]
+                    kept = []
+                    for d in dirnames:
+                        if skip(Path(dirpath) / d):
+                            found.skipped += _candidates(Path(dirpath) / d)
+                        else:
+                            kept.append(d)
+                    dirnames[:] = kept
                 for name in sorted(filenames):
                     f = Path(dirpath) / name
                     if skip is not None and skip(f):
+                        found.skipped += _candidates(f)
                         continue
                     # Plan JSON is read only when named: beside its configuration it would
                     # report every resource twice.
@@ -152,6 +172,38 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
     found.tf = list(dict.fromkeys(found.tf))
     found.tf = _without_bad_links(found.tf, root, found.errors)
     return found
+
+
+def _candidates(path: Path) -> int:
+    """How many files under ``path`` (or ``path`` itself) a scan would read: Terraform and
+    YAML files, outside the directories never descended into."""
+    if not path.is_dir():
+        return 1 if is_tf(path) or is_yaml(path) or is_tfvars(path) else 0
+    count = 0
+    for _, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+        count += sum(1 for n in filenames if is_tf(Path(n)) or is_yaml(Path(n)))
+    return count
+
+
+def nothing_scanned(
+    inputs: Inputs, files: list[str], errors: list[InputError], root: Path
+) -> list[InputError]:
+    """Input errors for named directories that yielded nothing to judge: no Terraform, no chart,
+    no Kubernetes object (an Ansible playbook or a workflow file alone is not something to
+    scan). A file that was read but failed is not "nothing": its error says so. YAML files named
+    one by one are another matter: pre-commit passes every staged one (workflows,
+    ``.pre-commit-config.yaml``), and those are read and ignored without a word."""
+    touched = set(files) | {e.path for e in errors if e.level == "error"}
+    out: list[InputError] = []
+    for directory in inputs.named_dirs:
+        base = rel(directory, root).rstrip("/")
+        inside = [f for f in touched if base in (".", "") or f == base or f.startswith(base + "/")]
+        if not inside and not any(e.path == str(directory) for e in errors):
+            out.append(InputError(
+                str(directory), f"{NOTHING_TO_SCAN}: no Terraform, Helm chart or Kubernetes object here "
+                "(YAML that is neither a chart, a values file nor a manifest is not scanned)"))  # fmt: skip
+    return out
 
 
 def _follow_dir(directory: Path, tree: Path, seen: set[Path], found: Inputs, root: Path) -> bool:
@@ -250,9 +302,10 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
             raise
     else:
         rules, rule_errors = load_rules(options.policy_dir, options.cache_dir)
+    known_ids = (settings.available_ids if settings is not None else set()) or {r.id for r in rules}
     if options.rule_ids is not None:
         rules = [r for r in rules if r.id in set(options.rule_ids)]
-    errors = list(inputs.errors) + rule_errors
+    errors = list(options.setup_errors) + list(inputs.errors) + rule_errors
     resources: list[Resource] = []
     files: list[str] = []
     categories: list[str] = []
@@ -280,6 +333,9 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         errors += kube.errors
         files += kube.files
         categories += kube.categories
+    if inputs.skipped:
+        errors += _skip_notes(inputs, settings, root)
+    errors += nothing_scanned(inputs, files, errors, root)
     if inputs.named is not None:
         # Single-file mode: siblings and chart values are context, not scanned files; the summary
         # counts the files named.
@@ -292,7 +348,9 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     findings = collapse_environments(findings)
     errors += engine_errors
     # Accepted risks: inline comments, config waivers, then the baseline. Expired ones are warned.
-    errors += apply_suppressions(findings, root, settings, options.baseline)
+    errors += apply_suppressions(
+        findings, root, settings, options.baseline, known_ids=known_ids, files=sorted(set(files))
+    )
     result = ScanResult(
         rules=rules,
         findings=findings,
@@ -306,6 +364,23 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         benchmark=settings.benchmark if settings is not None else None,
     )
     return result, secrets
+
+
+def _skip_notes(inputs: Inputs, settings: Settings | None, root: Path) -> list[InputError]:
+    """"N files skipped by skip_paths in .ocisec.yaml" (a note), and an input error when that
+    left nothing at all to scan: a pull request that adds ``skip_paths: ["**"]`` must not turn
+    the gate green."""
+    config = getattr(settings, "config_file", None)
+    where = rel(Path(config), root) if config else "the configuration"
+    count = f"{inputs.skipped} file{'s' if inputs.skipped != 1 else ''}"
+    out = [InputError(where, f"{count} skipped by skip_paths in {where}", level="note")]
+    # Files named one by one (pre-commit passes the changed ones) may all be skipped: that is
+    # the configuration working. A directory left with nothing is a gate that checks nothing.
+    left = inputs.tf or inputs.plans or inputs.yaml or inputs.stdin
+    if (inputs.dir_skipped or inputs.named_dirs) and not left:
+        out.append(InputError(where, f"{NOTHING_TO_SCAN}: every file was skipped ({count} skipped by "
+                                     f"skip_paths in {where})"))  # fmt: skip
+    return out
 
 
 def _abandon(load: TerraformLoad | None) -> None:

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from scanner.guards.limits import LIMITS
+from scanner.guards.safe_io import read_regular_file
 from scanner.model import Finding, InputError, Location, ScanResult, Status, Suppression, strip_instance_keys
+from scanner.sources.comments import comments as comment_tokens
 
 # One directive: rule ids (a comma list, or "*") and an optional expiry date.
 _DIRECTIVE = re.compile(r"ocisec:ignore:([A-Za-z0-9_*?,-]+)(?::exp:([0-9A-Za-z-]+))?", re.IGNORECASE)
-_COMMENT = re.compile(r"(#|//)")
 
 
 @dataclass(frozen=True)
@@ -50,38 +52,45 @@ class InlineIgnore:
 
 
 class _CommentIndex:
-    """The ``ocisec:ignore`` directives of the files findings point at, read once per file."""
+    """The ``ocisec:ignore`` directives of the files findings point at, read once per file.
+
+    Only real comments count: the comment tokens of the file's own parser
+    (``scanner.sources.comments``), never text that looks like a comment inside a YAML block
+    scalar, a quoted or flow string, an HCL heredoc or string. Files are read bounded
+    (``max_file_bytes``)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._files: dict[str, dict[int, list[InlineIgnore]] | None] = {}
-        self._lines: dict[str, list[str]] = {}
+        self._comment_lines: dict[str, set[int]] = {}
 
     def _load(self, file: str) -> dict[int, list[InlineIgnore]] | None:
         if file not in self._files:
             self._files[file] = None
             try:
-                text = (self.root / file).read_text(encoding="utf-8", errors="replace")
-            except OSError:
+                data = read_regular_file(self.root / file, LIMITS.max_file_bytes)
+            except OSError:  # UnreadableInput too; the source reported the file already
                 return None
-            if "ocisec:ignore" not in text.lower():  # the common case: one substring test per file
+            if b"ocisec:ignore" not in data.lower():  # the common case: one substring test per file
                 return None
-            lines = text.splitlines()
-            self._lines[file] = lines
+            found_comments = comment_tokens(file, data.decode("utf-8", errors="replace"))
+            if not found_comments:
+                return None
             found: dict[int, list[InlineIgnore]] = {}
-            for number, line in enumerate(lines, start=1):
-                directives = _directives(line, file, number)
-                if directives:
-                    found[number] = directives
+            alone: set[int] = set()
+            for comment in found_comments:
+                if comment.alone:
+                    alone.update(range(comment.line, comment.end_line + 1))
+                for offset, text in enumerate(comment.text.split("\n")):
+                    directives = _directives(text, file, comment.line + offset)
+                    if directives:
+                        found.setdefault(comment.line + offset, []).extend(directives)
+            self._comment_lines[file] = alone
             self._files[file] = found
         return self._files[file]
 
     def _is_comment_line(self, file: str, number: int) -> bool:
-        lines = self._lines.get(file, [])
-        if not 1 <= number <= len(lines):
-            return False
-        stripped = lines[number - 1].lstrip()
-        return stripped.startswith(("#", "//"))
+        return number in self._comment_lines.get(file, ())
 
     def above(self, file: str, line: int) -> list[InlineIgnore]:
         """Directives in the run of comment lines directly above ``line``."""
@@ -100,19 +109,20 @@ class _CommentIndex:
         found = self._load(file)
         return list(found.get(line, [])) if found else []
 
+    def all(self, file: str) -> list[InlineIgnore]:
+        """Every directive of ``file``, in line order."""
+        found = self._load(file) or {}
+        return [d for line in sorted(found) for d in found[line]]
 
-def _directives(line: str, file: str, number: int) -> list[InlineIgnore]:
-    lowered = line.lower()
-    at = lowered.find("ocisec:ignore:")
-    if at < 0:
+
+def _directives(comment: str, file: str, number: int) -> list[InlineIgnore]:
+    """The directives in one line of a comment's text."""
+    if "ocisec:ignore:" not in comment.lower():
         return []
-    comment = _COMMENT.search(line[:at])
-    if comment is None:  # the text is not inside a comment (a string value, say)
-        return []
-    matches = list(_DIRECTIVE.finditer(line, comment.start()))
+    matches = list(_DIRECTIVE.finditer(comment))
     if not matches:
         return []
-    reason = line[matches[-1].end() :].strip()
+    reason = comment[matches[-1].end() :].strip()
     for closing in ("*/", "-->"):
         reason = reason.removesuffix(closing).strip()
     return [
@@ -121,6 +131,34 @@ def _directives(line: str, file: str, number: int) -> list[InlineIgnore]:
         for rule in m.group(1).split(",")
         if rule
     ]
+
+
+def unknown_rule_warnings(
+    files: list[str], root: Path, known_ids: set[str], comments_index: _CommentIndex | None = None
+) -> list[InputError]:
+    """A warning for every ``ocisec:ignore`` directive (in a real comment of ``files``) whose
+    rule id or glob names no known rule: like an unknown id in the configuration or on the
+    command line, a typo must not pass in silence (the finding it meant stays reported)."""
+    if not known_ids:
+        return []
+    index = comments_index or _CommentIndex(root)
+    known = {rule_id.upper() for rule_id in known_ids}
+    warnings: dict[tuple[str, str], InputError] = {}
+    for file in files:
+        for directive in index.all(file):
+            if any(directive.covers(rule_id) for rule_id in known):
+                continue
+            warnings.setdefault(
+                (directive.origin, directive.rule),
+                InputError(
+                    file,
+                    f"ocisec:ignore:{directive.rule} names no known rule; it suppresses nothing "
+                    "(run `ocisec rules` for the ids)",
+                    directive.line,
+                    level="warning",
+                ),
+            )
+    return list(warnings.values())
 
 
 def _candidates(finding: Finding, comments: _CommentIndex) -> list[InlineIgnore]:
@@ -156,11 +194,14 @@ def apply_suppressions(
     settings: object | None = None,
     baseline: object | None = None,
     today: date | None = None,
+    known_ids: set[str] | None = None,
+    files: list[str] | None = None,
 ) -> list[InputError]:
     """Set ``suppression`` on every failed or unknown finding an inline comment, a waiver of
     ``settings`` (``scanner.workflow.config.Settings``) or ``baseline``
     (``scanner.workflow.baseline.Baseline``) covers, in that order. Returns warnings: expired or
-    malformed suppressions, each once."""
+    malformed suppressions, each once, and (given ``known_ids``, the ids of every available
+    rule) directives in ``files`` that name no known rule."""
     today = today or getattr(settings, "today", None) or date.today()
     comments = _CommentIndex(root)
     warnings: dict[tuple[str, str], InputError] = {}
@@ -220,7 +261,8 @@ def apply_suppressions(
                     break
     if baseline is not None:
         baseline.apply([f for f in open_findings if f.suppression is None])  # type: ignore[attr-defined]
-    return list(warnings.values())
+    unknown = unknown_rule_warnings(files or [], root, known_ids or set(), comments)
+    return list(warnings.values()) + unknown
 
 
 def _relative(path: str, root: Path) -> str:

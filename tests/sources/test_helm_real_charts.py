@@ -178,6 +178,8 @@ def test_kustomization_files_need_no_name(tmp_path):
     (tmp_path / "kustomization.yaml").write_text(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n"
     )
+    # The object it lists: a directory with only tool configuration is nothing to scan (exit 2).
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")
     assert scan(tmp_path).errors == []
 
 

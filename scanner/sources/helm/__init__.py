@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.guards.limits import LIMITS
 from scanner.model import Finding, InputError, Location, Provenance, Resource, Status
 from scanner.sources.helm.charts import (
     STANDALONE_VALUES,
@@ -110,10 +111,19 @@ def load_kubernetes(
         if chart not in subcharts:
             _load_chart(chart, root, values_files, render, out, vendored.get(chart, []))
     if stdin or stdin_text is not None:
-        text = stdin_text if stdin_text is not None else sys.stdin.read()
-        resources, errors = load_manifest_text(text, STDIN_NAME, STDIN_NAME, "kubernetes")
-        out.resources += resources
-        out.errors += errors
+        text = stdin_text if stdin_text is not None else read_stdin()
+        if text is None:
+            out.errors.append(
+                InputError(
+                    STDIN_NAME,
+                    f"standard input is larger than max_file_bytes={LIMITS.max_file_bytes}; not read "
+                    "(raise it with --limit max_file_bytes=N)",
+                )
+            )
+        else:
+            resources, errors = load_manifest_text(text, STDIN_NAME, STDIN_NAME, "kubernetes")
+            out.resources += resources
+            out.errors += errors
         out.files.append(STDIN_NAME)
     kinds = {r.kind for r in out.resources}
     if "helm.values" in kinds:
@@ -121,6 +131,19 @@ def load_kubernetes(
     if any(k.startswith("k8s.") for k in kinds):
         out.categories.append("kubernetes")
     return out
+
+
+def read_stdin() -> str | None:
+    """Standard input (``scan -``), at most ``max_file_bytes``; None when there is more (``yes |
+    ocisec scan -`` must stop, not fill the memory). Invalid UTF-8 is replaced, as a pipe from
+    ``helm template`` is text."""
+    limit = LIMITS.max_file_bytes
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is not None:
+        data = stream.read(limit + 1)
+        return None if len(data) > limit else data.decode("utf-8", errors="replace")
+    text = sys.stdin.read(limit + 1)
+    return None if len(text.encode("utf-8", errors="replace")) > limit else text
 
 
 _CHART_OWN_FILES = {"Chart.yaml", "Chart.lock", "requirements.yaml", "requirements.lock"}
@@ -266,10 +289,15 @@ def _load_chart(
     meta = _chart_meta(chart)
     name = meta["name"] if isinstance(meta.get("name"), str) and meta["name"] else chart.name
     templates = scan_templates(chart)
+    for template, reason in templates.unreadable.items():
+        prefix = f"{chart_rel}/" if chart_rel not in ("", ".") else ""
+        out.errors.append(InputError(f"{prefix}{template}", f"template not read: {reason}"))
     files: list[tuple[str, Path]] = []
     for candidate in sorted(chart.iterdir()):
         m = VALUES_OVERRIDE.match(candidate.name)
-        if m and candidate.is_file() and m.group("env") != "schema":  # values.schema.yaml is a schema
+        # Not only regular files: a FIFO or device named like values is refused by name when
+        # read (read_regular_file), never skipped in silence.
+        if m and not candidate.is_dir() and m.group("env") != "schema":  # values.schema.yaml is a schema
             files.append((m.group("env"), candidate))
     base_path = next((chart / n for n in ("values.yaml", "values.yml") if (chart / n).is_file()), None)
     loaded: dict[Path, ValuesFile] = {}

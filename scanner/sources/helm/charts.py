@@ -23,12 +23,14 @@ chart) is one chart of its own with only a base environment.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.guards.limits import LIMITS
+from scanner.guards.safe_io import UnreadableInput, read_regular_file
+from scanner.guards.safe_regex import RegexError
 from scanner.guards.secretnames import is_secret_entry, looks_like_credential
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
@@ -85,6 +87,8 @@ class ChartTemplates:
     # template -> .Values paths read below its first `data:` / `stringData:` key: the payload of a
     # Secret or ConfigMap, not its name or labels
     payload_uses: dict[str, list[str]] = field(default_factory=dict)
+    # template -> why it was not read (too large, not a regular file): an input error each
+    unreadable: dict[str, str] = field(default_factory=dict)
     workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
     secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
 
@@ -161,9 +165,11 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
     for path in sorted(tdir.rglob("*")):
         if not path.is_file() or path.suffix not in (".yaml", ".yml", ".tpl", ".txt", ".json"):
             continue
-        try:
-            texts[path.relative_to(chart_dir).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        name = path.relative_to(chart_dir).as_posix()
+        try:  # bounded like every input: a 3 GiB template must not be read whole
+            texts[name] = read_regular_file(path, LIMITS.max_file_bytes).decode("utf-8", errors="replace")
+        except UnreadableInput as exc:
+            found.unreadable[name] = str(exc)
             continue
     helpers = helper_bodies(texts)
     for name, text in texts.items():
@@ -751,11 +757,25 @@ def validate_schema(
     try:
         validator = _schema_validator(schema_path)
     except (OSError, ValueError) as exc:
-        return [InputError(schema_rel, f"invalid values.schema.json: {type(exc).__name__}")]
+        from scanner.guards.safe_json import JsonInputError
+
+        reason = str(exc) if isinstance(exc, JsonInputError) else type(exc).__name__
+        return [InputError(schema_rel, f"invalid values.schema.json: {reason}", getattr(exc, "line", None))]
+    except RecursionError:
+        return [InputError(schema_rel, "invalid values.schema.json: nested too deeply to check")]
     except Exception as exc:  # noqa: BLE001 - jsonschema's SchemaError and friends
         return [InputError(schema_rel, f"invalid values.schema.json: {getattr(exc, 'message', exc)}")]
     errors: list[InputError] = []
-    for err in sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path]):
+    try:
+        violations = sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path])
+    except RecursionError:  # {"$ref": "#"} and other reference loops
+        return [InputError(schema_rel, "invalid values.schema.json: its references loop ($ref)")]
+    except RegexError as exc:
+        return [InputError(schema_rel, f"values.schema.json: a pattern could not be checked: {exc}")]
+    except Exception as exc:  # noqa: BLE001 - unresolvable $ref and other schema faults
+        what = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        return [InputError(schema_rel, f"invalid values.schema.json: {str(what)[:200]}")]
+    for err in violations:
         key = ".".join(str(p) for p in err.absolute_path)
         where = located.get(key) if key else None
         what = _schema_problem(err)
@@ -780,13 +800,21 @@ _VALIDATORS: dict[tuple[str, int, int], Any] = {}
 
 
 def _schema_validator(schema_path: Path) -> Any:
-    """The chart's schema, checked once per file version: every environment reuses it."""
+    """The chart's schema, checked once per file version: every environment reuses it. The
+    schema is input like the values: read bounded (``max_file_bytes``, ``max_depth``), and its
+    patterns run bounded (``bound_jsonschema_patterns``)."""
+    from scanner.guards.safe_json import read_json
+    from scanner.guards.safe_regex import bound_jsonschema_patterns
+
     st = schema_path.stat()
     key = (str(schema_path), st.st_mtime_ns, st.st_size)
     if key not in _VALIDATORS:
         from jsonschema.validators import validator_for
 
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        bound_jsonschema_patterns()
+        schema = read_json(schema_path)  # JsonInputError is a ValueError
+        if not isinstance(schema, dict | bool):
+            raise ValueError("a JSON schema is an object")
         cls = validator_for(schema)
         cls.check_schema(schema)
         _VALIDATORS[key] = cls(schema)

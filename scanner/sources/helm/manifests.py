@@ -125,18 +125,9 @@ def load_manifest_text(
     for doc in docs:
         if not is_manifest(doc.data):
             continue
-        if (
-            doc.data["kind"] == "List"
-            or doc.data["kind"].endswith("List")
-            and isinstance(doc.data.get("items"), list)
-        ):
-            for i, item in enumerate(doc.data.get("items") or []):
-                if is_manifest(item):
-                    sub = _sub_lines(doc.lines, f"items.{i}")
-                    span = doc.lines.get(f"items.{i}", (doc.start_line, doc.end_line))
-                    res = manifest_resource(item, sub, span, rel_path, scope, source, errors)
-                    if res is not None:
-                        resources.append(res)
+        if _is_list(doc.data):
+            _unwrap_list(doc.data, doc.lines, "", (doc.start_line, doc.end_line), rel_path, scope, source,
+                         resources, errors)  # fmt: skip
             continue
         res = manifest_resource(
             doc.data, doc.lines, (doc.start_line, doc.end_line), rel_path, scope, source, errors
@@ -144,6 +135,62 @@ def load_manifest_text(
         if res is not None:
             resources.append(res)
     return resources, errors
+
+
+# Lists inside lists are unwrapped to this depth; deeper nesting is an input error, not a skip.
+MAX_LIST_NESTING = 10
+
+
+def _is_list(data: dict[str, Any]) -> bool:
+    """``kind: List`` (or ``...List``, such as ``ConfigMapList``) with ``items``."""
+    kind = data.get("kind")
+    return isinstance(kind, str) and (kind == "List" or (kind.endswith("List") and "items" in data))
+
+
+def _unwrap_list(
+    data: dict[str, Any],
+    lines: dict[str, Span],
+    prefix: str,
+    span: Span,
+    rel_path: str,
+    scope: str,
+    source: str,
+    resources: list[Resource],
+    errors: list[InputError],
+    depth: int = 1,
+) -> None:
+    """Every object of a ``List``, Lists inside it unwrapped too; an item that is not a
+    Kubernetes object, or ``items`` that is not a list, is reported (a note naming the line),
+    never skipped in silence."""
+    items = data.get("items")
+    here = f"{prefix}items"
+    if items is None:
+        return
+    if not isinstance(items, list):
+        line = lines.get(here, span)[0]
+        what = f"{data['kind']}: items is not a list; nothing in it is read"
+        errors.append(InputError(rel_path, what, line))
+        return
+    for i, item in enumerate(items):
+        path = f"{here}.{i}"
+        item_span = lines.get(path, span)
+        if not is_manifest(item):
+            what = f"{data['kind']} item {i} is not a Kubernetes object (no apiVersion and kind); not read"
+            errors.append(InputError(rel_path, what, item_span[0], level="note"))
+            continue
+        if _is_list(item):
+            if depth >= MAX_LIST_NESTING:
+                errors.append(InputError(
+                    rel_path, f"Lists nested deeper than {MAX_LIST_NESTING}; the inner ones are not read",
+                    item_span[0]))  # fmt: skip
+                continue
+            _unwrap_list(
+                item, lines, f"{path}.", item_span, rel_path, scope, source, resources, errors, depth + 1
+            )
+            continue
+        res = manifest_resource(item, _sub_lines(lines, path), item_span, rel_path, scope, source, errors)
+        if res is not None:
+            resources.append(res)
 
 
 _TEMPLATE_MESSAGE = (

@@ -46,22 +46,21 @@ class YamlDocument:
     end_line: int = 1
 
 
-def read_yaml_text(path: Path, max_bytes: int = MAX_YAML_BYTES) -> str:
-    """The text of a YAML file, refusing files larger than ``max_bytes`` before reading them."""
+def read_yaml_text(path: Path, max_bytes: int | None = None) -> str:
+    """The text of a YAML file: a regular file (a FIFO or device is refused before it is read),
+    at most ``max_bytes`` (default ``LIMITS.max_file_bytes``, 8 MiB) read, UTF-8."""
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+
+    limit = LIMITS.max_file_bytes if max_bytes is None else max_bytes
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise YamlInputError(f"cannot read: {exc.strerror or type(exc).__name__}") from None
-    if size > max_bytes:
-        raise YamlInputError(
-            f"file is {size / 1048576:.1f} MiB, larger than the {max_bytes // 1048576} MiB limit; not read"
-        )
+        data = read_regular_file(path, limit)
+    except UnreadableInput as exc:
+        raise YamlInputError(f"not read: {exc}") from None
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlInputError(f"not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise YamlInputError(f"cannot read: {exc.strerror or type(exc).__name__}") from None
 
 
 def load_yaml_documents(text: str) -> list[YamlDocument]:

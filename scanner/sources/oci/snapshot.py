@@ -153,22 +153,44 @@ def _resource_dict(res: SnapshotResource) -> dict[str, Any]:
 
 
 def load_snapshot(path: str | Path) -> InventorySnapshot:
-    """Read and validate a snapshot file; raises ``SnapshotError`` naming the file and problem."""
+    """Read and validate a snapshot file; raises ``SnapshotError`` naming the file and problem.
+
+    The file is bounded (``max_plan_bytes``: snapshots are machine-written, like plans), its
+    nesting too, and it is checked against ``snapshot.schema.json`` before any of it is used, so
+    a wrong shape is an error naming the JSON path, never a crash further on."""
+    from scanner.guards.limits import LIMITS
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+    from scanner.guards.safe_json import JsonInputError, check_schema, loads
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SnapshotError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        text = read_regular_file(p, LIMITS.max_plan_bytes).decode("utf-8")
+    except UnreadableInput as exc:
+        raise SnapshotError(f"{p}: cannot read: {exc}") from None
     except UnicodeDecodeError:
         raise SnapshotError(f"{p}: not UTF-8 text") from None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{p}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        doc = loads(text)
+    except JsonInputError as exc:
+        raise SnapshotError(f"{p}:{exc.line}: {exc}" if exc.line else f"{p}: {exc}") from None
+    if isinstance(doc, dict) and doc.get("format") == FORMAT:
+        try:
+            check_schema(doc, _schema())
+        except JsonInputError as exc:
+            raise SnapshotError(f"{p}: not a valid snapshot at {exc}") from None
     snapshot = snapshot_from_dict(doc, str(p))
     snapshot.path = str(p)
     _assign_lines(snapshot, text)
     return snapshot
+
+
+_SCHEMA: dict[str, Any] = {}
+
+
+def _schema() -> dict[str, Any]:
+    if not _SCHEMA:
+        _SCHEMA.update(json.loads(Path(__file__).with_name("snapshot.schema.json").read_text(encoding="utf-8")))
+    return _SCHEMA
 
 
 def snapshot_from_dict(doc: Any, name: str = "snapshot") -> InventorySnapshot:
@@ -187,6 +209,9 @@ def snapshot_from_dict(doc: Any, name: str = "snapshot") -> InventorySnapshot:
     raw_errors = doc.get("errors") or []
     if not isinstance(regions, dict) or not isinstance(collected, list):
         raise SnapshotError(f"{name}: 'regions' must be an object and 'collected' a list")
+    for region, value in regions.items():
+        if not isinstance(value, dict):
+            raise SnapshotError(f"{name}: regions.{region} must be an object")
     if not isinstance(raw_resources, list) or not isinstance(raw_errors, list):
         raise SnapshotError(f"{name}: 'resources' and 'errors' must be lists")
     resources: list[SnapshotResource] = []
@@ -200,6 +225,9 @@ def snapshot_from_dict(doc: Any, name: str = "snapshot") -> InventorySnapshot:
         related = item.get("related") or {}
         if not isinstance(related, dict):
             raise SnapshotError(f"{name}: resources[{i}].related must be an object")
+        for list_name, entries in related.items():
+            if entries is not None and not isinstance(entries, list):
+                raise SnapshotError(f"{name}: resources[{i}].related.{list_name} must be a list")
         unreadable = item.get("unreadable")
         resources.append(
             SnapshotResource(
@@ -210,6 +238,9 @@ def snapshot_from_dict(doc: Any, name: str = "snapshot") -> InventorySnapshot:
                 unreadable=str(unreadable) if unreadable else None,
             )
         )
+    for i, e in enumerate(raw_errors):
+        if not isinstance(e, dict):
+            raise SnapshotError(f"{name}: errors[{i}] must be an object")
     errors = [
         CollectionError(
             str(e.get("operation", "?")),

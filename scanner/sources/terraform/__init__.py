@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.guards.limits import LIMITS
 from scanner.guards.safe_io import safe_resolve
 from scanner.model import InputError, Location, Provenance, Resource
 from scanner.sources.terraform.evaluate import Scope, evaluate
@@ -154,6 +155,8 @@ def _digest(path: Path) -> str:
         if not stat.S_ISREG(st.st_mode):
             return f"not-a-file:{stat.S_IFMT(st.st_mode)}"
         memo = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+        if st.st_size > LIMITS.max_file_bytes:  # never read whole: parsing refuses it anyway
+            return f"too-large:{st.st_size}:{st.st_mtime_ns}"
         if memo not in _DIGESTS:
             _DIGESTS[memo] = hashlib.sha256(path.read_bytes()).hexdigest()
         return _DIGESTS[memo]
