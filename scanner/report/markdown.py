@@ -78,9 +78,8 @@ def render(result: ScanResult) -> str:
             )
         out += ["", "</details>", ""]
     from scanner.report.cloud import markdown_lines
-    from scanner.report.diff_report import md, md_code
 
-    out += markdown_lines(result, md, md_code)  # drift and unmanaged objects of an audit with --state
+    out += markdown_lines(result, md_text, md_code)  # drift and unmanaged objects of an audit with --state
     from scanner.report.compliance import compliance_markdown, compliance_of
 
     report = compliance_of(result)

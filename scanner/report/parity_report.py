@@ -16,7 +16,8 @@ from typing import Any
 from scanner import __version__
 from scanner.model import Location
 from scanner.model.parity import ParityResult, RuleDifference
-from scanner.report.diff_report import md, md_code
+from scanner.report.markdown_text import md_code
+from scanner.report.markdown_text import md_text as md
 from scanner.report.redact import Redactor
 
 PARITY_SCHEMA_VERSION = "1.0"
