@@ -169,7 +169,10 @@ def _resource(type_: str, region: str, comp: str, n: int) -> dict[str, Any]:
         data.update(
             name=f"bucket-{n}", namespace="bankns", public_access_type="NoPublicAccess", versioning="Enabled"
         )
+        # A bucket's model has neither a display name nor a lifecycle state (the emulator
+        # serves only fields the SDK's models declare).
         data.pop("display_name")
+        data.pop("lifecycle_state")
         if n % 3:
             data["kms_key_id"] = "ocid1.key.oc1..k"
     elif type_ in ("core.Volume", "core.BootVolume", "file_storage.FileSystem") and n % 2:
