@@ -134,6 +134,21 @@ class AuditSetupError(Exception):
     """Auth, config or snapshot problems: one line for the user, never a traceback."""
 
 
+def auditor_policy_text(subject: str, compartment_id: str | None = None) -> str:
+    """``ocisec audit --print-policy``: the auditing principal's least-privilege statements, one
+    per line. ``subject`` is ``group NAME`` or ``dynamic-group NAME`` (checked: it is pasted into
+    a policy)."""
+    import re
+
+    from scanner.sources.oci.auditor_policy import auditor_statements
+
+    if not re.fullmatch(r"(group|dynamic-group) [A-Za-z0-9_.'/-]{1,100}", subject.strip()):
+        raise ValueError(f'--policy-subject must be "group NAME" or "dynamic-group NAME", not {subject!r}')
+    if compartment_id is not None and not re.fullmatch(r"ocid1\.[a-z0-9.]+\.[A-Za-z0-9._-]+", compartment_id):
+        raise ValueError(f"--compartment must be a compartment OCID, not {compartment_id!r}")
+    return "\n".join(auditor_statements(subject.strip(), compartment_id)) + "\n"
+
+
 def only_regions(snapshot: InventorySnapshot, regions: list[str]) -> InventorySnapshot:
     """``snapshot`` narrowed to ``regions`` (``--region`` on a replay). A region the snapshot
     does not hold is an error: auditing everything instead would answer another question.
