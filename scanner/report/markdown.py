@@ -7,7 +7,8 @@ more there are.
 
 from __future__ import annotations
 
-from scanner.model import ScanResult, Severity, Status
+from scanner.model import Finding, ScanResult, Severity, Status
+from scanner.report.names import live_label
 from scanner.report.paths import rebaser
 from scanner.report.summary import Summary, severity_order
 
@@ -55,7 +56,7 @@ def render(result: ScanResult) -> str:
                 problem += " (unknown, --strict)"
             out.append(
                 f"| {ICON[rule.severity]} {rule.severity.value} | [{rule.id}]({rule.help_uri}) "
-                f"| `{cell(finding.resource.address)}` | {where} | {problem} | {cell(rule.fix)} |"
+                f"| {_resource_cell(finding)} | {where} | {problem} | {cell(rule.fix)} |"
             )
         if len(failing) > MAX_ROWS:
             out.append("")
@@ -86,3 +87,12 @@ def render(result: ScanResult) -> str:
             out.append(f"- **{error.level}** `{cell(where)}`: {cell(error.message)}")
         out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+def _resource_cell(finding: Finding) -> str:
+    """The resource as a reader names it: a live object's compartment path and display name,
+    with its OCID beside; else the address."""
+    label = live_label(finding)
+    if label is None:
+        return f"`{cell(finding.resource.address)}`"
+    return f"{cell(label)} (`{cell(finding.resource.address)}`)"

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
+from scanner.report.names import live_label
 from scanner.report.summary import NOTHING_TO_SCAN, Summary, is_baselined, report_order, severity_order
 
 SEVERITY_STYLE = {
@@ -143,7 +144,10 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
     # A failed finding is headed by what is wrong; an unknown one by what was to be decided.
     heading = (rule.failure or rule.title) if finding.status is Status.FAILED else rule.title
     console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading), soft_wrap=True)
-    where = Text.assemble(INDENT, (finding.resource.address, "bold"))
+    label = live_label(finding)
+    where = Text.assemble(INDENT, (label or finding.resource.address, "bold"))
+    if label is not None:  # a live object: its name first, the OCID beside it
+        where.append(f"  {finding.resource.address}", style="dim")
     if finding.location is not None:
         where.append(f"  {finding.location.file}:{finding.location.start_line}", style="dim")
     elif finding_file(finding) is not None:

@@ -207,7 +207,7 @@ def _name(res: Resource, item: SnapshotResource, paths: dict[str, str], snapshot
         res.context["compartment_path"] = path
     data = item.data if res.provenance.ocid == item.ocid else res.attributes
     name = None
-    for key in ("display_name", "name", "secret_name", "path", "fingerprint"):
+    for key in ("display_name", "name", "secret_name", "db_name", "path", "fingerprint"):
         value = data.get(key) if isinstance(data, dict) else None
         if isinstance(value, str) and value:
             name = value
