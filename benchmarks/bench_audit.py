@@ -195,6 +195,7 @@ def _resource(type_: str, region: str, comp: str, n: int) -> dict[str, Any]:
     elif type_ == "load_balancer.LoadBalancer":
         data.update(subnet_ids=[], listeners={"https": {"name": "https", "port": 443, "protocol": "HTTP"}})
     elif type_ == "streaming.Stream":
+        data.pop("display_name")  # a stream has a name, not a display name
         data.update(name=f"stream-{n}", stream_pool_id="ocid1.streampool.oc1..p", partitions=1)
     out: dict[str, Any] = {"type": type_, "region": region, "data": data}
     if related:
