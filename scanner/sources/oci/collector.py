@@ -295,6 +295,14 @@ class Collector:
         if level == "error":
             self.progress.note(region or "-", None, error=True)
 
+    def _needed(self, spec_type: str | None, operation: str, compartment: str | None) -> str:
+        """What a 404 most likely lacks (OCI answers 404 for "not allowed" too), as a statement."""
+        spec = next((s for s in self.specs if s.type == spec_type), None)
+        if spec is None or not spec.iam:
+            return ""
+        verb = "inspect" if operation.startswith(("list_", "search_")) else "read"
+        return f"; if it exists, the policy needs: {verb} {spec.iam} in {self.location(compartment)}"
+
     def location(self, compartment: str | None) -> str:
         """How a policy statement names ``compartment``: ``tenancy`` or ``compartment a:b``."""
         if compartment in (None, self.tenancy_id):
@@ -319,6 +327,7 @@ class Collector:
         compartment: str | None,
         endpoint: str | None = None,
         allow_missing: bool = False,
+        level: str = "error",
         **kwargs: Any,
     ) -> Any:
         """One API call (all pages for list calls); None after a recorded failure. With
@@ -327,7 +336,7 @@ class Collector:
         key, client = self._checkout(class_path, region, endpoint)
         try:
             return self._pages(
-                client, spec_type, class_path, operation, region, compartment, allow_missing, kwargs
+                client, spec_type, class_path, operation, region, compartment, allow_missing, kwargs, level
             )
         finally:
             self._checkin(key, client)
@@ -342,6 +351,7 @@ class Collector:
         compartment: str | None,
         allow_missing: bool,
         kwargs: dict[str, Any],
+        level: str = "error",
     ) -> Any:
         import oci
 
@@ -356,13 +366,14 @@ class Collector:
             except oci.exceptions.ServiceError as exc:
                 if allow_missing and exc.status == 404:
                     return NOT_FOUND
-                self._record(
-                    op_name, region, compartment, exc.status, f"{exc.code}: {exc.message}", spec_type
-                )
+                message = f"{exc.code}: {exc.message}"
+                if exc.status == 404:
+                    message += self._needed(spec_type, operation, compartment)
+                self._record(op_name, region, compartment, exc.status, message, spec_type, level)
                 return None
             except Exception as exc:  # noqa: BLE001 - timeouts, connection errors after retries
                 self._record(
-                    op_name, region, compartment, None, f"{type(exc).__name__}: {exc}"[:300], spec_type
+                    op_name, region, compartment, None, f"{type(exc).__name__}: {exc}"[:300], spec_type, level
                 )
                 return None
             finally:
@@ -664,7 +675,12 @@ class Collector:
         for spec in specs:
             self.attempted_types.add(spec.type)
         offered = self._call(
-            None, "resource_search.ResourceSearchClient", "list_resource_types", region, self.root_compartment
+            None,
+            "resource_search.ResourceSearchClient",
+            "list_resource_types",
+            region,
+            self.root_compartment,
+            level="warning",  # nothing is lost: each type is still queried on its own
         )
         names = {str(t.name).lower() for t in offered} if offered is not None else None
         vault_like = [s for s in specs if s.scope == "vault"]

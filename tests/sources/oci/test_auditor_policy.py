@@ -136,3 +136,20 @@ def test_a_policy_missing_one_permission_reports_exactly_what_was_lost(
             statuses[finding.resource.provenance.ocid].add(finding.status)
     assert statuses and all(s == {Status.UNKNOWN} for s in statuses.values()), statuses
     assert len(result.input_errors) == len(lost)
+
+
+def test_a_list_call_refused_names_the_inspect_it_needs(oci_config, tenancy_doc):
+    # Without the tenancy-wide inspect, and without node pools at all: each per-compartment
+    # listing of node pools answers 404, which is said with the statement that would allow it.
+    iam = ["compartments", "users", "groups", "dynamic-groups", "policies", "tenancies"]
+    policy = [s for s in auditor_statements() if "all-resources" not in s and "cluster-node-pools" not in s]
+    policy += [f"Allow group ocisec-auditors to inspect {t} in tenancy" for t in iam]
+    with OciEmulator(tenancy_doc, policy=policy) as emu:
+        snapshot = _collect(emu, oci_config, tenancy_doc)
+    errors = [e for e in snapshot.errors if e.level == "error"]
+    assert errors and {e.operation for e in errors} == {"ListNodePools"}
+    assert all("the policy needs: inspect cluster-node-pools in " in e.message for e in errors)
+    assert "container_engine.NodePool" not in snapshot.collected
+    assert set(snapshot.collected) == {s.type for s in SPECS} - {"container_engine.NodePool"}
+    result = audit_snapshot(snapshot, AuditOptions(rule_ids=["OCI-HA-001"]))
+    assert {f.status for f in result.findings} == {Status.UNKNOWN}
