@@ -98,7 +98,7 @@ def snapshot_metadata(snapshot: InventorySnapshot) -> dict[str, object]:
         "collected_at": format_time(snapshot.collected_at),
         "collected_by": snapshot.tool,
         "snapshot": snapshot.path,
-        "collection_errors": len(snapshot.errors),
+        "collection_errors": sum(1 for e in snapshot.errors if e.level == "error"),
     }
 
 
