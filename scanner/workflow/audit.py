@@ -166,7 +166,9 @@ def only_regions(snapshot: InventorySnapshot, regions: list[str]) -> InventorySn
         r for r in snapshot.resources if r.region in wanted or r.type.startswith(global_types)
     ]
     snapshot.regions = {r: v for r, v in snapshot.regions.items() if r in wanted}
-    snapshot.errors = [e for e in snapshot.errors if not e.region or e.region in wanted]
+    # The home region's errors stay: tenancy-wide objects (kept above) are listed there.
+    keep = wanted | {snapshot.home_region, ""}
+    snapshot.errors = [e for e in snapshot.errors if (e.region or "") in keep]
     return snapshot
 
 
