@@ -121,12 +121,16 @@ def test_clients_have_no_circuit_breaker(oci_config, tenancy_doc):
     import oci
 
     with OciEmulator(tenancy_doc) as emu:
-        client = make_session("api_key", oci_config, None, emu.endpoint).client(
-            "identity.IdentityClient", "x"
+        session = make_session("api_key", oci_config, None, emu.endpoint)
+        ours = session.client("identity.IdentityClient", "eu-frankfurt-1")
+        default = oci.identity.IdentityClient(
+            dict(session.config, region="eu-frankfurt-1"), signer=session.signer, service_endpoint=emu.base
         )
-    assert client.base_client.circuit_breaker_strategy is None or isinstance(
-        client.base_client.circuit_breaker_strategy, oci.circuit_breaker.NoCircuitBreakerStrategy
+    # The SDK's default breaker (opens after 10 failures, 429s included) is replaced.
+    assert not isinstance(
+        default.base_client.circuit_breaker_strategy, oci.circuit_breaker.NoCircuitBreakerStrategy
     )
+    assert isinstance(ours.base_client.circuit_breaker_strategy, oci.circuit_breaker.NoCircuitBreakerStrategy)
 
 
 def test_an_sdk_without_the_fields_the_rules_read_is_refused():
