@@ -52,6 +52,17 @@ def test_markdown_row_names_the_bucket_and_its_ocid():
     assert LABEL in row and _bucket_id() in row
 
 
+def test_sarif_logical_location_carries_the_name():
+    sarif = json.loads(_audit("sarif"))
+    result = next(
+        r
+        for r in sarif["runs"][0]["results"]
+        if r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == _bucket_id()
+    )
+    assert result["locations"][0]["logicalLocations"][0]["name"] == LABEL
+    assert _bucket_id() in result["message"]["text"]
+
+
 def test_html_names_the_bucket_and_groups_by_compartment_name():
     html = _audit("html")
     assert LABEL in html and _bucket_id() in html
