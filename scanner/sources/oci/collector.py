@@ -233,6 +233,7 @@ class Collector:
         self.compartment_names: dict[str, str] = {}
         self.compartment_parents: dict[str, str | None] = {self.tenancy_id: None}
         self.ancestors: list[str] = []  # the audited root's ancestors (their policies apply too)
+        self._followed: set[tuple[str, str, str, str | None]] = set()
         self.key_compartments: dict[str, set[str]] = defaultdict(set)
         self.call_count = 0
         # Regions may be collected by worker processes (the SDK's CPU per call is bound by one
@@ -458,6 +459,9 @@ class Collector:
         finally:
             self._pool = None
             self.progress.stop()
+        for spec in self.specs:  # what follows a type that failed is incomplete too
+            if spec.follows and spec.follows in self.failed_types:
+                self.failed_types.add(spec.type)
         collected = sorted(self.attempted_types - self.failed_types)
         self.resources.sort(
             key=lambda r: (r.type, r.region, str(r.data.get("id") or r.data.get("name") or ""))
@@ -580,6 +584,8 @@ class Collector:
             if spec.scope != "regional":
                 continue
             self.attempted_types.add(spec.type)
+            if spec.follows:
+                continue  # listed as the objects it follows are found (_follow)
             ads = self.availability_domains.get(region, []) if spec.per_ad else [None]
             if spec.per_ad and not ads:
                 self._record(
@@ -796,10 +802,26 @@ class Collector:
             self._with_related(spec, region, model)
         else:
             self._add(spec, region, model)
+        self._follow(spec, region, model)
         if spec.type == "key_management.Vault":
             for key_spec in (s for s in self.specs if s.scope == "vault"):
                 for compartment in sorted(self.key_compartments.get(region, ())):
                     self._spawn(self._list_keys, key_spec, region, model, compartment)
+
+    def _follow(self, spec: ResourceSpec, region: str, model: Any) -> None:
+        """List the types that follow ``spec`` in this object's compartment and AD, once per
+        (compartment, AD)."""
+        compartment = getattr(model, "compartment_id", None)
+        ad = getattr(model, "availability_domain", None)
+        for follower in self.specs:
+            if follower.follows != spec.type or not compartment:
+                continue
+            where = (follower.type, region, compartment, ad if follower.per_ad else None)
+            with self._lock:
+                if where in self._followed:
+                    continue
+                self._followed.add(where)
+            self._spawn(self._list_regional, follower, region, compartment, where[3])
 
     # --- list calls per region and compartment (types Search does not offer) -------------------
     def _list_regional(self, spec: ResourceSpec, region: str, compartment: str, ad: str | None) -> None:

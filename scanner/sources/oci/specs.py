@@ -42,7 +42,8 @@ class ResourceSpec:
     ``tenancy`` (``list_call`` once in the home region on the tenancy), ``compartments``
     (``list_call`` in the home region per compartment of the audited subtree, its root and the
     root's ancestors), ``regional`` (``list_call`` per region and compartment, then ``get`` per
-    object when ``get`` is set; ``per_ad``: once per availability domain too), ``vault``
+    object when ``get`` is set; ``per_ad``: once per availability domain too; ``follows``: only
+    in the compartments and ADs where objects of that type were found), ``vault``
     (``list_call`` per vault and compartment through the vault's management endpoint, then
     ``get``), ``singleton`` (``get`` once in the home region with the tenancy as compartment).
 
@@ -64,6 +65,9 @@ class ResourceSpec:
     iam: str = ""
     fields: tuple[str, ...] = ()
     per_ad: bool = False
+    # Listed only where objects of this type were found (per their compartment and AD): boot
+    # volume attachments where instances are, instead of every compartment x AD of the tenancy.
+    follows: str | None = None
     list_kwargs: tuple[tuple[str, str], ...] = ()  # extra list arguments: (kwarg, value)
 
     @property
@@ -176,6 +180,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         list_call="list_boot_volume_attachments",
         iam="instances",
         per_ad=True,
+        follows="core.Instance",
         fields=("boot_volume_id", "instance_id"),
     ),
     _search(

@@ -29,7 +29,11 @@ def collected_types_table() -> str:
             "search": f"Search `{spec.search_type}`",
             "tenancy": f"`{spec.list_call}` (tenancy)",
             "compartments": f"`{spec.list_call}` per compartment",
-            "regional": f"`{spec.list_call}` per region and compartment" + (" and AD" if spec.per_ad else ""),
+            "regional": (
+                f"`{spec.list_call}` per compartment and AD holding a `{spec.follows}`"
+                if spec.follows
+                else f"`{spec.list_call}` per region and compartment" + (" and AD" if spec.per_ad else "")
+            ),
             "vault": "`list_keys` per vault",
             "singleton": f"`{spec.get}`",
         }[spec.scope]

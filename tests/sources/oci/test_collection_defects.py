@@ -281,3 +281,16 @@ def test_region_missing_from_a_snapshot_is_an_error(tmp_path):
         and f["resource"]["kind"] != "oci_cloud_guard_cloud_guard_configuration"
         for f in doc["findings"]
     )
+
+
+def test_boot_volume_attachments_are_listed_only_where_instances_are(oci_config, tenancy_doc):
+    instances = [r["data"] for r in tenancy_doc["resources"] if r["type"] == "core.Instance"]
+    with OciEmulator(tenancy_doc) as emu:
+        snapshot = _collect(emu, oci_config, tenancy_doc)
+        listed = [r for r in emu.requests if r.path == "/20160918/bootVolumeAttachments"]
+    assert len(listed) == len({(i["compartment_id"], i["availability_domain"]) for i in instances})
+    assert "core.BootVolumeAttachment" in snapshot.collected
+    # when the instances themselves could not be collected, neither could their attachments
+    with OciEmulator(tenancy_doc, faults=[Fault("/20160918/instances/", status=500, times=None)]) as emu:
+        snapshot = _collect(emu, oci_config, tenancy_doc)
+    assert "core.Instance" not in snapshot.collected and "core.BootVolumeAttachment" not in snapshot.collected
