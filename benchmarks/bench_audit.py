@@ -190,6 +190,8 @@ def _resource(type_: str, region: str, comp: str, n: int) -> dict[str, Any]:
                 }
             ]
         }
+    elif type_ == "core.Instance":
+        data["availability_domain"] = f"Xyz:{region.upper()}-AD-{n % 3 + 1}"
     elif type_ == "core.Subnet":
         data.update(vcn_id="ocid1.vcn.oc1..v", cidr_block="10.0.0.0/24")
     elif type_ == "load_balancer.LoadBalancer":

@@ -816,12 +816,15 @@ class Collector:
         for follower in self.specs:
             if follower.follows != spec.type or not compartment:
                 continue
-            where = (follower.type, region, compartment, ad if follower.per_ad else None)
-            with self._lock:
-                if where in self._followed:
-                    continue
-                self._followed.add(where)
-            self._spawn(self._list_regional, follower, region, compartment, where[3])
+            # An object without its AD (none should lack it): every AD of the region.
+            ads = [ad] if ad or not follower.per_ad else list(self.availability_domains.get(region, []))
+            for one in ads if follower.per_ad else [None]:
+                where = (follower.type, region, compartment, one)
+                with self._lock:
+                    if where in self._followed:
+                        continue
+                    self._followed.add(where)
+                self._spawn(self._list_regional, follower, region, compartment, one)
 
     # --- list calls per region and compartment (types Search does not offer) -------------------
     def _list_regional(self, spec: ResourceSpec, region: str, compartment: str, ad: str | None) -> None:
