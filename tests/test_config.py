@@ -374,8 +374,8 @@ def test_build_settings_merges_without_a_file(tmp_path):
     assert settings.config_file is None and settings.builtin_policies
 
 
-def test_example_config_in_the_readme_is_valid(tmp_path):
-    readme = (ROOT / "README.md").read_text()
+def test_example_config_in_the_docs_is_valid(tmp_path):
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     start = readme.index("```yaml\n# .ocisec.yaml")
     example = readme[start + len("```yaml\n") : readme.index("```", start + 8)]
     path = tmp_path / ".ocisec.yaml"

@@ -112,3 +112,13 @@ def test_installed_wheel_validates_configuration_with_its_packaged_schema(instal
     (tmp_path / "main.tf").write_text('resource "oci_objectstorage_bucket" "b" {\n  name = "b"\n}\n')
     proc = _run([str(installed / "ocisec"), "scan", "."], tmp_path)
     assert proc.returncode == 2 and ".ocisec.yaml: fail_on:" in proc.stderr
+
+
+def test_installed_base_wheel_has_no_oci_sdk_and_says_how_to_get_it(installed, tmp_path):
+    # The base install is the light one: `ocisec audit` names the extra instead of a traceback.
+    assert not list(installed.parent.glob("lib/python*/site-packages/oci"))
+    proc = _run([str(installed / "ocisec"), "audit"], tmp_path)
+    assert proc.returncode == 2 and 'pip install "ocisec[audit]"' in proc.stderr, proc.stderr
+    replay = _run([str(installed / "ocisec"), "audit", "--from-snapshot",
+                   str(ROOT / "fixtures/live/example-snapshot.json"), "--format", "json"], tmp_path)
+    assert replay.returncode in (0, 1) and json.loads(replay.stdout)["findings"], replay.stderr

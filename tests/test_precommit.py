@@ -120,3 +120,71 @@ def test_a_broken_sibling_only_warns(hook_repo, pre_commit_home, work_repo):
     proc = run_hook(pre_commit_home, work_repo, "ok.tf")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "wip.tf" in proc.stdout and "Warnings" in proc.stdout
+
+
+CHART = "apiVersion: v2\nname: payments\nversion: 0.1.0\n"
+BASE_VALUES = "replicaCount: 2\ndatabase:\n  host: db.internal\n  existingSecret: payments-db\n"
+STRING_DATA_SECRET = f"""apiVersion: v1
+kind: Secret
+metadata:
+  name: payments-db
+stringData:
+  password: {SECRET}
+"""
+WORKFLOW = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n"
+
+
+def test_plaintext_password_added_to_helm_prod_values_is_blocked(hook_repo, pre_commit_home, work_repo):
+    chart = work_repo / "charts" / "payments"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(CHART)
+    (chart / "values.yaml").write_text(BASE_VALUES)
+    git("add", "-A", cwd=work_repo)
+    git("commit", "-q", "-m", "chart", cwd=work_repo)
+    (chart / "values-prod.yaml").write_text(f"database:\n  password: \"{SECRET}\"\n")
+    git("add", "charts/payments/values-prod.yaml", cwd=work_repo)
+    proc = run_hook(pre_commit_home, work_repo, "charts/payments/values-prod.yaml")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "OCI-SEC-101" in proc.stdout and "charts/payments/values-prod.yaml:2" in proc.stdout
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_kubernetes_secret_with_string_data_is_blocked(hook_repo, pre_commit_home, work_repo):
+    (work_repo / "k8s").mkdir()
+    (work_repo / "k8s" / "db-secret.yaml").write_text(STRING_DATA_SECRET)
+    git("add", "k8s/db-secret.yaml", cwd=work_repo)
+    proc = run_hook(pre_commit_home, work_repo, "k8s/db-secret.yaml")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "OCI-SEC-103" in proc.stdout and "k8s/db-secret.yaml" in proc.stdout
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_other_yaml_is_read_and_ignored_without_a_word(hook_repo, pre_commit_home, work_repo):
+    (work_repo / ".github" / "workflows").mkdir(parents=True)
+    (work_repo / ".github" / "workflows" / "ci.yml").write_text(WORKFLOW)
+    (work_repo / ".ocisec.yaml").write_text("fail_on: low\n")
+    # Tool configuration shaped like objects (apiVersion + kind) but never sent to a cluster.
+    (work_repo / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deploy.yaml\n")
+    (work_repo / "kind-config.yaml").write_text("apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes: []\n")
+    git("add", "-A", cwd=work_repo)
+    proc = run_hook(pre_commit_home, work_repo, ".github/workflows/ci.yml", ".ocisec.yaml",
+                    ".pre-commit-config.yaml", "kustomization.yaml", "kind-config.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
+    assert "error" not in proc.stdout.lower() and "warning" not in proc.stdout.lower()
+    assert "note" not in proc.stdout.lower() and "Kustomization" not in proc.stdout
+
+
+def test_hook_selects_terraform_helm_and_manifests_but_not_other_files():
+    import re
+
+    import yaml
+
+    (hook,) = yaml.safe_load((Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text())
+    pattern = re.compile(hook["files"])
+    for name in ("main.tf", "prod.tfvars", "main.tf.json", "x.tfvars.json", "charts/a/values-prod.yaml",
+                 "charts/a/Chart.yaml", "charts/a/templates/deployment.yaml", "k8s/secret.yml"):
+        assert pattern.search(name), name
+    for name in ("README.md", "main.py", "plan.json", "values.yaml.bak"):
+        assert not pattern.search(name), name

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import typer
 
-from scanner import __version__
 from scanner.cli.audit import audit
 from scanner.cli.baseline import baseline_app
 from scanner.cli.diff import diff
@@ -18,7 +17,10 @@ from scanner.cli.scan import scan
 
 app = typer.Typer(
     name="ocisec",
-    help="Policy and compliance scanner for Oracle Cloud Infrastructure (Terraform, plans).",
+    help="Policy and compliance scanner for Oracle Cloud Infrastructure: Terraform (HCL and .tf.json), "
+    "Terraform plan JSON, Helm charts and their values per environment, Kubernetes manifests, and live "
+    "tenancies through read-only API calls (ocisec audit, with the audit extra). "
+    "One rule set serves them all.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -27,7 +29,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"ocisec {__version__}")
+        from scanner.cli.version import version_line
+
+        typer.echo(version_line())
         raise typer.Exit()
 
 
@@ -37,7 +41,7 @@ def main(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
-    """ocisec: scan OCI Terraform and plans for encryption, secrets, rotation, HA and IAM issues."""
+    """ocisec: OCI encryption, secrets, rotation, HA and IAM rules over code, charts and live tenancies."""
 
 
 

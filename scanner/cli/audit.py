@@ -26,6 +26,7 @@ from scanner.cli.common import (
     reporting_internal_errors,
     scan_setup,
 )  # fmt: skip
+from scanner.cli.extras import require_oci_sdk
 
 
 class AuthMethod(StrEnum):
@@ -107,6 +108,8 @@ def audit(
     )
     from scanner.workflow.config import ConfigError
 
+    if from_snapshot is None:  # live collection needs the oci SDK: the `audit` extra
+        require_oci_sdk()
     # The ocisec configuration of the working directory, read (and checked) before any API call;
     # its waivers match live objects by OCID or address.
     settings, scan_options = scan_setup(

@@ -42,9 +42,10 @@ def baseline_create(
     config: Path | None = CONFIG_OPTION,
     no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
-    """Write every open finding (failed or unknown, not otherwise suppressed) of a scan to a
-    baseline file, keyed by the SARIF fingerprints; `ocisec scan --baseline FILE` then fails only
-    on findings that are not in it."""
+    """Write today's open findings to a baseline file; scans given it fail only on new ones.
+
+    Every failed or unknown finding that no comment or waiver accepts is keyed by its SARIF
+    fingerprint; `ocisec scan --baseline FILE` then fails only on findings not in it."""
     import json
 
     from scanner.workflow.baseline import baseline_document

@@ -78,6 +78,7 @@ class Format(StrEnum):
     github = "github"
     markdown = "markdown"
     gitlab_sast = "gitlab-sast"
+    gitlab_codequality = "gitlab-codequality"
     html = "html"
 
 
@@ -94,7 +95,7 @@ STRICT_OPTION = typer.Option(
 )
 FAIL_ON_OPTION = typer.Option(
     None, "--fail-on", case_sensitive=False, envvar="OCISEC_FAIL_ON",
-    help="Lowest severity that makes the exit code 1 [default: low].",
+    help="Lowest severity that makes the exit code 1 (default: low).",
 )
 RULE_OPTION = typer.Option(
     [], "--rule", envvar="OCISEC_RULE", help="Run only this rule id or glob (repeatable, comma lists)."
@@ -111,7 +112,8 @@ POLICIES_OPTION = typer.Option(
 )
 CONFIG_OPTION = typer.Option(
     None, "--config", envvar="OCISEC_CONFIG",
-    help="Configuration file [default: .ocisec.yaml or pyproject.toml [tool.ocisec] up to the git root].",
+    help="Configuration file (default: .ocisec.yaml, or the tool.ocisec table of pyproject.toml, "
+    "up to the git root).",
 )
 NO_CONFIG_OPTION = typer.Option(False, "--no-config", help="Ignore every configuration file.")
 BASELINE_OPTION = typer.Option(
@@ -120,7 +122,7 @@ BASELINE_OPTION = typer.Option(
 )
 FORMAT_OPTION = typer.Option(
     None, "--format", "-f", case_sensitive=False, envvar="OCISEC_FORMAT",
-    help="Report format [default: text].",
+    help="Report format (default: text).",
 )
 
 
@@ -202,6 +204,7 @@ def report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold
     from scanner.report.redact import Redactor
 
     to_tty = output is None and sys.stdout.isatty()
+    result.fail_on = fail_on.value
     report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
     if output is None:
         try:

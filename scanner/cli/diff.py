@@ -39,8 +39,9 @@ def diff(
         Threshold.low, "--fail-on", help="Lowest severity of a NEW finding that makes the exit code 1."
     ),
 ) -> None:
-    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings);
-    earlier results add a trend."""
+    """Compare two results: new, fixed and persisting findings (exit 1 on new failing findings).
+
+    Earlier results given before OLD add a trend."""
     from scanner.model import Severity
     from scanner.report.diff_report import render as render_diff
     from scanner.workflow.diff import DiffInputError, diff_paths

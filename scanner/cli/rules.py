@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 rules_app = typer.Typer(help="List the rules, or show one in full.", invoke_without_command=True)
 
 
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 class RulesFormat(StrEnum):
     table = "table"
     json = "json"
@@ -38,8 +44,9 @@ def rules_list(
     config: Path | None = CONFIG_OPTION,
     no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
-    """Table of every rule (as wide as the terminal), or the list as JSON or markdown: the
-    built-in rules and the configuration's policy directories, with its parameter values."""
+    """List every rule as a table (as wide as the terminal), JSON or markdown.
+
+    The built-in rules and the configuration's policy directories, with its parameter values."""
     if ctx.invoked_subcommand is not None:
         return
     rules, errors = _configured_rules(config, no_config, policies, policies_only)
@@ -65,19 +72,31 @@ def rules_list(
 @rules_app.command("show")
 def rules_show(
     rule_id: str = typer.Argument(..., help="Rule id, e.g. OCI-ENC-001."),
+    fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f", help="text, json or markdown."),
     policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
     config: Path | None = CONFIG_OPTION,
     no_config: bool = NO_CONFIG_OPTION,
 ) -> None:
-    """Full text of one rule: rationale, remediation, references, parameters (the values the
-    configuration sets), examples."""
+    """Full text of one rule: rationale, remediation, references, parameters, examples.
+
+    Parameters show the values the configuration sets."""
     rules, _ = _configured_rules(config, no_config, policies, policies_only)
     match = [r for r in rules if r.id.lower() == rule_id.lower()]
     if not match:
         typer.echo(f"ocisec: no rule {rule_id!r}; run `ocisec rules` for the list", err=True)
         raise typer.Exit(EXIT_INPUT_ERROR)
     r = match[0]
+    if fmt is ShowFormat.json:
+        from scanner.workflow.catalog import rule_json
+
+        sys.stdout.write(rule_json(r))
+        return
+    if fmt is ShowFormat.markdown:
+        from scanner.workflow.docs import rule_markdown
+
+        sys.stdout.write("\n".join(rule_markdown(r)).rstrip() + "\n")
+        return
     lines = [
         f"{r.id}  [{r.severity.value}]  {r.title}",
         f"Category:  {r.category}",

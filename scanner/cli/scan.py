@@ -34,7 +34,10 @@ from scanner.cli.common import (
 @reporting_internal_errors
 def scan(
     paths: list[Path] = typer.Argument(
-        ..., help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin."
+        None,
+        help="Directories, .tf/.tfvars, plan JSON, charts or manifests; - reads manifests from stdin "
+        "(default: the current directory).",
+        show_default=False,
     ),
     fmt: Format | None = FORMAT_OPTION,
     output: list[str] = typer.Option(
@@ -76,6 +79,9 @@ def scan(
         None, "--source-root", help="SARIF %SRCROOT%: paths are relative to it (default: the git root)."
     ),
     no_color: bool = typer.Option(False, "--no-color", help="No ANSI colour (also: NO_COLOR=1)."),
+    compact: bool = typer.Option(
+        False, "--compact", help="Text report without the offending source lines under each finding."
+    ),
     with_checkov: bool = typer.Option(
         False, "--with-checkov", help="Also run Checkov (in its own environment) and merge its findings."
     ),
@@ -112,6 +118,7 @@ def scan(
     from scanner.workflow.outputs import source_root as find_source_root
     from scanner.workflow.scan import scan_root
 
+    paths = list(paths or [Path(".")])  # `ocisec scan` alone scans the current directory
     for vf in values:
         if not vf.is_file():
             typer.echo(f"ocisec: --values {vf}: no such file", err=True)
@@ -149,6 +156,11 @@ def scan(
         from scanner.workflow.checkov import merge_checkov, run_checkov
 
         merge_checkov(result, run_checkov(checkov, list(paths), Path(result.root)))
+    result.fail_on = settings.fail_on or Threshold.low.value
+    if not compact and any(spec.fmt == "text" for spec in specs):
+        from scanner.workflow.snippets import attach_snippets
+
+        attach_snippets(result)
     redactor = Redactor()
     for s in secrets:
         # Short values ("true", "dev") would mangle the report; they are masked in messages anyway.
@@ -158,7 +170,9 @@ def scan(
     text_on_stdout = False
     for spec in specs:
         color = spec.path is None and use_color(no_color, sys.stdout.isatty())
-        report = render(result, spec.fmt, redactor, color=color, width=report_width(spec.path is None))
+        report = render(
+            result, spec.fmt, redactor, color=color, width=report_width(spec.path is None), compact=compact
+        )
         if spec.path is None:
             try:
                 sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
@@ -183,7 +197,7 @@ def scan(
             where = f"{err.path}:{err.line}" if err.line else err.path
             level = "error" if err.level == "error" else err.level
             typer.echo(f"ocisec: {level}: {where}: {err.message}", err=True)
-    if options.baseline is not None:
+    if options.baseline is not None and not text_on_stdout:  # the text report says it already
         typer.echo(
             f"ocisec: {options.baseline.matched} finding(s) baselined by {options.baseline.path}; "
             f"{len(result.failed)} new",

@@ -251,6 +251,13 @@ class ScanResult:
     # Literal values of the scanned resources' secret-like attributes, collected once by the scan
     # (reporters mask them; a result read back from JSON has none and is collected afresh).
     secret_values: set[str] = field(default_factory=set, repr=False, compare=False)
+    # The --fail-on threshold the exit code is decided with: the text headline says which
+    # findings decide it.
+    fail_on: str = "low"
+    # Source lines around located findings, for the text report: "file:start:end" -> [(line
+    # number, text)], secrets masked. Read by the workflow (scanner.workflow.snippets), since
+    # reporters never re-read input; empty when not asked for (--compact, other formats).
+    snippets: dict[str, list[tuple[int, str]]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def input_errors(self) -> list[InputError]:

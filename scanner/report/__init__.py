@@ -17,6 +17,8 @@ from scanner.report.redact import Redactor
 _MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit"}
 # Pull-request formats: GitHub workflow-command annotations, a PR-comment summary, GitLab SAST.
 _MODULES.update({"github": "github", "markdown": "markdown", "gitlab-sast": "gitlab_sast"})
+# GitLab Code Quality: findings in the MR widget and diff on every tier (SAST needs Ultimate).
+_MODULES["gitlab-codequality"] = "gitlab_codequality"
 _MODULES["html"] = "html"  # self-contained HTML page (Jinja2, autoescaped)
 
 
@@ -48,6 +50,7 @@ def render(
     *,
     color: bool = False,
     width: int = 100,
+    compact: bool = False,
 ) -> str:
     """Render ``result`` in format ``fmt`` with every secret masked.
 
@@ -56,7 +59,7 @@ def render(
     further secrets (values the CLI learned elsewhere, e.g. from the environment); those are
     masked in the messages and in the whole final output. The found values are not applied to
     the whole output: a weak secret such as ``"true"`` would corrupt the JSON itself.
-    ``color`` and ``width`` apply to the text format only.
+    ``color``, ``width`` and ``compact`` (no source lines) apply to the text format only.
     """
     try:
         renderer = FORMATS[fmt]
@@ -66,5 +69,8 @@ def render(
     if redactor is not None:
         secrets.update(redactor)
     safe = secrets.scrub_result(result)
-    output = renderer(safe, color=color, width=width) if fmt == "text" else renderer(safe)
+    if fmt == "text":
+        output = renderer(safe, color=color, width=width, compact=compact)
+    else:
+        output = renderer(safe)
     return redactor.scrub(output) if redactor is not None else output

@@ -22,6 +22,7 @@ from scanner.model import ScanResult, Severity, Status
 from scanner.model.diff import DiffEntry, DiffResult, Side, State
 from scanner.report.metadata import describe, generated_at, target
 from scanner.report.redact import Redactor
+from scanner.report.summary import heading
 
 DIFF_SCHEMA_VERSION = "1.0"
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
@@ -105,7 +106,7 @@ def render_text(diff: DiffResult) -> str:
         lines.append(f"{HEADINGS[state]} ({len(entries)})")
         for entry in entries:
             rule = entry.rule
-            lines.append(f"  {rule.severity.value.upper():<8} {rule.id}  {rule.title}")
+            lines.append(f"  {rule.severity.value.upper():<8} {rule.id}  {heading(rule, entry.finding)}")
             where = _where(entry)
             lines.append(f"    {entry.finding.resource.address}" + (f"  {where}" if where else ""))
             if state is not State.PERSISTING:
@@ -276,10 +277,12 @@ def render_junit(diff: DiffResult) -> str:
                 case.set("file", entry.finding.location.file)
                 case.set("line", str(entry.finding.location.start_line))
             if state is State.NEW:
+                what = heading(entry.rule, entry.finding)
                 failure = ET.SubElement(
-                    case, "failure", message=entry.finding.message, type=entry.rule.severity.value
+                    case, "failure", message=f"{what}: {entry.finding.message}",
+                    type=entry.rule.severity.value,
                 )
-                failure.text = f"{entry.finding.message}\nRemediation: {entry.rule.remediation}"
+                failure.text = f"{what}: {entry.finding.message}\nRemediation: {entry.rule.remediation}"
             else:
                 ET.SubElement(case, "system-out").text = f"{state.value}: {entry.finding.message}"
         _counts(suite, totals, tests=len(entries), failures=len(entries) if state is State.NEW else 0)
@@ -342,15 +345,16 @@ def render_markdown(diff: DiffResult) -> str:
         entries = diff.of(state)
         if not entries:
             continue
-        heading = f"{HEADINGS[state]} ({len(entries)})"
+        section = f"{HEADINGS[state]} ({len(entries)})"
         if state is State.PERSISTING:
-            out += ["<details><summary>" + heading + "</summary>", ""]
+            out += ["<details><summary>" + section + "</summary>", ""]
         else:
-            out += [f"#### {heading}", ""]
+            out += [f"#### {section}", ""]
         out += ["| severity | rule | resource | where | message |", "|---|---|---|---|---|"]
         for e in entries[:MARKDOWN_ROWS]:
             out.append(
-                f"| {e.rule.severity.value} | [{e.rule.id}]({e.rule.help_uri}) {md(e.rule.title)} "
+                f"| {e.rule.severity.value} | [{e.rule.id}]({e.rule.help_uri}) "
+                f"{md(heading(e.rule, e.finding))} "
                 f"| {md_code(e.finding.resource.address)} | {md_code(_where(e))} | {md(e.finding.message)} |"
             )
         if len(entries) > MARKDOWN_ROWS:

@@ -23,7 +23,7 @@ from scanner.report.fingerprint import finding_file
 from scanner.report.metadata import describe, generated_at, target, tool_version
 from scanner.report.names import live_label
 from scanner.report.redact import Redactor
-from scanner.report.summary import Summary, report_order
+from scanner.report.summary import Summary, heading, report_order
 
 TEMPLATE = "report.html"
 COLORS = {"passed": "#2e7d32", "failed": "#c62828", "unknown": "#8e6cc0"}
@@ -272,7 +272,7 @@ def _finding_view(result: ScanResult, finding: Finding, redactor: Redactor) -> d
     suppression = finding.suppression
     return {
         "rule_id": rule.id,
-        "title": rule.title,
+        "title": heading(rule, finding),  # a red card reads what is wrong, not the passing state
         "severity": rule.severity.value,
         "severity_color": SEVERITY_COLORS[rule.severity],
         "category": rule.category,

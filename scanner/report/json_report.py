@@ -11,10 +11,11 @@ from scanner.model import Finding, InputError, Location, Rule, ScanResult, Statu
 from scanner.report.fingerprint import fingerprint
 from scanner.report.metadata import describe, generated_at
 from scanner.report.names import escape_controls, live_label
-from scanner.report.summary import Summary, report_order
+from scanner.report.summary import Summary, heading, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-SCHEMA_VERSION = "1.1"  # 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id
+# 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id; 1.2: heading, rule failure/fix
+SCHEMA_VERSION = "1.2"
 
 
 def render(result: ScanResult) -> str:
@@ -59,6 +60,7 @@ def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
     return {
         "rule_id": rule.id,
         "title": rule.title,
+        "heading": heading(rule, finding),
         "severity": rule.severity.value,
         "category": rule.category,
         "status": finding.status.value,
@@ -117,6 +119,8 @@ def _rule(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "title": rule.title,
+        "failure": rule.failure,
+        "fix": rule.fix,
         "severity": rule.severity.value,
         "category": rule.category,
         "rationale": rule.rationale,

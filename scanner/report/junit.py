@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from scanner.model import Finding, InputError, Rule, ScanResult, Status
-from scanner.report.summary import report_order
+from scanner.report.summary import heading, report_order
 
 INPUT_ERRORS_SUITE = "input-errors"
 
@@ -62,7 +62,8 @@ def _rule_suite(rule: Rule, findings: list[Finding], strict: bool) -> ET.Element
         elif finding.status is Status.FAILED or (finding.status is Status.UNKNOWN and strict):
             failures += 1
             failure = ET.SubElement(
-                case, "failure", message=finding.message, type=_failure_type(rule, finding)
+                case, "failure", message=f"{heading(rule, finding)}: {finding.message}",
+                type=_failure_type(rule, finding),
             )
             failure.text = _details(rule, finding)
         elif finding.status is Status.UNKNOWN:
@@ -78,7 +79,10 @@ def _failure_type(rule: Rule, finding: Finding) -> str:
 
 
 def _details(rule: Rule, finding: Finding) -> str:
-    lines = [f"{rule.id} {rule.title} [{rule.severity.value}]", f"Resource: {finding.resource.address}"]
+    lines = [
+        f"{rule.id} {heading(rule, finding)} [{rule.severity.value}]",
+        f"Resource: {finding.resource.address}",
+    ]
     if finding.location is not None:
         lines.append(f"Location: {finding.location.file}:{finding.location.start_line}")
     if finding.attribute:

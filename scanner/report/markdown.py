@@ -10,7 +10,7 @@ from __future__ import annotations
 from scanner.model import Finding, ScanResult, Severity, Status
 from scanner.report.names import live_label
 from scanner.report.paths import rebaser
-from scanner.report.summary import Summary, severity_order
+from scanner.report.summary import Summary, gating_headline, severity_order
 
 MAX_ROWS = 200
 ICON = {Severity.CRITICAL: "🟥", Severity.HIGH: "🟧", Severity.MEDIUM: "🟨", Severity.LOW: "🟦"}
@@ -28,6 +28,8 @@ def render(result: ScanResult) -> str:
     out: list[str] = []
     if summary.errors:
         out.append(f"## ocisec: scan incomplete — {summary.errors} input(s) could not be read")
+    elif gating_headline(result) is not None:
+        out.append(f"## ocisec: {gating_headline(result)}")  # which findings decide the check
     elif summary.failing:
         out.append(f"## ocisec: {summary.failing} failing finding{'s' if summary.failing != 1 else ''}")
     else:

@@ -169,7 +169,13 @@ class Redactor:
         ]
         rules = [_clean_rule(r) for r in result.rules]
         inputs = [clean_text(self.scrub(i)) for i in result.inputs]
-        return dataclasses.replace(result, findings=findings, errors=errors, rules=rules, inputs=inputs)
+        snippets = {
+            key: [(n, clean_text(self.scrub(line))) for n, line in lines]
+            for key, lines in result.snippets.items()
+        }
+        return dataclasses.replace(
+            result, findings=findings, errors=errors, rules=rules, inputs=inputs, snippets=snippets
+        )
 
     @classmethod
     def for_result(cls, result: ScanResult) -> Redactor:

@@ -21,7 +21,7 @@ from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Statu
 from scanner.report.fingerprint import FINGERPRINT_KEY, fingerprint
 from scanner.report.names import live_label
 from scanner.report.paths import rebaser, source_root_of
-from scanner.report.summary import report_order
+from scanner.report.summary import heading, report_order
 
 SARIF_SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -265,6 +265,8 @@ def _result(
     finding = group[0]
     address = finding.resource.address
     text = finding.message if address in finding.message else f"{finding.message} ({address})"
+    # Code scanning titles an alert with the message's first sentence: what is wrong comes first.
+    text = f"{heading(rule, finding)}: {text}"
     if len(group) > 1:
         text += f" Reached through {len(group)} module instances: " + ", ".join(
             f.resource.address for f in group

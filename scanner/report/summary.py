@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.model import BASELINE_JUSTIFICATION, Finding, ScanResult, Severity, Status
+from scanner.model import BASELINE_JUSTIFICATION, Finding, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 
 
@@ -88,3 +88,67 @@ def severity_order(findings: list[Finding], result: ScanResult) -> list[Finding]
         return (-severity.rank, finding_file(finding) or "", line, finding.rule_id, finding.resource.address)
 
     return sorted(findings, key=key)
+
+
+def heading(rule: Rule, finding: Finding) -> str:
+    """What a finding is headed by in every format: what is wrong (the policy's ``failure:``) for a
+    failed finding, the rule's title (the passing state, what was to be decided) otherwise."""
+    if finding.status is Status.FAILED:
+        return rule.failure or rule.title
+    return rule.title
+
+
+def fail_on_threshold(result: ScanResult) -> Severity:
+    """The ``--fail-on`` severity the exit code is decided with (``low`` when unset or unknown)."""
+    try:
+        return Severity((result.fail_on or "low").lower())
+    except ValueError:
+        return Severity.LOW
+
+
+def gating_headline(result: ScanResult) -> str | None:
+    """``4 failing at or above high (1 critical, 3 high); 8 below the threshold (5 medium, 3 low)``
+    when ``--fail-on`` is above ``low`` and something fails; None otherwise (every failing finding
+    gates, and the usual count says it)."""
+    summary = Summary.of(result)
+    threshold = fail_on_threshold(result)
+    if not summary.failing or threshold is Severity.LOW:
+        return None
+    above = {s: n for s, n in summary.by_severity.items() if n and Severity(s).rank >= threshold.rank}
+    below = {s: n for s, n in summary.by_severity.items() if n and Severity(s).rank < threshold.rank}
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {sev}" for sev, n in counts.items())
+
+    parts = [f"{sum(above.values())} failing at or above {threshold.value} ({listed(above)})" if above
+             else f"none failing at or above {threshold.value}"]
+    if below:
+        parts.append(f"{sum(below.values())} below the threshold ({listed(below)})")
+    return "; ".join(parts)
+
+
+MAX_OFFENDING = 5  # offending lines shown at most under a text finding (a long list attribute is cut)
+
+
+def snippet_key(finding: Finding) -> str | None:
+    """Where a finding's source lines are kept in ``ScanResult.snippets`` (None: none to show;
+    live objects point at a snapshot line, one whole JSON object, not code to read)."""
+    loc = finding.location
+    if loc is None or finding.resource.provenance.source == "oci":
+        return None
+    return f"{loc.file}:{loc.start_line}:{loc.end_line}"
+
+
+def offending_lines(finding: Finding) -> tuple[int, int] | None:
+    """First and last line to mark: the attribute's lines (at most ``MAX_OFFENDING``), or, when the
+    attribute is missing and the finding points at the whole block, the block's first line."""
+    loc = finding.location
+    if loc is None:
+        return None
+    block = finding.resource.provenance.location
+    whole_block = block is not None and (block.file, block.start_line, block.end_line) == (
+        loc.file, loc.start_line, loc.end_line
+    )
+    if whole_block and loc.end_line > loc.start_line:
+        return loc.start_line, loc.start_line
+    return loc.start_line, min(max(loc.start_line, loc.end_line), loc.start_line + MAX_OFFENDING - 1)

@@ -15,7 +15,18 @@ from rich.text import Text
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 from scanner.report.names import live_label
-from scanner.report.summary import NOTHING_TO_SCAN, Summary, is_baselined, report_order, severity_order
+from scanner.report.summary import (
+    NOTHING_TO_SCAN,
+    Summary,
+    fail_on_threshold,
+    gating_headline,
+    heading,
+    is_baselined,
+    offending_lines,
+    report_order,
+    severity_order,
+    snippet_key,
+)
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -27,9 +38,10 @@ INDENT = "    "
 REMEDIATION_MAX = 160  # the full text is in `ocisec rules show` and the SARIF help; the log needs a hint
 
 
-def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
+def render(result: ScanResult, *, color: bool = False, width: int = 100, compact: bool = False) -> str:
     """The text report. ``color`` emits ANSI styles (the CLI decides: ``--no-color``, ``NO_COLOR``,
-    ``FORCE_COLOR``, else whether stdout is a terminal); tests keep it off.
+    ``FORCE_COLOR``, else whether stdout is a terminal); tests keep it off. Each finding shows
+    its offending lines when the workflow stored them (``result.snippets``) unless ``compact``.
 
     The first line says what the scan found: "Scan incomplete" when an input could not be read
     (never "No failed findings." then), else the number of failing findings. Findings follow,
@@ -48,13 +60,25 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100) -> str:
         console.print(line, soft_wrap=True)
     if failed:
         console.print()
-        _print_findings(console, result, failed)
+        threshold = fail_on_threshold(result)
+        gating = [f for f in failed if result.rule(f.rule_id).severity.rank >= threshold.rank]
+        below = failed[len(gating):]  # most severe first: the gating ones come first
+        _print_findings(console, result, gating, compact)
+        if below:
+            if gating:
+                console.print()
+            console.print(
+                Text(f"Below the --fail-on threshold ({threshold.value}): reported, not failing the scan",
+                     style="bold"),
+                soft_wrap=True,
+            )
+            _print_findings(console, result, below, compact)
 
     if unknown:
         console.print()
         note = "counted as failing: --strict" if result.strict else "they fail only under --strict"
         console.print(Text(f"Could not be decided statically ({note})", style="bold magenta"), soft_wrap=True)
-        _print_findings(console, result, unknown)
+        _print_findings(console, result, unknown, compact)
 
     _print_suppressed(console, result)
 
@@ -86,8 +110,12 @@ def headline(result: ScanResult) -> list[Text]:
             Text(f"Scan incomplete: {_count(len(errors), 'input')} could not be read", style="bold red")
         )
     failing = Summary.of(result)
-    if failing.failing:
-        severities = ", ".join(f"{n} {sev}" for sev, n in failing.by_severity.items() if n)
+    gating = gating_headline(result)
+    if gating is not None:
+        # Which findings decide the exit code, and which are only reported (--fail-on / fail_on).
+        lines.append(Text(gating, style="bold yellow" if gating.startswith("none") else "bold red"))
+    elif failing.failing:
+        severities = _listed(failing.by_severity)
         lines.append(
             Text(f"{_count(failing.failing, 'failing finding')} ({severities})", style="bold red")
         )
@@ -96,18 +124,51 @@ def headline(result: ScanResult) -> list[Text]:
     return lines
 
 
+def _listed(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+
+
 def _print_errors(console: Console, errors: list[InputError]) -> None:
     for error in errors:
         where = f"{error.path}:{error.line}" if error.line else error.path
         console.print(Text.assemble("  ", (where, "bold"), f"  {error.message}"), soft_wrap=True)
 
 
-def _print_findings(console: Console, result: ScanResult, findings: list[Finding]) -> None:
+def _print_findings(
+    console: Console, result: ScanResult, findings: list[Finding], compact: bool = False
+) -> None:
     for i, finding in enumerate(findings):
         if i:
             console.print()
         failing = finding.status is Status.FAILED or result.strict
         _print_finding(console, result.rule(finding.rule_id), finding, failing)
+        if not compact:
+            _print_snippet(console, result, finding)
+        hint = Text.assemble(INDENT, ("Docs: ", "dim"), (f"ocisec rules show {finding.rule_id}", "dim"))
+        console.print(hint, soft_wrap=True)
+
+
+def _print_snippet(console: Console, result: ScanResult, finding: Finding) -> None:
+    """The offending lines with two lines of context and line numbers; the offending ones marked
+    with ``>`` (and bold, the attribute's name underlined, in colour)."""
+    key, span = snippet_key(finding), offending_lines(finding)
+    lines = result.snippets.get(key) if key is not None else None
+    if not lines or span is None:
+        return
+    first, last = span
+    width = len(str(lines[-1][0]))
+    name = (finding.attribute or "").split(".")[-1] if finding.attribute else ""
+    for number, text in lines:
+        hit = first <= number <= last
+        row = Text(INDENT + ("> " if hit else "  "), style="bold red" if hit else "")
+        row.append(f"{number:>{width}} | ", style="dim")
+        body = Text(text, style="bold" if hit else "")
+        if hit and name and not name.isdigit():
+            at = text.find(name)
+            if at >= 0:
+                body.stylize("underline", at, at + len(name))
+        row.append(body)
+        console.print(row, soft_wrap=True, overflow="ignore", crop=False)
 
 
 SUPPRESSED_SHOWN = 20  # a baseline may hold hundreds; the JSON/SARIF reports list them all
@@ -126,10 +187,13 @@ def _print_suppressed(console: Console, result: ScanResult) -> None:
         assert sup is not None
         where = f"{finding.location.file}:{finding.location.start_line}" if finding.location else ""
         until = f" until {sup.expires}" if sup.expires else ""
+        # The baseline's justification names its file already: say it once.
+        origin = "" if sup.origin and sup.origin in sup.justification else (sup.origin or "")
+        note = f" ({origin}{until})" if origin else (f" ({until.strip()})" if until else "")
         console.print(
             Text.assemble(
                 "  ", (finding.rule_id, "bold"), f"  {finding.resource.address}  ", (where, "dim"),
-                f"  — {sup.justification} ({sup.origin}{until})",
+                f"  — {sup.justification}{note}",
             ),
             soft_wrap=True,
         )
@@ -142,8 +206,7 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
     badge = Text(f"{severity.value.upper():<8}", style=SEVERITY_STYLE[severity])
     badge.append(" ")
     # A failed finding is headed by what is wrong; an unknown one by what was to be decided.
-    heading = (rule.failure or rule.title) if finding.status is Status.FAILED else rule.title
-    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading), soft_wrap=True)
+    console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading(rule, finding)), soft_wrap=True)
     label = live_label(finding)
     where = Text.assemble(INDENT, (label or finding.resource.address, "bold"))
     if label is not None:  # a live object: its name first, the OCID beside it

@@ -58,3 +58,29 @@ def print_rules_table(rules: list[Rule], *, color: bool, width: int | None = Non
         table.add_row(*row)
     console = Console(file=sys.stdout, width=width, force_terminal=color, no_color=not color, highlight=False)
     console.print(table)
+
+
+def rule_json(rule: Rule) -> str:
+    """One rule in full as a JSON object (``ocisec rules show ID --format json``): what the text
+    view shows, plus the parameter values in force and the examples."""
+    from scanner.engine.registry import checks_of_rule
+
+    doc = {
+        "id": rule.id,
+        "title": rule.title,
+        "failure": rule.failure,
+        "fix": rule.fix,
+        "severity": rule.severity.value,
+        "category": rule.category,
+        "resources": rule.resource_kinds,
+        "rationale": rule.rationale,
+        "remediation": rule.remediation,
+        "references": [dict(ref) for ref in rule.references],
+        "parameters": {
+            k: {"value": v, "doc": rule.parameter_docs.get(k, "")} for k, v in rule.parameters.items()
+        },
+        "examples": dict(rule.examples),
+        "checks": [{"name": name, "module": module} for name, module in checks_of_rule(rule)],
+        "help_uri": rule.help_uri,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

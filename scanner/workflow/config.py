@@ -361,7 +361,7 @@ def read_config_file(path: Path, cache_dir: Path | None = None) -> dict[str, Any
     if errors:
         err = max(errors, key=lambda e: len(list(e.absolute_path)))
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: {key}: {err.message[:300]}")
+        raise ConfigError(f"{path}: {key}: {err.message[:300]}{_did_you_mean(err)}")
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
@@ -500,3 +500,21 @@ def build_settings(
     settings.soft_fail = soft_fail if soft_fail is not None else settings.soft_fail
     settings.baseline = baseline or settings.baseline
     return settings
+
+
+def _did_you_mean(err: Any) -> str:
+    """For an unknown key, the closest allowed one: a typo in a CI gate's configuration must be
+    easy to fix (``fail_onn`` -> ``did you mean `fail_on`?``)."""
+    import difflib
+
+    if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
+        return ""
+    allowed = list(err.schema.get("properties", {}))
+    unknown = [str(key) for key in err.instance if key not in allowed]
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"did you mean `{close[0]}`?" if len(unknown) == 1 else
+                         f"did you mean `{close[0]}` for `{key}`?")
+    return ("; " + "; ".join(hints)) if hints else ""

@@ -223,6 +223,8 @@ def _rule(record: dict[str, Any]) -> Rule:
     return Rule(
         id=record["id"],
         title=record["title"],
+        failure=record.get("failure", ""),  # results written before 0.1.0 have none
+        fix=record.get("fix", ""),
         severity=Severity(record["severity"]),
         category=record["category"],
         rationale=record.get("rationale", ""),

@@ -31,22 +31,28 @@ def rules_markdown(rules: list[Rule]) -> str:
         "",
     ]
     for r in rules:
-        head = f"**{r.title}** — severity *{r.severity.value}*, category *{r.category}*."
-        out += [f"## {r.id}", "", head, ""]
-        out += [f"Resources: {', '.join(f'`{k}`' for k in r.resource_kinds)}", ""]
-        out += ["**Why.** " + r.rationale, "", "**Fix.**", "", r.remediation, ""]
-        if r.references:
-            refs = "; ".join(f"{x.get('framework', '')} {x.get('id', '')}".strip() for x in r.references)
-            out += [f"References: {refs}", ""]
-        if r.parameters:
-            out += ["Parameters:", ""]
-            for k, v in r.parameters.items():
-                out.append(f"- `{k}` (default `{v!r}`): {r.parameter_docs.get(k, '')}".rstrip(": "))
-            out.append("")
-        for kind, label in (("fail", "Non-compliant"), ("pass", "Compliant")):
-            if kind in r.examples:
-                out += [f"{label}:", "", "```hcl", r.examples[kind], "```", ""]
+        out += rule_markdown(r)
     return "\n".join(out).rstrip() + "\n"
+
+
+def rule_markdown(r: Rule) -> list[str]:
+    """One rule's section of the reference (also ``ocisec rules show ID --format markdown``)."""
+    head = f"**{r.title}** — severity *{r.severity.value}*, category *{r.category}*."
+    out = [f"## {r.id}", "", head, ""]
+    out += [f"Resources: {', '.join(f'`{k}`' for k in r.resource_kinds)}", ""]
+    out += ["**Why.** " + r.rationale, "", "**Fix.**", "", r.remediation, ""]
+    if r.references:
+        refs = "; ".join(f"{x.get('framework', '')} {x.get('id', '')}".strip() for x in r.references)
+        out += [f"References: {refs}", ""]
+    if r.parameters:
+        out += ["Parameters:", ""]
+        for k, v in r.parameters.items():
+            out.append(f"- `{k}` (default `{v!r}`): {r.parameter_docs.get(k, '')}".rstrip(": "))
+        out.append("")
+    for kind, label in (("fail", "Non-compliant"), ("pass", "Compliant")):
+        if kind in r.examples:
+            out += [f"{label}:", "", "```hcl", r.examples[kind], "```", ""]
+    return out
 
 
 def main() -> int:

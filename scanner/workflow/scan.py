@@ -62,6 +62,9 @@ class Inputs:
     yaml: list[Path] = field(default_factory=list)  # charts, values files, Kubernetes manifests
     stdin: bool = False  # `-`: manifests on standard input
     errors: list[InputError] = field(default_factory=list)
+    # Files named on the command line when no directory was (pre-commit): the files the summary
+    # counts; what is read beside them (sibling .tf files, a chart's values.yaml) is context.
+    named: set[Path] | None = None
 
 
 def scan_root(paths: list[Path]) -> Path:
@@ -135,10 +138,16 @@ def discover(paths: list[Path], root: Path, skip: Callable[[Path], bool] | None 
             found.yaml.append(path)
         else:
             found.errors.append(
-                InputError(rel(path, root), "not a Terraform file (.tf, .tf.json, .tfvars) or plan JSON")
+                InputError(
+                    rel(path, root),
+                    "not a file ocisec reads: Terraform (.tf, .tf.json, .tfvars), plan JSON, or YAML "
+                    "(.yaml, .yml: Helm charts and values, Kubernetes manifests)",
+                )
             )
     if singles and not any(p.is_dir() for p in paths):
         found.only_files = singles
+    if paths and not any(str(p) == "-" or p.is_dir() for p in paths):
+        found.named = {safe_resolve(p) for p in paths if p.exists()}
     found.tf = list(dict.fromkeys(found.tf))
     found.tf = _without_bad_links(found.tf, root, found.errors)
     return found
@@ -270,6 +279,10 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         errors += kube.errors
         files += kube.files
         categories += kube.categories
+    if inputs.named is not None:
+        # Single-file mode: siblings and chart values are context, not scanned files; the summary
+        # counts the files named.
+        files = [f for f in files if safe_resolve(root / f) in inputs.named]
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)

@@ -84,12 +84,20 @@ def has_manifest_markers(text: str) -> bool:
     return "apiVersion" in text and "kind" in text
 
 
+# API groups of tool configuration files that look like objects (apiVersion + kind) but are never
+# sent to a cluster: kustomize's kustomization.yaml, kind's cluster config. They are read and
+# ignored without a word (a pre-commit run over a kustomize repository must not fail on them).
+TOOL_CONFIG_GROUPS = ("kustomize.config.k8s.io/", "kind.x-k8s.io/")
+
+
 def is_manifest(data: Any) -> bool:
-    """A YAML document that is a Kubernetes object: a mapping with ``apiVersion`` and ``kind``."""
+    """A YAML document that is a Kubernetes object: a mapping with ``apiVersion`` and ``kind``
+    (not a tool's configuration file that shares that shape)."""
     return (
         isinstance(data, dict)
         and isinstance(data.get("apiVersion"), str)
         and isinstance(data.get("kind"), str)
+        and not data["apiVersion"].startswith(TOOL_CONFIG_GROUPS)
     )
 
 
