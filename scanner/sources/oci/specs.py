@@ -3,8 +3,9 @@
 One ``ResourceSpec`` per snapshot type: the SDK client class, how the objects are enumerated
 (Resource Search type, or a list call in the home region / per compartment / per region and
 compartment / per vault), the GET that returns the full model, the id field, the related
-sub-lists to fetch per object, and the IAM permissions the calls need (``permissions``, from
-which ``ocisec audit --print-policy`` writes the auditor's least-privilege policy). One collector
+sub-lists to fetch per object, and the IAM permissions the calls need (``iam`` and
+``RelatedSpec.permission``, from which ``ocisec audit --print-policy`` writes the auditor's
+least-privilege policy: ``auditor_policy``). One collector
 (``collector.Collector``) walks this table; nothing in it is specific to a type except what is
 written here.
 
@@ -48,7 +49,7 @@ class ResourceSpec:
     ``get``), ``singleton`` (``get`` once in the home region with the tenancy as compartment).
 
     ``iam`` is the IAM resource-type of the objects: listing needs ``inspect`` on it, the GET
-    ``read`` (``read_verb``). ``fields``: model attributes the rules read, checked against the
+    ``read``. ``fields``: model attributes the rules read, checked against the
     installed SDK at start-up (the SDK drops fields its model does not know).
     """
 
@@ -68,7 +69,6 @@ class ResourceSpec:
     # Listed only where objects of this type were found (per their compartment and AD): boot
     # volume attachments where instances are, instead of every compartment x AD of the tenancy.
     follows: str | None = None
-    list_kwargs: tuple[tuple[str, str], ...] = ()  # extra list arguments: (kwarg, value)
 
     @property
     def model(self) -> str:
