@@ -102,3 +102,60 @@ def test_a_variable_that_only_feeds_reference_arguments_is_not_a_secret(tmp_path
     )
     result, _ = run_scan([tmp_path], ScanOptions(rule_ids=["OCI-SEC-002"]))
     assert sorted(f.resource.address for f in result.findings) == ["var.db_password"]
+
+
+# --- keys of any convention, judged with their values (Helm values, env, config files) -----------
+@pytest.mark.parametrize(
+    "key, value, secret",
+    [
+        # flags, numbers, paths, durations, sizes, hosts, URLs, empties and templates are not secrets
+        ("MYSQL_ALLOW_EMPTY_PASSWORD", "1", False),
+        ("MYSQL_ALLOW_EMPTY_PASSWORD", "true", False),
+        ("PRIV_KEY_PATH", "/tmp/.ssh/privatekey", False),
+        ("TOKEN_EXPIRY_SECONDS", "3600", False),
+        ("tokenCacheSize", 262144, False),
+        ("sessionTokenTimeout", "30m", False),
+        ("password", "", False),
+        ("password", "{{ .Values.global.password }}", False),
+        ("DB_PASSWORD", "${DB_PASSWORD}", False),
+        ("token", "db.bank.example", False),
+        # keys that name where a secret lives are references
+        ("passwordSecretKey", "admin-password", False),
+        ("existingSecret", "keycloak-admin", False),
+        ("tlsSecretName", "keycloak-tls", False),
+        ("secretKeyRef", "db", False),
+        ("userKey", "admin-user", False),
+        ("passwordKey", "admin-password", False),
+        ("existingSecretAdminPasswordKey", "HARBOR_ADMIN_PASSWORD", False),
+        ("jenkinsHttpsJksPasswordSecretKey", "https-jks-password", False),
+        ("privateKeySecret", "cloudfront-key", False),
+        ("enableTokenCache", "true", False),
+        # short names real charts use, and the usual long ones
+        ("mysql.pass", "Exp0rter-Passw0rd-5531", True),
+        ("pass", "Exp0rter-Passw0rd-5531", True),
+        ("passwd", "Ftp-Passw0rd-88211", True),
+        ("pwd", "Legacy-Pwd-44120", True),
+        ("PUSH_API_TOKEN", "Push-T0ken-2f1e9a7c3b5d", True),
+        ("harborAdminPassword", "Harbor12345", True),
+        ("accesskeysecret", "accesskeysecret", True),  # a run-together lower-case key
+        ("clientSecret", "b7c1f0e2a9d84c3e", True),
+        # credential shapes, whatever the key
+        ("webhook", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", True),
+        ("note", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ", True),
+        ("id", "AKIAIOSFODNN7EXAMPLE", True),
+        ("cert", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----", True),
+    ],
+)
+def test_secret_entries_by_key_and_value(key, value, secret):
+    from scanner.guards.secretnames import is_secret_entry
+
+    assert is_secret_entry(key, value) is secret
+
+
+def test_secret_key_beside_secret_name_names_a_key_of_that_secret():
+    from scanner.guards.secretnames import is_secret_entry
+
+    # vault-helm: enterpriseLicense {secretName, secretKey: license}
+    assert not is_secret_entry("secretKey", "license", ("secretName", "secretKey"))
+    # harbor: a top-level secretKey (the core encryption key), no secretName beside it
+    assert is_secret_entry("secretKey", "not-a-secure-key", ("caSecretName", "existingSecretSecretKey"))

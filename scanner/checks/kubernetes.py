@@ -3,13 +3,15 @@ condition cannot say — matching workloads to their PodDisruptionBudgets and
 HorizontalPodAutoscalers by selector and target, arithmetic on replica counts and percentages,
 and walking arbitrary values or ConfigMap content for secret-like keys.
 
-Workloads are read through the normalized ``workload`` attribute (``ingress_controller`` for
-ingress-nginx values), which chart values and manifests share (``scanner/sources/helm``).
+Workloads are read through the normalized ``workload`` attribute, which chart workloads
+(``helm.workload``, one per component a chart renders) and manifests share
+(``scanner/sources/helm``). What is a secret is decided by key and value together in
+``scanner.guards.secretnames``.
 Manifests are matched only within one scope (the directory or stream they came from) and one
 namespace.
 
 Policies that call these checks: OCI-ENC-101, OCI-HA-101, OCI-HA-102, OCI-HA-103, OCI-HA-104,
-OCI-HA-105, OCI-SEC-101, OCI-SEC-104.
+OCI-HA-105, OCI-SEC-101, OCI-SEC-102, OCI-SEC-103, OCI-SEC-104.
 """
 
 from __future__ import annotations
@@ -20,28 +22,22 @@ import weakref
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
-from scanner.guards.secretnames import is_secret_name
-from scanner.model import Resource
+from scanner.guards.secretnames import is_secret_entry, is_secret_literal, is_setting_key, key_reading
+from scanner.model import Resource, Unknown
 
-# Keys that name or point at a secret rather than hold one.
-_REFERENCE_KEY = re.compile(
-    r"(?i)(existing|ref$|refs$|keyref|name$|names$|_?id$|ocid$|file$|path$|mount|enabled$|create$|"
-    r"annotations|labels|provider|store|class|type$|length$|policy$|ttl$|rotation|key$|keys$|usage)"
-)
-# ...but `apiKey`, `privateKey`, `secretKey` hold one.
-_VALUE_KEY = re.compile(r"(?i)(api_?key|private_?key|secret_?key|access_?key|signing_?key)$")
 _ENV_KEYS = {"env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars"}
+# Mappings whose children are secrets whatever they are called (`secrets: {db: ...}`).
+_SECRET_BLOCKS = {"secrets", "secret", "credentials"}
 # A line of a properties / YAML / dotenv file held in a ConfigMap: `db.password=...`
 _CONFIG_LINE = re.compile(
-    r"(?im)^\s*(?P<key>[\w.\-]*(pass(word|wd|phrase)|secret|token|api[_-]?key|private[_-]?key|credential)[\w.\-]*)"
+    r"(?im)^\s*(?P<key>[\w.\-]*(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential)[\w.\-]*)"
     r"\s*[:=]\s*['\"]?(?P<value>[^\s'\"#]+)"
 )
-# ...whose key names a secret rather than holds one (`vault.secret-ocid`, `token-url`).
-_CONFIG_REFERENCE = re.compile(r"(?i)[-_.]?(ocid|id|name|ref|file|path|url|uri|type|ttl|length|enabled)$")
 
 
-def _holds_secret(key: str) -> bool:
-    return is_secret_name(key) and (_VALUE_KEY.search(key) is not None or not _REFERENCE_KEY.search(key))
+def _holds_secret(key: str, value: Any, siblings: Any = ()) -> bool:
+    """One decision for a key and its literal: ``scanner.guards.secretnames.is_secret_entry``."""
+    return is_secret_entry(key, value, siblings)
 
 
 def _literal(value: Any) -> bool:
@@ -58,53 +54,91 @@ def _workload(resource: Resource, params: dict[str, Any]) -> tuple[dict[str, Any
     return (w if isinstance(w, dict) else {}), prefix
 
 
+def _failures(resource: Resource, hits: list[tuple[str, str]]) -> Outcome:
+    """One failing outcome per (attribute path, detail), each at its own line: a second secret
+    is its own finding, not folded into the first one's line and fingerprint."""
+    outcomes = [Outcome(False, path, detail, resource.provenance.locate(path)) for path, detail in hits]
+    first = outcomes[0]
+    return Outcome(False, first.path, first.detail, first.location, more=tuple(outcomes[1:]))
+
+
 # --- secrets ------------------------------------------------------------------------------------
 @check("helm_values_plaintext_secrets")
 def helm_values_plaintext_secrets(
     resource: Resource, index: ResourceIndex, params: dict[str, Any]
 ) -> Outcome:
-    """False at the first secret-like key of the values with a non-empty literal (references
-    such as ``existingSecret`` and environment lists, which OCI-SEC-102 judges, are skipped)."""
+    """False for every key of the values that holds a secret-shaped literal (one failure each,
+    naming the key, never the value). References (``existingSecret``, ``passwordSecretKey``),
+    settings (``tokenCacheSize``), flags and sizes pass; environment lists are OCI-SEC-102's."""
     hits: list[str] = []
-    _walk_values(resource.attributes.get("values"), "values", hits)
+    values = resource.attributes.get("values")
+    if isinstance(values, dict) and resource.attributes.get("subcharts"):
+        # vendored subcharts judge the values their parent sets for them (helm.values of
+        # `parent/sub[env]`), at the same lines: not twice
+        values = {k: v for k, v in values.items() if k not in resource.attributes["subcharts"]}
+    _walk_values(values, "values", hits, False)
     if not hits:
         return Outcome(True, "values")
-    detail = f"{len(hits)} plaintext secret value(s): {', '.join(h[len('values.') :] for h in hits[:5])}"
-    # With the location given, the engine adds the detail (key names, never values) to the message.
-    return Outcome(False, hits[0], detail, resource.provenance.locate(hits[0]))
+    return _failures(resource, [(h, h[len("values.") :]) for h in hits])
 
 
-def _is_pem_key(value: Any) -> bool:
-    """A PEM private key block, whatever the key holding it is called."""
-    return isinstance(value, str) and "PRIVATE KEY-----" in value
-
-
-def _walk_values(value: Any, at: str, hits: list[str]) -> None:
+def _walk_values(value: Any, at: str, hits: list[str], in_block: bool) -> None:
     if isinstance(value, dict):
+        keys = tuple(str(k) for k in value)
         for key, child in value.items():
             name = str(key)
             path = f"{at}.{name}"
             if name in _ENV_KEYS:
                 continue
-            if (_holds_secret(name) or _is_pem_key(child)) and _literal(child):
+            reading = key_reading(name)
+            if isinstance(child, (dict, list)):
+                if reading != "reference":
+                    _walk_values(child, path, hits, reading == "holds" and name.lower() in _SECRET_BLOCKS)
+            elif _literal(child) and (
+                _holds_secret(name, child, keys)
+                or (in_block and reading == "none" and not is_setting_key(name) and is_secret_literal(child))
+            ):
                 hits.append(path)
-            elif (
-                _holds_secret(name)
-                and isinstance(child, dict)
-                and name.lower() in ("secrets", "secret", "credentials")
-            ):
-                for sub, leaf in child.items():
-                    if _literal(leaf) and not _REFERENCE_KEY.search(str(sub)):
-                        hits.append(f"{path}.{sub}")
-                    elif isinstance(leaf, (dict, list)):
-                        _walk_values(leaf, f"{path}.{sub}", hits)
-            elif isinstance(child, (dict, list)) and not (
-                _REFERENCE_KEY.search(name) and "secret" in name.lower()
-            ):
-                _walk_values(child, path, hits)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            _walk_values(child, f"{at}.{i}", hits)
+            _walk_values(child, f"{at}.{i}", hits, in_block)
+
+
+@check("helm_templated_secret_values")
+def helm_templated_secret_values(
+    resource: Resource, index: ResourceIndex, params: dict[str, Any]
+) -> Outcome:
+    """False for every value a Secret template renders in this environment that is a secret
+    (by key and value, as OCI-SEC-101 decides), at that value's line; a template that writes a
+    literal into a Secret's data (no ``.Values``) fails at its own line."""
+    hits: list[tuple[str, str]] = []
+    for i, entry in enumerate(resource.attributes.get("templated_secrets") or []):
+        if entry.get("secret"):
+            hits.append((f"templated_secrets.{i}", f"{entry.get('value_path')} in {entry.get('template')}"))
+    if not hits:
+        return Outcome(True, "templated_secrets")
+    return _failures(resource, hits)
+
+
+@check("env_literal_secrets")
+def env_literal_secrets(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False for every container environment variable whose literal ``value`` is a secret (by
+    its name and value: ``DB_PASSWORD: s3cr3t-value``, or a credential-shaped value whatever the
+    name), naming the variable; ``valueFrom``, flags, paths and template expressions pass."""
+    w, prefix = _workload(resource, params)
+    hits: list[tuple[str, str]] = []
+    for c_i, container in enumerate(w.get("containers") or []):
+        if not isinstance(container, dict):
+            continue
+        for e_i, entry in enumerate(container.get("env") or []):
+            if not isinstance(entry, dict) or "value" not in entry:
+                continue
+            name, value = str(entry.get("name", "")), entry.get("value")
+            if _literal(value) and _holds_secret(name, value):
+                hits.append((f"{prefix}.containers.{c_i}.env.{e_i}.value", name))
+    if not hits:
+        return Outcome(True, f"{prefix}.containers")
+    return _failures(resource, hits)
 
 
 @check("configmap_secret_keys")
@@ -129,7 +163,7 @@ def _configmap_payload(value: Any, at: str, name: str, hits: list[tuple[str, str
     if isinstance(value, dict):
         for key, child in value.items():
             path = f"{at}.{key}"
-            if (_holds_secret(str(key)) and _literal(child)) or (
+            if (_literal(child) and _holds_secret(str(key), child, tuple(map(str, value)))) or (
                 isinstance(child, str) and _config_text_has_secret(child)
             ):
                 hits.append((path, str(key)))
@@ -143,10 +177,7 @@ def _config_text_has_secret(text: str) -> bool:
     """A configuration file (properties, YAML, dotenv) with a line setting a secret-like key to a
     literal that is neither a reference (an OCID, a ``${VAR}`` placeholder) nor a template."""
     for m in _CONFIG_LINE.finditer(text):
-        value = m.group("value")
-        if _CONFIG_REFERENCE.search(m.group("key")) or value.startswith(("ocid1.", "${", "{{", "$(")):
-            continue
-        if _literal(value):
+        if _literal(m.group("value")) and _holds_secret(m.group("key"), m.group("value")):
             return True
     return False
 
@@ -267,7 +298,8 @@ def k8s_min_replicas(resource: Resource, index: ResourceIndex, params: dict[str,
     if low is None:
         return Outcome(None, path, "replica count is not a number")
     wanted = int(params.get("min_replicas", 2))
-    if low >= wanted:
+    if low >= wanted or low == 0:
+        # scaled to zero runs nothing (placeholder pods, a switched-off component): no outage to prevent
         return Outcome(True, path)
     return Outcome(False, path, f"at most {low} replica(s) guaranteed", where)
 
@@ -301,8 +333,10 @@ def k8s_disruption_budget(resource: Resource, index: ResourceIndex, params: dict
     auto = w.get("autoscaling") or {}
     if auto.get("enabled") is True:
         replicas = _int(auto.get("minReplicas", 1)) or 1
-    if resource.kind == "helm.values":
+    if not resource.kind.startswith("k8s."):
         pdb = w.get("podDisruptionBudget")
+        if isinstance(pdb, Unknown):
+            return Outcome(None, f"{prefix}.podDisruptionBudget", pdb.reason)
         if not isinstance(pdb, dict) or not (
             pdb.get("enabled") is True or str(pdb.get("enabled")).lower() == "true"
         ):
@@ -360,6 +394,8 @@ def k8s_update_keeps_capacity(resource: Resource, index: ResourceIndex, params: 
     update whose ``maxUnavailable`` reaches the replica count (``100%`` included)."""
     w, prefix = _workload(resource, params)
     strategy = w.get("strategy") or {}
+    if isinstance(strategy, Unknown):
+        strategy = {}  # the subchart's default strategy: Kubernetes' own unless it says otherwise
     if str(strategy.get("type", "")).lower() == "recreate":
         return Outcome(
             False, f"{prefix}.strategy.type", "strategy Recreate stops every pod before starting new ones"

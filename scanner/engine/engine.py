@@ -22,9 +22,7 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
             for target in rule.targets:
                 for kind in target.resources:
                     for res in index.by_kind(kind):
-                        finding = _judge(rule, target.when, target.condition, res, evaluator)
-                        if finding is not None:
-                            findings.append(finding)
+                        findings.extend(_judge(rule, target.when, target.condition, res, evaluator))
         except ConditionError as exc:
             errors.append(InputError(rule.source_file or rule.id, f"rule {rule.id} failed: {exc}"))
         except Exception as exc:  # noqa: BLE001 - a broken check must not stop the other rules
@@ -34,26 +32,29 @@ def evaluate_rules(rules: list[Rule], resources: list[Resource]) -> tuple[list[F
     return findings, errors
 
 
-def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> Finding | None:
+def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluator) -> list[Finding]:
     expansion = res.context.get("unknown_expansion")
     if expansion:
         # A stand-in for instances whose number (count / for_each) is unknown: it may stand for
         # none at all, so no rule can pass or fail on it.
-        return _finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))
+        return [_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=f"instances unknown: {expansion}"))]
     missing = res.context.get("not_collected")
     if missing:
         # A live object that was listed but not readable, or a stand-in for a type that was not
         # collected: nothing about it is known, so no rule can pass or fail on it.
-        return _finding(rule, res, Status.UNKNOWN, Outcome(None, detail=str(missing)))
+        return [_finding(rule, res, Status.UNKNOWN, Outcome(None, detail=str(missing)))]
     if when is not None:
         applies = ev.run(when, res)
         if applies.result is False:
-            return None
+            return []
         if applies.result is None:
-            return _finding(rule, res, Status.UNKNOWN, applies)
+            return [_finding(rule, res, Status.UNKNOWN, applies)]
     outcome = ev.run(cond, res)
     status = {True: Status.PASSED, False: Status.FAILED, None: Status.UNKNOWN}[outcome.result]
-    return _finding(rule, res, status, outcome)
+    found = [_finding(rule, res, status, outcome)]
+    if status is Status.FAILED:
+        found += [_finding(rule, res, status, extra) for extra in outcome.more if extra.result is False]
+    return found
 
 
 def _finding(rule: Rule, res: Resource, status: Status, outcome: Outcome) -> Finding:

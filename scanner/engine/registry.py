@@ -30,6 +30,9 @@ class Outcome:
     path: str | None = None
     detail: str | None = None
     location: Location | None = None
+    # Further violations of the same rule on the same resource, each at its own place (a second
+    # secret in the same values file): one finding each, so each has its line and fingerprint.
+    more: tuple[Outcome, ...] = ()
 
 
 class ResourceIndex:

@@ -111,3 +111,201 @@ def is_secret_value(value: Any) -> bool:
     if isinstance(value, dict):
         return any(is_secret_value(v) for v in value.values())
     return False  # booleans, numbers, null
+
+
+# --- keys in any naming convention, judged with their values (Helm, Kubernetes, config files) ----
+# Terraform names are snake_case and `is_secret_name` reads them. Chart values are camelCase
+# (`passwordSecretKey`), environment variables SCREAMING_SNAKE (`PUSH_API_TOKEN`), config files
+# dotted (`mysql.pass`): `key_reading` reads all of them word by word.
+_KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# Words that name credential material (after joining `api key` -> `apikey`, see _joined).
+_HOLDING_WORDS = frozenset(
+    {
+        "password", "passwd", "pass", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
+        "credential", "credentials", "keytab", "apikey", "privatekey", "secretkey", "accesskey",
+        "authkey", "signingkey", "encryptionkey", "masterkey", "htpasswd", "passwords",
+    }
+)  # fmt: skip
+# `<word> key` pairs that name a key's material rather than the name of a key in a Secret.
+_KEY_MATERIAL = frozenset({"api", "private", "access", "auth", "signing", "encryption", "master", "secret"})
+# A last word that makes the key a reference, a switch or a setting about a secret.
+_SETTING_WORDS = frozenset(
+    {
+        "name", "names", "ref", "refs", "id", "ids", "ocid", "ocids", "file", "files", "path", "paths",
+        "dir", "mount", "mounts", "size", "count", "ttl", "length", "enabled", "enable", "create",
+        "type", "kind", "url", "uri", "endpoint", "expiry", "expiration", "seconds", "timeout",
+        "policy", "annotations", "annotation", "labels", "label", "provider", "store", "class",
+        "mode", "format", "version", "namespace", "selector", "template", "rotation", "interval",
+        "duration", "period", "days", "hours", "minutes", "min", "max", "header", "field",
+        "param", "params", "prefix", "suffix", "location", "source", "usage", "audience",
+        "issuer", "scope", "scopes", "claim", "claims", "algorithm", "bits", "number", "required",
+        "allowed", "fingerprint", "hash", "lookup", "generate", "backend", "cache", "strategy",
+        "config", "configuration", "settings", "volume", "volumes", "env", "resources", "refresh",
+        "secretname", "keyref", "mountpath", "subpath", "user", "username",
+    }
+)  # fmt: skip
+# A first word that makes the whole key point at a secret kept elsewhere (`existingSecret`).
+_REFERENCE_FIRST = frozenset({"existing", "use", "from", "external"})
+
+
+def key_words(name: str) -> list[str]:
+    """The lower-case words of a key in any convention: ``passwordSecretKey`` ->
+    ``[password, secret, key]``, ``PUSH_API_TOKEN`` -> ``[push, api, token]``."""
+    return [w.lower() for w in _KEY_WORD.findall(name)]
+
+
+def _joined(words: list[str]) -> list[str]:
+    """``api key`` -> ``apikey`` (and ``private key``, ``secret key``...), ``secret name`` ->
+    ``secretname``, ``key ref`` -> ``keyref``: compounds read as one word whatever the case."""
+    out: list[str] = []
+    for w in words:
+        if out and w == "key" and out[-1] in _KEY_MATERIAL:
+            out[-1] += "key"
+        elif out and w == "name" and out[-1] == "secret":
+            out[-1] = "secretname"
+        elif out and w == "ref" and out[-1] in ("key", "secretkey"):
+            out[-1] = "keyref"
+        else:
+            out.append(w)
+    return out
+
+
+@lru_cache(maxsize=8192)  # keys repeat across environments and charts: decide each once
+def key_reading(name: str) -> str:
+    """How a key of any convention relates to a secret.
+
+    ``"holds"``: the value is credential material (``password``, ``apiKey``, ``mysql.pass``,
+    ``PUSH_API_TOKEN``, ``client_secret``). ``"ambiguous"``: ``secretKey`` holds an AWS-style
+    secret in some charts and names the key of a Secret in others (``enterpriseLicense.secretKey:
+    license``); the caller decides by the value and the keys beside it. ``"reference"``: the key
+    names or points at a secret, or configures one (``existingSecret``, ``passwordSecretKey``,
+    ``userKey``, ``tlsSecretName``, ``secretKeyRef``, ``tokenCacheSize``, ``enableTokenCache``).
+    ``"ambiguous-name"``: ``privateKeySecret`` usually names the Secret holding the key; a value
+    shaped like an object name says so. ``"none"``: no secret word at all.
+    """
+    words = key_words(name.rsplit(".", 1)[-1]) if "." in name else key_words(name)
+    if len(words) == 1 and words[0] not in _HOLDING_WORDS:
+        words = _run_together(words[0])  # `accesskeysecret`, `adminpassword`
+    joined = _joined(words)
+    if not any(w in _HOLDING_WORDS or w in ("secretname", "keyref") for w in joined):
+        return "none"
+    last = joined[-1]
+    if words[0] in _REFERENCE_FIRST or "existing" in words or last in _SETTING_WORDS:
+        return "reference"
+    if words[0] in ("enable", "is", "allow", "disable", "create", "generate", "rotate", "manage"):
+        return "reference"  # a switch about a secret (`enableTokenCache`, `createSecret`)
+    if last == "key":
+        # `passwordKey`, `userKey`, `tokenKey`: the key inside a Secret that holds the value
+        return "reference"
+    if last == "secretkey":
+        # `passwordSecretKey`: the key of the Secret where the password is; `secretKey` alone
+        # is decided by its value
+        return "reference" if len(joined) > 1 and joined[-2] in _HOLDING_WORDS else "ambiguous"
+    if last == "secret" and len(joined) > 1 and joined[-2] not in _SECRET_OWNERS:
+        # `privateKeySecret`, `credentialsSecret`, `tlsSecret`: usually the name of the Secret
+        # that holds the thing; `clientSecret`, `cookieSecret`, `jwtSecret` hold one
+        return "ambiguous-name"
+    if last not in _HOLDING_WORDS and not any(w in _HOLDING_WORDS for w in joined[-2:]):
+        # the secret word is far from the end: `tokenReviewerJwtAudience`, `passwordResetPage`
+        return "reference"
+    return "holds"
+
+
+# Words before `secret` that make it the secret itself (`clientSecret`), not a Secret's name.
+_SECRET_OWNERS = frozenset(
+    {"client", "cookie", "jwt", "hmac", "shared", "webhook", "app", "session", "api", "oauth",
+     "consumer", "signing", "encryption", "master", "root", "admin", "proxy", "hub", "xsrf", "csrf"}
+)  # fmt: skip
+_RUN_TOGETHER = re.compile(
+    r"^(?P<head>[a-z0-9]*?)"
+    r"(?P<word>password|passwd|passphrase|secret|token|apikey|privatekey|accesskey|credentials?)"
+    r"(?P<tail>[a-z0-9]*)$"
+)
+
+
+def _run_together(word: str) -> list[str]:
+    """A lower-case key written as one word (``accesskeysecret``, ``adminpassword``), cut
+    around its secret word so the rules above can read it."""
+    m = _RUN_TOGETHER.match(word)
+    if m is None:
+        return [word]
+    return [w for w in (m.group("head"), m.group("word"), m.group("tail")) if w]
+
+
+# A value that names a key of a Secret or a Secret itself: lower-case DNS-like words
+# (`license`, `jenkins-jks-file`, `admin-password`, `tls.key`).
+_KEY_NAME_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*$")
+# The name of a Kubernetes object: lower-case words joined by dashes or dots (`my-secret`).
+_RESOURCE_NAME_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
+_FLAG_VALUE = re.compile(r"^(?:[01]|-|y|n)$", re.IGNORECASE)
+_SIZE_VALUE = re.compile(r"^\d+(?:\.\d+)?\s*(?:[kKmMgGtTpP]i?[bB]?|[bB])?$")
+_HOSTNAME_VALUE = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?::\d+)?$"
+)
+_TEMPLATE_VALUE = re.compile(r"\{\{.*\}\}|^\$\{[^}]+\}$|^\$\([^)]+\)$|^<[^<>]+>$", re.S)
+# Shapes that are credential material whatever the key is called.
+_CREDENTIAL_SHAPES = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # PEM private key
+    r"|^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$"  # JWT
+    r"|^(?:sk|rk)_live_[A-Za-z0-9]{16,}$"  # Stripe live keys
+    r"|^(?:AKIA|ASIA)[0-9A-Z]{16}$"  # AWS access key id (paired with its secret)
+    r"|^gh[pousr]_[A-Za-z0-9]{30,}$|^github_pat_[A-Za-z0-9_]{40,}$"  # GitHub tokens
+    r"|^xox[abposr]-[A-Za-z0-9-]{10,}$"  # Slack tokens
+    r"|^glpat-[A-Za-z0-9_-]{20,}$"  # GitLab tokens
+    r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
+    re.M,
+)
+
+
+def looks_like_credential(value: Any) -> bool:
+    """True for a string whose shape is credential material whatever key holds it: a PEM private
+    key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab or Slack token."""
+    if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
+        return False
+    return _CREDENTIAL_SHAPES.search(value) is not None
+
+
+def is_secret_literal(value: Any) -> bool:
+    """``is_secret_value`` plus the shapes that settings take in charts and manifests: flags
+    (``"1"``, ``"-"``), sizes (``262144``, ``512Mi``), host names, and template expressions or
+    placeholders (``{{ .Values.x }}``, ``${DB_PASSWORD}``, ``<your-token>``) are not secrets."""
+    if not isinstance(value, str):
+        return is_secret_value(value)
+    text = value.strip()
+    if _FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or _TEMPLATE_VALUE.search(text):
+        return False
+    if _HOSTNAME_VALUE.match(text) and not looks_like_credential(text):
+        return False
+    return is_secret_value(value)
+
+
+def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
+    """One decision for a ``key: value`` of chart values, a manifest's env or a config file: the
+    value is a secret when its shape is a credential (whatever the key), or when the key holds
+    credentials and the value is secret-shaped. ``siblings``: the other keys of the same mapping
+    (``secretKey`` beside ``secretName`` names the key of that Secret)."""
+    if looks_like_credential(value):
+        return True
+    reading = key_reading(str(key))
+    if reading == "none" or reading == "reference":
+        return False
+    if not is_secret_literal(value):
+        return False
+    if reading == "ambiguous-name":
+        # `privateKeySecret: my-secret` names a Secret; a random string is the secret
+        return not (isinstance(value, str) and _RESOURCE_NAME_VALUE.match(value.strip()))
+    if reading == "ambiguous":
+        # `secretKey` beside `secretName` (`jksSecretKey` beside `jksSecretName`): the key of
+        # the Secret its neighbour names
+        stem = str(key)[:-3]
+        names_a_secret = any(str(s) in (stem + "Name", stem + "name", stem + "NAME") for s in siblings)
+        if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
+            return False
+    return True
+
+
+def is_setting_key(name: str) -> bool:
+    """A key that names, points at or configures something (``name``, ``create``,
+    ``annotations``, ``existingSecret``, ``mountPath``), whatever block it is in."""
+    words = _joined(key_words(name))
+    return bool(words) and (words[-1] in _SETTING_WORDS or words[0] in _REFERENCE_FIRST or words[-1] == "key")

@@ -73,4 +73,11 @@ def render(
         output = renderer(safe, color=color, width=width, compact=compact)
     else:
         output = renderer(safe)
-    return redactor.scrub(output) if redactor is not None else output
+    if redactor is None:
+        return output
+    # Masks values, never the rules' own text: a weak secret such as "password" must not turn a
+    # policy's static remediation (`key: password`) into `key: ***`. Messages, addresses and
+    # errors were scrubbed with every secret above; the rules print no scanned value.
+    fields = ("title", "rationale", "remediation", "message", "failure", "fix")
+    rule_text = "\n".join(getattr(r, f) or "" for r in result.rules for f in fields)
+    return redactor.without_text_of(rule_text).scrub(output)

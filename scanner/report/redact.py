@@ -86,6 +86,15 @@ class Redactor:
             self.add(secret)
         self._keys |= other._keys
 
+    def without_text_of(self, text: str) -> Redactor:
+        """A copy holding only the secrets that do not occur in ``text`` (the rules' own words)."""
+        if not text or not any(secret in text for secret in self._secrets):
+            return self
+        out = Redactor()
+        out._secrets = {secret for secret in self._secrets if secret not in text}
+        out._keys = set(self._keys)
+        return out
+
     def __len__(self) -> int:
         return len(self._secrets)
 

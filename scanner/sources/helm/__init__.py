@@ -16,12 +16,14 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scanner.model import Finding, InputError, Location, Provenance, Resource, Status
 from scanner.sources.helm.charts import (
     STANDALONE_VALUES,
     VALUES_OVERRIDE,
     ValuesFile,
+    chart_workloads,
     merge_values,
     read_values_file,
     scan_templates,
@@ -82,13 +84,31 @@ def load_kubernetes(
         chart = _owning_chart(resolved, chart_set)
         if chart is not None:
             relative = resolved.relative_to(chart)
-            if relative.parts[0] == "templates" or relative.parent == Path("."):
-                continue  # templates are Go templates; root files are the chart's own
-            if relative.parts[0] not in ("crds",):
-                continue  # ci/ values, vendored files: not environments, not manifests
+            if relative.parts[0] == "templates":
+                # Go templates, never parsed as YAML; but a PEM key written into one is found
+                # (OCI-SEC-007 reads every file) and literal Secret data too (charts.py)
+                rel_path = _rel(resolved, root)
+                out.files.append(rel_path)
+                out.resources.append(_file_resource(rel_path, resolved))
+                continue
+            if relative.parent == Path(".") and (
+                resolved.name in _CHART_OWN_FILES or STANDALONE_VALUES.match(resolved.name)
+            ):
+                continue  # the chart's own files: Chart.yaml, values, requirements
+            if relative.parts[0] in ("ci", "charts", "files") or relative.parts[0].startswith("."):
+                # ci/ values are test inputs, not environments; charts/ holds subcharts; files/
+                # is data the templates embed (`.Files.Get`), not objects applied as they are
+                continue
+            # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
         _load_yaml_file(f, root, out, standalone_values=chart is None)
+    vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts
+    for c in charts:
+        if c.parent.name == "charts" and c.parent.parent in chart_set:
+            vendored.setdefault(c.parent.parent, []).append(c)
+    subcharts = {c for subs in vendored.values() for c in subs}
     for chart in charts:
-        _load_chart(chart, root, values_files, render, out)
+        if chart not in subcharts:
+            _load_chart(chart, root, values_files, render, out, vendored.get(chart, []))
     if stdin or stdin_text is not None:
         text = stdin_text if stdin_text is not None else sys.stdin.read()
         resources, errors = load_manifest_text(text, STDIN_NAME, STDIN_NAME, "kubernetes")
@@ -101,6 +121,9 @@ def load_kubernetes(
     if any(k.startswith("k8s.") for k in kinds):
         out.categories.append("kubernetes")
     return out
+
+
+_CHART_OWN_FILES = {"Chart.yaml", "Chart.lock", "requirements.yaml", "requirements.lock"}
 
 
 def _chart_of(path: Path) -> Path | None:
@@ -153,31 +176,100 @@ def _load_yaml_file(path: Path, root: Path, out: KubernetesResult, standalone_va
         stem = path.name.rsplit(".", 1)[0]
         chart = stem.replace("values", "").strip("-_.") or path.parent.name
         anchor = Location(rel_path, 1, 1)
-        out.resources.append(values_resource(chart, rel_path, "base", vf.data, vf.locations, None, anchor))
+        out.resources += values_resource(chart, rel_path, "base", vf.data, vf.locations, None, anchor)
         out.files.append(rel_path)
         out.resources.append(_file_resource(rel_path, path))
 
 
-def _chart_name(chart: Path) -> str:
+def _chart_meta(chart: Path) -> dict[str, Any]:
+    """``Chart.yaml`` as data (its name and dependencies); {} when it cannot be read (the
+    chart is still judged by its directory name)."""
     try:
         from scanner.sources.helm.yamlmarks import load_yaml_documents
 
         docs = load_yaml_documents(read_yaml_text(chart / "Chart.yaml"))
-        if docs and isinstance(docs[0].data, dict) and isinstance(docs[0].data.get("name"), str):
-            return docs[0].data["name"]
+        meta = next((d.data for d in docs if isinstance(d.data, dict)), {})
+        if (chart / "requirements.yaml").is_file() and "dependencies" not in meta:
+            # Helm 2 charts list their dependencies in requirements.yaml
+            req = load_yaml_documents(read_yaml_text(chart / "requirements.yaml"))
+            if req and isinstance(req[0].data, dict):
+                meta = {**meta, "dependencies": req[0].data.get("dependencies")}
+        return meta
     except YamlInputError:
-        pass
-    return chart.name
+        return {}
 
 
-def _load_chart(chart: Path, root: Path, extra: list[Path], render: bool, out: KubernetesResult) -> None:
+def _chart_name(chart: Path) -> str:
+    name = _chart_meta(chart).get("name")
+    return name if isinstance(name, str) and name else chart.name
+
+
+@dataclass
+class _Dependency:
+    """A subchart as its parent declares it: values under ``alias`` (or its name), rendered when
+    ``condition`` holds, vendored under ``charts/`` or fetched from a repository."""
+
+    name: str
+    alias: str
+    condition: str | None
+    directory: Path | None  # the vendored chart, when it is in the repository
+
+
+def _dependencies(meta: dict[str, Any], subcharts: list[Path]) -> list[_Dependency]:
+    vendored = {_chart_name(c): c for c in subcharts}
+    deps: list[_Dependency] = []
+    declared = meta.get("dependencies") if isinstance(meta.get("dependencies"), list) else []
+    for d in declared:
+        if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+            continue
+        alias = d.get("alias") if isinstance(d.get("alias"), str) and d.get("alias") else d["name"]
+        condition = d.get("condition") if isinstance(d.get("condition"), str) else None
+        deps.append(_Dependency(d["name"], alias, condition, vendored.pop(d["name"], None)))
+    # Vendored charts the parent does not declare are still rendered by helm, under their name.
+    deps += [_Dependency(n, n, None, c) for n, c in sorted(vendored.items())]
+    return deps
+
+
+def _condition_holds(condition: str | None, values: dict[str, Any]) -> bool:
+    """A dependency's ``condition`` (comma-separated paths, the first one set decides)."""
+    for path in (condition or "").split(","):
+        value: Any = values
+        for seg in path.strip().split("."):
+            value = value.get(seg) if isinstance(value, dict) else None
+        if isinstance(value, bool):
+            return value
+    return True
+
+
+def _slice(data: dict[str, Any], located: dict[str, Location], key: str) -> tuple[dict[str, Any], dict]:
+    """The values a parent sets for one subchart (under its alias), plus ``global``, with the
+    parent's lines."""
+    sub = data.get(key) if isinstance(data.get(key), dict) else {}
+    out = dict(sub)
+    if isinstance(data.get("global"), dict):
+        out["global"] = {**(sub.get("global") or {}), **data["global"]}
+    cut = len(key) + 1
+    loc = {p[cut:]: where for p, where in located.items() if p.startswith(key + ".")}
+    loc.update({p: where for p, where in located.items() if p == "global" or p.startswith("global.")})
+    return out, loc
+
+
+def _load_chart(
+    chart: Path,
+    root: Path,
+    extra: list[Path],
+    render: bool,
+    out: KubernetesResult,
+    subcharts: list[Path] | None = None,
+) -> None:
     chart_rel = _rel(chart, root)
-    name = _chart_name(chart)
+    meta = _chart_meta(chart)
+    name = meta["name"] if isinstance(meta.get("name"), str) and meta["name"] else chart.name
     templates = scan_templates(chart)
     files: list[tuple[str, Path]] = []
     for candidate in sorted(chart.iterdir()):
         m = VALUES_OVERRIDE.match(candidate.name)
-        if m and candidate.is_file():
+        if m and candidate.is_file() and m.group("env") != "schema":  # values.schema.yaml is a schema
             files.append((m.group("env"), candidate))
     base_path = next((chart / n for n in ("values.yaml", "values.yml") if (chart / n).is_file()), None)
     loaded: dict[Path, ValuesFile] = {}
@@ -199,6 +291,8 @@ def _load_chart(chart: Path, root: Path, extra: list[Path], render: bool, out: K
     if extra and all(p in loaded for p in extra):
         environments.append(("+".join(p.name.rsplit(".", 1)[0] for p in extra), list(extra)))
     anchor = Location(base.path, 1, 1)
+    deps = _dependencies(meta, subcharts or [])
+    subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
     for env, layers in environments:
         data, located = base.data, dict(base.locations)
         current = base
@@ -208,9 +302,50 @@ def _load_chart(chart: Path, root: Path, extra: list[Path], render: bool, out: K
         fallback = loaded[layers[-1]].path if layers else base.path
         out.errors += validate_schema(chart, chart_rel, env, data, located, fallback)
         env_anchor = Location(fallback, 1, 1) if layers else anchor
-        out.resources.append(values_resource(name, chart_rel, env, data, located, templates, env_anchor))
+        resources = values_resource(name, chart_rel, env, data, located, templates, env_anchor)
+        # A vendored subchart's values are judged with the subchart (below), not twice.
+        resources[0].attributes["subcharts"] = sorted(subs)
+        out.resources += resources
+        for dep in deps:
+            if not _condition_holds(dep.condition, data):
+                continue
+            values, where = _slice(data, located, dep.alias)
+            sub_name = f"{name}/{dep.alias}"
+            if dep.alias in subs and subs[dep.alias] is not None:
+                sub_rel, sub_base, sub_templates = subs[dep.alias]
+                merged, merged_loc = merge_values(sub_base, ValuesFile(fallback, values, where))
+                out.resources += values_resource(
+                    sub_name,
+                    sub_rel,
+                    env,
+                    merged,
+                    merged_loc,
+                    sub_templates,
+                    Location(sub_base.path, 1, 1),
+                    chart_name=dep.name,
+                )
+            elif dep.alias in data:
+                # Not in the repository: the parent's values for it are all there is to judge,
+                # read by the values' conventions (`controller.replicaCount`).
+                out.resources += chart_workloads(
+                    sub_name, chart_rel, env, values, where, None, env_anchor, False, chart_name=dep.name
+                )
         if render:
             _render(chart, chart_rel, name, env, [p for p in [base_path] if p] + layers, out)
+
+
+def _load_subchart(dep: _Dependency, root: Path) -> tuple[str, ValuesFile, Any] | None:
+    """A vendored subchart's own values and templates, or None when its values cannot be read."""
+    assert dep.directory is not None
+    sub_rel = _rel(dep.directory, root)
+    names = ("values.yaml", "values.yml")
+    path = next((dep.directory / n for n in names if (dep.directory / n).is_file()), None)
+    try:
+        empty = ValuesFile(f"{sub_rel}/values.yaml", {}, {})
+        base = read_values_file(path, _rel(path, root)) if path else empty
+    except YamlInputError:
+        return None
+    return sub_rel, base, scan_templates(dep.directory)
 
 
 def _render(
@@ -260,19 +395,23 @@ def _render(
 
 def collapse_environments(findings: list[Finding]) -> list[Finding]:
     """One failing finding per mistake: when several environments of a chart fail a rule at the
-    same values line (a mistake in the base ``values.yaml``), keep the first and name every
-    environment in its message."""
+    same values line (a mistake in the base ``values.yaml``, inherited), keep the first and name
+    every environment in its message. A value an environment file sets or overrides has its own
+    line there, so it stays a finding of its own, with its own fingerprint."""
     kept: list[Finding] = []
     first: dict[tuple, int] = {}
     also: dict[int, list[str]] = {}
     for f in findings:
         res = f.resource
-        if res.kind != "helm.values" or f.status is not Status.FAILED or f.location is None:
+        chart_finding = res.kind in ("helm.values", "helm.workload")
+        if not chart_finding or f.status is not Status.FAILED or f.location is None:
             kept.append(f)
             continue
-        key = (f.rule_id, res.context.get("chart"), f.location.file, f.location.start_line, f.attribute)
+        env = str(res.context.get("environment"))
+        subject = res.address[: -len(f"[{env}]")] if res.address.endswith(f"[{env}]") else res.address
+        key = (f.rule_id, res.kind, subject, f.location.file, f.location.start_line, f.attribute)
         if key in first:
-            also.setdefault(first[key], []).append(str(res.context.get("environment")))
+            also.setdefault(first[key], []).append(env)
             continue
         first[key] = len(kept)
         kept.append(f)

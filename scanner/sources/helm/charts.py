@@ -29,8 +29,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.model import InputError, Location, Provenance, Resource
-from scanner.sources.helm.workload import env_entries
+from scanner.guards.secretnames import is_secret_entry, looks_like_credential
+from scanner.model import InputError, Location, Provenance, Resource, Unknown
+from scanner.sources.helm.components import (
+    Component,
+    GuardIndex,
+    WorkloadTemplate,
+    evaluate,
+    find_components,
+    guard_holds,
+    helper_bodies,
+    helper_reads,
+    inline_helpers,
+    template_variables,
+    variable_path,
+    workload_templates,
+)
+from scanner.sources.helm.workload import env_entries, is_ingress_nginx_controller
 from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, read_yaml_text
 
 VALUES_OVERRIDE = re.compile(r"^values[-_.](?P<env>.+)\.ya?ml$")
@@ -38,7 +53,16 @@ STANDALONE_VALUES = re.compile(r"(^|.*[-_.])values([-_.].*)?\.ya?ml$")
 _TEMPLATE_KIND = re.compile(r"^\s*kind:\s*['\"]?([A-Za-z]+)", re.M)
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
-_REFERENCE_KEY = re.compile(r"(?i)^(existing|use)?(external)?secret(name|ref|keyref)?$|existing")
+_READ = re.compile(
+    r"\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"|(?:template|include)\s+\"(?P<helper>[^\"]+)\""
+    r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+)
+_ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
+_SECRET_KIND = re.compile(r"^kind:\s*['\"]?(?P<kind>Secret|ConfigMap)['\"]?\s*$", re.M)
+_DATA_BLOCK = re.compile(r"^(?P<indent>\s*)(?:data|stringData):\s*$")
+_DATA_ENTRY = re.compile(r"^(?P<indent>\s+)(?P<key>[\w.-]+):\s*(?P<value>\S.*?)\s*$")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 Located = dict[str, Location]  # values path -> where it is set
 
@@ -61,6 +85,23 @@ class ChartTemplates:
     # template -> .Values paths read below its first `data:` / `stringData:` key: the payload of a
     # Secret or ConfigMap, not its name or labels
     payload_uses: dict[str, list[str]] = field(default_factory=dict)
+    workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
+    secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
+
+
+@dataclass
+class SecretTemplate:
+    """A ``kind: Secret`` or ``kind: ConfigMap`` in a template: when it renders, what its data
+    reads, what it writes itself."""
+
+    template: str
+    kind: str  # Secret or ConfigMap
+    guards: list[str]
+    # values paths its data reads, each with the `{{ if }}` guards open where it is read
+    # (`{{- if not .Values.existingSecretAdminPassword }}`), helpers' reads included
+    reads: list[tuple[str, list[str]]]
+    literal_lines: list[int]  # lines of `data` / `stringData` entries written as literals
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 def read_values_file(path: Path, rel_path: str) -> ValuesFile:
@@ -110,25 +151,105 @@ def _merge(base: dict[str, Any], over: dict[str, Any], at: str, replaced: set[st
 
 
 def scan_templates(chart_dir: Path) -> ChartTemplates:
-    """Kinds rendered and ``.Values`` paths read by each file under ``templates/``."""
+    """Kinds rendered, ``.Values`` paths read, workloads and Secrets of each file under
+    ``templates/``."""
     found = ChartTemplates()
     tdir = chart_dir / "templates"
     if not tdir.is_dir():
         return found
+    texts: dict[str, str] = {}
     for path in sorted(tdir.rglob("*")):
         if not path.is_file() or path.suffix not in (".yaml", ".yml", ".tpl", ".txt", ".json"):
             continue
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            texts[path.relative_to(chart_dir).as_posix()] = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        name = path.relative_to(chart_dir).as_posix()
+    helpers = helper_bodies(texts)
+    for name, text in texts.items():
         found.kinds[name] = set(_TEMPLATE_KIND.findall(text))
         found.uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(text)))
         payload = _PAYLOAD_KEY.search(text)
         tail = text[payload.start() :] if payload else ""
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
+        if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
+            found.workloads += workload_templates(name, text, helpers)
+        guards = GuardIndex(text) if _SECRET_KIND.search(text) else None
+        for m in _SECRET_KIND.finditer(text):
+            assert guards is not None
+            end = text.find("\n---", m.end())
+            stop = end if end >= 0 else len(text)
+            doc = text[m.start() : stop]
+            first_line = text.count("\n", 0, m.start()) + 1
+            payload = _PAYLOAD_KEY.search(doc)
+            reads: list[tuple[str, list[str]]] = []
+            variables = template_variables(text[:stop])
+            if payload:
+                start = m.start() + payload.start()
+                for r in _READ.finditer(text, start, stop):
+                    line_start = text.rfind("\n", 0, r.start()) + 1
+                    if _ASSIGNING.search(text[line_start : r.start()]):
+                        continue  # `$storage := .Values...` reads nothing yet: its uses do
+                    open_guards = [inline_helpers(g, helpers) for g in guards.at(r.start())]
+                    if r.group("path"):
+                        reads.append((r.group("path").lstrip("."), open_guards))
+                    elif r.group("helper"):  # the values a helper reads, under the call's guards
+                        reads += [(p, open_guards + g) for p, g in helper_reads(r.group("helper"), helpers)]
+                    elif (path := variable_path(r.group("var"), variables)) is not None:
+                        reads.append((path, open_guards))
+            found.secrets.append(
+                SecretTemplate(
+                    name,
+                    m.group("kind"),
+                    [inline_helpers(g, helpers) for g in guards.at(m.start())],
+                    reads,
+                    [first_line + n for n in _literal_data_lines(doc)],
+                    variables,
+                )
+            )
     return found
+
+
+def _literal_data_lines(doc: str) -> list[int]:
+    """Offsets (0-based, from the ``kind`` line) of ``data`` / ``stringData`` entries of a Secret
+    template whose value is written in the template itself rather than rendered from values."""
+    out: list[int] = []
+    block_indent: int | None = None
+    lines = doc.split("\n")
+    scalar_indent: int | None = None  # inside a block scalar (`tls.key: |`) of a data entry
+    for n, line in enumerate(lines):
+        if scalar_indent is not None:
+            if not line.strip() or len(line) - len(line.lstrip()) > scalar_indent:
+                continue
+            scalar_indent = None
+        if not line.strip() or line.lstrip().startswith(("{{", "#")):
+            continue
+        m = _DATA_BLOCK.match(line)
+        if m:
+            block_indent = len(m.group("indent"))
+            continue
+        indent = len(line) - len(line.lstrip())
+        if block_indent is None:
+            continue
+        if indent <= block_indent:
+            block_indent = None
+            continue
+        e = _DATA_ENTRY.match(line)
+        if e is None or "{{" in line:
+            continue
+        if e.group("value").startswith(("|", ">")):
+            # a block scalar: literal when none of its lines is rendered from a template action
+            body = []
+            for b in lines[n + 1 :]:
+                if b.strip() and len(b) - len(b.lstrip()) <= indent:
+                    break
+                body.append(b)
+            if any(b.strip() for b in body) and not any("{{" in b for b in body):
+                out.append(n)
+            scalar_indent = indent
+        elif e.group("value") not in ('""', "''"):
+            out.append(n)
+    return out
 
 
 def _get(data: Any, path: str) -> Any:
@@ -165,77 +286,288 @@ def values_resource(
     located: Located,
     templates: ChartTemplates | None,
     anchor: Location,
-) -> Resource:
-    """The ``helm.values`` resource of one chart environment."""
+    chart_name: str | None = None,
+) -> list[Resource]:
+    """The ``helm.values`` resource of one chart environment, followed by one ``helm.workload``
+    per workload the chart renders in it (see ``chart_workloads``). ``chart_name``: the chart
+    itself when ``chart`` is a subchart's display name (``platform/ingress``)."""
     loc = _Locator(located)
     attrs: dict[str, Any] = {"chart": chart, "environment": environment, "values": values}
-    rendered_kinds = set().union(*templates.kinds.values()) if templates and templates.kinds else set()
-    workload_kind = _workload_kind(values, rendered_kinds, templates)
-    if workload_kind:
-        attrs["workload"] = _values_workload(values, "", workload_kind, loc, anchor)
-    controller = values.get("controller")
-    if isinstance(controller, dict) and (
-        chart == "ingress-nginx"
-        or {"image", "replicaCount", "kind", "ingressClassResource"} & set(controller)
-    ):
-        kind = str(controller.get("kind") or "Deployment")
-        kind = "DaemonSet" if kind.lower() == "daemonset" else "Deployment"
-        attrs["ingress_controller"] = _values_workload(controller, "controller.", kind, loc, anchor)
-        # ingress-nginx's chart default is one controller replica.
-        if "replicaCount" not in controller:
-            attrs["ingress_controller"]["replicas"] = 1
-        attrs["ingress_controller"]["ingress_controller"] = True
     if isinstance(values.get("ingress"), dict):
         attrs["ingress"] = _values_ingress(values["ingress"], loc)
-    secrets: list[dict[str, Any]] = []
+    secrets = _templated_secrets(values, templates, loc, chart_rel)
     configmaps: list[dict[str, Any]] = []
-    for template, kinds in templates.kinds.items() if templates else []:
-        uses = templates.uses.get(template, []) if templates else []
-        payload = templates.payload_uses.get(template, []) if templates else []
-        if "Secret" in kinds and not _guarded_by_reference(values, uses):
-            for path in payload:
-                value = _get(values, path)
-                if value is None or isinstance(value, (list, bool)):
-                    continue  # flags and lists are not what a Secret's data is made of
-                n = len(secrets)
-                secrets.append({"template": template, "value_path": path, "literal": _literal_payload(value)})
-                loc.alias(f"templated_secrets.{n}", path)
-        if "ConfigMap" in kinds:
-            for path in payload:
-                value = _get(values, path)
-                if isinstance(value, (dict, str)):
-                    n = len(configmaps)
-                    configmaps.append({"template": template, "value_path": path, "value": value})
-                    loc.alias(f"templated_configmaps.{n}.value", path)
-                    loc.alias(f"templated_configmaps.{n}", path)
+    for st in templates.secrets if templates else []:
+        if st.kind != "ConfigMap" or any(guard_holds(g, values, st.variables) is False for g in st.guards):
+            continue
+        seen: set[str] = set()
+        for path, guards in st.reads:
+            if path in seen or any(guard_holds(g, values, st.variables) is False for g in guards):
+                continue  # read only in a branch these values do not take
+            seen.add(path)
+            value = _get(values, path)
+            if isinstance(value, (dict, str)):
+                n = len(configmaps)
+                configmaps.append({"template": st.template, "value_path": path, "value": value})
+                loc.alias(f"templated_configmaps.{n}.value", path)
+                loc.alias(f"templated_configmaps.{n}", path)
     attrs["templated_secrets"] = secrets
     attrs["templated_configmaps"] = configmaps
     context: dict[str, Any] = {
         "scope": f"helm:{chart_rel}:{environment}",
         "chart": chart_rel,
         "environment": environment,
-        "sensitive_values": _sensitive(attrs),
+        "sensitive_values": _sensitive(values, secrets),
     }
     if templates:
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
     prov = Provenance("helm", anchor, loc.locations)
-    return Resource("helm.values", f"{chart}[{environment}]", attrs, prov, context)
+    out = [Resource("helm.values", f"{chart}[{environment}]", attrs, prov, context)]
+    out += chart_workloads(
+        chart, chart_rel, environment, values, located, templates, anchor, chart_name=chart_name
+    )
+    return out
 
 
-def _workload_kind(values: dict[str, Any], kinds: set[str], templates: ChartTemplates | None) -> str | None:
-    if templates and templates.kinds:
-        for kind in ("Deployment", "StatefulSet", "DaemonSet"):
-            if kind in kinds:
-                return kind
-        return None
-    if {"replicaCount", "image", "autoscaling"} & set(values):
-        return "Deployment"
-    return None
+def _templated_secrets(
+    values: dict[str, Any], templates: ChartTemplates | None, loc: _Locator, chart_rel: str
+) -> list[dict[str, Any]]:
+    """The secrets a chart's Secret templates write in this environment: each value they read
+    that is a secret (by key and value; a map read whole, ``toYaml .Values.secrets``, by its
+    entries), at that value's line, and each literal a template writes into a Secret's data."""
+    out: list[dict[str, Any]] = []
+    if templates is None:
+        return out
+    prefix = "" if chart_rel in ("", ".") else f"{chart_rel}/"
+    for st in templates.secrets:
+        if st.kind != "Secret":
+            continue
+        if any(guard_holds(g, values, st.variables) is False for g in st.guards):
+            continue  # not rendered in this environment
+        seen: set[str] = set()
+        for path, guards in st.reads:
+            if path in seen or any(guard_holds(g, values, st.variables) is False for g in guards):
+                continue  # read only in a branch these values do not take
+            seen.add(path)
+            for leaf_path, leaf, siblings in _leaves(values, path):
+                key = leaf_path.rsplit(".", 1)[-1]
+                if _is_secret(key, leaf, siblings):
+                    loc.alias(f"templated_secrets.{len(out)}", leaf_path)
+                    out.append({"template": st.template, "value_path": leaf_path, "secret": True})
+        for line in st.literal_lines:
+            loc.locations[f"templated_secrets.{len(out)}"] = Location(f"{prefix}{st.template}", line, line)
+            out.append({"template": st.template, "value_path": f"(literal at line {line})", "secret": True})
+    return out
+
+
+def _leaves(values: dict[str, Any], path: str) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """Scalar values at ``path`` or below it, with their paths and the keys beside them."""
+    parent_path, _, last = path.rpartition(".")
+    parent = _get(values, parent_path) if parent_path else values
+    if not isinstance(parent, dict) or last not in parent:
+        return []
+    out: list[tuple[str, Any, tuple[str, ...]]] = []
+    stack: list[tuple[str, Any, tuple[str, ...]]] = [(path, parent[last], tuple(map(str, parent)))]
+    while stack and len(out) < 1000:
+        at, value, siblings = stack.pop()
+        if isinstance(value, dict):
+            keys = tuple(map(str, value))
+            stack += [(f"{at}.{k}", v, keys) for k, v in value.items()]
+        elif not isinstance(value, list):
+            out.append((at, value, siblings))
+    return out
+
+
+def chart_workloads(
+    chart: str,
+    chart_rel: str,
+    environment: str,
+    values: dict[str, Any],
+    located: Located,
+    templates: ChartTemplates | None,
+    anchor: Location,
+    defaults_known: bool = True,
+    chart_name: str | None = None,
+) -> list[Resource]:
+    """One ``helm.workload`` per workload the chart renders in this environment, named
+    ``chart/component[env]`` (``chart[env]`` for a top-level workload), judged with its own
+    values (``controller.replicaCount``, ``webhook.podDisruptionBudget``...). Without templates
+    (a standalone values file, a dependency that is not vendored) the values' conventions say
+    where the workloads are: a top-level ``replicaCount`` / ``image``, or a component key
+    holding ``replicaCount`` / ``replicas``."""
+    prefix_file = "" if chart_rel in ("", ".") else f"{chart_rel}/"
+    out: list[Resource] = []
+    for comp, wt, kind in _rendered_components(chart_name or chart, values, templates, defaults_known):
+        loc = _Locator(located)
+        v = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
+        v = v if isinstance(v, dict) else {}
+        where = located.get(comp.prefix.rstrip(".")) if comp.prefix else None
+        workload = _values_workload(v, comp.prefix, kind, loc, where or anchor, root="workload")
+        if kind != "DaemonSet":
+            _component_replicas(workload, comp, wt, values, loc, prefix_file)
+        if wt is not None and wt.literal_strategy and "strategy" not in workload:
+            if not any(guard_holds(g, values, wt.variables) is False for g in wt.strategy_guards):
+                workload["strategy"] = {"type": wt.literal_strategy}
+                where = Location(f"{prefix_file}{wt.template}", wt.strategy_line or 1, wt.strategy_line or 1)
+                loc.locations["workload.strategy"] = loc.locations["workload.strategy.type"] = where
+        if wt is not None and wt.strategy_path and "strategy" not in workload:
+            # the template names where its strategy comes from (`hub.deploymentStrategy`)
+            strategy = _get(values, wt.strategy_path)
+            if isinstance(strategy, dict):
+                workload["strategy"] = {"type": strategy.get("type")}
+                loc.alias("workload.strategy", wt.strategy_path)
+                loc.alias("workload.strategy.type", wt.strategy_path + ".type")
+                unavailable = _get(strategy, "rollingUpdate.maxUnavailable")
+                if unavailable is not None:
+                    workload["strategy"]["maxUnavailable"] = unavailable
+                    loc.alias(
+                        "workload.strategy.maxUnavailable", wt.strategy_path + ".rollingUpdate.maxUnavailable"
+                    )
+        if not defaults_known:
+            # A dependency fetched from a repository: what its values leave unset is the
+            # subchart's default, which is not here to read.
+            reason = f"default of the {chart} subchart (not in the repository)"
+            for key in ("podDisruptionBudget", "topologySpreadConstraints", "affinity", "strategy"):
+                workload.setdefault(key, Unknown(reason))
+        images = [str(c.get("image", "")) for c in workload["containers"]]
+        is_nginx = (chart_name or chart) == "ingress-nginx"
+        workload["ingress_controller"] = (is_nginx and comp.name == "controller") or (
+            is_ingress_nginx_controller({}, images)
+        )
+        name = f"{chart}/{comp.name}" if comp.name else chart
+        context = {
+            "scope": f"helm:{chart_rel}:{environment}",
+            "chart": chart_rel,
+            "environment": environment,
+            "component": comp.name,
+            "sensitive_values": [
+                str(e["value"])
+                for c in workload["containers"]
+                for e in c.get("env", [])
+                if isinstance(e, dict) and _is_secret(str(e.get("name", "")), e.get("value"), ())
+            ],
+        }
+        attrs = {"chart": chart, "environment": environment, "component": comp.name, "workload": workload}
+        block = loc.locations.get("workload") or anchor
+        out.append(
+            Resource(
+                "helm.workload",
+                f"{name}[{environment}]",
+                attrs,
+                Provenance("helm", block, loc.locations),
+                context,
+            )
+        )
+    return out
+
+
+def _rendered_components(
+    chart: str, values: dict[str, Any], templates: ChartTemplates | None, defaults_known: bool = True
+) -> list[tuple[Component, WorkloadTemplate | None, str]]:
+    """(component, the template that renders it here, its kind) for every workload rendered with
+    these values."""
+    if templates is not None and templates.workloads:
+        found = []
+        for comp in find_components(templates.workloads, values):
+            at = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
+            if isinstance(at, dict) and str(at.get("enabled", "")).lower() == "false":
+                continue
+            for wt in comp.templates:
+                kind = wt.kind or str(evaluate(wt.kind_expr or "", values, wt.variables))
+                if kind not in WORKLOAD_KINDS:
+                    continue
+                if any(guard_holds(g, values, wt.variables) is False for g in wt.guards):
+                    continue
+                found.append((comp, wt, kind))
+                break
+        return found
+    if templates is not None and templates.kinds:
+        return []  # templates that render no pod controller: nothing to judge
+    found = []
+    # A fetched dependency's values say only what the parent sets: a workload only where they
+    # set a replica count (`image` alone may belong to a DaemonSet such as node-exporter).
+    top_keys = {"replicaCount", "image", "autoscaling"} if defaults_known else {"replicaCount", "replicas"}
+    if top_keys & set(values):
+        key = "replicas" if "replicas" in values and "replicaCount" not in values else "replicaCount"
+        top = Component("", "", key)
+        found.append((top, None, "Deployment"))
+    for key, sub in values.items():
+        if not isinstance(sub, dict) or key == "global":
+            continue
+        is_controller = key == "controller" and (
+            chart == "ingress-nginx" or {"image", "replicaCount", "kind", "ingressClassResource"} & set(sub)
+        )
+        if is_controller or {"replicaCount", "replicas"} & set(sub):
+            if str(sub.get("enabled", "")).lower() == "false":
+                continue
+            kind = "DaemonSet" if str(sub.get("kind", "")).lower() == "daemonset" else "Deployment"
+            count = "replicas" if "replicas" in sub and "replicaCount" not in sub else "replicaCount"
+            replicas = f"{key}.{count}"
+            found.append((Component(key, f"{key}.", replicas), None, kind))
+    return found
+
+
+def _component_replicas(
+    workload: dict[str, Any],
+    comp: Component,
+    wt: WorkloadTemplate | None,
+    values: dict[str, Any],
+    loc: _Locator,
+    prefix_file: str,
+) -> None:
+    """The replica count a component's template renders, at the line that sets it: a values
+    path, vault's ``server.ha`` (replicas only in HA mode, else one standalone pod), a number
+    written in the template, or nothing written (one pod)."""
+    if comp.ha_path:
+        if _truthy(_get(values, comp.ha_path + ".enabled")):
+            replicas = _get(values, comp.ha_path + ".replicas")
+            workload["replicas"] = 3 if replicas is None else replicas
+            loc.alias("workload.replicas", comp.ha_path + ".replicas")
+            loc.alias("workload", comp.ha_path + ".enabled")  # what made it a replicated server
+        else:
+            workload["replicas"] = 1
+            loc.alias("workload.replicas", comp.ha_path + ".enabled")
+        return
+    if comp.replicas_path:
+        value = _get(values, comp.replicas_path)
+        if wt is not None and wt.replicas_expr:
+            computed = evaluate(wt.replicas_expr, values, wt.variables)
+            if isinstance(computed, int) and not isinstance(computed, bool) and computed != value:
+                # the template renders another count than the value says (mongodb caps a
+                # standalone at one): the template line is where that happens
+                workload["replicas"] = computed
+                line = wt.replicas_line or wt.kind_line
+                where = Location(f"{prefix_file}{wt.template}", line, line)
+                loc.locations["workload.replicas"] = loc.locations["workload"] = where
+                return
+        workload["replicas"] = 1 if value is None else value
+        loc.alias("workload.replicas", comp.replicas_path)
+        if value is not None:
+            loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+        return
+    if wt is not None:
+        rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
+        if wt.replicas_line and rendered and wt.literal_replicas is None:
+            # an expression ocisec cannot evaluate (`mul $zoneCount $replicaCount`)
+            workload["replicas"] = Unknown("replica count computed by the template")
+        else:
+            workload["replicas"] = wt.literal_replicas if wt.literal_replicas is not None and rendered else 1
+        line = (wt.replicas_line if rendered else None) or wt.kind_line
+        where = Location(f"{prefix_file}{wt.template}", line, line)
+        loc.locations["workload.replicas"] = where
+        loc.locations["workload"] = where
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (None, False, 0, "", [], {}) and str(value).lower() != "false"
 
 
 def _values_workload(
-    v: dict[str, Any], prefix: str, kind: str, loc: _Locator, anchor: Location
+    v: dict[str, Any], prefix: str, kind: str, loc: _Locator, anchor: Location, root: str = "workload"
 ) -> dict[str, Any]:
+    def _w(_prefix: str) -> str:
+        return root
+
     out: dict[str, Any] = {"kind": kind}
     if kind != "DaemonSet":
         key = "replicaCount" if "replicaCount" in v else "replicas"
@@ -265,7 +597,7 @@ def _values_workload(
             }
             loc.alias(f"{_w(prefix)}.podDisruptionBudget", prefix + key)
             break
-    if prefix == "controller." and "minAvailable" in v and "podDisruptionBudget" not in out:
+    if "minAvailable" in v and "podDisruptionBudget" not in out:
         # ingress-nginx: controller.minAvailable, a PDB rendered when replicas > 1
         out["podDisruptionBudget"] = {
             "enabled": True,
@@ -340,10 +672,6 @@ def _list_index(items: Any, entry: Any) -> int:
     return 0
 
 
-def _w(prefix: str) -> str:
-    return "ingress_controller" if prefix == "controller." else "workload"
-
-
 def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     for i, h in enumerate(_list(ing.get("hosts"))):
@@ -355,73 +683,59 @@ def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
             loc.alias(f"ingress.rules.{i}", f"ingress.hosts.{i}")
             loc.alias(f"ingress.rules.{i}.host", f"ingress.hosts.{i}.host")
     tls = [t for t in _list(ing.get("tls")) if isinstance(t, dict)]
+    if isinstance(ing.get("hostname"), str) and ing["hostname"]:
+        # bitnami style: one `hostname`, `tls: true|false` for it, `extraHosts` / `extraTls`
+        n = len(rules)
+        rules.append({"host": ing["hostname"]})
+        loc.alias(f"ingress.rules.{n}", "ingress.hostname")
+        loc.alias(f"ingress.rules.{n}.host", "ingress.hostname")
+        if ing.get("tls") is True or str(ing.get("tls")).lower() == "true":
+            tls.append({"hosts": [ing["hostname"]]})
+        for i, h in enumerate(_list(ing.get("extraHosts"))):
+            if isinstance(h, dict) and h.get("name"):
+                loc.alias(f"ingress.rules.{len(rules)}.host", f"ingress.extraHosts.{i}.name")
+                rules.append({"host": h["name"]})
+        tls += [t for t in _list(ing.get("extraTls")) if isinstance(t, dict)]
     loc.alias("ingress", "ingress")
     loc.alias("ingress.tls", "ingress.tls")
     loc.alias("ingress.enabled", "ingress.enabled")
     return {"enabled": ing.get("enabled", False), "rules": rules, "tls": tls}
 
 
-def _guarded_by_reference(values: dict[str, Any], uses: list[str]) -> bool:
-    """A Secret template that also reads ``existingSecret`` (or ``externalSecret.enabled``) renders
-    nothing when that is set: the chart then uses the referenced (vault-backed) secret."""
-    for path in uses:
-        last = path.rsplit(".", 1)[-1]
-        if re.search(r"(?i)existing|external", path) and last.lower() not in ("", "annotations"):
-            if _get(values, path) not in (None, "", False, {}):
-                return True
-    return False
+def _is_secret(key: str, value: Any, siblings: tuple[str, ...]) -> bool:
+    """A non-empty string that is a secret by its key and shape, or by its shape alone."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and (is_secret_entry(key, value, siblings) or looks_like_credential(value))
+    )
 
 
-def _literal_payload(value: Any) -> bool:
-    """True when a value holds at least one non-empty literal that is not a template."""
-    if isinstance(value, str):
-        return bool(value) and not ("{{" in value and "}}" in value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return True
-    if isinstance(value, dict):
-        return any(_literal_payload(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_literal_payload(v) for v in value)
-    return False
-
-
-def _sensitive(attrs: dict[str, Any]) -> list[str]:
-    """Strings to redact: secret-like values and env values, and what Secret templates read."""
-    from scanner.guards.secretnames import is_secret_name
-
+def _sensitive(values: dict[str, Any], secrets: list[dict[str, Any]]) -> list[str]:
+    """Strings to redact: the values that are secrets by the one decision
+    (``scanner.guards.secretnames.is_secret_entry``), PEM keys and credential shapes, and what
+    Secret templates render. User names, host names and key names are not masked."""
     found: list[str] = []
-
-    def strings(v: Any) -> None:
-        if isinstance(v, str) and v:
-            found.append(v)
-        elif isinstance(v, dict):
-            for x in v.values():
-                strings(x)
-        elif isinstance(v, list):
-            for x in v:
-                strings(x)
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if (is_secret_name(str(k)) and not _REFERENCE_KEY.search(str(k))) or (
-                    isinstance(x, str) and "PRIVATE KEY-----" in x
-                ):
-                    strings(x)
-                else:
-                    walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(attrs["values"])
-    for key in ("workload", "ingress_controller"):
-        for c in (attrs.get(key) or {}).get("containers", []):
-            for e in c.get("env", []):
-                if is_secret_name(str(e.get("name", ""))) and isinstance(e.get("value"), str):
-                    found.append(e["value"])
-    for s in attrs["templated_secrets"]:
-        strings(_get(attrs["values"], s["value_path"]))
+    stack: list[tuple[Any, tuple[str, ...]]] = [(values, ())]
+    while stack:
+        node, _ = stack.pop()
+        if isinstance(node, dict):
+            keys = tuple(map(str, node))
+            for k, x in node.items():
+                if isinstance(x, (dict, list)):
+                    stack.append((x, keys))
+                elif _is_secret(str(k), x, keys):
+                    found.append(x)
+        elif isinstance(node, list):
+            for x in node:
+                if isinstance(x, (dict, list)):
+                    stack.append((x, ()))
+                elif isinstance(x, str) and looks_like_credential(x):
+                    found.append(x)
+    for s in secrets:
+        value = _get(values, str(s.get("value_path", "")))
+        if isinstance(value, str):
+            found.append(value)
     return found
 
 

@@ -119,12 +119,11 @@ def load_manifest_text(
             errors.append(InputError(rel_path, exc.message, exc.line))
         return [], errors
     resources: list[Resource] = []
-    has_braces = "{{" in text
+    # A document that parses is data, even when its strings hold `{{ }}`: an Alertmanager or
+    # Prometheus template in a ConfigMap, an Argo workflow parameter. kubectl applies it as it
+    # is. Only text that fails to parse because of template syntax needs rendering first.
     for doc in docs:
         if not is_manifest(doc.data):
-            continue
-        if has_braces and _has_template_syntax(doc.data):
-            errors.append(InputError(rel_path, _TEMPLATE_MESSAGE, _template_line(text, doc)))
             continue
         if (
             doc.data["kind"] == "List"
@@ -160,16 +159,6 @@ def _template_line(text: str, doc: YamlDocument | None = None) -> int | None:
         if "{{" in lines[i]:
             return i + 1
     return None
-
-
-def _has_template_syntax(value: Any) -> bool:
-    if isinstance(value, str):
-        return "{{" in value and "}}" in value
-    if isinstance(value, dict):
-        return any(_has_template_syntax(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_template_syntax(v) for v in value)
-    return False
 
 
 def _sub_lines(lines: dict[str, Span], prefix: str) -> dict[str, Span]:

@@ -203,6 +203,8 @@ class _Builder:
             return node.value
         if tag == _INT and node.value.isdigit():
             return int(node.value)
+        if tag == "tag:yaml.org,2002:value":
+            return node.value  # a plain `=` (CRD schemas have it as a key): a string, as in YAML 1.2
         constructor = self.ctor.yaml_constructors.get(node.tag)
         if constructor is None:
             raise YamlInputError(f"tag {node.tag!r} is not allowed (safe loading)", node.start_mark.line + 1)

@@ -1,0 +1,487 @@
+"""The workloads a chart renders, found the way its templates render them.
+
+Many charts have no top-level ``replicaCount``: their pods sit under component keys
+(``controller.*``, ``webhook.*``, ``server.*``, ``repoServer.*``, ``readReplicas.*``). A
+component is found from a template that renders a Deployment, StatefulSet or DaemonSet:
+
+- by the values path its ``replicas:`` line reads (``.Values.webhook.replicaCount``, also
+  through a helper such as vault's ``{{ template "vault.replicas" . }}``), or
+- for a template that writes its replica count (or none: one pod), by the values key the
+  template reads most (``.Values.dex.*`` -> ``dex``), else by the template's file name.
+
+The opening ``{{ if }}`` guards of a template are evaluated against each environment's values
+(``.Values.webhook.create``, ``eq .Values.architecture "replication"``); a guard ocisec cannot
+evaluate (``include``, variables) counts as rendered. Templates are never parsed as YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+WORKLOAD_KIND = re.compile(
+    r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
+    r"|\{\{-?\s*(?P<expr>[^}]*?)\s*-?\}\}"
+    # `{{ if .Values.useStatefulSet }}StatefulSet{{ else }}Deployment{{ end }}`
+    r"|\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*(?P<then>\w+)\s*\{\{-?\s*else\s*-?\}\}\s*(?P<other>\w+)"
+    r"\s*\{\{-?\s*end\s*-?\}\})\s*$",
+    re.M,
+)
+# A helper that says whether something is on: `{{- if COND }}{{- true -}}{{- else -}}{{- end -}}`
+_BOOLEAN_HELPER = re.compile(
+    r"^\s*\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*\{\{-?\s*(?:true|print\s+\"true\")\s*-?\}\}\s*"
+    r"(?:\{\{-?\s*else\s*-?\}\}\s*)?\{\{-?\s*end\s*-?\}\}\s*(?:\{\{-?\s*end\s*-?\}\})?\s*$"
+)
+_INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
+_REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
+_VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
+# `strategy: {{ toYaml .Values.hub.deploymentStrategy | nindent 4 }}`: where the strategy comes from
+_STRATEGY_LINE = re.compile(
+    r"^\s{2}(?:strategy|updateStrategy):[^\n]*?(?:\n[^\n]*?)?\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)",
+    re.M,
+)
+# `strategy:` with its type written in the template (argo-workflows: Recreate for one replica)
+_LITERAL_STRATEGY = re.compile(
+    r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
+)
+# Actions are matched without braces inside them, so matching stays linear on hostile text.
+_ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
+_HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
+_DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
+_ACTION = re.compile(r"\{\{-?\s*(?P<body>[^{}]*?)\s*-?\}\}")
+_COMMENT_OPEN = re.compile(r"\{\{-?\s*/\*")
+
+
+@dataclass
+class WorkloadTemplate:
+    """One template that renders a pod controller."""
+
+    template: str  # path inside the chart: templates/controller-deployment.yaml
+    kind: str  # "" when the kind is an expression (kind_expr)
+    kind_line: int
+    kind_expr: str | None = None  # `kind: {{ .Values.master.kind }}`, `{{ ternary "A" "B" x }}`
+    guards: list[str] = field(default_factory=list)  # {{ if }} expressions around the kind line
+    replica_paths: list[str] = field(default_factory=list)  # values paths its replicas read
+    literal_replicas: int | None = None  # `replicas: 2` written in the template
+    replicas_line: int | None = None
+    main_key: str | None = None  # the first-level values key it reads most
+    strategy_path: str | None = None  # values path its `strategy:` / `updateStrategy:` renders
+    # `strategy:` written in the template (`type: Recreate`), with the guards around it
+    literal_strategy: str | None = None
+    strategy_line: int | None = None
+    strategy_guards: list[str] = field(default_factory=list)
+    replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
+    replicas_expr: str | None = None  # a replica count the template computes
+    variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
+
+
+@dataclass
+class Component:
+    """A workload of the chart: its values prefix and the templates that may render it."""
+
+    name: str  # "" for the chart's own top-level workload
+    prefix: str  # values prefix with a trailing dot ("controller.", "" at the top)
+    replicas_path: str | None  # values path of its replica count
+    ha_path: str | None = None  # `server.ha`: replicas apply only when `<ha>.enabled`
+    templates: list[WorkloadTemplate] = field(default_factory=list)
+
+
+def helper_bodies(texts: dict[str, str]) -> dict[str, str]:
+    """``define`` blocks of every template and helper file, by name."""
+    out: dict[str, str] = {}
+    for text in texts.values():
+        if "define" not in text:
+            continue
+        # A define's body runs to the next define: enough to see which values it reads.
+        marks = list(_DEFINE.finditer(text))
+        for i, m in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            out.setdefault(m.group("name"), text[m.end() : end])
+    return out
+
+
+def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
+    """The pod controllers one template file renders (usually one)."""
+    found: list[WorkloadTemplate] = []
+    stripped = strip_comments(text)
+    guards = GuardIndex(stripped)
+    for m in WORKLOAD_KIND.finditer(stripped):
+        line = stripped.count("\n", 0, m.start()) + 1
+        before = stripped[: m.start()]
+        expr = m.group("expr")
+        if m.group("cond"):
+            expr = f'ternary "{m.group("then")}" "{m.group("other")}" ({m.group("cond")})'
+        wt = WorkloadTemplate(
+            name,
+            m.group("kind") or "",
+            line,
+            expr,
+            guards=[inline_helpers(g, helpers) for g in guards.at(m.start())],
+            variables=template_variables(before),
+        )
+        # The rest of this document: up to the next `---` or the end.
+        end = stripped.find("\n---", m.end())
+        body = stripped[m.end() : end if end >= 0 else len(stripped)]
+        rm = _REPLICAS_LINE.search(body)
+        if rm:
+            wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
+            wt.replicas_guards = guards.at(m.end() + rm.start())[len(wt.guards) :]
+            expr = rm.group("expr")
+            if expr.isdigit():
+                wt.literal_replicas = int(expr)
+            else:
+                action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
+                if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
+                    wt.replicas_expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
+                paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
+                for call in _HELPER_CALL.finditer(expr):
+                    helper = helpers.get(call.group("name"), "")
+                    paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
+                paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
+                wt.replica_paths = list(dict.fromkeys(paths))
+        sm = _STRATEGY_LINE.search(body)
+        if sm:
+            wt.strategy_path = sm.group("path")
+        lm = _LITERAL_STRATEGY.search(body)
+        if lm:
+            wt.literal_strategy = lm.group("type")
+            wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
+            wt.strategy_guards = guards.at(m.end() + lm.start())[len(wt.guards) :]
+        keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
+        keys.pop("global", None)
+        wt.main_key = keys.most_common(1)[0][0] if keys else None
+        found.append(wt)
+    return found
+
+
+def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
+    """A guard with each ``include "x.enabled" .`` of a yes/no helper replaced by the helper's
+    own condition, so it can be evaluated (bitnami's ``mongodb.arbiter.enabled``)."""
+    if "include" not in guard:
+        return guard
+
+    def inline(m: re.Match[str]) -> str:
+        b = _BOOLEAN_HELPER.match(strip_comments(helpers.get(m.group("name"), "")).strip())
+        return f"({b.group('cond')})" if b else m.group(0)
+
+    return _INCLUDE_CALL.sub(inline, guard)
+
+
+def template_variables(before: str) -> dict[str, str]:
+    """``{{ $name := expr }}`` assignments in a template before some point (the last one wins),
+    so guards such as ``{{ if $autoHTTPS }}`` can be evaluated."""
+    return {m.group("name"): m.group("expr") for m in _ASSIGN.finditer(before)}
+
+
+def strip_comments(text: str) -> str:
+    """``{{/* ... */}}`` comments blanked (their newlines kept, so lines still count), in one
+    pass with ``str.find``: an unclosed comment ends the scan instead of being searched again."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _COMMENT_OPEN.search(text, pos)
+        if m is None:
+            break
+        close = text.find("*/", m.end())
+        end = text.find("}}", close) if close >= 0 else -1
+        if end < 0:
+            break
+        out += [text[pos : m.start()], "\n" * text.count("\n", m.start(), end + 2)]
+        pos = end + 2
+    out.append(text[pos:])
+    return "".join(out)
+
+
+class GuardIndex:
+    """The ``{{ if }}`` conditions open at any position of a template, from one pass over its
+    actions (``with``/``range`` blocks are tracked so their ``end`` closes them, not an
+    ``if``; ``else`` turns the open condition into its negation)."""
+
+    def __init__(self, text: str) -> None:
+        self.ends: list[int] = []
+        # The open blocks after each action, as a linked stack (condition, below): one node per
+        # action, so a deeply nested hostile template costs linear time, not a copy per action.
+        self.tops: list[tuple[str | None, Any] | None] = []
+        top: tuple[str | None, Any] | None = None
+        for m in _ACTION.finditer(text):
+            body = m.group("body")
+            word = body.split(None, 1)[0] if body else ""
+            if word == "if":
+                top = (body[2:].strip(), top)
+            elif word in ("with", "range", "define", "block"):
+                top = (None, top)
+            elif word == "end" and top is not None:
+                top = top[1]
+            elif word == "else" and top is not None and top[0] is not None:
+                rest = body[4:].strip()
+                negated = f"not ({top[0]})"
+                top = (f"and ({negated}) ({rest[2:].strip()})" if rest.startswith("if") else negated, top[1])
+            else:
+                continue
+            self.ends.append(m.end())
+            self.tops.append(top)
+
+    def at(self, pos: int) -> list[str]:
+        """Conditions open at ``pos``, outermost first."""
+        i = bisect_right(self.ends, pos) - 1
+        node = self.tops[i] if i >= 0 else None
+        out: list[str] = []
+        while node is not None:
+            if node[0] is not None:
+                out.append(node[0])
+            node = node[1]
+        return out[::-1]
+
+
+def _open_guards(before: str) -> list[str]:
+    """The ``{{ if }}`` conditions still open at the end of ``before``."""
+    return GuardIndex(before).at(len(before))
+
+
+def _names(template: str, key: str) -> bool:
+    """Whether a template's path names a values key (`dex/deployment.yaml` and `dex`,
+    `adservice.yaml` and `adService`): the key is then the component it renders."""
+    return key.lower().replace("-", "").replace("_", "") in template.lower().replace("-", "").replace("_", "")
+
+
+def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
+    """Components by their values prefix; templates that render the same one are grouped.
+
+    Templates whose ``replicas:`` reads a values path come first, then those whose path names a
+    values key, then the rest: a template reading neither is the chart's own top-level workload
+    only when no such workload exists yet, else a component named by its file (an arbiter written
+    with ``replicas: 1`` does not borrow the main workload's ``replicaCount``)."""
+    by_prefix: dict[str, Component] = {}
+    order: list[str] = []
+    leftovers: list[WorkloadTemplate] = []
+
+    def add(key: str, comp: Component, wt: WorkloadTemplate) -> None:
+        if key not in by_prefix:
+            by_prefix[key] = comp
+            order.append(key)
+        by_prefix[key].templates.append(wt)
+
+    for wt in templates:
+        replica = next(iter(wt.replica_paths), None)
+        if replica is None:
+            continue
+        prefix, ha = replica.rpartition(".")[0], None
+        if prefix.endswith(".ha") or prefix == "ha":
+            ha, prefix = prefix, prefix.rpartition(".")[0]
+        add(prefix, Component(prefix, f"{prefix}." if prefix else "", replica, ha), wt)
+    for wt in templates:
+        if wt.replica_paths:
+            continue
+        key = wt.main_key
+        if key and isinstance(values.get(key), dict) and _names(wt.template, key):
+            add(key, Component(key, f"{key}.", None), wt)
+        else:
+            leftovers.append(wt)
+    for wt in leftovers:
+        if "" not in by_prefix and len(leftovers) == 1:
+            add("", Component("", "", None), wt)
+        else:
+            stem = wt.template.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            parent = wt.template.rsplit("/", 2)[-2] if wt.template.count("/") >= 2 else ""
+            name = parent if parent and parent != "templates" else stem
+            add(f"@{wt.template}", Component(name, "", None), wt)
+    return [by_prefix[k] for k in order]
+
+
+# --- evaluating template guards ------------------------------------------------------------------
+class _Unknown:
+    """A value ocisec cannot compute from the values alone."""
+
+
+UNKNOWN: Any = _Unknown()
+_TOKEN = re.compile(r'\s*(\(|\)|\||"(?:[^"\\]|\\.)*"|`[^`]*`|[^\s()|]+)')
+
+
+def guard_holds(expr: str, values: dict[str, Any], variables: dict[str, str] | None = None) -> bool | None:
+    """Whether ``{{ if EXPR }}`` renders with these values: True, False, or None (unknown).
+    ``variables``: the template's ``$name := expr`` assignments before the guard."""
+    value = evaluate(expr, values, variables or {})
+    return None if value is UNKNOWN else _truthy(value)
+
+
+def evaluate(expr: str, values: dict[str, Any], variables: dict[str, str], depth: int = 0) -> Any:
+    """The value of a template expression, or ``UNKNOWN``."""
+    if depth > 8:
+        return UNKNOWN  # variables defined through each other: give up rather than loop
+    try:
+        tokens = [t for t in _TOKEN.findall(expr) if t]
+        value, rest = _pipeline(tokens, _Scope(values, variables, depth))
+    except (IndexError, ValueError, RecursionError):
+        return UNKNOWN
+    return UNKNOWN if rest else value
+
+
+@dataclass
+class _Scope:
+    values: dict[str, Any]
+    variables: dict[str, str]
+    depth: int
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (None, False, 0, "", [], {})
+
+
+def _pipeline(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
+    value, tokens = _command(tokens, values)
+    while tokens and tokens[0] == "|":
+        fn = tokens[1]
+        args, tokens = _args(tokens[2:], values)
+        value = _call(fn, [*args, value])
+    return value, tokens
+
+
+def _args(tokens: list[str], values: _Scope) -> tuple[list[Any], list[str]]:
+    args: list[Any] = []
+    while tokens and tokens[0] not in (")", "|"):
+        arg, tokens = _operand(tokens, values)
+        args.append(arg)
+    return args, tokens
+
+
+def _command(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
+    head = tokens[0]
+    if head in _FUNCTIONS or (head[0].isalpha() and head not in ("true", "false", "nil")):
+        args, rest = _args(tokens[1:], values)
+        return _call(head, args), rest
+    return _operand(tokens, values)
+
+
+def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
+    tok = tokens[0]
+    if tok == "(":
+        value, rest = _pipeline(tokens[1:], values)
+        if not rest or rest[0] != ")":
+            raise ValueError("unbalanced")
+        return value, rest[1:]
+    if tok.startswith(('"', "`")):
+        return tok[1:-1], tokens[1:]
+    if tok in ("true", "false"):
+        return tok == "true", tokens[1:]
+    if tok == "nil":
+        return None, tokens[1:]
+    if re.fullmatch(r"-?\d+", tok):
+        return int(tok), tokens[1:]
+    if tok.startswith((".Values.", "$.Values.")) or tok in (".Values", "$.Values"):
+        path = tok.split(".Values", 1)[1].lstrip(".")
+        return _lookup(values.values, path), tokens[1:]
+    if tok.startswith("$") and tok.split(".", 1)[0] in values.variables:
+        name, _, path = tok.partition(".")
+        value = evaluate(values.variables[name], values.values, values.variables, values.depth + 1)
+        if value is UNKNOWN or not path:
+            return value, tokens[1:]
+        return (_lookup(value, path) if isinstance(value, dict) else UNKNOWN), tokens[1:]
+    return UNKNOWN, tokens[1:]  # .Release, .Capabilities, function results
+
+
+def _lookup(values: Any, path: str) -> Any:
+    for seg in path.split(".") if path else []:
+        if not isinstance(values, dict):
+            return None
+        values = values.get(seg)
+    return values
+
+
+def _call(fn: str, args: list[Any]) -> Any:
+    impl = _FUNCTIONS.get(fn)
+    if impl is None or any(a is UNKNOWN for a in args) and fn not in ("and", "or", "default"):
+        return UNKNOWN
+    return impl(args)
+
+
+def _and(args: list[Any]) -> Any:
+    if any(a is not UNKNOWN and not _truthy(a) for a in args):
+        return False
+    return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else True)
+
+
+def _or(args: list[Any]) -> Any:
+    if any(a is not UNKNOWN and _truthy(a) for a in args):
+        return True
+    return UNKNOWN if any(a is UNKNOWN for a in args) else False
+
+
+def _default(args: list[Any]) -> Any:
+    # `default D X` / `X | default D`: X unless empty
+    if len(args) != 2:
+        return UNKNOWN
+    fallback, given = args
+    if given is UNKNOWN:
+        return UNKNOWN
+    return given if _truthy(given) else fallback
+
+
+def _eq(args: list[Any]) -> Any:
+    return len(args) >= 2 and any(str(args[0]) == str(b) for b in args[1:])
+
+
+def _int(a: list[Any]) -> Any:
+    try:
+        return int(a[0]) if len(a) == 1 and a[0] is not None else (0 if a == [None] else UNKNOWN)
+    except (TypeError, ValueError):
+        return UNKNOWN
+
+
+def _compare(op: Any) -> Any:
+    def run(a: list[Any]) -> Any:
+        if len(a) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in a):
+            return UNKNOWN
+        return op(a[0], a[1])
+
+    return run
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "int": _int,
+    "int64": _int,
+    "ternary": lambda a: (a[0] if _truthy(a[2]) else a[1]) if len(a) == 3 else UNKNOWN,
+    "gt": _compare(lambda x, y: x > y),
+    "lt": _compare(lambda x, y: x < y),
+    "ge": _compare(lambda x, y: x >= y),
+    "le": _compare(lambda x, y: x <= y),
+    "and": _and,
+    "or": _or,
+    "not": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
+    "eq": _eq,
+    "ne": lambda a: (not _eq(a)) if len(a) == 2 else UNKNOWN,
+    "empty": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
+    "default": _default,
+    "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
+}
+
+
+def _to_string(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def helper_reads(name: str, helpers: dict[str, str], depth: int = 0) -> list[tuple[str, list[str]]]:
+    """Values paths a helper reads, each with the guards open inside the helper where it is
+    read, through the helpers it calls in turn (three deep)."""
+    body = helpers.get(name, "")
+    guards = GuardIndex(body)
+    paths = [(m.group(1).lstrip("."), guards.at(m.start())) for m in _VALUES_PATH.finditer(body)]
+    if depth < 3:
+        for call in _HELPER_CALL.finditer(body):
+            if call.group("name") != name:
+                outer = guards.at(call.start())
+                paths += [(p, outer + g) for p, g in helper_reads(call.group("name"), helpers, depth + 1)]
+    return paths
+
+
+def variable_path(token: str, variables: dict[str, str]) -> str | None:
+    """``$storage.swift.password`` as a values path when ``$storage := .Values.a.b``."""
+    name, _, rest = token.partition(".")
+    expr = variables.get(name, "").strip()
+    m = re.fullmatch(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)", expr)
+    if m is None:
+        return None
+    return m.group(1).lstrip(".") + (f".{rest}" if rest else "")
