@@ -1,13 +1,17 @@
 """Named checks over OCI IAM: policy statements, groups, dynamic groups and user API keys.
 
 OCI policies are free text (``Allow group X to read objects in compartment Y where ...``), so
-the rules OCI-IAM-002..006 need a small statement parser and joins the condition language cannot
-express: API key -> user -> group memberships -> groups -> policy statements naming those groups.
+the rules OCI-IAM-002..006 read them through the statement grammar (``scanner.model.iam_policy``)
+and need joins the condition language cannot express: API key -> user -> group memberships ->
+groups -> policy statements naming those groups.
 
 Values follow the Terraform source's contract: a reference to another resource's attribute is its
 literal value when written in that block, else an ``Unknown`` whose ``ref`` names the resource and
 whose ``symbol`` renders the expression (an interpolated statement keeps its literal text with
 ``${...}`` around the unknown parts).
+
+Scale: each statement is parsed once per scan (``GrantIndex``, per scope) and its subjects are
+indexed, so judging N users against M statements costs about N + M lookups, not N x M parses.
 
 Policies that call these checks: OCI-IAM-002, OCI-IAM-003, OCI-IAM-004, OCI-IAM-005, OCI-IAM-006.
 """
@@ -15,12 +19,26 @@ Policies that call these checks: OCI-IAM-002, OCI-IAM-003, OCI-IAM-004, OCI-IAM-
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.model import Resource, is_unknown
+from scanner.model.iam_policy import (
+    Clause,
+    ConditionGroup,
+    Location,
+    Statement,
+    Subject,
+    all_clauses,
+    has_opaque,
+    has_placeholder,
+    parse_condition,
+    parse_statement,
+    required_clauses,
+)
 
 POLICY_KIND = "oci_identity_policy"
 GROUP_KIND = "oci_identity_group"
@@ -44,142 +62,18 @@ DEFAULT_DATA_PLANE_TYPES = [
 # Permission-style statements (``to {OBJECT_READ, ...}``) that reach data.
 DATA_PLANE_PERMISSION_PREFIXES = ("OBJECT_", "SECRET_BUNDLE_", "STREAM_CONSUME", "STREAM_PRODUCE")
 DATA_PLANE_VERBS = frozenset({"read", "use", "manage"})
-VERB_RANK = {"inspect": 1, "read": 2, "use": 3, "manage": 4}
 
 Params = dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------------
-# Policy statement parsing
+# Policy statements: the grammar lives in ``scanner.model.iam_policy``; these are its judgements
 
 
-@dataclass(frozen=True)
-class Subject:
-    """Who a statement is for: ``kind`` is group, dynamic-group, any-user, any-group or service.
-
-    ``name`` is the group name without an identity-domain prefix (``'Default'/'Ops'`` -> ``Ops``);
-    ``ocid`` is set for ``group id ocid1...`` subjects.
-    """
-
-    kind: str
-    name: str | None = None
-    ocid: str | None = None
+PolicyStatement = Statement  # the name the checks have always used
 
 
-@dataclass(frozen=True)
-class PolicyStatement:
-    """One parsed ``Allow``/``Endorse`` statement.
-
-    ``verb``/``resource_type`` are lower-cased (``manage``, ``all-resources``); statements written
-    with a permission list (``to {OBJECT_READ}``) have ``permissions`` instead. ``location`` is
-    the text after ``in`` (``tenancy``, ``compartment App``); ``condition`` the ``where`` clause.
-    """
-
-    text: str
-    action: str
-    subjects: tuple[Subject, ...]
-    verb: str | None
-    resource_type: str | None
-    permissions: tuple[str, ...]
-    location: str
-    condition: str | None
-
-    @property
-    def in_tenancy(self) -> bool:
-        """True when the statement applies to the whole tenancy (or any tenancy, for Endorse)."""
-        words = self.location.lower().split()
-        # The root compartment may also be named by the tenancy OCID.
-        by_id = words[:2] == ["compartment", "id"] and " ".join(words[2:3]).startswith("ocid1.tenancy.")
-        return words[0] in ("tenancy", "any-tenancy") or by_id
-
-    def grants_at_least(self, verb: str, resource_types: set[str]) -> bool:
-        """True when the verb is ``verb`` or stronger on one of ``resource_types``."""
-        return (
-            self.verb is not None
-            and VERB_RANK.get(self.verb, 0) >= VERB_RANK[verb]
-            and self.resource_type in resource_types
-        )
-
-
-_STATEMENT = re.compile(
-    r"^\s*(?P<action>allow|endorse)\s+(?P<subjects>.+?)\s+to\s+"
-    r"(?:\{(?P<perms>[^}]*)\}|(?P<verb>inspect|read|use|manage)\s+(?P<rtype>[\w-]+))"
-    r"\s+in\s+(?P<location>.+?)(?:\s+where\s+(?P<condition>.+?))?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_SUBJECT = re.compile(
-    r"^(?:(?P<kind>group|dynamic-group|service)\s+)?(?P<rest>.+)$", re.IGNORECASE | re.DOTALL
-)
-
-
-def parse_statement(text: str) -> PolicyStatement | None:
-    """Parse an ``Allow``/``Endorse`` statement; None for other verbs (Define, Admit) or bad text."""
-    m = _STATEMENT.match(text)
-    if not m:
-        return None
-    perms = tuple(p.strip().upper() for p in (m.group("perms") or "").split(",") if p.strip())
-    return PolicyStatement(
-        text=text,
-        action=m.group("action").lower(),
-        subjects=_parse_subjects(m.group("subjects")),
-        verb=m.group("verb").lower() if m.group("verb") else None,
-        resource_type=m.group("rtype").lower() if m.group("rtype") else None,
-        permissions=perms,
-        location=m.group("location").strip(),
-        condition=m.group("condition"),
-    )
-
-
-def _parse_subjects(text: str) -> tuple[Subject, ...]:
-    """``group A, group id ocid1..., B`` -> subjects; a bare name continues the previous kind."""
-    subjects: list[Subject] = []
-    kind = "group"
-    for part in _split_outside_quotes(text, ","):
-        part = part.strip()
-        low = part.lower()
-        if low in ("any-user", "any-group"):
-            subjects.append(Subject(low))
-            continue
-        m = _SUBJECT.match(part)
-        if not m:
-            continue
-        if m.group("kind"):
-            kind = m.group("kind").lower()
-        rest = m.group("rest").strip()
-        id_match = re.match(r"^id\s+(\S+)$", rest, re.IGNORECASE)
-        if id_match:
-            subjects.append(Subject(kind, ocid=_unquote(id_match.group(1))))
-        else:
-            # Identity domains qualify names: 'Default'/'Ops' or Default/Ops.
-            subjects.append(Subject(kind, name=_unquote(rest.rpartition("/")[2])))
-    return tuple(subjects)
-
-
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    parts, current, quote, depth = [], [], "", 0
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def _unquote(text: str) -> str:
-    return text.strip().strip("'\"").strip()
-
-
-def grants_data_plane(stmt: PolicyStatement, data_plane_types: set[str]) -> bool:
+def grants_data_plane(stmt: Statement, data_plane_types: set[str]) -> bool:
     """True when the statement lets its subjects read or change data (objects, secrets, streams)."""
     if stmt.permissions:
         return any(
@@ -188,7 +82,7 @@ def grants_data_plane(stmt: PolicyStatement, data_plane_types: set[str]) -> bool
     return stmt.verb in DATA_PLANE_VERBS and stmt.resource_type in data_plane_types
 
 
-def grants_tenancy_admin(stmt: PolicyStatement) -> bool:
+def grants_tenancy_admin(stmt: Statement) -> bool:
     """True for ``manage all-resources in tenancy``: full administrator rights."""
     return stmt.verb == "manage" and stmt.resource_type == "all-resources" and stmt.in_tenancy
 
@@ -203,27 +97,130 @@ class ScopedStatement:
 
     policy: Resource
     path: str
-    statement: PolicyStatement | None  # None: not statically known (see ``symbol``)
+    statement: Statement | None  # None: not statically known (see ``symbol``)
     symbol: str | None = None
+
+
+class GrantIndex:
+    """Every statement of one scope's policies, parsed once, with its subjects indexed.
+
+    Built on first use per scan and scope, so a check over N users and M statements costs
+    N + M, not N x M. ``candidates`` narrows the statements that may concern one principal;
+    ``select`` memoizes a filter (statements that grant data access, tenancy admin...).
+    """
+
+    def __init__(self, policies: list[Resource]) -> None:
+        self.entries: list[ScopedStatement] = []
+        for policy in policies:
+            statements = policy.attributes.get("statements")
+            if is_unknown(statements):
+                self.entries.append(ScopedStatement(policy, "statements", None, statements.symbol))
+                continue
+            for i, text in enumerate(statements if isinstance(statements, list) else []):
+                parsed, decided = statement_of(text)
+                if not decided:
+                    self.entries.append(
+                        ScopedStatement(policy, f"statements.{i}", None, getattr(text, "symbol", None))
+                    )
+                elif parsed is not None:
+                    self.entries.append(ScopedStatement(policy, f"statements.{i}", parsed))
+        self._selections: dict[str, GrantSet] = {}
+        self._flags: dict[str, bool] = {}
+
+    def select(self, key: str, keep: Callable[[Statement], bool]) -> GrantSet:
+        """The statements ``keep`` accepts (memoized under ``key``), indexed by subject."""
+        found = self._selections.get(key)
+        if found is None:
+            found = self._selections[key] = GrantSet(
+                [(i, e) for i, e in enumerate(self.entries) if e.statement is not None and keep(e.statement)]
+            )
+        return found
+
+    def unknown_may_concern(self, subject_kinds: tuple[str, ...]) -> bool:
+        """Whether some statement not known statically may concern a subject of these kinds."""
+        key = "\0may-concern:" + ",".join(subject_kinds)
+        if key not in self._flags:
+            self._flags[key] = any(_unknown_may_concern(e.symbol, subject_kinds) for e in self.unknown)
+        return self._flags[key]
+
+    @property
+    def unknown(self) -> list[ScopedStatement]:
+        """Statements (or statement lists) whose meaning is not known statically."""
+        found = self._selections.get("\0unknown")
+        if found is None:
+            found = self._selections["\0unknown"] = GrantSet(
+                [(i, e) for i, e in enumerate(self.entries) if e.statement is None]
+            )
+        return [e for _, e in found.items]
+
+
+class GrantSet:
+    """Some statements of a scope, looked up by the principal they name."""
+
+    def __init__(self, items: list[tuple[int, ScopedStatement]]) -> None:
+        self.items = items
+        self._named: dict[tuple[str, str], list[int]] = {}
+        self._by_ocid: dict[tuple[str, str], list[int]] = {}
+        self._anyone: list[int] = []
+        self._kinds_named: set[str] = set()
+        self._kinds_by_ocid: set[str] = set()
+        for pos, (_, entry) in enumerate(items):
+            for s in entry.statement.subjects if entry.statement else ():
+                if s.is_anyone:
+                    self._anyone.append(pos)
+                elif s.name is not None:
+                    self._named.setdefault((s.kind, s.name.casefold()), []).append(pos)
+                    self._kinds_named.add(s.kind)
+                elif s.ocid is not None:
+                    self._by_ocid.setdefault((s.kind, s.ocid), []).append(pos)
+                    self._kinds_by_ocid.add(s.kind)
+
+    def candidates(self, kind: str, name: str | None, ocid: str | None) -> list[ScopedStatement]:
+        """Statements that may concern the principal of ``kind`` with this name and/or OCID (in
+        policy order): those naming it, those for anyone, and those a missing name or OCID
+        leaves undecided. Every other statement certainly does not concern it."""
+        return self.candidates_of(kind, [(name, ocid)])
+
+    def candidates_of(
+        self, kind: str, principals: list[tuple[str | None, str | None]]
+    ) -> list[ScopedStatement]:
+        """``candidates`` for several principals of one kind (a user's groups) at once."""
+        positions = set(self._anyone)
+        for name, ocid in principals:
+            self._add_positions(positions, kind, name, ocid)
+        return [self.items[p][1] for p in sorted(positions)]
+
+    def _add_positions(self, positions: set[int], kind: str, name: str | None, ocid: str | None) -> None:
+        if name is not None:
+            positions.update(self._named.get((kind, name.casefold()), ()))
+        elif kind in self._kinds_named:
+            positions.update(p for (k, _), ps in self._named.items() if k == kind for p in ps)
+        if ocid is not None:
+            positions.update(self._by_ocid.get((kind, ocid), ()))
+        if ocid is None and kind in self._kinds_by_ocid:
+            positions.update(p for (k, _), ps in self._by_ocid.items() if k == kind for p in ps)
+
+
+_GRANT_INDEXES: weakref.WeakKeyDictionary[ResourceIndex, dict[Any, GrantIndex]] = weakref.WeakKeyDictionary()
+
+
+def grant_index(resource: Resource, index: ResourceIndex) -> GrantIndex:
+    """The ``GrantIndex`` of the policies in ``resource``'s scope (built once per scan)."""
+    per_scope = _GRANT_INDEXES.setdefault(index, {})
+    scope = resource.context.get("scope")
+    found = per_scope.get(scope)
+    if found is None:
+        found = per_scope[scope] = GrantIndex(index.same_scope(resource, POLICY_KIND))
+    return found
 
 
 def policy_statements(resource: Resource, index: ResourceIndex) -> Iterator[ScopedStatement]:
     """Every ``Allow``/``Endorse`` statement of the policies in ``resource``'s scope, plus one
     entry with ``statement=None`` for each statement (or statement list) that is not known."""
-    for policy in index.same_scope(resource, POLICY_KIND):
-        statements = policy.attributes.get("statements")
-        if is_unknown(statements):
-            yield ScopedStatement(policy, "statements", None, statements.symbol)
-            continue
-        for i, text in enumerate(statements or []):
-            parsed, decided = statement_of(text)
-            if not decided:
-                yield ScopedStatement(policy, f"statements.{i}", None, getattr(text, "symbol", None))
-            elif parsed is not None:
-                yield ScopedStatement(policy, f"statements.{i}", parsed)
+    return iter(grant_index(resource, index).entries)
 
 
-def statement_of(value: Any) -> tuple[PolicyStatement | None, bool]:
+def statement_of(value: Any) -> tuple[Statement | None, bool]:
     """Parse a statement value; the flag says whether its meaning is known.
 
     An interpolated statement is understood from its symbol when the unknown parts are only in
@@ -235,19 +232,22 @@ def statement_of(value: Any) -> tuple[PolicyStatement | None, bool]:
     symbol = getattr(value, "symbol", None)
     if not is_unknown(value) or not isinstance(symbol, str):
         return None, False
-    m = _STATEMENT.match(symbol)
-    if m is None:
+    stmt = parse_statement(symbol)
+    if stmt is None:
         # Define/Admit statements grant nothing to check; anything else may be a grant.
         return None, bool(re.match(r"^\s*(define|admit)\b", symbol, re.IGNORECASE))
-    who_and_what = " ".join(m.group(g) or "" for g in ("subjects", "perms", "verb", "rtype"))
-    location = m.group("location").lower()
-    # "compartment ${...}" is some compartment, unless the placeholder names the tenancy (root).
-    location_known = "${" not in location or (
-        location.startswith("compartment") and "tenancy" not in location
-    )
-    if "${" in who_and_what or not location_known:
+    if not all(s.known for s in stmt.subjects) or has_placeholder(stmt.resource_type):
         return None, False
-    return parse_statement(symbol), True
+    if any(has_placeholder(p) for p in stmt.permissions) or not _location_known(stmt.location):
+        return None, False
+    return stmt, True
+
+
+def _location_known(location: Location) -> bool:
+    """"compartment ${...}" is some compartment, unless the placeholder names the tenancy (root)."""
+    if location.known:
+        return True
+    return location.kind == "compartment" and "tenancy" not in location.text.lower()
 
 
 def _unknown_may_concern(symbol: str | None, subject_kinds: tuple[str, ...]) -> bool:
@@ -325,19 +325,68 @@ class UserGroups:
     complete: bool
 
 
+class Memberships:
+    """The ``oci_identity_user_group_membership`` resources of one scope, by the user they name."""
+
+    def __init__(self, members: list[Resource]) -> None:
+        self.by_user: dict[str, list[Resource]] = {}
+        self.by_ref: dict[str, list[Resource]] = {}
+        self.unknown: list[Resource] = []  # user_id neither literal nor a reference
+        for member in members:
+            user = member.attributes.get("user_id")
+            if isinstance(user, str):
+                self.by_user.setdefault(user, []).append(member)
+            elif is_unknown(user) and user.ref:
+                self.by_ref.setdefault(user.ref, []).append(member)
+            else:
+                self.unknown.append(member)
+
+    def of(self, user: Any) -> tuple[list[Resource], bool]:
+        """Memberships that certainly name ``user``, and whether others might (undecided): the
+        answers of comparing every membership with ``_refs_equal``, found by lookup."""
+        if isinstance(user, str):
+            undecided = bool(self.by_ref) or any(
+                _refs_equal(m.attributes.get("user_id"), user) is None for m in self.unknown
+            )
+            return list(self.by_user.get(user, ())), undecided
+        if is_unknown(user) and user.ref:
+            undecided = bool(self.by_user) or any(
+                _refs_equal(m.attributes.get("user_id"), user) is None for m in self.unknown
+            )
+            return list(self.by_ref.get(user.ref, ())), undecided
+        matched: list[Resource] = []
+        undecided = False
+        for members in (*self.by_user.values(), *self.by_ref.values(), self.unknown):
+            for m in members:
+                same = _refs_equal(m.attributes.get("user_id"), user)
+                if same:
+                    matched.append(m)
+                elif same is None:
+                    undecided = True
+        return matched, undecided
+
+
+_MEMBERSHIPS: weakref.WeakKeyDictionary[ResourceIndex, dict[Any, Memberships]] = weakref.WeakKeyDictionary()
+
+
+def memberships(resource: Resource, index: ResourceIndex) -> Memberships:
+    """The memberships of ``resource``'s scope, indexed once per scan."""
+    per_scope = _MEMBERSHIPS.setdefault(index, {})
+    scope = resource.context.get("scope")
+    found = per_scope.get(scope)
+    if found is None:
+        found = per_scope[scope] = Memberships(index.same_scope(resource, MEMBERSHIP_KIND))
+    return found
+
+
 def api_key_user_groups(api_key: Resource, index: ResourceIndex) -> UserGroups | None:
     """Groups of the user an ``oci_identity_api_key`` belongs to; None when the user is unknown."""
     user = api_key.attributes.get("user_id")
     if user is None or (is_unknown(user) and not user.ref and not user.symbol):
         return None
-    result = UserGroups([], True)
-    for member in index.same_scope(api_key, MEMBERSHIP_KIND):
-        same = _refs_equal(member.attributes.get("user_id"), user)
-        if same is False:
-            continue
-        if same is None:
-            result.complete = False
-            continue
+    matched, undecided = memberships(api_key, index).of(user)
+    result = UserGroups([], not undecided)
+    for member in matched:
         group = _group_identity(member, index)
         if group is None:
             result.complete = False
@@ -364,7 +413,11 @@ def subject_matches_group(subject: Subject, group: GroupIdentity, stmt: PolicySt
 
 
 def _user_grant(
-    api_key: Resource, index: ResourceIndex, grants: Callable[[PolicyStatement], bool], admin_names: set[str]
+    api_key: Resource,
+    index: ResourceIndex,
+    key: str,
+    grants: Callable[[Statement], bool],
+    admin_names: set[str],
 ) -> Outcome:
     """Shared logic of OCI-IAM-002/005: does a group of the key's user get what ``grants`` tests
     for (or is it one of ``admin_names``)?  False = violation found."""
@@ -375,13 +428,13 @@ def _user_grant(
         if group.name is not None and group.name.casefold() in admin_names:
             return Outcome(False, path="user_id", detail=f"the user is a member of {group.label}")
     undecided = not user_groups.complete
-    for entry in policy_statements(api_key, index):
+    grants_index = grant_index(api_key, index)
+    undecided = undecided or grants_index.unknown_may_concern(("group",))
+    selected = grants_index.select(key, grants)
+    identities = [(g.name, g.ocid) for g in user_groups.groups]
+    for entry in selected.candidates_of("group", identities):
         stmt = entry.statement
-        if stmt is None:
-            undecided = undecided or _unknown_may_concern(entry.symbol, ("group",))
-            continue
-        if not grants(stmt):
-            continue
+        assert stmt is not None
         for subject in stmt.subjects:
             if subject.kind in ("any-user", "any-group"):
                 if stmt.condition is None:
@@ -424,7 +477,8 @@ def api_key_user_without_data_access(resource: Resource, index: ResourceIndex, p
     ``data_plane_types``); unknown when a membership, group or statement cannot be resolved.
     """
     types = {str(t).lower() for t in params.get("data_plane_types", DEFAULT_DATA_PLANE_TYPES)}
-    return _user_grant(resource, index, lambda s: grants_data_plane(s, types), set())
+    key = "data-plane:" + ",".join(sorted(types))
+    return _user_grant(resource, index, key, lambda s: grants_data_plane(s, types), set())
 
 
 @check("api_key_user_not_tenancy_admin")
@@ -434,15 +488,11 @@ def api_key_user_not_tenancy_admin(resource: Resource, index: ResourceIndex, par
     An administrator is a member of a group named in ``admin_groups`` or of a group granted
     ``manage all-resources in tenancy``.
     """
-    return _user_grant(resource, index, grants_tenancy_admin, _admin_names(params))
+    return _user_grant(resource, index, "tenancy-admin", grants_tenancy_admin, _admin_names(params))
 
 
 # --------------------------------------------------------------------------------------------
 # Dynamic groups
-
-
-_MATCHING_SET = re.compile(r"^\s*(any|all)\s*\{(?P<body>.*)\}\s*$", re.IGNORECASE | re.DOTALL)
-_MATCHING_CLAUSE = re.compile(r"^\s*(?P<var>[\w.\-]+)\s*(?:(?P<op>!=|=)\s*(?P<value>.*?))?\s*$", re.DOTALL)
 
 
 def matching_rule_breadth(rule: str) -> str | None:
@@ -450,31 +500,35 @@ def matching_rule_breadth(rule: str) -> str | None:
 
     A clause narrows membership when it pins an OCID, a compartment or a tag with ``=``; a
     ``!=`` clause or a bare ``resource.type = '...'`` does not. ``ALL {...}`` is broad when no
-    clause narrows; ``ANY {...}`` when one clause alone is broad.
+    clause narrows; ``ANY {...}`` when one clause alone is broad. Matching rules share the
+    policy language's condition grammar; a rule it cannot read is not accused.
     """
-    m = _MATCHING_SET.match(rule)
-    if m:
-        mode = m.group(1).lower()
-        clauses = [c for c in _split_outside_quotes(m.group("body"), ",") if c.strip()]
+    cond = parse_condition(rule)
+    if isinstance(cond, ConditionGroup):
+        mode, items = cond.mode, cond.items
+    elif isinstance(cond, Clause):
+        mode, items = "all", (cond,)
     else:
-        mode, clauses = "all", [rule]
-    if not clauses:
         return None
-    broad = [c.strip() for c in clauses if _clause_is_broad(c)]
-    if mode == "all" and len(broad) == len(clauses):
+    broad = [_render(c) for c in items if isinstance(c, Clause) and _clause_is_broad(c)]
+    if mode == "all" and len(broad) == len(items):
         return f"no clause narrows membership ({', '.join(broad)})"
     if mode == "any" and broad:
         return f"ANY clause {broad[0]!r} alone admits nearly every resource"
     return None
 
 
-def _clause_is_broad(clause: str) -> bool:
-    m = _MATCHING_CLAUSE.match(clause)
-    if not m:
-        return False  # not understood: do not accuse
-    if m.group("op") == "!=":
-        return True
-    return m.group("var").lower() == "resource.type"
+def _clause_is_broad(clause: Clause) -> bool:
+    return clause.op == "!=" or clause.variable.lower() == "resource.type"
+
+
+def _render(clause: Clause) -> str:
+    value = f"/{clause.value}/" if clause.pattern else f"'{clause.value}'"
+    return f"{clause.variable} {clause.op} {value}"
+
+
+def _any_statement(stmt: Statement) -> bool:
+    return True
 
 
 def _without_keys(text: str) -> str:
@@ -509,12 +563,16 @@ def dynamic_group_granted_and_narrow(resource: Resource, index: ResourceIndex, p
     name = resource.attributes.get("name")
     own_ref = _without_keys(resource.address) + "."
     undecided = not isinstance(name, str)
-    for entry in policy_statements(resource, index):
-        if entry.statement is None:
-            if entry.symbol and own_ref in _without_keys(entry.symbol):
-                return Outcome(True, path="name")
-            undecided = undecided or _unknown_may_concern(entry.symbol, ("dynamic-group",))
-            continue
+    grants_index = grant_index(resource, index)
+    for entry in grants_index.unknown:
+        if entry.symbol and own_ref in _without_keys(entry.symbol):
+            return Outcome(True, path="name")
+        undecided = undecided or _unknown_may_concern(entry.symbol, ("dynamic-group",))
+    candidates = grants_index.select("all", _any_statement).candidates(
+        "dynamic-group", name if isinstance(name, str) else None, None
+    )
+    for entry in candidates:
+        assert entry.statement is not None
         for subject in entry.statement.subjects:
             match = _dynamic_group_subject_matches(subject, name)
             if match:
@@ -587,7 +645,7 @@ def policy_not_overbroad(resource: Resource, index: ResourceIndex, params: Param
     def judge(stmt: PolicyStatement) -> str | None | bool:
         for s in stmt.subjects:
             if s.kind in ("any-user", "any-group"):
-                scoped = stmt.condition is not None and "request.principal" in stmt.condition.lower()
+                scoped = _conditions_on(stmt, "request.principal")
                 if not (scoped and scoped_any_user_ok):
                     return f"statement grants {s.kind}: {stmt.text!r}"
         if grants_tenancy_admin(stmt):
@@ -601,28 +659,58 @@ def policy_not_overbroad(resource: Resource, index: ResourceIndex, params: Param
     return _statement_findings(resource, judge)
 
 
-_PROTECTS_ADMINS = re.compile(r"target\.group\.name\s*!=\s*'?\"?(?P<name>[^'\",}\s]+)", re.IGNORECASE)
+# Permissions that change users or group membership (``{USER_UPDATE, GROUP_UPDATE}``): the
+# permission-list form of ``use users`` / ``use groups``.
+IAM_ADMIN_PERMISSION_PREFIXES = ("USER_", "GROUP_")
+READ_ONLY_SUFFIXES = ("_INSPECT", "_READ")
+
+
+def changes_users_or_groups(stmt: Statement) -> bool:
+    """True when the statement lets its subjects change users or groups: ``use``/``manage`` on
+    ``users`` or ``groups`` (or ``all-resources``... judged by OCI-IAM-004), or a permission list
+    with a ``USER_*`` / ``GROUP_*`` permission beyond inspect and read."""
+    if stmt.permissions:
+        return any(
+            p.startswith(IAM_ADMIN_PERMISSION_PREFIXES) and not p.endswith(READ_ONLY_SUFFIXES)
+            for p in stmt.permissions
+        )
+    return stmt.grants_at_least("use", {"users", "groups"})
+
+
+def _conditions_on(stmt: Statement, prefix: str) -> bool:
+    """Whether any clause of the where condition reads a variable starting with ``prefix``."""
+    if stmt.condition is None:
+        return False
+    if has_opaque(stmt.condition):
+        return prefix in (stmt.condition_text or "").lower()
+    return any(c.variable.lower().startswith(prefix) for c in all_clauses(stmt.condition))
 
 
 @check("policy_protects_admin_group")
 def policy_protects_admin_group(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-IAM-006: statements letting a non-administrator group ``use``/``manage`` users or
-    groups in the tenancy exclude the administrators group with ``where target.group.name !=
-    'Administrators'`` (not inside an ``any {...}`` condition, which would make it optional)."""
+    groups in the tenancy (or granting ``{USER_UPDATE, GROUP_UPDATE, ...}``) exclude the
+    administrators group with ``where target.group.name != 'Administrators'``, as a clause every
+    request must satisfy (not inside an ``any {...}`` condition, which would make it optional)."""
     admin_names = _admin_names(params)
 
-    def judge(stmt: PolicyStatement) -> str | None | bool:
-        if not (stmt.grants_at_least("use", {"users", "groups"}) and stmt.in_tenancy):
+    def judge(stmt: Statement) -> str | None | bool:
+        if not (changes_users_or_groups(stmt) and stmt.in_tenancy):
             return True
         offenders, unsure = _non_admin_subjects(stmt, admin_names)
         if not offenders:
             return None if unsure else True
-        cond = stmt.condition or ""
-        excluded = {m.group("name").casefold() for m in _PROTECTS_ADMINS.finditer(cond)}
-        if admin_names <= excluded and not re.match(r"^\s*any\s*\{", cond, re.IGNORECASE):
+        if has_opaque(stmt.condition):
+            return None
+        excluded = {
+            c.value.casefold() for c in required_clauses(stmt.condition)
+            if c.variable.lower() == "target.group.name" and c.op == "!=" and not c.pattern
+        }
+        if admin_names <= excluded:
             return True
+        what = f"{stmt.verb} {stmt.resource_type}" if stmt.verb else "{" + ", ".join(stmt.permissions) + "}"
         return (
-            f"{', '.join(offenders)} can {stmt.verb} {stmt.resource_type} in tenancy without "
+            f"{', '.join(offenders)} can {what} in tenancy without "
             f"excluding the administrators group: {stmt.text!r}"
         )
 

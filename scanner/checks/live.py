@@ -5,6 +5,8 @@ Live resources carry ``context["reference_time"]`` (the snapshot's ``collected_a
 depends on a missing type is unknown, never passed or failed.
 
 Policies that call these checks: OCI-IAM-201, OCI-IAM-202, OCI-ROT-202.
+
+Policies that call these checks: OCI-IAM-201, OCI-IAM-202, OCI-ROT-202.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 from scanner.checks.iam import (
     GroupIdentity,
     _dynamic_group_subject_matches,
+    grant_index,
     grants_tenancy_admin,
-    policy_statements,
     subject_matches_group,
 )
 from scanner.engine.conditions import duration_days
@@ -115,10 +117,10 @@ def admin_user_has_no_api_key(resource: Resource, index: ResourceIndex, params: 
             return Outcome(
                 False, path="api_keys", detail=f"{len(active)} active API key(s); member of {group.label}"
             )
-    for entry in policy_statements(resource, index):
+    admins = grant_index(resource, index).select("tenancy-admin", grants_tenancy_admin)
+    for entry in admins.candidates_of("group", [(g.name, g.ocid) for g in groups]):
         stmt = entry.statement
-        if stmt is None or not grants_tenancy_admin(stmt):
-            continue
+        assert stmt is not None
         for subject in stmt.subjects:
             for group in groups:
                 if subject_matches_group(subject, group, stmt):
@@ -139,14 +141,14 @@ def tenancy_uses_instance_principals(resource: Resource, index: ResourceIndex, p
     if missing:
         return Outcome(None, path="id", detail=f"{', '.join(missing)} not collected")
     groups = index.same_scope(resource, "oci_identity_dynamic_group")
-    statements = list(policy_statements(resource, index))
+    allows = grant_index(resource, index).select("allow", lambda s: s.action == "allow")
     for group in groups:
         rule = group.attributes.get("matching_rule")
         if not isinstance(rule, str) or not rule.strip():
             continue
-        for entry in statements:
-            if entry.statement is None or entry.statement.action != "allow":
-                continue
+        name = group.attributes.get("name")
+        for entry in allows.candidates("dynamic-group", name if isinstance(name, str) else None, None):
+            assert entry.statement is not None
             if any(
                 _dynamic_group_subject_matches(s, group.attributes.get("name"))
                 for s in entry.statement.subjects

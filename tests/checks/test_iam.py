@@ -71,8 +71,9 @@ def test_parse_statement_with_domain_group_and_condition() -> None:
         ("group", "Ops", None),
         ("group", None, "ocid1.group.oc1..aaa"),
     ]
-    assert (stmt.verb, stmt.resource_type, stmt.location) == ("manage", "objects", "compartment App")
-    assert stmt.condition == "target.bucket.name = 'logs'"
+    assert (stmt.verb, stmt.resource_type, stmt.location.path) == ("manage", "objects", ("App",))
+    assert stmt.condition_text == "target.bucket.name = 'logs'"
+    assert stmt.requires_equal("target.bucket.name", "logs")
     assert not stmt.in_tenancy
 
 
@@ -252,6 +253,19 @@ def test_policy_not_overbroad_unknown_statement() -> None:
             "Allow group IAMAdmins to use groups in tenancy where any {target.group.name != 'Administrators', "
             "request.operation = 'ListGroups'}",
             False,
+        ),
+        # Permission lists are the same grants written another way (CIS 1.3).
+        ("Allow group IAMAdmins to {GROUP_UPDATE, USER_UPDATE} in tenancy", False),
+        ("Allow group IAMAdmins to {USER_INSPECT, GROUP_READ} in tenancy", True),
+        (
+            "Allow group IAMAdmins to {GROUP_UPDATE} in tenancy where target.group.name != 'Administrators'",
+            True,
+        ),
+        # The exclusion holds when it is required by an outer all {...}, even beside an optional any.
+        (
+            "Allow group IAMAdmins to use groups in tenancy where all {target.group.name != 'Administrators', "
+            "any {request.permission = 'GROUP_UPDATE', request.permission = 'GROUP_INSPECT'}}",
+            True,
         ),
     ],
 )
