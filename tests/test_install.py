@@ -64,9 +64,12 @@ def test_installed_wheel_fails_the_insecure_platform(installed, tmp_path):
     doc = json.loads(proc.stdout)
     # The same rules fail as in the source tree: every rule that applies to Terraform (live-only
     # and Kubernetes rules have nothing to judge in this example).
+    from scanner.workflow.config import settings_from_file
     from scanner.workflow.scan import ScanOptions, run_scan
 
-    in_tree, _ = run_scan([ROOT / "fixtures/platform/insecure"], ScanOptions())
+    # With the configuration the installed command finds beside the platform (tenancy_root).
+    settings = settings_from_file(ROOT / "fixtures/platform/.ocisec.yaml")
+    in_tree, _ = run_scan([ROOT / "fixtures/platform/insecure"], ScanOptions(settings=settings))
     expected = {f.rule_id for f in in_tree.failed}
     assert len(expected) >= 39
     assert doc["errors"] == [] and {f["rule_id"] for f in doc["findings"]} == expected

@@ -158,6 +158,12 @@ def tenancy_uses_instance_principals(resource: Resource, index: ResourceIndex, p
                     path="id",
                     detail=f"{group.attributes.get('name')} is granted by {entry.policy.address}",
                 )
+    if resource.provenance.source != "oci":
+        # A Terraform root may grant its dynamic groups in another root: unknown unless it is the
+        # tenancy's baseline (tenancy_root).
+        from scanner.checks.tenancy import absent
+
+        return absent(resource, index, ["oci_identity_policy"], "policy granting a dynamic group")
     return Outcome(
         False,
         path="id",

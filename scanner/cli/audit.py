@@ -10,6 +10,7 @@ import typer
 
 from scanner.cli.common import (
     BASELINE_OPTION,
+    BENCHMARK_OPTION,
     CONFIG_OPTION,
     EXIT_INPUT_ERROR,
     FAIL_ON_OPTION,
@@ -64,6 +65,7 @@ def audit(
     strict: bool | None = STRICT_OPTION,
     fail_on: Threshold | None = FAIL_ON_OPTION,
     rule: list[str] = RULE_OPTION,
+    benchmark: str | None = BENCHMARK_OPTION,
     skip_rule: list[str] = SKIP_RULE_OPTION,
     policies: list[Path] = POLICIES_OPTION,
     policies_only: list[Path] = POLICIES_ONLY_OPTION,
@@ -114,7 +116,7 @@ def audit(
     # its waivers match live objects by OCID or address.
     settings, scan_options = scan_setup(
         [Path.cwd()], [], None, False, config, no_config,
-        dict(select=rule, skip=skip_rule, policies=policies, policies_only=policies_only,
+        dict(select=rule, skip=skip_rule, benchmark=benchmark, policies=policies, policies_only=policies_only,
              format=fmt.value if fmt else None, fail_on=fail_on.value if fail_on else None,
              strict=strict, baseline=baseline),
     )

@@ -116,6 +116,11 @@ CONFIG_OPTION = typer.Option(
     "up to the git root).",
 )
 NO_CONFIG_OPTION = typer.Option(False, "--no-config", help="Ignore every configuration file.")
+BENCHMARK_OPTION = typer.Option(
+    None,
+    "--benchmark",
+    help="Run only the rules of a benchmark (cis-oci-3.0, cis-oci-2.0) and add its compliance section.",
+)
 BASELINE_OPTION = typer.Option(
     None, "--baseline", envvar="OCISEC_BASELINE",
     help="Fail only on findings not in this baseline file (ocisec baseline create).",

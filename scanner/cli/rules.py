@@ -43,6 +43,11 @@ def rules_list(
     policies_only: list[Path] = typer.Option([], "--policies-only", help="Only this policy directory."),
     config: Path | None = CONFIG_OPTION,
     no_config: bool = NO_CONFIG_OPTION,
+    benchmark: str | None = typer.Option(
+        None,
+        "--benchmark",
+        help="List a benchmark's recommendations (cis-oci-3.0) with the rules and sources judging each.",
+    ),
 ) -> None:
     """List every rule as a table (as wide as the terminal), JSON or markdown.
 
@@ -50,7 +55,12 @@ def rules_list(
     if ctx.invoked_subcommand is not None:
         return
     rules, errors = _configured_rules(config, no_config, policies, policies_only)
-    if fmt is RulesFormat.json:
+    if benchmark is not None:
+        _benchmark(benchmark, rules, fmt, no_color)
+        fmt = None  # listed
+    if fmt is None:
+        pass
+    elif fmt is RulesFormat.json:
         from scanner.workflow.catalog import rules_json
 
         sys.stdout.write(rules_json(rules))
@@ -133,6 +143,23 @@ def rules_show(
         lines += ["", "Named checks (Python):"] + [f"  - {name} in {module}" for name, module in used]
     lines += ["", f"Docs: {r.help_uri}"]
     typer.echo("\n".join(lines))
+
+
+def _benchmark(key: str, rules: list[Rule], fmt: RulesFormat, no_color: bool) -> None:
+    """``ocisec rules --benchmark KEY``: coverage of the benchmark as a table or JSON."""
+    from scanner.model.benchmarks import get_benchmark
+    from scanner.workflow.catalog import benchmark_json, print_benchmark_table
+    from scanner.workflow.outputs import use_color
+
+    try:
+        get_benchmark(key)
+    except KeyError as exc:
+        typer.echo(f"ocisec: error: --benchmark: {exc.args[0]}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if fmt is RulesFormat.json:
+        sys.stdout.write(benchmark_json(key, rules))
+    else:
+        print_benchmark_table(key, rules, color=use_color(no_color, sys.stdout.isatty()))
 
 
 def _configured_rules(

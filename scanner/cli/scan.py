@@ -9,6 +9,7 @@ import typer
 
 from scanner.cli.common import (
     BASELINE_OPTION,
+    BENCHMARK_OPTION,
     CONFIG_OPTION,
     EXIT_FINDINGS,
     EXIT_INPUT_ERROR,
@@ -53,6 +54,7 @@ def scan(
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Parse cache directory."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse cache."),
     rule: list[str] = RULE_OPTION,
+    benchmark: str | None = BENCHMARK_OPTION,
     skip_rule: list[str] = SKIP_RULE_OPTION,
     severity: list[str] = typer.Option(
         [], "--severity", envvar="OCISEC_SEVERITY", help="Run only rules of these severities (comma lists)."
@@ -125,8 +127,8 @@ def scan(
             raise typer.Exit(EXIT_INPUT_ERROR)
     settings, options = scan_setup(
         paths, var_file, cache_dir, no_cache, config, no_config,
-        dict(select=rule, skip=skip_rule, severities=severity, categories=category, policies=policies,
-             policies_only=policies_only, format=fmt.value if fmt else None,
+        dict(select=rule, skip=skip_rule, benchmark=benchmark, severities=severity, categories=category,
+             policies=policies, policies_only=policies_only, format=fmt.value if fmt else None,
              fail_on=fail_on.value if fail_on else None, strict=strict, baseline=baseline,
              soft_fail=soft_fail),
     )

@@ -92,6 +92,7 @@ def _rule_from_document(doc: Any, path: Path) -> Rule:
         targets=targets,
         message=doc["message"].strip(),
         references=[{k: str(v) for k, v in r.items()} for r in doc.get("references") or []],
+        benchmarks=[dict(b) for b in doc.get("benchmarks") or []],
         parameters=params,
         parameter_docs={k: v.get("description", "") for k, v in (doc.get("parameters") or {}).items()},
         examples={k: v.rstrip() for k, v in (doc.get("examples") or {}).items()},

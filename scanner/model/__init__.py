@@ -208,6 +208,9 @@ class Rule:
     targets: list[Target]
     message: str  # failure message; "{address}" is replaced by the resource address
     references: list[dict[str, str]] = field(default_factory=list)  # {framework, id, title?, url?}
+    # Benchmark recommendations the rule judges: {id, version, control, level, profile, coverage?}
+    # (``scanner.model.benchmarks`` has the recommendations themselves).
+    benchmarks: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)  # name -> effective value
     parameter_docs: dict[str, str] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)  # "pass"/"fail" -> HCL snippet
@@ -258,6 +261,8 @@ class ScanResult:
     # number, text)], secrets masked. Read by the workflow (scanner.workflow.snippets), since
     # reporters never re-read input; empty when not asked for (--compact, other formats).
     snippets: dict[str, list[tuple[int, str]]] = field(default_factory=dict, repr=False, compare=False)
+    # ``--benchmark cis-oci-3.0``: the reports add a compliance section for this benchmark.
+    benchmark: str | None = None
 
     @property
     def input_errors(self) -> list[InputError]:

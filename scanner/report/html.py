@@ -358,4 +358,39 @@ def report_context(result: ScanResult) -> dict[str, Any]:
         "errors": errors,
         "colors": COLORS,
         "bar_width": BAR_WIDTH,
+        "benchmark": _benchmark_view(result),
+    }
+
+
+STATUS_COLORS = {
+    "compliant": "#2e7d32",
+    "non-compliant": "#c62828",
+    "unknown": "#8e6cc0",
+    "manual": "#b35900",
+}
+
+
+def _benchmark_view(result: ScanResult) -> dict[str, Any] | None:
+    """``--benchmark``: the auditor's part of the page: totals per section and level, then each
+    recommendation with its status and evidence (the resources that fail it, with where)."""
+    from scanner.model.benchmarks import SECTIONS
+    from scanner.report.compliance import STATUSES, compliance_of
+
+    report = compliance_of(result)
+    if report is None:
+        return None
+    sections = [
+        {"name": f"{key}. {SECTIONS.get(key, key)}", "counts": counts}
+        for key, counts in report.totals("section").items()
+    ]
+    levels = [{"name": key, "counts": counts} for key, counts in sorted(report.totals("level").items())]
+    return {
+        "title": report.benchmark.title,
+        "key": report.benchmark.key,
+        "statuses": list(STATUSES),
+        "status_colors": STATUS_COLORS,
+        "overall": report.overall,
+        "sections": sections,
+        "levels": levels,
+        "recommendations": report.recommendations,
     }

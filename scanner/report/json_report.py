@@ -14,8 +14,9 @@ from scanner.report.names import escape_controls, live_label
 from scanner.report.summary import Summary, heading, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
-# 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id; 1.2: heading, rule failure/fix
-SCHEMA_VERSION = "1.2"
+# 1.1: suppressions, generated_at, metadata, live ocid/region/compartment_id; 1.2: heading, rule failure/fix;
+# 1.3: rule benchmarks, compliance (--benchmark)
+SCHEMA_VERSION = "1.3"
 
 
 def render(result: ScanResult) -> str:
@@ -52,7 +53,16 @@ def to_document(result: ScanResult) -> dict[str, Any]:
         "errors": [_error(e) for e in result.errors],
         "suppressed": [_suppressed(result, f) for f in report_order(result.suppressed, result)],
         "rules": [_rule(r) for r in sorted(result.rules, key=lambda r: r.id)],
+        **_compliance(result),
     }
+
+
+def _compliance(result: ScanResult) -> dict[str, Any]:
+    """``{"compliance": ...}`` when the scan ran for a benchmark (``--benchmark``), else nothing."""
+    from scanner.report.compliance import compliance_document, compliance_of
+
+    report = compliance_of(result)
+    return {"compliance": compliance_document(report)} if report is not None else {}
 
 
 def _finding(result: ScanResult, finding: Finding) -> dict[str, Any]:
@@ -128,6 +138,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "resource_kinds": rule.resource_kinds,
         "parameters": dict(rule.parameters),
         "tags": list(rule.tags),
+        "benchmarks": [dict(ref) for ref in rule.benchmarks],
         "references": [dict(ref) for ref in rule.references],
         "help_uri": rule.help_uri,
     }

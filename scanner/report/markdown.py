@@ -82,6 +82,11 @@ def render(result: ScanResult) -> str:
                 f"{cell(sup.justification)} ({cell(sup.origin or sup.kind)}{until})"
             )
         out += ["", "</details>", ""]
+    from scanner.report.compliance import compliance_markdown, compliance_of
+
+    report = compliance_of(result)
+    if report is not None:
+        out += [compliance_markdown(report, escape=cell)]
     if result.errors:
         out += ["<details><summary>Inputs with errors or warnings</summary>", ""]
         for error in result.errors:

@@ -91,9 +91,50 @@ def render(result: ScanResult, *, color: bool = False, width: int = 100, compact
         console.print(Text("Warnings", style="bold yellow"), soft_wrap=True)
         _print_errors(console, notices)
 
+    _print_compliance(console, result)
     console.print()
     console.print(_summary_line(Summary.of(result)), soft_wrap=True)
     return out.getvalue()
+
+
+_STATUS_STYLE = {"compliant": "green", "non-compliant": "bold red", "unknown": "magenta", "manual": "yellow"}
+
+
+def _print_compliance(console: Console, result: ScanResult) -> None:
+    """``--benchmark``: one line per recommendation (status, level, title, rules), the failing
+    resources under it, and the totals per section and level."""
+    from scanner.model.benchmarks import SECTIONS
+    from scanner.report.compliance import STATUSES, compliance_of
+
+    report = compliance_of(result)
+    if report is None:
+        return
+    console.print()
+    console.print(Text(f"Compliance: {report.benchmark.title}", style="bold"), soft_wrap=True)
+    section = None
+    for rec in report.recommendations:
+        if rec.section != section:
+            section = rec.section
+            console.print(Text(f"{section}. {rec.section_title}", style="bold"), soft_wrap=True)
+        line = Text(f"  {rec.control:<6} ")
+        line.append(f"{rec.status:<13}", style=_STATUS_STYLE[rec.status])
+        line.append(f" L{rec.level} {rec.title}")
+        line.append(f"  [{', '.join(rec.rules) or 'no rule'}; {rec.resources} judged]", style="dim")
+        console.print(line, soft_wrap=True)
+        for ev in rec.failing[:5]:
+            accepted = " (accepted risk)" if ev.accepted else ""
+            shown = f"           {ev.address}{accepted}  {ev.location or ''}".rstrip()
+            console.print(Text(shown), soft_wrap=True)
+        if len(rec.failing) > 5:
+            console.print(Text(f"           and {len(rec.failing) - 5} more"), soft_wrap=True)
+    for key, groups in (("section", report.totals("section")), ("level", report.totals("level"))):
+        for name, counts in sorted(groups.items()):
+            label = f"{name}. {SECTIONS.get(name, name)}" if key == "section" else name
+            shown = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
+            console.print(Text(f"  {label}: {shown}"), soft_wrap=True)
+    total = report.overall
+    shown = ", ".join(f"{total[s]} {s}" for s in STATUSES)
+    console.print(Text(f"  {len(report.recommendations)} recommendations: {shown}"), soft_wrap=True)
 
 
 def headline(result: ScanResult) -> list[Text]:

@@ -82,6 +82,7 @@ def audit_snapshot(snapshot: InventorySnapshot, options: AuditOptions | None = N
         strict=options.strict,
         resource_count=len(resources),
         metadata=snapshot_metadata(snapshot),
+        benchmark=getattr(options.settings, "benchmark", None),
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.model import InputError, Rule, Severity
+from scanner.model.benchmarks import controls_judged, get_benchmark
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 CONFIG_NAMES = (".ocisec.yaml", ".ocisec.yml")
@@ -98,6 +99,12 @@ class Settings:
     skip_paths: list[str] = field(default_factory=list)
     policy_dirs: list[Path] = field(default_factory=list)
     builtin_policies: bool = True
+    # Terraform roots (and plans) that are the tenancy's baseline: true for every one, or globs of
+    # their directories. What such a root lacks, the tenancy lacks (tenancy-level rules fail).
+    tenancy_root: bool | list[str] = False
+    # ``--benchmark cis-oci-3.0``: run only the rules that judge one of its recommendations, and
+    # add the compliance section to the reports.
+    benchmark: str | None = None
     waivers: list[Waiver] = field(default_factory=list)
     format: str | None = None
     fail_on: str | None = None
@@ -114,6 +121,12 @@ class Settings:
     def where(self) -> str:
         """The configuration file's name for messages."""
         return str(self.config_file) if self.config_file else "command line"
+
+    def is_tenancy_root(self, path: Path) -> bool:
+        """Whether the Terraform root or plan at ``path`` is marked as the tenancy's baseline."""
+        if isinstance(self.tenancy_root, bool):
+            return self.tenancy_root
+        return any(path_matches(p, self.base, self.tenancy_root) for p in (path, path.parent))
 
     def skips_path(self, path: Path) -> bool:
         """Whether ``path`` lies under one of ``skip_paths``."""
@@ -173,8 +186,16 @@ class Settings:
                 return False
             if self.categories and rule.category.lower() not in self.categories:
                 return False
-            return not self.severities or rule.severity.value in self.severities
+            if not self.severities or rule.severity.value in self.severities:
+                return bench is None or bool(controls_judged(rule.benchmarks, bench))
+            return False
 
+        bench = None
+        if self.benchmark:
+            try:
+                bench = get_benchmark(self.benchmark)
+            except KeyError as exc:
+                raise ConfigError(f"--benchmark: {exc.args[0]}") from None
         kept = [r for r in rules if keep(r)]
         if rules and not kept:  # a CI gate that runs nothing must not pass quietly
             raise ConfigError(f"{self.where}: the rule selection leaves no rule to run")
@@ -411,6 +432,7 @@ def settings_from_file(path: Path | None, cache_dir: Path | None = None) -> Sett
         skip_paths=list(doc.get("skip_paths", [])),
         policy_dirs=[base / p for p in doc.get("policies", [])],
         builtin_policies=doc.get("builtin_policies", True),
+        tenancy_root=doc.get("tenancy_root", False),
         format=doc.get("format"),
         fail_on=doc.get("fail_on"),
         strict=doc.get("strict"),
@@ -471,6 +493,7 @@ def build_settings(
     baseline: Path | None = None,
     soft_fail: bool | None = None,
     cache_dir: Path | None = None,
+    benchmark: str | None = None,
 ) -> Settings:
     """Merge the command line (values already resolved against ``OCISEC_*`` by the CLI: None /
     empty means "not given") over the configuration file."""
@@ -499,6 +522,7 @@ def build_settings(
     settings.strict = strict if strict is not None else settings.strict
     settings.soft_fail = soft_fail if soft_fail is not None else settings.soft_fail
     settings.baseline = baseline or settings.baseline
+    settings.benchmark = benchmark or settings.benchmark
     return settings
 
 

@@ -22,6 +22,7 @@ from scanner.sources.helm import collapse_environments, is_yaml, load_kubernetes
 from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
 from scanner.sources.terraform.parsing import ParseCache
 from scanner.workflow.suppress import apply_suppressions
+from scanner.workflow.tenancy import tenancy_resources
 
 if TYPE_CHECKING:
     from scanner.workflow.baseline import Baseline
@@ -283,6 +284,8 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         # Single-file mode: siblings and chart values are context, not scanned files; the summary
         # counts the files named.
         files = [f for f in files if safe_resolve(root / f) in inputs.named]
+    # Tenancy-level facts (event rules, compartments...) hang on one tenancy per root and plan.
+    resources += tenancy_resources(resources, root, settings, errors)
     # One notion of "secret" for every source: the reporters' (secret-like names, sensitive values).
     secrets = {value for res in resources for value in secret_values(res)}
     findings, engine_errors = evaluate_rules(rules, resources)
@@ -300,6 +303,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
         strict=options.strict,
         resource_count=sum(1 for r in resources if r.kind != "file"),
         secret_values=secrets,
+        benchmark=settings.benchmark if settings is not None else None,
     )
     return result, secrets
 

@@ -102,7 +102,61 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType("core.Instance", "instances", "Instance", get="/20160918/instances/{id}"),
     ServiceType("core.InstancePool", "instance-pools", "InstancePool", get="/20160918/instancePools/{id}"),
     ServiceType("core.Subnet", "subnets", "Subnet", get="/20160918/subnets/{id}"),
-    ServiceType("core.Vcn", "vcns", "Vcn", get="/20160918/vcns/{id}"),
+    ServiceType(
+        "core.Vcn", "vcns", "Vcn", get="/20160918/vcns/{id}", list="/20160918/vcns", summary="core.Vcn"
+    ),
+    # Security lists and NSGs are listed per compartment (the list items are the full models);
+    # an NSG's rules are a sub-list of it (/networkSecurityGroups/{id}/securityRules).
+    ServiceType(
+        "core.SecurityList", "security-lists", list="/20160918/securityLists", summary="core.SecurityList"
+    ),
+    ServiceType(
+        "core.NetworkSecurityGroup",
+        "network-security-groups",
+        list="/20160918/networkSecurityGroups",
+        summary="core.NetworkSecurityGroup",
+    ),
+    # Events and Notifications (API 20181201): a rule's actions come with its GET only.
+    ServiceType(
+        "events.Rule",
+        "cloudevents-rules",
+        get="/20181201/rules/{id}",
+        list="/20181201/rules",
+        summary="events.RuleSummary",
+    ),
+    ServiceType(
+        "ons.NotificationTopic", "ons-topics", list="/20181201/topics", summary="ons.NotificationTopicSummary"
+    ),
+    ServiceType(
+        "ons.Subscription",
+        "ons-subscriptions",
+        list="/20181201/subscriptions",
+        summary="ons.SubscriptionSummary",
+    ),
+    ServiceType(
+        "identity.TagDefault",
+        "tag-defaults",
+        list="/20160918/tagDefaults",
+        summary="identity.TagDefaultSummary",
+    ),
+    # Logging (API 20200531): a log group's logs are a sub-list of it.
+    ServiceType(
+        "logging.LogGroup", "log-groups", list="/20200531/logGroups", summary="logging.LogGroupSummary"
+    ),
+    ServiceType(
+        "integration.IntegrationInstance",
+        "integration-instances",
+        get="/20190131/integrationInstances/{id}",
+        list="/20190131/integrationInstances",
+        summary="integration.IntegrationInstanceSummary",
+    ),
+    ServiceType(
+        "analytics.AnalyticsInstance",
+        "analytics-instances",
+        get="/20190331/analyticsInstances/{id}",
+        list="/20190331/analyticsInstances",
+        summary="analytics.AnalyticsInstanceSummary",
+    ),
     # Load balancing
     ServiceType(
         "load_balancer.LoadBalancer", "load-balancers", "LoadBalancer", get="/20170115/loadBalancers/{id}"
@@ -134,6 +188,8 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType("identity.DynamicGroup", "dynamic-groups", "DynamicGroup"),
     ServiceType("identity.Policy", "policies", "Policy"),
     ServiceType("cloud_guard.Configuration", "cloud-guard-config"),
+    # The tenancy's authentication policy: GET /20160918/authenticationPolicies/{compartmentId}.
+    ServiceType("identity.AuthenticationPolicy", "authentication-policies"),
 )
 
 BY_MODEL = {t.model: t for t in SERVICE_TYPES}
@@ -144,7 +200,10 @@ FAMILIES: dict[str, frozenset[str]] = {
     "object-family": frozenset({"buckets", "objects"}),
     "volume-family": frozenset({"volumes", "volume-attachments", "volume-backups", "boot-volume-backups"}),
     "instance-family": frozenset({"instances", "instance-images", "volume-attachments", "console-histories"}),
-    "virtual-network-family": frozenset({"vcns", "subnets", "route-tables", "security-lists", "vnics"}),
+    "virtual-network-family": frozenset(
+        {"vcns", "subnets", "route-tables", "security-lists", "vnics", "network-security-groups"}
+    ),
+    "ons-family": frozenset({"ons-topics", "ons-subscriptions"}),
     "file-family": frozenset({"file-systems", "mount-targets", "export-sets"}),
     "database-family": frozenset({"db-systems", "db-nodes", "db-homes", "databases", "backups"}),
     "autonomous-database-family": frozenset({"autonomous-databases", "autonomous-backups"}),

@@ -45,10 +45,13 @@ RELATED_MODELS: dict[str, str | None] = {
     "api_keys": "identity.ApiKey",
     "auth_tokens": "identity.AuthToken",
     "customer_secret_keys": "identity.CustomerSecretKeySummary",
+    "db_credentials": "identity.DbCredentialSummary",
     "group_ids": None,  # memberships, served as UserGroupMembership built per request
     "key_versions": "key_management.KeyVersionSummary",
     "secret_versions": "vault.SecretVersionSummary",
     "data_guard_associations": "database.DataGuardAssociationSummary",
+    "security_rules": "core.SecurityRule",
+    "logs": "logging.LogSummary",
 }
 # IAM lists the identity endpoint serves from the home region's inventory: path -> model.
 IAM_LISTS = {
@@ -423,7 +426,7 @@ class OciEmulator:
                 if e.data.get("compartment_id") == compartment
             ]
             return self._page(items, q, "identity.Policy")
-        m = re.match(r"^/20160918/users/([^/]+)/(apiKeys|authTokens|customerSecretKeys)/?$", path)
+        m = re.match(r"^/20160918/users/([^/]+)/(apiKeys|authTokens|customerSecretKeys|dbCredentials)/?$", path)
         if m:
             self._allow("inspect", "users", tenancy)
             user = idx.by_id.get(unquote(m.group(1)))
@@ -433,6 +436,7 @@ class OciEmulator:
                 "apiKeys": "api_keys",
                 "authTokens": "auth_tokens",
                 "customerSecretKeys": "customer_secret_keys",
+                "dbCredentials": "db_credentials",
             }[m.group(2)]
             model = RELATED_MODELS[name]
             assert model
@@ -452,6 +456,16 @@ class OciEmulator:
                 for i, g in enumerate(groups)
             ]
             return self._page(items, q, "identity.UserGroupMembership", cache=False)
+        m = re.match(r"^/20160918/authenticationPolicies/([^/]+)$", path)
+        if m:
+            if unquote(m.group(1)) != tenancy:
+                return _not_found()  # only the tenancy (root compartment) has one
+            self._allow("read", "authentication-policies", tenancy)
+            policies = idx.by_model.get(("identity.AuthenticationPolicy", home), [])
+            if not policies:  # never changed: the service's defaults
+                default = {"compartment_id": tenancy, "password_policy": {"minimum_password_length": 12}}
+                return 200, {}, to_wire(default, "AuthenticationPolicy", "identity")
+            return 200, {}, self._wire(policies[0].data, "identity.AuthenticationPolicy")
         if path == "/20200131/configuration":
             self._allow("read", "cloud-guard-config", tenancy)
             configs = idx.by_model.get(("cloud_guard.Configuration", home), [])
@@ -477,6 +491,20 @@ class OciEmulator:
             )
         if path in _LIST_ROUTES:
             return self._list(_LIST_ROUTES[path], region, q)
+        m = re.match(r"^/20200531/logGroups/([^/]+)/logs/?$", path)
+        if m:
+            group = idx.by_id.get(unquote(m.group(1)))
+            if group is None or group.region != region:
+                return _not_found()
+            self._allow("inspect", "log-groups", group.compartment)
+            return self._page(group.related.get("logs", []), q, "logging.LogSummary")
+        m = re.match(r"^/20160918/networkSecurityGroups/([^/]+)/securityRules/?$", path)
+        if m:
+            nsg = idx.by_id.get(unquote(m.group(1)))
+            if nsg is None or nsg.region != region:
+                return _not_found()
+            self._allow("read", "network-security-groups", nsg.compartment)
+            return self._page(nsg.related.get("security_rules", []), q, "core.SecurityRule")
         m = re.match(r"^(/\d{8}/[A-Za-z]+)/([^/]+)$", path)
         if m and m.group(1) in _GET_ROUTES:
             doc = _GET_ROUTES[m.group(1)]

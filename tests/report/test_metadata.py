@@ -13,7 +13,7 @@ def test_json_result_says_when_and_what(result, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     doc = json.loads(render(result, "json"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc["generated_at"])
-    assert doc["schema_version"] == "1.2" and doc["tool"]["version"] and doc["root"] == result.root
+    assert doc["schema_version"] == "1.3" and doc["tool"]["version"] and doc["root"] == result.root
     assert doc["metadata"] == {}
 
 

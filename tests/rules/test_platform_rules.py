@@ -12,6 +12,7 @@ import pytest
 from scanner.model import Status
 from scanner.sources.oci import load_snapshot
 from scanner.workflow.audit import AuditOptions, audit_snapshot
+from scanner.workflow.config import settings_from_file
 from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,12 @@ def _live(rule_id: str, kind: str):
 
 
 def _files(rule_id: str, kind: str):
-    result, _ = run_scan([FIXTURES / rule_id / kind], ScanOptions(rule_ids=[rule_id]))
+    # A fixture root may mark itself as the tenancy's baseline (tenancy-level rules).
+    config = FIXTURES / rule_id / kind / ".ocisec.yaml"
+    settings = settings_from_file(config) if config.is_file() else None
+    if settings is not None:
+        settings.select = [rule_id]
+    result, _ = run_scan([FIXTURES / rule_id / kind], ScanOptions(rule_ids=[rule_id], settings=settings))
     assert result.errors == [], result.errors
     return [f for f in result.findings if f.rule_id == rule_id]
 

@@ -838,6 +838,8 @@ class Collector:
                 continue
             if spec.get:
                 self._spawn(self._get_listed, spec, region, item, compartment)
+            elif spec.related:  # the list gives the full model; its sub-lists still need calls
+                self._spawn(self._with_related, spec, region, item)
             else:
                 self._add(spec, region, item, compartment=compartment)
 

@@ -123,6 +123,8 @@ SPECS: tuple[ResourceSpec, ...] = (
                 "user_id",
                 model="CustomerSecretKeySummary",
             ),
+            # IAM database passwords (CIS OCI 1.11): their age is judged like the other credentials'.
+            RelatedSpec("db_credentials", "list_db_credentials", "user_id", model="DbCredentialSummary"),
             RelatedSpec(
                 "group_ids",
                 "list_user_group_memberships",
@@ -362,6 +364,115 @@ SPECS: tuple[ResourceSpec, ...] = (
         "deploy_stage_id",
         "devops-deploy-stage",
         fields=("deploy_stage_predecessor_collection",),
+    ),
+    # CIS OCI v3.0: networks (2.1-2.5), notifications (4.2-4.18), tag defaults (4.1), OIC and OAC
+    # (2.6, 2.7). Listed per region and compartment: the list models are the full ones, except
+    # event rules, whose GET adds the actions.
+    _regional(
+        "core.Vcn",
+        "core.VirtualNetworkClient",
+        "list_vcns",
+        None,
+        None,
+        "vcns",
+        fields=("default_security_list_id", "cidr_blocks"),
+    ),
+    _regional(
+        "core.SecurityList",
+        "core.VirtualNetworkClient",
+        "list_security_lists",
+        None,
+        None,
+        "security-lists",
+        fields=("ingress_security_rules", "egress_security_rules"),
+    ),
+    _regional(
+        "core.NetworkSecurityGroup",
+        "core.VirtualNetworkClient",
+        "list_network_security_groups",
+        None,
+        None,
+        "network-security-groups",
+        related=(
+            RelatedSpec(
+                "security_rules",
+                "list_network_security_group_security_rules",
+                "network_security_group_id",
+                model="SecurityRule",
+                permission=("read", "network-security-groups"),
+            ),
+        ),
+    ),
+    _regional(
+        "events.Rule",
+        "events.EventsClient",
+        "list_rules",
+        "get_rule",
+        "rule_id",
+        "cloudevents-rules",
+        fields=("condition", "actions", "is_enabled"),
+    ),
+    _regional(
+        "ons.NotificationTopic",
+        "ons.NotificationControlPlaneClient",
+        "list_topics",
+        None,
+        None,
+        "ons-topics",
+        id_field="topic_id",
+    ),
+    _regional(
+        "ons.Subscription",
+        "ons.NotificationDataPlaneClient",
+        "list_subscriptions",
+        None,
+        None,
+        "ons-subscriptions",
+        fields=("topic_id",),
+    ),
+    ResourceSpec(
+        "identity.TagDefault", IDENTITY, "compartments", list_call="list_tag_defaults", iam="tag-defaults"
+    ),
+    # The tenancy's (legacy) password policy: one per tenancy (CIS 1.4 without identity domains).
+    ResourceSpec(
+        "identity.AuthenticationPolicy",
+        IDENTITY,
+        "singleton",
+        get="get_authentication_policy",
+        iam="authentication-policies",
+        fields=("password_policy",),
+    ),
+    # Logs are listed per log group (flow logs of subnets 4.13, write logs of buckets 4.17).
+    _regional(
+        "logging.LogGroup",
+        "logging.LoggingManagementClient",
+        "list_log_groups",
+        None,
+        None,
+        "log-groups",
+        related=(
+            RelatedSpec(
+                "logs", "list_logs", "log_group_id", model="LogSummary", permission=("inspect", "log-groups")
+            ),
+        ),
+    ),
+    _regional(
+        "integration.IntegrationInstance",
+        "integration.IntegrationInstanceClient",
+        "list_integration_instances",
+        "get_integration_instance",
+        "integration_instance_id",
+        "integration-instances",
+        fields=("network_endpoint_details",),
+    ),
+    _regional(
+        "analytics.AnalyticsInstance",
+        "analytics.AnalyticsClient",
+        "list_analytics_instances",
+        "get_analytics_instance",
+        "analytics_instance_id",
+        "analytics-instances",
+        fields=("network_endpoint_details",),
     ),
 )
 
