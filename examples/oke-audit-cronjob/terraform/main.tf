@@ -15,9 +15,12 @@ locals {
   # two equal): `read` returns an object's configuration; secret contents (secret-bundles) and
   # object data are never granted.
   audit_read_types = [
+    "analytics-instances",
+    "authentication-policies",
     "autonomous-databases",
     "buckets",
     "cloud-guard-config",
+    "cloudevents-rules",
     "cluster-node-pools",
     "clusters",
     "databases",
@@ -28,10 +31,12 @@ locals {
     "file-systems",
     "instance-pools",
     "instances",
+    "integration-instances",
     "keys",
     "load-balancers",
     "mysql-instances",
     "network-load-balancers",
+    "network-security-groups",
     "secrets",
     "stream-pools",
     "streams",
