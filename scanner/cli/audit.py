@@ -31,10 +31,14 @@ from scanner.cli.extras import require_oci_sdk
 
 
 class AuthMethod(StrEnum):
+    """The oci CLI's ``--auth`` methods (docs/live-audit/auth.md)."""
+
     api_key = "api_key"
     instance_principal = "instance_principal"
     resource_principal = "resource_principal"
     security_token = "security_token"
+    instance_obo_user = "instance_obo_user"
+    oke_workload_identity = "oke_workload_identity"
 
 
 @reporting_internal_errors
@@ -45,13 +49,17 @@ def audit(
     snapshot_out: Path | None = typer.Option(
         None, "--snapshot-out", help="Write the collected inventory here."
     ),
+    # The environment (OCI_CLI_CONFIG_FILE, OCI_CLI_PROFILE, OCI_CLI_AUTH, ...) is read by
+    # scanner.sources.oci.auth, in the oci CLI's order, so that an invalid value is named there.
     config_file: Path | None = typer.Option(
-        None, "--config-file", envvar="OCI_CLI_CONFIG_FILE", help="OCI config file (default ~/.oci/config)."
+        None, "--config-file", help="OCI config file (default OCI_CLI_CONFIG_FILE, then ~/.oci/config)."
     ),
     profile: str | None = typer.Option(
-        None, "--profile", envvar="OCI_CLI_PROFILE", help="Profile in the config file (default DEFAULT)."
+        None, "--profile", help="Profile in the config file (default OCI_CLI_PROFILE, then DEFAULT)."
     ),
-    auth: AuthMethod = typer.Option(AuthMethod.api_key, "--auth", help="How to authenticate."),
+    auth: AuthMethod | None = typer.Option(
+        None, "--auth", help="How to authenticate, as the oci CLI (default OCI_CLI_AUTH, then api_key)."
+    ),
     region: list[str] = typer.Option(
         [], "--region", help="Region to audit (repeatable; default every subscribed region)."
     ),
@@ -130,7 +138,7 @@ def audit(
         snapshot_out=snapshot_out,
         config_file=config_file,
         profile=profile,
-        auth=auth.value,
+        auth=auth.value if auth else None,
         regions=list(region) or None,
         compartment=compartment,
         concurrency=concurrency,

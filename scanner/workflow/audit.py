@@ -122,7 +122,7 @@ class AuditRequest:
     snapshot_out: Path | None = None
     config_file: Path | None = None
     profile: str | None = None
-    auth: str = "api_key"
+    auth: str | None = None  # None: OCI_CLI_AUTH, else api_key
     regions: list[str] | None = None
     compartment: str | None = None
     concurrency: int = 16
@@ -189,14 +189,16 @@ def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
     except SdkTooOld as exc:
         raise AuditSetupError(str(exc)) from None
 
-    spec = {
-        "auth": request.auth,
-        "config_file": request.config_file,
-        "profile": request.profile,
-        "service_endpoint": request.service_endpoint,
-    }
     try:
-        session = make_session(**spec)
+        # The first region asked for is the last resort for the region of the first calls
+        # (a principal or profile without one).
+        session = make_session(
+            request.auth,
+            request.config_file,
+            request.profile,
+            request.service_endpoint,
+            region=(request.regions or [None])[0],
+        )
     except AuthError as exc:
         raise AuditSetupError(str(exc)) from None
     collector = Collector(
@@ -206,7 +208,7 @@ def obtain_snapshot(request: AuditRequest) -> InventorySnapshot:
         concurrency=request.concurrency,
         progress=request.progress,
         processes=request.processes,
-        session_spec=spec,
+        session_spec=session.spec,  # the resolved method, rebuilt in worker processes
     )
     snapshot = collector.collect()
     if request.snapshot_out is not None:

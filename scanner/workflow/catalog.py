@@ -137,7 +137,10 @@ def rule_sources(rule: Rule) -> list[str]:
     from scanner.sources.oci.specs import SPEC_BY_TYPE
 
     needed = _needed_kinds(rule)
-    collected, mapped = live_kinds(set(SPEC_BY_TYPE)), live_kinds()
+    # A type listed per object of another (an identity domain's users and password policies) is
+    # collected as that object's sub-list.
+    listed_types = set(SPEC_BY_TYPE) | {r.name for spec in SPEC_BY_TYPE.values() for r in spec.related}
+    collected, mapped = live_kinds(listed_types), live_kinds()
     # A user's credentials count only when the collector lists them for each user.
     listed = {r.name for r in SPEC_BY_TYPE["identity.User"].related}
     collected -= {kind for name, kind in USER_CREDENTIALS.items() if name not in listed}

@@ -190,6 +190,18 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType("cloud_guard.Configuration", "cloud-guard-config"),
     # The tenancy's authentication policy: GET /20160918/authenticationPolicies/{compartmentId}.
     ServiceType("identity.AuthenticationPolicy", "authentication-policies"),
+    # Identity domains: listed per compartment by the identity endpoint (IAM resource-type
+    # ``domains``); each domain's users, groups, credentials, dynamic groups and password
+    # policies are read through the domain's own URL with the Identity Domains (SCIM) API,
+    # which ``read domains`` allows (served by ``domains.DomainsWitness``).
+    ServiceType("identity.Domain", "domains", list="/20160918/domains", summary="identity.DomainSummary"),
+    ServiceType("identity_domains.User", "domains"),
+    ServiceType("identity_domains.Group", "domains"),
+    ServiceType("identity_domains.ApiKey", "domains"),
+    ServiceType("identity_domains.AuthToken", "domains"),
+    ServiceType("identity_domains.CustomerSecretKey", "domains"),
+    ServiceType("identity_domains.DynamicResourceGroup", "domains"),
+    ServiceType("identity_domains.PasswordPolicy", "domains"),
 )
 
 BY_MODEL = {t.model: t for t in SERVICE_TYPES}

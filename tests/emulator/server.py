@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .doc_types import BY_MODEL, BY_SEARCH, SERVICE_TYPES, ServiceType
+from .domains import DomainsWitness
 from .permissions import PrincipalPolicy
 from .wire import UnknownField, project, split_model, to_wire
 
@@ -148,6 +149,9 @@ class OciEmulator:
         self.tenancy_id: str = inventory["tenancy_id"]
         self.home = inventory.get("home_region", "")
         self._index = _build_index(inventory)
+        self.domains = DomainsWitness(inventory)  # each domain at a URL of its own (domain_urls)
+        self.domain_urls: dict[str, str] = {}
+        self._domain_servers: list[ThreadingHTTPServer] = []
         # Types Search offers in this realm (documented names); fewer to play an older realm.
         self.search_types = {t.lower() for t in (search_types or {t.search for t in BY_SEARCH.values()})}
         parents: dict[str, str | None] = {self.tenancy_id: None}
@@ -171,6 +175,18 @@ class OciEmulator:
         self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="oci-emulator", daemon=True)
         self._thread.start()
+        # Each identity domain answers at a host of its own (the SDK's IdentityDomainsClient
+        # accepts no path in its endpoint): one listener per domain, routed into this emulator.
+        for domain_id in sorted(self.domains.domains):
+
+            class DomainHandler(_DomainHandler):
+                owner = emulator
+                domain = domain_id
+
+            server = _Server(("127.0.0.1", 0), DomainHandler)
+            threading.Thread(target=server.serve_forever, name="oci-emulator-idcs", daemon=True).start()
+            self._domain_servers.append(server)
+            self.domain_urls[domain_id] = f"http://127.0.0.1:{server.server_address[1]}"
         return self
 
     def stop(self) -> None:
@@ -179,6 +195,10 @@ class OciEmulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        for server in self._domain_servers:
+            server.shutdown()
+            server.server_close()
+        self._domain_servers.clear()
 
     def __enter__(self) -> OciEmulator:
         return self.start()
@@ -244,7 +264,8 @@ class OciEmulator:
                 "NotAuthenticated",
                 "The required information to complete authentication was not provided.",
             )
-        if self._public_key is not None and not self._verify(method, raw_path, headers, auth):
+        signed_path = headers.get("x-emulator-signed-path", raw_path)  # a domain listener's request
+        if self._public_key is not None and not self._verify(method, signed_path, headers, auth):
             return _error(401, "NotAuthenticated", "The signature does not verify.")
         for fault in self.faults:
             with self._lock:
@@ -319,6 +340,10 @@ class OciEmulator:
         return cached
 
     def _patched(self, data: Any) -> Any:
+        if isinstance(data, dict) and str(data.get("id", "")).startswith("ocid1.domain."):
+            # A domain's URL is where its SCIM API answers: its own listener here.
+            url = self.domain_urls.get(data["id"], data.get("url"))
+            return dict(data, url=url, home_region_url=url)
         if isinstance(data, dict) and "management_endpoint" in data:
             entry = self._index.by_id.get(data.get("id", ""))
             region = entry.region if entry else self.home
@@ -379,6 +404,16 @@ class OciEmulator:
         if path.startswith("/kms/"):
             vault_id, _, rest = path[len("/kms/") :].partition("/")
             return self._kms(region, unquote(vault_id), "/" + rest, q)
+        if path.startswith("/idcs/"):
+            domain_id, _, rest = path[len("/idcs/") :].partition("/")
+            domain = self.domains.domains.get(unquote(domain_id))
+            if domain is None or region != home:
+                return _not_found()
+            self._allow("read", "domains", domain.get("compartment_id"))
+            status, document = self.domains.handle(
+                unquote(domain_id), "/" + rest, {k: [v] for k, v in q.items()}
+            )
+            return status, {}, document
         if path == "/20180409/resourceTypes":
             types = sorted(BY_SEARCH[n].search for n in self.search_types if n in BY_SEARCH)  # type: ignore[type-var]
             return self._page(
@@ -592,6 +627,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve  # noqa: N815
+
+
+class _DomainHandler(_Handler):
+    """A request to one identity domain's host: routed to ``/<home>/idcs/<domain>/...`` of the
+    emulator, with the path the client signed kept beside it."""
+
+    domain: str
+
+    def _serve(self) -> None:
+        self.headers["x-emulator-signed-path"] = self.path
+        self.path = f"/{self.owner.home}/idcs/{self.domain}{self.path}"
+        super()._serve()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve  # noqa: N815
 

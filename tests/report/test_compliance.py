@@ -123,10 +123,14 @@ def test_cli_rules_benchmark_lists_all_54_for_live_or_snapshot(tmp_path: Path):
     recs = {r["control"]: r for r in doc["recommendations"]}
     assert all(r["rules"] for r in recs.values())
     assert all({"live", "snapshot"} & set(r["sources"]) for r in recs.values())
+    # The collector lists what every recommendation needs: identity domains' password policies
+    # (1.5, 1.6) come as each domain's sub-lists.
+    assert [c for c, r in recs.items() if "live" not in r["sources"]] == []
     assert recs["1.7"]["sources"] == ["live"]  # MFA enrolment is not in Terraform
     assert "terraform" in recs["2.1"]["sources"] and recs["1.1"]["coverage"] == "heuristic"
     table = CliRunner().invoke(app, ["rules", "--benchmark", "cis-oci-3.0"], env={"COLUMNS": "200"})
     assert table.exit_code == 0 and "54/54 recommendations have a rule" in table.output
+    assert "live 54/54" in table.output
     bad = CliRunner().invoke(app, ["rules", "--benchmark", "cis-aws-1.0"])
     assert bad.exit_code == 2 and "cis-oci-3.0" in bad.output
 

@@ -43,7 +43,7 @@ def auditor_statements(
     """The policy statements for ``subject`` (``group NAME`` or ``dynamic-group NAME``). With
     ``compartment_id`` (a subtree audit) the reads of regional resources are confined to that
     compartment; the tenancy-wide IAM and Cloud Guard reads stay in the tenancy."""
-    tenancy_wide = {s.iam for s in specs if s.scope in ("tenancy", "compartments", "singleton")}
+    tenancy_wide = {s.iam for s in specs if s.scope in ("tenancy", "compartments", "singleton", "domains")}
     out = [f"Allow {subject} to inspect all-resources in tenancy"]
     for iam in required_reads(specs):
         where = (

@@ -544,6 +544,10 @@ class Collector:
             elif spec.scope == "singleton":
                 self.attempted_types.add(spec.type)
                 self._spawn(self._singleton, spec, home)
+            elif spec.scope == "domains":
+                from scanner.sources.oci.domains import collect_domains
+
+                collect_domains(self, spec, home)
 
     def _walk_compartments(self, spec: ResourceSpec, home: str, items: list[Any]) -> None:
         children: dict[str, list[Any]] = defaultdict(list)

@@ -21,6 +21,7 @@ from typing import Any
 
 from scanner.model import Location, Provenance, Resource, Unknown
 from scanner.model.timestamps import format_time
+from scanner.sources.oci.domains import legacy_view
 from scanner.sources.oci.snapshot import InventorySnapshot, SnapshotResource
 
 TENANCY_KIND = "oci_identity_tenancy"
@@ -96,6 +97,9 @@ TYPES: dict[str, TypeMapping] = {
     "identity_domains.PasswordPolicy": TypeMapping("oci_identity_domains_password_policy"),
     "integration.IntegrationInstance": TypeMapping("oci_integration_integration_instance", STATE),
     "analytics.AnalyticsInstance": TypeMapping("oci_analytics_analytics_instance", STATE),
+    # Identity domains (scanner.sources.oci.domains): users, groups, credentials and dynamic
+    # groups arrive through legacy_view as the identity.* types above.
+    "identity.Domain": TypeMapping("oci_identity_domain", STATE),
 }
 
 # A VCN's default security list is its own resource type in the provider.
@@ -164,7 +168,9 @@ def snapshot_resources(snapshot: InventorySnapshot, location_file: str | None = 
     paths = compartment_paths(snapshot)
     attachments = _boot_attachments(snapshot) if "core.BootVolumeAttachment" in collected else None
     seen: set[str] = set()
-    for item in snapshot.resources:
+    # Identity-domain objects are seen through their legacy shapes (domains.legacy_view).
+    items = [r for r in snapshot.resources if not r.type.startswith("identity_domains.")]
+    for item in items + legacy_view(snapshot):
         mapping = TYPES.get(item.type)
         if mapping is None or str(item.data.get("lifecycle_state", "")).upper() in GONE_STATES:
             continue
@@ -231,6 +237,8 @@ _NOUNS = {
     "oci_streaming_stream_pool": "stream pool",
     "oci_devops_deploy_pipeline": "deploy pipeline",
     "oci_devops_deploy_stage": "deploy stage",
+    "oci_identity_domain": "identity domain",
+    "oci_identity_domains_password_policy": "password policy",
 }
 
 

@@ -141,6 +141,27 @@ SPECS: tuple[ResourceSpec, ...] = (
         "identity.DynamicGroup", IDENTITY, "tenancy", list_call="list_dynamic_groups", iam="dynamic-groups"
     ),
     ResourceSpec("identity.Policy", IDENTITY, "compartments", list_call="list_policies", iam="policies"),
+    # Identity domains (scanner.sources.oci.domains): list_domains per compartment, then per
+    # ACTIVE domain one SCIM listing per kind at the domain's URL (``read domains``).
+    ResourceSpec(
+        "identity.Domain",
+        IDENTITY,
+        "domains",
+        list_call="list_domains",
+        iam="domains",
+        related=tuple(
+            RelatedSpec(f"identity_domains.{model}", call, "", model=model, permission=("read", "domains"))
+            for model, call in (
+                ("User", "list_users"),
+                ("Group", "list_groups"),
+                ("ApiKey", "list_api_keys"),
+                ("AuthToken", "list_auth_tokens"),
+                ("CustomerSecretKey", "list_customer_secret_keys"),
+                ("DynamicResourceGroup", "list_dynamic_resource_groups"),
+                ("PasswordPolicy", "list_password_policies"),
+            )
+        ),
+    ),
     ResourceSpec(
         "cloud_guard.Configuration",
         "cloud_guard.CloudGuardClient",

@@ -52,7 +52,10 @@ def collect_example(inventory_path: Path = TENANCY_FIXTURE) -> str:
             session = make_session("api_key", config, None, emulator.endpoint)
             retry = {"max_attempts": 3, "base_sleep": 0.01, "max_wait": 0.05, "max_elapsed": 10}
             snapshot = Collector(session, concurrency=4, retry=retry, clock=lambda: at).collect()
-            return snapshot.dump().replace(emulator.base, STABLE_BASE)
+            text = snapshot.dump().replace(emulator.base, STABLE_BASE)
+            for domain_id, url in emulator.domain_urls.items():  # each identity domain's own host
+                text = text.replace(url, f"{STABLE_BASE}/idcs/{domain_id}")
+            return text
 
 
 def main() -> int:

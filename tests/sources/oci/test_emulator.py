@@ -150,4 +150,5 @@ def test_example_snapshot_is_regenerated_by_an_audit():
     )
     # The input holds objects of every collected type; the snapshot says which types it collected.
     snapshot = json.loads(EXAMPLE_SNAPSHOT.read_text(encoding="utf-8"))
-    assert sorted(snapshot["collected"]) == sorted(s.type for s in SPECS)
+    domain_lists = [rel.name for s in SPECS if s.scope == "domains" for rel in s.related]
+    assert sorted(snapshot["collected"]) == sorted([s.type for s in SPECS] + domain_lists)
