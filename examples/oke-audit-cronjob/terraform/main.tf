@@ -27,6 +27,7 @@ locals {
     "db-systems",
     "devops-deploy-pipeline",
     "devops-deploy-stage",
+    "domains",
     "export-sets",
     "file-systems",
     "instance-pools",

@@ -36,7 +36,7 @@ def collected_types_table() -> str:
             ),
             "vault": "`list_keys` per vault",
             "singleton": f"`{spec.get}`",
-        }[spec.scope]
+        }.get(spec.scope, f"`{spec.list_call or spec.get}` ({spec.scope})")
         verb = "read" if spec.get else "inspect"
         rows.append(
             f"| `{spec.type}` | {how} | {verb} `{spec.iam}` | {', '.join(f'`{k}`' for k in kinds)} "

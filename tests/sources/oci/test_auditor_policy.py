@@ -88,7 +88,7 @@ def test_the_least_privilege_policy_collects_everything(oci_config, tenancy_doc)
         denied = [r for r in emu.requests if r.status == 404]
     assert [e for e in snapshot.errors if e.level == "error"] == []
     assert denied == []
-    assert sorted(snapshot.collected) == sorted(s.type for s in SPECS)
+    assert {s.type for s in SPECS} <= set(snapshot.collected)
     assert len(snapshot.resources) == len(tenancy_doc["resources"])
 
 
@@ -152,6 +152,6 @@ def test_a_list_call_refused_names_the_inspect_it_needs(oci_config, tenancy_doc)
     assert errors and {e.operation for e in errors} == {"ListNodePools"}
     assert all("the policy needs: inspect cluster-node-pools in " in e.message for e in errors)
     assert "container_engine.NodePool" not in snapshot.collected
-    assert set(snapshot.collected) == {s.type for s in SPECS} - {"container_engine.NodePool"}
+    assert {s.type for s in SPECS} - {"container_engine.NodePool"} <= set(snapshot.collected)
     result = audit_snapshot(snapshot, AuditOptions(rule_ids=["OCI-HA-001"]))
     assert {f.status for f in result.findings} == {Status.UNKNOWN}
