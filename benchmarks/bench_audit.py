@@ -169,7 +169,10 @@ def _resource(type_: str, region: str, comp: str, n: int) -> dict[str, Any]:
         data.update(
             name=f"bucket-{n}", namespace="bankns", public_access_type="NoPublicAccess", versioning="Enabled"
         )
+        # A bucket's model has neither a display name nor a lifecycle state (the emulator
+        # serves only fields the SDK's models declare).
         data.pop("display_name")
+        data.pop("lifecycle_state")
         if n % 3:
             data["kms_key_id"] = "ocid1.key.oc1..k"
     elif type_ in ("core.Volume", "core.BootVolume", "file_storage.FileSystem") and n % 2:
@@ -187,11 +190,14 @@ def _resource(type_: str, region: str, comp: str, n: int) -> dict[str, Any]:
                 }
             ]
         }
+    elif type_ == "core.Instance":
+        data["availability_domain"] = f"Xyz:{region.upper()}-AD-{n % 3 + 1}"
     elif type_ == "core.Subnet":
         data.update(vcn_id="ocid1.vcn.oc1..v", cidr_block="10.0.0.0/24")
     elif type_ == "load_balancer.LoadBalancer":
         data.update(subnet_ids=[], listeners={"https": {"name": "https", "port": 443, "protocol": "HTTP"}})
     elif type_ == "streaming.Stream":
+        data.pop("display_name")  # a stream has a name, not a display name
         data.update(name=f"stream-{n}", stream_pool_id="ocid1.streampool.oc1..p", partitions=1)
     out: dict[str, Any] = {"type": type_, "region": region, "data": data}
     if related:

@@ -113,7 +113,7 @@ def test_audit_policy_is_read_only():
     confined to the reports bucket without delete."""
     text = (TERRAFORM / "main.tf").read_text()
     families = re.findall(
-        r'^\s+"([a-z-]+)",$', text.split("audit_read_families = [", 1)[1].split("]", 1)[0], re.M
+        r'^\s+"([a-z-]+)",$', text.split("audit_read_types = [", 1)[1].split("]", 1)[0], re.M
     )
     assert len(families) > 15 and "secret-bundles" not in families and "all-resources" not in families
     grants = re.findall(r"to (inspect|read|use|manage) ([a-z${}\-.]+) in", text)

@@ -85,6 +85,16 @@ def audit(
     processes: int = typer.Option(
         1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
     ),
+    print_policy: bool = typer.Option(
+        False,
+        "--print-policy",
+        help="Print the least-privilege IAM policy the audit needs (for --policy-subject) and exit.",
+    ),
+    policy_subject: str = typer.Option(
+        "group ocisec-auditors",
+        "--policy-subject",
+        help='Who --print-policy grants: "group NAME" or "dynamic-group NAME".',
+    ),
     service_endpoint: str | None = typer.Option(
         None, "--service-endpoint", envvar="OCISEC_OCI_ENDPOINT", hidden=True,
         help="Send every call to this URL ({region} is replaced): for the API emulator.",
@@ -102,6 +112,15 @@ def audit(
     var_file: list[Path] = typer.Option([], "--var-file", help="Extra .tfvars file for --code (repeatable)."),
 ) -> None:
     """Audit a live OCI tenancy (read-only API calls), or re-audit a snapshot."""
+    if print_policy:
+        from scanner.workflow.audit import auditor_policy_text
+
+        try:
+            typer.echo(auditor_policy_text(policy_subject, compartment), nl=False)
+        except ValueError as exc:
+            typer.echo(f"ocisec: error: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+        return
     from scanner.workflow.audit import (
         AuditOptions,
         AuditRequest,

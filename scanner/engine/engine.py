@@ -68,9 +68,14 @@ def _judge(rule: Rule, when: dict | None, cond: dict, res: Resource, ev: Evaluat
 
 def _finding(rule: Rule, res: Resource, status: Status, outcome: Outcome) -> Finding:
     location: Location | None = outcome.location or res.provenance.locate(outcome.path)
-    message = rule.message.replace("{address}", res.address)
+    # A live object is named as a person knows it (compartment path and display name); its OCID
+    # stays the address that reports print beside it.
+    name = res.context.get("label") if res.provenance.source == "oci" else None
+    name = name if isinstance(name, str) and name else res.address
+    message = rule.message.replace("{address}", name)
     if status is Status.UNKNOWN:
-        message = f"{res.address}: cannot be decided statically ({outcome.detail or 'value unknown'})"
+        how = "cannot be decided" if res.provenance.source == "oci" else "cannot be decided statically"
+        message = f"{name}: {how} ({outcome.detail or 'value unknown'})"
     elif status is Status.FAILED and outcome.detail and outcome.location is not None:
         message = f"{message} ({outcome.detail})"
     # Module code reached through calls: the call blocks are where a reader fixes the inputs.

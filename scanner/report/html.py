@@ -21,6 +21,7 @@ from typing import Any
 from scanner.model import Finding, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
 from scanner.report.metadata import describe, generated_at, target, tool_version
+from scanner.report.names import live_label
 from scanner.report.redact import Redactor
 from scanner.report.summary import Summary, heading, report_order
 
@@ -240,9 +241,13 @@ def _unwrap(lines: list[str]) -> str:
 
 
 def _display_name(finding: Finding, redactor: Redactor) -> str | None:
-    """A live object's display name (its address is an OCID); scrubbed like a message."""
+    """A live object's name as a person reads it (compartment path and display name; its
+    address is an OCID); scrubbed like a message."""
     if finding.resource.provenance.source in ("terraform", "terraform-plan"):
         return None
+    label = live_label(finding)
+    if label is not None:
+        return redactor.scrub(label)
     attrs = finding.resource.attributes
     for key in ("display_name", "name"):
         value = attrs.get(key)
@@ -257,7 +262,9 @@ def _finding_view(result: ScanResult, finding: Finding, redactor: Redactor) -> d
     where = []
     if finding.location is not None:
         where.append(f"{finding.location.file}:{finding.location.start_line}")
-    for label, value in (("region", prov.region), ("compartment", prov.compartment_id)):
+    path = finding.resource.context.get("compartment_path") if prov.source == "oci" else None
+    compartment = redactor.scrub(path) if isinstance(path, str) and path else prov.compartment_id
+    for label, value in (("region", prov.region), ("compartment", compartment)):
         if value:
             where.append(f"{label} {value}")
     if prov.ocid and prov.ocid != finding.resource.address:

@@ -10,6 +10,7 @@ from scanner import __version__
 from scanner.model import Finding, InputError, Location, Rule, ScanResult, Status
 from scanner.report.fingerprint import fingerprint
 from scanner.report.metadata import describe, generated_at
+from scanner.report.names import escape_controls, live_label
 from scanner.report.summary import Summary, heading, report_order
 
 # Bump the minor version when fields are added, the major one when a field changes or goes.
@@ -116,8 +117,15 @@ def _suppressed(result: ScanResult, finding: Finding) -> dict[str, Any]:
 def _live_identity(finding: Finding) -> dict[str, str]:
     """OCID, region and compartment of a live object (absent for code), for grouping and diffs."""
     prov = finding.resource.provenance
+    ctx = finding.resource.context
     fields = {"ocid": prov.ocid, "region": prov.region, "compartment_id": prov.compartment_id}
-    return {key: value for key, value in fields.items() if value}
+    if prov.source == "oci":  # what a person reads: "platform/apps · bucket marketing-assets"
+        path = ctx.get("compartment_path")
+        fields.update(
+            compartment_path=escape_controls(path) if isinstance(path, str) else None,
+            label=live_label(finding),
+        )
+    return {key: value for key, value in fields.items() if isinstance(value, str) and value}
 
 
 def _location(location: Location | None) -> dict[str, Any] | None:

@@ -7,8 +7,9 @@ more there are.
 
 from __future__ import annotations
 
-from scanner.model import ScanResult, Severity, Status
+from scanner.model import Finding, ScanResult, Severity, Status
 from scanner.report.markdown_text import md_code, md_text
+from scanner.report.names import live_label
 from scanner.report.paths import rebaser
 from scanner.report.summary import Summary, gating_headline, severity_order
 
@@ -53,7 +54,7 @@ def render(result: ScanResult) -> str:
                 problem += " (unknown, --strict)"
             out.append(
                 f"| {ICON[rule.severity]} {rule.severity.value} | {_rule_link(rule.id, rule.help_uri)} "
-                f"| {md_code(finding.resource.address)} | {where} | {problem} | {md_text(rule.fix)} |"
+                f"| {_resource_cell(finding)} | {where} | {problem} | {md_text(rule.fix)} |"
             )
         if len(failing) > MAX_ROWS:
             out.append("")
@@ -100,3 +101,12 @@ def _rule_link(rule_id: str, uri: str) -> str:
     from urllib.parse import quote
 
     return f"[{md_text(rule_id)}]({quote(uri, safe=':/#')})"
+
+
+def _resource_cell(finding: Finding) -> str:
+    """The resource as a reader names it: a live object's compartment path and display name,
+    with its OCID beside; else the address."""
+    label = live_label(finding)
+    if label is None:
+        return md_code(finding.resource.address)
+    return f"{md_text(label)} ({md_code(finding.resource.address)})"

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from scanner import __version__
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import FINGERPRINT_KEY, fingerprint
+from scanner.report.names import live_label
 from scanner.report.paths import rebaser, source_root_of
 from scanner.report.summary import heading, report_order
 
@@ -327,9 +328,11 @@ def _result(
         )
     if finding.status is Status.UNKNOWN:
         text += " Could not be decided statically; reported because of --strict."
-    location: dict[str, Any] = {
-        "logicalLocations": [{"fullyQualifiedName": address, "kind": "resource"}],
-    }
+    logical: dict[str, Any] = {"fullyQualifiedName": address, "kind": "resource"}
+    label = live_label(finding)
+    if label is not None:  # a live object: its compartment path and display name
+        logical["name"] = label
+    location: dict[str, Any] = {"logicalLocations": [logical]}
     if finding.location is not None:
         start = max(1, finding.location.start_line)
         location["physicalLocation"] = {

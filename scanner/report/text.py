@@ -14,6 +14,7 @@ from rich.text import Text
 
 from scanner.model import Finding, InputError, Rule, ScanResult, Severity, Status
 from scanner.report.fingerprint import finding_file
+from scanner.report.names import live_label
 from scanner.report.summary import (
     NOTHING_TO_SCAN,
     Summary,
@@ -259,7 +260,10 @@ def _print_finding(console: Console, rule: Rule, finding: Finding, failing: bool
     badge.append(" ")
     # A failed finding is headed by what is wrong; an unknown one by what was to be decided.
     console.print(Text.assemble("  ", badge, (rule.id, "bold"), "  ", heading(rule, finding)), soft_wrap=True)
-    where = Text.assemble(INDENT, (finding.resource.address, "bold"))
+    label = live_label(finding)
+    where = Text.assemble(INDENT, (label or finding.resource.address, "bold"))
+    if label is not None:  # a live object: its name first, the OCID beside it
+        where.append(f"  {finding.resource.address}", style="dim")
     if finding.location is not None:
         where.append(f"  {finding.location.file}:{finding.location.start_line}", style="dim")
     elif finding_file(finding) is not None:

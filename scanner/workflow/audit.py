@@ -132,7 +132,7 @@ def snapshot_metadata(snapshot: InventorySnapshot) -> dict[str, object]:
         "collected_at": format_time(snapshot.collected_at),
         "collected_by": snapshot.tool,
         "snapshot": snapshot.path,
-        "collection_errors": len(snapshot.errors),
+        "collection_errors": sum(1 for e in snapshot.errors if e.level == "error"),
     }
 
 
@@ -168,6 +168,21 @@ class AuditSetupError(Exception):
     """Auth, config or snapshot problems: one line for the user, never a traceback."""
 
 
+def auditor_policy_text(subject: str, compartment_id: str | None = None) -> str:
+    """``ocisec audit --print-policy``: the auditing principal's least-privilege statements, one
+    per line. ``subject`` is ``group NAME`` or ``dynamic-group NAME`` (checked: it is pasted into
+    a policy)."""
+    import re
+
+    from scanner.sources.oci.auditor_policy import auditor_statements
+
+    if not re.fullmatch(r"(group|dynamic-group) [A-Za-z0-9_.'/-]{1,100}", subject.strip()):
+        raise ValueError(f'--policy-subject must be "group NAME" or "dynamic-group NAME", not {subject!r}')
+    if compartment_id is not None and not re.fullmatch(r"ocid1\.[a-z0-9.]+\.[A-Za-z0-9._-]+", compartment_id):
+        raise ValueError(f"--compartment must be a compartment OCID, not {compartment_id!r}")
+    return "\n".join(auditor_statements(subject.strip(), compartment_id)) + "\n"
+
+
 def only_regions(snapshot: InventorySnapshot, regions: list[str]) -> InventorySnapshot:
     """``snapshot`` narrowed to ``regions`` (``--region`` on a replay). A region the snapshot
     does not hold is an error: auditing everything instead would answer another question.
@@ -185,7 +200,9 @@ def only_regions(snapshot: InventorySnapshot, regions: list[str]) -> InventorySn
         r for r in snapshot.resources if r.region in wanted or r.type.startswith(global_types)
     ]
     snapshot.regions = {r: v for r, v in snapshot.regions.items() if r in wanted}
-    snapshot.errors = [e for e in snapshot.errors if not e.region or e.region in wanted]
+    # The home region's errors stay: tenancy-wide objects (kept above) are listed there.
+    keep = wanted | {snapshot.home_region, ""}
+    snapshot.errors = [e for e in snapshot.errors if (e.region or "") in keep]
     return snapshot
 
 

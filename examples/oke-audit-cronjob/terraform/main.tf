@@ -11,29 +11,39 @@ data "oci_objectstorage_namespace" "this" {
 
 locals {
   tag = var.audit_node_tag
-  # Resource types the audit reads (issue 7's collection list). `read` returns metadata and
-  # configuration; secret contents (secret-bundles) and object data are never granted.
-  audit_read_families = [
+  # Exactly the types `ocisec audit --print-policy` lists (docs/live-audit.md; a test holds the
+  # two equal): `read` returns an object's configuration; secret contents (secret-bundles) and
+  # object data are never granted.
+  audit_read_types = [
+    "analytics-instances",
+    "authentication-policies",
+    "autonomous-databases",
     "buckets",
-    "vaults",
-    "keys",
-    "secrets",
-    "users",
-    "groups",
-    "dynamic-groups",
-    "policies",
-    "cluster-family",
-    "instance-family",
-    "virtual-network-family",
-    "load-balancers",
-    "volume-family",
-    "file-family",
-    "autonomous-database-family",
-    "database-family",
-    "mysql-family",
-    "stream-family",
-    "devops-family",
     "cloud-guard-config",
+    "cloudevents-rules",
+    "cluster-node-pools",
+    "clusters",
+    "databases",
+    "db-systems",
+    "devops-deploy-pipeline",
+    "devops-deploy-stage",
+    "domains",
+    "export-sets",
+    "file-systems",
+    "instance-pools",
+    "instances",
+    "integration-instances",
+    "keys",
+    "load-balancers",
+    "mysql-instances",
+    "network-load-balancers",
+    "network-security-groups",
+    "secrets",
+    "stream-pools",
+    "streams",
+    "subnets",
+    "vaults",
+    "volumes",
   ]
 }
 
@@ -51,12 +61,13 @@ resource "oci_identity_policy" "ocisec_audit" {
   description    = "Read-only tenancy audit by ocisec; reports are written once to one bucket"
   statements = concat(
     [
-      # Listing (Resource Search, compartments, availability domains) needs inspect everywhere.
+      # Listing (Resource Search, compartments, IAM, list calls) needs inspect everywhere; with
+      # it, a missing read is reported by name instead of hiding the objects.
       "Allow dynamic-group ${oci_identity_dynamic_group.ocisec_audit.name} to inspect all-resources in tenancy",
     ],
     [
-      for family in local.audit_read_families :
-      "Allow dynamic-group ${oci_identity_dynamic_group.ocisec_audit.name} to read ${family} in tenancy"
+      for type in local.audit_read_types :
+      "Allow dynamic-group ${oci_identity_dynamic_group.ocisec_audit.name} to read ${type} in tenancy"
     ],
     [
       # Reports: create, read and overwrite (latest/) objects in the reports bucket only, never

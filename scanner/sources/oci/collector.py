@@ -47,20 +47,28 @@ class SdkTooOld(RuntimeError):
 def check_sdk_fields(specs: tuple[ResourceSpec, ...] = SPECS) -> None:
     """Fail with a clear message when the installed SDK's models lack a field some rule reads:
     the SDK's deserializer drops fields its model does not know, so an old SDK would make every
-    secret fail the rotation rules instead of reporting an error."""
-    import importlib
+    secret fail the rotation rules instead of reporting an error.
+
+    The models' generated source is read rather than imported: importing every service's models
+    would cost the audit's main process some 80 MB it never uses (its workers import what they
+    call)."""
+    import re
+    from pathlib import Path
 
     import oci
 
+    base = Path(oci.__file__).parent
     missing = []
     for spec in specs:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.model).lower()
+        source = base / spec.module.replace(".", "/") / "models" / f"{snake}.py"
         try:
-            cls = getattr(importlib.import_module(f"oci.{spec.module}.models"), spec.model)
-        except (ImportError, AttributeError):
+            text = source.read_text(encoding="utf-8")
+        except OSError:
             missing.append(f"{spec.type} (no such model)")
             continue
-        known = cls().swagger_types
-        missing += [f"{spec.type}.{f}" for f in spec.fields if f not in known]
+        declared = set(re.findall(r"^\s*'(\w+)': '", text.split("self.attribute_map", 1)[0], re.M))
+        missing += [f"{spec.type}.{f}" for f in spec.fields if f not in declared]
     if missing:
         raise SdkTooOld(
             f"the installed oci SDK {oci.__version__} does not know {', '.join(missing)}; "
@@ -225,6 +233,7 @@ class Collector:
         self.compartment_names: dict[str, str] = {}
         self.compartment_parents: dict[str, str | None] = {self.tenancy_id: None}
         self.ancestors: list[str] = []  # the audited root's ancestors (their policies apply too)
+        self._followed: set[tuple[str, str, str, str | None]] = set()
         self.key_compartments: dict[str, set[str]] = defaultdict(set)
         self.call_count = 0
         # Regions may be collected by worker processes (the SDK's CPU per call is bound by one
@@ -295,6 +304,14 @@ class Collector:
         if level == "error":
             self.progress.note(region or "-", None, error=True)
 
+    def _needed(self, spec_type: str | None, operation: str, compartment: str | None) -> str:
+        """What a 404 most likely lacks (OCI answers 404 for "not allowed" too), as a statement."""
+        spec = next((s for s in self.specs if s.type == spec_type), None)
+        if spec is None or not spec.iam:
+            return ""
+        verb = "inspect" if operation.startswith(("list_", "search_")) else "read"
+        return f"; if it exists, the policy needs: {verb} {spec.iam} in {self.location(compartment)}"
+
     def location(self, compartment: str | None) -> str:
         """How a policy statement names ``compartment``: ``tenancy`` or ``compartment a:b``."""
         if compartment in (None, self.tenancy_id):
@@ -319,6 +336,7 @@ class Collector:
         compartment: str | None,
         endpoint: str | None = None,
         allow_missing: bool = False,
+        level: str = "error",
         **kwargs: Any,
     ) -> Any:
         """One API call (all pages for list calls); None after a recorded failure. With
@@ -327,7 +345,7 @@ class Collector:
         key, client = self._checkout(class_path, region, endpoint)
         try:
             return self._pages(
-                client, spec_type, class_path, operation, region, compartment, allow_missing, kwargs
+                client, spec_type, class_path, operation, region, compartment, allow_missing, kwargs, level
             )
         finally:
             self._checkin(key, client)
@@ -342,6 +360,7 @@ class Collector:
         compartment: str | None,
         allow_missing: bool,
         kwargs: dict[str, Any],
+        level: str = "error",
     ) -> Any:
         import oci
 
@@ -356,13 +375,14 @@ class Collector:
             except oci.exceptions.ServiceError as exc:
                 if allow_missing and exc.status == 404:
                     return NOT_FOUND
-                self._record(
-                    op_name, region, compartment, exc.status, f"{exc.code}: {exc.message}", spec_type
-                )
+                message = f"{exc.code}: {exc.message}"
+                if exc.status == 404:
+                    message += self._needed(spec_type, operation, compartment)
+                self._record(op_name, region, compartment, exc.status, message, spec_type, level)
                 return None
             except Exception as exc:  # noqa: BLE001 - timeouts, connection errors after retries
                 self._record(
-                    op_name, region, compartment, None, f"{type(exc).__name__}: {exc}"[:300], spec_type
+                    op_name, region, compartment, None, f"{type(exc).__name__}: {exc}"[:300], spec_type, level
                 )
                 return None
             finally:
@@ -439,6 +459,9 @@ class Collector:
         finally:
             self._pool = None
             self.progress.stop()
+        for spec in self.specs:  # what follows a type that failed is incomplete too
+            if spec.follows and spec.follows in self.failed_types:
+                self.failed_types.add(spec.type)
         collected = sorted(self.attempted_types - self.failed_types)
         self.resources.sort(
             key=lambda r: (r.type, r.region, str(r.data.get("id") or r.data.get("name") or ""))
@@ -565,6 +588,8 @@ class Collector:
             if spec.scope != "regional":
                 continue
             self.attempted_types.add(spec.type)
+            if spec.follows:
+                continue  # listed as the objects it follows are found (_follow)
             ads = self.availability_domains.get(region, []) if spec.per_ad else [None]
             if spec.per_ad and not ads:
                 self._record(
@@ -668,7 +693,12 @@ class Collector:
         for spec in specs:
             self.attempted_types.add(spec.type)
         offered = self._call(
-            None, "resource_search.ResourceSearchClient", "list_resource_types", region, self.root_compartment
+            None,
+            "resource_search.ResourceSearchClient",
+            "list_resource_types",
+            region,
+            self.root_compartment,
+            level="warning",  # nothing is lost: each type is still queried on its own
         )
         names = {str(t.name).lower() for t in offered} if offered is not None else None
         vault_like = [s for s in specs if s.scope == "vault"]
@@ -776,10 +806,29 @@ class Collector:
             self._with_related(spec, region, model)
         else:
             self._add(spec, region, model)
+        self._follow(spec, region, model)
         if spec.type == "key_management.Vault":
             for key_spec in (s for s in self.specs if s.scope == "vault"):
                 for compartment in sorted(self.key_compartments.get(region, ())):
                     self._spawn(self._list_keys, key_spec, region, model, compartment)
+
+    def _follow(self, spec: ResourceSpec, region: str, model: Any) -> None:
+        """List the types that follow ``spec`` in this object's compartment and AD, once per
+        (compartment, AD)."""
+        compartment = getattr(model, "compartment_id", None)
+        ad = getattr(model, "availability_domain", None)
+        for follower in self.specs:
+            if follower.follows != spec.type or not compartment:
+                continue
+            # An object without its AD (none should lack it): every AD of the region.
+            ads = [ad] if ad or not follower.per_ad else list(self.availability_domains.get(region, []))
+            for one in ads if follower.per_ad else [None]:
+                where = (follower.type, region, compartment, one)
+                with self._lock:
+                    if where in self._followed:
+                        continue
+                    self._followed.add(where)
+                self._spawn(self._list_regional, follower, region, compartment, one)
 
     # --- list calls per region and compartment (types Search does not offer) -------------------
     def _list_regional(self, spec: ResourceSpec, region: str, compartment: str, ad: str | None) -> None:

@@ -15,6 +15,7 @@ rule silently; a related list that was not collected (``secret_versions``) is ``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,18 +247,29 @@ def _name(res: Resource, item: SnapshotResource, paths: dict[str, str], snapshot
     (``prod/apps · bucket marketing-assets``); the OCID stays its address."""
     compartment = res.provenance.compartment_id
     path = paths.get(compartment or "", compartment) if compartment else None
-    if path:
-        res.context["compartment_path"] = path
     data = item.data if res.provenance.ocid == item.ocid else res.attributes
     name = None
-    for key in ("display_name", "name", "secret_name", "path", "fingerprint"):
+    for key in ("display_name", "name", "secret_name", "db_name", "path", "fingerprint"):
         value = data.get(key) if isinstance(data, dict) else None
         if isinstance(value, str) and value:
             name = value
             break
     noun = _NOUNS.get(res.kind, res.kind.removeprefix("oci_").replace("_", " "))
     what = f"{noun} {name}" if name else noun
-    res.context["label"] = f"{path} · {what}" if path else what
+    # Names come from the tenancy: control and bidi characters are escaped before any message
+    # or report carries them.
+    if path:
+        res.context["compartment_path"] = _escape(path)
+    res.context["label"] = _escape(f"{path} · {what}" if path else what)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(text: str) -> str:
+    return _CONTROL.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) > 0xFF else f"\\x{ord(m.group()):02x}", text
+    )
 
 
 def _boot_attachments(snapshot: InventorySnapshot) -> dict[str, dict[str, Any]]:

@@ -3,8 +3,9 @@
 One ``ResourceSpec`` per snapshot type: the SDK client class, how the objects are enumerated
 (Resource Search type, or a list call in the home region / per compartment / per region and
 compartment / per vault), the GET that returns the full model, the id field, the related
-sub-lists to fetch per object, and the IAM permissions the calls need (``permissions``, from
-which ``ocisec audit --print-policy`` writes the auditor's least-privilege policy). One collector
+sub-lists to fetch per object, and the IAM permissions the calls need (``iam`` and
+``RelatedSpec.permission``, from which ``ocisec audit --print-policy`` writes the auditor's
+least-privilege policy: ``auditor_policy``). One collector
 (``collector.Collector``) walks this table; nothing in it is specific to a type except what is
 written here.
 
@@ -42,12 +43,13 @@ class ResourceSpec:
     ``tenancy`` (``list_call`` once in the home region on the tenancy), ``compartments``
     (``list_call`` in the home region per compartment of the audited subtree, its root and the
     root's ancestors), ``regional`` (``list_call`` per region and compartment, then ``get`` per
-    object when ``get`` is set; ``per_ad``: once per availability domain too), ``vault``
+    object when ``get`` is set; ``per_ad``: once per availability domain too; ``follows``: only
+    in the compartments and ADs where objects of that type were found), ``vault``
     (``list_call`` per vault and compartment through the vault's management endpoint, then
     ``get``), ``singleton`` (``get`` once in the home region with the tenancy as compartment).
 
     ``iam`` is the IAM resource-type of the objects: listing needs ``inspect`` on it, the GET
-    ``read`` (``read_verb``). ``fields``: model attributes the rules read, checked against the
+    ``read``. ``fields``: model attributes the rules read, checked against the
     installed SDK at start-up (the SDK drops fields its model does not know).
     """
 
@@ -64,7 +66,9 @@ class ResourceSpec:
     iam: str = ""
     fields: tuple[str, ...] = ()
     per_ad: bool = False
-    list_kwargs: tuple[tuple[str, str], ...] = ()  # extra list arguments: (kwarg, value)
+    # Listed only where objects of this type were found (per their compartment and AD): boot
+    # volume attachments where instances are, instead of every compartment x AD of the tenancy.
+    follows: str | None = None
 
     @property
     def model(self) -> str:
@@ -199,6 +203,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         list_call="list_boot_volume_attachments",
         iam="instances",
         per_ad=True,
+        follows="core.Instance",
         fields=("boot_volume_id", "instance_id"),
     ),
     _search(

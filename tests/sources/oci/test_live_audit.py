@@ -208,6 +208,11 @@ def test_cli_audits_a_tenancy_and_writes_snapshot_and_sarif(oci_config, tenancy_
     result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "OCI-ENC-001")
     location = result["locations"][0]
     assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("ocid1.bucket.")
+    # named as a person knows it: compartment path and display name, collected through the SDK
+    assert (
+        location["logicalLocations"][0]["name"].startswith("platform/")
+        and " · bucket " in (location["logicalLocations"][0]["name"])
+    )
     physical = location["physicalLocation"]
     assert physical["artifactLocation"]["uri"] == "inventory.json"
     line = (tmp_path / "inventory.json").read_text().splitlines()[physical["region"]["startLine"] - 1]
@@ -332,18 +337,27 @@ def test_age_ops_need_a_reference_time():
 
 def test_regions_in_worker_processes_give_the_same_snapshot(oci_config, tenancy_doc):
     with OciEmulator(tenancy_doc) as emu:
-        spec = {"auth": "api_key", "config_file": oci_config, "profile": None, "service_endpoint": emu.endpoint}
+        spec = {
+            "auth": "api_key",
+            "config_file": oci_config,
+            "profile": None,
+            "service_endpoint": emu.endpoint,
+        }
         session = make_session(**spec)
         at = at_of(tenancy_doc)
         threads = Collector(session, concurrency=4, clock=lambda: at).collect()
-        spawned = Collector(make_session(**spec), concurrency=4, clock=lambda: at, processes=2, session_spec=spec).collect()
+        spawned = Collector(
+            make_session(**spec), concurrency=4, clock=lambda: at, processes=2, session_spec=spec
+        ).collect()
         assert emu.writes() == []
     assert spawned.errors == []
     assert _without_endpoints(spawned.to_dict()) == _without_endpoints(threads.to_dict())
 
 
 def test_credential_values_never_reach_the_snapshot(oci_config, tenancy_doc):
-    user = next(r for r in tenancy_doc["resources"] if r["type"] == "identity.User" and r["related"]["auth_tokens"])
+    user = next(
+        r for r in tenancy_doc["resources"] if r["type"] == "identity.User" and r["related"]["auth_tokens"]
+    )
     user["related"]["auth_tokens"][0]["token"] = "s3cr3t-auth-token-value"
     user["data"]["freeform_tags"] = {"key": "kept"}
     with OciEmulator(tenancy_doc) as emu:
@@ -355,9 +369,15 @@ def test_credential_values_never_reach_the_snapshot(oci_config, tenancy_doc):
 
 def test_multi_ad_rules_use_the_snapshots_availability_domains():
     doc = json.loads(EXAMPLE_SNAPSHOT.read_text())
-    pool = next(r for r in doc["resources"] if r["type"] == "container_engine.NodePool" and r["data"]["name"] == "batch-workers")
+    pool = next(
+        r
+        for r in doc["resources"]
+        if r["type"] == "container_engine.NodePool" and r["data"]["name"] == "batch-workers"
+    )
     # A region the rule's parameter table does not list: its AD count comes from the snapshot.
-    doc["regions"]["xx-newregion-1"] = {"availability_domains": ["a:XX-NEWREGION-1-AD-1", "a:XX-NEWREGION-1-AD-2"]}
+    doc["regions"]["xx-newregion-1"] = {
+        "availability_domains": ["a:XX-NEWREGION-1-AD-1", "a:XX-NEWREGION-1-AD-2"]
+    }
     pool["region"] = "xx-newregion-1"
     result = audit_snapshot(snapshot_from_dict(doc), AuditOptions(rule_ids=["OCI-HA-001"]))
     status = {f.resource.address: f.status for f in result.findings}
