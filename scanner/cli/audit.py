@@ -118,7 +118,7 @@ def audit(
         try:
             typer.echo(auditor_policy_text(policy_subject, compartment), nl=False)
         except ValueError as exc:
-            typer.echo(f"ocisec: error: {exc}", err=True)
+            say(f"ocisec: error: {exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
         return
     from scanner.workflow.audit import (
@@ -189,7 +189,7 @@ def _code_and_cloud(
     """The ``--state`` join, or None (``--code`` / ``--plan`` alone are a usage error)."""
     if not states:
         if code is not None or plan is not None or var_files:
-            typer.echo("ocisec: error: --code, --plan and --var-file need --state", err=True)
+            say("ocisec: error: --code, --plan and --var-file need --state")
             raise typer.Exit(EXIT_INPUT_ERROR)
         return None
     from scanner.workflow.cloud import CodeAndCloud, remote_state_reader

@@ -74,7 +74,7 @@ def diff(
 
         options = AuditOptions(code_and_cloud=CodeAndCloud(list(state), code, plan))
     elif code is not None or plan is not None:
-        typer.echo("ocisec: diff: --code and --plan need --state", err=True)
+        say("ocisec: diff: --code and --plan need --state")
         raise typer.Exit(EXIT_INPUT_ERROR)
     try:
         result = diff_paths(results[-2], results[-1], options, earlier=list(results[:-2]))

@@ -22,6 +22,7 @@ from scanner.cli.common import (
     SKIP_RULE_OPTION,
     Threshold,
     reporting_internal_errors,
+    say,
     scan_setup,
 )
 
@@ -92,14 +93,14 @@ def parity(
     try:
         specs = parse_outputs(list(output), fmt.value, [f.value for f in ParityFormat])
     except OutputSpecError as exc:
-        typer.echo(f"ocisec: {exc}", err=True)
+        say(f"ocisec: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     patterns: list[re.Pattern[str]] = []
     for raw in name_pattern:
         try:
             patterns.append(compile_policy(raw))
         except (RegexError, re.error, ValueError) as exc:
-            typer.echo(f"ocisec: parity: --name-pattern {raw!r}: {exc}", err=True)
+            say(f"ocisec: parity: --name-pattern {raw!r}: {exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     # The working directory's configuration (rule selection, parameters, policy directories), as
     # for scan and audit: every environment is judged by the same rules.
@@ -110,14 +111,14 @@ def parity(
     try:
         rules, rule_errors = settings.load_rules(scan_options.cache_dir)
     except ConfigError as exc:
-        typer.echo(f"ocisec: error: {exc}", err=True)
+        say(f"ocisec: error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     try:
         result = run_parity(
             list(environments), rules, Path.cwd().resolve(), root, patterns, workspace, chart
         )
     except ParityUsageError as exc:
-        typer.echo(f"ocisec: parity: {exc}", err=True)
+        say(f"ocisec: parity: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     result.errors[:0] = rule_errors
     for spec in specs:
@@ -128,13 +129,13 @@ def parity(
         try:
             spec.path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            typer.echo(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}", err=True)
+            say(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None
     from scanner.report.redact import clean_text
 
     for err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
-        typer.echo(f"ocisec: {err.level}: {clean_text(where)}: {clean_text(err.message)}", err=True)
+        say(f"ocisec: {err.level}: {clean_text(where)}: {clean_text(err.message)}")
     if result.input_errors:
         raise typer.Exit(EXIT_INPUT_ERROR)
     threshold = {"critical": 4, "high": 3, "medium": 2, "low": 1}[fail_on.value]

@@ -154,6 +154,20 @@ def test_markdown_and_html_make_hostile_names_inert(tmp_path: Path):
     assert "\u001b" not in render(result, "text")
 
 
+def test_no_parity_output_line_reads_as_a_ci_command(tmp_path: Path):
+    snap = json.loads((LIVE / "dev-tenancy.json").read_text())
+    for item in snap["resources"]:
+        if item["data"].get("name") == "platform-dev-statements":
+            item["data"]["name"] = "x\n::add-mask::forged\n##[error]forged"
+    hostile = tmp_path / "dev.json"
+    hostile.write_text(json.dumps(snap))
+    result = parity(f"prod={LIVE / 'tenancy.json'}", f"dev={hostile}")
+    for fmt in ("text", "markdown", "json", "sarif", "junit", "html", "gitlab-sast"):
+        out = render(result, fmt)
+        assert not [ln for ln in out.splitlines() if ln.lstrip().startswith("::")], fmt
+        assert "##[" not in out, fmt
+
+
 def test_cli_exit_codes_and_several_outputs(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(ROOT)
     args = ["parity", f"prod={ENVS / 'prod.tfvars'}", f"dev={ENVS / 'dev.tfvars'}", "--root", str(COMPLIANT)]
