@@ -594,7 +594,7 @@ def dynamic_group_granted_and_narrow(resource: Resource, index: ResourceIndex, p
 # Policy statements on their own
 
 
-def _statement_findings(resource: Resource, judge: Callable[[PolicyStatement], str | None | bool]) -> Outcome:
+def statement_findings(resource: Resource, judge: Callable[[PolicyStatement], str | None | bool]) -> Outcome:
     """Apply ``judge`` to each statement of one policy: a string is a violation (the detail),
     None means unknown, anything else compliant."""
     statements = resource.attributes.get("statements")
@@ -656,7 +656,7 @@ def policy_not_overbroad(resource: Resource, index: ResourceIndex, params: Param
                 return None
         return True
 
-    return _statement_findings(resource, judge)
+    return statement_findings(resource, judge)
 
 
 # Permissions that change users or group membership (``{USER_UPDATE, GROUP_UPDATE}``): the
@@ -714,4 +714,4 @@ def policy_protects_admin_group(resource: Resource, index: ResourceIndex, params
             f"excluding the administrators group: {stmt.text!r}"
         )
 
-    return _statement_findings(resource, judge)
+    return statement_findings(resource, judge)

@@ -10,10 +10,9 @@ Policies that call these checks: OCI-IAM-401, OCI-IAM-402, OCI-IAM-403, OCI-IAM-
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from scanner.checks.iam import statement_of
+from scanner.checks.iam import statement_findings as _judge_statements
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.model import Resource, is_unknown
 from scanner.model.iam_policy import (
@@ -47,33 +46,6 @@ DEFAULT_PIPELINE_TYPES = ["devopsbuildpipeline", "devopsdeploypipeline", "devops
 DEFAULT_KEY_USER_TYPES = ["autonomousdatabase", "dbsystem", "mysqldbsystem"]
 DEFAULT_NARROWING = ["target.vault.id", "target.secret.name", "target.secret.id", "target.key.id"]
 DEFAULT_WORKLOAD_CLAUSES = ["request.principal.namespace", "request.principal.service_account"]
-
-
-def _judge_statements(resource: Resource, judge: Callable[[Statement], str | None | bool]) -> Outcome:
-    """Apply ``judge`` to each statement of one policy: a string is a violation (its detail), None
-    unknown, anything else compliant. An interpolated statement is judged from its symbol when
-    who, what and where are literal; otherwise it is unknown."""
-    statements = resource.attributes.get("statements")
-    if is_unknown(statements):
-        return Outcome(None, path="statements", detail="the statements are not known statically")
-    if not isinstance(statements, list):
-        return Outcome(None, path="statements", detail="no statements")
-    unknown_path: str | None = None
-    for i, text in enumerate(statements):
-        stmt, decided = statement_of(text)
-        if not decided:
-            unknown_path = unknown_path or f"statements.{i}"
-            continue
-        if stmt is None:
-            continue
-        verdict = judge(stmt)
-        if isinstance(verdict, str):
-            return Outcome(False, path=f"statements.{i}", detail=verdict)
-        if verdict is None:
-            unknown_path = unknown_path or f"statements.{i}"
-    if unknown_path:
-        return Outcome(None, path=unknown_path, detail="a statement is not known statically")
-    return Outcome(True, path="statements")
 
 
 def _matching_rule(subject: Subject, policy: Resource, index: ResourceIndex) -> Condition | None | bool:
