@@ -2,10 +2,12 @@
 
 Each ``ServiceType`` is one kind of object as the documentation describes it:
 
-* ``search``: its name in Resource Search, from the documentation table "Resource Search:
-  supported resources" (https://docs.oracle.com/en-us/iaas/Content/Search/Concepts/queryoverview.htm#resourcetypes),
-  spelled as the table spells it (results carry this spelling; queries match it without regard
-  to case). ``None``: the table has no entry, so Search cannot find it and only its list call can.
+* ``search``: its name in Resource Search, as Search itself spells it (results carry this
+  spelling; queries match it without regard to case). ``None``: Search offers no such type, so
+  only its list call finds it. Written from the sources in ``SEARCH_SOURCES`` (``source`` names
+  the ones that agree on an entry): OCI's documentation table "Resource Search: supported
+  resources" could not be retrieved, so the names come from what Search itself answered in two
+  real tenancies and from public code that queries Search with them.
 * ``iam``: the IAM resource-type its permissions belong to, from the policy reference of its
   service (https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/policyreference.htm).
 * ``get`` / ``list``: the REST paths of the service API reference (version prefix included), as
@@ -24,6 +26,20 @@ SEARCH_TYPES_SOURCE = (
     "https://docs.oracle.com/en-us/iaas/Content/Search/Concepts/queryoverview.htm#resourcetypes"
 )
 
+# Where each Search type name was confirmed (``ServiceType.source`` lists the keys that agree).
+SEARCH_SOURCES: dict[str, str] = {
+    # Search's own answer to ListResourceTypes, in two real tenancies (us-ashburn-1, 436 types;
+    # us-sanjose-1, 366 types, no NetworkLoadBalancer), committed by the CIS script's authors:
+    "rt": "oci-landing-zones/oci-cis-landingzone-quickstart@97582ecdd01a44793ad5d06dac6b55f63f4805c5"
+    ":scripts/{halimer1-2023-11-01_11-06-22,belowzeroprod-2023-11-01_11-09-04}/raw_data_all_resources.json",
+    # Oracle's CIS script, which queries Search with these names:
+    "cis": "oci-landing-zones/oci-cis-landingzone-quickstart@752bd3190d2b6f291d1e8d25ce655949722adae1"
+    ":scripts/cis_reports.py",
+    # OKIT's discovery, which queries Search with the names it has in common with ListResourceTypes:
+    "okit": "oracle/oci-designer-toolkit@d633dc6b67a0a9fc2614bf384accc03c4d478e33"
+    ":okitclassic/modules/discovery/oci_discovery_client.py",
+}
+
 
 @dataclass(frozen=True)
 class ServiceType:
@@ -35,6 +51,8 @@ class ServiceType:
     get: str | None = None
     list: str | None = None
     summary: str | None = None
+    source: str = ""  # SEARCH_SOURCES keys confirming ``search`` (or its absence: "rt")
+    collection: str | None = None  # the list call answers {"items": [...]} as this model
 
     @property
     def module(self) -> str:
@@ -44,24 +62,38 @@ class ServiceType:
 
 SERVICE_TYPES: tuple[ServiceType, ...] = (
     # Object Storage: buckets are read by namespace and name, not by OCID.
-    ServiceType("object_storage.Bucket", "buckets", "Bucket", get="/n/{namespace}/b/{name}"),
+    ServiceType(
+        "object_storage.Bucket", "buckets", "Bucket", get="/n/{namespace}/b/{name}", source="rt cis okit"
+    ),
     # Block Volume: boot volumes are governed by the volume permissions (VOLUME_*).
-    ServiceType("core.Volume", "volumes", "Volume", get="/20160918/volumes/{id}"),
-    ServiceType("core.BootVolume", "volumes", "BootVolume", get="/20160918/bootVolumes/{id}"),
+    ServiceType("core.Volume", "volumes", "Volume", get="/20160918/volumes/{id}", source="rt cis okit"),
+    ServiceType(
+        "core.BootVolume", "volumes", "BootVolume", get="/20160918/bootVolumes/{id}", source="rt cis okit"
+    ),
     ServiceType(
         "core.BootVolumeAttachment",
         "instances",  # listed with the instance permissions
         list="/20160918/bootVolumeAttachments",
         summary="core.BootVolumeAttachment",
+        source="rt",  # not among the types Search offers
     ),
-    # File Storage: exports belong to export sets (EXPORT_SET_* permissions); Search has no entry.
-    ServiceType("file_storage.FileSystem", "file-systems", "FileSystem", get="/20171215/fileSystems/{id}"),
+    # File Storage: exports belong to export sets (EXPORT_SET_* permissions). Search offers
+    # ``Export`` (rt, okit), but the collector lists exports per compartment.
+    ServiceType(
+        "file_storage.FileSystem",
+        "file-systems",
+        "FileSystem",
+        get="/20171215/fileSystems/{id}",
+        source="rt cis okit",
+    ),
     ServiceType(
         "file_storage.Export",
         "export-sets",
+        "Export",
         get="/20171215/exports/{id}",
         list="/20171215/exports",
         summary="file_storage.ExportSummary",
+        source="rt okit",
     ),
     # Database
     ServiceType(
@@ -69,132 +101,229 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
         "autonomous-databases",
         "AutonomousDatabase",
         get="/20160918/autonomousDatabases/{id}",
+        source="rt cis okit",
     ),
-    ServiceType("database.DbSystem", "db-systems", "DbSystem", get="/20160918/dbSystems/{id}"),
-    ServiceType("database.Database", "databases", "Database", get="/20160918/databases/{id}"),
-    # MySQL HeatWave: not in the Search table; listed per compartment.
+    ServiceType(
+        "database.DbSystem", "db-systems", "DbSystem", get="/20160918/dbSystems/{id}", source="rt cis okit"
+    ),
+    ServiceType(
+        "database.Database", "databases", "Database", get="/20160918/databases/{id}", source="rt cis okit"
+    ),
+    # MySQL HeatWave: Search offered no MySQL DB system type in either tenancy; listed per compartment.
     ServiceType(
         "mysql.DbSystem",
         "mysql-instances",
         get="/20190415/dbSystems/{id}",
         list="/20190415/dbSystems",
         summary="mysql.DbSystemSummary",
+        source="rt",
     ),
-    # Streaming: streams are searchable, stream pools are not in the table.
-    ServiceType("streaming.Stream", "streams", "Stream", get="/20180418/streams/{id}"),
+    # Streaming: streams are searchable, stream pools are not (rt).
+    ServiceType("streaming.Stream", "streams", "Stream", get="/20180418/streams/{id}", source="rt okit"),
     ServiceType(
         "streaming.StreamPool",
         "stream-pools",
         get="/20180418/streampools/{id}",
         list="/20180418/streampools",
         summary="streaming.StreamPoolSummary",
+        source="rt",
     ),
-    # Kubernetes Engine: clusters are searchable (ClustersCluster), node pools are not in the table.
-    ServiceType("container_engine.Cluster", "clusters", "ClustersCluster", get="/20180222/clusters/{id}"),
+    # Kubernetes Engine: clusters are searchable as ClustersCluster (rt only: OKIT and the CIS
+    # script list clusters instead); node pools are not searchable (rt).
+    ServiceType(
+        "container_engine.Cluster",
+        "clusters",
+        "ClustersCluster",
+        get="/20180222/clusters/{id}",
+        list="/20180222/clusters",
+        summary="container_engine.ClusterSummary",
+        source="rt",
+    ),
     ServiceType(
         "container_engine.NodePool",
         "cluster-node-pools",
         get="/20180222/nodePools/{id}",
         list="/20180222/nodePools",
         summary="container_engine.NodePoolSummary",
+        source="rt",
     ),
     # Compute and networking
-    ServiceType("core.Instance", "instances", "Instance", get="/20160918/instances/{id}"),
-    ServiceType("core.InstancePool", "instance-pools", "InstancePool", get="/20160918/instancePools/{id}"),
-    ServiceType("core.Subnet", "subnets", "Subnet", get="/20160918/subnets/{id}"),
     ServiceType(
-        "core.Vcn", "vcns", "Vcn", get="/20160918/vcns/{id}", list="/20160918/vcns", summary="core.Vcn"
+        "core.Instance",
+        "instances",
+        "Instance",
+        get="/20160918/instances/{id}",
+        list="/20160918/instances",
+        summary="core.Instance",
+        source="rt cis okit",
     ),
-    # Security lists and NSGs are listed per compartment (the list items are the full models);
-    # an NSG's rules are a sub-list of it (/networkSecurityGroups/{id}/securityRules).
     ServiceType(
-        "core.SecurityList", "security-lists", list="/20160918/securityLists", summary="core.SecurityList"
+        "core.InstancePool",
+        "instance-pools",
+        "InstancePool",
+        get="/20160918/instancePools/{id}",
+        source="rt okit",
+    ),
+    ServiceType("core.Subnet", "subnets", "Subnet", get="/20160918/subnets/{id}", source="rt cis okit"),
+    ServiceType(
+        "core.Vcn",
+        "vcns",
+        "Vcn",
+        get="/20160918/vcns/{id}",
+        list="/20160918/vcns",
+        summary="core.Vcn",
+        source="rt cis okit",
+    ),
+    # Security lists and NSGs are searchable too (rt, cis, okit), and listed per compartment by
+    # the collector (the list items are the full models); an NSG's rules are a sub-list of it
+    # (/networkSecurityGroups/{id}/securityRules).
+    ServiceType(
+        "core.SecurityList",
+        "security-lists",
+        "SecurityList",
+        list="/20160918/securityLists",
+        summary="core.SecurityList",
+        source="rt cis okit",
     ),
     ServiceType(
         "core.NetworkSecurityGroup",
         "network-security-groups",
+        "NetworkSecurityGroup",
         list="/20160918/networkSecurityGroups",
         summary="core.NetworkSecurityGroup",
+        source="rt cis okit",
     ),
     # Events and Notifications (API 20181201): a rule's actions come with its GET only.
     ServiceType(
         "events.Rule",
         "cloudevents-rules",
+        "EventRule",
         get="/20181201/rules/{id}",
         list="/20181201/rules",
         summary="events.RuleSummary",
+        source="rt cis okit",
     ),
     ServiceType(
-        "ons.NotificationTopic", "ons-topics", list="/20181201/topics", summary="ons.NotificationTopicSummary"
+        "ons.NotificationTopic",
+        "ons-topics",
+        "OnsTopic",
+        list="/20181201/topics",
+        summary="ons.NotificationTopicSummary",
+        source="rt okit",
     ),
     ServiceType(
         "ons.Subscription",
         "ons-subscriptions",
+        "OnsSubscription",
         list="/20181201/subscriptions",
         summary="ons.SubscriptionSummary",
+        source="rt cis okit",
     ),
     ServiceType(
         "identity.TagDefault",
         "tag-defaults",
+        "TagDefault",
         list="/20160918/tagDefaults",
         summary="identity.TagDefaultSummary",
+        source="rt okit",
     ),
     # Logging (API 20200531): a log group's logs are a sub-list of it.
     ServiceType(
-        "logging.LogGroup", "log-groups", list="/20200531/logGroups", summary="logging.LogGroupSummary"
+        "logging.LogGroup",
+        "log-groups",
+        "LogGroup",
+        list="/20200531/logGroups",
+        summary="logging.LogGroupSummary",
+        source="rt cis okit",
     ),
     ServiceType(
         "integration.IntegrationInstance",
         "integration-instances",
+        "IntegrationInstance",
         get="/20190131/integrationInstances/{id}",
         list="/20190131/integrationInstances",
         summary="integration.IntegrationInstanceSummary",
+        source="rt cis okit",
     ),
     ServiceType(
         "analytics.AnalyticsInstance",
         "analytics-instances",
+        "AnalyticsInstance",
         get="/20190331/analyticsInstances/{id}",
         list="/20190331/analyticsInstances",
         summary="analytics.AnalyticsInstanceSummary",
+        source="rt cis okit",
     ),
-    # Load balancing
+    # Load balancing. Search does not offer NetworkLoadBalancer in every region (rt: us-sanjose-1
+    # had none); there the list call finds them.
     ServiceType(
-        "load_balancer.LoadBalancer", "load-balancers", "LoadBalancer", get="/20170115/loadBalancers/{id}"
+        "load_balancer.LoadBalancer",
+        "load-balancers",
+        "LoadBalancer",
+        get="/20170115/loadBalancers/{id}",
+        source="rt okit",
     ),
     ServiceType(
         "network_load_balancer.NetworkLoadBalancer",
         "network-load-balancers",
         "NetworkLoadBalancer",
         get="/20200501/networkLoadBalancers/{id}",
+        list="/20200501/networkLoadBalancers",
+        summary="network_load_balancer.NetworkLoadBalancerSummary",
+        collection="network_load_balancer.NetworkLoadBalancerCollection",
+        source="rt okit",
     ),
     # Vault: keys are read through their vault's management endpoint (see the emulator's /kms routes).
-    ServiceType("key_management.Vault", "vaults", "Vault", get="/20180608/vaults/{id}"),
-    ServiceType("key_management.Key", "keys", "Key"),
-    ServiceType("vault.Secret", "secrets", "VaultSecret", get="/20180608/secrets/{id}"),
+    ServiceType("key_management.Vault", "vaults", "Vault", get="/20180608/vaults/{id}", source="rt okit"),
+    ServiceType("key_management.Key", "keys", "Key", source="rt cis okit"),
+    ServiceType(
+        "vault.Secret",
+        "secrets",
+        "VaultSecret",
+        get="/20180608/secrets/{id}",
+        list="/20180608/secrets",
+        summary="vault.SecretSummary",
+        source="rt okit",
+    ),
     # DevOps: note the capital O of "DevOps" in the Search names.
     ServiceType(
         "devops.DeployPipeline",
         "devops-deploy-pipeline",
         "DevOpsDeployPipeline",
         get="/20210630/deployPipelines/{id}",
+        list="/20210630/deployPipelines",
+        summary="devops.DeployPipelineSummary",
+        collection="devops.DeployPipelineCollection",
+        source="rt okit",
     ),
     ServiceType(
-        "devops.DeployStage", "devops-deploy-stage", "DevOpsDeployStage", get="/20210630/deployStages/{id}"
+        "devops.DeployStage",
+        "devops-deploy-stage",
+        "DevOpsDeployStage",
+        get="/20210630/deployStages/{id}",
+        list="/20210630/deployStages",
+        summary="devops.DeployStageSummary",
+        collection="devops.DeployStageCollection",
+        source="rt okit",
     ),
-    # IAM (served by the home region's identity endpoint; listed, never searched here).
-    ServiceType("identity.Compartment", "compartments", "Compartment"),
-    ServiceType("identity.User", "users", "User"),
-    ServiceType("identity.Group", "groups", "Group"),
-    ServiceType("identity.DynamicGroup", "dynamic-groups", "DynamicGroup"),
-    ServiceType("identity.Policy", "policies", "Policy"),
+    # IAM (served by the home region's identity endpoint; listed, never searched here). Search
+    # calls dynamic groups DynamicResourceGroup (rt, okit), not DynamicGroup.
+    ServiceType("identity.Compartment", "compartments", "Compartment", source="rt okit"),
+    ServiceType("identity.User", "users", "User", source="rt okit"),
+    ServiceType("identity.Group", "groups", "Group", source="rt okit"),
+    ServiceType("identity.DynamicGroup", "dynamic-groups", "DynamicResourceGroup", source="rt okit"),
+    ServiceType("identity.Policy", "policies", "Policy", source="rt cis okit"),
     ServiceType("cloud_guard.Configuration", "cloud-guard-config"),
     # The tenancy's authentication policy: GET /20160918/authenticationPolicies/{compartmentId}.
     ServiceType("identity.AuthenticationPolicy", "authentication-policies"),
     # Identity domains: listed per compartment by the identity endpoint (IAM resource-type
     # ``domains``); each domain's users, groups, credentials, dynamic groups and password
     # policies are read through the domain's own URL with the Identity Domains (SCIM) API,
-    # which ``read domains`` allows (served by ``domains.DomainsWitness``).
-    ServiceType("identity.Domain", "domains", list="/20160918/domains", summary="identity.DomainSummary"),
+    # which ``read domains`` allows (served by ``domains.DomainsWitness``). Search offered no
+    # domain type in either tenancy (rt).
+    ServiceType(
+        "identity.Domain", "domains", list="/20160918/domains", summary="identity.DomainSummary", source="rt"
+    ),
     ServiceType("identity_domains.User", "domains"),
     ServiceType("identity_domains.Group", "domains"),
     ServiceType("identity_domains.ApiKey", "domains"),

@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -703,6 +704,19 @@ class Collector:
         names = {str(t.name).lower() for t in offered} if offered is not None else None
         vault_like = [s for s in specs if s.scope == "vault"]
         for spec in specs:
+            if names is not None and spec.search_type.lower() not in names and spec.fallback:  # type: ignore[union-attr]
+                self._record(
+                    "ListResourceTypes",
+                    region,
+                    None,
+                    None,
+                    f"Resource Search does not offer type {spec.search_type} here: {spec.type} is "
+                    f"listed per compartment instead ({spec.fallback})",
+                    None,
+                    level="note",  # nothing is lost
+                )
+                self._list_instead_of_search(region, spec)
+                continue
             if names is not None and spec.search_type.lower() not in names:  # type: ignore[union-attr]
                 self._record(
                     "ListResourceTypes",
@@ -719,6 +733,17 @@ class Collector:
         vaults = [s for s in specs if s.type == "key_management.Vault"]
         if vault_like or vaults:
             self._spawn(self._search_vaults_and_keys, region, vault_like, vaults, names)
+
+    def _list_instead_of_search(self, region: str, spec: ResourceSpec) -> None:
+        """List ``spec``'s objects per compartment (and AD) with its fallback list call, then GET
+        each: the same objects Search would have returned, at more calls."""
+        listed = replace(spec, scope="regional", list_call=spec.fallback, per_ad=spec.fallback_per_ad)
+        ads = self.availability_domains.get(region, []) if listed.per_ad else [None]
+        if listed.per_ad and not ads:
+            self._record(spec.fallback or "", region, None, None, "no availability domain known", spec.type)
+        for compartment in sorted(self.compartments):
+            for ad in ads:
+                self._spawn(self._list_regional, listed, region, compartment, ad)
 
     def _search_vaults_and_keys(
         self,
@@ -860,8 +885,12 @@ class Collector:
         )
         if model is NOT_FOUND:
             self._unreadable(spec, region, _op_name(spec.get), item, compartment)
+        elif model is not None and spec.related:
+            self._with_related(spec, region, model)
+            self._follow(spec, region, model)
         elif model is not None:
             self._add(spec, region, model, compartment=compartment)
+            self._follow(spec, region, model)
 
     def _list_keys(self, spec: ResourceSpec, region: str, vault: Any, compartment: str) -> None:
         assert spec.list_call and spec.get and spec.get_id_arg

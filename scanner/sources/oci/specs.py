@@ -9,10 +9,18 @@ least-privilege policy: ``auditor_policy``). One collector
 (``collector.Collector``) walks this table; nothing in it is specific to a type except what is
 written here.
 
-Search type names are those of OCI's documentation table "Resource Search: supported resources"
-(https://docs.oracle.com/en-us/iaas/Content/Search/Concepts/queryoverview.htm#resourcetypes).
-Types the table does not list (OKE node pools, MySQL DB systems, stream pools, file-system
-exports) are listed per compartment in every region instead.
+Search type names are spelled as Search itself spells them. OCI's documentation table
+"Resource Search: supported resources"
+(https://docs.oracle.com/en-us/iaas/Content/Search/Concepts/queryoverview.htm#resourcetypes)
+could not be retrieved; each name used here was confirmed against what Search answered to
+``ListResourceTypes`` in two real tenancies (committed by the CIS script's authors in
+oci-landing-zones/oci-cis-landingzone-quickstart@97582ecd, scripts/*/raw_data_all_resources.json)
+and, except ``ClustersCluster``, against public code that queries Search with it (Oracle's
+``cis_reports.py``, OKIT's discovery): see ``SEARCH_SOURCES`` in tests/emulator/doc_types.py.
+Types Search offered in neither tenancy (OKE node pools, MySQL DB systems, stream pools) are
+listed per compartment in every region. Search's offer varies by region (one of the two
+tenancies' regions had no ``NetworkLoadBalancer``): a searched type with a ``fallback`` list
+call is listed per compartment in a region whose Search does not offer it.
 """
 
 from __future__ import annotations
@@ -69,6 +77,10 @@ class ResourceSpec:
     # Listed only where objects of this type were found (per their compartment and AD): boot
     # volume attachments where instances are, instead of every compartment x AD of the tenancy.
     follows: str | None = None
+    # A searched type's list call (compartment_id, and availability_domain when
+    # ``fallback_per_ad``), used in a region whose Search does not offer ``search_type``.
+    fallback: str | None = None
+    fallback_per_ad: bool = False
 
     @property
     def model(self) -> str:
@@ -90,9 +102,23 @@ def _search(
     iam: str,
     *related: RelatedSpec,
     fields: tuple[str, ...] = (),
+    fallback: str | None = None,
+    fallback_per_ad: bool = False,
 ) -> ResourceSpec:
     return ResourceSpec(
-        type_, client, "search", search_type, get, id_arg, None, None, tuple(related), iam=iam, fields=fields
+        type_,
+        client,
+        "search",
+        search_type,
+        get,
+        id_arg,
+        None,
+        None,
+        tuple(related),
+        iam=iam,
+        fields=fields,
+        fallback=fallback,
+        fallback_per_ad=fallback_per_ad,
     )
 
 
@@ -186,6 +212,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "volume_id",
         "volumes",
         fields=("kms_key_id",),
+        fallback="list_volumes",
     ),
     _search(
         "core.BootVolume",
@@ -195,6 +222,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "boot_volume_id",
         "volumes",  # boot volumes are governed by the volume permissions
         fields=("kms_key_id",),
+        fallback="list_boot_volumes",
     ),
     ResourceSpec(
         "core.BootVolumeAttachment",
@@ -214,6 +242,8 @@ SPECS: tuple[ResourceSpec, ...] = (
         "file_system_id",
         "file-systems",
         fields=("kms_key_id",),
+        fallback="list_file_systems",
+        fallback_per_ad=True,
     ),
     _regional(
         "file_storage.Export",
@@ -239,6 +269,7 @@ SPECS: tuple[ResourceSpec, ...] = (
             "peer_db_ids",
             "standby_db",
         ),
+        fallback="list_autonomous_databases",
     ),
     _search(
         "database.DbSystem",
@@ -248,6 +279,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "db_system_id",
         "db-systems",
         fields=("node_count", "shape", "kms_key_id"),
+        fallback="list_db_systems",
     ),
     _search(
         "database.Database",
@@ -284,7 +316,13 @@ SPECS: tuple[ResourceSpec, ...] = (
         fields=("custom_encryption_key",),
     ),
     _search(
-        "streaming.Stream", "streaming.StreamAdminClient", "Stream", "get_stream", "stream_id", "streams"
+        "streaming.Stream",
+        "streaming.StreamAdminClient",
+        "Stream",
+        "get_stream",
+        "stream_id",
+        "streams",
+        fallback="list_streams",
     ),
     _search(
         "container_engine.Cluster",
@@ -294,6 +332,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "cluster_id",
         "clusters",
         fields=("kms_key_id",),
+        fallback="list_clusters",
     ),
     _regional(
         "container_engine.NodePool",
@@ -304,7 +343,15 @@ SPECS: tuple[ResourceSpec, ...] = (
         "cluster-node-pools",
         fields=("node_config_details",),
     ),
-    _search("core.Instance", "core.ComputeClient", "Instance", "get_instance", "instance_id", "instances"),
+    _search(
+        "core.Instance",
+        "core.ComputeClient",
+        "Instance",
+        "get_instance",
+        "instance_id",
+        "instances",
+        fallback="list_instances",
+    ),
     _search(
         "core.InstancePool",
         "core.ComputeManagementClient",
@@ -312,8 +359,17 @@ SPECS: tuple[ResourceSpec, ...] = (
         "get_instance_pool",
         "instance_pool_id",
         "instance-pools",
+        fallback="list_instance_pools",
     ),
-    _search("core.Subnet", "core.VirtualNetworkClient", "Subnet", "get_subnet", "subnet_id", "subnets"),
+    _search(
+        "core.Subnet",
+        "core.VirtualNetworkClient",
+        "Subnet",
+        "get_subnet",
+        "subnet_id",
+        "subnets",
+        fallback="list_subnets",
+    ),
     _search(
         "load_balancer.LoadBalancer",
         "load_balancer.LoadBalancerClient",
@@ -321,6 +377,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "get_load_balancer",
         "load_balancer_id",
         "load-balancers",
+        fallback="list_load_balancers",
     ),
     _search(
         "network_load_balancer.NetworkLoadBalancer",
@@ -329,6 +386,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "get_network_load_balancer",
         "network_load_balancer_id",
         "network-load-balancers",
+        fallback="list_network_load_balancers",
     ),
     _search(
         "key_management.Vault", "key_management.KmsVaultClient", "Vault", "get_vault", "vault_id", "vaults"
@@ -368,6 +426,7 @@ SPECS: tuple[ResourceSpec, ...] = (
             permission=("inspect", "secrets"),
         ),
         fields=("rotation_config", "rotation_status", "next_rotation_time", "last_rotation_time"),
+        fallback="list_secrets",
     ),
     _search(
         "devops.DeployPipeline",
@@ -376,6 +435,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "get_deploy_pipeline",
         "deploy_pipeline_id",
         "devops-deploy-pipeline",
+        fallback="list_deploy_pipelines",
     ),
     _search(
         "devops.DeployStage",
@@ -385,6 +445,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "deploy_stage_id",
         "devops-deploy-stage",
         fields=("deploy_stage_predecessor_collection",),
+        fallback="list_deploy_stages",
     ),
     # CIS OCI v3.0: networks (2.1-2.5), notifications (4.2-4.18), tag defaults (4.1), OIC and OAC
     # (2.6, 2.7). Listed per region and compartment: the list models are the full ones, except

@@ -26,7 +26,8 @@ def collected_types_table() -> str:
         kinds = [mapping.kind, *PART_KINDS.get(spec.type, ())]
         ids = sorted(set().union(*(by_kind.get(k, set()) for k in kinds)))
         how = {
-            "search": f"Search `{spec.search_type}`",
+            "search": f"Search `{spec.search_type}`"
+            + (f" (where Search lacks it: `{spec.fallback}` per compartment)" if spec.fallback else ""),
             "tenancy": f"`{spec.list_call}` (tenancy)",
             "compartments": f"`{spec.list_call}` per compartment",
             "regional": (

@@ -57,9 +57,18 @@ def test_devops_stages_are_collected_and_judged_live(oci_config, tenancy_doc):
 
 
 def test_a_type_search_rejects_costs_only_that_type(oci_config, tenancy_doc):
-    bogus = replace(
-        next(s for s in SPECS if s.type == "devops.DeployStage"), search_type="DevopsDeployStages"
+    stage_spec = next(s for s in SPECS if s.type == "devops.DeployStage")
+    # With its list call, a name Search does not know costs nothing: the stages are listed.
+    misspelled = replace(stage_spec, search_type="DevopsDeployStages")
+    specs = tuple(misspelled if s.type == "devops.DeployStage" else s for s in SPECS)
+    with OciEmulator(tenancy_doc) as emu:
+        snapshot = _collect(emu, oci_config, tenancy_doc, specs=specs)
+    assert not [e for e in snapshot.errors if e.level == "error"]
+    assert {r.ocid for r in snapshot.resources if r.type == "devops.DeployStage"} == _ids(
+        tenancy_doc, "devops.DeployStage"
     )
+    # Without one, the type is lost, and only that type.
+    bogus = replace(stage_spec, search_type="DevopsDeployStages", fallback=None)
     specs = tuple(bogus if s.type == "devops.DeployStage" else s for s in SPECS)
     with OciEmulator(tenancy_doc) as emu:
         snapshot = _collect(emu, oci_config, tenancy_doc, specs=specs)
@@ -82,16 +91,70 @@ def test_a_type_search_rejects_costs_only_that_type(oci_config, tenancy_doc):
 
 
 def test_a_type_search_does_not_offer_is_an_error_naming_it(oci_config, tenancy_doc):
-    offered = {"Bucket", "Volume", "BootVolume", "FileSystem", "AutonomousDatabase", "DbSystem", "Database"}
+    # Databases have no list call by compartment alone (it wants a DB home or system): without
+    # Search they cannot be found, and the audit says so.
+    offered = {"Bucket", "Volume", "BootVolume", "FileSystem", "AutonomousDatabase", "DbSystem"}
     offered |= {"Stream", "ClustersCluster", "Instance", "InstancePool", "Subnet", "LoadBalancer"}
-    offered |= {"NetworkLoadBalancer", "Vault", "Key", "VaultSecret", "DevOpsDeployPipeline"}  # no stages
+    offered |= {"NetworkLoadBalancer", "Vault", "Key", "VaultSecret", "DevOpsDeployPipeline"}
+    offered |= {"DevOpsDeployStage"}  # no Database
     with OciEmulator(tenancy_doc, search_types=offered) as emu:
         snapshot = _collect(emu, oci_config, tenancy_doc)
         searched = [r for r in emu.requests if r.path == "/20180409/resources"]
-    messages = [e.message for e in snapshot.errors]
-    assert any("does not offer type DevOpsDeployStage" in m for m in messages)
-    assert "devops.DeployStage" not in snapshot.collected and "devops.DeployPipeline" in snapshot.collected
+    errors = [e.message for e in snapshot.errors if e.level == "error"]
+    assert errors and set(errors) == {
+        "Resource Search does not offer type Database here: database.Database not collected"
+    }  # once per region
+    assert "database.Database" not in snapshot.collected and "devops.DeployStage" in snapshot.collected
     assert searched  # the other types were still searched
+
+
+# What Search offered in us-sanjose-1 (its own ListResourceTypes answer, see SEARCH_SOURCES "rt"
+# in tests/emulator/doc_types.py) lacked NetworkLoadBalancer; the others play older regions.
+LISTED_INSTEAD = {
+    "NetworkLoadBalancer": "network_load_balancer.NetworkLoadBalancer",
+    "DevOpsDeployStage": "devops.DeployStage",
+    "DevOpsDeployPipeline": "devops.DeployPipeline",
+    "Instance": "core.Instance",
+    "ClustersCluster": "container_engine.Cluster",
+}
+
+
+def test_a_type_search_does_not_offer_is_listed_per_compartment_instead(oci_config, tenancy_doc):
+    from tests.emulator.doc_types import BY_SEARCH
+
+    offered = {t.search for t in BY_SEARCH.values()} - set(LISTED_INSTEAD)
+    with OciEmulator(tenancy_doc, search_types=offered) as emu:
+        snapshot = _collect(emu, oci_config, tenancy_doc)
+        paths = Counter(r.path for r in emu.requests)
+    assert [e for e in snapshot.errors if e.level == "error"] == []
+    notes = {e.message for e in snapshot.errors if e.level == "note" and e.operation == "ListResourceTypes"}
+    assert len(notes) == len(LISTED_INSTEAD)  # one per type (the same in every region)
+    assert all("is listed per compartment instead" in n for n in notes)
+    for search_name, sdk_type in LISTED_INSTEAD.items():
+        assert any(f"type {search_name} here" in n for n in notes)
+        assert sdk_type in snapshot.collected
+        got = {r.ocid for r in snapshot.resources if r.type == sdk_type}
+        assert got == _ids(tenancy_doc, sdk_type), sdk_type  # nothing lost
+    # ...by the list calls, not by Search
+    assert paths["/20200501/networkLoadBalancers"] and paths["/20210630/deployStages"]
+    assert paths["/20160918/instances"] and paths["/20180222/clusters"]
+    # An instance found by its list call still brings its boot volume attachment (OCI-ENC-009).
+    attachments = [r for r in snapshot.resources if r.type == "core.BootVolumeAttachment"]
+    assert len(attachments) == len(_ids(tenancy_doc, "core.BootVolumeAttachment"))
+    # The same findings as with Search.
+    with OciEmulator(tenancy_doc) as emu:
+        searched = _collect(emu, oci_config, tenancy_doc)
+    rules = ["OCI-OPS-001", "OCI-HA-005", "OCI-ENC-009", "OCI-ENC-008"]
+    assert _by_rule(audit_snapshot(snapshot, AuditOptions(rule_ids=rules))) == _by_rule(
+        audit_snapshot(searched, AuditOptions(rule_ids=rules))
+    )
+
+
+def test_every_searched_type_without_a_fallback_is_one_search_cannot_do_without():
+    # A fallback needs a list call by compartment; these have none (buckets want the namespace
+    # and are offered everywhere; databases want a DB home; keys live behind their vault).
+    without = {s.type for s in SPECS if s.search_type and not s.fallback}
+    assert without == {"object_storage.Bucket", "database.Database", "key_management.Vault", "key_management.Key"}
 
 
 def test_throttling_and_5xx_bursts_lose_nothing(oci_config, tenancy_doc):
