@@ -116,7 +116,7 @@ def audit(
         from scanner.workflow.audit import auditor_policy_text
 
         try:
-            typer.echo(auditor_policy_text(policy_subject, compartment), nl=False)
+            typer.echo(auditor_policy_text(policy_subject, compartment, state), nl=False)
         except ValueError as exc:
             say(f"ocisec: error: {exc}")
             raise typer.Exit(EXIT_INPUT_ERROR) from None

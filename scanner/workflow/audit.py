@@ -168,19 +168,31 @@ class AuditSetupError(Exception):
     """Auth, config or snapshot problems: one line for the user, never a traceback."""
 
 
-def auditor_policy_text(subject: str, compartment_id: str | None = None) -> str:
+def auditor_policy_text(
+    subject: str, compartment_id: str | None = None, states: list[str] | None = None
+) -> str:
     """``ocisec audit --print-policy``: the auditing principal's least-privilege statements, one
     per line. ``subject`` is ``group NAME`` or ``dynamic-group NAME`` (checked: it is pasted into
-    a policy)."""
+    a policy). ``states``: the ``--state`` arguments; each ``oci://NS/BUCKET/KEY`` among them
+    adds ``read objects`` on that bucket (a malformed one is a ValueError naming it)."""
     import re
 
     from scanner.sources.oci.auditor_policy import auditor_statements
+    from scanner.sources.oci.remote_state import RemoteStateUnavailable, parse_url
+
+    buckets: list[str] = []
+    for state in states or []:
+        if state.startswith("oci://"):
+            try:
+                buckets.append(parse_url(state)[1])  # the name is checked: [A-Za-z0-9_.-] only
+            except RemoteStateUnavailable as exc:
+                raise ValueError(f"--state {exc}") from None
 
     if not re.fullmatch(r"(group|dynamic-group) [A-Za-z0-9_.'/-]{1,100}", subject.strip()):
         raise ValueError(f'--policy-subject must be "group NAME" or "dynamic-group NAME", not {subject!r}')
     if compartment_id is not None and not re.fullmatch(r"ocid1\.[a-z0-9.]+\.[A-Za-z0-9._-]+", compartment_id):
         raise ValueError(f"--compartment must be a compartment OCID, not {compartment_id!r}")
-    return "\n".join(auditor_statements(subject.strip(), compartment_id)) + "\n"
+    return "\n".join(auditor_statements(subject.strip(), compartment_id, state_buckets=tuple(buckets))) + "\n"
 
 
 def only_regions(snapshot: InventorySnapshot, regions: list[str]) -> InventorySnapshot:

@@ -11,7 +11,9 @@ Inheritance"):
 * ``in tenancy`` covers every compartment; ``in compartment A:B`` (a path of names) and
   ``in compartment id <ocid>`` cover that compartment and everything below it.
 
-Statements with conditions (``where ...``) or ``deny``/``endorse``/``admit`` are refused with a
+The one condition modelled is ``where target.bucket.name = 'NAME'`` (Object Storage policy
+reference: the variable applies to ``buckets`` and ``objects``): the statement then grants only
+on that bucket. Other conditions and ``deny``/``endorse``/``admit`` are refused with a
 ValueError: the emulator must not grant more than the real service would.
 """
 
@@ -27,7 +29,8 @@ VERBS = {"inspect": 1, "read": 2, "use": 3, "manage": 4}
 
 _STATEMENT = re.compile(
     r"^\s*allow\s+(?P<subject>.+?)\s+to\s+(?P<verb>inspect|read|use|manage)\s+(?P<resource>[\w-]+)"
-    r"\s+in\s+(?P<where>tenancy|compartment\s+id\s+\S+|compartment\s+\S+)\s*$",
+    r"\s+in\s+(?P<where>tenancy|compartment\s+id\s+\S+|compartment\s+\S+)"
+    r"(?:\s+where\s+target\.bucket\.name\s*=\s*'(?P<bucket>[A-Za-z0-9_.-]+)')?\s*$",
     re.IGNORECASE,
 )
 
@@ -42,6 +45,7 @@ class Grant:
     resource: str
     compartment_id: str | None
     compartment_path: tuple[str, ...] | None
+    bucket: str | None = None  # ``where target.bucket.name = '...'``
 
 
 def parse_statement(text: str) -> Grant:
@@ -56,7 +60,14 @@ def parse_statement(text: str) -> Grant:
             compartment_id = where[2]
         else:
             path = tuple(where[1].split(":"))
-    return Grant(text, VERBS[m.group("verb").lower()], m.group("resource").lower(), compartment_id, path)
+    return Grant(
+        text,
+        VERBS[m.group("verb").lower()],
+        m.group("resource").lower(),
+        compartment_id,
+        path,
+        m.group("bucket"),
+    )
 
 
 class PrincipalPolicy:
@@ -102,14 +113,16 @@ class PrincipalPolicy:
             node = self.parents.get(node)
         return seen
 
-    def allows(self, verb: str, resource: str, compartment_id: str | None) -> bool:
+    def allows(self, verb: str, resource: str, compartment_id: str | None, bucket: str | None = None) -> bool:
         """True when some statement grants ``verb`` on ``resource`` in ``compartment_id``
-        (or above it)."""
+        (or above it); a statement conditioned on a bucket name grants only on ``bucket``."""
         need = VERBS[verb]
         # Every compartment lies in the tenancy, even one missing from the tree.
         chain = self._ancestors(compartment_id or self.tenancy_id) | {self.tenancy_id}
         for grant, where in self._resolved:
             if grant.verb < need or where is None or where not in chain:
+                continue
+            if grant.bucket is not None and grant.bucket != bucket:
                 continue
             if grant.resource in ("all-resources", resource) or resource in FAMILIES.get(grant.resource, ()):
                 return True

@@ -229,8 +229,8 @@ class OciEmulator:
         ]
 
     # --- permissions -------------------------------------------------------------------------
-    def _allow(self, verb: str, iam: str, compartment_id: str | None) -> None:
-        if self.policy is not None and not self.policy.allows(verb, iam, compartment_id):
+    def _allow(self, verb: str, iam: str, compartment_id: str | None, bucket: str | None = None) -> None:
+        if self.policy is not None and not self.policy.allows(verb, iam, compartment_id, bucket):
             raise Denied(f"{verb} {iam} in {self.policy.path_of(compartment_id)}")
 
     def _may(self, verb: str, iam: str, compartment_id: str | None) -> bool:
@@ -431,7 +431,7 @@ class OciEmulator:
             bucket = idx.buckets.get((region, unquote(m.group(2))))
             if bucket is None or unquote(m.group(1)) != NAMESPACE:
                 return _not_found()
-            self._allow("read", "objects", bucket.compartment)
+            self._allow("read", "objects", bucket.compartment, unquote(m.group(2)))
             content = (self.doc.get("objects") or {}).get(unquote(m.group(2)), {}).get(unquote(m.group(3)))
             if content is None:
                 return _error(404, "ObjectNotFound", "The object was not found.")
@@ -441,7 +441,7 @@ class OciEmulator:
             bucket = idx.buckets.get((region, unquote(m.group(2))))
             if bucket is None or unquote(m.group(1)) != NAMESPACE:
                 return _not_found()
-            self._allow("read", "buckets", bucket.compartment)
+            self._allow("read", "buckets", bucket.compartment, unquote(m.group(2)))
             return 200, {}, self._wire(bucket.data, "object_storage.Bucket")
         m = re.match(r"^/20160918/tenancies/([^/]+)/regionSubscriptions$", path)
         if m:
@@ -476,7 +476,9 @@ class OciEmulator:
                 if e.data.get("compartment_id") == compartment
             ]
             return self._page(items, q, "identity.Policy")
-        m = re.match(r"^/20160918/users/([^/]+)/(apiKeys|authTokens|customerSecretKeys|dbCredentials)/?$", path)
+        m = re.match(
+            r"^/20160918/users/([^/]+)/(apiKeys|authTokens|customerSecretKeys|dbCredentials)/?$", path
+        )
         if m:
             self._allow("inspect", "users", tenancy)
             user = idx.by_id.get(unquote(m.group(1)))

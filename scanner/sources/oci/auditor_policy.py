@@ -13,7 +13,10 @@ of one object) on the IAM resource-type of what it reads:
   sub-list that needs more than ``inspect`` (``RelatedSpec.permission``).
 
 Nothing here grants ``use`` or ``manage``, object contents (``objects``) or secret values
-(``secret-bundles``). ``ocisec audit --print-policy`` prints these statements;
+(``secret-bundles``), with one exception the caller asks for: ``--state oci://NS/BUCKET/KEY``
+reads a Terraform state object, which needs ``read objects`` on that bucket alone
+(``where target.bucket.name = 'BUCKET'``: the URL names the bucket, not its compartment).
+``ocisec audit --print-policy`` prints these statements;
 ``docs/live-audit.md`` and the OKE CronJob example's Terraform hold the same list (tests compare).
 """
 
@@ -38,11 +41,17 @@ def required_reads(specs: tuple[ResourceSpec, ...] = SPECS) -> list[str]:
 
 
 def auditor_statements(
-    subject: str = DEFAULT_SUBJECT, compartment_id: str | None = None, specs: tuple[ResourceSpec, ...] = SPECS
+    subject: str = DEFAULT_SUBJECT,
+    compartment_id: str | None = None,
+    specs: tuple[ResourceSpec, ...] = SPECS,
+    state_buckets: tuple[str, ...] = (),
 ) -> list[str]:
     """The policy statements for ``subject`` (``group NAME`` or ``dynamic-group NAME``). With
     ``compartment_id`` (a subtree audit) the reads of regional resources are confined to that
-    compartment; the tenancy-wide IAM and Cloud Guard reads stay in the tenancy."""
+    compartment; the tenancy-wide IAM and Cloud Guard reads stay in the tenancy.
+    ``state_buckets``: buckets holding Terraform states read with ``--state oci://...``; each
+    adds ``read objects`` on that bucket only (its compartment may lie outside the audited
+    subtree, so the statement is on the tenancy, narrowed by the bucket's name)."""
     tenancy_wide = {s.iam for s in specs if s.scope in ("tenancy", "compartments", "singleton", "domains")}
     out = [f"Allow {subject} to inspect all-resources in tenancy"]
     for iam in required_reads(specs):
@@ -50,4 +59,6 @@ def auditor_statements(
             f"compartment id {compartment_id}" if compartment_id and iam not in tenancy_wide else "tenancy"
         )
         out.append(f"Allow {subject} to read {iam} in {where}")
+    for bucket in sorted(set(state_buckets)):
+        out.append(f"Allow {subject} to read objects in tenancy where target.bucket.name = '{bucket}'")
     return out

@@ -126,7 +126,7 @@ def test_the_policy_decides_what_search_lists_and_what_a_get_returns(oci_config,
 def test_statements_the_model_cannot_read_are_refused(tenancy_doc):
     with pytest.raises(ValueError, match="cannot read"):
         OciEmulator(
-            tenancy_doc, policy=["Allow group A to read buckets in tenancy where target.bucket.name='x'"]
+            tenancy_doc, policy=["Allow group A to read buckets in tenancy where target.bucket.name != 'x'"]
         )
 
 
