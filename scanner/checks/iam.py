@@ -65,6 +65,59 @@ DATA_PLANE_VERBS = frozenset({"read", "use", "manage"})
 
 Params = dict[str, Any]
 
+# An unqualified subject (``Allow group Admins``) names a group of the Default identity domain;
+# ``'ops'/'Admins'`` is another group, of domain ``ops``, even with the same name.
+DEFAULT_DOMAIN = "Default"
+
+
+def principal_domain(resource: Resource) -> str | None:
+    """The identity domain of a group or dynamic group: ``domain_name`` when the inventory holds
+    it (live objects read from a domain), else the Default domain for objects of no domain (the
+    legacy ``oci_identity_group``/``oci_identity_dynamic_group``, which the legacy IAM API serves
+    from the Default domain only). None when the object has a domain whose name is not known."""
+    name = resource.attributes.get("domain_name")
+    if isinstance(name, str):
+        return name
+    if name is None and resource.attributes.get("domain_ocid") is None:
+        return DEFAULT_DOMAIN
+    return None
+
+
+def subject_domain_matches(subject: Subject, domain: str | None) -> bool | None:
+    """Whether ``subject``'s domain (Default when unqualified) is ``domain`` (case-insensitive,
+    as OCI compares names); None when ``domain`` is not known."""
+    if domain is None:
+        return None
+    return (subject.domain or DEFAULT_DOMAIN).casefold() == domain.casefold()
+
+
+AdminGroups = frozenset[tuple[str, str]]
+
+
+def admin_groups(params: Params, default: list[str] = DEFAULT_ADMIN_GROUPS) -> AdminGroups:
+    """The ``admin_groups`` parameter as (domain, name) pairs, casefolded: ``Administrators``
+    is the Default domain's, ``ops/Admins`` domain ``ops``'s."""
+    out = set()
+    for entry in params.get("admin_groups") or default:
+        domain, _, name = str(entry).rpartition("/")
+        out.add(((domain or DEFAULT_DOMAIN).casefold(), name.casefold()))
+    return frozenset(out)
+
+
+def is_admin_group(name: str | None, domain: str | None, admins: AdminGroups) -> bool:
+    """Whether the group ``name`` of ``domain`` is an administrators group. An unknown domain
+    counts by name alone (the older, broader reading: never a silent pass for a real admin)."""
+    if name is None:
+        return False
+    if domain is None:
+        return any(n == name.casefold() for _, n in admins)
+    return (domain.casefold(), name.casefold()) in admins
+
+
+def subject_is_admin_group(subject: Subject, admins: AdminGroups) -> bool:
+    """Whether a ``group`` subject names an administrators group (its domain included)."""
+    return is_admin_group(subject.name, subject.domain or DEFAULT_DOMAIN, admins)
+
 
 # --------------------------------------------------------------------------------------------
 # Policy statements: the grammar lives in ``scanner.model.iam_policy``; these are its judgements
@@ -276,6 +329,7 @@ class GroupIdentity:
     name: str | None
     ocid: str | None
     label: str  # for messages
+    domain: str | None = DEFAULT_DOMAIN  # None: not known
 
 
 def _refs_equal(a: Any, b: Any) -> bool | None:
@@ -304,16 +358,25 @@ def _group_identity(member: Resource, index: ResourceIndex) -> GroupIdentity | N
     if isinstance(group_id, str):
         # A live inventory holds the group itself under its OCID: use its name too.
         found = [g for g in index.referenced(group_id) if g.kind == GROUP_KIND]
-        name = found[0].attributes.get("name") if found else None
-        if isinstance(name, str):
-            return GroupIdentity(name, group_id, f"{name} ({group_id})")
-        return GroupIdentity(None, group_id, group_id)
+        if found:
+            return group_identity(found[0], group_id)
+        return GroupIdentity(None, group_id, group_id, None)
     groups = _scoped_referenced(member, index, group_id, GROUP_KIND)
     if len(groups) == 1:
         name = groups[0].attributes.get("name")
         if isinstance(name, str):
-            return GroupIdentity(name, None, f"{name} ({groups[0].address})")
+            return GroupIdentity(name, None, f"{name} ({groups[0].address})", principal_domain(groups[0]))
     return None
+
+
+def group_identity(group: Resource, ocid: str) -> GroupIdentity:
+    """A live group (found by its OCID) as the checks compare it: name, OCID and domain."""
+    name = group.attributes.get("name")
+    domain = principal_domain(group)
+    if not isinstance(name, str):
+        return GroupIdentity(None, ocid, ocid, domain)
+    shown = name if domain in (None, DEFAULT_DOMAIN) else f"{domain}/{name}"
+    return GroupIdentity(name, ocid, f"{shown} ({ocid})", domain)
 
 
 @dataclass
@@ -405,7 +468,10 @@ def subject_matches_group(subject: Subject, group: GroupIdentity, stmt: PolicySt
         return False
     if subject.name is not None:
         if group.name is not None:
-            return subject.name.casefold() == group.name.casefold()
+            if subject.name.casefold() != group.name.casefold():
+                return False
+            # The same name in another identity domain is another group.
+            return subject_domain_matches(subject, group.domain)
         return None
     if subject.ocid is not None and group.ocid is not None:
         return subject.ocid == group.ocid
@@ -417,7 +483,7 @@ def _user_grant(
     index: ResourceIndex,
     key: str,
     grants: Callable[[Statement], bool],
-    admin_names: set[str],
+    admin_names: AdminGroups,
 ) -> Outcome:
     """Shared logic of OCI-IAM-002/005: does a group of the key's user get what ``grants`` tests
     for (or is it one of ``admin_names``)?  False = violation found."""
@@ -425,7 +491,7 @@ def _user_grant(
     if user_groups is None:
         return Outcome(None, path="user_id", detail="the key's user cannot be resolved statically")
     for group in user_groups.groups:
-        if group.name is not None and group.name.casefold() in admin_names:
+        if is_admin_group(group.name, group.domain, admin_names):
             return Outcome(False, path="user_id", detail=f"the user is a member of {group.label}")
     undecided = not user_groups.complete
     grants_index = grant_index(api_key, index)
@@ -463,8 +529,8 @@ def _user_grant(
     return Outcome(True, path="user_id")
 
 
-def _admin_names(params: Params) -> set[str]:
-    return {str(n).casefold() for n in params.get("admin_groups", DEFAULT_ADMIN_GROUPS)}
+def _admin_names(params: Params) -> AdminGroups:
+    return admin_groups(params)
 
 
 @check("api_key_user_without_data_access")
@@ -478,7 +544,7 @@ def api_key_user_without_data_access(resource: Resource, index: ResourceIndex, p
     """
     types = {str(t).lower() for t in params.get("data_plane_types", DEFAULT_DATA_PLANE_TYPES)}
     key = "data-plane:" + ",".join(sorted(types))
-    return _user_grant(resource, index, key, lambda s: grants_data_plane(s, types), set())
+    return _user_grant(resource, index, key, lambda s: grants_data_plane(s, types), frozenset())
 
 
 @check("api_key_user_not_tenancy_admin")
@@ -535,14 +601,20 @@ def _without_keys(text: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", text)
 
 
-def _dynamic_group_subject_matches(subject: Subject, name: Any) -> bool | None:
+def _dynamic_group_subject_matches(
+    subject: Subject, name: Any, domain: str | None, ocid: Any = None
+) -> bool | None:
     if subject.kind != "dynamic-group":
         return False
     if subject.name is not None:
         if isinstance(name, str):
-            return subject.name.casefold() == name.casefold()
+            if subject.name.casefold() != name.casefold():
+                return False
+            return subject_domain_matches(subject, domain)  # same name, other domain: another group
         return None
-    return None  # ``dynamic-group id <ocid>``: the OCID is only known after apply
+    if subject.ocid is not None and isinstance(ocid, str):
+        return subject.ocid == ocid  # a live group's OCID; the same in every domain's namespace
+    return None  # ``dynamic-group id <ocid>``: in code the OCID is only known after apply
 
 
 @check("dynamic_group_granted_and_narrow")
@@ -574,7 +646,9 @@ def dynamic_group_granted_and_narrow(resource: Resource, index: ResourceIndex, p
     for entry in candidates:
         assert entry.statement is not None
         for subject in entry.statement.subjects:
-            match = _dynamic_group_subject_matches(subject, name)
+            match = _dynamic_group_subject_matches(
+                subject, name, principal_domain(resource), resource.attributes.get("id")
+            )
             if match:
                 return Outcome(True, path="name")
             if match is None:
@@ -620,13 +694,13 @@ def statement_findings(resource: Resource, judge: Callable[[PolicyStatement], st
     return Outcome(True, path="statements")
 
 
-def _non_admin_subjects(stmt: PolicyStatement, admin_names: set[str]) -> tuple[list[str], bool]:
+def _non_admin_subjects(stmt: PolicyStatement, admin_names: AdminGroups) -> tuple[list[str], bool]:
     """Subjects of ``stmt`` that are not an administrators group, and whether some are unknown."""
     offenders, unsure = [], False
     for s in stmt.subjects:
         if s.kind == "group" and s.name is not None:
-            if s.name.casefold() not in admin_names:
-                offenders.append(f"group {s.name}")
+            if not subject_is_admin_group(s, admin_names):
+                offenders.append(f"group {s.domain + '/' if s.domain else ''}{s.name}")
         elif s.kind in ("dynamic-group", "any-user", "any-group"):
             offenders.append(f"{s.kind} {s.name or s.ocid or ''}".strip())
         elif s.kind == "group":
@@ -706,7 +780,7 @@ def policy_protects_admin_group(resource: Resource, index: ResourceIndex, params
             c.value.casefold() for c in required_clauses(stmt.condition)
             if c.variable.lower() == "target.group.name" and c.op == "!=" and not c.pattern
         }
-        if admin_names <= excluded:
+        if {name for _, name in admin_names} <= excluded:
             return True
         what = f"{stmt.verb} {stmt.resource_type}" if stmt.verb else "{" + ", ".join(stmt.permissions) + "}"
         return (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scanner.checks.iam import principal_domain, subject_domain_matches
 from scanner.checks.iam import statement_findings as _judge_statements
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.model import Resource, is_unknown
@@ -53,14 +54,19 @@ def _matching_rule(subject: Subject, policy: Resource, index: ResourceIndex) -> 
     when the group or its rule is not known, False when no such group is in the scope."""
     if subject.name is None:
         return None  # ``dynamic-group id ocid1...``: joined by OCID on live inventories
-    groups = [
+    named = [
         g
         for g in index.same_scope(policy, DYNAMIC_GROUP_KIND)
         if isinstance(g.attributes.get("name"), str)
         and g.attributes["name"].casefold() == subject.name.casefold()
     ]
+    # The same name in another identity domain is another group; a group whose domain is not
+    # known may be this one.
+    groups = [g for g in named if subject_domain_matches(subject, principal_domain(g)) is not False]
     if not groups:
         return False
+    if any(subject_domain_matches(subject, principal_domain(g)) is None for g in groups):
+        return None
     rule = groups[0].attributes.get("matching_rule")
     text = rule.symbol if is_unknown(rule) else rule
     return parse_condition(text) if isinstance(text, str) else None

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanner.checks.iam import PolicyStatement, statement_of
+from scanner.checks.iam import (
+    AdminGroups,
+    PolicyStatement,
+    admin_groups,
+    statement_of,
+    subject_is_admin_group,
+)
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.model import Resource, Unknown, is_unknown, strip_instance_keys
 
@@ -46,8 +52,8 @@ def _where_text(stmt: PolicyStatement) -> str:
     return parts[1].strip() if len(parts) == 2 else ""
 
 
-def _admins(params: Params) -> set[str]:
-    return {str(g).casefold() for g in params.get("admin_groups") or ["Administrators"]}
+def _admins(params: Params) -> AdminGroups:
+    return admin_groups(params)
 
 
 @check("storage_admins_cannot_delete")
@@ -75,7 +81,7 @@ def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, param
         # Administrators people hold (groups): workloads (dynamic groups, services) that manage
         # objects delete them by design (retention, rotation), and the benchmark is about people.
         people = [s for s in stmt.subjects if s.kind in ("group", "any-group", "any-user")]
-        if all(s.kind == "group" and (s.name or "").casefold() in admins for s in people):
+        if all(s.kind == "group" and subject_is_admin_group(s, admins) for s in people):
             continue
         condition = _where_text(stmt)
         excluded = {m.group("perm").upper() for m in _EXCLUDED.finditer(condition)}
@@ -114,11 +120,12 @@ def no_group_manages_everything(resource: Resource, index: ResourceIndex, params
         ):
             continue
         for subject in stmt.subjects:
-            if subject.kind == "group" and subject.name is not None and subject.name.casefold() not in admins:
-                return Outcome(
-                    False, path=f"statements.{i}", detail=f"group {subject.name} manages all-resources"
-                )
-            if subject.kind == "group" and subject.name is None:
+            if subject.kind != "group":
+                continue
+            if subject.name is not None and not subject_is_admin_group(subject, admins):
+                shown = f"{subject.domain}/{subject.name}" if subject.domain else subject.name
+                return Outcome(False, path=f"statements.{i}", detail=f"group {shown} manages all-resources")
+            if subject.name is None:
                 unsure = unsure or Outcome(None, path=f"statements.{i}", detail="a group given by OCID")
     return unsure or Outcome(True, path="statements")
 

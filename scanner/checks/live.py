@@ -14,10 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.checks.iam import (
+    AdminGroups,
     GroupIdentity,
     _dynamic_group_subject_matches,
+    admin_groups,
     grant_index,
     grants_tenancy_admin,
+    group_identity,
+    is_admin_group,
+    principal_domain,
     subject_matches_group,
 )
 from scanner.engine.conditions import duration_days
@@ -81,8 +86,8 @@ def secret_rotation_on_schedule(resource: Resource, index: ResourceIndex, params
     return Outcome(True, path=last_key)
 
 
-def _admin_names(params: Params) -> set[str]:
-    return {str(n).casefold() for n in params.get("admin_groups", ["Administrators"])}
+def _admin_names(params: Params) -> AdminGroups:
+    return admin_groups(params)
 
 
 def _groups_of(user: Resource, index: ResourceIndex) -> list[GroupIdentity] | None:
@@ -92,8 +97,7 @@ def _groups_of(user: Resource, index: ResourceIndex) -> list[GroupIdentity] | No
     groups: list[GroupIdentity] = []
     for gid in ids:
         found = [g for g in index.referenced(gid) if g.kind == "oci_identity_group"]
-        name = found[0].attributes.get("name") if found else None
-        groups.append(GroupIdentity(name if isinstance(name, str) else None, gid, f"{name or gid}"))
+        groups.append(group_identity(found[0], gid) if found else GroupIdentity(None, gid, gid, None))
     return groups
 
 
@@ -113,7 +117,7 @@ def admin_user_has_no_api_key(resource: Resource, index: ResourceIndex, params: 
         return Outcome(None, path="group_ids", detail=getattr(reason, "reason", "group memberships unknown"))
     admins = _admin_names(params)
     for group in groups:
-        if group.name is not None and group.name.casefold() in admins:
+        if is_admin_group(group.name, group.domain, admins):
             return Outcome(
                 False, path="api_keys", detail=f"{len(active)} active API key(s); member of {group.label}"
             )
@@ -147,12 +151,14 @@ def tenancy_uses_instance_principals(resource: Resource, index: ResourceIndex, p
         if not isinstance(rule, str) or not rule.strip():
             continue
         name = group.attributes.get("name")
-        for entry in allows.candidates("dynamic-group", name if isinstance(name, str) else None, None):
+        ocid = group.attributes.get("id")
+        domain = principal_domain(group)
+        candidates = allows.candidates(
+            "dynamic-group", name if isinstance(name, str) else None, ocid if isinstance(ocid, str) else None
+        )
+        for entry in candidates:
             assert entry.statement is not None
-            if any(
-                _dynamic_group_subject_matches(s, group.attributes.get("name"))
-                for s in entry.statement.subjects
-            ):
+            if any(_dynamic_group_subject_matches(s, name, domain, ocid) for s in entry.statement.subjects):
                 return Outcome(
                     True,
                     path="id",
