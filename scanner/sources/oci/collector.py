@@ -236,6 +236,7 @@ class Collector:
         self.ancestors: list[str] = []  # the audited root's ancestors (their policies apply too)
         self._followed: set[tuple[str, str, str, str | None]] = set()
         self.key_compartments: dict[str, set[str]] = defaultdict(set)
+        self._offered: dict[str, set[str] | None] = {}  # per region: Search's types (None: unknown)
         self.call_count = 0
         # Regions may be collected by worker processes (the SDK's CPU per call is bound by one
         # core's GIL); they rebuild the session from ``session_spec`` (make_session's arguments).
@@ -596,9 +597,43 @@ class Collector:
                 self._record(
                     spec.list_call or "", region, None, None, "no availability domain known", spec.type
                 )
+            offered = self._offered.get(region) or set()
+            if spec.located_by and not spec.per_ad and spec.located_by.lower() in offered:
+                self._spawn(self._locate_then_list, spec, region)
+                continue
             for compartment in sorted(self.compartments):
                 for ad in ads:
                     self._spawn(self._list_regional, spec, region, compartment, ad)
+
+    def _locate_then_list(self, spec: ResourceSpec, region: str) -> None:
+        """List ``spec`` only in the compartments where Search finds such objects: one search
+        instead of a list call in every compartment, most of which hold none. When the search
+        fails, every compartment is listed (nothing is lost, the calls are spent)."""
+        import oci
+
+        details = oci.resource_search.models.StructuredSearchDetails(
+            type="Structured", query=f"query {spec.located_by} resources", matching_context_type="NONE"
+        )
+        found = self._call(
+            None,
+            "resource_search.ResourceSearchClient",
+            "search_resources",
+            region,
+            self.root_compartment,
+            level="warning",  # nothing is lost: the list calls below cover every compartment
+            search_details=details,
+        )
+        if found is None:
+            where = set(self.compartments)
+        else:
+            where = {
+                s.compartment_id
+                for s in found
+                if str(s.resource_type or "").lower() == spec.located_by.lower()  # type: ignore[union-attr]
+                and (s.compartment_id in self.compartments or self.compartments_known is False)
+            }
+        for compartment in sorted(where):
+            self._spawn(self._list_regional, spec, region, compartment, None)
 
     def _availability_domains(self, region: str) -> None:
         ads = self._call(
@@ -702,6 +737,8 @@ class Collector:
             level="warning",  # nothing is lost: each type is still queried on its own
         )
         names = {str(t.name).lower() for t in offered} if offered is not None else None
+        with self._lock:
+            self._offered[region] = names
         vault_like = [s for s in specs if s.scope == "vault"]
         for spec in specs:
             if names is not None and spec.search_type.lower() not in names and spec.fallback:  # type: ignore[union-attr]

@@ -81,6 +81,9 @@ class ResourceSpec:
     # ``fallback_per_ad``), used in a region whose Search does not offer ``search_type``.
     fallback: str | None = None
     fallback_per_ad: bool = False
+    # A listed type Search also offers: one search per region finds the compartments holding
+    # such objects, and only those are listed (every compartment when Search cannot say).
+    located_by: str | None = None
 
     @property
     def model(self) -> str:
@@ -458,6 +461,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         None,
         "vcns",
         fields=("default_security_list_id", "cidr_blocks"),
+        located_by="Vcn",
     ),
     _regional(
         "core.SecurityList",
@@ -467,6 +471,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         None,
         "security-lists",
         fields=("ingress_security_rules", "egress_security_rules"),
+        located_by="SecurityList",
     ),
     _regional(
         "core.NetworkSecurityGroup",
@@ -484,6 +489,7 @@ SPECS: tuple[ResourceSpec, ...] = (
                 permission=("read", "network-security-groups"),
             ),
         ),
+        located_by="NetworkSecurityGroup",
     ),
     _regional(
         "events.Rule",
@@ -493,6 +499,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "rule_id",
         "cloudevents-rules",
         fields=("condition", "actions", "is_enabled"),
+        located_by="EventRule",
     ),
     _regional(
         "ons.NotificationTopic",
@@ -502,6 +509,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         None,
         "ons-topics",
         id_field="topic_id",
+        located_by="OnsTopic",
     ),
     _regional(
         "ons.Subscription",
@@ -511,6 +519,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         None,
         "ons-subscriptions",
         fields=("topic_id",),
+        located_by="OnsSubscription",
     ),
     ResourceSpec(
         "identity.TagDefault", IDENTITY, "compartments", list_call="list_tag_defaults", iam="tag-defaults"
@@ -537,6 +546,7 @@ SPECS: tuple[ResourceSpec, ...] = (
                 "logs", "list_logs", "log_group_id", model="LogSummary", permission=("inspect", "log-groups")
             ),
         ),
+        located_by="LogGroup",
     ),
     _regional(
         "integration.IntegrationInstance",
@@ -546,6 +556,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "integration_instance_id",
         "integration-instances",
         fields=("network_endpoint_details",),
+        located_by="IntegrationInstance",
     ),
     _regional(
         "analytics.AnalyticsInstance",
@@ -555,6 +566,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "analytics_instance_id",
         "analytics-instances",
         fields=("network_endpoint_details",),
+        located_by="AnalyticsInstance",
     ),
 )
 
