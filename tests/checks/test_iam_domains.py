@@ -122,3 +122,34 @@ def test_ocid_subjects_match_by_id() -> None:
     assert run(dynamic_group_granted_and_narrow, "oci_identity_dynamic_group", world).result is True
     other = [dg, policy("Allow dynamic-group id ocid1.dynamicgroup.oc1..other to read buckets in tenancy")]
     assert run(dynamic_group_granted_and_narrow, "oci_identity_dynamic_group", other).result is False
+
+
+def test_a_dynamic_group_rule_is_read_from_the_group_of_the_named_domain() -> None:
+    # OCI-IAM-401: deploy pipelines may read secrets; a namesake in another domain selecting
+    # instances may not, and the statement's domain says which group it is.
+    from scanner.checks.iam_access import vault_access_allow_listed
+    from scanner.engine.registry import ResourceIndex
+
+    pipes = make(
+        "oci_identity_dynamic_group",
+        "pipes",
+        name="deploy",
+        matching_rule="ALL {resource.type = 'devopsdeploypipeline', resource.compartment.id = 'ocid1.c'}",
+    )
+    hosts = make(
+        "oci_identity_dynamic_group",
+        "hosts",
+        name="deploy",
+        matching_rule="ANY {instance.compartment.id = 'ocid1.c'}",
+        domain_name="ops",
+        domain_ocid="ocid1.domain.oc1..ops",
+    )
+
+    def verdict(subject: str) -> bool | None:
+        p = policy(f"Allow dynamic-group {subject} to read secret-bundles in compartment app")
+        return vault_access_allow_listed(p, ResourceIndex([pipes, hosts, p]), {}).result
+
+    assert verdict("deploy") is True  # the Default domain's: pipelines
+    assert verdict("'Default'/'deploy'") is True
+    assert verdict("'ops'/'deploy'") is False  # the ops domain's: instances
+    assert verdict("'other'/'deploy'") is False  # no such group in that domain
