@@ -6,7 +6,7 @@ A synthetic tenancy of ``--resources`` objects (default 10,000) over ``--regions
 process with ``--latency`` seconds (default 0.05) per call. This process runs the full audit
 (collection through the real ``oci`` SDK, then the rules) and reports:
 
-* wall time of the audit at ``--concurrency`` (target: <= 30 s);
+* wall time of the audit at ``--concurrency`` (target: <= 27 s);
 * the same collector at concurrency 1, on a subset of ``--serial-fraction`` of the compartments
   (default 0.1: a serial run of the whole tenancy takes over ten minutes), extrapolated
   linearly by the number of API calls — printed as an extrapolation (``--serial-fraction 1``
@@ -383,12 +383,13 @@ def main(argv: list[str] | None = None) -> int:
         speedup=serial_full / parallel["seconds"],
         peak_rss_mb=peak_mb,
         worker_peak_rss_mb=worker_mb,
-        total_rss_bound_mb=peak_mb + worker_mb * (args.processes if args.processes > 1 else 0),
+        # The main process collects regions too: --processes N runs N-1 region workers.
+        total_rss_bound_mb=peak_mb + worker_mb * max(0, args.processes - 1),
         sampled_peak_total_mb=sampler.peak_mb,
         load_average=_load(),
     )
     targets = {
-        "audit <= 30 s": parallel["seconds"] <= 30,
+        "audit <= 27 s": parallel["seconds"] <= 27,  # issue 14: at or under the 27 s measured before
         ">= 10x faster than concurrency 1": results["speedup"] >= 10,
         "peak memory <= 400 MB": max(results["sampled_peak_total_mb"], peak_mb) <= 400,
         "no collection errors": parallel["errors"] == 0 and serial["errors"] == 0,

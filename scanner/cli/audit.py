@@ -83,7 +83,11 @@ def audit(
     baseline: Path | None = BASELINE_OPTION,
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=128, help="Parallel API calls."),
     processes: int = typer.Option(
-        1, "--processes", min=1, max=16, help="Worker processes for the regions (each --concurrency calls)."
+        1,
+        "--processes",
+        min=1,
+        max=16,
+        help="Processes collecting the regions: this one and N-1 workers (each --concurrency calls).",
     ),
     print_policy: bool = typer.Option(
         False,

@@ -527,7 +527,10 @@ class Collector:
                 self.compartments_known = self.root_compartment == self.tenancy_id
             else:
                 self._walk_compartments(spec, home, items)
-        remote = regions if self.processes > 1 and len(regions) > 1 else []
+        # With N processes, this one collects every Nth region itself and N-1 workers the rest:
+        # it would otherwise sit idle holding its own copy of the SDK (some 100 MB a process).
+        local = regions[:: self.processes] if self.processes > 1 and len(regions) > 1 else regions
+        remote = [r for r in regions if r not in local]
         for region in regions:
             if region in remote:
                 continue
@@ -697,13 +700,13 @@ class Collector:
         self._add(spec, region, item, related)
 
     def _collect_in_processes(self, regions: list[str]) -> None:
-        """Collect ``regions`` in up to ``processes`` spawned worker processes (spawned, not forked:
+        """Collect ``regions`` in up to ``processes - 1`` spawned worker processes (spawned, not forked:
         this process runs threads), merging each region's result as it arrives."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(self.processes, len(regions)), mp_context=context) as pool:
+        with ProcessPoolExecutor(min(self.processes - 1, len(regions)), mp_context=context) as pool:
             futures = {pool.submit(collect_region_in_process, _region_payload(self, r)): r for r in regions}
             for future in as_completed(futures):
                 region = futures[future]
