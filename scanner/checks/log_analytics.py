@@ -106,6 +106,8 @@ def audit_log_to_logging_analytics(resource: Resource, index: ResourceIndex, par
             group = item if is_unknown(item) else item.get("log_group_id")
             if isinstance(group, str) and group in wanted:
                 return Outcome(True, path="id", detail=f"{connector.address} carries {group}")
+            if isinstance(group, Unknown) and group.ref and not group.ref.startswith("data."):
+                continue  # a log group this configuration creates is never the service's audit log
             if is_unknown(group):
                 unsure = unsure or Outcome(
                     None, path="id", detail=f"{connector.address}: a log source is not known statically"
