@@ -58,9 +58,10 @@ def _to_logging_analytics(connector: Resource) -> Outcome:
     kinds = (_kind(source), _kind(target))
     if any(is_unknown(k) for k in kinds):
         return Outcome(None, detail=f"{connector.address}: source or target kind not known statically")
-    if kinds[0] != "logging":
+    # Kinds are read without regard to case: the provider's own example writes "Streaming".
+    if str(kinds[0]).lower() != "logging":
         return Outcome(False, detail=f"{connector.address} does not read from Logging")
-    if kinds[1] != "loggingAnalytics":
+    if str(kinds[1]).lower() != "logginganalytics":
         return Outcome(False, detail=f"{connector.address} delivers to {kinds[1]}, not Logging Analytics")
     return Outcome(True)
 

@@ -51,6 +51,8 @@ def test_the_audit_log_reaches_logging_analytics_only_through_an_active_connecto
     t = tenancy(baseline=True)
     good = connector("a", [(var("tenancy_ocid"), "_Audit_Include_Subcompartment")])
     assert audit_log_to_logging_analytics(t, ResourceIndex([t, good]), {}).result is True
+    spelled = connector("e", [(var("tenancy_ocid"), "_Audit")], target="LoggingAnalytics")
+    assert audit_log_to_logging_analytics(t, ResourceIndex([t, spelled]), {}).result is True
     off = connector("b", [(var("tenancy_ocid"), "_Audit")], state="INACTIVE")
     bucket = connector("c", [(var("tenancy_ocid"), "_Audit")], target="objectStorage")
     other_log = connector("d", [(var("c"), ref(res("oci_logging_log_group", "x")))])
