@@ -56,6 +56,9 @@ def adb_registered_with_data_safe(
     status = resource.attributes.get("data_safe_status")
     if isinstance(status, str) and status.upper() == REGISTERED:
         return Outcome(True, path="data_safe_status")
+    if status is None and resource.provenance.source == "oci":
+        # The service always reports it; a snapshot without it cannot tell.
+        return Outcome(None, path="data_safe_status", detail="data_safe_status not in the snapshot")
     named, unsure = _registering_targets(resource, index)
     if named:
         return Outcome(True, path="id", detail=f"registered by {named[0].address}")
