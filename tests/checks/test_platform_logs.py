@@ -225,3 +225,45 @@ def test_live_keys_find_their_vault_by_vault_id():
     index = ResourceIndex([vault, key, orphan])
     assert key_in_accepted_vault(key, index, PRIVATE).result is True
     assert key_in_accepted_vault(orphan, index, PRIVATE).result is None
+
+
+# --- hostile shapes ------------------------------------------------------------------------------
+
+WEIRD = [
+    None,
+    "x",
+    1,
+    [],
+    [None],
+    [{"kind": ["logging"]}],
+    {"kind": "logging", "log_sources": "x"},
+    [{"kind": "logging", "log_sources": [None, 1, {"log_group_id": ["_Audit"]}, {"log_group_id": {"a": 1}}]}],
+    Unknown("u"),
+]
+
+
+def test_malformed_blocks_give_an_answer_never_an_exception():
+    """Attributes of the wrong shape (a plan or snapshot written by hand, a hostile pull request)
+    are judged or left unknown; none of the checks raises."""
+    t = tenancy(baseline=True)
+    group = res("oci_logging_log_group", "g", baseline=True, compartment_id=["x"])
+    for shape in WEIRD:
+        for state in (None, 1, ["ACTIVE"], Unknown("s")):
+            conn = res(
+                "oci_sch_service_connector", "c", baseline=True, source=shape, target=shape, state=state
+            )
+            log = res("oci_logging_log", "l", baseline=True, log_group_id=shape, configuration=shape)
+            index = ResourceIndex([t, group, conn, log])
+            assert audit_log_to_logging_analytics(t, index, {}).result in (True, False, None)
+            assert log_group_holds_platform_logs(group, index, SERVICES).result in (True, False, None)
+            assert log_group_to_logging_analytics(group, index, {}).result in (True, False, None)
+        adb = res("oci_database_autonomous_database", "a", data_safe_status=shape)
+        target = res("oci_data_safe_target_database", "t", database_details=shape)
+        assert adb_registered_with_data_safe(adb, ResourceIndex([adb, target]), {}).result in (
+            True,
+            False,
+            None,
+        )
+        vault = res("oci_kms_vault", "v", vault_type=shape)
+        key = res("oci_kms_key", "k", management_endpoint=shape, vault_id=shape)
+        assert key_in_accepted_vault(key, ResourceIndex([vault, key]), PRIVATE).result in (True, False, None)
