@@ -271,6 +271,7 @@ SPECS: tuple[ResourceSpec, ...] = (
             "is_remote_data_guard_enabled",
             "peer_db_ids",
             "standby_db",
+            "data_safe_status",
         ),
         fallback="list_autonomous_databases",
     ),
@@ -325,6 +326,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "get_stream",
         "stream_id",
         "streams",
+        fields=("retention_in_hours",),
         fallback="list_streams",
     ),
     _search(
@@ -392,7 +394,13 @@ SPECS: tuple[ResourceSpec, ...] = (
         fallback="list_network_load_balancers",
     ),
     _search(
-        "key_management.Vault", "key_management.KmsVaultClient", "Vault", "get_vault", "vault_id", "vaults"
+        "key_management.Vault",
+        "key_management.KmsVaultClient",
+        "Vault",
+        "get_vault",
+        "vault_id",
+        "vaults",
+        fields=("vault_type",),
     ),
     ResourceSpec(
         "key_management.Key",
@@ -567,6 +575,35 @@ SPECS: tuple[ResourceSpec, ...] = (
         "analytics-instances",
         fields=("network_endpoint_details",),
         located_by="AnalyticsInstance",
+    ),
+    # The platform's logs (issue 18): the tenancy's audit retention (one configuration, read with
+    # the tenancy as compartment), its Logging Analytics namespace (``list_namespaces`` on the
+    # tenancy answers whether it is onboarded) and the service connectors that carry logs there
+    # (listed per region and compartment, then read: the list items lack source and target).
+    ResourceSpec(
+        "audit.Configuration",
+        "audit.AuditClient",
+        "singleton",
+        get="get_configuration",
+        iam="audit-events",
+        fields=("retention_period_days",),
+    ),
+    ResourceSpec(
+        "log_analytics.Namespace",
+        "log_analytics.LogAnalyticsClient",
+        "tenancy",
+        list_call="list_namespaces",
+        iam="loganalytics-features-family",
+        fields=("is_onboarded", "namespace_name"),
+    ),
+    _regional(
+        "sch.ServiceConnector",
+        "sch.ServiceConnectorClient",
+        "list_service_connectors",
+        "get_service_connector",
+        "service_connector_id",
+        "serviceconnectors",
+        fields=("source", "target", "lifecycle_state"),
     ),
 )
 

@@ -34,6 +34,7 @@ def collected_types_table() -> str:
                 f"`{spec.list_call}` per compartment and AD holding a `{spec.follows}`"
                 if spec.follows
                 else f"`{spec.list_call}` per region and compartment" + (" and AD" if spec.per_ad else "")
+                + (f" holding one (Search `{spec.located_by}` finds them)" if spec.located_by else "")
             ),
             "vault": "`list_keys` per vault",
             "singleton": f"`{spec.get}`",
