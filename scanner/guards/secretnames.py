@@ -299,6 +299,8 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
+    if reading == "holds" and _short_password(str(key), value):
+        return True
     if not is_secret_literal(value):
         return False
     if _names_an_identifier(str(key), value):
@@ -314,6 +316,24 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
             return False
     return True
+
+
+# Last words of a key that hold a password (not a token or a key: those are generated, long).
+_PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
+
+
+def _short_password(key: str, value: Any) -> bool:
+    """A password key holding a short word: pihole's ``adminPassword: admin``, nextcloud's
+    ``smtp.password: pass``. Shorter than the eight characters ``is_secret_value`` asks of a
+    credential, but a password a chart ships is a finding however short; flags, numbers,
+    booleans and templates are not passwords."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if not words or words[-1] not in _PASSWORD_WORDS or not _SHORT_IDENTIFIER.match(text):
+        return False
+    return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
 
 
 # Lower-case words joined by dashes or dots, each all letters or at most four characters

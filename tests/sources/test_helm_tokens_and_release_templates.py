@@ -92,3 +92,51 @@ def test_templates_that_could_hold_checked_objects_stay_input_errors(tmp_path, t
     res = runner.invoke(app, ["scan", str(tmp_path / "thing.yaml"), "--no-color"])
     assert res.exit_code == 2, res.output
     assert "render it first" in res.output
+
+
+# --- short passwords (pihole's `adminPassword: admin`) and what redaction masks -----------------
+@pytest.mark.parametrize(
+    ("key", "value", "secret"),
+    [
+        ("adminPassword", "admin", True),
+        ("smtp.password", "pass", True),
+        ("mysql.pass", "root", True),
+        ("password", "1", False),  # a flag
+        ("pass", "1234", False),  # a number
+        ("password", "none", False),
+        ("passwordKey", "pwd", False),  # the key of a Secret
+        ("token", "abc", False),  # tokens are generated, never this short
+    ],
+)
+def test_a_short_password_is_a_secret_when_a_password_key_holds_it(key, value, secret):
+    assert is_secret_entry(key, value) is secret
+
+
+def test_short_passwords_are_findings_and_masked_as_whole_words_only():
+    chart = FIX / "short-passwords"
+    found = {
+        (f.rule_id, f.attribute, f.location.start_line) for f in _failed(chart, "OCI-SEC-101", "OCI-SEC-103")
+    }
+    # the Secret template renders adminPassword (line 3); the SMTP password is only in the values
+    assert found == {
+        ("OCI-SEC-101", "values.adminPassword", 3),
+        ("OCI-SEC-101", "values.mail.smtp.password", 12),
+        ("OCI-SEC-103", "templated_secrets.0", 3),
+    }
+    res = runner.invoke(app, ["scan", str(chart), "--no-color", "--rule", "OCI-SEC-101"])
+    out = res.stdout
+    assert res.exit_code == 1, res.output
+    assert '"admin"' not in out and "password: pass" not in out  # the values are masked
+    assert "(adminPassword)" in out  # the name is not: `admin` is masked only as a word
+    assert "Administrator password" in out  # `password` is the key of a Secret, not a secret
+    assert "passed" in out
+
+
+def test_strategy_fields_filled_from_separate_values_are_read_from_them():
+    chart = FIX / "strategy-fields"
+    result, _ = run_scan([chart], ScanOptions(rule_ids=["OCI-HA-104"], cache_dir=None))
+    by_env = {f.resource.address: f for f in result.findings}
+    base, prod = by_env["dns-cache[base]"], by_env["dns-cache[prod]"]
+    assert base.status is Status.FAILED  # maxUnavailable 1 of 1 replica
+    assert (Path(base.location.file).name, base.location.start_line) == ("values.yaml", 6)
+    assert prod.status is Status.PASSED  # 1 of 3

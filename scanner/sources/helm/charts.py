@@ -429,6 +429,16 @@ def chart_workloads(
                     loc.alias(
                         "workload.strategy.maxUnavailable", wt.strategy_path + ".rollingUpdate.maxUnavailable"
                     )
+        if wt is not None and wt.strategy_fields and "strategy" not in workload:
+            # the template writes each field from its own value (`type: {{ .Values.strategyType }}`)
+            fields = {k: _get(values, path) for k, path in wt.strategy_fields.items()}
+            if fields.get("type") is not None or fields.get("maxUnavailable") is not None:
+                workload["strategy"] = {"type": fields.get("type")}
+                for key, path in wt.strategy_fields.items():
+                    loc.alias(f"workload.strategy.{key}", path)
+                loc.alias("workload.strategy", wt.strategy_fields.get("type", ""))
+                if fields.get("maxUnavailable") is not None:
+                    workload["strategy"]["maxUnavailable"] = fields["maxUnavailable"]
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the
             # subchart's default, which is not here to read.

@@ -48,6 +48,16 @@ _STRATEGY_LINE = re.compile(
 _LITERAL_STRATEGY = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
 )
+# `strategy:` whose fields the template fills from separate values (pihole:
+# `type: {{ .Values.strategyType }}`, `maxUnavailable: {{ .Values.maxUnavailable }}`)
+_STRATEGY_BLOCK = re.compile(
+    r"^\s{2}(?:strategy|updateStrategy):[ \t]*\n(?P<body>(?:[ \t]{4,}[^\n]*(?:\n|$))+)", re.M
+)
+_STRATEGY_FIELD = re.compile(
+    r"^[ \t]+(?P<key>type|maxUnavailable):[ \t]*\{\{-?\s*\$?\.Values\."
+    r"(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?:\s*\|\s*quote)?\s*-?\}\}[ \t]*$",
+    re.M,
+)
 # Actions are matched without braces inside them, so matching stays linear on hostile text.
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
@@ -74,6 +84,8 @@ class WorkloadTemplate:
     literal_strategy: str | None = None
     strategy_line: int | None = None
     strategy_guards: list[str] = field(default_factory=list)
+    # `type` / `maxUnavailable` of a strategy block, each rendered from its own values path
+    strategy_fields: dict[str, str] = field(default_factory=dict)
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     replicas_expr: str | None = None  # a replica count the template computes
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
@@ -143,8 +155,12 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                     paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
                 paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
                 wt.replica_paths = list(dict.fromkeys(paths))
+        block = _STRATEGY_BLOCK.search(body)
+        if block:
+            fields = _STRATEGY_FIELD.finditer(block["body"])
+            wt.strategy_fields = {f.group("key"): f.group("path") for f in fields}
         sm = _STRATEGY_LINE.search(body)
-        if sm:
+        if sm and not wt.strategy_fields:
             wt.strategy_path = sm.group("path")
         lm = _LITERAL_STRATEGY.search(body)
         if lm:
