@@ -140,3 +140,14 @@ def test_strategy_fields_filled_from_separate_values_are_read_from_them():
     assert base.status is Status.FAILED  # maxUnavailable 1 of 1 replica
     assert (Path(base.location.file).name, base.location.start_line) == ("values.yaml", 6)
     assert prod.status is Status.PASSED  # 1 of 3
+
+
+def test_max_unavailable_written_in_the_template_counts_against_the_replicas():
+    chart = FIX / "written-strategy"
+    result, _ = run_scan([chart], ScanOptions(rule_ids=["OCI-HA-104"], cache_dir=None))
+    by_env = {f.resource.address: f for f in result.findings}
+    base, prod = by_env["shop-ui[base]"], by_env["shop-ui[prod]"]
+    assert base.status is Status.FAILED  # 1 of 1
+    assert base.location.file.endswith("written-strategy/templates/deployment.yaml")
+    assert base.location.start_line == 11
+    assert prod.status is Status.PASSED  # 1 of 3

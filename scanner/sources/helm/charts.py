@@ -411,11 +411,18 @@ def chart_workloads(
         workload = _values_workload(v, comp.prefix, kind, loc, where or anchor, root="workload")
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
-        if wt is not None and wt.literal_strategy and "strategy" not in workload:
+        written = wt is not None and (wt.literal_strategy or wt.literal_unavailable is not None)
+        if wt is not None and written and "strategy" not in workload:
             if not any(guard_holds(g, values, wt.variables) is False for g in wt.strategy_guards):
-                workload["strategy"] = {"type": wt.literal_strategy}
-                where = Location(f"{prefix_file}{wt.template}", wt.strategy_line or 1, wt.strategy_line or 1)
+                workload["strategy"] = {"type": wt.literal_strategy or "RollingUpdate"}
+                line = wt.strategy_line or wt.unavailable_line or 1
+                where = Location(f"{prefix_file}{wt.template}", line, line)
                 loc.locations["workload.strategy"] = loc.locations["workload.strategy.type"] = where
+                if wt.literal_unavailable is not None:
+                    workload["strategy"]["maxUnavailable"] = wt.literal_unavailable
+                    n = wt.unavailable_line or line
+                    here = Location(f"{prefix_file}{wt.template}", n, n)
+                    loc.locations["workload.strategy.maxUnavailable"] = here
         if wt is not None and wt.strategy_path and "strategy" not in workload:
             # the template names where its strategy comes from (`hub.deploymentStrategy`)
             strategy = _get(values, wt.strategy_path)
