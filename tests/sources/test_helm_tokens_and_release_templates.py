@@ -151,3 +151,38 @@ def test_max_unavailable_written_in_the_template_counts_against_the_replicas():
     assert base.location.file.endswith("written-strategy/templates/deployment.yaml")
     assert base.location.start_line == 11
     assert prod.status is Status.PASSED  # 1 of 3
+
+
+def _budget_outcomes(path: Path) -> dict[str, tuple[Status, str, int]]:
+    result, _ = run_scan([path], ScanOptions(rule_ids=["OCI-HA-103"], cache_dir=None))
+    return {
+        f.resource.address: (f.status, Path(f.location.file).name, f.location.start_line)
+        for f in result.findings
+    }
+
+
+def test_a_budget_rendered_by_a_template_counts_for_the_workload_of_the_same_name():
+    got = _budget_outcomes(FIX / "budget-templates")
+    budget = "policy-guard-controller-manager-poddisruptionbudget.yaml"
+    assert got["policy-guard[base]"][0] is Status.PASSED  # minAvailable 1 of 3
+    assert got["policy-guard[strict]"] == (Status.FAILED, budget, 2)  # minAvailable 3 of 3
+    # the audit Deployment has no budget of its own
+    assert got["policy-guard/policy-guard-audit-deployment[base]"][0] is Status.FAILED
+
+
+@pytest.mark.parametrize(("max_unavailable", "status"), [(1, Status.PASSED), (0, Status.FAILED)])
+def test_a_budget_guarded_by_a_top_level_value_renders_when_it_is_set(tmp_path, max_unavailable, status):
+    # shaped like elasticsearch: `{{- if .Values.maxUnavailable }}` around the only budget
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: search\nversion: 1.0.0\n")
+    (tmp_path / "values.yaml").write_text(f"replicas: 3\nmaxUnavailable: {max_unavailable}\n")
+    (tmp_path / "templates" / "statefulset.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: search\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n"
+    )
+    (tmp_path / "templates" / "poddisruptionbudget.yaml").write_text(
+        "{{- if .Values.maxUnavailable }}\napiVersion: policy/v1\nkind: PodDisruptionBudget\n"
+        "metadata:\n  name: search-pdb\nspec:\n  maxUnavailable: {{ .Values.maxUnavailable }}\n{{- end }}\n"
+    )
+    # 0 is falsy: the budget is not rendered at all, so there is none
+    assert _budget_outcomes(tmp_path)["search[base]"][0] is status
