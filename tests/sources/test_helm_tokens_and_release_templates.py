@@ -35,6 +35,8 @@ def _failed(path: Path, *rules: str):
     [
         ("initialClusterToken", "etcd-cluster-k8s", False),  # a chosen name
         ("clusterToken", "member-store-prod", False),
+        ("hub.token", "traefik-hub-license", False),  # traefik: the name of the license Secret
+        ("hub.token", "Xk9fQ2LmW7pR3tY8vB1nC4dE6gH0jK5", True),  # the license token itself
         ("joinToken", "k3s-Join-7f3c9a1e5b2d", True),  # generated: mixed case and digits
         ("token", "a1b2c3d4e5f6a7b8c9d0-prod", True),  # a word longer than four, not letters
         ("password", "etcd-cluster-k8s", True),  # passwords may be words; only tokens are names
