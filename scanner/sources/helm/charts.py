@@ -47,6 +47,12 @@ from scanner.sources.helm.components import (
     variable_path,
     workload_templates,
 )
+from scanner.sources.helm.services import (
+    ServiceTemplate,
+    convention_services,
+    service_templates,
+    template_services,
+)
 from scanner.sources.helm.workload import env_entries, is_ingress_nginx_controller
 from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, read_yaml_text
 
@@ -91,6 +97,7 @@ class ChartTemplates:
     unreadable: dict[str, str] = field(default_factory=dict)
     workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
     secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
+    services: list[ServiceTemplate] = field(default_factory=list)  # Services rendered (services.py)
 
 
 @dataclass
@@ -180,6 +187,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        if "Service" in found.kinds[name]:
+            found.services += service_templates(name, text)
         guards = GuardIndex(text) if _SECRET_KIND.search(text) else None
         for m in _SECRET_KIND.finditer(text):
             assert guards is not None
@@ -332,7 +341,31 @@ def values_resource(
     out += chart_workloads(
         chart, chart_rel, environment, values, located, templates, anchor, chart_name=chart_name
     )
+    out += chart_services(chart, chart_rel, environment, values, located, templates, anchor)
     return out
+
+
+def chart_services(
+    chart: str,
+    chart_rel: str,
+    environment: str,
+    values: dict[str, Any],
+    located: Located,
+    templates: ChartTemplates | None,
+    anchor: Location,
+) -> list[Resource]:
+    """The ``k8s.Service`` objects the chart renders in this environment, read from its
+    templates when they are here and from the values' conventions otherwise (``services.py``),
+    so the load-balancer rules judge values as they judge manifests."""
+    scope = {
+        "scope": f"helm:{chart_rel}:{environment}",
+        "chart": chart_rel,
+        "environment": environment,
+        "namespace": "default",
+    }
+    if templates is not None:
+        return template_services(chart, environment, values, located, templates.services, scope, anchor)
+    return convention_services(chart, environment, values, located, scope, anchor)
 
 
 def _templated_secrets(
