@@ -175,21 +175,28 @@ WAF_KIND = "oci_waf_web_app_firewall"
 @check("public_lb_behind_waf")
 def public_lb_behind_waf(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-NET-405: a public ``oci_load_balancer_load_balancer`` (``is_private`` not true) is the
-    ``load_balancer_id`` of an ``oci_waf_web_app_firewall`` in the same configuration. Live
-    inventories do not collect WAF firewalls yet: unknown there, never a silent pass."""
+    ``load_balancer_id`` of an ``oci_waf_web_app_firewall`` of the same configuration or
+    inventory (live: by OCID). A live inventory whose web app firewalls were not collected
+    (permission missing, a region failed) says unknown, never a silent pass or fail."""
     if resource.attributes.get("is_private") in (True, "true"):
         return Outcome(True, path="is_private", detail="private load balancer")
     if is_unknown(resource.attributes.get("is_private")):
         return Outcome(None, path="is_private", detail="is_private not known statically")
-    if resource.provenance.source == "oci":
-        return Outcome(None, path="id", detail="WAF web app firewalls are not collected from a live tenancy")
+    live = resource.provenance.source == "oci"
     undecided = False
     for waf in index.same_scope(resource, WAF_KIND):
+        if waf.context.get("not_collected"):  # listed, but its GET (load_balancer_id) failed
+            undecided = True
+            continue
         target = waf.attributes.get("load_balancer_id")
-        if any(r is resource for r in index.referenced(target, within=resource)):
+        if any(r is resource for r in index.referenced(target, within=resource)) or (
+            live and isinstance(target, str) and target == resource.attributes.get("id")
+        ):
             return Outcome(True, path="is_private", detail=f"protected by {waf.address}")
         if is_unknown(target) and not target.ref:
             undecided = True
+    if live and "waf.WebAppFirewall" in (resource.context.get("missing_types") or ()):
+        return Outcome(None, path="id", detail="web app firewalls were not collected from this tenancy")
     if undecided:
         return Outcome(None, path="is_private", detail="a WAF's load balancer is not known statically")
     return Outcome(False, path="is_private", detail="public load balancer without a WAF web app firewall")

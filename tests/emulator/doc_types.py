@@ -35,6 +35,7 @@ class ServiceType:
     get: str | None = None
     list: str | None = None
     summary: str | None = None
+    collection: bool = False  # the list call answers a ``...Collection`` object with ``items``
 
     @property
     def module(self) -> str:
@@ -202,6 +203,17 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType("identity_domains.CustomerSecretKey", "domains"),
     ServiceType("identity_domains.DynamicResourceGroup", "domains"),
     ServiceType("identity_domains.PasswordPolicy", "domains"),
+    # Web Application Firewall (API 20210930, "Policy Details for Web Application Firewall":
+    # ListWebAppFirewalls is inspect web-app-firewall, GetWebAppFirewall read). The list returns
+    # a WebAppFirewallCollection ({"items": [...]}), not a bare array.
+    ServiceType(
+        "waf.WebAppFirewall",
+        "web-app-firewall",
+        get="/20210930/webAppFirewalls/{id}",
+        list="/20210930/webAppFirewalls",
+        summary="waf.WebAppFirewallSummary",
+        collection=True,
+    ),
 )
 
 BY_MODEL = {t.model: t for t in SERVICE_TYPES}
@@ -225,4 +237,5 @@ FAMILIES: dict[str, frozenset[str]] = {
     "secret-family": frozenset({"secrets", "secret-bundles"}),
     "devops-family": frozenset({"devops-project", "devops-deploy-pipeline", "devops-deploy-stage"}),
     "cloud-guard-family": frozenset({"cloud-guard-config"}),
+    "waf-family": frozenset({"waf-policy", "web-app-firewall", "waf-network-address-list"}),
 }

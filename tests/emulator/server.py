@@ -580,7 +580,10 @@ class OciEmulator:
             if any(q.get(param) and data.get(key) != q[param] for param, key in filters.items()):
                 continue
             items.append(project(data, doc.summary or doc.model))
-        return self._page(items, q, doc.summary or doc.model, cache=False)
+        status, headers, page = self._page(items, q, doc.summary or doc.model, cache=False)
+        if doc.collection and status == 200:
+            return status, headers, {"items": page}
+        return status, headers, page
 
     def _kms(
         self, region: str, vault_id: str, path: str, q: dict[str, str]

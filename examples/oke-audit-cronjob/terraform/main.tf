@@ -44,6 +44,7 @@ locals {
     "subnets",
     "vaults",
     "volumes",
+    "web-app-firewall",
   ]
 }
 

@@ -313,7 +313,9 @@ def _convention_ports(block: dict[str, Any], parent: dict[str, Any] | None) -> A
     flags: dict[str, Any] = {}
     for source in (parent or {}, block):
         # `enableHttp` names the port `http`; `enabled` is the Service's own switch, not a port
-        flags.update({m.group(1).lower(): v for k, v in source.items() if (m := _PORT_FLAG.fullmatch(str(k)))})
+        for key, on in source.items():
+            if m := _PORT_FLAG.fullmatch(str(key)):
+                flags[m.group(1).lower()] = on
     if isinstance(table, dict):
         names = list(table)
         names += [n for n, on in flags.items() if on is True and n not in table]
