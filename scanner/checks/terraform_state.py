@@ -76,12 +76,15 @@ def state_backend_remote_and_protected(resource: Resource, index: ResourceIndex,
     all); when the backend is an OCI Object Storage bucket (``backend "oci"``, ``s3`` with an
     Object Storage compatibility endpoint, ``http`` to a pre-authenticated request URL) that this
     root declares, the bucket is private, versioned and has ``kms_key_id``. A bucket the root
-    does not declare is unknown: it is managed elsewhere."""
+    does not declare is unknown: it is managed elsewhere. A Resource Manager stack (a
+    ``schema.yaml`` beside it) passes: the service keeps its state."""
     kind = resource.attributes.get("type")
     if kind == "local":
         if resource.attributes.get("declared"):
             return Outcome(False, path="type", detail='backend "local": state on the runner\'s disk')
         return Outcome(False, path=None, detail="no backend: state on local disk")
+    if kind == "resource-manager":
+        return Outcome(True, path=None, detail="a Resource Manager stack: OCI keeps and locks its state")
     target = state_bucket(resource)
     if target is None:
         return Outcome(True, path="type", detail=f"remote backend {kind!r}")

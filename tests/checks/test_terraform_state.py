@@ -93,3 +93,8 @@ def test_other_remote_backends_pass(tmp_path):
 def test_an_override_file_replaces_the_backend(tmp_path):
     override = {"backend_override.tf": 'terraform {\n  backend "local" {}\n}\n'}
     assert [s for s, _ in judge(tmp_path, OCI_BACKEND, bucket(), files=override)] == [Status.FAILED]
+
+
+def test_a_resource_manager_stack_keeps_no_local_state(tmp_path):
+    (tmp_path / "schema.yaml").write_text("title: Platform\nschemaVersion: 1.1.0\nversion: '20190304'\n")
+    assert [s for s, _ in judge(tmp_path, PROVIDER)] == [Status.PASSED]

@@ -462,6 +462,13 @@ def chart_workloads(
                     loc.alias(
                         "workload.strategy.maxUnavailable", wt.strategy_path + ".rollingUpdate.maxUnavailable"
                     )
+        if templates is not None:
+            # The chart is here: its own values.yaml holds the defaults, merged in already, so a
+            # digest the values do not give is no digest (whether or not the templates read one).
+            for container in workload["containers"]:
+                parts = container.get("image_parts")
+                if isinstance(parts, dict) and isinstance(parts.get("digest"), Unknown):
+                    parts["digest"] = None
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the
             # subchart's default, which is not here to read.
@@ -675,6 +682,9 @@ def _values_workload(
     if isinstance(v.get("image"), dict):
         image = v["image"]
         container["image"] = f"{image.get('repository', '')}:{image.get('tag', '')}"
+        container["image_parts"] = image_parts(image)
+        loc.alias(f"{_w(prefix)}.containers.0.image", prefix + "image")
+        loc.alias(f"{_w(prefix)}.containers.0.image_parts", prefix + "image")
     mounts: list[Any] = []
     for key in ("volumeMounts", "extraVolumeMounts"):
         for i, m in enumerate(_list(v.get(key))):
@@ -696,6 +706,28 @@ def _values_workload(
         out["serviceAccountAnnotations"] = sa.get("annotations") or {}
         loc.alias(f"{_w(prefix)}.serviceAccountName", prefix + "serviceAccount.name")
     out["ingress_controller"] = False
+    return out
+
+
+def image_parts(image: dict[str, Any]) -> dict[str, Any]:
+    """A values ``image`` map (``repository``/``tag``/``digest``, or ingress-nginx's
+    ``registry``/``image``) as ``{repository, tag, digest}``. A tag or digest the values leave
+    empty is the chart's to choose (``.Chart.AppVersion``, a default digest): *unknown*, since
+    only the chart's templates and defaults say which."""
+    repository = image.get("repository") or image.get("image") or image.get("name")
+    registry = image.get("registry")
+    if isinstance(registry, str) and registry and isinstance(repository, str) and "/" not in registry:
+        repository = f"{registry}/{repository}"
+    elif isinstance(registry, str) and registry and isinstance(repository, str):
+        repository = f"{registry.rstrip('/')}/{repository}"
+    out: dict[str, Any] = {"repository": repository}
+    for key in ("tag", "digest"):
+        value = image.get(key)
+        out[key] = value if value not in (None, "") else Unknown(f"image {key} left to the chart")
+    if image.get("digest") == "":
+        out["digest"] = None  # written empty: it overrides a chart's default digest with none
+    if isinstance(out["tag"], str) and "@" in out["tag"]:  # `tag: 1.2.3@sha256:...`
+        out["tag"], _, out["digest"] = out["tag"].partition("@")
     return out
 
 

@@ -667,6 +667,10 @@ class ModuleInstance:
             block, file = self.config.providers[0]
             attrs, locations = {"type": "local", "declared": False}, {}
             where = Location(file, block.start, block.start)
+            schema = _stack_schema(self.config.dir)
+            if schema is not None:
+                # A Resource Manager stack: the service keeps and locks its state
+                attrs = {"type": "resource-manager", "declared": False, "stack_schema": schema}
         else:
             return []
         prov = Provenance("terraform", where, locations)
@@ -685,6 +689,26 @@ class ModuleInstance:
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
             out.append(Resource(kind, address, attrs, prov, dict(context)))
         return out
+
+
+def _stack_schema(directory: str) -> str | None:
+    """The OCI Resource Manager stack schema of a root (``schema.yaml`` / ``schema.yml`` with a
+    ``schemaVersion``), by file name; None when the directory is not a stack."""
+    from pathlib import Path
+
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+
+    for name in ("schema.yaml", "schema.yml"):
+        path = Path(directory) / name
+        if not path.is_file():
+            continue
+        try:
+            head = read_regular_file(path, LIMITS.max_file_bytes)[:4096]
+        except UnreadableInput:
+            continue
+        if b"schemaVersion" in head:
+            return name
+    return None
 
 
 def with_type_defaults(value: Any, type_expr: Any, scope: Scope, depth: int = 0) -> Any:
