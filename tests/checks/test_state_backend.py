@@ -98,3 +98,18 @@ def test_an_override_file_replaces_the_backend(tmp_path):
 def test_a_resource_manager_stack_keeps_no_local_state(tmp_path):
     (tmp_path / "schema.yaml").write_text("title: Platform\nschemaVersion: 1.1.0\nversion: '20190304'\n")
     assert [s for s, _ in judge(tmp_path, PROVIDER)] == [Status.PASSED]
+
+
+def test_a_schema_added_later_is_seen_through_the_evaluation_cache(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(PROVIDER)
+    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "shared-cache"))
+
+    def status() -> list[Status]:
+        result, _ = run_scan([root], ScanOptions(rule_ids=["OCI-SUP-404"], cache_dir=tmp_path / "shared-cache"))
+        return [f.status for f in result.findings if f.rule_id == "OCI-SUP-404"]
+
+    assert status() == [Status.FAILED]
+    (root / "schema.yaml").write_text("schemaVersion: 1.1.0\n")
+    assert status() == [Status.PASSED]
