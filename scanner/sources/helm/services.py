@@ -23,6 +23,7 @@ whose annotations, type, ports and source ranges come from values (ingress-nginx
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,9 @@ def service_templates(name: str, text: str) -> list[ServiceTemplate]:
     if not starts:
         return out
     guards = GuardIndex(text)
+    # `$x := ...` assignments of the whole file, read once (not once per Service document)
+    variables = template_variables(text)
+    newlines = [m.start() for m in re.finditer("\n", text)]  # for line numbers by bisection
     stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     for n, pos in enumerate(starts):
         begin = text.rfind("\n---", 0, pos)
@@ -115,26 +119,36 @@ def service_templates(name: str, text: str) -> list[ServiceTemplate]:
             base = begin + spec_at + ports_at
             body = spec[ports_at:]
             spans = _range_spans(body)
+            names = [(m.start(), m.group("value").strip("'\"")) for m in _NAME_LINE.finditer(body)]
+            at = -1  # the last `- name:` before the current port (ports and names both ascend)
+            # Ranges nest (they come from a stack), so one sweep in position order keeps the
+            # ranges open at each port: linear in ports + ranges.
+            ordered, next_span, open_spans = sorted(spans), 0, []
             for pm in _PORT_LINE.finditer(body):
-                head = body[: pm.start()]
-                nm = list(_NAME_LINE.finditer(head))
-                port_name = nm[-1].group("value").strip("'\"") if nm else ""
+                while at + 1 < len(names) and names[at + 1][0] < pm.start():
+                    at += 1
+                port_name = names[at][1] if at >= 0 else ""
+                while next_span < len(ordered) and ordered[next_span][0] <= pm.start():
+                    open_spans.append(ordered[next_span])
+                    next_span += 1
+                while open_spans and open_spans[-1][1] <= pm.start():
+                    open_spans.pop()
                 action = _ACTION.search(pm.group("value"))
                 expr = action.group("body") if action else pm.group("value")
-                inside = next((p for s, e, p in spans if s <= pm.start() < e), None)
+                inside = open_spans[-1][2] if open_spans else None  # the innermost range
                 ports.append(ServicePort(port_name, expr, base + pm.start(), inside))
         out.append(
             ServiceTemplate(
                 template=name,
                 name=stem if len(starts) == 1 else f"{stem}-{n}",
                 guards=guards.at(pos),
-                variables=template_variables(text[:pos]),
+                variables=variables,
                 type_expr=type_expr,
                 type_literal=type_literal,
                 annotations_path=annotations_path,
                 ranges_expr=ranges_expr,
                 ports=ports,
-                line=text.count("\n", 0, pos) + 1,
+                line=bisect_right(newlines, pos) + 1,
             )
         )
         for p in ports:  # each port's own guards (`{{ if .Values...enableHttp }}`)
@@ -143,22 +157,21 @@ def service_templates(name: str, text: str) -> list[ServiceTemplate]:
 
 
 def _range_spans(body: str) -> list[tuple[int, int, str]]:
-    """(start, end, values path) of each ``{{ range ... := .Values.x }}`` block in ``body``."""
+    """(start, end, values path) of each ``{{ range ... := .Values.x }}`` block in ``body``, in
+    one pass over its actions (a stack of open blocks: linear, whatever a hostile template nests)."""
     spans: list[tuple[int, int, str]] = []
-    for m in _RANGE.finditer(body):
-        depth, pos = 1, m.end()
-        for action in _ACTION.finditer(body, m.end()):
-            word = action.group("body").split(None, 1)[0] if action.group("body") else ""
-            if word in ("if", "with", "range", "define", "block"):
-                depth += 1
-            elif word == "end":
-                depth -= 1
-                if depth == 0:
-                    pos = action.start()
-                    break
-        else:
-            pos = len(body)
-        spans.append((m.start(), pos, m.group("path").lstrip(".")))
+    stack: list[tuple[int, str | None]] = []
+    for action in _ACTION.finditer(body):
+        text = action.group("body")
+        word = text.split(None, 1)[0] if text else ""
+        if word in ("if", "with", "range", "define", "block"):
+            ranged = _RANGE.match(action.group(0)) if word == "range" else None
+            stack.append((action.start(), ranged.group("path").lstrip(".") if ranged else None))
+        elif word == "end" and stack:
+            start, path = stack.pop()
+            if path is not None:
+                spans.append((start, action.start(), path))
+    spans += [(start, len(body), path) for start, path in stack if path is not None]
     return spans
 
 
