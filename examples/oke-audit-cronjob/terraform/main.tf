@@ -17,6 +17,7 @@ locals {
   # object data are never granted.
   audit_read_types = [
     "analytics-instances",
+    "audit-events",
     "authentication-policies",
     "autonomous-databases",
     "buckets",
@@ -40,6 +41,7 @@ locals {
     "network-load-balancers",
     "network-security-groups",
     "secrets",
+    "serviceconnectors",
     "stream-pools",
     "streams",
     "subnets",
