@@ -14,6 +14,7 @@ from scanner.sources.oci import load_snapshot
 from scanner.workflow.audit import AuditOptions, audit_snapshot
 from scanner.workflow.config import Settings
 from scanner.workflow.scan import ScanOptions, run_scan
+from tests.rules.event_rule_fixtures import fixture_dir as event_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "rules"
@@ -59,7 +60,7 @@ def _scan(path: Path, rule_id: str, tenancy_root: bool | None = None):
 
 
 def test_a_tenancy_fact_absent_from_a_root_is_unknown_unless_the_root_is_the_baseline():
-    fail = FIXTURES / "OCI-MON-306" / "fail"
+    fail = event_fixture("OCI-MON-306", "fail")
     assert _scan(fail, "OCI-MON-306", tenancy_root=False)["tenancy"].status is Status.UNKNOWN
     assert _scan(fail, "OCI-MON-306")["tenancy"].status is Status.UNKNOWN  # no configuration at all
     assert _scan(fail, "OCI-MON-306", tenancy_root=True)["tenancy"].status is Status.FAILED
@@ -172,7 +173,7 @@ def _audit(tmp_path: Path, fixture: Path, rule_id: str, drop: str):
 
 
 def test_live_absence_is_unknown_when_the_type_was_not_collected(tmp_path: Path):
-    fixture = FIXTURES / "OCI-MON-305" / "fail" / "snapshot.json"
+    fixture = event_fixture("OCI-MON-305", "fail") / "snapshot.json"
     [finding] = _audit(tmp_path, fixture, "OCI-MON-305", "events.Rule")
     assert finding.status is Status.UNKNOWN and "oci_events_rule not collected" in finding.message
     [finding] = _audit(tmp_path, FIXTURES / "OCI-OPS-301" / "fail" / "snapshot.json", "OCI-OPS-301", "x")

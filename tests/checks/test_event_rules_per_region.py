@@ -12,8 +12,8 @@ import pytest
 from scanner.model import Status
 from scanner.sources.oci import load_snapshot
 from scanner.workflow.audit import AuditOptions, audit_snapshot
+from tests.rules.event_rule_fixtures import fixture_dir
 
-ROOT = Path(__file__).resolve().parents[2]
 RULE = "OCI-MON-303"
 TYPES = [
     "com.oraclecloud.identitycontrolplane.createidentityprovider",
@@ -41,7 +41,7 @@ def _notifying(region: str) -> list[dict]:
 
 
 def _audit(tmp_path: Path, regions: list[str], with_rules: list[str]) -> tuple[Status, str]:
-    base = json.loads((ROOT / "fixtures" / "rules" / RULE / "pass" / "snapshot.json").read_text())
+    base = json.loads((fixture_dir(RULE, "pass") / "snapshot.json").read_text())
     doc = copy.deepcopy(base)
     doc["tenancy_id"] = doc["compartment_id"] = TENANCY
     doc["regions"] = {r: {"availability_domains": [f"Uocm:{r.upper()}-AD-1"]} for r in regions}
@@ -76,7 +76,7 @@ def test_terraform_root_is_still_judged_as_one_region():
     from scanner.workflow.config import settings_from_file
     from scanner.workflow.scan import ScanOptions, run_scan
 
-    d = ROOT / "fixtures" / "rules" / RULE / "pass"
+    d = fixture_dir(RULE, "pass")
     settings = settings_from_file(d / ".ocisec.yaml") if (d / ".ocisec.yaml").is_file() else None
     result, _ = run_scan([d], ScanOptions(rule_ids=[RULE], settings=settings))
     assert [f.status for f in result.findings if f.rule_id == RULE] == [Status.PASSED]
