@@ -324,9 +324,7 @@ def tenancy_notifies_on_events(resource: Resource, index: ResourceIndex, params:
     unsure = [region for region, outcome in by_region.items() if outcome.result is None]
     if failed:
         first = by_region[failed[0]]
-        # The region is what the reader must act on: it goes into the message (with a location).
-        detail = f"in {', '.join(failed)}: {first.detail}"
-        return Outcome(False, path="id", detail=detail, location=resource.provenance.location)
+        return Outcome(False, path="id", detail=f"in {', '.join(failed)}: {first.detail}")
     if unsure:
         first = by_region[unsure[0]]
         return Outcome(None, path="id", detail=f"in {', '.join(unsure)}: {first.detail}")

@@ -69,6 +69,8 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
         "autonomous-databases",
         "AutonomousDatabase",
         get="/20160918/autonomousDatabases/{id}",
+        list="/20160918/autonomousDatabases",
+        summary="database.AutonomousDatabaseSummary",
     ),
     ServiceType("database.DbSystem", "db-systems", "DbSystem", get="/20160918/dbSystems/{id}"),
     ServiceType("database.Database", "databases", "Database", get="/20160918/databases/{id}"),
@@ -105,14 +107,21 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType(
         "core.Vcn", "vcns", "Vcn", get="/20160918/vcns/{id}", list="/20160918/vcns", summary="core.Vcn"
     ),
+    # Capture filters (VTAP and flow-log filters): found through Search only.
+    ServiceType("core.CaptureFilter", "capture-filters", "CaptureFilter"),
     # Security lists and NSGs are listed per compartment (the list items are the full models);
     # an NSG's rules are a sub-list of it (/networkSecurityGroups/{id}/securityRules).
     ServiceType(
-        "core.SecurityList", "security-lists", list="/20160918/securityLists", summary="core.SecurityList"
+        "core.SecurityList",
+        "security-lists",
+        "SecurityList",
+        list="/20160918/securityLists",
+        summary="core.SecurityList",
     ),
     ServiceType(
         "core.NetworkSecurityGroup",
         "network-security-groups",
+        "NetworkSecurityGroup",
         list="/20160918/networkSecurityGroups",
         summary="core.NetworkSecurityGroup",
     ),
@@ -120,6 +129,7 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType(
         "events.Rule",
         "cloudevents-rules",
+        "EventRule",
         get="/20181201/rules/{id}",
         list="/20181201/rules",
         summary="events.RuleSummary",
@@ -130,6 +140,7 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType(
         "ons.Subscription",
         "ons-subscriptions",
+        "OnsSubscription",
         list="/20181201/subscriptions",
         summary="ons.SubscriptionSummary",
     ),
@@ -141,11 +152,16 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ),
     # Logging (API 20200531): a log group's logs are a sub-list of it.
     ServiceType(
-        "logging.LogGroup", "log-groups", list="/20200531/logGroups", summary="logging.LogGroupSummary"
+        "logging.LogGroup",
+        "log-groups",
+        "LogGroup",
+        list="/20200531/logGroups",
+        summary="logging.LogGroupSummary",
     ),
     ServiceType(
         "integration.IntegrationInstance",
         "integration-instances",
+        "IntegrationInstance",
         get="/20190131/integrationInstances/{id}",
         list="/20190131/integrationInstances",
         summary="integration.IntegrationInstanceSummary",
@@ -153,6 +169,7 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType(
         "analytics.AnalyticsInstance",
         "analytics-instances",
+        "AnalyticsInstance",
         get="/20190331/analyticsInstances/{id}",
         list="/20190331/analyticsInstances",
         summary="analytics.AnalyticsInstanceSummary",
