@@ -104,6 +104,28 @@ def test_writing_the_report_to_dev_full():
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "fixtures/live/example-snapshot.json", "fixtures/live/example-snapshot.json"],
+        ["parity", "a=fixtures/live/cis-compliant.json", "b=fixtures/live/cis-insecure.json"],
+    ],
+    ids=["diff", "parity"],
+)
+def test_every_command_says_when_stdout_is_full(args):
+    """diff and parity write their reports through the same writer as scan: a full disk is exit 2
+    with a sentence, never a traceback."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scanner.cli", *args], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "cannot write the report" in proc.stderr
+
+
 def test_internal_error_exits_3_with_one_line(monkeypatch, tmp_path):
     import scanner.workflow.scan
 

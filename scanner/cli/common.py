@@ -223,6 +223,26 @@ def scan_setup(
     return settings, options
 
 
+def write_report(report: str, path: Path | None) -> None:
+    """Write one rendered report to ``path``, or to stdout when ``path`` is None, ending with one
+    newline. A report that cannot be written (a full disk, a closed pipe) is said on stderr and
+    exits 2 instead of a traceback. Every command writes its reports through here."""
+    if path is None:
+        try:
+            sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+            sys.stdout.flush()
+        except OSError as exc:  # /dev/full, a closed pipe
+            abandon_stdout()
+            say(f"ocisec: cannot write the report: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
+        return
+    try:
+        path.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        say(f"ocisec: cannot write {path}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
 def run_scan_or_exit(paths: list[Path], options: ScanOptions) -> tuple[ScanResult, set[str]]:
     """``run_scan`` with configuration errors found while loading rules turned into exit 2."""
     from scanner.workflow.config import ConfigError
@@ -244,20 +264,7 @@ def report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold
     to_tty = output is None and sys.stdout.isatty()
     result.fail_on = fail_on.value
     report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
-    if output is None:
-        try:
-            sys.stdout.write(report if report.endswith("\n") else report + "\n")
-            sys.stdout.flush()
-        except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
-            abandon_stdout()
-            say(f"ocisec: cannot write the report: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
-    else:
-        try:
-            output.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            say(f"ocisec: cannot write {output}: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
+    write_report(report, output)
     shown = Redactor.for_result(result)
     for err in shown.scrub_result(result).errors:  # stderr too: no secret, no control character
         where = f"{err.path}:{err.line}" if err.line else err.path

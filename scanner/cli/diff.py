@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from scanner.cli.common import (
     Threshold,
     reporting_internal_errors,
     say,
+    write_report,
 )
 
 
@@ -83,14 +83,7 @@ def diff(
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     for spec in specs:
         report = render_diff(result, spec.fmt)
-        if spec.path is None:
-            sys.stdout.write(report if report.endswith("\n") else report + "\n")
-            continue
-        try:
-            spec.path.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            say(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
+        write_report(report, spec.path)
     for side, err in result.errors:
         where = f"{err.path}:{err.line}" if err.line else err.path
         say(f"ocisec: {err.level}: [{side}] {where}: {err.message}")

@@ -4,7 +4,6 @@ and resources present in some environments only."""
 from __future__ import annotations
 
 import re
-import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from scanner.cli.common import (
     reporting_internal_errors,
     say,
     scan_setup,
+    write_report,
 )
 
 
@@ -123,14 +123,7 @@ def parity(
     result.errors[:0] = rule_errors
     for spec in specs:
         report = render_parity(result, spec.fmt)
-        if spec.path is None:
-            sys.stdout.write(report if report.endswith("\n") else report + "\n")
-            continue
-        try:
-            spec.path.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            say(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
+        write_report(report, spec.path)
     from scanner.report.redact import clean_text
 
     for err in result.errors:

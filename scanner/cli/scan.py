@@ -24,12 +24,12 @@ from scanner.cli.common import (
     STRICT_OPTION,
     Format,
     Threshold,
-    abandon_stdout,
     report_width,
     reporting_internal_errors,
     run_scan_or_exit,
     say,
     scan_setup,
+    write_report,
 )  # fmt: skip
 
 
@@ -176,21 +176,8 @@ def scan(
         report = render(
             result, spec.fmt, redactor, color=color, width=report_width(spec.path is None), compact=compact
         )
-        if spec.path is None:
-            try:
-                sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
-                sys.stdout.flush()
-            except OSError as exc:  # /dev/full, a closed pipe: say so instead of a traceback
-                abandon_stdout()
-                say(f"ocisec: cannot write the report: {exc.strerror or exc}")
-                raise typer.Exit(EXIT_INPUT_ERROR) from None
-            text_on_stdout = text_on_stdout or spec.fmt == "text"
-            continue
-        try:
-            spec.path.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            say(f"ocisec: cannot write {spec.path}: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_INPUT_ERROR) from None
+        write_report(report, spec.path)
+        text_on_stdout = text_on_stdout or (spec.path is None and spec.fmt == "text")
     if not text_on_stdout:
         # Each error is said once: in the text report on stdout, or else here (no secret, no
         # control character).

@@ -393,10 +393,11 @@ def _unquote(word: str) -> str:
     return word
 
 
-def _split_domain(word: str) -> tuple[str | None, str]:
-    """``'Domain'/'Name'`` or ``Domain/Name`` -> (domain, name); a name alone -> (None, name)."""
+def _top_level(text: str) -> Iterator[int]:
+    """The positions in ``text`` outside quotes and ``{...}`` placeholders or permission lists:
+    where a separator (``/``, ``:``, ``where``) means what it says."""
     depth, quote = 0, ""
-    for i, ch in enumerate(word):
+    for i, ch in enumerate(text):
         if quote:
             quote = "" if ch == quote else quote
         elif ch in "'\"":
@@ -405,7 +406,14 @@ def _split_domain(word: str) -> tuple[str | None, str]:
             depth += 1
         elif ch == "}":
             depth -= 1
-        elif ch == "/" and depth == 0:
+        elif depth == 0:
+            yield i
+
+
+def _split_domain(word: str) -> tuple[str | None, str]:
+    """``'Domain'/'Name'`` or ``Domain/Name`` -> (domain, name); a name alone -> (None, name)."""
+    for i in _top_level(word):
+        if word[i] == "/":
             return _unquote(word[:i]), _unquote(word[i + 1 :])
     return None, _unquote(word)
 
@@ -567,23 +575,8 @@ def _location(toks: list[str]) -> Location:
 
 def _split_path(word: str) -> list[str]:
     """``A:B:C`` -> [A, B, C], leaving colons inside quotes or placeholders alone."""
-    parts, current, depth, quote = [], [], 0, ""
-    for ch in word:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == ":" and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
+    cuts = [i for i in _top_level(word) if word[i] == ":"]
+    return [word[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(word)], strict=True)]
 
 
 _CLAUSE_OPS = ("=", "!=")
@@ -637,17 +630,8 @@ def _parse_cond(toks: list[str], i: int) -> tuple[Condition, int]:
 def _condition_source(text: str) -> str | None:
     """The text after the top-level ``where`` of a statement, as written."""
     low = text.lower()
-    depth, quote = 0, ""
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0 and low.startswith("where", i) and (i == 0 or text[i - 1].isspace()):
+    for i in _top_level(text):
+        if low.startswith("where", i) and (i == 0 or text[i - 1].isspace()):
             after = i + 5
             if after < len(text) and text[after].isspace():
                 return text[after:].strip()

@@ -7,8 +7,9 @@ Call ``render`` below rather than a module directly: it is where secrets are red
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import import_module
+from typing import Any
 
 from scanner.guards.safe_text import defuse
 from scanner.model import ScanResult
@@ -91,4 +92,21 @@ def render(
         output = redactor.without_text_of(rule_text).scrub(output)
     # Last: no line a CI runner reads as a command (names were made one line each above; a
     # path or message may still begin a line with "::" or hold "##[").
+    return defuse(output, SYNTAX[fmt]) if fmt in SYNTAX else output
+
+
+def render_as(
+    renderers: Mapping[str, Callable[[Any], str]],
+    subject: Any,
+    fmt: str,
+    what: str,
+    redactor: Redactor | None,
+) -> str:
+    """The one dispatch of the comparison reports (``diff``, ``parity``): ``renderers[fmt]`` applied
+    to ``subject``, the output scrubbed with ``redactor``, then defused as scan reports are, so no
+    line can be read as a CI runner's command (the github format writes its own, escaped)."""
+    if fmt not in renderers:
+        raise ValueError(f"unknown {what} format {fmt!r}; choose one of {', '.join(renderers)}")
+    output = renderers[fmt](subject)
+    output = redactor.scrub(output) if redactor is not None else output
     return defuse(output, SYNTAX[fmt]) if fmt in SYNTAX else output

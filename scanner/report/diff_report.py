@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import __version__
-from scanner.guards.safe_text import defuse
 from scanner.model import ScanResult, Severity, Status
 from scanner.model.diff import DiffEntry, DiffResult, Side, State
+from scanner.report import render_as
 from scanner.report.markdown_text import md_code, md_text
 from scanner.report.metadata import describe, generated_at, target
 from scanner.report.redact import Redactor
@@ -27,9 +27,6 @@ from scanner.report.summary import heading
 
 DIFF_SCHEMA_VERSION = "1.1"  # 1.1: code_and_cloud (drift and unmanaged changes)
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
-# How each format escapes (scanner.guards.safe_text.defuse).
-DIFF_SYNTAX = {"text": "text", "json": "json", "sarif": "json", "junit": "xml", "markdown": "text"}
-DIFF_SYNTAX["html"] = "html"
 HEADINGS = {
     State.NEW: "New failing findings",
     State.FIXED: "Fixed",
@@ -59,12 +56,7 @@ def render(diff: DiffResult, fmt: str, redactor: Redactor | None = None) -> str:
         "markdown": render_markdown,
         "html": render_html,
     }
-    if fmt not in renderers:
-        raise ValueError(f"unknown diff format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    output = renderers[fmt](diff)
-    output = redactor.scrub(output) if redactor is not None else output
-    # As for scan reports: no line of any format can be read as a CI runner's command.
-    return defuse(output, DIFF_SYNTAX[fmt])
+    return render_as(renderers, diff, fmt, "diff", redactor)
 
 
 def _result(diff: DiffResult, entry: DiffEntry) -> ScanResult:

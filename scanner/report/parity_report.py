@@ -14,10 +14,9 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from scanner import __version__
-from scanner.guards.safe_text import defuse
 from scanner.model import Location
 from scanner.model.parity import ParityResult, RuleDifference
-from scanner.report import SYNTAX
+from scanner.report import render_as
 from scanner.report.markdown_text import md_code
 from scanner.report.markdown_text import md_text as md
 from scanner.report.redact import Redactor
@@ -40,13 +39,7 @@ def render(result: ParityResult, fmt: str, redactor: Redactor | None = None) -> 
         "github": render_github,
         "gitlab-sast": render_gitlab_sast,
     }
-    if fmt not in renderers:
-        raise ValueError(f"unknown parity format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    output = renderers[fmt](result)
-    output = redactor.scrub(output) if redactor is not None else output
-    # As for scan reports: no line may read as a CI runner's command (the github format writes its
-    # own on purpose, with escaped values).
-    return defuse(output, SYNTAX[fmt]) if fmt in SYNTAX else output
+    return render_as(renderers, result, fmt, "parity", redactor)
 
 
 def _where(location: Location | None) -> str:
