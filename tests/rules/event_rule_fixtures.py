@@ -50,19 +50,25 @@ def event_rules() -> dict[str, list[str]]:
     return out
 
 
-def _rule_tf(name: str, types: list[str], topic: str) -> str:
+def condition_hcl(types: list[str]) -> str:
+    """A rule's ``condition`` matching ``types``, as a root writes it."""
     listed = "".join(f'        "{t}",\n' for t in types)
+    return f"condition = jsonencode({{\n    eventType = [\n{listed}    ]\n  }})"
+
+
+def event_rule_tf(
+    name: str, condition: str, topic: str, compartment: str = "var.tenancy_ocid", block: str = "actions"
+) -> str:
+    """An enabled ``oci_events_rule`` with ``condition`` (HCL) and one ONS action to ``topic``;
+    ``block`` is the inner block's name (``action``, or the provider's older ``actions``)."""
     return f'''
 resource "oci_events_rule" "{name}" {{
-  compartment_id = var.tenancy_ocid
+  compartment_id = {compartment}
   display_name   = "{name.replace("_", "-")}"
   is_enabled     = true
-  condition = jsonencode({{
-    eventType = [
-{listed}    ]
-  }})
+  {condition}
   actions {{
-    actions {{
+    {block} {{
       action_type = "ONS"
       is_enabled  = true
       topic_id    = oci_ons_notification_topic.{topic}.id
@@ -70,6 +76,26 @@ resource "oci_events_rule" "{name}" {{
   }}
 }}
 '''
+
+
+def topic_tf(topic: str = "security", subscribed: bool = True) -> str:
+    """A notification topic, with an e-mail subscription unless ``subscribed`` is False."""
+    text = f'''
+resource "oci_ons_notification_topic" "{topic}" {{
+  compartment_id = var.compartment_ocid
+  name           = "{topic.replace("_", "-")}"
+}}
+'''
+    if subscribed:
+        text += f'''
+resource "oci_ons_subscription" "{topic}_team" {{
+  compartment_id = var.compartment_ocid
+  topic_id       = oci_ons_notification_topic.{topic}.id
+  protocol       = "EMAIL"
+  endpoint       = "security-team@example.com"
+}}
+'''
+    return text
 
 
 def terraform(types: list[str], kind: str) -> str:
@@ -81,28 +107,15 @@ provider "oci" {{
   tenancy_ocid = var.tenancy_ocid
   region       = "{HOME}"
 }}
-
-resource "oci_ons_notification_topic" "security" {{
-  compartment_id = var.compartment_ocid
-  name           = "security-alerts"
-}}
-
-resource "oci_ons_subscription" "security_team" {{
-  compartment_id = var.compartment_ocid
-  topic_id       = oci_ons_notification_topic.security.id
-  protocol       = "EMAIL"
-  endpoint       = "security-team@example.com"
-}}
-'''
+''' + topic_tf("security")
     if kind == "pass":
-        return text + _rule_tf("notify", types, "security")
-    text += '''
-resource "oci_ons_notification_topic" "unread" {
-  compartment_id = var.compartment_ocid
-  name           = "unread"
-}
-'''
-    return text + _rule_tf("partial", types[:-1], "security") + _rule_tf("to_nobody", types, "unread")
+        return text + event_rule_tf("notify", condition_hcl(types), "security")
+    return (
+        text
+        + topic_tf("unread", subscribed=False)
+        + event_rule_tf("partial", condition_hcl(types[:-1]), "security")
+        + event_rule_tf("to_nobody", condition_hcl(types), "unread")
+    )
 
 
 def _objects(region: str, types: list[str], enabled: bool) -> list[dict]:
