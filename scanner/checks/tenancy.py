@@ -9,7 +9,8 @@ tenancy's baseline (``tenancy_root: true``, set on the tenancy resource's contex
 
 Policies that call these checks: OCI-IAM-201, OCI-MON-301, OCI-MON-302, OCI-MON-303, OCI-MON-304,
 OCI-MON-305, OCI-MON-306, OCI-MON-307, OCI-MON-308, OCI-MON-309, OCI-MON-310, OCI-MON-311, OCI-MON-312,
-OCI-MON-313, OCI-MON-315, OCI-MON-317, OCI-MON-318, OCI-OPS-201, OCI-OPS-301, OCI-OPS-302.
+OCI-MON-313, OCI-MON-315, OCI-MON-317, OCI-MON-318, OCI-OPS-201, OCI-OPS-301, OCI-OPS-302,
+OCI-LOG-403, OCI-LOG-404.
 """
 
 from __future__ import annotations

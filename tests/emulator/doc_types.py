@@ -9,7 +9,8 @@ Each ``ServiceType`` is one kind of object as the documentation describes it:
 * ``iam``: the IAM resource-type its permissions belong to, from the policy reference of its
   service (https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/policyreference.htm).
 * ``get`` / ``list``: the REST paths of the service API reference (version prefix included), as
-  ``{id}`` templates; ``summary`` is the SDK model of the list items.
+  ``{id}`` templates; ``summary`` is the SDK model of the list items; ``collection``: the list
+  answers a ``...Collection`` object (``{"items": [...]}``) rather than a bare array.
 
 To add a type: add one entry here (and, when it is listed per compartment or has sub-lists,
 nothing else: the generic routes serve it). The collector's own table lives in
@@ -35,6 +36,9 @@ class ServiceType:
     get: str | None = None
     list: str | None = None
     summary: str | None = None
+    # The list answers a ``...Collection`` object (``{"items": [...]}``), as newer APIs do,
+    # instead of a bare JSON array.
+    collection: bool = False
 
     @property
     def module(self) -> str:
@@ -223,6 +227,29 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType("identity_domains.CustomerSecretKey", "domains"),
     ServiceType("identity_domains.DynamicResourceGroup", "domains"),
     ServiceType("identity_domains.PasswordPolicy", "domains"),
+    # The platform's logs. Audit (API 20190901): one configuration per tenancy, GET
+    # /configuration?compartmentId=<tenancy>; its policy reference documents the resource-type
+    # audit-events only. Logging Analytics (API 20200601): ListNamespaces on the tenancy answers
+    # the tenancy's namespace and whether it is onboarded ("loganalytics-features-family" covers
+    # the tenancy-level kinds such as loganalytics-lifecycle). Connector Hub (API 20200909):
+    # serviceconnectors, ListServiceConnectors per compartment (summaries without source and
+    # target), GetServiceConnector for the full model.
+    ServiceType("audit.Configuration", "audit-events"),
+    ServiceType(
+        "log_analytics.Namespace",
+        "loganalytics-features-family",
+        list="/20200601/namespaces",
+        summary="log_analytics.NamespaceSummary",
+        collection=True,  # NamespaceCollection
+    ),
+    ServiceType(
+        "sch.ServiceConnector",
+        "serviceconnectors",
+        get="/20200909/serviceConnectors/{id}",
+        list="/20200909/serviceConnectors",
+        summary="sch.ServiceConnectorSummary",
+        collection=True,  # ServiceConnectorCollection
+    ),
 )
 
 BY_MODEL = {t.model: t for t in SERVICE_TYPES}

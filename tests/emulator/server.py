@@ -576,6 +576,15 @@ class OciEmulator:
                 default = {"reporting_region": home, "status": "DISABLED", "self_manage_resources": False}
                 return 200, {}, to_wire(default, "Configuration", "cloud_guard")
             return 200, {}, self._wire(configs[0].data, "cloud_guard.Configuration")
+        if path == "/20190901/configuration":
+            # Audit: the tenancy's retention setting; a tenancy that never changed it keeps the
+            # documented default of 365 days.
+            if q.get("compartmentId") != tenancy:
+                return _error(400, "InvalidParameter", "compartmentId must be the tenancy (root compartment)")
+            self._allow("read", "audit-events", tenancy)
+            configs = idx.by_model.get(("audit.Configuration", home), [])
+            data = configs[0].data if configs else {"retention_period_days": 365}
+            return 200, {}, to_wire(data, "Configuration", "audit")
         m = re.match(r"^/20180608/secrets/([^/]+)/versions$", path)
         if m:
             entry = idx.by_id.get(unquote(m.group(1)))
@@ -637,7 +646,8 @@ class OciEmulator:
             if not _in_state(data, q):
                 continue
             items.append(project(data, doc.summary or doc.model))
-        return self._page(items, q, doc.summary or doc.model, cache=False)
+        status, headers, page = self._page(items, q, doc.summary or doc.model, cache=False)
+        return status, headers, {"items": page} if doc.collection and status == 200 else page
 
     def _kms(
         self, region: str, vault_id: str, path: str, q: dict[str, str]

@@ -16,6 +16,7 @@ locals {
   # object data are never granted.
   audit_read_types = [
     "analytics-instances",
+    "audit-events",
     "authentication-policies",
     "autonomous-databases",
     "buckets",
@@ -39,6 +40,7 @@ locals {
     "network-load-balancers",
     "network-security-groups",
     "secrets",
+    "serviceconnectors",
     "stream-pools",
     "streams",
     "subnets",

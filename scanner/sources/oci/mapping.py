@@ -100,6 +100,12 @@ TYPES: dict[str, TypeMapping] = {
     # Identity domains (scanner.sources.oci.domains): users, groups, credentials and dynamic
     # groups arrive through legacy_view as the identity.* types above.
     "identity.Domain": TypeMapping("oci_identity_domain", STATE),
+    # The platform's logs (issue 18).
+    "audit.Configuration": TypeMapping("oci_audit_configuration"),
+    "log_analytics.Namespace": TypeMapping(
+        "oci_log_analytics_namespace", {"namespace_name": "namespace", "lifecycle_state": "state"}
+    ),
+    "sch.ServiceConnector": TypeMapping("oci_sch_service_connector", STATE),
 }
 
 # A VCN's default security list is its own resource type in the provider.
@@ -239,6 +245,9 @@ _NOUNS = {
     "oci_devops_deploy_stage": "deploy stage",
     "oci_identity_domain": "identity domain",
     "oci_identity_domains_password_policy": "password policy",
+    "oci_audit_configuration": "audit configuration",
+    "oci_log_analytics_namespace": "Logging Analytics namespace",
+    "oci_sch_service_connector": "service connector",
 }
 
 
@@ -456,7 +465,7 @@ def _map(
     elif item.type == "database.Database":
         # The provider nests the database's own settings in a ``database`` block.
         attrs["database"] = [{k: attrs[k] for k in DATABASE_BLOCK if k in attrs}]
-    elif item.type == "cloud_guard.Configuration":
+    elif item.type in ("cloud_guard.Configuration", "audit.Configuration"):
         attrs.setdefault("compartment_id", snapshot.tenancy_id)
         compartment = snapshot.tenancy_id
     elif item.type == "ons.NotificationTopic" and isinstance(data.get("topic_id"), str):
@@ -529,6 +538,10 @@ def _mark_default_security_lists(resources: list[Resource]) -> None:
 def _display_address(item: SnapshotResource, snapshot: InventorySnapshot) -> str:
     if item.type == "cloud_guard.Configuration":
         return f"{snapshot.tenancy_id}/cloud-guard-configuration"
+    if item.type == "audit.Configuration":
+        return f"{snapshot.tenancy_id}/audit-configuration"
+    if item.type == "log_analytics.Namespace":
+        return f"{snapshot.tenancy_id}/log-analytics-namespace/{item.region}"
     name = item.data.get("name") or item.data.get("display_name") or "?"
     return f"{item.type}/{item.region}/{name}"
 

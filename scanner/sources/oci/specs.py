@@ -238,6 +238,7 @@ SPECS: tuple[ResourceSpec, ...] = (
             "is_remote_data_guard_enabled",
             "peer_db_ids",
             "standby_db",
+            "data_safe_status",
         ),
     ),
     _search(
@@ -284,7 +285,13 @@ SPECS: tuple[ResourceSpec, ...] = (
         fields=("custom_encryption_key",),
     ),
     _search(
-        "streaming.Stream", "streaming.StreamAdminClient", "Stream", "get_stream", "stream_id", "streams"
+        "streaming.Stream",
+        "streaming.StreamAdminClient",
+        "Stream",
+        "get_stream",
+        "stream_id",
+        "streams",
+        fields=("retention_in_hours",),
     ),
     _search(
         "container_engine.Cluster",
@@ -331,7 +338,13 @@ SPECS: tuple[ResourceSpec, ...] = (
         "network-load-balancers",
     ),
     _search(
-        "key_management.Vault", "key_management.KmsVaultClient", "Vault", "get_vault", "vault_id", "vaults"
+        "key_management.Vault",
+        "key_management.KmsVaultClient",
+        "Vault",
+        "get_vault",
+        "vault_id",
+        "vaults",
+        fields=("vault_type",),
     ),
     ResourceSpec(
         "key_management.Key",
@@ -494,6 +507,35 @@ SPECS: tuple[ResourceSpec, ...] = (
         "analytics_instance_id",
         "analytics-instances",
         fields=("network_endpoint_details",),
+    ),
+    # The platform's logs (issue 18): the tenancy's audit retention (one configuration, read with
+    # the tenancy as compartment), its Logging Analytics namespace (``list_namespaces`` on the
+    # tenancy answers whether it is onboarded) and the service connectors that carry logs there
+    # (listed per region and compartment, then read: the list items lack source and target).
+    ResourceSpec(
+        "audit.Configuration",
+        "audit.AuditClient",
+        "singleton",
+        get="get_configuration",
+        iam="audit-events",
+        fields=("retention_period_days",),
+    ),
+    ResourceSpec(
+        "log_analytics.Namespace",
+        "log_analytics.LogAnalyticsClient",
+        "tenancy",
+        list_call="list_namespaces",
+        iam="loganalytics-features-family",
+        fields=("is_onboarded", "namespace_name"),
+    ),
+    _regional(
+        "sch.ServiceConnector",
+        "sch.ServiceConnectorClient",
+        "list_service_connectors",
+        "get_service_connector",
+        "service_connector_id",
+        "serviceconnectors",
+        fields=("source", "target", "lifecycle_state"),
     ),
 )
 
