@@ -255,14 +255,24 @@ _CREDENTIAL_SHAPES = re.compile(
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )
+# An OCI auth token (the password of OCIR and of Swift/SMTP clients): 20 printable characters
+# mixing upper and lower case, digits and at least two punctuation marks (`5rR:]9#K3wT<S]oJ_aX1`).
+# Slashes, `@`, `=` and spaces are left out so paths, e-mail addresses, base64 and timestamps are
+# never read as one.
+_OCI_AUTH_TOKEN = re.compile(
+    r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])(?=(?:.*[^A-Za-z0-9]){2})[!-.0-9:-<>-?A-~]{20}$"
+)
 
 
 def looks_like_credential(value: Any) -> bool:
     """True for a string whose shape is credential material whatever key holds it: a PEM private
-    key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab or Slack token."""
+    key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab, Slack or OCI auth
+    token."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
-    return _CREDENTIAL_SHAPES.search(value) is not None
+    if _CREDENTIAL_SHAPES.search(value) is not None:
+        return True
+    return _OCI_AUTH_TOKEN.match(value) is not None and "{{" not in value and "${" not in value
 
 
 def is_secret_literal(value: Any) -> bool:
@@ -289,7 +299,11 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
+    if reading == "holds" and _short_password(str(key), value):
+        return True
     if not is_secret_literal(value):
+        return False
+    if _names_an_identifier(str(key), value):
         return False
     if reading == "ambiguous-name":
         # `privateKeySecret: my-secret` names a Secret; a random string is the secret
@@ -302,6 +316,40 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
             return False
     return True
+
+
+# Last words of a key that hold a password (not a token or a key: those are generated, long).
+_PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
+
+
+def _short_password(key: str, value: Any) -> bool:
+    """A password key holding a short word: pihole's ``adminPassword: admin``, nextcloud's
+    ``smtp.password: pass``. Shorter than the eight characters ``is_secret_value`` asks of a
+    credential, but a password a chart ships is a finding however short; flags, numbers,
+    booleans and templates are not passwords."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if not words or words[-1] not in _PASSWORD_WORDS or not _SHORT_IDENTIFIER.match(text):
+        return False
+    return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
+
+
+# Lower-case words joined by dashes or dots, each all letters or at most four characters
+# (`etcd-cluster-k8s`): a name someone chose, not a generated token (`abcdef.0123456789abcdef`).
+_WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
+
+
+def _names_an_identifier(key: str, value: Any) -> bool:
+    """A ``*Token`` key whose value is a chosen name, not a random string: etcd's
+    ``initialClusterToken: etcd-cluster-k8s`` tells clusters apart and protects nothing. Tokens
+    are generated; passwords may be words (`changeme`), so only tokens are read this way."""
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if not words or words[-1] not in ("token", "tokens") or not isinstance(value, str):
+        return False
+    text = value.strip()
+    return bool(_WORDS_VALUE.match(text)) and all(w.isalpha() or len(w) <= 4 for w in re.split(r"[-.]", text))
 
 
 def is_setting_key(name: str) -> bool:

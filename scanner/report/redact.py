@@ -20,6 +20,10 @@ from scanner.model import Location, Resource, Rule, ScanResult, Suppression
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the report and hide nothing
+# Secrets shorter than this (a chart's `adminPassword: admin`) are masked only as whole words:
+# masked inside other words they would turn `adminPassword` into `***Password`, `passed` into
+# `***ed`, and say which word the secret is.
+WHOLE_WORD_BELOW = 8
 
 # Which names hold credentials (`password`, `admin_password`, `private_key`, `auth_token`...) and
 # which only point at one (`vault_secret_id`, `secret_name`) is decided in one shared place:
@@ -61,6 +65,7 @@ class Redactor:
         self._secrets: set[str] = set()
         self._keys: set[str] = set()
         self._pattern: Any = None
+        self._short_pattern: Any = None
         for secret in secrets:
             self.add(secret)
 
@@ -72,6 +77,7 @@ class Redactor:
         if len(value) >= MIN_SECRET_LENGTH and value not in self._secrets:
             self._secrets.add(value)
             self._pattern = None
+            self._short_pattern = None
 
     def add_key(self, value: str) -> None:
         """Remember a secret to mask as an instance key only, whatever its length."""
@@ -96,6 +102,21 @@ class Redactor:
     def __len__(self) -> int:
         return len(self._secrets)
 
+    def _short_matcher(self) -> Any:
+        """Short secrets as whole words only (see ``WHOLE_WORD_BELOW``); Python's engine, since
+        RE2 has no look-around, and short secrets are few."""
+        if self._short_pattern is None:
+            forms: set[str] = set()
+            for secret in self._secrets:
+                if len(secret) < WHOLE_WORD_BELOW:
+                    forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
+            self._short_pattern = (
+                re.compile("|".join(_whole_word(f) for f in sorted(forms, key=len, reverse=True)))
+                if forms
+                else None
+            )
+        return self._short_pattern
+
     def _matcher(self) -> Any:
         """One combined matcher for every secret (and its JSON / XML escaped forms), built once:
         RE2 runs the alternation as an automaton, so the cost no longer grows with the number
@@ -103,6 +124,8 @@ class Redactor:
         if self._pattern is None:
             forms: set[str] = set()
             for secret in self._secrets:
+                if len(secret) < WHOLE_WORD_BELOW:
+                    continue  # masked as whole words (_short_matcher)
                 forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
                 forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
             self._pattern = _compile_alternation(sorted(forms, key=len, reverse=True))
@@ -116,7 +139,9 @@ class Redactor:
         """
         if not self._secrets or not text:
             return text
-        return self._matcher().sub(MASK, text)
+        short = self._short_matcher()
+        text = self._matcher().sub(MASK, text)
+        return short.sub(MASK, text) if short is not None else text
 
     def mask_address(self, address: str) -> str:
         """``address`` with every instance key that is, or holds, a secret replaced by
@@ -249,6 +274,13 @@ class Redactor:
         return redactor
 
 
+def _whole_word(form: str) -> str:
+    """``form`` as a pattern that matches it only where it does not run on into a word."""
+    head = r"(?<!\w)" if re.match(r"\w", form[0]) else ""
+    tail = r"(?!\w)" if re.match(r"\w", form[-1]) else ""
+    return f"{head}{re.escape(form)}{tail}"
+
+
 def _compile_alternation(forms: list[str]) -> Any:
     """A matcher for any of ``forms`` (longest first); RE2 when it accepts the size."""
     if not forms:
@@ -331,6 +363,11 @@ def secret_values(resource: Resource) -> list[str]:
         if attrs.get("sensitive") is True or is_secret_name(str(attrs.get("name", resource.name))):
             for key in ("default", "value"):
                 _strings(attrs.get(key), found)
+    elif resource.kind == "helm.values":
+        # Chart values were judged key by key, with their values, by the one decision
+        # (scanner.guards.secretnames.is_secret_entry) into sensitive_values: a name-only guess
+        # here would mask `password` wherever `passwordKey: password` names a key of a Secret.
+        pass
     elif resource.kind == "k8s.Secret":
         for key in ("data", "stringData"):
             _strings(attrs.get(key), found)

@@ -61,6 +61,12 @@ _READ = re.compile(
     r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
 )
 _ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
+_BUDGET_KIND = re.compile(r"^kind:\s*['\"]?PodDisruptionBudget['\"]?\s*$", re.M)
+_BUDGET_BOUND = re.compile(
+    r"^\s+(?P<key>minAvailable|maxUnavailable):[ \t]*(?:\{\{-?\s*(?:toYaml\s+)?\$?\.Values\."
+    r"(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}|['\"]?(?P<literal>\d+%?)['\"]?)[ \t]*$",
+    re.M,
+)
 _SECRET_KIND = re.compile(r"^kind:\s*['\"]?(?P<kind>Secret|ConfigMap)['\"]?\s*$", re.M)
 _DATA_BLOCK = re.compile(r"^(?P<indent>\s*)(?:data|stringData):\s*$")
 _DATA_ENTRY = re.compile(r"^(?P<indent>\s+)(?P<key>[\w.-]+):\s*(?P<value>\S.*?)\s*$")
@@ -91,6 +97,19 @@ class ChartTemplates:
     unreadable: dict[str, str] = field(default_factory=dict)
     workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
     secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
+    budgets: list[BudgetTemplate] = field(default_factory=list)  # PodDisruptionBudgets rendered
+
+
+@dataclass
+class BudgetTemplate:
+    """A ``kind: PodDisruptionBudget`` in a template: when it renders and where its bounds come
+    from (a values path, or a number written in the template)."""
+
+    template: str
+    line: int
+    guards: list[str]
+    variables: dict[str, str]
+    bounds: dict[str, tuple[str, Any]]  # minAvailable / maxUnavailable -> ("path", p) | ("literal", v)
 
 
 @dataclass
@@ -180,6 +199,26 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        for m in _BUDGET_KIND.finditer(text) if "PodDisruptionBudget" in text else ():
+            end = text.find("\n---", m.end())
+            doc = text[m.start() : end if end >= 0 else len(text)]
+            bounds: dict[str, tuple[str, Any]] = {}
+            for b in _BUDGET_BOUND.finditer(doc):
+                if b.group("path"):
+                    bounds[b.group("key")] = ("path", b.group("path"))
+                else:
+                    literal = b.group("literal")
+                    bounds[b.group("key")] = ("literal", int(literal) if literal.isdigit() else literal)
+            budget_guards = GuardIndex(text).at(m.start())
+            found.budgets.append(
+                BudgetTemplate(
+                    name,
+                    text.count("\n", 0, m.start()) + 1,
+                    [inline_helpers(g, helpers) for g in budget_guards],
+                    template_variables(text[: m.start()]),
+                    bounds,
+                )
+            )
         guards = GuardIndex(text) if _SECRET_KIND.search(text) else None
         for m in _SECRET_KIND.finditer(text):
             assert guards is not None
@@ -411,11 +450,18 @@ def chart_workloads(
         workload = _values_workload(v, comp.prefix, kind, loc, where or anchor, root="workload")
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
-        if wt is not None and wt.literal_strategy and "strategy" not in workload:
+        written = wt is not None and (wt.literal_strategy or wt.literal_unavailable is not None)
+        if wt is not None and written and "strategy" not in workload:
             if not any(guard_holds(g, values, wt.variables) is False for g in wt.strategy_guards):
-                workload["strategy"] = {"type": wt.literal_strategy}
-                where = Location(f"{prefix_file}{wt.template}", wt.strategy_line or 1, wt.strategy_line or 1)
+                workload["strategy"] = {"type": wt.literal_strategy or "RollingUpdate"}
+                line = wt.strategy_line or wt.unavailable_line or 1
+                where = Location(f"{prefix_file}{wt.template}", line, line)
                 loc.locations["workload.strategy"] = loc.locations["workload.strategy.type"] = where
+                if wt.literal_unavailable is not None:
+                    workload["strategy"]["maxUnavailable"] = wt.literal_unavailable
+                    n = wt.unavailable_line or line
+                    here = Location(f"{prefix_file}{wt.template}", n, n)
+                    loc.locations["workload.strategy.maxUnavailable"] = here
         if wt is not None and wt.strategy_path and "strategy" not in workload:
             # the template names where its strategy comes from (`hub.deploymentStrategy`)
             strategy = _get(values, wt.strategy_path)
@@ -429,6 +475,17 @@ def chart_workloads(
                     loc.alias(
                         "workload.strategy.maxUnavailable", wt.strategy_path + ".rollingUpdate.maxUnavailable"
                     )
+        if wt is not None and wt.strategy_fields and "strategy" not in workload:
+            # the template writes each field from its own value (`type: {{ .Values.strategyType }}`)
+            fields = {k: _get(values, path) for k, path in wt.strategy_fields.items()}
+            if fields.get("type") is not None or fields.get("maxUnavailable") is not None:
+                workload["strategy"] = {"type": fields.get("type")}
+                for key, path in wt.strategy_fields.items():
+                    loc.alias(f"workload.strategy.{key}", path)
+                loc.alias("workload.strategy", wt.strategy_fields.get("type", ""))
+                if fields.get("maxUnavailable") is not None:
+                    workload["strategy"]["maxUnavailable"] = fields["maxUnavailable"]
+        _budget_from_templates(workload, wt, templates, values, loc, prefix_file)
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the
             # subchart's default, which is not here to read.
@@ -566,6 +623,52 @@ def _component_replicas(
 
 def _truthy(value: Any) -> bool:
     return value not in (None, False, 0, "", [], {}) and str(value).lower() != "false"
+
+
+# Words a template's file name carries for its kind, dropped to pair a budget with its workload
+# (`gatekeeper-controller-manager-poddisruptionbudget.yaml` with `...-deployment.yaml`).
+_KIND_WORDS = {"poddisruptionbudget", "pdb", "deployment", "statefulset", "daemonset", "sts", "deploy"}
+
+
+def _template_stem(template: str) -> str:
+    folder, _, name = template.rpartition("/")
+    words = [w for w in re.split(r"[-_.]", name.rsplit(".", 1)[0]) if w and w.lower() not in _KIND_WORDS]
+    return f"{folder}/{'-'.join(words)}"
+
+
+def _budget_from_templates(
+    workload: dict[str, Any],
+    wt: WorkloadTemplate | None,
+    templates: ChartTemplates | None,
+    values: dict[str, Any],
+    loc: _Locator,
+    prefix_file: str,
+) -> None:
+    """A PodDisruptionBudget a template renders for this workload whatever its values say about
+    one: gatekeeper writes its budget with no switch (bounds under ``pdb.controllerManager``),
+    elasticsearch renders one whenever the top-level ``maxUnavailable`` is set. The budget
+    belongs to the workload whose template has the same name but for the kind word, or to the
+    only workload of a chart with one budget; it counts only when every guard around it holds."""
+    if wt is None or templates is None or not templates.budgets:
+        return
+    current = workload.get("podDisruptionBudget")
+    if isinstance(current, dict) and _truthy(current.get("enabled")):
+        return  # the values already enable a budget
+    stem = _template_stem(wt.template)
+    mine = [b for b in templates.budgets if _template_stem(b.template) == stem]
+    if not mine and len(templates.budgets) == 1 and len(templates.workloads) == 1:
+        mine = templates.budgets
+    for budget in mine:
+        if not all(guard_holds(g, values, budget.variables) is True for g in budget.guards):
+            continue
+        spec: dict[str, Any] = {"enabled": True, "minAvailable": None, "maxUnavailable": None}
+        for key, (how, what) in budget.bounds.items():
+            spec[key] = _get(values, what) if how == "path" else what
+        workload["podDisruptionBudget"] = spec
+        where = Location(f"{prefix_file}{budget.template}", budget.line, budget.line)
+        for path in ("", ".minAvailable", ".maxUnavailable"):
+            loc.locations[f"workload.podDisruptionBudget{path}"] = where
+        return
 
 
 def _values_workload(

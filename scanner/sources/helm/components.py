@@ -48,6 +48,20 @@ _STRATEGY_LINE = re.compile(
 _LITERAL_STRATEGY = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
 )
+# `strategy:` whose fields the template fills from separate values (pihole:
+# `type: {{ .Values.strategyType }}`, `maxUnavailable: {{ .Values.maxUnavailable }}`)
+_STRATEGY_BLOCK = re.compile(
+    r"^\s{2}(?:strategy|updateStrategy):[ \t]*\n(?P<body>(?:[ \t]{4,}[^\n]*(?:\n|$))+)", re.M
+)
+_STRATEGY_FIELD = re.compile(
+    r"^[ \t]+(?P<key>type|maxUnavailable):[ \t]*\{\{-?\s*\$?\.Values\."
+    r"(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?:\s*\|\s*quote)?\s*-?\}\}[ \t]*$",
+    re.M,
+)
+# Fields written as literals inside a strategy block, in any order (the retail-store sample:
+# `rollingUpdate: {maxUnavailable: 1}` before `type: RollingUpdate`)
+_LITERAL_TYPE = re.compile(r"^[ \t]+type:[ \t]*['\"]?(?P<v>[A-Za-z]+)['\"]?[ \t]*$", re.M)
+_LITERAL_UNAVAILABLE = re.compile(r"^[ \t]+maxUnavailable:[ \t]*['\"]?(?P<v>\d+%?)['\"]?[ \t]*$", re.M)
 # Actions are matched without braces inside them, so matching stays linear on hostile text.
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
@@ -74,6 +88,11 @@ class WorkloadTemplate:
     literal_strategy: str | None = None
     strategy_line: int | None = None
     strategy_guards: list[str] = field(default_factory=list)
+    # `type` / `maxUnavailable` of a strategy block, each rendered from its own values path
+    strategy_fields: dict[str, str] = field(default_factory=dict)
+    # `maxUnavailable: 1` written in the template's strategy block, and its line
+    literal_unavailable: int | str | None = None
+    unavailable_line: int | None = None
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     replicas_expr: str | None = None  # a replica count the template computes
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
@@ -143,14 +162,31 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                     paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
                 paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
                 wt.replica_paths = list(dict.fromkeys(paths))
+        block = _STRATEGY_BLOCK.search(body)
+        if block:
+            fields = _STRATEGY_FIELD.finditer(block["body"])
+            wt.strategy_fields = {f.group("key"): f.group("path") for f in fields}
         sm = _STRATEGY_LINE.search(body)
-        if sm:
+        if sm and not wt.strategy_fields:
             wt.strategy_path = sm.group("path")
         lm = _LITERAL_STRATEGY.search(body)
         if lm:
             wt.literal_strategy = lm.group("type")
             wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
             wt.strategy_guards = guards.at(m.end() + lm.start())[len(wt.guards) :]
+        if block and not wt.strategy_fields:
+            at = m.end() + block.start("body")
+            lt, lu = _LITERAL_TYPE.search(block["body"]), _LITERAL_UNAVAILABLE.search(block["body"])
+            if lt and not lm:
+                wt.literal_strategy = lt.group("v")
+                wt.strategy_line = stripped.count("\n", 0, at + lt.start("v")) + 1
+                wt.strategy_guards = guards.at(at + lt.start())[len(wt.guards) :]
+            if lu:
+                text = lu.group("v")
+                wt.literal_unavailable = int(text) if text.isdigit() else text
+                wt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
+                if not wt.strategy_guards:
+                    wt.strategy_guards = guards.at(at + lu.start())[len(wt.guards) :]
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None

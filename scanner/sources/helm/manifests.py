@@ -114,7 +114,14 @@ def load_manifest_text(
         docs = load_yaml_documents(text)
     except YamlInputError as exc:
         if TEMPLATE_SYNTAX.search(text):
-            errors.append(InputError(rel_path, _TEMPLATE_MESSAGE, _template_line(text)))
+            foreign = _foreign_template_kinds(text)
+            if foreign:
+                # A release tool's template (krew's plugin manifest, goreleaser's): no object
+                # ocisec checks could be in it, so it is noted, not an input error.
+                what = f"a template of {foreign}, which ocisec does not check; not read"
+                errors.append(InputError(rel_path, what, _template_line(text), level="note"))
+            else:
+                errors.append(InputError(rel_path, _TEMPLATE_MESSAGE, _template_line(text)))
         else:
             errors.append(InputError(rel_path, exc.message, exc.line))
         return [], errors
@@ -197,6 +204,35 @@ _TEMPLATE_MESSAGE = (
     "contains Go template syntax ({{ }}) outside a chart's templates/: render it first "
     "(helm template ... | ocisec scan -) or scan the chart directory"
 )
+
+
+_TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*(.*?)[ \t]*$", re.M)
+_TOP_LEVEL_API = re.compile(r"^apiVersion:[ \t]*(.*?)[ \t]*$", re.M)
+
+
+def _foreign_template_kinds(text: str) -> str:
+    """``kind Plugin (krew.googlecontainertools.github.com/v1alpha2)`` when every document of a
+    templated text names, in plain text, a kind ocisec does not know in an API group outside
+    Kubernetes; ``""`` when any document could be an object ocisec checks (its kind is known,
+    written by the template, or missing)."""
+    documents = [d for d in re.split(r"^---[ \t]*$", text, flags=re.M) if d.strip()]
+    seen: list[str] = []
+    for doc in documents:
+        kinds, apis = _TOP_LEVEL_KIND.findall(doc), _TOP_LEVEL_API.findall(doc)
+        if len(kinds) != 1 or len(apis) != 1:
+            return ""
+        kind, api = kinds[0].strip("'\""), apis[0].strip("'\"")
+        group = api.split("/")[0] if "/" in api else ""
+        if (
+            not re.fullmatch(r"[A-Z][A-Za-z0-9]*", kind)
+            or kind in KNOWN_KINDS
+            or not re.fullmatch(r"[a-z0-9.-]+/[a-z0-9]+", api)
+            or group.endswith(".k8s.io")
+            or "." not in group
+        ):
+            return ""
+        seen.append(f"kind {kind} ({api})")
+    return ", ".join(dict.fromkeys(seen))
 
 
 def _template_line(text: str, doc: YamlDocument | None = None) -> int | None:
