@@ -250,6 +250,17 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
         summary="sch.ServiceConnectorSummary",
         collection=True,  # ServiceConnectorCollection
     ),
+    # Web Application Firewall (API 20210930, "Policy Details for Web Application Firewall":
+    # ListWebAppFirewalls is inspect web-app-firewall, GetWebAppFirewall read). The list returns
+    # a WebAppFirewallCollection ({"items": [...]}), not a bare array.
+    ServiceType(
+        "waf.WebAppFirewall",
+        "web-app-firewall",
+        get="/20210930/webAppFirewalls/{id}",
+        list="/20210930/webAppFirewalls",
+        summary="waf.WebAppFirewallSummary",
+        collection=True,
+    ),
 )
 
 BY_MODEL = {t.model: t for t in SERVICE_TYPES}
@@ -273,4 +284,5 @@ FAMILIES: dict[str, frozenset[str]] = {
     "secret-family": frozenset({"secrets", "secret-bundles"}),
     "devops-family": frozenset({"devops-project", "devops-deploy-pipeline", "devops-deploy-stage"}),
     "cloud-guard-family": frozenset({"cloud-guard-config"}),
+    "waf-family": frozenset({"waf-policy", "web-app-firewall", "waf-network-address-list"}),
 }
