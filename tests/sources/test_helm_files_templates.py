@@ -1,6 +1,7 @@
 """Workloads a chart writes under files/ and renders with `tpl (.Files.Get ...)` are read as
 templates (nats, issue 17 heldout7), and a replica count switched by the component's own
-`enabled` flag renders one pod when the flag is off."""
+`enabled` flag renders one pod when the flag is off. A pod spec's placement is read from the
+values path the template names (gatekeeper)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,16 @@ def test_single_replica_workloads_under_files_are_found_per_environment():
     assert found["msgbus/config.cluster[base]"] == (Status.FAILED, "values.yaml", 3)
     status, file, line = found["msgbus/config.cluster[prod]"]
     assert status is Status.PASSED  # prod turns the cluster on with 3 replicas
+
+
+PLACEMENT = ROOT / "fixtures" / "helm" / "placement-paths"
+
+
+def test_placement_read_from_another_key_than_the_replicas():
+    """gatekeeper (issue 17 heldout7): `replicas` at the top, the spread under controllerManager."""
+    result, _ = run_scan([PLACEMENT], ScanOptions(rule_ids=["OCI-HA-102"], cache_dir=None))
+    by_env = {f.resource.address: f for f in result.findings}
+    base, prod = by_env["policy-guard[base]"], by_env["policy-guard[prod]"]
+    assert base.status is Status.FAILED  # hostname anti-affinity and no spread constraint
+    assert (Path(base.location.file).name, base.location.start_line) == ("values.yaml", 12)
+    assert prod.status is Status.PASSED  # prod spreads over topology.kubernetes.io/zone

@@ -532,6 +532,12 @@ def chart_workloads(
                 loc.alias("workload.strategy", wt.strategy_fields.get("type", ""))
                 if fields.get("maxUnavailable") is not None:
                     workload["strategy"]["maxUnavailable"] = fields["maxUnavailable"]
+        for key, path in wt.placement_paths.items() if wt is not None else ():
+            # placement the template reads from another key than the component's replicas
+            # (gatekeeper: top-level `replicas`, `controllerManager.topologySpreadConstraints`)
+            if key not in workload and _get(values, path) is not None:
+                workload[key] = _get(values, path)
+                loc.alias(f"workload.{key}", path)
         _budget_from_templates(workload, wt, templates, values, loc, prefix_file)
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the

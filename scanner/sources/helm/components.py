@@ -44,6 +44,13 @@ _STRATEGY_LINE = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):[^\n]*?(?:\n[^\n]*?)?\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)",
     re.M,
 )
+# `topologySpreadConstraints: {{ toYaml .Values.controllerManager.topologySpreadConstraints ...`
+# (gatekeeper): the pod spec's placement read from a values path of the same name
+_PLACEMENT_LINE = re.compile(
+    r"^[ \t]+(?P<key>affinity|topologySpreadConstraints):[^\n]*?(?:\n[^\n]*?)?"
+    r"\$?\.Values\.(?P<path>(?:[A-Za-z0-9_-]+\.)*(?P=key))\b",
+    re.M,
+)
 # `strategy:` with its type written in the template (argo-workflows: Recreate for one replica)
 _LITERAL_STRATEGY = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
@@ -84,6 +91,8 @@ class WorkloadTemplate:
     replicas_line: int | None = None
     main_key: str | None = None  # the first-level values key it reads most
     strategy_path: str | None = None  # values path its `strategy:` / `updateStrategy:` renders
+    # values paths its pod spec's `affinity:` / `topologySpreadConstraints:` render
+    placement_paths: dict[str, str] = field(default_factory=dict)
     # `strategy:` written in the template (`type: Recreate`), with the guards around it
     literal_strategy: str | None = None
     strategy_line: int | None = None
@@ -187,6 +196,8 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 wt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
                 if not wt.strategy_guards:
                     wt.strategy_guards = guards.at(at + lu.start())[len(wt.guards) :]
+        for pm in _PLACEMENT_LINE.finditer(body):
+            wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None
