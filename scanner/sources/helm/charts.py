@@ -63,6 +63,9 @@ _READ = re.compile(
     r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
 )
 _ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
+_HPA_MIN = re.compile(
+    r"^\s+minReplicas:\s*\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}", re.M
+)
 _BUDGET_KIND = re.compile(r"^kind:\s*['\"]?PodDisruptionBudget['\"]?\s*$", re.M)
 _BUDGET_BOUND = re.compile(
     r"^\s+(?P<key>minAvailable|maxUnavailable):[ \t]*(?:\{\{-?\s*(?:toYaml\s+)?\$?\.Values\."
@@ -100,6 +103,9 @@ class ChartTemplates:
     workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
     secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
     budgets: list[BudgetTemplate] = field(default_factory=list)  # PodDisruptionBudgets rendered
+    # values paths HorizontalPodAutoscaler templates write as `minReplicas:` (podinfo:
+    # `minReplicas: {{ .Values.replicaCount }}`)
+    hpa_min_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -212,6 +218,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        if "HorizontalPodAutoscaler" in text:
+            found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
         for m in _BUDGET_KIND.finditer(text) if "PodDisruptionBudget" in text else ():
             end = text.find("\n---", m.end())
             doc = text[m.start() : end if end >= 0 else len(text)]
@@ -532,6 +540,16 @@ def chart_workloads(
                 loc.alias("workload.strategy", wt.strategy_fields.get("type", ""))
                 if fields.get("maxUnavailable") is not None:
                     workload["strategy"]["maxUnavailable"] = fields["maxUnavailable"]
+        block = next((v[k] for k in ("autoscaling", "hpa") if isinstance(v.get(k), dict)), None)
+        if block is not None and "minReplicas" not in block and templates is not None:
+            # the autoscaler's floor is whatever value its template writes there, when that value
+            # belongs to this component (podinfo: `minReplicas: {{ .Values.replicaCount }}`)
+            for path in templates.hpa_min_paths:
+                low = _get(values, path)
+                if path.rpartition(".")[0] == comp.prefix.rstrip(".") and low is not None:
+                    workload["autoscaling"]["minReplicas"] = low
+                    loc.alias("workload.autoscaling.minReplicas", path)
+                    break
         for key, path in wt.placement_paths.items() if wt is not None else ():
             # placement the template reads from another key than the component's replicas
             # (gatekeeper: top-level `replicas`, `controllerManager.topologySpreadConstraints`)
@@ -793,7 +811,9 @@ def _values_workload(
         }
         loc.alias(f"{_w(prefix)}.podDisruptionBudget.minAvailable", prefix + "minAvailable")
     for key in ("strategy", "updateStrategy"):
-        if isinstance(v.get(key), dict):
+        # an empty map (`strategy: {}`) sets nothing: the template's own default then renders
+        # (kiali writes `maxUnavailable: 1` in the `else` of `{{ if .Values.deployment.strategy }}`)
+        if isinstance(v.get(key), dict) and v[key]:
             s = v[key]
             out["strategy"] = {"type": s.get("type")}
             loc.alias(f"{_w(prefix)}.strategy", prefix + key)
@@ -957,6 +977,18 @@ def validate_schema(
         return [InputError(schema_rel, f"values.schema.json: a pattern could not be checked: {exc}")]
     except Exception as exc:  # noqa: BLE001 - unresolvable $ref and other schema faults
         what = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        remote = _REMOTE_REF.search(str(what))
+        if remote:
+            # helm fetches a `$ref` to a URL; ocisec never does (CI input must not make it call
+            # out): the values are not checked against that part, which is no fault of the input
+            return [
+                InputError(
+                    schema_rel,
+                    f"values.schema.json refers to a remote schema ({remote.group('url')[:120]}) that "
+                    "ocisec does not fetch: the values were not checked against it",
+                    level="note",
+                )
+            ]
         return [InputError(schema_rel, f"invalid values.schema.json: {str(what)[:200]}")]
     for err in violations:
         key = ".".join(str(p) for p in err.absolute_path)
@@ -980,6 +1012,7 @@ def validate_schema(
 
 
 _VALIDATORS: dict[tuple[str, int, int], Any] = {}
+_REMOTE_REF = re.compile(r"Unresolvable: (?P<url>https?://\S+)")
 
 
 def _schema_validator(schema_path: Path) -> Any:

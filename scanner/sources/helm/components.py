@@ -58,7 +58,11 @@ _LITERAL_STRATEGY = re.compile(
 # `strategy:` whose fields the template fills from separate values (pihole:
 # `type: {{ .Values.strategyType }}`, `maxUnavailable: {{ .Values.maxUnavailable }}`)
 _STRATEGY_BLOCK = re.compile(
-    r"^\s{2}(?:strategy|updateStrategy):[ \t]*\n(?P<body>(?:[ \t]{4,}[^\n]*(?:\n|$))+)", re.M
+    r"^\s{2}(?:strategy|updateStrategy):[ \t]*\n"
+    # lines indented under it, and lines holding only template actions (`{{- if … }}`, `{{- else }}`,
+    # `{{ toYaml .Values.deployment.strategy | nindent 4 }}`: kiali's default in the `else`)
+    r"(?P<body>(?:(?:[ \t]{4,}[^\n]*|[ \t]*\{\{[^\n]*\}\}[ \t]*)(?:\n|$))+)",
+    re.M,
 )
 _STRATEGY_FIELD = re.compile(
     r"^[ \t]+(?P<key>type|maxUnavailable):[ \t]*\{\{-?\s*\$?\.Values\."
