@@ -1,6 +1,7 @@
 """An empty strategy in the values (`deployment.strategy: {}`) sets nothing: the strategy the
 template writes in its `else` renders (kiali-server, issue 17 heldout11); an autoscaler's floor is
-the value its template writes as `minReplicas` (podinfo)."""
+the value its template writes as `minReplicas` (podinfo); a replica count the template computes
+(`mul`) is evaluated (minio)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,18 @@ def test_autoscaler_floor_is_the_value_its_template_writes():
     assert prod.status is Status.FAILED  # the HPA may scale prod down to replicaCount: 1
     assert (Path(prod.location.file).name, prod.location.start_line) == ("values-prod.yaml", 1)
     assert staging.status is Status.PASSED  # staging's floor is replicaCount: 2
+
+
+COMPUTED = ROOT / "fixtures" / "helm" / "computed-replicas"
+
+
+def test_replica_count_computed_in_the_template_is_evaluated():
+    """minio (heldout11): `$replicas := mul $poolCount $nodeCount`, then `replicas: {{ $replicas }}`."""
+    rules = ["OCI-HA-101", "OCI-HA-102", "OCI-HA-103"]
+    result, _ = run_scan([COMPUTED], ScanOptions(rule_ids=rules, cache_dir=None))
+    got = {(f.rule_id, f.resource.address): f.status for f in result.findings}
+    assert got[("OCI-HA-101", "object-store/statefulset[base]")] is Status.PASSED  # 1 x 4 pods
+    assert got[("OCI-HA-102", "object-store/statefulset[base]")] is Status.FAILED  # 4 pods, no spread
+    assert got[("OCI-HA-103", "object-store/statefulset[base]")] is Status.FAILED  # and no budget
+    assert got[("OCI-HA-101", "object-store/statefulset[single]")] is Status.FAILED  # 1 x 1
+    assert not any("deployment" in address for _, address in got)  # standalone mode is off

@@ -690,6 +690,14 @@ def _component_replicas(
         return
     if wt is not None:
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
+        computed = evaluate(wt.replicas_expr, values, wt.variables) if wt.replicas_expr and rendered else None
+        if isinstance(computed, int) and not isinstance(computed, bool):
+            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
+            workload["replicas"] = computed
+            line = wt.replicas_line or wt.kind_line
+            where = Location(f"{prefix_file}{wt.template}", line, line)
+            loc.locations["workload.replicas"] = loc.locations["workload"] = where
+            return
         if wt.replicas_line and rendered and wt.literal_replicas is None:
             # an expression ocisec cannot evaluate (`mul $zoneCount $replicaCount`)
             workload["replicas"] = Unknown("replica count computed by the template")

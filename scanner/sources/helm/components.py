@@ -491,7 +491,25 @@ def _compare(op: Any) -> Any:
     return run
 
 
+def _arithmetic(op: Any) -> Any:
+    """sprig's integer arithmetic (`mul $poolCount $nodeCount`: minio's replica count)."""
+
+    def run(a: list[Any]) -> Any:
+        if len(a) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in a):
+            return UNKNOWN
+        try:
+            return op(a[0], a[1])
+        except ZeroDivisionError:
+            return UNKNOWN
+
+    return run
+
+
 _FUNCTIONS: dict[str, Any] = {
+    "add": _arithmetic(lambda x, y: x + y),
+    "sub": _arithmetic(lambda x, y: x - y),
+    "mul": _arithmetic(lambda x, y: x * y),
+    "div": _arithmetic(lambda x, y: x // y),
     "int": _int,
     "int64": _int,
     "ternary": lambda a: (a[0] if _truthy(a[2]) else a[1]) if len(a) == 3 else UNKNOWN,
