@@ -59,3 +59,20 @@ def test_replica_count_computed_in_the_template_is_evaluated():
     assert got[("OCI-HA-103", "object-store/statefulset[base]")] is Status.FAILED  # and no budget
     assert got[("OCI-HA-101", "object-store/statefulset[single]")] is Status.FAILED  # 1 x 1
     assert not any("deployment" in address for _, address in got)  # standalone mode is off
+
+
+def test_an_empty_strategy_does_not_fall_through_to_the_daemonset_one(tmp_path):
+    """haproxy (heldout9): `strategy: {}` for its Deployment, `updateStrategy` for its DaemonSet."""
+    chart = tmp_path / "proxy"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: proxy\nversion: 1.0.0\n")
+    (chart / "values.yaml").write_text(
+        "kind: Deployment\nreplicaCount: 1\nstrategy: {}\n"
+        "updateStrategy:\n  type: RollingUpdate\n  rollingUpdate:\n    maxUnavailable: 1\n"
+    )
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicaCount }}\n"
+        "  {{- with .Values.strategy }}\n  strategy:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}\n"
+    )
+    result, _ = run_scan([chart], ScanOptions(rule_ids=["OCI-HA-104"], cache_dir=None))
+    assert [f.status for f in result.findings] == [Status.PASSED]

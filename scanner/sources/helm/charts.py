@@ -819,9 +819,12 @@ def _values_workload(
         }
         loc.alias(f"{_w(prefix)}.podDisruptionBudget.minAvailable", prefix + "minAvailable")
     for key in ("strategy", "updateStrategy"):
-        # an empty map (`strategy: {}`) sets nothing: the template's own default then renders
-        # (kiali writes `maxUnavailable: 1` in the `else` of `{{ if .Values.deployment.strategy }}`)
-        if isinstance(v.get(key), dict) and v[key]:
+        if isinstance(v.get(key), dict) and not v[key]:
+            # an empty map (`strategy: {}`) sets nothing: the template's own default then renders
+            # (kiali: `maxUnavailable: 1` in the `else` of `{{ if .Values.deployment.strategy }}`);
+            # and the next key is not read instead (haproxy's `updateStrategy` is its DaemonSet's)
+            break
+        if isinstance(v.get(key), dict):
             s = v[key]
             out["strategy"] = {"type": s.get("type")}
             loc.alias(f"{_w(prefix)}.strategy", prefix + key)
