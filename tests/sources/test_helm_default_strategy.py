@@ -76,3 +76,18 @@ def test_an_empty_strategy_does_not_fall_through_to_the_daemonset_one(tmp_path):
     )
     result, _ = run_scan([chart], ScanOptions(rule_ids=["OCI-HA-104"], cache_dir=None))
     assert [f.status for f in result.findings] == [Status.PASSED]
+
+
+KIND_SWITCH = ROOT / "fixtures" / "helm" / "kind-switch"
+
+
+def test_guards_below_a_kind_chosen_by_if_else_are_kept():
+    """groundhog2k redis/postgres (heldout12): the kind's `{{ if }}` closes before `replicas:`."""
+    result, _ = run_scan([KIND_SWITCH], ScanOptions(rule_ids=["OCI-HA-101", "OCI-HA-104"], cache_dir=None))
+    got = {(f.rule_id, f.resource.address.split("[")[1]): f for f in result.findings}
+    single = got[("OCI-HA-101", "base]")]
+    assert single.status is Status.FAILED  # haMode off: the else branch's one pod, at the switch
+    assert (Path(single.location.file).name, single.location.start_line) == ("values.yaml", 3)
+    assert got[("OCI-HA-104", "base]")].status is Status.FAILED  # the non-HA Deployment: Recreate
+    assert got[("OCI-HA-101", "ha]")].status is Status.PASSED  # 3 replicas in HA mode
+    assert got[("OCI-HA-104", "ha]")].status is Status.PASSED  # a StatefulSet rolling update

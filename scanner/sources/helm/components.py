@@ -147,6 +147,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         expr = m.group("expr")
         if m.group("cond"):
             expr = f'ternary "{m.group("then")}" "{m.group("other")}" ({m.group("cond")})'
+        outer = guards.at(m.start())  # the guards around the kind line
         wt = WorkloadTemplate(
             name,
             m.group("kind") or "",
@@ -161,7 +162,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         rm = _REPLICAS_LINE.search(body)
         if rm:
             wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
-            wt.replicas_guards = guards.at(m.end() + rm.start())[len(wt.guards) :]
+            wt.replicas_guards = _inner(guards.at(m.end() + rm.start()), outer)
             expr = rm.group("expr")
             if expr.isdigit():
                 wt.literal_replicas = int(expr)
@@ -186,20 +187,20 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         if lm:
             wt.literal_strategy = lm.group("type")
             wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
-            wt.strategy_guards = guards.at(m.end() + lm.start())[len(wt.guards) :]
+            wt.strategy_guards = _inner(guards.at(m.end() + lm.start()), outer)
         if block and not wt.strategy_fields:
             at = m.end() + block.start("body")
             lt, lu = _LITERAL_TYPE.search(block["body"]), _LITERAL_UNAVAILABLE.search(block["body"])
             if lt and not lm:
                 wt.literal_strategy = lt.group("v")
                 wt.strategy_line = stripped.count("\n", 0, at + lt.start("v")) + 1
-                wt.strategy_guards = guards.at(at + lt.start())[len(wt.guards) :]
+                wt.strategy_guards = _inner(guards.at(at + lt.start()), outer)
             if lu:
                 text = lu.group("v")
                 wt.literal_unavailable = int(text) if text.isdigit() else text
                 wt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
                 if not wt.strategy_guards:
-                    wt.strategy_guards = guards.at(at + lu.start())[len(wt.guards) :]
+                    wt.strategy_guards = _inner(guards.at(at + lu.start()), outer)
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
@@ -207,6 +208,15 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+def _inner(open_guards: list[str], outer: list[str]) -> list[str]:
+    """The guards open at a line below the kind line, without those around the kind itself,
+    when they still enclose it. A kind chosen in `{{ if }}…{{ else }}…{{ end }}` (groundhog2k's
+    redis: Deployment when non-HA) closes before `replicas:`: then every open guard counts."""
+    if open_guards[: len(outer)] == outer:
+        return open_guards[len(outer) :]
+    return open_guards
 
 
 def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
