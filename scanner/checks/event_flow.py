@@ -84,6 +84,9 @@ def bucket_events_reach_stream(resource: Resource, index: ResourceIndex, params:
         return Outcome(True, path="object_events_enabled", detail="no event rule in this configuration")
     undecided = False
     for rule in rules:
+        if rule.context.get("not_collected"):  # listed, but its condition and actions unread
+            undecided = True
+            continue
         enabled = rule.attributes.get("is_enabled")
         if is_unknown(enabled):
             undecided = True
@@ -98,6 +101,10 @@ def bucket_events_reach_stream(resource: Resource, index: ResourceIndex, params:
             return Outcome(True, path="object_events_enabled", detail=f"delivered by {rule.address}")
         if matches is None or delivers is None:
             undecided = True
+    if "events.Rule" in (resource.context.get("missing_types") or ()):
+        # Some rules were read, but a region or compartment failed: the one that delivers this
+        # bucket's events may be among those not read.
+        return Outcome(None, path="object_events_enabled", detail="event rules were not all collected")
     if undecided:
         return Outcome(None, path="object_events_enabled", detail="an event rule is not known statically")
     return Outcome(
@@ -123,12 +130,16 @@ def _log_source(log: Resource) -> dict[str, Any] | None:
 def lb_has_access_and_error_logs(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-LOG-402: an ``oci_load_balancer_load_balancer`` has an enabled service log
     (``oci_logging_log`` with ``configuration.source.service = "loadbalancer"`` and
-    ``resource`` naming this load balancer) for each of ``categories`` (access, error). A live
-    inventory without any log says unknown: service logs may not be collected."""
+    ``resource`` naming this load balancer, live by OCID) for each of ``categories`` (access,
+    error). A live inventory whose log groups were not all listed says unknown when a log is
+    missing."""
     wanted = {str(c).lower() for c in params.get("categories", DEFAULT_LB_CATEGORIES)}
     logs = index.same_scope(resource, LOG_KIND)
-    if resource.provenance.source == "oci" and not logs:
-        return Outcome(None, path="id", detail="service logs are not collected from this inventory")
+    # Live: logs are listed per log group; a tenancy where that listing failed (permission,
+    # region) may hold the logs, so what is not found there is unknown rather than failed.
+    not_collected = resource.provenance.source == "oci" and "logging.LogGroup" in (
+        resource.context.get("missing_types") or ()
+    )
     found: set[str] = set()
     undecided = False
     for log in logs:
@@ -153,6 +164,8 @@ def lb_has_access_and_error_logs(resource: Resource, index: ResourceIndex, param
     missing = sorted(wanted - found)
     if not missing:
         return Outcome(True, path="id", detail="access and error logs enabled")
+    if not_collected:
+        return Outcome(None, path="id", detail="service logs were not collected from this tenancy")
     if undecided:
         return Outcome(None, path="id", detail="a service log's source is not known statically")
     return Outcome(False, path="id", detail=f"no enabled {' and '.join(missing)} log for this load balancer")

@@ -21,6 +21,7 @@ import re
 import weakref
 from typing import Any
 
+from scanner.checks.placement import region_ad_count
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.guards.secretnames import is_secret_entry, is_secret_literal, is_setting_key, key_reading
 from scanner.model import Resource, Unknown
@@ -335,12 +336,20 @@ def k8s_disruption_budget(resource: Resource, index: ResourceIndex, params: dict
     allows no eviction at all (``maxUnavailable: 0``, ``minAvailable`` ≥ replicas or 100%),
     which blocks node drains and OKE node pool upgrades."""
     w, prefix = _workload(resource, params)
+    if w.get("kind") == "DaemonSet":
+        # A node drain leaves DaemonSet pods in place (kubectl drain --ignore-daemonsets):
+        # no budget is needed to keep them.
+        return Outcome(True, prefix)
     replicas = _int(w.get("replicas", 1)) or 1
     auto = w.get("autoscaling") or {}
     if auto.get("enabled") is True:
         replicas = _int(auto.get("minReplicas", 1)) or 1
     if not resource.kind.startswith("k8s."):
         pdb = w.get("podDisruptionBudget")
+        if pdb is None and _ingress_nginx_controller_values(resource, w) and replicas > 1:
+            # The ingress-nginx chart renders controller-poddisruptionbudget.yaml whenever more
+            # than one replica runs, with its default `controller.minAvailable: 1`.
+            return _budget_allows_eviction({"minAvailable": 1}, replicas, f"{prefix}.replicas", None)
         if isinstance(pdb, Unknown):
             return Outcome(None, f"{prefix}.podDisruptionBudget", pdb.reason)
         if not isinstance(pdb, dict) or not (
@@ -363,6 +372,16 @@ def k8s_disruption_budget(resource: Resource, index: ResourceIndex, params: dict
             return outcome
         outcomes.append(outcome)
     return outcomes[0]
+
+
+def _ingress_nginx_controller_values(resource: Resource, w: dict[str, Any]) -> bool:
+    """The controller of the ingress-nginx chart itself (not a chart that embeds its image)."""
+    chart = str(resource.attributes.get("chart") or "")
+    return (
+        w.get("ingress_controller") is True
+        and resource.attributes.get("component") == "controller"
+        and chart.rsplit("/", 1)[-1] == "ingress-nginx"
+    )
 
 
 def _budget_allows_eviction(spec: dict[str, Any], replicas: int, path: str, pdb: Resource | None) -> Outcome:
@@ -417,6 +436,112 @@ def k8s_update_keeps_capacity(resource: Resource, index: ResourceIndex, params: 
             False, f"{prefix}.strategy.maxUnavailable", f"maxUnavailable {n} of {replicas} replica(s)"
         )
     return Outcome(True, f"{prefix}.strategy.maxUnavailable")
+
+
+# --- spread over availability domains ------------------------------------------------------------
+# Node labels OKE sets: the AD as the zone, and the fault domain within it.
+_AD_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+_FD_KEYS = ("oci.oraclecloud.com/fault-domain",)
+_CLUSTER_KIND = "oci_containerengine_cluster"
+
+
+def _spread_keys(w: dict[str, Any], prefix: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The (topology key, path) pairs the workload spreads or anti-affines over, and the path of
+    a spread setting that is not known statically (a subchart's default), if any."""
+    keys: list[tuple[str, str]] = []
+    unknown: str | None = None
+    anti = w.get("affinity")
+    sources = [
+        ("topologySpreadConstraints", w.get("topologySpreadConstraints"), "topologyKey"),
+        (
+            "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+            _dig(anti, "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"),
+            "topologyKey",
+        ),
+        (
+            "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution",
+            _dig(anti, "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution"),
+            "podAffinityTerm.topologyKey",
+        ),
+    ]
+    for path, items, key_path in sources:
+        if isinstance(items, Unknown):
+            unknown = unknown or f"{prefix}.{path}"
+            continue
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            key = _dig(item, *key_path.split("."))
+            if isinstance(key, Unknown):
+                unknown = unknown or f"{prefix}.{path}.{i}.{key_path}"
+            elif isinstance(key, str):
+                keys.append((key, f"{prefix}.{path}.{i}.{key_path}"))
+    return keys, unknown
+
+
+def _dig(value: Any, *path: str) -> Any:
+    for part in path:
+        if isinstance(value, Unknown):
+            return value
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def cluster_region(index: ResourceIndex, params: dict[str, Any]) -> str | None:
+    """The region the workloads run in: the ``cluster_region`` parameter, else the region of the
+    OKE clusters the same scan declares when they all share one (a platform repository holding
+    the cluster's Terraform beside its charts), else None."""
+    given = params.get("cluster_region")
+    if isinstance(given, str) and given.strip():
+        return given.strip().lower()
+    regions = {r.context.get("region") for r in index.by_kind(_CLUSTER_KIND)}
+    if len(regions) == 1:
+        (region,) = regions
+        if isinstance(region, str) and region:
+            return region.lower()
+    return None
+
+
+@check("k8s_spread_over_ads")
+def k8s_spread_over_ads(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """OCI-HA-102/105: the replicas are spread (topologySpreadConstraints or pod anti-affinity)
+    over availability domains (``zone_keys``). A spread over fault domains (``fault_domain_keys``)
+    counts only where the cluster's region has a single AD (``cluster_region``, the AD count from
+    ``region_ad_counts``); in a region of unknown AD count it is unknown."""
+    w, prefix = _workload(resource, params)
+    ad_keys = set(params.get("zone_keys") or _AD_KEYS)
+    fd_keys = set(params.get("fault_domain_keys") or _FD_KEYS)
+    keys, unknown = _spread_keys(w, prefix)
+    for key, path in keys:
+        if key in ad_keys:
+            return Outcome(True, path)
+    if unknown is not None:
+        return Outcome(None, unknown, "the spread settings are not known statically")
+    by_fd = next((path for key, path in keys if key in fd_keys), None)
+    if by_fd is None:
+        at = keys[0][1] if keys else prefix
+        spread = f"spreads only over {keys[0][0]}" if keys else "sets no topology spread or pod anti-affinity"
+        return Outcome(
+            False, at, f"{spread}; no spread over availability domains", resource.provenance.locate(at)
+        )
+    region = cluster_region(index, params)
+    ad_count = region_ad_count(region, params)
+    if ad_count is None:
+        where = f"region {region}" if region else "the cluster's region"
+        return Outcome(
+            None,
+            by_fd,
+            f"spread over fault domains only, which counts in a single-AD region; the number of ADs of "
+            f"{where} is not known (set the cluster_region parameter)",
+        )
+    if ad_count == 1:
+        return Outcome(True, by_fd, f"spread over fault domains: {region} has a single availability domain")
+    return Outcome(
+        False,
+        by_fd,
+        f"spread over fault domains only, in {region} which has {ad_count} availability domains",
+        resource.provenance.locate(by_fd),
+    )
 
 
 # --- ingress TLS ---------------------------------------------------------------------------------

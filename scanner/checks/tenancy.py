@@ -301,15 +301,44 @@ def rule_notifies(rule: Resource, required: list[list[str]], index: ResourceInde
 @check("tenancy_notifies_on_events")
 def tenancy_notifies_on_events(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-MON-303..318: some event rule of the tenancy notifies a subscribed topic of every type
-    in ``event_types`` (or of every type of one of its sets, when it is a list of lists)."""
+    in ``event_types`` (or of every type of one of its sets, when it is a list of lists).
+
+    Events is a regional service: a rule sees only the events of its own region. Live, the
+    tenancy complies only when every region of the snapshot (its subscribed regions) has such a
+    rule; a Terraform root is one region (its provider's) and is judged as a whole."""
     listed = list(params.get("event_types") or [])
     # One set of event types, or alternatives (a list of sets): the benchmark and Oracle's tools
     # name some events differently.
     sets = listed if listed and all(isinstance(x, list) for x in listed) else [listed]
     required = [[str(t).lower() for t in wanted] for wanted in sets]
+    rules = index.same_scope(resource, "oci_events_rule")
+    regions = resource.attributes.get("regions") if resource.kind == TENANCY else None
+    if not _live(resource) or not isinstance(regions, list) or len(regions) < 2:
+        return _notifies_in(resource, rules, required, index, params)
+    by_region = {
+        str(region): _notifies_in(
+            resource, [r for r in rules if r.context.get("region") == region], required, index, params
+        )
+        for region in regions
+    }
+    failed = [region for region, outcome in by_region.items() if outcome.result is False]
+    unsure = [region for region, outcome in by_region.items() if outcome.result is None]
+    if failed:
+        first = by_region[failed[0]]
+        return Outcome(False, path="id", detail=f"in {', '.join(failed)}: {first.detail}")
+    if unsure:
+        first = by_region[unsure[0]]
+        return Outcome(None, path="id", detail=f"in {', '.join(unsure)}: {first.detail}")
+    return Outcome(True, path="id", detail="; ".join(f"{r}: {o.detail}" for r, o in by_region.items()))
+
+
+def _notifies_in(
+    resource: Resource, rules: list[Resource], required: list[list[str]], index: ResourceIndex, params: Params
+) -> Outcome:
+    """Whether one of ``rules`` notifies a subscribed topic of every type of one required set."""
     unsure: Outcome | None = None
     seen: list[str] = []
-    for rule in index.same_scope(resource, "oci_events_rule"):
+    for rule in rules:
         outcome = rule_notifies(rule, required, index, params)
         if outcome.result is True:
             return Outcome(True, path="id", detail=outcome.detail)

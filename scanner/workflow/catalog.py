@@ -101,7 +101,7 @@ def rule_json(rule: Rule) -> str:
 
 # --- ocisec rules --benchmark ----------------------------------------------------------------------
 
-CODE_KINDS = ("provider.", "variable", "file")
+CODE_KINDS = ("provider.", "variable", "file", "terraform_backend")
 
 
 # Kinds a named check reads besides the resource it judges (joins), for ``rule_sources``.

@@ -14,6 +14,8 @@ from scanner.sources.oci import load_snapshot
 from scanner.workflow.audit import AuditOptions, audit_snapshot
 from scanner.workflow.config import Settings
 from scanner.workflow.scan import ScanOptions, run_scan
+from tests.rules.event_rule_fixtures import event_rule_tf, topic_tf
+from tests.rules.event_rule_fixtures import fixture_dir as event_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "rules"
@@ -59,7 +61,7 @@ def _scan(path: Path, rule_id: str, tenancy_root: bool | None = None):
 
 
 def test_a_tenancy_fact_absent_from_a_root_is_unknown_unless_the_root_is_the_baseline():
-    fail = FIXTURES / "OCI-MON-306" / "fail"
+    fail = event_fixture("OCI-MON-306", "fail")
     assert _scan(fail, "OCI-MON-306", tenancy_root=False)["tenancy"].status is Status.UNKNOWN
     assert _scan(fail, "OCI-MON-306")["tenancy"].status is Status.UNKNOWN  # no configuration at all
     assert _scan(fail, "OCI-MON-306", tenancy_root=True)["tenancy"].status is Status.FAILED
@@ -87,31 +89,9 @@ def _tf(tmp_path: Path, text: str, rule_id: str):
     return _scan(tmp_path, rule_id, tenancy_root=True)
 
 
-RULE = """
-resource "oci_ons_notification_topic" "t" {{
-  compartment_id = var.compartment_ocid
-  name           = "t"
-}}
-resource "oci_ons_subscription" "s" {{
-  compartment_id = var.compartment_ocid
-  topic_id       = oci_ons_notification_topic.t.id
-  protocol       = "EMAIL"
-  endpoint       = "a@example.com"
-}}
-resource "oci_events_rule" "r" {{
-  compartment_id = {compartment}
-  display_name   = "r"
-  is_enabled     = true
-  {condition}
-  actions {{
-    action {{
-      action_type = "ONS"
-      is_enabled  = true
-      topic_id    = oci_ons_notification_topic.t.id
-    }}
-  }}
-}}
-"""
+def notifying_root(compartment: str, condition: str) -> str:
+    """A subscribed topic and one event rule notifying it (tests/rules/event_rule_fixtures.py)."""
+    return topic_tf("t") + event_rule_tf("r", condition, "t", compartment, block="action")
 
 
 @pytest.mark.parametrize(
@@ -133,7 +113,7 @@ resource "oci_events_rule" "r" {{
     ],
 )
 def test_event_rule_coverage(tmp_path: Path, compartment: str, condition: str, expected: Status):
-    found = _tf(tmp_path, RULE.format(compartment=compartment, condition=condition), "OCI-MON-305")
+    found = _tf(tmp_path, notifying_root(compartment, condition), "OCI-MON-305")
     assert found["tenancy"].status is expected, found["tenancy"].message
 
 
@@ -172,7 +152,7 @@ def _audit(tmp_path: Path, fixture: Path, rule_id: str, drop: str):
 
 
 def test_live_absence_is_unknown_when_the_type_was_not_collected(tmp_path: Path):
-    fixture = FIXTURES / "OCI-MON-305" / "fail" / "snapshot.json"
+    fixture = event_fixture("OCI-MON-305", "fail") / "snapshot.json"
     [finding] = _audit(tmp_path, fixture, "OCI-MON-305", "events.Rule")
     assert finding.status is Status.UNKNOWN and "oci_events_rule not collected" in finding.message
     [finding] = _audit(tmp_path, FIXTURES / "OCI-OPS-301" / "fail" / "snapshot.json", "OCI-OPS-301", "x")
@@ -238,7 +218,7 @@ def test_idp_group_mapping_events_by_either_name(tmp_path: Path, verbs: tuple[st
     # The benchmark's text names create/delete, Oracle's cis_reports.py add/remove: both pass.
     types = [f"com.oraclecloud.identitycontrolplane.{v}idpgroupmapping" for v in (*verbs, "update")]
     condition = "condition = " + json.dumps(json.dumps({"eventType": types}))
-    found = _tf(tmp_path, RULE.format(compartment="var.tenancy_ocid", condition=condition), "OCI-MON-304")
+    found = _tf(tmp_path, notifying_root("var.tenancy_ocid", condition), "OCI-MON-304")
     assert found["tenancy"].status is Status.PASSED
 
 

@@ -7,6 +7,10 @@ from typing import Any
 import pytest
 
 from scanner.checks.service_lb import (
+    INTERNAL_LB,
+    INTERNAL_NLB,
+    LB_TYPE,
+    lb_exposure_allowed,
     public_lb_behind_waf,
     service_lb_flexible_shape_bounded,
     service_lb_restricted,
@@ -112,5 +116,44 @@ def test_public_lb_behind_waf() -> None:
     assert public_lb_behind_waf(lb, ResourceIndex([lb, other]), {}).result is False
     private = tf("oci_load_balancer_load_balancer", "p", is_private=True)
     assert public_lb_behind_waf(private, ResourceIndex([private]), {}).result is True
-    live = tf("oci_load_balancer_load_balancer", "l", source="oci", is_private=False)
+    # live: joined by OCID; no firewall names it -> failed, unless firewalls were not collected
+    live = tf(
+        "oci_load_balancer_load_balancer", "l", source="oci", is_private=False, id="ocid1.loadbalancer.oc1..l"
+    )
+    live_waf = tf(
+        "oci_waf_web_app_firewall", "lw", source="oci", load_balancer_id="ocid1.loadbalancer.oc1..l"
+    )
+    assert public_lb_behind_waf(live, ResourceIndex([live, live_waf]), {}).result is True
+    assert public_lb_behind_waf(live, ResourceIndex([live]), {}).result is False
+    live.context["missing_types"] = ["waf.WebAppFirewall"]
     assert public_lb_behind_waf(live, ResourceIndex([live]), {}).result is None
+    # a firewall listed but not readable (its GET failed) may be the one: unknown
+    unread = tf("oci_waf_web_app_firewall", "u", source="oci")
+    unread.context["not_collected"] = "read web-app-firewall missing"
+    live.context["missing_types"] = []
+    assert public_lb_behind_waf(live, ResourceIndex([live, unread]), {}).result is None
+
+
+@pytest.mark.parametrize(
+    ("resource", "params", "expected"),
+    [
+        (tf("oci_load_balancer_load_balancer", "a", is_private=True), {}, True),
+        (tf("oci_load_balancer_load_balancer", "a"), {}, False),  # is_private defaults to false
+        (tf("oci_network_load_balancer_network_load_balancer", "a", is_private=False), {}, False),
+        (tf("oci_load_balancer_load_balancer", "a", is_private=Unknown("var")), {}, None),
+        (
+            tf("oci_load_balancer_load_balancer", "a", display_name="front-door"),
+            {"public_allowed": ["front-*"]},
+            True,
+        ),
+        (tf("oci_load_balancer_load_balancer", "a"), {"allow_public": True}, True),
+        (service({INTERNAL_LB: "true"}), {}, True),
+        (service({INTERNAL_LB: "true", LB_TYPE: "nlb"}), {}, False),  # the LB annotation on an NLB
+        (service({INTERNAL_NLB: "true", LB_TYPE: "nlb"}), {}, True),
+        (service({}), {"public_allowed": ["Service/edge"]}, True),
+        (service({}, type="ClusterIP"), {}, True),
+        (service({}, type=Unknown("chart default")), {}, None),
+    ],
+)
+def test_lb_exposure_allowed(resource: Resource, params: dict, expected: bool | None) -> None:
+    assert lb_exposure_allowed(resource, ResourceIndex([resource]), params).result is expected

@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from .doc_types import BY_MODEL, BY_SEARCH, SERVICE_TYPES, ServiceType
 from .domains import DomainsWitness
 from .permissions import PrincipalPolicy
-from .wire import UnknownField, project, split_model, to_wire
+from .wire import UnknownField, model_info, project, split_model, to_wire
 
 NAMESPACE = "bankns"
 SEARCH_PATH = "/20180409/resources"
@@ -137,8 +137,12 @@ class OciEmulator:
         faults: list[Fault] | None = None,
         policy: list[str] | None = None,
         search_types: set[str] | None = None,
+        identity_domains: bool = True,
     ) -> None:
         self.doc = inventory
+        # False: a tenancy not (yet) moved to identity domains, whose ListDomains answers 404
+        # (Oracle's cis_reports.py tells the two kinds of tenancy apart by that answer).
+        self.identity_domains = identity_domains
         self.latency = latency
         self.page_size = page_size
         self.faults = list(faults or [])
@@ -366,6 +370,20 @@ class OciEmulator:
         if not isinstance(details, dict) or details.get("type") != "Structured" or not m:
             return _error(400, "InvalidParameter", "A structured query is expected.")
         names = [t.strip() for t in m.group(1).split(",")]
+        rest = text[m.end() :]
+        # "return allAdditionalFields" (the query language reference): each result carries the
+        # type's own fields in additional_details. The emulator sends every field of the object
+        # as the service's API names it (a superset of what the service sends for some types).
+        additional = bool(re.search(r"(?i)\breturn\s+allAdditionalFields\b", rest))
+        # "where compartmentId = '<ocid>'" / "!= '<ocid>'": the only condition the emulator reads;
+        # any other condition is refused rather than ignored.
+        where = re.search(r"(?is)\bwhere\s+(.*)$", rest)
+        wanted_compartment: tuple[str, str] | None = None
+        if where:
+            cond = re.fullmatch(r"(?is)\s*compartmentId\s*(=|!=)\s*'([^']*)'\s*", where.group(1))
+            if cond is None:
+                return _error(400, "InvalidParameter", "the emulator reads only compartmentId conditions")
+            wanted_compartment = (cond.group(1), cond.group(2))
         if [n.lower() for n in names] == ["all"]:
             wanted = [BY_SEARCH[n] for n in sorted(self.search_types) if n in BY_SEARCH]
         else:
@@ -381,23 +399,41 @@ class OciEmulator:
                 data = entry.data
                 if not self._may("inspect", doc.iam, entry.compartment):
                     continue
-                summaries.append(
-                    {
-                        "resource_type": doc.search,
-                        "identifier": data.get("id"),
-                        "compartment_id": entry.compartment,
-                        "display_name": data.get("display_name")
-                        or data.get("name")
-                        or data.get("secret_name"),
-                        "lifecycle_state": data.get("lifecycle_state"),
-                        "time_created": data.get("time_created"),
-                        "availability_domain": data.get("availability_domain"),
-                    }
-                )
+                if wanted_compartment is not None:
+                    op, value = wanted_compartment
+                    if (entry.compartment == value) != (op == "="):
+                        continue
+                summary = {
+                    "resource_type": doc.search,
+                    "identifier": data.get("id"),
+                    "compartment_id": entry.compartment,
+                    "display_name": data.get("display_name") or data.get("name") or data.get("secret_name"),
+                    "lifecycle_state": data.get("lifecycle_state"),
+                    "time_created": data.get("time_created"),
+                    "availability_domain": data.get("availability_domain"),
+                }
+                if additional:
+                    summary["additional_details"] = self._additional_details(entry, doc)
+                summaries.append(summary)
         status, headers, page = self._page(
             summaries, _first(query), "resource_search.ResourceSummary", cache=False
         )
         return status, headers, {"items": page} if status == 200 else page
+
+    def _additional_details(self, entry: _Entry, doc: ServiceType) -> dict[str, Any]:
+        """The object's fields under their API (camelCase) names, as Search returns them."""
+        data = dict(entry.data)
+        if doc.model == "object_storage.Bucket":
+            data.setdefault("namespace", NAMESPACE)  # buckets are named within the namespace
+        module, name = split_model(doc.model)
+        # Every field of the model (and of its nested models) is named, null when the object has
+        # no value, as the service's JSON does: a reader indexing a field it expects finds it.
+        fields = _with_nulls(self._wire(data, doc.model, cache=False), name, module)
+        if doc.model == "events.Rule":
+            # Search names an event rule's actions "actionsDetails": the list inside ``actions``.
+            actions = fields.get("actions")
+            fields["actionsDetails"] = actions.get("actions") if isinstance(actions, dict) else None
+        return {k: v for k, v in fields.items() if k not in ("id", "compartmentId", "displayName")}
 
     # --- GET routes ---------------------------------------------------------------------------------
     def _get(self, region: str, path: str, q: dict[str, str]) -> tuple[int, dict[str, str], Any]:  # noqa: C901
@@ -443,12 +479,24 @@ class OciEmulator:
                 return _not_found()
             self._allow("read", "buckets", bucket.compartment)
             return 200, {}, self._wire(bucket.data, "object_storage.Bucket")
+        m = re.match(r"^/20160918/tenancies/([^/]+)$", path)
+        if m:
+            # GetTenancy (identity API reference, Tenancy): only the caller's own tenancy.
+            if unquote(m.group(1)) != tenancy:
+                return _not_found()
+            self._allow("inspect", "tenancies", tenancy)
+            data = {
+                "id": tenancy,
+                "name": self.doc.get("tenancy_name") or "tenancy",
+                "home_region_key": _region_key(home),
+            }
+            return 200, {}, to_wire(data, "Tenancy", "identity")
         m = re.match(r"^/20160918/tenancies/([^/]+)/regionSubscriptions$", path)
         if m:
             self._allow("inspect", "tenancies", tenancy)
             subs = [
                 {
-                    "region_key": r[:3].upper(),
+                    "region_key": _region_key(r),
                     "region_name": r,
                     "status": "READY",
                     "is_home_region": r == home,
@@ -466,7 +514,8 @@ class OciEmulator:
         if path in IAM_LISTS:
             model = IAM_LISTS[path]
             self._allow("inspect", BY_MODEL[model].iam, tenancy)
-            return self._page([e.data for e in idx.by_model.get((model, home), [])], q, model)
+            items = [e.data for e in idx.by_model.get((model, home), []) if _in_state(e.data, q)]
+            return self._page(items, q, model)
         if path == "/20160918/policies":
             compartment = q.get("compartmentId")
             self._allow("inspect", "policies", compartment)
@@ -493,17 +542,21 @@ class OciEmulator:
             return 200, {}, [self._wire(v, model) for v in user.related.get(name, [])]
         if path == "/20160918/userGroupMemberships":
             self._allow("inspect", "groups", tenancy)
-            user = idx.by_id.get(q.get("userId", ""))
-            groups = user.related.get("group_ids", []) if user else []
+            # ListUserGroupMemberships filters by userId, by groupId, or both.
+            users = idx.by_model.get(("identity.User", home), [])
+            if q.get("userId"):
+                users = [u for u in users if u.data.get("id") == q["userId"]]
             items = [
                 {
-                    "id": f"ocid1.groupmembership.oc1..{i}{abs(hash(g)) % 10**8}",
-                    "user_id": q.get("userId"),
+                    "id": f"ocid1.groupmembership.oc1..{i}{abs(hash((u.data.get('id'), g))) % 10**8}",
+                    "user_id": u.data.get("id"),
                     "group_id": g,
                     "compartment_id": q.get("compartmentId"),
                     "lifecycle_state": "ACTIVE",
                 }
-                for i, g in enumerate(groups)
+                for u in users
+                for i, g in enumerate(u.related.get("group_ids", []))
+                if not q.get("groupId") or g == q["groupId"]
             ]
             return self._page(items, q, "identity.UserGroupMembership", cache=False)
         m = re.match(r"^/20160918/authenticationPolicies/([^/]+)$", path)
@@ -548,6 +601,8 @@ class OciEmulator:
             return self._page(
                 entry.related.get("data_guard_associations", []), q, "database.DataGuardAssociationSummary"
             )
+        if path == "/20160918/domains" and not self.identity_domains:
+            return _not_found()
         if path in _LIST_ROUTES:
             return self._list(_LIST_ROUTES[path], region, q)
         m = re.match(r"^/20200531/logGroups/([^/]+)/logs/?$", path)
@@ -588,6 +643,8 @@ class OciEmulator:
                 continue
             if any(q.get(param) and data.get(key) != q[param] for param, key in filters.items()):
                 continue
+            if not _in_state(data, q):
+                continue
             items.append(project(data, doc.summary or doc.model))
         status, headers, page = self._page(items, q, doc.summary or doc.model, cache=False)
         return status, headers, {"items": page} if doc.collection and status == 200 else page
@@ -607,6 +664,17 @@ class OciEmulator:
                 if e.data.get("vault_id") == vault.data["id"] and e.data.get("compartment_id") == compartment
             ]
             return self._page(keys, q, "key_management.KeySummary", cache=False)
+        m = re.match(r"^/20180608/keys/([^/]+)/keyVersions/([^/]+)$", path)
+        if m:
+            # GetKeyVersion: one version of the key's key_versions sub-list.
+            key = self._index.by_id.get(unquote(m.group(1)))
+            if key is None or key.data.get("vault_id") != vault.data["id"]:
+                return _not_found()
+            self._allow("read", "key-versions", key.compartment)
+            for version in key.related.get("key_versions", []):
+                if version.get("id") == unquote(m.group(2)):
+                    return 200, {}, self._wire(dict(version), "key_management.KeyVersion", cache=False)
+            return _not_found()
         m = re.match(r"^/20180608/keys/([^/]+)(/keyVersions)?$", path)
         if m:
             key = self._index.by_id.get(unquote(m.group(1)))
@@ -678,6 +746,39 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], A
 
 def _not_found() -> tuple[int, dict[str, str], Any]:
     return _error(404, "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+
+
+def _with_nulls(wired: Any, type_name: str, module: str) -> Any:
+    """``wired`` (camelCase, as ``to_wire`` made it) with every field its SDK model declares,
+    null where absent, recursively through nested models and lists of them."""
+    if type_name.startswith("list[") and isinstance(wired, list):
+        return [_with_nulls(v, type_name[5:-1], module) for v in wired]
+    if not isinstance(wired, dict):
+        return wired
+    info = model_info(module, type_name)
+    if info is None:
+        return wired
+    _, attribute_map, swagger_types = info
+    out = dict(wired)
+    for name, wire in attribute_map.items():
+        out[wire] = _with_nulls(wired.get(wire), swagger_types[name], module)
+    return out
+
+
+def _in_state(data: dict[str, Any], query: dict[str, str]) -> bool:
+    """The list calls' optional ``lifecycleState`` filter (only objects in that state)."""
+    wanted = query.get("lifecycleState")
+    return not wanted or str(data.get("lifecycle_state", "")).upper() == wanted.upper()
+
+
+def _region_key(region: str) -> str:
+    """The region's three-letter key (``FRA`` for eu-frankfurt-1), from the SDK's own region table."""
+    from oci.regions import REGIONS_SHORT_NAMES
+
+    for key, name in REGIONS_SHORT_NAMES.items():
+        if name == region:
+            return key.upper()
+    return region[:3].upper()
 
 
 def _key_id(auth: str) -> str | None:

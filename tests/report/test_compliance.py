@@ -21,6 +21,7 @@ from scanner.sources.oci import load_snapshot
 from scanner.workflow.audit import AuditOptions, audit_snapshot
 from scanner.workflow.config import Settings
 from scanner.workflow.scan import ScanOptions, run_scan
+from tests.rules.event_rule_fixtures import fixture_dir as event_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "rules"
@@ -40,7 +41,7 @@ def _by_control(result):
 
 
 def test_statuses_follow_the_findings():
-    result = _audit(FIXTURES / "OCI-MON-305" / "fail" / "snapshot.json")
+    result = _audit(event_fixture("OCI-MON-305", "fail") / "snapshot.json")
     recs = _by_control(result)
     assert len(recs) == 54
     assert recs["4.5"].status == "non-compliant" and recs["4.5"].rules == ["OCI-MON-305"]

@@ -12,12 +12,22 @@ from scanner.sources.oci import load_snapshot
 from scanner.workflow.audit import AuditOptions, audit_snapshot
 from scanner.workflow.config import settings_from_file
 from scanner.workflow.scan import ScanOptions, run_scan
+from tests.rules.event_rule_fixtures import event_rules
+from tests.rules.event_rule_fixtures import fixture_dir as event_fixture_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "rules"
 RULES, RULE_ERRORS = load_rules()
 IDS = [r.id for r in RULES]
 SNAPSHOT = "snapshot.json"
+
+
+def fixture_dir(rule_id: str, kind: str) -> Path:
+    """A rule's pass / fail fixture; the event-notification rules' are built from their event
+    types (tests/rules/event_rule_fixtures.py) instead of kept as twelve copies."""
+    if rule_id in event_rules():
+        return event_fixture_dir(rule_id, kind)
+    return FIXTURES / rule_id / kind
 
 
 def test_every_policy_file_loads():
@@ -28,7 +38,7 @@ def test_every_policy_file_loads():
 @pytest.mark.parametrize("rule_id", IDS)
 def test_rule_has_both_fixtures(rule_id: str):
     for kind in ("pass", "fail"):
-        d = FIXTURES / rule_id / kind
+        d = fixture_dir(rule_id, kind)
         # Terraform rules have .tf fixtures, live rules a snapshot, Helm / Kubernetes rules values
         # files, charts or manifests.
         assert d.is_dir() and (
@@ -46,7 +56,7 @@ def _sources(d: Path) -> list[str]:
 
 
 def _scan_source(rule_id: str, kind: str, source: str):
-    d = FIXTURES / rule_id / kind
+    d = fixture_dir(rule_id, kind)
     if source == "live":  # an inventory snapshot fragment
         result = audit_snapshot(load_snapshot(d / SNAPSHOT), AuditOptions(rule_ids=[rule_id], root=ROOT))
     else:
@@ -61,12 +71,12 @@ def _scan_source(rule_id: str, kind: str, source: str):
 
 
 def _scan(rule_id: str, kind: str):
-    return [f for source in _sources(FIXTURES / rule_id / kind) for f in _scan_source(rule_id, kind, source)]
+    return [f for source in _sources(fixture_dir(rule_id, kind)) for f in _scan_source(rule_id, kind, source)]
 
 
 @pytest.mark.parametrize("rule_id", IDS)
 def test_passing_fixture_passes(rule_id: str):
-    for source in _sources(FIXTURES / rule_id / "pass"):
+    for source in _sources(fixture_dir(rule_id, "pass")):
         findings = _scan_source(rule_id, "pass", source)
         statuses = [(f.status, f.resource.address, f.message) for f in findings if f.status is not Status.PASSED]
         assert statuses == [], source
@@ -75,7 +85,7 @@ def test_passing_fixture_passes(rule_id: str):
 
 @pytest.mark.parametrize("rule_id", IDS)
 def test_failing_fixture_fails(rule_id: str):
-    for source in _sources(FIXTURES / rule_id / "fail"):
+    for source in _sources(fixture_dir(rule_id, "fail")):
         findings = _scan_source(rule_id, "fail", source)
         failed = [f for f in findings if f.status is Status.FAILED]
         assert failed, (source, [(f.status, f.resource.address, f.message) for f in findings])

@@ -15,6 +15,7 @@ from scanner.cli import app
 from scanner.model import Status
 from scanner.sources.helm.charts import ValuesFile, merge_values
 from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents
+from scanner.workflow.config import settings_from_file
 from scanner.workflow.scan import ScanOptions, run_scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,8 @@ def test_merge_is_helms_maps_deep_lists_replaced_null_deletes():
 
 # --- the example platform -------------------------------------------------------------------------
 def test_compliant_charts_scan_clean():
-    result = scan(COMPLIANT)
+    # The platform's configuration lists its public front door (OCI-NET-406's public_allowed).
+    result = scan(COMPLIANT, settings=settings_from_file(CHARTS.parent / ".ocisec.yaml"))
     assert result.errors == [] and failed(result) == [] and result.by_status(Status.UNKNOWN) == []
     kinds = {f.resource.kind for f in result.findings}
     assert {"helm.values", "k8s.Deployment", "k8s.Ingress", "k8s.ConfigMap"} <= kinds
@@ -164,8 +166,16 @@ def test_oke_service_annotations_are_kept():
 
     inputs = discover([COMPLIANT], ROOT)
     kube = load_kubernetes(inputs.yaml, ROOT)
-    (svc,) = [r for r in kube.resources if r.kind == "k8s.Service"]
-    assert svc.attributes["oci_load_balancer"] == {"load_balancer_type": "nlb"}
+    rendered = [r for r in kube.resources if r.kind == "k8s.Service" and r.provenance.source == "kubernetes"]
+    services = {r.address: r.attributes["oci_load_balancer"] for r in rendered}
+    assert services["Service/ingress-nginx/ingress-nginx-controller"] == {"load_balancer_type": "nlb"}
+    internal = services["Service/ingress-nginx/ingress-nginx-controller-internal"]
+    assert internal == {"load_balancer_type": "nlb", "internal": "true"}
+    # the same Services from the ingress-nginx values, with the same normalized view
+    from_values = {r.address: r for r in kube.resources if r.attributes.get("from_values")}
+    assert from_values["Service/ingress-nginx/controller-service-internal[base]"].attributes[
+        "oci_load_balancer"
+    ] == internal
     stores = [r for r in kube.resources if r.kind == "k8s.ClusterSecretStore"]
     assert stores and stores[0].attributes["vault_backed"] is True
 

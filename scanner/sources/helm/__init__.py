@@ -24,6 +24,7 @@ from scanner.sources.helm.charts import (
     STANDALONE_VALUES,
     VALUES_OVERRIDE,
     ValuesFile,
+    chart_services,
     chart_workloads,
     merge_values,
     read_values_file,
@@ -361,6 +362,7 @@ def _load_chart(
                 out.resources += chart_workloads(
                     sub_name, chart_rel, env, values, where, None, env_anchor, False, chart_name=dep.name
                 )
+                out.resources += chart_services(sub_name, chart_rel, env, values, where, None, env_anchor)
         if render:
             _render(chart, chart_rel, name, env, [p for p in [base_path] if p] + layers, out)
 

@@ -47,6 +47,12 @@ from scanner.sources.helm.components import (
     variable_path,
     workload_templates,
 )
+from scanner.sources.helm.services import (
+    ServiceTemplate,
+    convention_services,
+    service_templates,
+    template_services,
+)
 from scanner.sources.helm.workload import env_entries, is_ingress_nginx_controller
 from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, read_yaml_text
 
@@ -102,6 +108,7 @@ class ChartTemplates:
     unreadable: dict[str, str] = field(default_factory=dict)
     workloads: list[WorkloadTemplate] = field(default_factory=list)  # pod controllers rendered
     secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
+    services: list[ServiceTemplate] = field(default_factory=list)  # Services rendered (services.py)
     budgets: list[BudgetTemplate] = field(default_factory=list)  # PodDisruptionBudgets rendered
     # values paths HorizontalPodAutoscaler templates write as `minReplicas:` (podinfo:
     # `minReplicas: {{ .Values.replicaCount }}`)
@@ -220,6 +227,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             found.workloads += workload_templates(name, text, helpers)
         if "HorizontalPodAutoscaler" in text:
             found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
+        if "Service" in found.kinds[name]:
+            found.services += service_templates(name, text)
         for m in _BUDGET_KIND.finditer(text) if "PodDisruptionBudget" in text else ():
             end = text.find("\n---", m.end())
             doc = text[m.start() : end if end >= 0 else len(text)]
@@ -423,7 +432,31 @@ def values_resource(
     out += chart_workloads(
         chart, chart_rel, environment, values, located, templates, anchor, chart_name=chart_name
     )
+    out += chart_services(chart, chart_rel, environment, values, located, templates, anchor)
     return out
+
+
+def chart_services(
+    chart: str,
+    chart_rel: str,
+    environment: str,
+    values: dict[str, Any],
+    located: Located,
+    templates: ChartTemplates | None,
+    anchor: Location,
+) -> list[Resource]:
+    """The ``k8s.Service`` objects the chart renders in this environment, read from its
+    templates when they are here and from the values' conventions otherwise (``services.py``),
+    so the load-balancer rules judge values as they judge manifests."""
+    scope = {
+        "scope": f"helm:{chart_rel}:{environment}",
+        "chart": chart_rel,
+        "environment": environment,
+        "namespace": "default",
+    }
+    if templates is not None:
+        return template_services(chart, environment, values, located, templates.services, scope, anchor)
+    return convention_services(chart, environment, values, located, scope, anchor)
 
 
 def _templated_secrets(
@@ -530,6 +563,13 @@ def chart_workloads(
                     loc.alias(
                         "workload.strategy.maxUnavailable", wt.strategy_path + ".rollingUpdate.maxUnavailable"
                     )
+        if templates is not None:
+            # The chart is here: its own values.yaml holds the defaults, merged in already, so a
+            # digest the values do not give is no digest (whether or not the templates read one).
+            for container in workload["containers"]:
+                parts = container.get("image_parts")
+                if isinstance(parts, dict) and isinstance(parts.get("digest"), Unknown):
+                    parts["digest"] = None
         if wt is not None and wt.strategy_fields and "strategy" not in workload:
             # the template writes each field from its own value (`type: {{ .Values.strategyType }}`)
             fields = {k: _get(values, path) for k, path in wt.strategy_fields.items()}
@@ -856,6 +896,9 @@ def _values_workload(
     if isinstance(v.get("image"), dict):
         image = v["image"]
         container["image"] = f"{image.get('repository', '')}:{image.get('tag', '')}"
+        container["image_parts"] = image_parts(image)
+        loc.alias(f"{_w(prefix)}.containers.0.image", prefix + "image")
+        loc.alias(f"{_w(prefix)}.containers.0.image_parts", prefix + "image")
     mounts: list[Any] = []
     for key in ("volumeMounts", "extraVolumeMounts"):
         for i, m in enumerate(_list(v.get(key))):
@@ -877,6 +920,28 @@ def _values_workload(
         out["serviceAccountAnnotations"] = sa.get("annotations") or {}
         loc.alias(f"{_w(prefix)}.serviceAccountName", prefix + "serviceAccount.name")
     out["ingress_controller"] = False
+    return out
+
+
+def image_parts(image: dict[str, Any]) -> dict[str, Any]:
+    """A values ``image`` map (``repository``/``tag``/``digest``, or ingress-nginx's
+    ``registry``/``image``) as ``{repository, tag, digest}``. A tag or digest the values leave
+    empty is the chart's to choose (``.Chart.AppVersion``, a default digest): *unknown*, since
+    only the chart's templates and defaults say which."""
+    repository = image.get("repository") or image.get("image") or image.get("name")
+    registry = image.get("registry")
+    if isinstance(registry, str) and registry and isinstance(repository, str) and "/" not in registry:
+        repository = f"{registry}/{repository}"
+    elif isinstance(registry, str) and registry and isinstance(repository, str):
+        repository = f"{registry.rstrip('/')}/{repository}"
+    out: dict[str, Any] = {"repository": repository}
+    for key in ("tag", "digest"):
+        value = image.get(key)
+        out[key] = value if value not in (None, "") else Unknown(f"image {key} left to the chart")
+    if image.get("digest") == "":
+        out["digest"] = None  # written empty: it overrides a chart's default digest with none
+    if isinstance(out["tag"], str) and "@" in out["tag"]:  # `tag: 1.2.3@sha256:...`
+        out["tag"], _, out["digest"] = out["tag"].partition("@")
     return out
 
 

@@ -92,6 +92,7 @@ TYPES: dict[str, TypeMapping] = {
     "ons.Subscription": TypeMapping("oci_ons_subscription", STATE),
     "logging.LogGroup": TypeMapping("oci_logging_log_group", STATE),
     "logging.Log": TypeMapping("oci_logging_log", STATE),
+    "waf.WebAppFirewall": TypeMapping("oci_waf_web_app_firewall", STATE),
     "identity.TagDefault": TypeMapping("oci_identity_tag_default", STATE),
     "identity.AuthenticationPolicy": TypeMapping("oci_identity_authentication_policy"),
     "identity_domains.PasswordPolicy": TypeMapping("oci_identity_domains_password_policy"),

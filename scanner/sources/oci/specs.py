@@ -537,6 +537,17 @@ SPECS: tuple[ResourceSpec, ...] = (
         "serviceconnectors",
         fields=("source", "target", "lifecycle_state"),
     ),
+    # Web app firewalls (WAF API 20210930; IAM resource-type web-app-firewall of waf-family):
+    # the GET returns the LOAD_BALANCER subtype, whose load_balancer_id OCI-NET-405 joins on.
+    _regional(
+        "waf.WebAppFirewall",
+        "waf.WafClient",
+        "list_web_app_firewalls",
+        "get_web_app_firewall",
+        "web_app_firewall_id",
+        "web-app-firewall",
+        fields=("backend_type", "web_app_firewall_policy_id"),
+    ),
 )
 
 SPEC_BY_TYPE = {spec.type: spec for spec in SPECS}

@@ -144,6 +144,7 @@ EVALUATION_NAMESPACE = "evaluation"
 # other engineers' options such as the workspace); all of them are part of the key.
 ENV_PREFIXES = ("TF_VAR_", "TF_WORKSPACE", "OCISEC_LIMIT_")
 
+STACK_SCHEMAS = ("schema.yaml", "schema.yml")
 _DIGESTS: dict[tuple[str, int, int, int], str] = {}
 
 
@@ -165,9 +166,12 @@ def _digest(path: Path) -> str:
 
 
 def _directory_listing(directory: Path) -> dict[str, str]:
-    """Every Terraform and variable file of a directory, by name, with its digest."""
+    """Every Terraform and variable file of a directory, by name, with its digest (and a
+    Resource Manager ``schema.yaml``, which makes a root a stack whose state the service keeps)."""
     try:
-        names = sorted(p.name for p in directory.iterdir() if is_tf(p) or is_tfvars(p))
+        names = sorted(
+            p.name for p in directory.iterdir() if is_tf(p) or is_tfvars(p) or p.name in STACK_SCHEMAS
+        )
     except OSError:
         return {"": "unreadable"}
     return {name: _digest(directory / name) for name in names}

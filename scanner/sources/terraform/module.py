@@ -40,6 +40,8 @@ class ModuleConfig:
     resource_types: set[str] = field(default_factory=set)
     errors: list[InputError] = field(default_factory=list)  # duplicate / dangling declarations
     data: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)  # data sources
+    # `backend "<type>"` / `cloud` blocks of `terraform {}`: where a root keeps its state
+    backends: list[tuple[Block, str]] = field(default_factory=list)
 
     def add_file(self, rel_path: str, body: Body) -> None:
         """Merge the top-level blocks of one parsed file into the module.
@@ -84,6 +86,8 @@ class ModuleConfig:
                 self._declare(
                     self.data, key, (block, rel_path), f"data source {labels[0]}.{labels[1]}", block
                 )
+            elif kind == "terraform":
+                self.backends += [(b, rel_path) for b in block.body.blocks if b.type in ("backend", "cloud")]
 
     def _declare(self, table: dict, key: Any, entry: tuple[Any, str], what: str, node: Any) -> None:
         """Record a declaration; a second one of the same name is what Terraform rejects."""
@@ -132,8 +136,14 @@ class ModuleConfig:
                         self.providers[i] = (merge_override(prov, block, rel_path, prov_file), prov_file)
                         break
                 continue
+            elif kind == "terraform":
+                # an override's backend replaces the configuration's (Terraform merges it so)
+                found = [(b, rel_path) for b in block.body.blocks if b.type in ("backend", "cloud")]
+                if found:
+                    self.backends = found
+                continue
             else:
-                continue  # terraform / data blocks: nothing this scanner reads from them
+                continue  # data blocks: nothing this scanner reads from them
             if key not in table:
                 self._missing_override(rel_path, what, block.start)
                 continue
@@ -606,6 +616,8 @@ class ModuleInstance:
             self.program.declared.add(self.config.rel_dir)
             out.extend(self._variables(context))
         out.extend(self._providers(context))
+        if not self.prefix:
+            out.extend(self._backend(context))
         for child in self.child_instances():
             out.extend(child.resources())
         return out
@@ -638,6 +650,32 @@ class ModuleInstance:
             out.append(Resource("variable", f"{self.prefix}var.{name}", attrs, prov, var_context))
         return out
 
+    def _backend(self, context: dict[str, Any]) -> list[Resource]:
+        """The root's state backend as one ``terraform_backend`` resource: ``type`` (``local``
+        when no backend is declared), the backend's settings, ``declared``. A directory with
+        neither a backend nor a provider configuration is a reusable module, not a root that
+        keeps state: nothing is emitted for it."""
+        if self.config.backends:
+            block, file = self.config.backends[0]
+            locations: dict[str, Location] = {}
+            attrs = evaluate_body(block.body, self.scope(file), locations)
+            attrs["type"] = block.labels[0] if block.type == "backend" and block.labels else "cloud"
+            attrs["declared"] = True
+            locations["type"] = Location(file, block.start, block.start)
+            where = Location(file, block.start, block.end)
+        elif self.config.providers:
+            block, file = self.config.providers[0]
+            attrs, locations = {"type": "local", "declared": False}, {}
+            where = Location(file, block.start, block.start)
+            schema = _stack_schema(self.config.dir)
+            if schema is not None:
+                # A Resource Manager stack: the service keeps and locks its state
+                attrs = {"type": "resource-manager", "declared": False, "stack_schema": schema}
+        else:
+            return []
+        prov = Provenance("terraform", where, locations)
+        return [Resource("terraform_backend", "terraform.backend", attrs, prov, dict(context))]
+
     def _providers(self, context: dict[str, Any]) -> list[Resource]:
         out = []
         for block, file in self.config.providers:
@@ -651,6 +689,26 @@ class ModuleInstance:
             prov = Provenance("terraform", Location(file, block.start, block.end), locations)
             out.append(Resource(kind, address, attrs, prov, dict(context)))
         return out
+
+
+def _stack_schema(directory: str) -> str | None:
+    """The OCI Resource Manager stack schema of a root (``schema.yaml`` / ``schema.yml`` with a
+    ``schemaVersion``), by file name; None when the directory is not a stack."""
+    from pathlib import Path
+
+    from scanner.guards.safe_io import UnreadableInput, read_regular_file
+
+    for name in ("schema.yaml", "schema.yml"):
+        path = Path(directory) / name
+        if not path.is_file():
+            continue
+        try:
+            head = read_regular_file(path, LIMITS.max_file_bytes)[:4096]
+        except UnreadableInput:
+            continue
+        if b"schemaVersion" in head:
+            return name
+    return None
 
 
 def with_type_defaults(value: Any, type_expr: Any, scope: Scope, depth: int = 0) -> Any:
