@@ -66,5 +66,6 @@ def test_placement_read_from_another_key_than_the_replicas():
     by_env = {f.resource.address: f for f in result.findings}
     base, prod = by_env["policy-guard[base]"], by_env["policy-guard[prod]"]
     assert base.status is Status.FAILED  # hostname anti-affinity and no spread constraint
-    assert (Path(base.location.file).name, base.location.start_line) == ("values.yaml", 12)
+    # found through controllerManager.*: at its anti-affinity's hostname-only topologyKey
+    assert (Path(base.location.file).name, base.location.start_line) == ("values.yaml", 10)
     assert prod.status is Status.PASSED  # prod spreads over topology.kubernetes.io/zone
