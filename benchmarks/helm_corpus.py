@@ -41,7 +41,7 @@ from scanner.workflow.scan import ScanOptions, run_scan  # noqa: E402
 LABELS = Path(__file__).resolve().parent / "helm_corpus.yaml"
 PRECISION_TARGET = 0.97
 RECALL_TARGET = 0.95
-SPLITS = ("dev", "heldout", *(f"heldout{n}" for n in range(2, 11)))
+SPLITS = ("dev", "heldout", *(f"heldout{n}" for n in range(2, 13)))
 
 
 @dataclass

@@ -77,24 +77,30 @@ def helm_values_plaintext_secrets(
         # vendored subcharts judge the values their parent sets for them (helm.values of
         # `parent/sub[env]`), at the same lines: not twice
         values = {k: v for k, v in values.items() if k not in resource.attributes["subcharts"]}
-    _walk_values(values, "values", hits, False)
+    settings = {f"values.{p}" for p in resource.attributes.get("env_settings") or ()}
+    _walk_values(values, "values", hits, False, settings)
     if not hits:
         return Outcome(True, "values")
     return _failures(resource, [(h, h[len("values.") :]) for h in hits])
 
 
-def _walk_values(value: Any, at: str, hits: list[str], in_block: bool) -> None:
+def _walk_values(
+    value: Any, at: str, hits: list[str], in_block: bool, settings: set[str] | frozenset[str] = frozenset()
+) -> None:
+    """Collect the paths of secret-holding keys under ``value``; environment lists are skipped
+    (OCI-SEC-102's) unless the source found the templates read them as settings."""
     if isinstance(value, dict):
         keys = tuple(str(k) for k in value)
         for key, child in value.items():
             name = str(key)
             path = f"{at}.{name}"
-            if name in _ENV_KEYS:
+            if name in _ENV_KEYS and path not in settings:
                 continue
             reading = key_reading(name)
             if isinstance(child, (dict, list)):
                 if reading != "reference":
-                    _walk_values(child, path, hits, reading == "holds" and name.lower() in _SECRET_BLOCKS)
+                    block = reading == "holds" and name.lower() in _SECRET_BLOCKS
+                    _walk_values(child, path, hits, block, settings)
             elif _literal(child) and (
                 _holds_secret(name, child, keys)
                 or (in_block and reading == "none" and not is_setting_key(name) and is_secret_literal(child))
@@ -102,7 +108,7 @@ def _walk_values(value: Any, at: str, hits: list[str], in_block: bool) -> None:
                 hits.append(path)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            _walk_values(child, f"{at}.{i}", hits, in_block)
+            _walk_values(child, f"{at}.{i}", hits, in_block, settings)
 
 
 @check("helm_templated_secret_values")

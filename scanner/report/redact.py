@@ -66,6 +66,7 @@ class Redactor:
         self._keys: set[str] = set()
         self._pattern: Any = None
         self._short_pattern: Any = None
+        self._short_source_pattern: Any = None  # the same for quoted input lines (scrub_source)
         for secret in secrets:
             self.add(secret)
 
@@ -77,7 +78,7 @@ class Redactor:
         if len(value) >= MIN_SECRET_LENGTH and value not in self._secrets:
             self._secrets.add(value)
             self._pattern = None
-            self._short_pattern = None
+            self._short_pattern = self._short_source_pattern = None
 
     def add_key(self, value: str) -> None:
         """Remember a secret to mask as an instance key only, whatever its length."""
@@ -102,20 +103,34 @@ class Redactor:
     def __len__(self) -> int:
         return len(self._secrets)
 
-    def _short_matcher(self) -> Any:
+    def _short_matcher(self, source: bool = False) -> Any:
         """Short secrets as whole words only (see ``WHOLE_WORD_BELOW``); Python's engine, since
-        RE2 has no look-around, and short secrets are few."""
-        if self._short_pattern is None:
-            forms: set[str] = set()
-            for secret in self._secrets:
-                if len(secret) < WHOLE_WORD_BELOW:
-                    forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
-            self._short_pattern = (
-                re.compile("|".join(_whole_word(f) for f in sorted(forms, key=len, reverse=True)))
-                if forms
-                else None
-            )
-        return self._short_pattern
+        RE2 has no look-around, and short secrets are few. With ``source``, for lines quoted from
+        the input: a short secret that is a plain word (`admin`) is also a word of the chart's
+        comments ("for the admin password"), so there it is masked only where it stands as a
+        value, never in prose."""
+        cached = self._short_source_pattern if source else self._short_pattern
+        if cached is not None:
+            return cached or None
+        forms: set[str] = set()
+        words: set[str] = set()
+        for secret in self._secrets:
+            if len(secret) >= WHOLE_WORD_BELOW:
+                continue
+            if source and _PROSE_WORD.fullmatch(secret):
+                words.add(secret)
+            else:
+                forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
+        parts = [_whole_word(f) for f in sorted(forms, key=len, reverse=True)]
+        if words:
+            alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+            parts.append(_AS_VALUE.format(words=alternation))
+        pattern = re.compile("|".join(parts), re.MULTILINE) if parts else False
+        if source:
+            self._short_source_pattern = pattern
+        else:
+            self._short_pattern = pattern
+        return pattern or None
 
     def _matcher(self) -> Any:
         """One combined matcher for every secret (and its JSON / XML escaped forms), built once:
@@ -142,6 +157,15 @@ class Redactor:
         short = self._short_matcher()
         text = self._matcher().sub(MASK, text)
         return short.sub(MASK, text) if short is not None else text
+
+    def scrub_source(self, text: str) -> str:
+        """``scrub`` for lines quoted from the input: short secrets that are plain words are
+        masked as values only, so the chart's comments stay readable."""
+        if not self._secrets or not text:
+            return text
+        short = self._short_matcher(source=True)
+        text = self._matcher().sub(MASK, text)
+        return short.sub(_mask_short, text) if short is not None else text
 
     def mask_address(self, address: str) -> str:
         """``address`` with every instance key that is, or holds, a secret replaced by
@@ -227,7 +251,7 @@ class Redactor:
         # Source lines quoted under findings are input: secrets masked, controls escaped (a line
         # holds no line break; tabs are kept for the layout).
         snippets = {
-            key: [(n, clean_text(self.scrub(line))) for n, line in lines]
+            key: [(n, clean_text(self.scrub_source(line))) for n, line in lines]
             for key, lines in result.snippets.items()
         }
         return dataclasses.replace(
@@ -272,6 +296,21 @@ class Redactor:
                 for value in secret_values(finding.resource):
                     redactor.add(value)
         return redactor
+
+
+# A short secret that is a plain word, standing as a value: after `key:` / `key=` (quoted or
+# not), between quotes, or as a list item, and ending the value (`admin@example.com` is no
+# password); the group `lead` keeps what precedes it.
+_PROSE_WORD = re.compile(r"[A-Za-z]+")
+_AS_VALUE = (
+    r"(?:(?P<lead>(?:[:=]|^\s*-)[ \t]*(?:\\?[\"'])?|(?<![\w\\])\\?[\"'])(?:{words})(?=$|[\s\"'\\,}}\]#]))"
+)
+
+
+def _mask_short(m: re.Match[str]) -> str:
+    """The mask for a short secret, keeping the key, quote or dash that showed it is a value."""
+    lead = m.groupdict().get("lead") or ""
+    return lead + MASK
 
 
 def _whole_word(form: str) -> str:

@@ -329,7 +329,10 @@ def _load_chart(
             data, located = merge_values(current, loaded[layer])
             current = ValuesFile(loaded[layer].path, data, located)
         fallback = loaded[layers[-1]].path if layers else base.path
-        out.errors += validate_schema(chart, chart_rel, env, data, located, fallback)
+        # a fault of the schema itself is the same in every environment: said once
+        out.errors += [
+            e for e in validate_schema(chart, chart_rel, env, data, located, fallback) if e not in out.errors
+        ]
         env_anchor = Location(fallback, 1, 1) if layers else anchor
         resources = values_resource(name, chart_rel, env, data, located, templates, env_anchor)
         # A vendored subchart's values are judged with the subchart (below), not twice.

@@ -60,6 +60,8 @@ VALUES_OVERRIDE = re.compile(r"^values[-_.](?P<env>.+)\.ya?ml$")
 STANDALONE_VALUES = re.compile(r"(^|.*[-_.])values([-_.].*)?\.ya?ml$")
 _TEMPLATE_KIND = re.compile(r"^\s*kind:\s*['\"]?([A-Za-z]+)", re.M)
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+# `tpl (.Files.Get ...)` / `tpl ($.ctx.Files.Get (printf "files/%s" .file))`: chart files rendered
+_TPL_FILES = re.compile(r"\btpl\s*\(?\s*\(?\s*\$?[\w.]*\.Files\.Get\b")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
 _READ = re.compile(
     r"\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
@@ -67,6 +69,9 @@ _READ = re.compile(
     r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
 )
 _ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
+_HPA_MIN = re.compile(
+    r"^\s+minReplicas:\s*\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}", re.M
+)
 _BUDGET_KIND = re.compile(r"^kind:\s*['\"]?PodDisruptionBudget['\"]?\s*$", re.M)
 _BUDGET_BOUND = re.compile(
     r"^\s+(?P<key>minAvailable|maxUnavailable):[ \t]*(?:\{\{-?\s*(?:toYaml\s+)?\$?\.Values\."
@@ -105,6 +110,9 @@ class ChartTemplates:
     secrets: list[SecretTemplate] = field(default_factory=list)  # Secrets and ConfigMaps rendered
     services: list[ServiceTemplate] = field(default_factory=list)  # Services rendered (services.py)
     budgets: list[BudgetTemplate] = field(default_factory=list)  # PodDisruptionBudgets rendered
+    # values paths HorizontalPodAutoscaler templates write as `minReplicas:` (podinfo:
+    # `minReplicas: {{ .Values.replicaCount }}`)
+    hpa_min_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -197,6 +205,17 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         except UnreadableInput as exc:
             found.unreadable[name] = str(exc)
             continue
+    if any(_TPL_FILES.search(text) for text in texts.values()):
+        # `tpl (.Files.Get "files/...")` renders files of the chart as templates (nats: its
+        # StatefulSet and nats-box Deployment are written under files/): read them as templates.
+        for path in sorted((chart_dir / "files").rglob("*")) if (chart_dir / "files").is_dir() else ():
+            if not path.is_file() or path.suffix not in (".yaml", ".yml"):
+                continue
+            name = path.relative_to(chart_dir).as_posix()
+            try:
+                texts[name] = read_regular_file(path, LIMITS.max_file_bytes).decode("utf-8", errors="replace")
+            except UnreadableInput as exc:
+                found.unreadable[name] = str(exc)
     helpers = helper_bodies(texts)
     for name, text in texts.items():
         found.kinds[name] = set(_TEMPLATE_KIND.findall(text))
@@ -206,6 +225,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        if "HorizontalPodAutoscaler" in text:
+            found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
         if "Service" in found.kinds[name]:
             found.services += service_templates(name, text)
         for m in _BUDGET_KIND.finditer(text) if "PodDisruptionBudget" in text else ():
@@ -306,6 +327,35 @@ def _literal_data_lines(doc: str) -> list[int]:
     return out
 
 
+ENV_VALUE_KEYS = ("env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars")
+
+
+def env_maps_read_as_settings(values: dict[str, Any], templates: ChartTemplates | None) -> list[str]:
+    """Values paths of ``env``-named MAPS that the templates read field by field
+    (``.Values.env.email`` into one variable, ``.Values.env.password`` into a Secret: pgadmin4)
+    and never whole (``toYaml`` / ``range`` over ``.Values.env``): settings the chart turns into
+    what it chooses, not container environment variables. Without templates a map stays env."""
+    if not templates:
+        return []
+    uses = {p for paths in templates.uses.values() for p in paths}
+    out: list[str] = []
+
+    def walk(value: Any, at: str, depth: int) -> None:
+        if not isinstance(value, dict) or depth > 3:
+            return
+        for key, child in value.items():
+            path = f"{at}{key}"
+            if str(key) in ENV_VALUE_KEYS and isinstance(child, dict) and child:
+                fields = any(u.startswith(path + ".") for u in uses)
+                if fields and path not in uses:
+                    out.append(path)
+            elif isinstance(child, dict):
+                walk(child, path + ".", depth + 1)
+
+    walk(values, "", 0)
+    return out
+
+
 def _get(data: Any, path: str) -> Any:
     for seg in path.split("."):
         if not isinstance(data, dict) or seg not in data:
@@ -367,6 +417,8 @@ def values_resource(
                 loc.alias(f"templated_configmaps.{n}", path)
     attrs["templated_secrets"] = secrets
     attrs["templated_configmaps"] = configmaps
+    # `env:` maps the templates read field by field are settings: OCI-SEC-101 judges them
+    attrs["env_settings"] = env_maps_read_as_settings(values, templates)
     context: dict[str, Any] = {
         "scope": f"helm:{chart_rel}:{environment}",
         "chart": chart_rel,
@@ -475,12 +527,15 @@ def chart_workloads(
     holding ``replicaCount`` / ``replicas``."""
     prefix_file = "" if chart_rel in ("", ".") else f"{chart_rel}/"
     out: list[Resource] = []
+    settings = set(env_maps_read_as_settings(values, templates))
     for comp, wt, kind in _rendered_components(chart_name or chart, values, templates, defaults_known):
         loc = _Locator(located)
         v = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
         v = v if isinstance(v, dict) else {}
         where = located.get(comp.prefix.rstrip(".")) if comp.prefix else None
-        workload = _values_workload(v, comp.prefix, kind, loc, where or anchor, root="workload")
+        workload = _values_workload(
+            v, comp.prefix, kind, loc, where or anchor, root="workload", env_settings=settings
+        )
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
         written = wt is not None and (wt.literal_strategy or wt.literal_unavailable is not None)
@@ -525,6 +580,22 @@ def chart_workloads(
                 loc.alias("workload.strategy", wt.strategy_fields.get("type", ""))
                 if fields.get("maxUnavailable") is not None:
                     workload["strategy"]["maxUnavailable"] = fields["maxUnavailable"]
+        block = next((v[k] for k in ("autoscaling", "hpa") if isinstance(v.get(k), dict)), None)
+        if block is not None and "minReplicas" not in block and templates is not None:
+            # the autoscaler's floor is whatever value its template writes there, when that value
+            # belongs to this component (podinfo: `minReplicas: {{ .Values.replicaCount }}`)
+            for path in templates.hpa_min_paths:
+                low = _get(values, path)
+                if path.rpartition(".")[0] == comp.prefix.rstrip(".") and low is not None:
+                    workload["autoscaling"]["minReplicas"] = low
+                    loc.alias("workload.autoscaling.minReplicas", path)
+                    break
+        for key, path in wt.placement_paths.items() if wt is not None else ():
+            # placement the template reads from another key than the component's replicas
+            # (gatekeeper: top-level `replicas`, `controllerManager.topologySpreadConstraints`)
+            if key not in workload and _get(values, path) is not None:
+                workload[key] = _get(values, path)
+                loc.alias(f"workload.{key}", path)
         _budget_from_templates(workload, wt, templates, values, loc, prefix_file)
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the
@@ -574,7 +645,8 @@ def _rendered_components(
         for comp in find_components(templates.workloads, values):
             at = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
             if isinstance(at, dict) and str(at.get("enabled", "")).lower() == "false":
-                continue
+                if not any(_replicas_switch(wt, comp) for wt in comp.templates):
+                    continue
             for wt in comp.templates:
                 kind = wt.kind or str(evaluate(wt.kind_expr or "", values, wt.variables))
                 if kind not in WORKLOAD_KINDS:
@@ -632,6 +704,14 @@ def _component_replicas(
             loc.alias("workload.replicas", comp.ha_path + ".enabled")
         return
     if comp.replicas_path:
+        switch = _replicas_switch(wt, comp) if wt is not None else None
+        if switch is not None and guard_holds(switch, values, wt.variables if wt else None) is False:
+            # `{{ if .Values.config.cluster.enabled }}replicas: {{ .Values.config.cluster.replicas }}
+            # {{ else }}replicas: 1` (nats): off, the workload runs one pod, because of that switch
+            workload["replicas"] = 1
+            loc.alias("workload.replicas", switch.strip().removeprefix("$").removeprefix(".Values."))
+            loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+            return
         value = _get(values, comp.replicas_path)
         if wt is not None and wt.replicas_expr:
             computed = evaluate(wt.replicas_expr, values, wt.variables)
@@ -650,6 +730,14 @@ def _component_replicas(
         return
     if wt is not None:
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
+        computed = evaluate(wt.replicas_expr, values, wt.variables) if wt.replicas_expr and rendered else None
+        if isinstance(computed, int) and not isinstance(computed, bool):
+            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
+            workload["replicas"] = computed
+            line = wt.replicas_line or wt.kind_line
+            where = Location(f"{prefix_file}{wt.template}", line, line)
+            loc.locations["workload.replicas"] = loc.locations["workload"] = where
+            return
         if wt.replicas_line and rendered and wt.literal_replicas is None:
             # an expression ocisec cannot evaluate (`mul $zoneCount $replicaCount`)
             workload["replicas"] = Unknown("replica count computed by the template")
@@ -659,6 +747,16 @@ def _component_replicas(
         where = Location(f"{prefix_file}{wt.template}", line, line)
         loc.locations["workload.replicas"] = where
         loc.locations["workload"] = where
+
+
+def _replicas_switch(wt: WorkloadTemplate, comp: Component) -> str | None:
+    """The guard around a template's ``replicas:`` line that is the component's own ``enabled``
+    flag (``.Values.config.cluster.enabled`` around ``config.cluster.replicas``): it switches the
+    replica count, not the workload, which renders either way."""
+    if not comp.prefix:
+        return None
+    flag = f".Values.{comp.prefix}enabled"
+    return next((g for g in wt.replicas_guards if g.strip().removeprefix("$") == flag), None)
 
 
 def _truthy(value: Any) -> bool:
@@ -712,7 +810,13 @@ def _budget_from_templates(
 
 
 def _values_workload(
-    v: dict[str, Any], prefix: str, kind: str, loc: _Locator, anchor: Location, root: str = "workload"
+    v: dict[str, Any],
+    prefix: str,
+    kind: str,
+    loc: _Locator,
+    anchor: Location,
+    root: str = "workload",
+    env_settings: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     def _w(_prefix: str) -> str:
         return root
@@ -755,6 +859,11 @@ def _values_workload(
         }
         loc.alias(f"{_w(prefix)}.podDisruptionBudget.minAvailable", prefix + "minAvailable")
     for key in ("strategy", "updateStrategy"):
+        if isinstance(v.get(key), dict) and not v[key]:
+            # an empty map (`strategy: {}`) sets nothing: the template's own default then renders
+            # (kiali: `maxUnavailable: 1` in the `else` of `{{ if .Values.deployment.strategy }}`);
+            # and the next key is not read instead (haproxy's `updateStrategy` is its DaemonSet's)
+            break
         if isinstance(v.get(key), dict):
             s = v[key]
             out["strategy"] = {"type": s.get("type")}
@@ -772,7 +881,9 @@ def _values_workload(
             out[key] = v[key]
             loc.alias(f"{_w(prefix)}.{key}", prefix + key)
     env: list[dict[str, Any]] = []
-    for key in ("env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars"):
+    for key in ENV_VALUE_KEYS:
+        if prefix + key in env_settings:
+            continue  # a map of settings the templates read field by field, not the env
         for entry, map_key in env_entries(v.get(key)):
             n = len(env)
             env.append(entry)
@@ -942,6 +1053,18 @@ def validate_schema(
         return [InputError(schema_rel, f"values.schema.json: a pattern could not be checked: {exc}")]
     except Exception as exc:  # noqa: BLE001 - unresolvable $ref and other schema faults
         what = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        remote = _REMOTE_REF.search(str(what))
+        if remote:
+            # helm fetches a `$ref` to a URL; ocisec never does (CI input must not make it call
+            # out): the values are not checked against that part, which is no fault of the input
+            return [
+                InputError(
+                    schema_rel,
+                    f"values.schema.json refers to a remote schema ({remote.group('url')[:120]}) that "
+                    "ocisec does not fetch: the values were not checked against it",
+                    level="note",
+                )
+            ]
         return [InputError(schema_rel, f"invalid values.schema.json: {str(what)[:200]}")]
     for err in violations:
         key = ".".join(str(p) for p in err.absolute_path)
@@ -965,6 +1088,7 @@ def validate_schema(
 
 
 _VALIDATORS: dict[tuple[str, int, int], Any] = {}
+_REMOTE_REF = re.compile(r"Unresolvable: (?P<url>https?://\S+)")
 
 
 def _schema_validator(schema_path: Path) -> Any:

@@ -44,6 +44,13 @@ _STRATEGY_LINE = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):[^\n]*?(?:\n[^\n]*?)?\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)",
     re.M,
 )
+# `topologySpreadConstraints: {{ toYaml .Values.controllerManager.topologySpreadConstraints ...`
+# (gatekeeper): the pod spec's placement read from a values path of the same name
+_PLACEMENT_LINE = re.compile(
+    r"^[ \t]+(?P<key>affinity|topologySpreadConstraints):[^\n]*?(?:\n[^\n]*?)?"
+    r"\$?\.Values\.(?P<path>(?:[A-Za-z0-9_-]+\.)*(?P=key))\b",
+    re.M,
+)
 # `strategy:` with its type written in the template (argo-workflows: Recreate for one replica)
 _LITERAL_STRATEGY = re.compile(
     r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
@@ -51,7 +58,11 @@ _LITERAL_STRATEGY = re.compile(
 # `strategy:` whose fields the template fills from separate values (pihole:
 # `type: {{ .Values.strategyType }}`, `maxUnavailable: {{ .Values.maxUnavailable }}`)
 _STRATEGY_BLOCK = re.compile(
-    r"^\s{2}(?:strategy|updateStrategy):[ \t]*\n(?P<body>(?:[ \t]{4,}[^\n]*(?:\n|$))+)", re.M
+    r"^\s{2}(?:strategy|updateStrategy):[ \t]*\n"
+    # lines indented under it, and lines holding only template actions (`{{- if … }}`, `{{- else }}`,
+    # `{{ toYaml .Values.deployment.strategy | nindent 4 }}`: kiali's default in the `else`)
+    r"(?P<body>(?:(?:[ \t]{4,}[^\n]*|[ \t]*\{\{[^\n]*\}\}[ \t]*)(?:\n|$))+)",
+    re.M,
 )
 _STRATEGY_FIELD = re.compile(
     r"^[ \t]+(?P<key>type|maxUnavailable):[ \t]*\{\{-?\s*\$?\.Values\."
@@ -84,6 +95,8 @@ class WorkloadTemplate:
     replicas_line: int | None = None
     main_key: str | None = None  # the first-level values key it reads most
     strategy_path: str | None = None  # values path its `strategy:` / `updateStrategy:` renders
+    # values paths its pod spec's `affinity:` / `topologySpreadConstraints:` render
+    placement_paths: dict[str, str] = field(default_factory=dict)
     # `strategy:` written in the template (`type: Recreate`), with the guards around it
     literal_strategy: str | None = None
     strategy_line: int | None = None
@@ -134,6 +147,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         expr = m.group("expr")
         if m.group("cond"):
             expr = f'ternary "{m.group("then")}" "{m.group("other")}" ({m.group("cond")})'
+        outer = guards.at(m.start())  # the guards around the kind line
         wt = WorkloadTemplate(
             name,
             m.group("kind") or "",
@@ -148,7 +162,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         rm = _REPLICAS_LINE.search(body)
         if rm:
             wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
-            wt.replicas_guards = guards.at(m.end() + rm.start())[len(wt.guards) :]
+            wt.replicas_guards = _inner(guards.at(m.end() + rm.start()), outer)
             expr = rm.group("expr")
             if expr.isdigit():
                 wt.literal_replicas = int(expr)
@@ -173,25 +187,36 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         if lm:
             wt.literal_strategy = lm.group("type")
             wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
-            wt.strategy_guards = guards.at(m.end() + lm.start())[len(wt.guards) :]
+            wt.strategy_guards = _inner(guards.at(m.end() + lm.start()), outer)
         if block and not wt.strategy_fields:
             at = m.end() + block.start("body")
             lt, lu = _LITERAL_TYPE.search(block["body"]), _LITERAL_UNAVAILABLE.search(block["body"])
             if lt and not lm:
                 wt.literal_strategy = lt.group("v")
                 wt.strategy_line = stripped.count("\n", 0, at + lt.start("v")) + 1
-                wt.strategy_guards = guards.at(at + lt.start())[len(wt.guards) :]
+                wt.strategy_guards = _inner(guards.at(at + lt.start()), outer)
             if lu:
                 text = lu.group("v")
                 wt.literal_unavailable = int(text) if text.isdigit() else text
                 wt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
                 if not wt.strategy_guards:
-                    wt.strategy_guards = guards.at(at + lu.start())[len(wt.guards) :]
+                    wt.strategy_guards = _inner(guards.at(at + lu.start()), outer)
+        for pm in _PLACEMENT_LINE.finditer(body):
+            wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+def _inner(open_guards: list[str], outer: list[str]) -> list[str]:
+    """The guards open at a line below the kind line, without those around the kind itself,
+    when they still enclose it. A kind chosen in `{{ if }}…{{ else }}…{{ end }}` (groundhog2k's
+    redis: Deployment when non-HA) closes before `replicas:`: then every open guard counts."""
+    if open_guards[: len(outer)] == outer:
+        return open_guards[len(outer) :]
+    return open_guards
 
 
 def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
@@ -476,7 +501,25 @@ def _compare(op: Any) -> Any:
     return run
 
 
+def _arithmetic(op: Any) -> Any:
+    """sprig's integer arithmetic (`mul $poolCount $nodeCount`: minio's replica count)."""
+
+    def run(a: list[Any]) -> Any:
+        if len(a) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in a):
+            return UNKNOWN
+        try:
+            return op(a[0], a[1])
+        except ZeroDivisionError:
+            return UNKNOWN
+
+    return run
+
+
 _FUNCTIONS: dict[str, Any] = {
+    "add": _arithmetic(lambda x, y: x + y),
+    "sub": _arithmetic(lambda x, y: x - y),
+    "mul": _arithmetic(lambda x, y: x * y),
+    "div": _arithmetic(lambda x, y: x // y),
     "int": _int,
     "int64": _int,
     "ternary": lambda a: (a[0] if _truthy(a[2]) else a[1]) if len(a) == 3 else UNKNOWN,
