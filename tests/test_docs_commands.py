@@ -28,8 +28,9 @@ def _rel(page: Path) -> str:
 
 
 def slug(heading: str) -> str:
-    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens; an
+    underscore inside a word (``cis_reports``) stays, emphasis markers (``_x_``) go."""
+    text = re.sub(r"[`*]|(?<!\w)_|_(?!\w)", "", heading.strip().lower())
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
 

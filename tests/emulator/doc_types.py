@@ -360,7 +360,7 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
     ServiceType(
         "sch.ServiceConnector",
         "serviceconnectors",
-        "ServiceConnector",  # searchable too (rt, cis); the collector lists it per compartment
+        "ServiceConnector",  # searchable too (rt, cis); the collector lists it where Search finds it
         get="/20200909/serviceConnectors/{id}",
         list="/20200909/serviceConnectors",
         summary="sch.ServiceConnectorSummary",

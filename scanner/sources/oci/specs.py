@@ -604,6 +604,7 @@ SPECS: tuple[ResourceSpec, ...] = (
         "service_connector_id",
         "serviceconnectors",
         fields=("source", "target", "lifecycle_state"),
+        located_by="ServiceConnector",
     ),
     # Web app firewalls (WAF API 20210930; IAM resource-type web-app-firewall of waf-family):
     # the GET returns the LOAD_BALANCER subtype, whose load_balancer_id OCI-NET-405 joins on.
