@@ -54,7 +54,7 @@ from scanner.sources.helm.services import (
     template_services,
 )
 from scanner.sources.helm.workload import env_entries, is_ingress_nginx_controller
-from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, read_yaml_text
+from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, read_yaml_text, value_at
 
 VALUES_OVERRIDE = re.compile(r"^values[-_.](?P<env>.+)\.ya?ml$")
 STANDALONE_VALUES = re.compile(r"(^|.*[-_.])values([-_.].*)?\.ya?ml$")
@@ -356,14 +356,6 @@ def env_maps_read_as_settings(values: dict[str, Any], templates: ChartTemplates 
     return out
 
 
-def _get(data: Any, path: str) -> Any:
-    for seg in path.split("."):
-        if not isinstance(data, dict) or seg not in data:
-            return None
-        data = data[seg]
-    return data
-
-
 class _Locator:
     """attribute_locations of one helm.values resource: ``values.<path>`` plus aliases."""
 
@@ -409,7 +401,7 @@ def values_resource(
             if path in seen or any(guard_holds(g, values, st.variables) is False for g in guards):
                 continue  # read only in a branch these values do not take
             seen.add(path)
-            value = _get(values, path)
+            value = value_at(values, path)
             if isinstance(value, (dict, str)):
                 n = len(configmaps)
                 configmaps.append({"template": st.template, "value_path": path, "value": value})
@@ -493,7 +485,7 @@ def _templated_secrets(
 def _leaves(values: dict[str, Any], path: str) -> list[tuple[str, Any, tuple[str, ...]]]:
     """Scalar values at ``path`` or below it, with their paths and the keys beside them."""
     parent_path, _, last = path.rpartition(".")
-    parent = _get(values, parent_path) if parent_path else values
+    parent = value_at(values, parent_path) if parent_path else values
     if not isinstance(parent, dict) or last not in parent:
         return []
     out: list[tuple[str, Any, tuple[str, ...]]] = []
@@ -530,7 +522,7 @@ def chart_workloads(
     settings = set(env_maps_read_as_settings(values, templates))
     for comp, wt, kind in _rendered_components(chart_name or chart, values, templates, defaults_known):
         loc = _Locator(located)
-        v = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
+        v = value_at(values, comp.prefix.rstrip(".")) if comp.prefix else values
         v = v if isinstance(v, dict) else {}
         where = located.get(comp.prefix.rstrip(".")) if comp.prefix else None
         workload = _values_workload(
@@ -552,12 +544,12 @@ def chart_workloads(
                     loc.locations["workload.strategy.maxUnavailable"] = here
         if wt is not None and wt.strategy_path and "strategy" not in workload:
             # the template names where its strategy comes from (`hub.deploymentStrategy`)
-            strategy = _get(values, wt.strategy_path)
+            strategy = value_at(values, wt.strategy_path)
             if isinstance(strategy, dict):
                 workload["strategy"] = {"type": strategy.get("type")}
                 loc.alias("workload.strategy", wt.strategy_path)
                 loc.alias("workload.strategy.type", wt.strategy_path + ".type")
-                unavailable = _get(strategy, "rollingUpdate.maxUnavailable")
+                unavailable = value_at(strategy, "rollingUpdate.maxUnavailable")
                 if unavailable is not None:
                     workload["strategy"]["maxUnavailable"] = unavailable
                     loc.alias(
@@ -572,7 +564,7 @@ def chart_workloads(
                     parts["digest"] = None
         if wt is not None and wt.strategy_fields and "strategy" not in workload:
             # the template writes each field from its own value (`type: {{ .Values.strategyType }}`)
-            fields = {k: _get(values, path) for k, path in wt.strategy_fields.items()}
+            fields = {k: value_at(values, path) for k, path in wt.strategy_fields.items()}
             if fields.get("type") is not None or fields.get("maxUnavailable") is not None:
                 workload["strategy"] = {"type": fields.get("type")}
                 for key, path in wt.strategy_fields.items():
@@ -585,7 +577,7 @@ def chart_workloads(
             # the autoscaler's floor is whatever value its template writes there, when that value
             # belongs to this component (podinfo: `minReplicas: {{ .Values.replicaCount }}`)
             for path in templates.hpa_min_paths:
-                low = _get(values, path)
+                low = value_at(values, path)
                 if path.rpartition(".")[0] == comp.prefix.rstrip(".") and low is not None:
                     workload["autoscaling"]["minReplicas"] = low
                     loc.alias("workload.autoscaling.minReplicas", path)
@@ -593,8 +585,8 @@ def chart_workloads(
         for key, path in wt.placement_paths.items() if wt is not None else ():
             # placement the template reads from another key than the component's replicas
             # (gatekeeper: top-level `replicas`, `controllerManager.topologySpreadConstraints`)
-            if key not in workload and _get(values, path) is not None:
-                workload[key] = _get(values, path)
+            if key not in workload and value_at(values, path) is not None:
+                workload[key] = value_at(values, path)
                 loc.alias(f"workload.{key}", path)
         _budget_from_templates(workload, wt, templates, values, loc, prefix_file)
         if not defaults_known:
@@ -643,7 +635,7 @@ def _rendered_components(
     if templates is not None and templates.workloads:
         found = []
         for comp in find_components(templates.workloads, values):
-            at = _get(values, comp.prefix.rstrip(".")) if comp.prefix else values
+            at = value_at(values, comp.prefix.rstrip(".")) if comp.prefix else values
             if isinstance(at, dict) and str(at.get("enabled", "")).lower() == "false":
                 if not any(_replicas_switch(wt, comp) for wt in comp.templates):
                     continue
@@ -694,8 +686,8 @@ def _component_replicas(
     path, vault's ``server.ha`` (replicas only in HA mode, else one standalone pod), a number
     written in the template, or nothing written (one pod)."""
     if comp.ha_path:
-        if _truthy(_get(values, comp.ha_path + ".enabled")):
-            replicas = _get(values, comp.ha_path + ".replicas")
+        if _truthy(value_at(values, comp.ha_path + ".enabled")):
+            replicas = value_at(values, comp.ha_path + ".replicas")
             workload["replicas"] = 3 if replicas is None else replicas
             loc.alias("workload.replicas", comp.ha_path + ".replicas")
             loc.alias("workload", comp.ha_path + ".enabled")  # what made it a replicated server
@@ -712,7 +704,7 @@ def _component_replicas(
             loc.alias("workload.replicas", switch.strip().removeprefix("$").removeprefix(".Values."))
             loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
             return
-        value = _get(values, comp.replicas_path)
+        value = value_at(values, comp.replicas_path)
         if wt is not None and wt.replicas_expr:
             computed = evaluate(wt.replicas_expr, values, wt.variables)
             if isinstance(computed, int) and not isinstance(computed, bool) and computed != value:
@@ -801,7 +793,7 @@ def _budget_from_templates(
             continue
         spec: dict[str, Any] = {"enabled": True, "minAvailable": None, "maxUnavailable": None}
         for key, (how, what) in budget.bounds.items():
-            spec[key] = _get(values, what) if how == "path" else what
+            spec[key] = value_at(values, what) if how == "path" else what
         workload["podDisruptionBudget"] = spec
         where = Location(f"{prefix_file}{budget.template}", budget.line, budget.line)
         for path in ("", ".minAvailable", ".maxUnavailable"):
@@ -869,7 +861,7 @@ def _values_workload(
             out["strategy"] = {"type": s.get("type")}
             loc.alias(f"{_w(prefix)}.strategy", prefix + key)
             loc.alias(f"{_w(prefix)}.strategy.type", prefix + key + ".type")
-            unavailable = _get(s, "rollingUpdate.maxUnavailable")
+            unavailable = value_at(s, "rollingUpdate.maxUnavailable")
             if unavailable is not None:
                 out["strategy"]["maxUnavailable"] = unavailable
                 loc.alias(
@@ -1018,7 +1010,7 @@ def _sensitive(values: dict[str, Any], secrets: list[dict[str, Any]]) -> list[st
                 elif isinstance(x, str) and looks_like_credential(x):
                     found.append(x)
     for s in secrets:
-        value = _get(values, str(s.get("value_path", "")))
+        value = value_at(values, str(s.get("value_path", "")))
         if isinstance(value, str):
             found.append(value)
     return found

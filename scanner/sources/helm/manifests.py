@@ -14,7 +14,7 @@ from typing import Any
 
 from scanner.model import InputError, Location, Provenance, Resource
 from scanner.sources.helm.workload import env_entries, is_ingress_nginx_controller
-from scanner.sources.helm.yamlmarks import Span, YamlDocument, YamlInputError, load_yaml_documents
+from scanner.sources.helm.yamlmarks import Span, YamlDocument, YamlInputError, load_yaml_documents, value_at
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob", "ReplicaSet"}
 # Kinds ocisec models; others that Kubernetes or common operators define are kept silently as
@@ -343,35 +343,24 @@ def _pod_spec_path(kind: str) -> str:
     return "spec.template.spec"
 
 
-def _get(data: Any, path: str) -> Any:
-    for seg in path.split("."):
-        if isinstance(data, dict):
-            data = data.get(seg)
-        elif isinstance(data, list) and seg.isdigit() and int(seg) < len(data):
-            data = data[int(seg)]
-        else:
-            return None
-    return data
-
-
 def _workload(kind: str, data: dict[str, Any], loc: LocationMap) -> dict[str, Any]:
     pod_path = _pod_spec_path(kind)
-    pod = _get(data, pod_path) or {}
+    pod = value_at(data, pod_path) or {}
     pod = pod if isinstance(pod, dict) else {}
     labels_path = "metadata.labels" if kind == "Pod" else pod_path.rpartition(".")[0] + ".metadata.labels"
-    labels = _get(data, labels_path) or {}
+    labels = value_at(data, labels_path) or {}
     out: dict[str, Any] = {"kind": kind}
     if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        replicas = _get(data, "spec.replicas")
+        replicas = value_at(data, "spec.replicas")
         out["replicas"] = 1 if replicas is None else replicas
         loc.alias("workload.replicas", "spec.replicas")
         strategy_path = "spec.strategy" if kind == "Deployment" else "spec.updateStrategy"
-        strategy = _get(data, strategy_path)
+        strategy = value_at(data, strategy_path)
         if isinstance(strategy, dict):
             out["strategy"] = {"type": strategy.get("type")}
             loc.alias("workload.strategy", strategy_path)
             loc.alias("workload.strategy.type", strategy_path + ".type")
-            unavailable = _get(strategy, "rollingUpdate.maxUnavailable")
+            unavailable = value_at(strategy, "rollingUpdate.maxUnavailable")
             if unavailable is not None:
                 out["strategy"]["maxUnavailable"] = unavailable
                 loc.alias("workload.strategy.maxUnavailable", strategy_path + ".rollingUpdate.maxUnavailable")
@@ -397,7 +386,7 @@ def _workload(kind: str, data: dict[str, Any], loc: LocationMap) -> dict[str, An
     out["containers"] = containers
     out["labels"] = labels if isinstance(labels, dict) else {}
     out["ingress_controller"] = is_ingress_nginx_controller(
-        out["labels"] or (_get(data, "metadata.labels") or {}), images
+        out["labels"] or (value_at(data, "metadata.labels") or {}), images
     )
     return out
 

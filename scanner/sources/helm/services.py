@@ -30,6 +30,7 @@ from typing import Any
 from scanner.model import Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import UNKNOWN, GuardIndex, evaluate, guard_holds, template_variables
 from scanner.sources.helm.manifests import OKE_LB_ANNOTATIONS
+from scanner.sources.helm.yamlmarks import value_at
 
 _SERVICE_KIND = re.compile(r"^kind:\s*['\"]?Service['\"]?\s*$", re.M)
 _ACTION = re.compile(r"\{\{-?\s*(?P<body>[^{}]*?)\s*-?\}\}")
@@ -175,14 +176,6 @@ def _range_spans(body: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def _get(data: Any, path: str) -> Any:
-    for seg in path.split("."):
-        if not isinstance(data, dict) or seg not in data:
-            return None
-        data = data[seg]
-    return data
-
-
 def _value(expr: str, values: dict[str, Any], variables: dict[str, str], reason: str) -> Any:
     """A template expression's value with these values; Unknown when it cannot be told."""
     result = evaluate(expr, values, variables)
@@ -274,7 +267,7 @@ def template_services(
                     break
         else:
             svc_type = st.type_literal or "ClusterIP"
-        annotations = _get(values, st.annotations_path) if st.annotations_path else None
+        annotations = value_at(values, st.annotations_path) if st.annotations_path else None
         if st.annotations_path:
             _alias(locations, located, "metadata.annotations", st.annotations_path)
         ranges = None
@@ -288,7 +281,7 @@ def template_services(
             if any(guard_holds(g, values, st.variables) is False for g in port.guards):
                 continue
             if port.range_path is not None:
-                ranged = _get(values, port.range_path)
+                ranged = value_at(values, port.range_path)
                 for key in ranged if isinstance(ranged, dict) else {}:
                     ports.append({"name": f"{key}", "port": _port_number(str(key))})
                 continue

@@ -227,3 +227,16 @@ _INT = "tag:yaml.org,2002:int"
 
 def _join(path: str, seg: Any) -> str:
     return f"{path}.{seg}" if path else str(seg)
+
+
+def value_at(data: Any, path: str) -> Any:
+    """The value at dotted ``path`` (``controller.service.type``; a number indexes a list) in
+    parsed YAML, or None where the path leads nowhere."""
+    for seg in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(seg)
+        elif isinstance(data, list) and seg.isdigit() and int(seg) < len(data):
+            data = data[int(seg)]
+        else:
+            return None
+    return data
