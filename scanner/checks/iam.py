@@ -668,30 +668,35 @@ def dynamic_group_granted_and_narrow(resource: Resource, index: ResourceIndex, p
 # Policy statements on their own
 
 
-def statement_findings(resource: Resource, judge: Callable[[PolicyStatement], str | None | bool]) -> Outcome:
+class Undecided(str):
+    """A judge's answer that one statement cannot be decided, with the reason (``"a group given
+    by OCID"``); plain None gives the generic reason."""
+
+
+def statement_findings(
+    resource: Resource, judge: Callable[[PolicyStatement], str | Undecided | None | bool]
+) -> Outcome:
     """Apply ``judge`` to each statement of one policy: a string is a violation (the detail),
-    None means unknown, anything else compliant."""
+    None or an ``Undecided`` reason means unknown, anything else compliant. The first violation
+    decides; otherwise the first undecided statement makes the policy unknown."""
     statements = resource.attributes.get("statements")
     if is_unknown(statements):
         return Outcome(None, path="statements", detail="the statements are not known statically")
     if not isinstance(statements, list):
         return Outcome(None, path="statements", detail="no statements")
-    unknown_path: str | None = None
+    unsure: Outcome | None = None
     for i, text in enumerate(statements):
         stmt, decided = statement_of(text)
-        if not decided:
-            unknown_path = unknown_path or f"statements.{i}"
-            continue
-        if stmt is None:
-            continue
-        verdict = judge(stmt)
-        if isinstance(verdict, str):
+        verdict = judge(stmt) if decided and stmt is not None else (None if not decided else True)
+        if isinstance(verdict, Undecided):
+            unsure = unsure or Outcome(None, path=f"statements.{i}", detail=str(verdict))
+        elif isinstance(verdict, str):
             return Outcome(False, path=f"statements.{i}", detail=verdict)
-        if verdict is None:
-            unknown_path = unknown_path or f"statements.{i}"
-    if unknown_path:
-        return Outcome(None, path=unknown_path, detail="a statement is not known statically")
-    return Outcome(True, path="statements")
+        elif verdict is None:
+            unsure = unsure or Outcome(
+                None, path=f"statements.{i}", detail="a statement is not known statically"
+            )
+    return unsure or Outcome(True, path="statements")
 
 
 def _non_admin_subjects(stmt: PolicyStatement, admin_names: AdminGroups) -> tuple[list[str], bool]:

@@ -11,10 +11,10 @@ import re
 from typing import Any
 
 from scanner.checks.iam import (
-    AdminGroups,
     PolicyStatement,
+    Undecided,
     admin_groups,
-    statement_of,
+    statement_findings,
     subject_is_admin_group,
 )
 from scanner.engine.registry import Outcome, ResourceIndex, check
@@ -23,18 +23,6 @@ from scanner.model import Resource, Unknown, is_unknown, strip_instance_keys
 Params = dict[str, Any]
 _EXCLUDED = re.compile(r"request\.permission\s*!=\s*['\"]?(?P<perm>[A-Z_]+)", re.IGNORECASE)
 ACTIVE_STATES = {"ACTIVE"}
-
-
-def _statements(resource: Resource) -> list[tuple[int, PolicyStatement | None, bool]] | None:
-    """``(index, statement, decided)`` for each statement of a policy; None when unknown."""
-    statements = resource.attributes.get("statements")
-    if is_unknown(statements) or not isinstance(statements, list):
-        return None
-    out = []
-    for i, text in enumerate(statements):
-        stmt, decided = statement_of(text)
-        out.append((i, stmt, decided))
-    return out
 
 
 def _state(item: Any) -> str:
@@ -52,10 +40,6 @@ def _where_text(stmt: PolicyStatement) -> str:
     return parts[1].strip() if len(parts) == 2 else ""
 
 
-def _admins(params: Params) -> AdminGroups:
-    return admin_groups(params)
-
-
 @check("storage_admins_cannot_delete")
 def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-IAM-315: a statement granting ``manage`` on a storage resource type (the keys of
@@ -65,69 +49,48 @@ def storage_admins_cannot_delete(resource: Resource, index: ResourceIndex, param
         str(k).lower(): [str(p).upper() for p in v]
         for k, v in (params.get("delete_permissions") or {}).items()
     }
-    admins = _admins(params)
-    parsed = _statements(resource)
-    if parsed is None:
-        return Outcome(None, path="statements", detail="the statements are not known statically")
-    unsure: Outcome | None = None
-    for i, stmt, decided in parsed:
-        if not decided:
-            unsure = unsure or Outcome(
-                None, path=f"statements.{i}", detail="a statement is not known statically"
-            )
-            continue
-        if stmt is None or stmt.action != "allow" or stmt.verb != "manage" or stmt.resource_type not in table:
-            continue
+    admins = admin_groups(params)
+
+    def judge(stmt: PolicyStatement) -> str | bool:
+        if stmt.action != "allow" or stmt.verb != "manage" or stmt.resource_type not in table:
+            return True
         # Administrators people hold (groups): workloads (dynamic groups, services) that manage
         # objects delete them by design (retention, rotation), and the benchmark is about people.
         people = [s for s in stmt.subjects if s.kind in ("group", "any-group", "any-user")]
         if all(s.kind == "group" and subject_is_admin_group(s, admins) for s in people):
-            continue
+            return True
         condition = _where_text(stmt)
         excluded = {m.group("perm").upper() for m in _EXCLUDED.finditer(condition)}
         optional = re.match(r"^\s*any\s*\{", condition, re.IGNORECASE) is not None
         missing = [p for p in table[stmt.resource_type] if p not in excluded]
         if missing or optional:
             shown = ", ".join(missing[:3]) if missing else "the exclusions are inside any {...}"
-            return Outcome(
-                False,
-                path=f"statements.{i}",
-                detail=f"manage {stmt.resource_type} without excluding {shown}",
-            )
-    return unsure or Outcome(True, path="statements")
+            return f"manage {stmt.resource_type} without excluding {shown}"
+        return True
+
+    return statement_findings(resource, judge)
 
 
 @check("no_group_manages_everything")
 def no_group_manages_everything(resource: Resource, index: ResourceIndex, params: Params) -> Outcome:
     """OCI-IAM-301 (heuristic): no statement lets a group other than ``admin_groups`` manage
     ``all-resources``, in the tenancy or in a compartment."""
-    admins = _admins(params)
-    parsed = _statements(resource)
-    if parsed is None:
-        return Outcome(None, path="statements", detail="the statements are not known statically")
-    unsure: Outcome | None = None
-    for i, stmt, decided in parsed:
-        if not decided:
-            unsure = unsure or Outcome(
-                None, path=f"statements.{i}", detail="a statement is not known statically"
-            )
-            continue
-        if (
-            stmt is None
-            or stmt.action != "allow"
-            or stmt.verb != "manage"
-            or stmt.resource_type != "all-resources"
-        ):
-            continue
+    admins = admin_groups(params)
+
+    def judge(stmt: PolicyStatement) -> str | Undecided | bool:
+        if stmt.action != "allow" or stmt.verb != "manage" or stmt.resource_type != "all-resources":
+            return True
+        by_ocid = False
         for subject in stmt.subjects:
             if subject.kind != "group":
                 continue
             if subject.name is not None and not subject_is_admin_group(subject, admins):
                 shown = f"{subject.domain}/{subject.name}" if subject.domain else subject.name
-                return Outcome(False, path=f"statements.{i}", detail=f"group {shown} manages all-resources")
-            if subject.name is None:
-                unsure = unsure or Outcome(None, path=f"statements.{i}", detail="a group given by OCID")
-    return unsure or Outcome(True, path="statements")
+                return f"group {shown} manages all-resources"
+            by_ocid = by_ocid or subject.name is None
+        return Undecided("a group given by OCID") if by_ocid else True
+
+    return statement_findings(resource, judge)
 
 
 @check("user_active_api_keys_at_most")
