@@ -530,18 +530,17 @@ def chart_workloads(
         )
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
-        written = wt is not None and (wt.literal_strategy or wt.literal_unavailable is not None)
-        if wt is not None and written and "strategy" not in workload:
-            if not any(guard_holds(g, values, wt.variables) is False for g in wt.strategy_guards):
-                workload["strategy"] = {"type": wt.literal_strategy or "RollingUpdate"}
-                line = wt.strategy_line or wt.unavailable_line or 1
-                where = Location(f"{prefix_file}{wt.template}", line, line)
-                loc.locations["workload.strategy"] = loc.locations["workload.strategy.type"] = where
-                if wt.literal_unavailable is not None:
-                    workload["strategy"]["maxUnavailable"] = wt.literal_unavailable
-                    n = wt.unavailable_line or line
-                    here = Location(f"{prefix_file}{wt.template}", n, n)
-                    loc.locations["workload.strategy.maxUnavailable"] = here
+        # the strategy block the template writes in the branch this environment renders
+        written = next((a for a in wt.literal_strategies if a.renders(values, wt.variables)), None) if wt else None
+        if wt is not None and written is not None and "strategy" not in workload:
+            workload["strategy"] = {"type": written.type or "RollingUpdate"}
+            where = Location(f"{prefix_file}{wt.template}", written.line, written.line)
+            loc.locations["workload.strategy"] = loc.locations["workload.strategy.type"] = where
+            if written.unavailable is not None:
+                workload["strategy"]["maxUnavailable"] = written.unavailable
+                n = written.unavailable_line or written.line
+                here = Location(f"{prefix_file}{wt.template}", n, n)
+                loc.locations["workload.strategy.maxUnavailable"] = here
         if wt is not None and wt.strategy_path and "strategy" not in workload:
             # the template names where its strategy comes from (`hub.deploymentStrategy`)
             strategy = value_at(values, wt.strategy_path)

@@ -51,10 +51,6 @@ _PLACEMENT_LINE = re.compile(
     r"\$?\.Values\.(?P<path>(?:[A-Za-z0-9_-]+\.)*(?P=key))\b",
     re.M,
 )
-# `strategy:` with its type written in the template (argo-workflows: Recreate for one replica)
-_LITERAL_STRATEGY = re.compile(
-    r"^\s{2}(?:strategy|updateStrategy):\s*\n\s{4}type:\s*['\"]?(?P<type>[A-Za-z]+)['\"]?\s*$", re.M
-)
 # `strategy:` whose fields the template fills from separate values (pihole:
 # `type: {{ .Values.strategyType }}`, `maxUnavailable: {{ .Values.maxUnavailable }}`)
 _STRATEGY_BLOCK = re.compile(
@@ -82,6 +78,23 @@ _COMMENT_OPEN = re.compile(r"\{\{-?\s*/\*")
 
 
 @dataclass
+class LiteralStrategy:
+    """A ``strategy:`` / ``updateStrategy:`` block a template writes itself: its ``type`` (None
+    when only ``maxUnavailable`` is written), the line where it is written, the ``{{ if }}``
+    guards of its branch and its literal ``maxUnavailable``."""
+
+    type: str | None
+    line: int
+    guards: list[str]
+    unavailable: int | str | None = None
+    unavailable_line: int | None = None
+
+    def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
+        """Whether this block's branch renders with these values (an unknown guard renders)."""
+        return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+
+@dataclass
 class WorkloadTemplate:
     """One template that renders a pod controller."""
 
@@ -97,15 +110,11 @@ class WorkloadTemplate:
     strategy_path: str | None = None  # values path its `strategy:` / `updateStrategy:` renders
     # values paths its pod spec's `affinity:` / `topologySpreadConstraints:` render
     placement_paths: dict[str, str] = field(default_factory=dict)
-    # `strategy:` written in the template (`type: Recreate`), with the guards around it
-    literal_strategy: str | None = None
-    strategy_line: int | None = None
-    strategy_guards: list[str] = field(default_factory=list)
+    # each `strategy:` block written in the template (`type: Recreate`, `maxUnavailable: 1`),
+    # in the order written, with the guards of its branch
+    literal_strategies: list[LiteralStrategy] = field(default_factory=list)
     # `type` / `maxUnavailable` of a strategy block, each rendered from its own values path
     strategy_fields: dict[str, str] = field(default_factory=dict)
-    # `maxUnavailable: 1` written in the template's strategy block, and its line
-    literal_unavailable: int | str | None = None
-    unavailable_line: int | None = None
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     replicas_expr: str | None = None  # a replica count the template computes
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
@@ -136,10 +145,42 @@ def helper_bodies(texts: dict[str, str]) -> dict[str, str]:
     return out
 
 
+# `$app := .Values.server`, `$app := merge (deepCopy .Values.vmselect) (deepCopy .Values.common)`
+# (VictoriaMetrics): a variable that stands for a values map, the first one merged winning
+_VALUES_ALIAS = re.compile(
+    r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:=\s*(?:(?:merge|mergeOverwrite)\s+\(?\s*)?"
+    r"(?:deepCopy\s+)?\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*(?:\)[^{}]*)?-?\}\}"
+)
+
+
+def alias_values_variables(text: str) -> str:
+    """The template with each use of a variable bound to a values map (``$app.replicaCount``
+    after ``$app := .Values.server``) written as the values path it reads
+    (``.Values.server.replicaCount``), so replicas, kinds and guards read through such a
+    variable are found like direct reads. Only uses after the assignment are rewritten, and no
+    newline is added or removed, so line numbers stay those of the file."""
+    if ":=" not in text:
+        return text
+    marks = list(_VALUES_ALIAS.finditer(text))
+    if not marks:
+        return text
+    out: list[str] = []
+    pos = 0
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        out.append(text[pos : m.end()])
+        # `$app.x` -> `.Values.server.x`; `$application` or `$app` alone are left alone
+        use = re.compile(re.escape(m.group("name")) + r"(?=\.[A-Za-z_])")
+        out.append(use.sub(".Values" + m.group("path"), text[m.end() : end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
     """The pod controllers one template file renders (usually one)."""
     found: list[WorkloadTemplate] = []
-    stripped = strip_comments(text)
+    stripped = alias_values_variables(strip_comments(text))
     guards = GuardIndex(stripped)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
@@ -176,31 +217,36 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                     paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
                 paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
                 wt.replica_paths = list(dict.fromkeys(paths))
-        block = _STRATEGY_BLOCK.search(body)
-        if block:
-            fields = _STRATEGY_FIELD.finditer(block["body"])
+        blocks = list(_STRATEGY_BLOCK.finditer(body))
+        if blocks:
+            fields = _STRATEGY_FIELD.finditer(blocks[0]["body"])
             wt.strategy_fields = {f.group("key"): f.group("path") for f in fields}
         sm = _STRATEGY_LINE.search(body)
         if sm and not wt.strategy_fields:
             wt.strategy_path = sm.group("path")
-        lm = _LITERAL_STRATEGY.search(body)
-        if lm:
-            wt.literal_strategy = lm.group("type")
-            wt.strategy_line = stripped.count("\n", 0, m.end() + lm.start("type")) + 1
-            wt.strategy_guards = _inner(guards.at(m.end() + lm.start()), outer)
-        if block and not wt.strategy_fields:
+        for block in blocks:
+            # Every strategy block the template writes literally, each with the guards of its
+            # branch (groundhog2k's redis: a StatefulSet's `updateStrategy` from values in one
+            # branch, `strategy: {type: Recreate}` in the `else`): each environment renders the
+            # first whose guards hold. A block the template fills from values is read above.
+            if _STRATEGY_FIELD.search(block["body"]):
+                continue
             at = m.end() + block.start("body")
             lt, lu = _LITERAL_TYPE.search(block["body"]), _LITERAL_UNAVAILABLE.search(block["body"])
-            if lt and not lm:
-                wt.literal_strategy = lt.group("v")
-                wt.strategy_line = stripped.count("\n", 0, at + lt.start("v")) + 1
-                wt.strategy_guards = _inner(guards.at(at + lt.start()), outer)
-            if lu:
+            if lt is None and lu is None:
+                continue
+            first = lt if lt is not None else lu
+            assert first is not None
+            alt = LiteralStrategy(
+                lt.group("v") if lt else None,
+                stripped.count("\n", 0, at + first.start("v")) + 1,
+                _inner(guards.at(at + first.start()), outer),
+            )
+            if lu is not None:
                 text = lu.group("v")
-                wt.literal_unavailable = int(text) if text.isdigit() else text
-                wt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
-                if not wt.strategy_guards:
-                    wt.strategy_guards = _inner(guards.at(at + lu.start()), outer)
+                alt.unavailable = int(text) if text.isdigit() else text
+                alt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
+            wt.literal_strategies.append(alt)
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
@@ -535,7 +581,14 @@ _FUNCTIONS: dict[str, Any] = {
     "empty": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
     "default": _default,
     "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
+    # `kind: {{ title $mode }}` with `mode: statefulSet` (VictoriaMetrics): sprig's title
+    # upper-cases each word's first letter and leaves the rest as written
+    "title": lambda a: _title(a[0]) if len(a) == 1 and isinstance(a[0], str) else UNKNOWN,
 }
+
+
+def _title(text: str) -> str:
+    return re.sub(r"(^|\s)(\w)", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
 def _to_string(value: Any) -> str:

@@ -1,0 +1,75 @@
+"""Workload idioms of real charts met in issue 17's dev13 round: a strategy block written in each
+branch of an ``{{ if }}`` (jaeger, groundhog2k), a variable that stands for a component's values
+(VictoriaMetrics' ``$app := .Values.server``), and workloads rendered by a library chart that is
+fetched from a repository (immich and the bjw-s ``common`` library)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.model import Status
+from scanner.workflow.scan import ScanOptions, run_scan
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures" / "helm"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch, tmp_path):
+    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _by_env(chart: Path, rules: list[str]) -> dict[tuple[str, str], object]:
+    result, _ = run_scan([chart], ScanOptions(rule_ids=rules, cache_dir=None))
+    return {(f.rule_id, f.resource.address): f for f in result.findings}
+
+
+def _where(finding) -> tuple[str, int]:
+    return Path(finding.location.file).name, finding.location.start_line
+
+
+def test_each_environment_renders_the_strategy_block_of_its_own_branch():
+    got = _by_env(FIXTURES / "strategy-branches", ["OCI-HA-104"])
+    base = got[("OCI-HA-104", "media-server[base]")]
+    assert base.status is Status.FAILED  # persistence on: the first branch's Recreate
+    assert _where(base) == ("deployment.yaml", 9)
+    stateless = got[("OCI-HA-104", "media-server[stateless]")]
+    # persistence off: the `else` branch's rolling update, maxUnavailable 1 of 1 replica
+    assert stateless.status is Status.FAILED
+    assert _where(stateless) == ("deployment.yaml", 15)
+    # the same branch with three replicas keeps two running
+    assert got[("OCI-HA-104", "media-server[prod]")].status is Status.PASSED
+
+
+def test_a_variable_bound_to_a_components_values_reads_as_that_path():
+    """VictoriaMetrics: `$app := .Values.server` (or `merge (deepCopy .Values.select) ...`), then
+    `replicas: {{ $app.replicaCount }}` and `kind: {{ title $mode }}` with `$mode := $app.mode`."""
+    got = _by_env(FIXTURES / "values-alias", ["OCI-HA-101"])
+    server = got[("OCI-HA-101", "values-alias/server[base]")]
+    assert server.status is Status.FAILED  # one replica, at the value that sets it
+    assert _where(server) == ("values.yaml", 7)
+    assert server.resource.attributes["workload"]["kind"] == "StatefulSet"  # `title "statefulSet"`
+    assert got[("OCI-HA-101", "values-alias/select[base]")].status is Status.PASSED  # 2 replicas
+    # `server.enabled: false` in the `off` environment: its guard does not render the server
+    assert ("OCI-HA-101", "values-alias/server[off]") not in got
+    assert got[("OCI-HA-101", "values-alias/select[off]")].status is Status.PASSED
+
+
+def test_title_is_sprigs_title():
+    from scanner.sources.helm.components import UNKNOWN, evaluate
+
+    assert evaluate('title "statefulSet"', {}, {}) == "StatefulSet"
+    assert evaluate("title .Values.mode", {"mode": "deployment"}, {}) == "Deployment"
+    assert evaluate("title .Values.mode", {"mode": 3}, {}) is UNKNOWN  # not a string
+
+
+def test_only_uses_after_the_assignment_are_rewritten():
+    from scanner.sources.helm.components import alias_values_variables
+
+    text = "{{ $app.x }}\n{{- $app := .Values.server }}\nreplicas: {{ $app.replicaCount }} {{ $application.y }}\n"
+    out = alias_values_variables(text)
+    assert out.splitlines()[0] == "{{ $app.x }}"
+    assert ".Values.server.replicaCount" in out and "$application.y" in out
+    assert out.count("\n") == text.count("\n")
