@@ -531,7 +531,8 @@ def chart_workloads(
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
         # the strategy block the template writes in the branch this environment renders
-        written = next((a for a in wt.literal_strategies if a.renders(values, wt.variables)), None) if wt else None
+        branches = wt.literal_strategies if wt is not None else []
+        written = next((a for a in branches if a.renders(values, wt.variables if wt else {})), None)
         if wt is not None and written is not None and "strategy" not in workload:
             workload["strategy"] = {"type": written.type or "RollingUpdate"}
             where = Location(f"{prefix_file}{wt.template}", written.line, written.line)
