@@ -73,3 +73,51 @@ def test_only_uses_after_the_assignment_are_rewritten():
     assert out.splitlines()[0] == "{{ $app.x }}"
     assert ".Values.server.replicaCount" in out and "$application.y" in out
     assert out.count("\n") == text.count("\n")
+
+
+def test_workloads_a_fetched_library_renders_are_read_by_its_documented_values():
+    """immich (heldout12): each component's values are handed to the bjw-s `common` library,
+    fetched from a repository, which renders one controller per `controllers` entry."""
+    result, _ = run_scan([FIXTURES / "library-chart"], ScanOptions(cache_dir=None))
+    got = {(f.rule_id, f.resource.address): f for f in result.findings}
+    server = got[("OCI-HA-101", "photos/server[base]")]
+    assert server.status is Status.FAILED  # no `replicas`: the library's one pod
+    assert _where(server) == ("values.yaml", 3)  # at the component the address names
+    assert got[("OCI-HA-101", "photos/server[prod]")].status is Status.PASSED  # replicas: 3
+    assert got[("OCI-HA-102", "photos/server[prod]")].status is Status.PASSED  # pod's zone spread
+    worker = got[("OCI-HA-104", "photos/worker[base]")]
+    assert worker.status is Status.FAILED  # `strategy: Recreate`, a word, not a map
+    assert _where(worker) == ("values.yaml", 18)
+    assert got[("OCI-HA-104", "photos/worker[prod]")].status is Status.PASSED  # 1 of 2 at a time
+    # what the values leave to the library is its default, which is not here: unknown
+    assert got[("OCI-HA-103", "photos/worker[base]")].status is Status.UNKNOWN
+    workloads = {f.resource.address for f in result.findings if f.resource.kind == "helm.workload"}
+    assert workloads == {f"photos/{c}[{e}]" for c in ("server", "worker") for e in ("base", "prod")}
+    # so neither `cache` (enabled: false) nor the `thumbnails` CronJob
+    assert not [e for e in result.errors if e.level != "note"]
+    assert not [e for e in result.errors if "library" in e.message]  # judged: no note
+
+
+def test_a_library_whose_values_ocisec_cannot_read_is_a_note_never_a_silent_pass():
+    result, _ = run_scan([FIXTURES / "library-unknown"], ScanOptions(cache_dir=None))
+    assert not [f for f in result.findings if f.resource.kind == "helm.workload"]
+    notes = [e for e in result.errors if e.level == "note"]
+    assert len(notes) == 1
+    note = notes[0]
+    assert (Path(note.path).name, note.line) == ("all.yaml", 1)
+    assert "platform-lib.render" in note.message and "dependency platform-lib" in note.message
+    assert "not judged" in note.message
+
+
+def test_a_helper_of_the_chart_itself_or_a_library_call_with_user_values_is_no_loader():
+    from scanner.sources.helm.components import library_loaders
+
+    text = (
+        '{{- define "app.all" -}}x{{- end }}\n'
+        '{{- include "app.all" . }}\n'
+        "{{- range .Values.extraDeploy }}\n"
+        '{{ include "common.tplvalues.render" (dict "value" . "context" $) }}\n'
+        "{{- end }}\n"
+        'labels: {{ include "common.labels.standard" . }}\n'
+    )
+    assert library_loaders("templates/x.yaml", text, {"app.all": "x"}) == []

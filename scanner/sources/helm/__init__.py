@@ -26,6 +26,7 @@ from scanner.sources.helm.charts import (
     ValuesFile,
     chart_services,
     chart_workloads,
+    library_notes,
     merge_values,
     read_values_file,
     scan_templates,
@@ -321,6 +322,11 @@ def _load_chart(
         environments.append(("+".join(p.name.rsplit(".", 1)[0] for p in extra), list(extra)))
     anchor = Location(base.path, 1, 1)
     deps = _dependencies(meta, subcharts or [])
+    # A library that renders this chart's objects and is not here: said once, never a silent pass
+    fetched = [d.name for d in deps if d.directory is None]
+    for loader, message in library_notes(templates, base.data, fetched):
+        where = f"{chart_rel}/{loader.template}" if chart_rel not in ("", ".") else loader.template
+        out.errors.append(InputError(where, message, loader.line, level="note"))
     subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
     for env, layers in environments:
         data, located = base.data, dict(base.locations)

@@ -36,6 +36,7 @@ from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
     Component,
     GuardIndex,
+    LibraryLoader,
     WorkloadTemplate,
     evaluate,
     find_components,
@@ -43,6 +44,7 @@ from scanner.sources.helm.components import (
     helper_bodies,
     helper_reads,
     inline_helpers,
+    library_loaders,
     template_variables,
     variable_path,
     workload_templates,
@@ -113,6 +115,8 @@ class ChartTemplates:
     # values paths HorizontalPodAutoscaler templates write as `minReplicas:` (podinfo:
     # `minReplicas: {{ .Values.replicaCount }}`)
     hpa_min_paths: list[str] = field(default_factory=list)
+    # templates whose objects a library chart's helper renders (`include "bjw-s.common.loader.all"`)
+    library_loaders: list[LibraryLoader] = field(default_factory=list)
 
 
 @dataclass
@@ -225,6 +229,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        found.library_loaders += library_loaders(name, text, helpers)
         if "HorizontalPodAutoscaler" in text:
             found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
         if "Service" in found.kinds[name]:
@@ -530,6 +535,8 @@ def chart_workloads(
         )
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
+        if comp.library:
+            _library_workload(workload, v, values, comp, loc)
         # the strategy block the template writes in the branch this environment renders
         branches = wt.literal_strategies if wt is not None else []
         written = next((a for a in branches if a.renders(values, wt.variables if wt else {})), None)
@@ -647,9 +654,10 @@ def _rendered_components(
                     continue
                 found.append((comp, wt, kind))
                 break
-        return found
+        return found + library_components(values, templates)
     if templates is not None and templates.kinds:
-        return []  # templates that render no pod controller: nothing to judge
+        # templates that render no pod controller: nothing to judge, but what a library renders
+        return library_components(values, templates)
     found = []
     # A fetched dependency's values say only what the parent sets: a workload only where they
     # set a replica count (`image` alone may belong to a DaemonSet such as node-exporter).
@@ -672,6 +680,99 @@ def _rendered_components(
             replicas = f"{key}.{count}"
             found.append((Component(key, f"{key}.", replicas), None, kind))
     return found
+
+
+# bjw-s `common`'s controller types (its documented `controllers.<id>.type`), by the kind rendered
+_LIBRARY_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}
+
+
+def library_components(
+    values: dict[str, Any], templates: ChartTemplates
+) -> list[tuple[Component, WorkloadTemplate | None, str]]:
+    """Workloads a library chart renders from the values a template hands it, read by the
+    library's documented values: the bjw-s ``common`` library (immich, app-template) renders one
+    pod controller per entry of ``controllers`` (``enabled`` unless false, ``type`` deployment
+    unless said, ``replicas`` 1 unless said). A library whose values have no ``controllers`` map
+    is not read this way: the chart gets a note instead (``library_notes``)."""
+    out: list[tuple[Component, WorkloadTemplate | None, str]] = []
+    seen: set[str | None] = set()
+    for loader in templates.library_loaders:
+        key = loader.values_key
+        if key in seen:
+            continue
+        seen.add(key)
+        root = values.get(key) if key else values
+        if not isinstance(root, dict) or not isinstance(root.get("controllers"), dict):
+            continue
+        off = str(root.get("enabled", "")).lower() == "false"
+        if off or any(guard_holds(g, values) is False for g in loader.guards):
+            continue  # `{{ if (index .Values "machine-learning").enabled }}` around the include
+        for ident, ctrl in root["controllers"].items():
+            if not isinstance(ctrl, dict) or str(ctrl.get("enabled", True)).lower() == "false":
+                continue
+            kind = _LIBRARY_KINDS.get(str(ctrl.get("type", "deployment")).lower())
+            if kind is None:
+                continue  # a CronJob or Job: no replicas to judge
+            prefix = f"{key}.controllers.{ident}." if key else f"controllers.{ident}."
+            name = (key if ident == "main" else f"{key}/{ident}") if key else str(ident)
+            comp = Component(name, prefix, f"{prefix}replicas", library=loader.helper)
+            out.append((comp, None, kind))
+    return out
+
+
+def library_notes(
+    templates: ChartTemplates, values: dict[str, Any], fetched: list[str]
+) -> list[tuple[LibraryLoader, str]]:
+    """One note per library helper whose workloads ocisec could not judge (the values it is given
+    follow no convention ocisec knows), naming the dependencies it may come from."""
+    out: list[tuple[LibraryLoader, str]] = []
+    said: set[str] = set()
+    for loader in templates.library_loaders:
+        root = values.get(loader.values_key) if loader.values_key else values
+        if loader.helper in said or (isinstance(root, dict) and isinstance(root.get("controllers"), dict)):
+            continue
+        said.add(loader.helper)
+        source = f" (dependency {', '.join(fetched)}, not in the chart directory)" if fetched else ""
+        out.append(
+            (
+                loader,
+                f"objects rendered by the library helper {loader.helper!r}{source} were not judged: "
+                "ocisec cannot render a library it does not have; scan the rendered chart "
+                "(helm template ... | ocisec scan -)",
+            )
+        )
+    return out
+
+
+def _library_workload(
+    workload: dict[str, Any], ctrl: dict[str, Any], root: dict[str, Any], comp: Component, loc: _Locator
+) -> None:
+    """What a bjw-s controller's values set beyond a component's: ``strategy: Recreate`` (a word,
+    not a map), ``rollingUpdate.unavailable``, and the pod's placement under ``pod`` or the
+    library-wide ``defaultPodOptions``. What they leave unset is the library's default: unknown."""
+    if isinstance(ctrl.get("strategy"), str):
+        workload["strategy"] = {"type": ctrl["strategy"]}
+        loc.alias("workload.strategy", comp.prefix + "strategy")
+        loc.alias("workload.strategy.type", comp.prefix + "strategy")
+        unavailable = value_at(ctrl, "rollingUpdate.unavailable")
+        if unavailable is not None:
+            workload["strategy"]["maxUnavailable"] = unavailable
+            loc.alias("workload.strategy.maxUnavailable", comp.prefix + "rollingUpdate.unavailable")
+    head = comp.prefix.rstrip(".")
+    base = head.rpartition(".controllers.")[0] if ".controllers." in head else ""
+    if "replicas" not in ctrl and base and comp.name == base and base in loc.located:
+        # no replica count: the library's one pod, pointed at the component the address names
+        # (`immich/server` at `server:`), as for any component that leaves its count unset
+        loc.locations["workload"] = loc.locations["workload.replicas"] = loc.located[base]
+    for key in ("topologySpreadConstraints", "affinity"):
+        for path in (f"{comp.prefix}pod.{key}", f"{base}.defaultPodOptions.{key}".lstrip(".")):
+            if value_at(root, path) is not None:
+                workload[key] = value_at(root, path)
+                loc.alias(f"workload.{key}", path)
+                break
+    reason = f"default of the library behind {comp.library} (not in the repository)"
+    for key in ("podDisruptionBudget", "topologySpreadConstraints", "affinity", "strategy"):
+        workload.setdefault(key, Unknown(reason))
 
 
 def _component_replicas(

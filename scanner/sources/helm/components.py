@@ -129,6 +129,54 @@ class Component:
     replicas_path: str | None  # values path of its replica count
     ha_path: str | None = None  # `server.ha`: replicas apply only when `<ha>.enabled`
     templates: list[WorkloadTemplate] = field(default_factory=list)
+    # the helper of a library chart that renders it (`bjw-s.common.loader.all`), when no
+    # template of this chart does: its defaults are the library's, not here to read
+    library: str | None = None
+
+
+# A template that hands the whole rendering to a helper: `{{- include "bjw-s.common.loader.all" $ctx }}`
+# at the start of a line, with the chart's context (not `(dict "value" ...)`: bitnami's
+# `extraDeploy` renders values the user gives, not the chart's workloads).
+_LOADER = re.compile(r'^\{\{-?\s*include\s+"(?P<name>[^"]+)"\s+(?:\$[A-Za-z_]\w*|\$|\.)\s*-?\}\}', re.M)
+# the values the template hands to it: `get .Values "server" | mergeOverwrite $ctx.Values`
+_LOADER_ROOT = re.compile(
+    r'(?:get|index)\s+\$?\.Values\s+"(?P<key>[^"]+)"|\$?\.Values\.(?P<path>[A-Za-z0-9_-]+)\s*\|\s*merge'
+)
+
+
+@dataclass
+class LibraryLoader:
+    """A template whose objects a library chart's helper renders (immich's components through the
+    bjw-s ``common`` library): the helper is not defined in this chart, so what it renders cannot
+    be read here, only the values it is given (``values_key``, or the chart's own values)."""
+
+    template: str
+    line: int
+    helper: str
+    values_key: str | None
+    guards: list[str]
+
+
+def library_loaders(name: str, text: str, helpers: dict[str, str]) -> list[LibraryLoader]:
+    """The whole-document ``include`` calls of one template to helpers this chart does not define."""
+    if "include" not in text:
+        return []
+    stripped = strip_comments(text)
+    found: list[LibraryLoader] = []
+    for m in _LOADER.finditer(stripped):
+        if m.group("name") in helpers:
+            continue  # the chart's own helper: its templates are read where they are written
+        roots = [r.group("key") or r.group("path") for r in _LOADER_ROOT.finditer(stripped, 0, m.start())]
+        found.append(
+            LibraryLoader(
+                name,
+                stripped.count("\n", 0, m.start()) + 1,
+                m.group("name"),
+                roots[-1] if roots else None,
+                GuardIndex(stripped).at(m.start()),
+            )
+        )
+    return found
 
 
 def helper_bodies(texts: dict[str, str]) -> dict[str, str]:
