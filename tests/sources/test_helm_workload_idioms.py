@@ -121,3 +121,16 @@ def test_a_helper_of_the_chart_itself_or_a_library_call_with_user_values_is_no_l
         'labels: {{ include "common.labels.standard" . }}\n'
     )
     assert library_loaders("templates/x.yaml", text, {"app.all": "x"}) == []
+
+
+def test_the_bjw_s_library_1x_renders_one_controller_even_without_a_controller_map():
+    """gabe565's charts (bjw-s common 1.x): the pod's `image`/`env` at the top, the controller's
+    `replicas`/`strategy` under `controller`, and one Deployment rendered when neither is set."""
+    got = _by_env(FIXTURES / "library-chart-v1", ["OCI-HA-101", "OCI-HA-104"])
+    base = got[("OCI-HA-101", "pinger[base]")]
+    assert base.status is Status.FAILED  # nothing set: the library's one pod
+    assert base.resource.attributes["workload"]["containers"][0]["env"]  # the top-level env
+    assert got[("OCI-HA-101", "pinger[prod]")].status is Status.PASSED  # controller.replicas: 2
+    prod = got[("OCI-HA-104", "pinger[prod]")]
+    assert prod.status is Status.FAILED  # rollingUpdate.unavailable 2 of 2 replicas
+    assert _where(prod) == ("values-prod.yaml", 5)

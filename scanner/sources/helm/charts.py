@@ -536,7 +536,7 @@ def chart_workloads(
         if kind != "DaemonSet":
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
         if comp.library:
-            _library_workload(workload, v, values, comp, loc)
+            _library_workload(workload, values, comp, loc)
         # the strategy block the template writes in the branch this environment renders
         branches = wt.literal_strategies if wt is not None else []
         written = next((a for a in branches if a.renders(values, wt.variables if wt else {})), None)
@@ -686,14 +686,37 @@ def _rendered_components(
 _LIBRARY_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet"}
 
 
+def _library_controllers(root: Any, helper: str, key: str | None) -> list[tuple[str, str, str]] | None:
+    """(component name, values prefix of its pod, values path of its controller map) for each
+    controller a library renders from ``root``, the values a template hands it; None when these
+    values follow no library convention ocisec knows.
+
+    The bjw-s ``common`` library documents its values: from 2.x one controller per entry of
+    ``controllers`` (immich, app-template); in 1.x one controller from ``controller`` (with the
+    pod's ``image``, ``env`` and placement at the top), rendered even when that map is absent."""
+    if not isinstance(root, dict):
+        return None
+    at = f"{key}." if key else ""
+    if isinstance(root.get("controllers"), dict):
+        out = []
+        for ident, ctrl in root["controllers"].items():
+            if isinstance(ctrl, dict):
+                name = (key if ident == "main" else f"{key}/{ident}") if key else str(ident)
+                path = f"{at}controllers.{ident}"
+                out.append((name, f"{path}.", path))
+        return out
+    if isinstance(root.get("controller"), dict) or helper.startswith("bjw-s.common."):
+        return [(key or "", at, f"{at}controller")]
+    return None
+
+
 def library_components(
     values: dict[str, Any], templates: ChartTemplates
 ) -> list[tuple[Component, WorkloadTemplate | None, str]]:
     """Workloads a library chart renders from the values a template hands it, read by the
-    library's documented values: the bjw-s ``common`` library (immich, app-template) renders one
-    pod controller per entry of ``controllers`` (``enabled`` unless false, ``type`` deployment
-    unless said, ``replicas`` 1 unless said). A library whose values have no ``controllers`` map
-    is not read this way: the chart gets a note instead (``library_notes``)."""
+    library's documented values (``_library_controllers``): each controller renders unless
+    ``enabled: false``, as a Deployment unless its ``type`` says otherwise, with ``replicas`` 1
+    unless set. Values no known convention reads get a note instead (``library_notes``)."""
     out: list[tuple[Component, WorkloadTemplate | None, str]] = []
     seen: set[str | None] = set()
     for loader in templates.library_loaders:
@@ -702,20 +725,21 @@ def library_components(
             continue
         seen.add(key)
         root = values.get(key) if key else values
-        if not isinstance(root, dict) or not isinstance(root.get("controllers"), dict):
+        controllers = _library_controllers(root, loader.helper, key)
+        if not controllers or not isinstance(root, dict):
             continue
         off = str(root.get("enabled", "")).lower() == "false"
         if off or any(guard_holds(g, values) is False for g in loader.guards):
             continue  # `{{ if (index .Values "machine-learning").enabled }}` around the include
-        for ident, ctrl in root["controllers"].items():
-            if not isinstance(ctrl, dict) or str(ctrl.get("enabled", True)).lower() == "false":
+        for name, prefix, path in controllers:
+            ctrl = value_at(values, path)
+            ctrl = ctrl if isinstance(ctrl, dict) else {}
+            if str(ctrl.get("enabled", True)).lower() == "false":
                 continue
             kind = _LIBRARY_KINDS.get(str(ctrl.get("type", "deployment")).lower())
             if kind is None:
                 continue  # a CronJob or Job: no replicas to judge
-            prefix = f"{key}.controllers.{ident}." if key else f"controllers.{ident}."
-            name = (key if ident == "main" else f"{key}/{ident}") if key else str(ident)
-            comp = Component(name, prefix, f"{prefix}replicas", library=loader.helper)
+            comp = Component(name, prefix, f"{path}.replicas", library=loader.helper, library_controller=path)
             out.append((comp, None, kind))
     return out
 
@@ -724,15 +748,19 @@ def library_notes(
     templates: ChartTemplates, values: dict[str, Any], fetched: list[str]
 ) -> list[tuple[LibraryLoader, str]]:
     """One note per library helper whose workloads ocisec could not judge (the values it is given
-    follow no convention ocisec knows), naming the dependencies it may come from."""
+    follow no convention ocisec knows), naming the dependency it comes from: the one whose name
+    is a word of the helper's (``platform-lib.render`` from ``platform-lib``), else every
+    dependency that is not in the chart directory."""
     out: list[tuple[LibraryLoader, str]] = []
     said: set[str] = set()
     for loader in templates.library_loaders:
         root = values.get(loader.values_key) if loader.values_key else values
-        if loader.helper in said or (isinstance(root, dict) and isinstance(root.get("controllers"), dict)):
+        if loader.helper in said or _library_controllers(root, loader.helper, loader.values_key) is not None:
             continue
         said.add(loader.helper)
-        source = f" (dependency {', '.join(fetched)}, not in the chart directory)" if fetched else ""
+        words = set(loader.helper.split("."))
+        named = [d for d in fetched if d in words] or fetched
+        source = f" (dependency {', '.join(named)}, not in the chart directory)" if named else ""
         out.append(
             (
                 loader,
@@ -745,30 +773,34 @@ def library_notes(
 
 
 def _library_workload(
-    workload: dict[str, Any], ctrl: dict[str, Any], root: dict[str, Any], comp: Component, loc: _Locator
+    workload: dict[str, Any], values: dict[str, Any], comp: Component, loc: _Locator
 ) -> None:
     """What a bjw-s controller's values set beyond a component's: ``strategy: Recreate`` (a word,
     not a map), ``rollingUpdate.unavailable``, and the pod's placement under ``pod`` or the
     library-wide ``defaultPodOptions``. What they leave unset is the library's default: unknown."""
+    path = comp.library_controller or ""
+    ctrl = value_at(values, path)
+    ctrl = ctrl if isinstance(ctrl, dict) else {}
     if isinstance(ctrl.get("strategy"), str):
         workload["strategy"] = {"type": ctrl["strategy"]}
-        loc.alias("workload.strategy", comp.prefix + "strategy")
-        loc.alias("workload.strategy.type", comp.prefix + "strategy")
+        loc.alias("workload.strategy", f"{path}.strategy")
+        loc.alias("workload.strategy.type", f"{path}.strategy")
         unavailable = value_at(ctrl, "rollingUpdate.unavailable")
         if unavailable is not None:
             workload["strategy"]["maxUnavailable"] = unavailable
-            loc.alias("workload.strategy.maxUnavailable", comp.prefix + "rollingUpdate.unavailable")
-    head = comp.prefix.rstrip(".")
-    base = head.rpartition(".controllers.")[0] if ".controllers." in head else ""
-    if "replicas" not in ctrl and base and comp.name == base and base in loc.located:
-        # no replica count: the library's one pod, pointed at the component the address names
-        # (`immich/server` at `server:`), as for any component that leaves its count unset
-        loc.locations["workload"] = loc.locations["workload.replicas"] = loc.located[base]
+            loc.alias("workload.strategy.maxUnavailable", f"{path}.rollingUpdate.unavailable")
+    base = path.rpartition(".controllers.")[0] if ".controllers." in path else ""
     for key in ("topologySpreadConstraints", "affinity"):
-        for path in (f"{comp.prefix}pod.{key}", f"{base}.defaultPodOptions.{key}".lstrip(".")):
-            if value_at(root, path) is not None:
-                workload[key] = value_at(root, path)
-                loc.alias(f"workload.{key}", path)
+        for where in (f"{path}.pod.{key}", f"{base}.defaultPodOptions.{key}".lstrip(".")):
+            if key not in workload and value_at(values, where) is not None:
+                workload[key] = value_at(values, where)
+                loc.alias(f"workload.{key}", where)
+    if "replicas" not in ctrl:
+        # no replica count: the library's one pod, pointed at the component the address names
+        # (`immich/server` at `server:`), else at the controller map
+        for anchor in (comp.name, path):
+            if anchor and anchor in loc.located:
+                loc.locations["workload"] = loc.locations["workload.replicas"] = loc.located[anchor]
                 break
     reason = f"default of the library behind {comp.library} (not in the repository)"
     for key in ("podDisruptionBudget", "topologySpreadConstraints", "affinity", "strategy"):

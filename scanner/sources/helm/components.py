@@ -132,6 +132,7 @@ class Component:
     # the helper of a library chart that renders it (`bjw-s.common.loader.all`), when no
     # template of this chart does: its defaults are the library's, not here to read
     library: str | None = None
+    library_controller: str | None = None  # values path of its controller map in that library
 
 
 # A template that hands the whole rendering to a helper: `{{- include "bjw-s.common.loader.all" $ctx }}`
@@ -157,15 +158,28 @@ class LibraryLoader:
     guards: list[str]
 
 
+def _in_define(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside a ``{{ define }}`` block of the template."""
+    stack: list[str] = []
+    for m in _ACTION.finditer(text, 0, pos):
+        word = (m.group("body").split(None, 1) or [""])[0]
+        if word in ("if", "with", "range", "define", "block"):
+            stack.append(word)
+        elif word == "end" and stack:
+            stack.pop()
+    return "define" in stack
+
+
 def library_loaders(name: str, text: str, helpers: dict[str, str]) -> list[LibraryLoader]:
     """The whole-document ``include`` calls of one template to helpers this chart does not define."""
-    if "include" not in text:
-        return []
+    base = name.rsplit("/", 1)[-1]
+    if "include" not in text or base.startswith("_") or not base.endswith((".yaml", ".yml")):
+        return []  # helm renders no objects from `_helpers.tpl` or NOTES.txt
     stripped = strip_comments(text)
     found: list[LibraryLoader] = []
     for m in _LOADER.finditer(stripped):
-        if m.group("name") in helpers:
-            continue  # the chart's own helper: its templates are read where they are written
+        if m.group("name") in helpers or _in_define(stripped, m.start()):
+            continue  # the chart's own helper, or a call inside one: read where it is used
         roots = [r.group("key") or r.group("path") for r in _LOADER_ROOT.finditer(stripped, 0, m.start())]
         found.append(
             LibraryLoader(
