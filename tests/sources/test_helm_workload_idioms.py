@@ -134,3 +134,14 @@ def test_the_bjw_s_library_1x_renders_one_controller_even_without_a_controller_m
     prod = got[("OCI-HA-104", "pinger[prod]")]
     assert prod.status is Status.FAILED  # rollingUpdate.unavailable 2 of 2 replicas
     assert _where(prod) == ("values-prod.yaml", 5)
+
+
+def test_placement_rendered_by_a_helper_the_chart_does_not_have_is_unknown():
+    """linkerd-control-plane: `{{ with include "linkerd.affinity" $tree }}`, a helper of its
+    `partials` library, renders the zone anti-affinity that `enablePodAntiAffinity` turns on."""
+    got = _by_env(FIXTURES / "placement-helper", ["OCI-HA-101", "OCI-HA-102", "OCI-HA-103"])
+    ha = got[("OCI-HA-102", "mesh-control-plane[ha]")]
+    assert ha.status is Status.UNKNOWN  # neither "no spread" nor a spread ocisec has seen
+    assert "mesh.affinity" in ha.resource.attributes["workload"]["affinity"].reason
+    assert got[("OCI-HA-103", "mesh-control-plane[ha]")].status is Status.PASSED  # the template's PDB
+    assert got[("OCI-HA-101", "mesh-control-plane[base]")].status is Status.FAILED  # one replica

@@ -595,6 +595,12 @@ def chart_workloads(
             if key not in workload and value_at(values, path) is not None:
                 workload[key] = value_at(values, path)
                 loc.alias(f"workload.{key}", path)
+        placed = {"affinity", "topologySpreadConstraints"} & set(workload)
+        if wt is not None and wt.placement_helper and not placed:
+            # the placement comes from a helper of a library that is not here: unknown, not absent
+            reason = f"rendered by the helper {wt.placement_helper}, which this chart does not define"
+            workload["affinity"] = Unknown(reason)
+            workload["topologySpreadConstraints"] = Unknown(reason)
         _budget_from_templates(workload, wt, templates, values, loc, prefix_file)
         if not defaults_known:
             # A dependency fetched from a repository: what its values leave unset is the

@@ -70,6 +70,10 @@ _STRATEGY_FIELD = re.compile(
 _LITERAL_TYPE = re.compile(r"^[ \t]+type:[ \t]*['\"]?(?P<v>[A-Za-z]+)['\"]?[ \t]*$", re.M)
 _LITERAL_UNAVAILABLE = re.compile(r"^[ \t]+maxUnavailable:[ \t]*['\"]?(?P<v>\d+%?)['\"]?[ \t]*$", re.M)
 # Actions are matched without braces inside them, so matching stays linear on hostile text.
+# `{{- with include "linkerd.affinity" $tree }}`: a helper named for the pod's placement
+_PLACEMENT_HELPER = re.compile(
+    r'(?:include|template)\s+"(?P<name>[^"]*(?:[Aa]ffinity|[Tt]opology[Ss]pread)[^"]*)"'
+)
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
@@ -118,6 +122,9 @@ class WorkloadTemplate:
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     replicas_expr: str | None = None  # a replica count the template computes
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
+    # a helper this chart does not define that renders the pod's placement (linkerd's
+    # `include "linkerd.affinity"`, from its `partials` library): what it renders is unknown
+    placement_helper: str | None = None
 
 
 @dataclass
@@ -311,6 +318,8 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             wt.literal_strategies.append(alt)
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
+        named = (h.group("name") for h in _PLACEMENT_HELPER.finditer(body))
+        wt.placement_helper = next((n for n in named if n not in helpers), None)
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
         keys.pop("global", None)
         wt.main_key = keys.most_common(1)[0][0] if keys else None
