@@ -145,3 +145,37 @@ def test_placement_rendered_by_a_helper_the_chart_does_not_have_is_unknown():
     assert "mesh.affinity" in ha.resource.attributes["workload"]["affinity"].reason
     assert got[("OCI-HA-103", "mesh-control-plane[ha]")].status is Status.PASSED  # the template's PDB
     assert got[("OCI-HA-101", "mesh-control-plane[base]")].status is Status.FAILED  # one replica
+
+
+def test_defaults_kept_under_a_key_that_a_template_puts_back_under_values():
+    """istiod: `_internal_defaults_do_not_set` holds the defaults; zzz_profile.yaml merges them under
+    `.Values`. Its Deployment writes `replicas:` only without the autoscaler, whose floor is
+    `autoscaleMin`; its budget renders only above a floor of one."""
+    got = _by_env(FIXTURES / "values-defaults", ["OCI-HA-101", "OCI-HA-102", "OCI-HA-103"])
+    floor = got[("OCI-HA-101", "meshd[base]")]
+    assert floor.status is Status.FAILED  # the HPA may keep one pod: at autoscaleMin
+    assert _where(floor) == ("values.yaml", 4)
+    # the HPA scales out to 5 with no spread, and the budget template does not render for a
+    # floor of one, whatever `pdb.minAvailable` says
+    assert got[("OCI-HA-102", "meshd[base]")].status is Status.FAILED
+    budget = got[("OCI-HA-103", "meshd[base]")]
+    assert budget.status is Status.FAILED
+    assert _where(budget) == ("values.yaml", 4)
+    # a value the user sets wins, at its own line
+    assert got[("OCI-HA-101", "meshd[prod]")].status is Status.PASSED  # autoscaleMin: 3
+    assert got[("OCI-HA-102", "meshd[prod]")].status is Status.PASSED  # the zone spread
+    assert got[("OCI-HA-103", "meshd[prod]")].status is Status.PASSED  # the budget renders
+    assert got[("OCI-HA-101", "meshd[fixed]")].status is Status.PASSED  # no HPA, replicaCount 2
+
+
+def test_lift_defaults_keeps_each_values_line():
+    from scanner.model import Location
+    from scanner.sources.helm.charts import lift_defaults
+
+    at = {n: Location("values.yaml", n, n) for n in range(1, 6)}
+    data = {"_d": {"a": 1, "m": {"x": 1, "y": 2}}, "m": {"y": 3}, "b": 4}
+    located = {"_d": at[1], "_d.a": at[2], "_d.m.x": at[3], "m.y": at[4], "b": at[5]}
+    merged, where = lift_defaults(data, located, "_d")
+    assert merged == {"a": 1, "m": {"x": 1, "y": 3}, "b": 4}
+    assert where["a"] == at[2] and where["m.x"] == at[3] and where["m.y"] == at[4]
+    assert lift_defaults(data, located, None) == (data, located)

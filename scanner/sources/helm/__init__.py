@@ -27,6 +27,7 @@ from scanner.sources.helm.charts import (
     chart_services,
     chart_workloads,
     library_notes,
+    lift_defaults,
     merge_values,
     read_values_file,
     scan_templates,
@@ -340,6 +341,7 @@ def _load_chart(
             e for e in validate_schema(chart, chart_rel, env, data, located, fallback) if e not in out.errors
         ]
         env_anchor = Location(fallback, 1, 1) if layers else anchor
+        data, located = lift_defaults(data, located, templates.defaults_key)
         resources = values_resource(name, chart_rel, env, data, located, templates, env_anchor)
         # A vendored subchart's values are judged with the subchart (below), not twice.
         resources[0].attributes["subcharts"] = sorted(subs)

@@ -117,6 +117,9 @@ class ChartTemplates:
     hpa_min_paths: list[str] = field(default_factory=list)
     # templates whose objects a library chart's helper renders (`include "bjw-s.common.loader.all"`)
     library_loaders: list[LibraryLoader] = field(default_factory=list)
+    # a values key whose content a template makes the defaults under `.Values` (istio's
+    # `_internal_defaults_do_not_set`, merged by `set $ "Values" (mustMergeOverwrite $defaults $.Values)`)
+    defaults_key: str | None = None
 
 
 @dataclass
@@ -230,6 +233,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
         found.library_loaders += library_loaders(name, text, helpers)
+        if found.defaults_key is None and '"Values"' in text:
+            found.defaults_key = _defaults_key(text)
         if "HorizontalPodAutoscaler" in text:
             found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
         if "Service" in found.kinds[name]:
@@ -288,6 +293,45 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                 )
             )
     return found
+
+
+# `{{- $b := set $ "Values" (mustMergeOverwrite $defaults $.Values) }}` after
+# `{{- $defaults := $.Values._internal_defaults_do_not_set }}` (every istio chart's zzz_profile.yaml)
+_VALUES_REPLACED = re.compile(
+    r'set\s+\$\s+"Values"\s+\(\s*(?:mustMergeOverwrite|mergeOverwrite|merge)\s+(?P<var>\$\w+)\s+\$?\.Values\s*\)'
+)
+
+
+def _defaults_key(text: str) -> str | None:
+    """The values key a template makes the defaults of ``.Values`` (see ``lift_defaults``)."""
+    m = _VALUES_REPLACED.search(text)
+    if m is None:
+        return None
+    var = re.escape(m.group("var"))
+    assign = re.search(var + r"\s*:=\s*\$?\.Values\.(?P<key>[A-Za-z_][\w-]*)\s*-?\}\}", text)
+    return assign.group("key") if assign else None
+
+
+def lift_defaults(data: dict[str, Any], located: Located, key: str | None) -> tuple[dict[str, Any], Located]:
+    """The values a chart's templates see when a template replaces ``.Values`` with the map under
+    ``key`` overlaid by the rest (istio keeps its defaults under ``_internal_defaults_do_not_set``
+    so that a profile can sit between them and the user's values): the defaults' lines stay
+    theirs, a value the user sets wins with its own line."""
+    defaults = data.get(key) if key else None
+    if not isinstance(defaults, dict):
+        return data, located
+    rest = {k: v for k, v in data.items() if k != key}
+    cut = len(key) + 1 if key else 0
+    lifted = {p[cut:]: where for p, where in located.items() if key and p.startswith(key + ".")}
+    lifted.update({p: w for p, w in located.items() if key and p != key and not p.startswith(key + ".")})
+    return _overlay(defaults, rest), lifted
+
+
+def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _overlay(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _literal_data_lines(doc: str) -> list[int]:
@@ -537,6 +581,7 @@ def chart_workloads(
             _component_replicas(workload, comp, wt, values, loc, prefix_file)
         if comp.library:
             _library_workload(workload, values, comp, loc)
+        _autoscaler_instead_of_replicas(workload, comp, wt, values, templates, loc)
         # the strategy block the template writes in the branch this environment renders
         branches = wt.literal_strategies if wt is not None else []
         written = next((a for a in branches if a.renders(values, wt.variables if wt else {})), None)
@@ -813,6 +858,36 @@ def _library_workload(
         workload.setdefault(key, Unknown(reason))
 
 
+def _autoscaler_instead_of_replicas(
+    workload: dict[str, Any],
+    comp: Component,
+    wt: WorkloadTemplate | None,
+    values: dict[str, Any],
+    templates: ChartTemplates | None,
+    loc: _Locator,
+) -> None:
+    """A template that writes ``replicas:`` only without an autoscaler (istiod:
+    ``{{ if not .Values.autoscaleEnabled }}replicas: …``) leaves the count to the HPA the chart
+    renders: its floor is the value the HPA template writes as ``minReplicas`` (``autoscaleMin``)
+    when that value belongs to the component."""
+    if wt is None or templates is None or not templates.hpa_min_paths or not wt.replicas_guards:
+        return
+    auto = workload.get("autoscaling")
+    if isinstance(auto, dict) and _truthy(auto.get("enabled")):
+        return
+    if not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards):
+        return  # the template writes its replicas here: no autoscaler owns them
+    for path in templates.hpa_min_paths:
+        low = value_at(values, path)
+        if path.rpartition(".")[0] == comp.prefix.rstrip(".") and isinstance(low, int):
+            workload["autoscaling"] = {"enabled": True, "minReplicas": low, "maxReplicas": None}
+            loc.alias("workload.autoscaling", path)
+            loc.alias("workload.autoscaling.minReplicas", path)
+            floor = loc.locations.get("workload.autoscaling.minReplicas")
+            loc.locations["workload"] = floor or loc.locations.get("workload")
+            return
+
+
 def _component_replicas(
     workload: dict[str, Any],
     comp: Component,
@@ -920,13 +995,22 @@ def _budget_from_templates(
     only workload of a chart with one budget; it counts only when every guard around it holds."""
     if wt is None or templates is None or not templates.budgets:
         return
-    current = workload.get("podDisruptionBudget")
-    if isinstance(current, dict) and _truthy(current.get("enabled")):
-        return  # the values already enable a budget
     stem = _template_stem(wt.template)
     mine = [b for b in templates.budgets if _template_stem(b.template) == stem]
     if not mine and len(templates.budgets) == 1 and len(templates.workloads) == 1:
         mine = templates.budgets
+    current = workload.get("podDisruptionBudget")
+    if isinstance(current, dict) and not _truthy(current.get("enabled")):
+        pass  # the values switch it off: that line says why there is none
+    elif mine and all(any(guard_holds(g, values, b.variables) is False for g in b.guards) for b in mine):
+        # the workload's budget template does not render here (istiod's budget needs an
+        # autoscaler floor above one), whatever bounds the values give it: there is no budget
+        workload.pop("podDisruptionBudget", None)
+        for key in [k for k in loc.locations if k.startswith("workload.podDisruptionBudget")]:
+            del loc.locations[key]
+        return
+    if isinstance(current, dict) and _truthy(current.get("enabled")):
+        return  # the values already enable a budget
     for budget in mine:
         if not all(guard_holds(g, values, budget.variables) is True for g in budget.guards):
             continue
