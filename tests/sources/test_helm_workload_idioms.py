@@ -157,7 +157,10 @@ def test_defaults_kept_under_a_key_that_a_template_puts_back_under_values():
     assert _where(floor) == ("values.yaml", 4)
     # the HPA scales out to 5 with no spread, and the budget template does not render for a
     # floor of one, whatever `pdb.minAvailable` says
-    assert got[("OCI-HA-102", "meshd[base]")].status is Status.FAILED
+    spread = got[("OCI-HA-102", "meshd[base]")]
+    assert spread.status is Status.FAILED
+    # no spread: pointed at the spread setting written empty, where one belongs
+    assert _where(spread) == ("values.yaml", 8)
     budget = got[("OCI-HA-103", "meshd[base]")]
     assert budget.status is Status.FAILED
     assert _where(budget) == ("values.yaml", 4)
