@@ -182,3 +182,32 @@ def test_lift_defaults_keeps_each_values_line():
     assert merged == {"a": 1, "m": {"x": 1, "y": 3}, "b": 4}
     assert where["a"] == at[2] and where["m.x"] == at[3] and where["m.y"] == at[4]
     assert lift_defaults(data, located, None) == (data, located)
+
+
+def test_guards_that_compare_the_word_a_helper_prints_are_evaluated():
+    """kubecost: `{{ if eq (include "frontend.deployMethod" .) "haMode" }}` around the Deployment,
+    the helper an if/else-if chain of `printf` words reading `(.Values.federatedETL).primaryCluster`;
+    airflow: `kind: {{ if $stateful }}StatefulSet{{ else }}Deployment{{ end }}` with
+    `$local := contains "Local" .Values.executor`."""
+    result, _ = run_scan([FIXTURES / "helper-guards"], ScanOptions(rule_ids=["OCI-HA-101"], cache_dir=None))
+    got = {f.resource.address: f for f in result.findings}
+    # singlepod by default: neither the HA frontend nor the aggregator StatefulSet renders
+    assert set(got) == {"cost-meter/scheduler[base]", "cost-meter/frontend[ha]", "cost-meter[ha]"}
+    assert got["cost-meter/scheduler[base]"].resource.attributes["workload"]["kind"] == "Deployment"
+    assert got["cost-meter[ha]"].resource.attributes["workload"]["kind"] == "StatefulSet"
+
+
+def test_template_expressions_of_those_guards():
+    from scanner.sources.helm.components import UNKNOWN, _value_helper, evaluate
+
+    v = {"a": {"enabled": True}, "executor": "LocalExecutor", "none": None}
+    assert evaluate("or (or .Values.a.enabled .Values.agent) .Values.c", v, {}) is True
+    assert evaluate("(.Values.none).primaryCluster", v, {}) is None  # the idiom reads nil safely
+    assert evaluate("not (.Values.a).enabled", v, {}) is False
+    assert evaluate('contains "Local" .Values.executor', v, {}) is True
+    assert evaluate('ternary "x" (fail) (.Values.a.enabled)', v, {}) == "x"  # the other branch unread
+    assert evaluate('ternary "x" "y" (include "h" .)', v, {}) is UNKNOWN
+    chain = '{{- if eq .Values.m "ha" -}}{{- printf "ha" -}}{{- else -}}{{- printf "one" -}}{{- end -}}'
+    assert evaluate(f'eq ({_value_helper(chain)}) "ha"', {"m": "ha"}, {}) is True
+    assert evaluate(f'eq ({_value_helper(chain)}) "ha"', {"m": "x"}, {}) is False
+    assert _value_helper('{{- if .Values.x }}name: {{ .Values.x }}{{- end }}') is None  # not one word

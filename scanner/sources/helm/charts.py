@@ -699,6 +699,11 @@ def _rendered_components(
                     continue
             for wt in comp.templates:
                 kind = wt.kind or str(evaluate(wt.kind_expr or "", values, wt.variables))
+                either = re.findall(r'"(\w+)"', wt.kind_expr or "")[:2]
+                if kind not in WORKLOAD_KINDS and either and all(k in WORKLOAD_KINDS for k in either):
+                    # `{{ if $stateful }}StatefulSet{{ else }}Deployment{{ end }}` with a condition
+                    # ocisec cannot compute: a pod controller either way, judged as the `else` one
+                    kind = either[-1]
                 if kind not in WORKLOAD_KINDS:
                     continue
                 if any(guard_holds(g, values, wt.variables) is False for g in wt.guards):

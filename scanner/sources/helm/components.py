@@ -343,10 +343,61 @@ def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
         return guard
 
     def inline(m: re.Match[str]) -> str:
-        b = _BOOLEAN_HELPER.match(strip_comments(helpers.get(m.group("name"), "")).strip())
-        return f"({b.group('cond')})" if b else m.group(0)
+        body = strip_comments(helpers.get(m.group("name"), "")).strip()
+        b = _BOOLEAN_HELPER.match(body)
+        if b:
+            return f"({b.group('cond')})"
+        chosen = _value_helper(body)
+        return f"({chosen})" if chosen else m.group(0)
 
     return _INCLUDE_CALL.sub(inline, guard)
+
+
+_PRINTED = re.compile(r'(?:printf?|print)?\s*"(?P<word>[^"\\{}]*)"')
+
+
+def _value_helper(body: str) -> str | None:
+    """A helper that prints one word chosen by an ``if``/``else if``/``else`` chain (kubecost's
+    ``frontend.deployMethod``: ``haMode`` when ``kubecostFrontend.deployMethod`` says so, else
+    ``singlepod``) as one expression (nested ``ternary``), so that a guard such as
+    ``eq (include "frontend.deployMethod" .) "haMode"`` can be evaluated; None for any other body."""
+    if "{{" not in body or _ACTION.sub("", body).strip():
+        return None  # text outside the actions: it renders more than a word
+    branches: list[tuple[str | None, str | None]] = []  # (condition, word printed)
+    depth = 0
+    for m in _ACTION.finditer(body):
+        action = m.group("body").strip().lstrip("-").strip()
+        word = action.split(None, 1)[0] if action else ""
+        if word == "if":
+            if depth or branches:
+                return None  # nested or a second chain: not this shape
+            depth = 1
+            branches.append((action[2:].strip(), None))
+        elif word == "else" and depth == 1:
+            rest = action[4:].strip()
+            branches.append((rest[2:].strip() if rest.startswith("if ") else None, None))
+        elif word == "end" and depth == 1:
+            depth = 0
+        elif word == "end" and branches:
+            break  # the `define`'s own end: the body runs to the next define
+        elif word == "fail" and branches and branches[-1][1] is None:
+            branches[-1] = (branches[-1][0], "\x00fail")  # refused by the chart: unknown
+        elif (p := _PRINTED.fullmatch(action)) and branches and branches[-1][1] is None:
+            branches[-1] = (branches[-1][0], p.group("word"))
+        else:
+            return None
+    if depth or not branches or any(w is None for _, w in branches):
+        return None
+    expr = '""'  # no `else`: prints nothing
+    if branches[-1][0] is None:
+        expr = _word(branches.pop()[1])
+    for cond, printed in reversed(branches):
+        expr = f"ternary {_word(printed)} ({expr}) ({cond})"
+    return expr
+
+
+def _word(printed: str | None) -> str:
+    return "fail" if printed == "\x00fail" else f'"{printed}"'
 
 
 def template_variables(before: str) -> dict[str, str]:
@@ -476,7 +527,9 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
-_TOKEN = re.compile(r'\s*(\(|\)|\||"(?:[^"\\]|\\.)*"|`[^`]*`|[^\s()|]+)')
+# `)` with the fields read from what the parentheses give (`(.Values.federatedETL).primaryCluster`)
+# is one token: a field read is written with no space after the parenthesis
+_TOKEN = re.compile(r'\s*(\)(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\(|\)|\||"(?:[^"\\]|\\.)*"|`[^`]*`|[^\s()|]+)')
 
 
 def guard_holds(expr: str, values: dict[str, Any], variables: dict[str, str] | None = None) -> bool | None:
@@ -520,7 +573,7 @@ def _pipeline(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
 
 def _args(tokens: list[str], values: _Scope) -> tuple[list[Any], list[str]]:
     args: list[Any] = []
-    while tokens and tokens[0] not in (")", "|"):
+    while tokens and tokens[0] != "|" and not tokens[0].startswith(")"):
         arg, tokens = _operand(tokens, values)
         args.append(arg)
     return args, tokens
@@ -538,9 +591,14 @@ def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
     tok = tokens[0]
     if tok == "(":
         value, rest = _pipeline(tokens[1:], values)
-        if not rest or rest[0] != ")":
+        if not rest or not rest[0].startswith(")"):
             raise ValueError("unbalanced")
-        return value, rest[1:]
+        fields, rest = rest[0][2:], rest[1:]
+        if fields and value is not UNKNOWN:
+            # `(.Values.federatedETL).primaryCluster`: a field of what the parentheses give (nil
+            # when they give nothing: the idiom exists to read an unset map safely)
+            value = _lookup(value, fields) if isinstance(value, dict) else None
+        return value, rest
     if tok.startswith(('"', "`")):
         return tok[1:-1], tokens[1:]
     if tok in ("true", "false"):
@@ -571,7 +629,7 @@ def _lookup(values: Any, path: str) -> Any:
 
 def _call(fn: str, args: list[Any]) -> Any:
     impl = _FUNCTIONS.get(fn)
-    if impl is None or any(a is UNKNOWN for a in args) and fn not in ("and", "or", "default"):
+    if impl is None or any(a is UNKNOWN for a in args) and fn not in ("and", "or", "default", "ternary"):
         return UNKNOWN
     return impl(args)
 
@@ -632,6 +690,12 @@ def _arithmetic(op: Any) -> Any:
     return run
 
 
+def _ternary(a: list[Any]) -> Any:
+    if len(a) != 3 or a[2] is UNKNOWN:
+        return UNKNOWN
+    return a[0] if _truthy(a[2]) else a[1]
+
+
 _FUNCTIONS: dict[str, Any] = {
     "add": _arithmetic(lambda x, y: x + y),
     "sub": _arithmetic(lambda x, y: x - y),
@@ -639,7 +703,10 @@ _FUNCTIONS: dict[str, Any] = {
     "div": _arithmetic(lambda x, y: x // y),
     "int": _int,
     "int64": _int,
-    "ternary": lambda a: (a[0] if _truthy(a[2]) else a[1]) if len(a) == 3 else UNKNOWN,
+    # only the branch the condition picks needs to be known
+    "ternary": _ternary,
+    # sprig's `contains SUBSTR STRING` (airflow: `contains "Local" .Values.executor`)
+    "contains": lambda a: a[0] in a[1] if len(a) == 2 and all(isinstance(x, str) for x in a) else UNKNOWN,
     "gt": _compare(lambda x, y: x > y),
     "lt": _compare(lambda x, y: x < y),
     "ge": _compare(lambda x, y: x >= y),
