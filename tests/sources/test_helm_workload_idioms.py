@@ -192,9 +192,18 @@ def test_guards_that_compare_the_word_a_helper_prints_are_evaluated():
     result, _ = run_scan([FIXTURES / "helper-guards"], ScanOptions(rule_ids=["OCI-HA-101"], cache_dir=None))
     got = {f.resource.address: f for f in result.findings}
     # singlepod by default: neither the HA frontend nor the aggregator StatefulSet renders
-    assert set(got) == {"cost-meter/scheduler[base]", "cost-meter/frontend[ha]", "cost-meter[ha]"}
+    assert set(got) == {
+        "cost-meter/scheduler[base]",
+        "cost-meter/store[base]",
+        "cost-meter/frontend[ha]",
+        "cost-meter[ha]",  # the one template reading no component: the chart's own
+    }
     assert got["cost-meter/scheduler[base]"].resource.attributes["workload"]["kind"] == "Deployment"
     assert got["cost-meter[ha]"].resource.attributes["workload"]["kind"] == "StatefulSet"
+    # vcluster: `kind: {{ include "vcluster.kind" . }}`, a helper choosing between two words
+    store = got["cost-meter/store[base]"]
+    assert store.resource.attributes["workload"]["kind"] == "StatefulSet"
+    assert _where(store) == ("values.yaml", 16)
 
 
 def test_template_expressions_of_those_guards():

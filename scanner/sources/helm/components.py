@@ -257,6 +257,8 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         expr = m.group("expr")
         if m.group("cond"):
             expr = f'ternary "{m.group("then")}" "{m.group("other")}" ({m.group("cond")})'
+        elif expr and "include" in expr:
+            expr = inline_helpers(expr, helpers)  # `kind: {{ include "vcluster.kind" . }}`
         outer = guards.at(m.start())  # the guards around the kind line
         wt = WorkloadTemplate(
             name,
@@ -353,6 +355,11 @@ def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
     return _INCLUDE_CALL.sub(inline, guard)
 
 
+# a helper whose whole body picks one of two words (the define's own `end` may follow)
+_INLINE_CHOICE = re.compile(
+    r"\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*(?P<then>\w+)\s*\{\{-?\s*else\s*-?\}\}\s*(?P<other>\w+)"
+    r"\s*\{\{-?\s*end\s*-?\}\}\s*(?:\{\{-?\s*end\s*-?\}\}\s*)?"
+)
 _PRINTED = re.compile(r'(?:printf?|print)?\s*"(?P<word>[^"\\{}]*)"')
 
 
@@ -361,6 +368,9 @@ def _value_helper(body: str) -> str | None:
     ``frontend.deployMethod``: ``haMode`` when ``kubecostFrontend.deployMethod`` says so, else
     ``singlepod``) as one expression (nested ``ternary``), so that a guard such as
     ``eq (include "frontend.deployMethod" .) "haMode"`` can be evaluated; None for any other body."""
+    inline = _INLINE_CHOICE.fullmatch(body)
+    if inline:  # vcluster's kind: `{{ if COND }}StatefulSet{{ else }}Deployment{{ end }}`
+        return f'ternary "{inline.group("then")}" "{inline.group("other")}" ({inline.group("cond")})'
     if "{{" not in body or _ACTION.sub("", body).strip():
         return None  # text outside the actions: it renders more than a word
     branches: list[tuple[str | None, str | None]] = []  # (condition, word printed)
