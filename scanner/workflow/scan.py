@@ -279,7 +279,9 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     settings = options.settings
     skip = settings.skips_path if settings is not None and settings.skip_paths else None
     inputs = discover(paths, root, skip)
-    cache = ParseCache(options.cache_dir)
+    # The parse cache serves Terraform only: a scan of charts and manifests does not set it up
+    # (its parser version is a hash of the HCL grammar).
+    cache = ParseCache(options.cache_dir) if inputs.tf or inputs.plans else None
     # Start parsing first: helper processes parse while this one loads and validates the rules.
     tf_load = (
         TerraformLoad(
@@ -320,7 +322,7 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
 
         for plan in inputs.plans:
             plan_resources, plan_errors = load_plan(plan, root)
-            _overlay_config_locations(plan_resources, plan, root, cache)
+            _overlay_config_locations(plan_resources, plan, root, cache or ParseCache(options.cache_dir))
             resources += plan_resources
             errors += plan_errors
             files.append(rel(plan, root))
