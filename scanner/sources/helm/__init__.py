@@ -324,8 +324,9 @@ def _load_chart(
     anchor = Location(base.path, 1, 1)
     deps = _dependencies(meta, subcharts or [])
     # A library that renders this chart's objects and is not here: said once, never a silent pass
-    fetched = [d.name for d in deps if d.directory is None]
-    for loader, message in library_notes(templates, base.data, fetched):
+    names = [d.name for d in deps]
+    vendored = frozenset(d.name for d in deps if d.directory is not None)
+    for loader, message in library_notes(templates, base.data, names, vendored):
         where = f"{chart_rel}/{loader.template}" if chart_rel not in ("", ".") else loader.template
         out.errors.append(InputError(where, message, loader.line, level="note"))
     subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}

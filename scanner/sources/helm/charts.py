@@ -801,12 +801,16 @@ def library_components(
 
 
 def library_notes(
-    templates: ChartTemplates, values: dict[str, Any], fetched: list[str]
+    templates: ChartTemplates,
+    values: dict[str, Any],
+    dependencies: list[str],
+    vendored: frozenset[str] = frozenset(),
 ) -> list[tuple[LibraryLoader, str]]:
     """One note per library helper whose workloads ocisec could not judge (the values it is given
     follow no convention ocisec knows), naming the dependency it comes from: the one whose name
     is a word of the helper's (``platform-lib.render`` from ``platform-lib``), else every
-    dependency that is not in the chart directory."""
+    dependency fetched from a repository (not in ``vendored``). ocisec renders no library chart,
+    fetched or vendored."""
     out: list[tuple[LibraryLoader, str]] = []
     said: set[str] = set()
     for loader in templates.library_loaders:
@@ -815,13 +819,13 @@ def library_notes(
             continue
         said.add(loader.helper)
         words = set(loader.helper.split("."))
-        named = [d for d in fetched if d in words] or fetched
-        source = f" (dependency {', '.join(named)}, not in the chart directory)" if named else ""
+        named = [d for d in dependencies if d in words] or [d for d in dependencies if d not in vendored]
+        source = f" (dependency {', '.join(named)})" if named else ""
         out.append(
             (
                 loader,
                 f"objects rendered by the library helper {loader.helper!r}{source} were not judged: "
-                "ocisec cannot render a library it does not have; scan the rendered chart "
+                "ocisec does not render library charts; scan the rendered chart "
                 "(helm template ... | ocisec scan -)",
             )
         )
