@@ -220,3 +220,12 @@ def test_template_expressions_of_those_guards():
     assert evaluate(f'eq ({_value_helper(chain)}) "ha"', {"m": "ha"}, {}) is True
     assert evaluate(f'eq ({_value_helper(chain)}) "ha"', {"m": "x"}, {}) is False
     assert _value_helper('{{- if .Values.x }}name: {{ .Values.x }}{{- end }}') is None  # not one word
+
+
+def test_every_loader_of_a_long_template_gets_its_own_line_and_values():
+    from scanner.sources.helm.components import library_loaders
+
+    text = '{{- $_ := get .Values "k%d" | mergeOverwrite $ctx.Values }}\n{{- include "lib.all" $ctx }}\n'
+    loaders = library_loaders("templates/all.yaml", "".join(text % n for n in range(500)), {})
+    assert [(x.line, x.values_key) for x in loaders[:2]] == [(2, "k0"), (4, "k1")]
+    assert (loaders[-1].line, loaders[-1].values_key) == (1000, "k499")

@@ -165,16 +165,23 @@ class LibraryLoader:
     guards: list[str]
 
 
-def _in_define(text: str, pos: int) -> bool:
-    """Whether ``pos`` lies inside a ``{{ define }}`` block of the template."""
+def _define_spans(text: str) -> tuple[list[int], list[bool]]:
+    """For each action of the template, its end and whether a ``{{ define }}`` is open after it:
+    one pass, so that many calls in a hostile template cost linear time."""
+    ends: list[int] = []
+    inside: list[bool] = []
     stack: list[str] = []
-    for m in _ACTION.finditer(text, 0, pos):
+    for m in _ACTION.finditer(text):
         word = (m.group("body").split(None, 1) or [""])[0]
         if word in ("if", "with", "range", "define", "block"):
             stack.append(word)
         elif word == "end" and stack:
             stack.pop()
-    return "define" in stack
+        else:
+            continue
+        ends.append(m.end())
+        inside.append("define" in stack)
+    return ends, inside
 
 
 def library_loaders(name: str, text: str, helpers: dict[str, str]) -> list[LibraryLoader]:
@@ -183,20 +190,23 @@ def library_loaders(name: str, text: str, helpers: dict[str, str]) -> list[Libra
     if "include" not in text or base.startswith("_") or not base.endswith((".yaml", ".yml")):
         return []  # helm renders no objects from `_helpers.tpl` or NOTES.txt
     stripped = strip_comments(text)
+    marks = [m for m in _LOADER.finditer(stripped) if m.group("name") not in helpers]
+    if not marks:
+        return []  # only the chart's own helpers: their templates are read where they are used
+    ends, inside = _define_spans(stripped)
+    roots = [(r.start(), r.group("key") or r.group("path")) for r in _LOADER_ROOT.finditer(stripped)]
+    guards = GuardIndex(stripped)
     found: list[LibraryLoader] = []
-    for m in _LOADER.finditer(stripped):
-        if m.group("name") in helpers or _in_define(stripped, m.start()):
-            continue  # the chart's own helper, or a call inside one: read where it is used
-        roots = [r.group("key") or r.group("path") for r in _LOADER_ROOT.finditer(stripped, 0, m.start())]
-        found.append(
-            LibraryLoader(
-                name,
-                stripped.count("\n", 0, m.start()) + 1,
-                m.group("name"),
-                roots[-1] if roots else None,
-                GuardIndex(stripped).at(m.start()),
-            )
-        )
+    line, counted, r, key = 1, 0, 0, None  # walked forward once, in order, for every mark
+    for m in marks:
+        line += stripped.count("\n", counted, m.start())
+        counted = m.start()
+        while r < len(roots) and roots[r][0] < m.start():
+            key, r = roots[r][1], r + 1
+        i = bisect_right(ends, m.start()) - 1
+        if i >= 0 and inside[i]:
+            continue  # a call inside a helper of this template: read where that helper is used
+        found.append(LibraryLoader(name, line, m.group("name"), key, guards.at(m.start())))
     return found
 
 
