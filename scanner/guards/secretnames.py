@@ -294,7 +294,7 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     value is a secret when its shape is a credential (whatever the key), or when the key holds
     credentials and the value is secret-shaped. ``siblings``: the other keys of the same mapping
     (``secretKey`` beside ``secretName`` names the key of that Secret)."""
-    if looks_like_credential(value):
+    if looks_like_credential(value) or is_login_pair(str(key), value):
         return True
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
@@ -306,8 +306,10 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     if _names_an_identifier(str(key), value):
         return False
     if reading == "ambiguous-name":
-        # `privateKeySecret: my-secret` names a Secret; a random string is the secret
-        return not (isinstance(value, str) and _RESOURCE_NAME_VALUE.match(value.strip()))
+        # `privateKeySecret: my-secret` names a Secret; a random string is the secret. Kong's
+        # `smtp_password_secret: CHANGEME-smtp-password` is a placeholder for such a name: words
+        # joined by dashes, whatever their case
+        return not (isinstance(value, str) and _names_an_object(value.strip()))
     if reading == "ambiguous":
         # `secretKey` beside `secretName` (`jksSecretKey` beside `jksSecretName`): the key of
         # the Secret its neighbour names
@@ -316,6 +318,39 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
             return False
     return True
+
+
+# Keys whose value is documented as `<login>:<password>` (falcosidekick's `webui.user`, basic
+# auth and htpasswd lines). Only these: `host:port`, `image:tag` and `key:value` selectors live
+# under other keys.
+_PAIR_KEYS = frozenset({"user", "auth", "basicauth", "credentials", "credential", "htpasswd", "userpass"})
+_GROUP_NAMES = frozenset({"root", "nogroup", "nobody", "users", "wheel", "daemon", "staff", "adm"})
+# `login:password`: a login without spaces, slashes or `@host` parts, one colon, a password.
+_LOGIN_PAIR = re.compile(r"^(?P<login>[A-Za-z0-9][\w.+-]*):(?P<password>[^\s:/][^\s]*)$")
+
+
+def is_login_pair(key: str, value: Any) -> bool:
+    """A ``<login>:<password>`` pair under a key that holds one (``user``, ``auth``,
+    ``basicAuth``, ``credentials``, ``htpasswd``): falcosidekick's ``webui.user: "admin:admin"``.
+    Not a pair: a port or version after the colon (``host:8080``, ``nginx:1.25``), an empty or
+    templated password (``admin:``, ``admin:{{ .Values.x }}``), a URL, or a reference key
+    (``userKey``, ``authSecret``)."""
+    if not isinstance(value, str):
+        return False
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if len(words) > 1 and words[-2:] == ["basic", "auth"]:
+        words = [*words[:-2], "basicauth"]
+    if not words or words[-1] not in _PAIR_KEYS:
+        return False
+    m = _LOGIN_PAIR.match(value.strip())
+    if m is None:
+        return False
+    password = m.group("password")
+    if _TEMPLATE_VALUE.search(password) or "{{" in password or password.startswith("$"):
+        return password.startswith(("$apr1$", "$2y$", "$2a$", "$2b$", "$5$", "$6$"))  # htpasswd hashes
+    if password.lower() in _GROUP_NAMES:
+        return False  # `user: "nobody:nogroup"`: an owner and group, as chown and docker write them
+    return not re.fullmatch(r"v?\d+(?:[.\-]\d+)*[\w.-]*|latest|stable|\*", password)
 
 
 # Last words of a key that hold a password (not a token or a key: those are generated, long).
@@ -334,6 +369,15 @@ def _short_password(key: str, value: Any) -> bool:
     if not words or words[-1] not in _PASSWORD_WORDS or not _SHORT_IDENTIFIER.match(text):
         return False
     return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
+
+
+def _names_an_object(text: str) -> bool:
+    """A Kubernetes object's name (``my-secret``), or a placeholder for one written in capitals
+    (``CHANGEME-smtp-password``): words joined by dashes, each all letters or a short number."""
+    if _RESOURCE_NAME_VALUE.match(text):
+        return True
+    words = text.split("-")
+    return len(words) > 2 and all(w.isalpha() or (w.isdigit() and len(w) <= 4) for w in words)
 
 
 # Lower-case words joined by dashes or dots, each all letters or at most four characters

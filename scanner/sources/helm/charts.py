@@ -64,10 +64,15 @@ _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _TPL_FILES = re.compile(r"\btpl\s*\(?\s*\(?\s*\$?[\w.]*\.Files\.Get\b")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
 _READ = re.compile(
-    r"\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"\bindex\s+\$?\.Values(?P<ipath>(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)(?P<ikeys>(?:\s+\"[^\"]+\")+)"
+    r"|\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
     r"|(?:template|include)\s+\"(?P<helper>[^\"]+)\""
-    r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"|include\s+\(\s*print\s+\$?\.Template\.BasePath\s+\"(?P<file>/[^\"]+)\"\s*\)"
+    r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)"
 )
+# `$data := include "netdata.parent.configs.configmap" .`: a variable holding what a helper renders
+_INCLUDED = re.compile(r"^(?:include|template)\s+\"(?P<helper>[^\"]+)\"")
+_ASSIGNED = re.compile(r"\s*:?=")
 _ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
 _HPA_MIN = re.compile(
     r"^\s+minReplicas:\s*\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}", re.M
@@ -77,6 +82,10 @@ _BUDGET_BOUND = re.compile(
     r"^\s+(?P<key>minAvailable|maxUnavailable):[ \t]*(?:\{\{-?\s*(?:toYaml\s+)?\$?\.Values\."
     r"(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}|['\"]?(?P<literal>\d+%?)['\"]?)[ \t]*$",
     re.M,
+)
+_SECRET_NAME_USE = re.compile(
+    r"(?:\bsecretName:|\b(?:secretKeyRef|secretRef):\s*\n\s*name:)[ \t]*['\"]?\{\{-?\s*(?:tpl\s+\(?\s*)?"
+    r"\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)"
 )
 _SECRET_KIND = re.compile(r"^kind:\s*['\"]?(?P<kind>Secret|ConfigMap)['\"]?\s*$", re.M)
 _DATA_BLOCK = re.compile(r"^(?P<indent>\s*)(?:data|stringData):\s*$")
@@ -113,6 +122,10 @@ class ChartTemplates:
     # values paths HorizontalPodAutoscaler templates write as `minReplicas:` (podinfo:
     # `minReplicas: {{ .Values.replicaCount }}`)
     hpa_min_paths: list[str] = field(default_factory=list)
+    # values paths templates write as the name of a Secret (`secretKeyRef: {name: {{ .Values.x }}}`,
+    # `secretName: {{ .Values.x }}`): references, whatever their key is called (kubecost's
+    # `pricingCsv.location.csvAccessCredentials: pricing-schema-access-secret`)
+    secret_name_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -225,6 +238,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        if "secretName" in text or "secretKeyRef" in text or "secretRef" in text:
+            found.secret_name_paths += [m.group("path") for m in _SECRET_NAME_USE.finditer(text)]
         if "HorizontalPodAutoscaler" in text:
             found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
         if "Service" in found.kinds[name]:
@@ -265,13 +280,30 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     line_start = text.rfind("\n", 0, r.start()) + 1
                     if _ASSIGNING.search(text[line_start : r.start()]):
                         continue  # `$storage := .Values...` reads nothing yet: its uses do
+                    if r.group("var") and _ASSIGNED.match(text, r.end()):
+                        continue  # the variable being assigned, not a use of it
                     open_guards = [inline_helpers(g, helpers) for g in guards.at(r.start())]
-                    if r.group("path"):
+                    if r.group("ikeys"):
+                        # `index .Values.grafana "grafana.ini"`: the key, not the whole map (a key
+                        # with a dot leads nowhere in a dotted path, and is then not read at all)
+                        keys = re.findall(r'"([^"]+)"', r.group("ikeys"))
+                        indexed = ".".join([r.group("ipath").lstrip("."), *keys]).lstrip(".")
+                        reads.append((indexed, open_guards))
+                    elif r.group("path"):
                         reads.append((r.group("path").lstrip("."), open_guards))
                     elif r.group("helper"):  # the values a helper reads, under the call's guards
                         reads += [(p, open_guards + g) for p, g in helper_reads(r.group("helper"), helpers)]
+                    elif r.group("file") and (included := f"templates{r.group('file')}") in texts:
+                        # minio: `include (print $.Template.BasePath "/_helper_create_user.txt") .`
+                        # renders a whole file of the chart here, read like a helper's body
+                        body = {included: texts[included], **helpers}
+                        reads += [(p, open_guards + g) for p, g in helper_reads(included, body)]
                     elif (path := variable_path(r.group("var"), variables)) is not None:
                         reads.append((path, open_guards))
+                    elif (inc := _INCLUDED.match(variables.get(r.group("var"), ""))) is not None:
+                        # netdata: `$configmapParent := include "…configs.configmap" .` before the
+                        # ConfigMap, `{{ $configmapParent | indent 2 }}` as its data
+                        reads += [(p, open_guards + g) for p, g in helper_reads(inc.group("helper"), helpers)]
             found.secrets.append(
                 SecretTemplate(
                     name,
@@ -283,6 +315,10 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                 )
             )
     return found
+
+
+def _all_maps(items: list[Any]) -> bool:
+    return bool(items) and all(isinstance(i, dict) for i in items)
 
 
 def _literal_data_lines(doc: str) -> list[int]:
@@ -402,7 +438,8 @@ def values_resource(
                 continue  # read only in a branch these values do not take
             seen.add(path)
             value = value_at(values, path)
-            if isinstance(value, (dict, str)):
+            if isinstance(value, (dict, str)) or (isinstance(value, list) and _all_maps(value)):
+                # a list of maps: `{{ range .Values.users }}…{{ .secretKey }}` writes their fields
                 n = len(configmaps)
                 configmaps.append({"template": st.template, "value_path": path, "value": value})
                 loc.alias(f"templated_configmaps.{n}.value", path)
@@ -411,6 +448,7 @@ def values_resource(
     attrs["templated_configmaps"] = configmaps
     # `env:` maps the templates read field by field are settings: OCI-SEC-101 judges them
     attrs["env_settings"] = env_maps_read_as_settings(values, templates)
+    attrs["secret_names"] = sorted(set(templates.secret_name_paths)) if templates else []
     context: dict[str, Any] = {
         "scope": f"helm:{chart_rel}:{environment}",
         "chart": chart_rel,
