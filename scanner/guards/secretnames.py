@@ -296,6 +296,8 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     (``secretKey`` beside ``secretName`` names the key of that Secret)."""
     if looks_like_credential(value) or is_login_pair(str(key), value):
         return True
+    if isinstance(value, str) and _LOGIN_ONLY.match(value.strip()):
+        return False  # `credentials: "scraper:"`: a login whose password is left empty
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
@@ -326,6 +328,7 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
 _PAIR_KEYS = frozenset({"user", "auth", "basicauth", "credentials", "credential", "htpasswd", "userpass"})
 _GROUP_NAMES = frozenset({"root", "nogroup", "nobody", "users", "wheel", "daemon", "staff", "adm"})
 # `login:password`: a login without spaces, slashes or `@host` parts, one colon, a password.
+_LOGIN_ONLY = re.compile(r"^[A-Za-z0-9][\w.+-]*:$")
 _LOGIN_PAIR = re.compile(r"^(?P<login>[A-Za-z0-9][\w.+-]*):(?P<password>[^\s:/][^\s]*)$")
 
 
