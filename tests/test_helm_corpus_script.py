@@ -69,3 +69,26 @@ def test_check_fails_when_the_latest_held_out_split_misses_a_target(tmp_path, ca
     assert helm_corpus.main([str(root), "--labels", str(labels), "--json", "--check", "--split", "heldout9"]) == 1
     held = json.loads(capsys.readouterr().out)["splits"]["heldout9"]
     assert (held["precision"], held["recall"]) == (0.0, 0.0)
+
+
+def test_check_without_a_split_judges_the_last_held_out_split_the_labels_name(tmp_path, capsys):
+    root, labels = _corpus(tmp_path, 6)  # heldout9: right
+    (root / "web2").mkdir()
+    (root / "web2" / "deploy.yaml").write_text(MANIFEST)
+    labels.write_text(
+        labels.read_text()
+        + "  - name: web2\n    split: heldout13\n    findings:\n"
+        + '      - {rule: OCI-HA-101, at: "deploy.yaml:5", why: wrong line}\n'
+    )
+    assert helm_corpus.main([str(root), "--labels", str(labels), "--json", "--check"]) == 1
+    splits = json.loads(capsys.readouterr().out)["splits"]
+    assert list(splits) == ["heldout9", "heldout13"]
+    assert splits["heldout13"]["recall"] == 0.0 and splits["heldout9"]["recall"] == 1.0
+    assert helm_corpus.main([str(root), "--labels", str(labels), "--json", "--check", "--split", "heldout9"]) == 0
+
+
+def test_an_unknown_split_is_a_usage_error(tmp_path):
+    root, labels = _corpus(tmp_path, 6)
+    with pytest.raises(SystemExit) as exit_:
+        helm_corpus.main([str(root), "--labels", str(labels), "--split", "heldout99"])
+    assert exit_.value.code == 2
