@@ -264,14 +264,26 @@ _OCI_AUTH_TOKEN = re.compile(
 )
 
 
+_URL_WITH_PASSWORD = re.compile(
+    r"^[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<password>[^\s/@]+)@[^\s@]+$", re.IGNORECASE
+)
+_PLACEHOLDER_PASSWORD = re.compile(r"^[<*]|\{\{|\$\{|\$\(|%s|^\$[A-Z_]+$|^x+$", re.IGNORECASE)
+
+
 def looks_like_credential(value: Any) -> bool:
     """True for a string whose shape is credential material whatever key holds it: a PEM private
     key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab, Slack or OCI auth
-    token."""
+    token, a URL with a password in it."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
     if _CREDENTIAL_SHAPES.search(value) is not None:
         return True
+    url = _URL_WITH_PASSWORD.match(value.strip())
+    if url is not None:
+        # `postgresql://accounts-admin:accounts-pwd@accounts-db:5432/…` (bank-of-anthos): a
+        # password written into a connection URL; a placeholder (`<db-password>`, `${PW}`,
+        # `%s`, `****`) is not one
+        return not _PLACEHOLDER_PASSWORD.search(url.group("password"))
     return _OCI_AUTH_TOKEN.match(value) is not None and "{{" not in value and "${" not in value
 
 

@@ -134,3 +134,31 @@ def test_names_of_secrets_are_references_even_when_they_look_like_secrets():
     # CHANGEME-… placeholders name Secrets; csvAccessCredentials is a secretKeyRef name in the
     # Deployment; session_secret and uploadCredentials (rendered as a value) are secrets
     assert lines == [_line(values, "session_secret:"), _line(values, "uploadCredentials:")]
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ("postgresql://accounts-admin:accounts-pwd@accounts-db:5432/accounts-db", True),  # bank-of-anthos
+        ("redis://:S3cr3tPass@redis:6379/0", True),
+        ("mysql+pymysql://<db-username>:<db-password>@<db-hostname>:3306/hub", False),  # a placeholder
+        ("postgres://app:${DB_PASSWORD}@db/app", False),
+        ("postgresql://app:%s@db:5432/app", False),
+        ("https://user@example.com/repo.git", False),  # a login, no password
+        ("http://example.com:8080/a", False),
+    ],
+)
+def test_a_password_inside_a_connection_url_is_a_secret_whatever_the_key(value, secret):
+    assert is_secret_entry("ACCOUNTS_DB_URI", value) is secret
+
+
+def test_connection_url_with_a_password_in_a_configmap(tmp_path):
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: accounts-db-config\ndata:\n"
+        "  ACCOUNTS_DB_URI: postgresql://accounts-admin:accounts-pwd@accounts-db:5432/accounts-db\n"
+        "  POSTGRES_DB: accounts-db\n"
+    )
+    (f,) = _failed(tmp_path, "OCI-SEC-104")
+    assert f.location.start_line == 6 and "ACCOUNTS_DB_URI" in f.message
+    out = runner.invoke(app, ["scan", str(tmp_path), "--format", "json"]).output
+    assert "accounts-pwd" not in out
