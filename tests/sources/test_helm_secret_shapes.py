@@ -162,3 +162,16 @@ def test_connection_url_with_a_password_in_a_configmap(tmp_path):
     assert f.location.start_line == 6 and "ACCOUNTS_DB_URI" in f.message
     out = runner.invoke(app, ["scan", str(tmp_path), "--format", "json"]).output
     assert "accounts-pwd" not in out
+
+
+def test_a_secret_name_is_not_a_sensitive_value_but_the_secrets_beside_it_are():
+    from scanner.model import Status as St
+
+    result, _ = run_scan([FIX / "secret-name-values"], ScanOptions(cache_dir=None))
+    values = next(f.resource for f in result.findings if f.resource.kind == "helm.values")
+    sensitive = set(values.context["sensitive_values"])
+    assert "pricing-schema-access-secret" not in sensitive  # a secretKeyRef name
+    assert {"Qx7-vT2p-Lm9z-Kw4r", "Up1oad-Cr3dential-77421"} <= sensitive
+    assert any(f.status is St.FAILED for f in result.findings)
+    out = runner.invoke(app, ["scan", str(FIX / "secret-name-values"), "--format", "json"]).output
+    assert "Qx7-vT2p-Lm9z-Kw4r" not in out and "Up1oad-Cr3dential-77421" not in out

@@ -453,7 +453,7 @@ def values_resource(
         "scope": f"helm:{chart_rel}:{environment}",
         "chart": chart_rel,
         "environment": environment,
-        "sensitive_values": _sensitive(values, secrets),
+        "sensitive_values": _sensitive(values, secrets, frozenset(attrs["secret_names"])),
     }
     if templates:
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
@@ -1026,25 +1026,31 @@ def _is_secret(key: str, value: Any, siblings: tuple[str, ...]) -> bool:
     )
 
 
-def _sensitive(values: dict[str, Any], secrets: list[dict[str, Any]]) -> list[str]:
+def _sensitive(
+    values: dict[str, Any], secrets: list[dict[str, Any]], names: frozenset[str] = frozenset()
+) -> list[str]:
     """Strings to redact: the values that are secrets by the one decision
     (``scanner.guards.secretnames.is_secret_entry``), PEM keys and credential shapes, and what
-    Secret templates render. User names, host names and key names are not masked."""
+    Secret templates render. User names, host names and key names are not masked, nor the values
+    the templates write as a Secret's name (``names``: values paths)."""
     found: list[str] = []
-    stack: list[tuple[Any, tuple[str, ...]]] = [(values, ())]
+    stack: list[tuple[Any, str]] = [(values, "")]
     while stack:
-        node, _ = stack.pop()
+        node, at = stack.pop()
         if isinstance(node, dict):
             keys = tuple(map(str, node))
             for k, x in node.items():
+                path = f"{at}.{k}" if at else str(k)
                 if isinstance(x, (dict, list)):
-                    stack.append((x, keys))
+                    stack.append((x, path))
+                elif path in names and not looks_like_credential(x):
+                    continue  # `secretKeyRef: {name: {{ .Values.x }}}`: a name, shown as it is
                 elif _is_secret(str(k), x, keys):
                     found.append(x)
         elif isinstance(node, list):
-            for x in node:
+            for i, x in enumerate(node):
                 if isinstance(x, (dict, list)):
-                    stack.append((x, ()))
+                    stack.append((x, f"{at}.{i}"))
                 elif isinstance(x, str) and looks_like_credential(x):
                     found.append(x)
     for s in secrets:
