@@ -13,6 +13,8 @@ predicates; rule parameters extend or narrow the name list through the config fi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from functools import lru_cache
 from typing import Any
@@ -270,6 +272,18 @@ _URL_WITH_PASSWORD = re.compile(
 _PLACEHOLDER_PASSWORD = re.compile(r"^[<*]|\{\{|\$\{|\$\(|%s|^\$[A-Z_]+$|^x+$", re.IGNORECASE)
 
 
+def _encoded_credential(value: str) -> bool:
+    """Base64 of a PEM private key (``LS0tLS1CRUdJTi…`` is ``-----BEGIN``) or of a registry
+    credential (``eyJhdXRocyI6…`` is ``{"auths":``, a ``.dockerconfigjson``): a chart's
+    ``tls.key`` or pull secret pasted encoded. Certificates and public keys are not secrets."""
+    head = re.sub(r"\s+", "", value)[:256]
+    try:
+        text = base64.b64decode(head[: len(head) // 4 * 4], validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return False
+    return "PRIVATE KEY" in text or (text.startswith('{"auths":') and '"auth' in text[9:])
+
+
 def looks_like_credential(value: Any) -> bool:
     """True for a string whose shape is credential material whatever key holds it: a PEM private
     key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab, Slack or OCI auth
@@ -277,6 +291,8 @@ def looks_like_credential(value: Any) -> bool:
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
     if _CREDENTIAL_SHAPES.search(value) is not None:
+        return True
+    if value.startswith(("LS0tLS1CRUdJTi", "eyJhdXRocyI6")) and _encoded_credential(value):
         return True
     url = _URL_WITH_PASSWORD.match(value.strip())
     if url is not None:

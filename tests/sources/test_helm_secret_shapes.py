@@ -175,3 +175,24 @@ def test_a_secret_name_is_not_a_sensitive_value_but_the_secrets_beside_it_are():
     assert any(f.status is St.FAILED for f in result.findings)
     out = runner.invoke(app, ["scan", str(FIX / "secret-name-values"), "--format", "json"]).output
     assert "Qx7-vT2p-Lm9z-Kw4r" not in out and "Up1oad-Cr3dential-77421" not in out
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        (_b64("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----\n"), True),
+        (_b64("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0\n-----END PRIVATE KEY-----\n"), True),
+        (_b64("-----BEGIN CERTIFICATE-----\nMIIDXzCCAkegAwIBAgILBAAAAAABIVhTCKIw\n-----END CERTIFICATE-----\n"), False),
+        (_b64('{"auths":{"iad.ocir.io":{"username":"ns/user","auth":"bnMvdXNlcjpwdw=="}}}'), True),
+        (_b64('{"apiVersion":"v1","kind":"Config"}'), False),
+    ],
+)
+def test_encoded_private_keys_and_registry_credentials_are_secrets_whatever_the_key(value, secret):
+    # a chart's `tls.key` or pull secret pasted base64-encoded: the key `key` alone names nothing
+    assert is_secret_entry("tls.key", value) is secret
