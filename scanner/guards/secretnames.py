@@ -244,7 +244,12 @@ _SIZE_VALUE = re.compile(r"^\d+(?:\.\d+)?\s*(?:[kKmMgGtTpP]i?[bB]?|[bB])?$")
 _HOSTNAME_VALUE = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?::\d+)?$"
 )
-_TEMPLATE_VALUE = re.compile(r"\{\{.*\}\}|^\$\{[^}]+\}$|^\$\([^)]+\)$|^<[^<>]+>$", re.S)
+# Templates and placeholders: `{{ … }}`, `${VAR}`, `$(cmd)`, `<your-token>`, a shell variable
+# (`$DB_PASSWORD`), python and ruby interpolation (`%(ENV_PW)s`, `%{PW}`).
+_TEMPLATE_VALUE = re.compile(
+    r"\{\{.*\}\}|^\$\{[^}]+\}$|^\$\([^)]+\)$|^<[^<>]+>$|^\$[A-Z_][A-Z0-9_]*$|^%\([\w.-]+\)s$|^%\{[\w.-]+\}$",
+    re.S,
+)
 # Shapes that are credential material whatever the key is called.
 _CREDENTIAL_SHAPES = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # PEM private key
@@ -326,6 +331,9 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         return True
     if isinstance(value, str) and _LOGIN_ONLY.match(value.strip()):
         return False  # `credentials: "scraper:"`: a login whose password is left empty
+    if isinstance(value, str) and (ref := _LOGIN_PAIR.match(value.strip())) is not None:
+        if ref.group("login").lower() in _REFERENCE_SCHEMES:
+            return False  # `credentials: "env:GOOGLE_CREDS"`, `password: "vault:db#pw"`: where it is
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
@@ -354,6 +362,9 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
 # auth and htpasswd lines). Only these: `host:port`, `image:tag` and `key:value` selectors live
 # under other keys.
 _PAIR_KEYS = frozenset({"user", "auth", "basicauth", "credentials", "credential", "htpasswd", "userpass"})
+_REFERENCE_SCHEMES = frozenset(
+    {"env", "file", "secret", "secrets", "vault", "configmap", "k8s", "kubernetes", "arn", "ref", "keyvault"}
+)
 _GROUP_NAMES = frozenset({"root", "nogroup", "nobody", "users", "wheel", "daemon", "staff", "adm"})
 # `login:password`: a login without spaces, slashes or `@host` parts, one colon, a password.
 _LOGIN_ONLY = re.compile(r"^[A-Za-z0-9][\w.+-]*:$")
@@ -376,6 +387,8 @@ def is_login_pair(key: str, value: Any) -> bool:
     m = _LOGIN_PAIR.match(value.strip())
     if m is None:
         return False
+    if m.group("login").lower() in _REFERENCE_SCHEMES:
+        return False  # `credentials: "env:GOOGLE_CREDS"`, `auth: "secret:my-secret"`: where it is
     password = m.group("password")
     if _TEMPLATE_VALUE.search(password) or "{{" in password or password.startswith("$"):
         return password.startswith(("$apr1$", "$2y$", "$2a$", "$2b$", "$5$", "$6$"))  # htpasswd hashes

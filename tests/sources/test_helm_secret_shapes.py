@@ -196,3 +196,21 @@ def _b64(text: str) -> str:
 def test_encoded_private_keys_and_registry_credentials_are_secrets_whatever_the_key(value, secret):
     # a chart's `tls.key` or pull secret pasted base64-encoded: the key `key` alone names nothing
     assert is_secret_entry("tls.key", value) is secret
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "secret"),
+    [
+        ("password", "$DB_PASSWORD", False),  # a shell variable a config file expands
+        ("api key", "$API_KEY", False),
+        ("password", "%(ENV_DB_PASSWORD)s", False),  # python configparser interpolation
+        ("password", "%{DB_PASSWORD}", False),
+        ("credentials", "env:GOOGLE_APPLICATION_CREDENTIALS", False),  # where it is, not what
+        ("auth", "secret:registry-auth", False),
+        ("password", "vault:secret/data/db#password", False),
+        ("password", "$ecretPa55", True),  # a password that starts with a dollar sign
+        ("password", "changeme", True),  # a placeholder a chart ships is still a finding
+    ],
+)
+def test_references_and_interpolations_are_not_secrets(key, value, secret):
+    assert is_secret_entry(key, value) is secret
