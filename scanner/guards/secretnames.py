@@ -329,9 +329,9 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     (``secretKey`` beside ``secretName`` names the key of that Secret)."""
     if looks_like_credential(value) or is_login_pair(str(key), value):
         return True
-    if isinstance(value, str) and _LOGIN_ONLY.match(value.strip()):
+    if isinstance(value, str) and ":" in value and _LOGIN_ONLY.match(value.strip()):
         return False  # `credentials: "scraper:"`: a login whose password is left empty
-    if isinstance(value, str) and (ref := _LOGIN_PAIR.match(value.strip())) is not None:
+    if isinstance(value, str) and ":" in value and (ref := _LOGIN_PAIR.match(value.strip())) is not None:
         if ref.group("login").lower() in _REFERENCE_SCHEMES:
             return False  # `credentials: "env:GOOGLE_CREDS"`, `password: "vault:db#pw"`: where it is
     reading = key_reading(str(key))
@@ -371,19 +371,22 @@ _LOGIN_ONLY = re.compile(r"^[A-Za-z0-9][\w.+-]*:$")
 _LOGIN_PAIR = re.compile(r"^(?P<login>[A-Za-z0-9][\w.+-]*):(?P<password>[^\s:/][^\s]*)$")
 
 
+@lru_cache(maxsize=8192)
+def _holds_pair(key: str) -> bool:
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if len(words) > 1 and words[-2:] == ["basic", "auth"]:
+        words = [*words[:-2], "basicauth"]
+    return bool(words) and words[-1] in _PAIR_KEYS
+
+
 def is_login_pair(key: str, value: Any) -> bool:
     """A ``<login>:<password>`` pair under a key that holds one (``user``, ``auth``,
     ``basicAuth``, ``credentials``, ``htpasswd``): falcosidekick's ``webui.user: "admin:admin"``.
     Not a pair: a port or version after the colon (``host:8080``, ``nginx:1.25``), an empty or
     templated password (``admin:``, ``admin:{{ .Values.x }}``), a URL, or a reference key
     (``userKey``, ``authSecret``)."""
-    if not isinstance(value, str):
-        return False
-    words = _joined(key_words(key.rsplit(".", 1)[-1]))
-    if len(words) > 1 and words[-2:] == ["basic", "auth"]:
-        words = [*words[:-2], "basicauth"]
-    if not words or words[-1] not in _PAIR_KEYS:
-        return False
+    if not isinstance(value, str) or ":" not in value or not _holds_pair(key):
+        return False  # most values have no colon: decided before the key is read
     m = _LOGIN_PAIR.match(value.strip())
     if m is None:
         return False
