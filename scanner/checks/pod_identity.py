@@ -11,6 +11,7 @@ Policies that call these checks: OCI-HA-402, OCI-IAM-406.
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
@@ -183,11 +184,33 @@ def _pod_spec(resource: Resource) -> dict[str, Any] | None:
     return node if isinstance(node, dict) else None
 
 
+# The Services of each (scope, namespace), in scan order, built once per scan: every workload
+# looks for the Service that selects it, and filtering all Services each time was quadratic.
+_SERVICES: weakref.WeakKeyDictionary[ResourceIndex, dict[tuple[Any, str], list[Resource]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _services_in(resource: Resource, index: ResourceIndex, namespace: str) -> list[Resource]:
+    """The Services of ``resource``'s scope in ``namespace``, in scan order."""
+    return [
+        svc
+        for svc in index.same_scope(resource, "k8s.Service")
+        if (svc.context.get("namespace") or "default") == namespace
+    ]
+
+
 def _served_by(resource: Resource, index: ResourceIndex, labels: dict[str, Any]) -> Resource | None:
     namespace = resource.context.get("namespace") or "default"
-    for svc in index.same_scope(resource, "k8s.Service"):
-        if (svc.context.get("namespace") or "default") != namespace:
-            continue
+    per_scope = _SERVICES.setdefault(index, {})
+    try:
+        key = (resource.context.get("scope"), namespace)
+        services = per_scope.get(key)
+        if services is None:
+            services = per_scope[key] = _services_in(resource, index, namespace)
+    except TypeError:  # an unhashable scope or namespace (sources set strings): not kept
+        services = _services_in(resource, index, namespace)
+    for svc in services:
         spec = svc.attributes.get("spec")
         selector = spec.get("selector") if isinstance(spec, dict) else None
         if isinstance(selector, dict) and selector and all(labels.get(k) == v for k, v in selector.items()):

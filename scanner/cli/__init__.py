@@ -43,6 +43,24 @@ def main(
     ),
 ) -> None:
     """ocisec: OCI encryption, secrets, rotation, HA and IAM rules over code, charts and live tenancies."""
+    _fewer_collections()
+
+
+# Objects allocated between two collections of the youngest generation (CPython's default: 700).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def _fewer_collections() -> None:
+    """Collect cycles less often: a scan builds hundreds of thousands of small, long-lived
+    objects (parsed YAML and HCL, resources, findings), and at the default threshold the cycle
+    collector ran about 450 times on the Helm benchmark, re-walking them for a tenth of its time
+    and freeing almost nothing. Memory still goes back at once (reference counting); cycles
+    wait a little longer. Never lowers a threshold someone set higher."""
+    import gc
+
+    young, middle, old = gc.get_threshold()
+    if 0 < young < GC_YOUNG_THRESHOLD:
+        gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 

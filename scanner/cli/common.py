@@ -266,7 +266,7 @@ def report_and_exit(result, fmt: Format, output: Path | None, fail_on: Threshold
     report = render(result, fmt.value, Redactor(), color=to_tty, width=120)
     write_report(report, output)
     shown = Redactor.for_result(result)
-    for err in shown.scrub_result(result).errors:  # stderr too: no secret, no control character
+    for err in shown.scrub_errors(result.errors):  # stderr too: no secret, no control character
         where = f"{err.path}:{err.line}" if err.line else err.path
         say(f"ocisec: {err.level}: {where}: {err.message}")
     threshold = Severity(fail_on.value).rank

@@ -183,7 +183,7 @@ def scan(
         # control character).
         shown = Redactor.for_result(result)
         shown.update(redactor)
-        for err in shown.scrub_result(result).errors:
+        for err in shown.scrub_errors(result.errors):
             where = f"{err.path}:{err.line}" if err.line else err.path
             level = "error" if err.level == "error" else err.level
             say(f"ocisec: {level}: {where}: {err.message}")

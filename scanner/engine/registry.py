@@ -45,6 +45,7 @@ class ResourceIndex:
         # all of them, and joins pick the one in their own scope.
         self._by_address: dict[str, list[Resource]] = defaultdict(list)
         self._by_base: dict[str, list[Resource]] = defaultdict(list)
+        self._by_scope: dict[str, dict[Any, list[Resource]] | None] = {}  # kind -> scope -> resources
         for res in self.resources:
             self._by_kind[res.kind].append(res)
             self._by_address[res.address].append(res)
@@ -78,6 +79,22 @@ class ResourceIndex:
         """Resources of ``kind`` from the same source scope (same Terraform root, plan, or
         tenancy snapshot) as ``resource``: cross-resource joins never cross scan roots."""
         scope = resource.context.get("scope")
+        if kind not in self._by_scope:
+            # Grouped once per kind: a check that joins every workload with the Services of its
+            # scope would otherwise filter the whole kind again for each resource (quadratic).
+            try:
+                by_scope: dict[Any, list[Resource]] | None = {}
+                for r in self.by_kind(kind):
+                    by_scope.setdefault(r.context.get("scope"), []).append(r)
+            except TypeError:  # an unhashable scope (sources set strings): compared one by one
+                by_scope = None
+            self._by_scope[kind] = by_scope
+        grouped = self._by_scope[kind]
+        if grouped is not None:
+            try:
+                return list(grouped.get(scope, ()))
+            except TypeError:
+                pass
         return [r for r in self.by_kind(kind) if r.context.get("scope") == scope]
 
 

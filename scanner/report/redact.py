@@ -16,7 +16,7 @@ from typing import Any
 
 from scanner.guards.safe_text import clean_line, clean_text, has_unsafe
 from scanner.guards.secretnames import is_secret_name
-from scanner.model import Location, Resource, Rule, ScanResult, Suppression
+from scanner.model import InputError, Location, Resource, Rule, ScanResult, Suppression
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter strings ("on", "yes") would mask half the report and hide nothing
@@ -218,10 +218,7 @@ class Redactor:
                     suppression=self._clean_suppression(f.suppression),
                 )
             )
-        errors = [
-            dataclasses.replace(e, message=clean_line(self.scrub(e.message)), path=self.mask_address(e.path))
-            for e in result.errors
-        ]
+        errors = self.scrub_errors(result.errors)
         rules = [clean_rule(r) for r in result.rules]
         inputs = [clean_line(self.scrub(i)) for i in result.inputs]
         # Drift quotes attribute values (secret attributes were never taken; a value that is a
@@ -266,6 +263,15 @@ class Redactor:
             drift=drift,
             unmanaged=unmanaged,
         )
+
+    def scrub_errors(self, errors: Iterable[InputError]) -> list[InputError]:
+        """The input errors as ``scrub_result`` shows them (secrets masked in the message and
+        the path, control characters escaped): what the CLI says on stderr, without scrubbing
+        every finding of the result only to read its errors."""
+        return [
+            dataclasses.replace(e, message=clean_line(self.scrub(e.message)), path=self.mask_address(e.path))
+            for e in errors
+        ]
 
     def _clean_suppression(self, sup: Suppression | None) -> Suppression | None:
         """A suppression's reason and origin come from a comment or configuration: one line,

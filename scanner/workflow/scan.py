@@ -19,12 +19,13 @@ from scanner.model import InputError, Resource, ScanResult, strip_instance_keys
 from scanner.report.redact import secret_values
 from scanner.report.summary import NOTHING_TO_SCAN
 from scanner.sources.helm import collapse_environments, is_yaml, load_kubernetes
-from scanner.sources.terraform import TerraformLoad, is_tf, is_tfvars, load_terraform, rel
-from scanner.sources.terraform.parsing import ParseCache
+from scanner.sources.paths import is_tf, is_tfvars, rel
 from scanner.workflow.suppress import apply_suppressions
 from scanner.workflow.tenancy import tenancy_resources
 
 if TYPE_CHECKING:
+    from scanner.sources.terraform import TerraformLoad
+    from scanner.sources.terraform.parsing import ParseCache
     from scanner.workflow.baseline import Baseline
     from scanner.workflow.config import Settings
 
@@ -279,7 +280,14 @@ def run_scan(paths: list[Path], options: ScanOptions | None = None) -> tuple[Sca
     settings = options.settings
     skip = settings.skips_path if settings is not None and settings.skip_paths else None
     inputs = discover(paths, root, skip)
-    cache = ParseCache(options.cache_dir)
+    # The Terraform source (HCL parser, evaluator, parse cache) is imported and set up only for a
+    # scan that has Terraform: charts and manifests alone never need it.
+    cache: ParseCache | None = None
+    if inputs.tf or inputs.plans:
+        from scanner.sources.terraform import TerraformLoad
+        from scanner.sources.terraform.parsing import ParseCache
+
+        cache = ParseCache(options.cache_dir)
     # Start parsing first: helper processes parse while this one loads and validates the rules.
     tf_load = (
         TerraformLoad(
@@ -391,12 +399,16 @@ def _abandon(load: TerraformLoad | None) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _overlay_config_locations(resources: list[Resource], plan: Path, root: Path, cache: ParseCache) -> None:
+def _overlay_config_locations(
+    resources: list[Resource], plan: Path, root: Path, cache: ParseCache | None
+) -> None:
     """Point plan resources at their ``.tf`` block and attribute lines when the configuration
     beside the plan declares them (matched by address without instance keys)."""
     tf_files = sorted(p for p in plan.parent.iterdir() if is_tf(p)) if plan.parent.is_dir() else []
     if not tf_files:
         return
+    from scanner.sources.terraform import load_terraform
+
     config = load_terraform(tf_files, root, cache=cache)
     by_base: dict[str, Resource] = {}
     for res in config.resources:

@@ -19,6 +19,7 @@ from typing import Any
 from scanner.guards.limits import LIMITS
 from scanner.guards.safe_io import safe_resolve
 from scanner.model import InputError, Location, Provenance, Resource
+from scanner.sources.paths import is_tf, is_tfvars, rel
 from scanner.sources.terraform.evaluate import Scope, evaluate
 from scanner.sources.terraform.module import (
     ModuleConfig,
@@ -27,19 +28,6 @@ from scanner.sources.terraform.module import (
     is_override_file,
 )
 from scanner.sources.terraform.parsing import ParseBatch, ParseCache, ParsedFile, parse_files, read_text
-
-TF_SUFFIXES = (".tf", ".tf.json")
-TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
-
-
-def is_tf(path: Path) -> bool:
-    """A Terraform configuration file."""
-    return path.name.endswith(TF_SUFFIXES)
-
-
-def is_tfvars(path: Path) -> bool:
-    """A Terraform variable-definitions file."""
-    return path.name.endswith(TFVARS_SUFFIXES)
 
 
 @dataclass
@@ -50,14 +38,6 @@ class TerraformResult:
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # relative paths read
     dependencies: list[str] = field(default_factory=list)  # other files read (templates)
-
-
-def rel(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` in POSIX form (``..`` where it lies outside)."""
-    try:
-        return safe_resolve(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(posixpath.relpath(safe_resolve(path).as_posix(), root.as_posix())).as_posix()
 
 
 def load_terraform(
