@@ -121,7 +121,13 @@ class Redactor:
                 words.add(secret)
             else:
                 forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
-        parts = [_whole_word(f) for f in sorted(forms, key=len, reverse=True)]
+        # In ocisec's own text a plain word joined into a name by dashes or dots is that name,
+        # not the secret: the chart `dns-admin` whose admin password is `admin` stays
+        # `dns-admin[base]` (quoted input lines mask plain words as values only, below).
+        parts = [
+            _whole_word(f, joined=not source and bool(_PROSE_WORD.fullmatch(f)))
+            for f in sorted(forms, key=len, reverse=True)
+        ]
         if words:
             alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
             parts.append(_AS_VALUE.format(words=alternation))
@@ -319,10 +325,12 @@ def _mask_short(m: re.Match[str]) -> str:
     return lead + MASK
 
 
-def _whole_word(form: str) -> str:
-    """``form`` as a pattern that matches it only where it does not run on into a word."""
-    head = r"(?<!\w)" if re.match(r"\w", form[0]) else ""
-    tail = r"(?!\w)" if re.match(r"\w", form[-1]) else ""
+def _whole_word(form: str, joined: bool = False) -> str:
+    """``form`` as a pattern that matches it only where it does not run on into a word (with
+    ``joined``, nor into a name joined by dashes or dots: ``dns-admin``, ``admin-ui``)."""
+    word = r"[\w.-]" if joined else r"\w"
+    head = rf"(?<!{word})" if re.match(r"\w", form[0]) else ""
+    tail = (r"(?![\w-]|\.\w)" if joined else r"(?!\w)") if re.match(r"\w", form[-1]) else ""
     return f"{head}{re.escape(form)}{tail}"
 
 

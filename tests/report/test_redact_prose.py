@@ -40,3 +40,12 @@ def test_short_word_secret_not_masked_inside_a_longer_value():
 def test_messages_still_mask_short_secrets_as_whole_words():
     # a message is ocisec's own text: a short secret there is masked wherever it stands
     assert Redactor(["admin"]).scrub("value admin was set") == "value *** was set"
+
+
+def test_a_short_word_secret_inside_a_dashed_name_is_the_name():
+    # issue 17: `prometheus-mysql-***[base]` / `dns-***[base]` masked a chart's name
+    r = Redactor(["admin"])
+    assert r.scrub("dns-admin[base] holds a secret") == "dns-admin[base] holds a secret"
+    assert r.scrub("admin-ui[prod] and a.admin.key") == "admin-ui[prod] and a.admin.key"
+    assert r.scrub("the password is admin.") == "the password is ***."
+    assert r.scrub('"admin"') == '"***"'
