@@ -24,6 +24,7 @@ from typing import Any
 from scanner.checks.placement import region_ad_count
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.guards.secretnames import (
+    config_text_secrets,
     is_secret_entry,
     is_secret_literal,
     is_setting_key,
@@ -35,16 +36,6 @@ from scanner.model import Location, Resource, Unknown
 _ENV_KEYS = {"env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars"}
 # Mappings whose children are secrets whatever they are called (`secrets: {db: ...}`).
 _SECRET_BLOCKS = {"secrets", "secret", "credentials"}
-# A line of a properties / YAML / dotenv file held in a ConfigMap: `db.password=...`
-_CONFIG_LINE = re.compile(
-    r"(?im)^\s*(?P<key>[\w.\-]*(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential)[\w.\-]*)"
-    r"\s*[:=]\s*['\"]?(?P<value>[^\s'\"#]+)"
-)
-# An INI / netdata-style line whose key has spaces: `api key = 11111111-2222-…` (the key's words
-# are read by `key_reading`, so `bind to = localhost` is not a secret).
-_INI_LINE = re.compile(
-    r"(?im)^[ \t]*(?P<key>[A-Za-z][\w.\-]*(?:[ \t]+[\w.\-]+){1,3})[ \t]*=[ \t]*['\"]?(?P<value>[^\s'\"#;]+)"
-)
 # A section header: `[11111111-2222-3333-4444-555555555555]`.
 _INI_SECTION = re.compile(r"(?m)^[ \t]*\[(?P<name>[^\]\s]+)\][ \t]*$")
 
@@ -231,17 +222,11 @@ def _configmap_payload(
 
 
 def _config_text_secrets(text: str, found: set[str]) -> list[tuple[str, int]]:
-    """The keys of a configuration file (properties, YAML, dotenv, INI) that set a secret-like key
-    to a literal that is neither a reference (an OCID, a ``${VAR}`` placeholder) nor a template;
-    their values are added to ``found``. Each key comes with its line within the text."""
-    keys: dict[str, int] = {}
-    for pattern in (_CONFIG_LINE, _INI_LINE):
-        for m in pattern.finditer(text):
-            key, value = m.group("key"), m.group("value")
-            if key not in keys and _literal(value) and _holds_secret(key, value):
-                keys[key] = text.count("\n", 0, m.start("key"))
-                found.add(value)
-    return sorted(keys.items(), key=lambda kv: kv[1])
+    """``scanner.guards.secretnames.config_text_secrets``, keys with their lines; the values are
+    added to ``found``."""
+    keys = config_text_secrets(text)
+    found.update(value for _, _, value in keys)
+    return [(key, line) for key, line, _ in keys]
 
 
 def _configmap_reuse(

@@ -448,3 +448,35 @@ def is_setting_key(name: str) -> bool:
     ``annotations``, ``existingSecret``, ``mountPath``), whatever block it is in."""
     words = _joined(key_words(name))
     return bool(words) and (words[-1] in _SETTING_WORDS or words[0] in _REFERENCE_FIRST or words[-1] == "key")
+
+
+# --- configuration files held in values, ConfigMaps and Secrets -----------------------------------
+# A line of a properties / YAML / dotenv file: `db.password=...`, `password: ...`
+_CONFIG_LINE = re.compile(
+    r"(?im)^[ \t]*(?P<key>[\w.\-]*"
+    r"(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential)"
+    r"[\w.\-]*)[ \t]*[:=][ \t]*['\"]?(?P<value>[^\s'\"#]+)"
+)
+# An INI / netdata-style line whose key has spaces: `api key = 11111111-2222-…` (the key's words
+# are read by `key_reading`, so `bind to = localhost` is not a secret).
+_INI_LINE = re.compile(
+    r"(?im)^[ \t]*(?P<key>[A-Za-z][\w.\-]*(?:[ \t]+[\w.\-]+){1,3})[ \t]*=[ \t]*['\"]?(?P<value>[^\s'\"#;]+)"
+)
+
+
+def config_text_secrets(text: str) -> list[tuple[str, int, str]]:
+    """The secret lines of a configuration file (properties, YAML, dotenv, INI) held in a value:
+    ``(key, line within the text, value)`` for each key that sets a secret-like name to a literal
+    secret (``db.password=s3cr3t``, ``api key = 1111…``), in the order of the text. References and
+    templates (``${DB_PASSWORD}``, ``{{ .Values.x }}``, an OCID) are not secrets."""
+    if "=" not in text and ":" not in text:
+        return []
+    keys: dict[str, tuple[int, str]] = {}
+    for pattern in (_CONFIG_LINE, _INI_LINE):
+        for m in pattern.finditer(text):
+            key, value = m.group("key"), m.group("value")
+            if key in keys or value.startswith(("{{", "$", "%")):
+                continue
+            if is_secret_entry(key, value):
+                keys[key] = (text.count("\n", 0, m.start("key")), value)
+    return sorted(((k, line, v) for k, (line, v) in keys.items()), key=lambda t: t[1])

@@ -31,7 +31,7 @@ from typing import Any
 from scanner.guards.limits import LIMITS
 from scanner.guards.safe_io import UnreadableInput, read_regular_file
 from scanner.guards.safe_regex import RegexError
-from scanner.guards.secretnames import is_secret_entry, looks_like_credential
+from scanner.guards.secretnames import config_text_secrets, is_secret_entry, looks_like_credential
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
     Component,
@@ -514,6 +514,20 @@ def _templated_secrets(
                 if _is_secret(key, leaf, siblings):
                     loc.alias(f"templated_secrets.{len(out)}", leaf_path)
                     out.append({"template": st.template, "value_path": leaf_path, "secret": True})
+                elif leaf_path == path and isinstance(leaf, str) and "\n" in leaf:
+                    # a config file written in the values and read by name into the Secret
+                    # (`config: |` with `password: …`): each secret line, at its own line. Not
+                    # inside a map read whole: a helper ranging over it may pick some entries
+                    # (netdata renders only `storedType: secret` configs into its Secret)
+                    for name, offset, _ in config_text_secrets(leaf):
+                        where = loc.located.get(leaf_path)
+                        if where is not None and where.start_line + 1 + offset <= where.end_line:
+                            line = where.start_line + 1 + offset
+                            loc.locations[f"templated_secrets.{len(out)}"] = Location(where.file, line, line)
+                        else:
+                            loc.alias(f"templated_secrets.{len(out)}", leaf_path)
+                        at = f"{leaf_path} ({name})"
+                        out.append({"template": st.template, "value_path": at, "secret": True})
         for line in st.literal_lines:
             loc.locations[f"templated_secrets.{len(out)}"] = Location(f"{prefix}{st.template}", line, line)
             out.append({"template": st.template, "value_path": f"(literal at line {line})", "secret": True})
@@ -1047,6 +1061,8 @@ def _sensitive(
                     continue  # `secretKeyRef: {name: {{ .Values.x }}}`: a name, shown as it is
                 elif _is_secret(str(k), x, keys):
                     found.append(x)
+                elif isinstance(x, str) and "\n" in x:  # a config file: its secret lines' values
+                    found += [value for _, _, value in config_text_secrets(x)]
         elif isinstance(node, list):
             for i, x in enumerate(node):
                 if isinstance(x, (dict, list)):
