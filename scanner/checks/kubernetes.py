@@ -161,6 +161,20 @@ def env_literal_secrets(resource: Resource, index: ResourceIndex, params: dict[s
     return _failures(resource, hits)
 
 
+@check("helm_template_env_literals")
+def helm_template_env_literals(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False for every container variable a chart's workload template writes with a literal
+    secret (``- name: DB_PASSWORD`` / ``value: "…"``, no ``{{ }}``), in this environment's
+    branches, at the template's line, naming the variable (the source judged name and value)."""
+    entries = resource.attributes.get("template_env_literals") or []
+    hits = []
+    for i, e in enumerate(entries):
+        hits.append((f"template_env_literals.{i}", f"{e.get('name')} in {e.get('template')}"))
+    if not hits:
+        return Outcome(True, "template_env_literals")
+    return _failures(resource, hits)
+
+
 @check("configmap_secret_keys")
 def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
     """False for every secret-like key with a literal value in a ConfigMap's data (or, for chart

@@ -259,6 +259,7 @@ _CREDENTIAL_SHAPES = re.compile(
     r"|^gh[pousr]_[A-Za-z0-9]{30,}$|^github_pat_[A-Za-z0-9_]{40,}$"  # GitHub tokens
     r"|^xox[abposr]-[A-Za-z0-9-]{10,}$"  # Slack tokens
     r"|^glpat-[A-Za-z0-9_-]{20,}$"  # GitLab tokens
+    r"|^AIza[0-9A-Za-z_-]{35}$"  # Google API keys
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )

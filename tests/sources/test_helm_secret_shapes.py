@@ -218,3 +218,24 @@ def test_encoded_private_keys_and_registry_credentials_are_secrets_whatever_the_
 )
 def test_references_and_interpolations_are_not_secrets(key, value, secret):
     assert is_secret_entry(key, value) is secret
+
+
+def test_env_literals_a_template_writes_are_findings_at_the_template_line():
+    chart = FIX / "template-env"
+    deployment = chart / "templates" / "deployment.yaml"
+    helpers = chart / "templates" / "_helpers.tpl"
+    found = {
+        (f.resource.address, f.location.file.rsplit("/", 1)[-1], f.location.start_line)
+        for f in _failed(chart, "OCI-SEC-102")
+    }
+    assert found == {
+        # a Google API key written in the template (kubecost), whatever the variable is called
+        ("pricing[base]", "deployment.yaml", _line(deployment, '"AIzaSy')),
+        # a helper the Deployment includes; the helper nobody includes is never rendered
+        ("pricing[base]", "_helpers.tpl", _line(helpers, '"Xq7-pR2m')),
+        # written only in the branch values-debug.yaml takes
+        ("pricing[debug]", "deployment.yaml", _line(deployment, '"Debug-Pass-2024"')),
+    }
+    out = runner.invoke(app, ["scan", str(chart), "--format", "json"]).output
+    assert "AIzaSy" not in out and "Xq7-pR2m" not in out and "Debug-Pass-2024" not in out
+    assert "CLOUD_PROVIDER_API_KEY" in out

@@ -87,6 +87,12 @@ _SECRET_NAME_USE = re.compile(
     r"(?:\bsecretName:|\b(?:secretKeyRef|secretRef):\s*\n\s*name:)[ \t]*['\"]?\{\{-?\s*(?:tpl\s+\(?\s*)?"
     r"\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)"
 )
+# `- name: DB_PASSWORD` then `value: "…"` on the next line: a container variable a template writes
+_ENV_LITERAL = re.compile(
+    r"^(?P<indent>[ \t]*)- name:[ \t]*['\"]?(?P<name>[A-Za-z_][\w.-]*)['\"]?[ \t]*\n"
+    r"(?P=indent)[ \t]+value:[ \t]*(?P<value>[^\n{]*?)[ \t]*$",
+    re.M,
+)
 _SECRET_KIND = re.compile(r"^kind:\s*['\"]?(?P<kind>Secret|ConfigMap)['\"]?\s*$", re.M)
 _DATA_BLOCK = re.compile(r"^(?P<indent>\s*)(?:data|stringData):\s*$")
 _DATA_ENTRY = re.compile(r"^(?P<indent>\s+)(?P<key>[\w.-]+):\s*(?P<value>\S.*?)\s*$")
@@ -126,6 +132,9 @@ class ChartTemplates:
     # `secretName: {{ .Values.x }}`): references, whatever their key is called (kubecost's
     # `pricingCsv.location.csvAccessCredentials: pricing-schema-access-secret`)
     secret_name_paths: list[str] = field(default_factory=list)
+    # container env entries a workload template writes as literals (`- name: DB_PASSWORD` /
+    # `value: "…"`, no `{{ }}`): (template, variable, value, line, guards open there)
+    env_literals: list[tuple[str, str, str, int, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -238,6 +247,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.payload_uses[name] = list(dict.fromkeys(m.lstrip(".") for m in _VALUES_REF.findall(tail)))
         if "Deployment" in text or "StatefulSet" in text or "DaemonSet" in text or "kind: {{" in text:
             found.workloads += workload_templates(name, text, helpers)
+        if "value:" in text and "env" in text:
+            found.env_literals += _env_literals(name, text, helpers, texts)
         if "secretName" in text or "secretKeyRef" in text or "secretRef" in text:
             found.secret_name_paths += [m.group("path") for m in _SECRET_NAME_USE.finditer(text)]
         if "HorizontalPodAutoscaler" in text:
@@ -315,6 +326,63 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                 )
             )
     return found
+
+
+EnvLiteral = tuple[str, str, str, int, list[str]]  # template, variable, value, line, guards
+
+
+_DEFINE_BEFORE = re.compile(r"\{\{-?\s*define\s+\"([^\"]+)\"")
+
+
+def _called(helper: str, texts: dict[str, str]) -> bool:
+    call = re.compile(rf"(?:include|template)\s+\"{re.escape(helper)}\"")
+    return any(call.search(t) for t in texts.values())
+
+
+_ENV_BLOCK = re.compile(r"^\s*(?:-\s+)?[\w.-]*(?:env|Env|envVars|EnvVars):\s*$")
+
+
+def _under_env(text: str, m: re.Match[str]) -> bool:
+    """The list item ``m`` sits in a container's ``env:`` list (the first line above it with a
+    smaller indent, template actions and comments aside, is ``env:``), not in another list."""
+    indent = len(m.group("indent"))
+    above = text[max(0, m.start() - 8000) : m.start()].split("\n")
+    for line in reversed(above[-200:]):  # bounded: env lists are short
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("{{", "#")):
+            continue
+        if len(line) - len(line.lstrip()) < indent:
+            return bool(_ENV_BLOCK.match(line))
+    return False
+
+
+def _scalar(raw: str) -> str:
+    """A YAML scalar as written on one line: quotes removed, a trailing ``# comment`` dropped."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        return raw[1:end] if end > 0 else raw[1:]
+    return raw.split(" #", 1)[0].strip()
+
+
+def _env_literals(name: str, text: str, helpers: dict[str, str], texts: dict[str, str]) -> list[EnvLiteral]:
+    """Container variables a workload template writes with a literal value that is a secret by
+    its name and value (``DB_PASSWORD: Sup3r-Secret-77``), with the guards open there."""
+    out: list[EnvLiteral] = []
+    guards: GuardIndex | None = None
+    for m in _ENV_LITERAL.finditer(text):
+        value = _scalar(m.group("value"))
+        if not value or not is_secret_entry(m.group("name"), value) or not _under_env(text, m):
+            continue
+        if name.endswith(".tpl") or name.rsplit("/", 1)[-1].startswith("_"):
+            define = _DEFINE_BEFORE.findall(text, 0, m.start())
+            if not define or not _called(define[-1], texts):
+                continue  # a helper's env that no template includes is never rendered
+        guards = guards or GuardIndex(text)
+        line = text.count("\n", 0, m.start("value")) + 1
+        open_guards = [inline_helpers(g, helpers) for g in guards.at(m.start("value"))]
+        out.append((name, m.group("name"), value, line, open_guards))
+    return out
 
 
 def _all_maps(items: list[Any]) -> bool:
@@ -449,11 +517,21 @@ def values_resource(
     # `env:` maps the templates read field by field are settings: OCI-SEC-101 judges them
     attrs["env_settings"] = env_maps_read_as_settings(values, templates)
     attrs["secret_names"] = sorted(set(templates.secret_name_paths)) if templates else []
+    prefix = "" if chart_rel in ("", ".") else f"{chart_rel}/"
+    env_literals: list[dict[str, Any]] = []
+    for template, variable, _, line, guards in templates.env_literals if templates else ():
+        if any(guard_holds(g, values, {}) is False for g in guards):
+            continue  # written in a branch these values do not take
+        where = Location(f"{prefix}{template}", line, line)
+        loc.locations[f"template_env_literals.{len(env_literals)}"] = where
+        env_literals.append({"template": template, "name": variable})
+    attrs["template_env_literals"] = env_literals
     context: dict[str, Any] = {
         "scope": f"helm:{chart_rel}:{environment}",
         "chart": chart_rel,
         "environment": environment,
-        "sensitive_values": _sensitive(values, secrets, frozenset(attrs["secret_names"])),
+        "sensitive_values": _sensitive(values, secrets, frozenset(attrs["secret_names"]))
+        + [value for _, _, value, _, _ in (templates.env_literals if templates else ())],
     }
     if templates:
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
