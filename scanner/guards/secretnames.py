@@ -323,6 +323,14 @@ def is_secret_literal(value: Any) -> bool:
     return is_secret_value(value)
 
 
+@lru_cache(maxsize=8192)
+def may_hold(key: str) -> bool:
+    """Whether ``is_secret_entry`` can call a short value under ``key`` a secret: the key names a
+    secret, or holds a ``login:password`` pair. Other keys hold only credential shapes (16
+    characters or more), so a caller walking many values can skip the rest cheaply."""
+    return key_reading(key) != "none" or _holds_pair(key)
+
+
 def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     """One decision for a ``key: value`` of chart values, a manifest's env or a config file: the
     value is a secret when its shape is a credential (whatever the key), or when the key holds

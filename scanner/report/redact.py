@@ -21,6 +21,7 @@ from scanner.guards.secretnames import (
     is_secret_name,
     key_reading,
     looks_like_credential,
+    may_hold,
 )
 from scanner.model import InputError, Location, Resource, Rule, ScanResult, Suppression
 
@@ -481,8 +482,8 @@ def _manifest_secrets(value: Any, found: list[str]) -> None:
                 found.append(env_value)
             for key, child in node.items():
                 if isinstance(child, str):
-                    if is_secret_entry(str(key), child, keys):
-                        found.append(child)
+                    if (may_hold(str(key)) or len(child) >= 16) and is_secret_entry(str(key), child, keys):
+                        found.append(child)  # (a key with no secret word can only hold a credential shape)
                     elif "\n" in child:
                         found += [v for _, _, v in config_text_secrets(child)]
                 elif isinstance(child, dict | list | tuple) and key_reading(str(key)) != "reference":
