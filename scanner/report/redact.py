@@ -336,10 +336,11 @@ def _mask_short(m: re.Match[str]) -> str:
 
 def _whole_word(form: str, joined: bool = False) -> str:
     """``form`` as a pattern that matches it only where it does not run on into a word (with
-    ``joined``, nor into a name joined by dashes or dots: ``dns-admin``, ``admin-ui``)."""
-    word = r"[\w.-]" if joined else r"\w"
+    ``joined``, nor into a name joined by dashes, dots or slashes: ``dns-admin``, ``admin-ui``,
+    ``Deployment/default/app``)."""
+    word = r"[\w./-]" if joined else r"\w"
     head = rf"(?<!{word})" if re.match(r"\w", form[0]) else ""
-    tail = (r"(?![\w-]|\.\w)" if joined else r"(?!\w)") if re.match(r"\w", form[-1]) else ""
+    tail = (r"(?![\w/-]|\.\w)" if joined else r"(?!\w)") if re.match(r"\w", form[-1]) else ""
     return f"{head}{re.escape(form)}{tail}"
 
 

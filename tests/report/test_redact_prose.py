@@ -47,6 +47,7 @@ def test_a_short_word_secret_inside_a_dashed_name_is_the_name():
     r = Redactor(["admin"])
     assert r.scrub("dns-admin[base] holds a secret") == "dns-admin[base] holds a secret"
     assert r.scrub("admin-ui[prod] and a.admin.key") == "admin-ui[prod] and a.admin.key"
+    assert Redactor(["default"]).scrub("Deployment/default/app runs") == "Deployment/default/app runs"
     assert r.scrub("the password is admin.") == "the password is ***."
     assert r.scrub('"admin"') == '"***"'
 
