@@ -23,17 +23,21 @@ from typing import Any
 
 from scanner.checks.placement import region_ad_count
 from scanner.engine.registry import Outcome, ResourceIndex, check
-from scanner.guards.secretnames import is_secret_entry, is_secret_literal, is_setting_key, key_reading
-from scanner.model import Resource, Unknown
+from scanner.guards.secretnames import (
+    config_text_secrets,
+    is_secret_entry,
+    is_secret_literal,
+    is_setting_key,
+    key_reading,
+    looks_like_credential,
+)
+from scanner.model import Location, Resource, Unknown
 
 _ENV_KEYS = {"env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars"}
 # Mappings whose children are secrets whatever they are called (`secrets: {db: ...}`).
 _SECRET_BLOCKS = {"secrets", "secret", "credentials"}
-# A line of a properties / YAML / dotenv file held in a ConfigMap: `db.password=...`
-_CONFIG_LINE = re.compile(
-    r"(?im)^\s*(?P<key>[\w.\-]*(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential)[\w.\-]*)"
-    r"\s*[:=]\s*['\"]?(?P<value>[^\s'\"#]+)"
-)
+# A section header: `[11111111-2222-3333-4444-555555555555]`.
+_INI_SECTION = re.compile(r"(?m)^[ \t]*\[(?P<name>[^\]\s]+)\][ \t]*$")
 
 
 def _holds_secret(key: str, value: Any, siblings: Any = ()) -> bool:
@@ -78,17 +82,24 @@ def helm_values_plaintext_secrets(
         # `parent/sub[env]`), at the same lines: not twice
         values = {k: v for k, v in values.items() if k not in resource.attributes["subcharts"]}
     settings = {f"values.{p}" for p in resource.attributes.get("env_settings") or ()}
-    _walk_values(values, "values", hits, False, settings)
+    names = frozenset(f"values.{p}" for p in resource.attributes.get("secret_names") or ())
+    _walk_values(values, "values", hits, False, settings, names)
     if not hits:
         return Outcome(True, "values")
     return _failures(resource, [(h, h[len("values.") :]) for h in hits])
 
 
 def _walk_values(
-    value: Any, at: str, hits: list[str], in_block: bool, settings: set[str] | frozenset[str] = frozenset()
+    value: Any,
+    at: str,
+    hits: list[str],
+    in_block: bool,
+    settings: set[str] | frozenset[str] = frozenset(),
+    names: frozenset[str] = frozenset(),
 ) -> None:
     """Collect the paths of secret-holding keys under ``value``; environment lists are skipped
-    (OCI-SEC-102's) unless the source found the templates read them as settings."""
+    (OCI-SEC-102's) unless the source found the templates read them as settings, and values the
+    templates write as a Secret's name (``names``) are references unless credential-shaped."""
     if isinstance(value, dict):
         keys = tuple(str(k) for k in value)
         for key, child in value.items():
@@ -100,7 +111,9 @@ def _walk_values(
             if isinstance(child, (dict, list)):
                 if reading != "reference":
                     block = reading == "holds" and name.lower() in _SECRET_BLOCKS
-                    _walk_values(child, path, hits, block, settings)
+                    _walk_values(child, path, hits, block, settings, names)
+            elif path in names and not looks_like_credential(child):
+                continue  # `secretKeyRef: {name: {{ .Values.x }}}`: the name of a Secret
             elif _literal(child) and (
                 _holds_secret(name, child, keys)
                 or (in_block and reading == "none" and not is_setting_key(name) and is_secret_literal(child))
@@ -108,7 +121,7 @@ def _walk_values(
                 hits.append(path)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            _walk_values(child, f"{at}.{i}", hits, in_block, settings)
+            _walk_values(child, f"{at}.{i}", hits, in_block, settings, names)
 
 
 @check("helm_templated_secret_values")
@@ -148,45 +161,102 @@ def env_literal_secrets(resource: Resource, index: ResourceIndex, params: dict[s
     return _failures(resource, hits)
 
 
+@check("helm_template_env_literals")
+def helm_template_env_literals(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
+    """False for every container variable a chart's workload template writes with a literal
+    secret (``- name: DB_PASSWORD`` / ``value: "…"``, no ``{{ }}``), in this environment's
+    branches, at the template's line, naming the variable (the source judged name and value)."""
+    entries = resource.attributes.get("template_env_literals") or []
+    hits = []
+    for i, e in enumerate(entries):
+        hits.append((f"template_env_literals.{i}", f"{e.get('name')} in {e.get('template')}"))
+    if not hits:
+        return Outcome(True, "template_env_literals")
+    return _failures(resource, hits)
+
+
 @check("configmap_secret_keys")
 def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict[str, Any]) -> Outcome:
-    """False when a ConfigMap's data (or, for chart values, what a ConfigMap template reads)
-    has a secret-like key with a literal value, or holds a config file with such a line."""
-    hits: list[tuple[str, str]] = []  # (attribute path, key name)
+    """False for every secret-like key with a literal value in a ConfigMap's data (or, for chart
+    values, in what a ConfigMap template reads), and for every config file held there with such a
+    line (``password=…``, ``api key = …``), one failure each at its own line. A secret found so is
+    the same secret wherever else it appears in those ConfigMaps: netdata's parent names its
+    stream section after the API key its children send (``[11111111-…]``)."""
+    payloads: list[tuple[Any, str, str]] = []  # (payload, attribute path, values path or "")
     if resource.kind == "helm.values":
         for i, entry in enumerate(resource.attributes.get("templated_configmaps") or []):
             value_path = str(entry.get("value_path", ""))
-            _configmap_payload(entry.get("value"), f"templated_configmaps.{i}.value", value_path, hits)
+            payloads.append((entry.get("value"), f"templated_configmaps.{i}.value", value_path))
     else:
-        for key in ("data", "binaryData"):
-            _configmap_payload(resource.attributes.get(key), key, "", hits)
+        payloads += [(resource.attributes.get(key), key, "") for key in ("data", "binaryData")]
+    hits: list[tuple[str, str, int | None]] = []  # (attribute path, key name, line in a text)
+    found: set[str] = set()  # the secret values themselves, to recognise them elsewhere
+    for value, at, name in payloads:
+        _configmap_payload(value, at, name, hits, found)
+    if found:
+        for value, at, name in payloads:
+            _configmap_reuse(value, at, name, hits, found)
     if not hits:
         return Outcome(True, "data")
-    detail = f"secret-like key(s): {', '.join(name for _, name in hits[:5])}"
-    return Outcome(False, hits[0][0], detail, resource.provenance.locate(hits[0][0]))
+    outcomes = []
+    for path, key, offset in dict.fromkeys(hits):
+        where = resource.provenance.locate(path)
+        if where is not None and offset is not None and where.start_line + 1 + offset <= where.end_line:
+            # a block scalar (`data: |`): point at the line of the file that holds the secret
+            line = where.start_line + 1 + offset
+            where = Location(where.file, line, line)
+        outcomes.append(Outcome(False, path, f"secret-like key: {key}", where))
+    first = outcomes[0]
+    return Outcome(False, first.path, first.detail, first.location, more=tuple(outcomes[1:]))
 
 
-def _configmap_payload(value: Any, at: str, name: str, hits: list[tuple[str, str]]) -> None:
+def _configmap_payload(
+    value: Any, at: str, name: str, hits: list[tuple[str, str, int | None]], found: set[str]
+) -> None:
     if isinstance(value, dict):
+        if value.get("enabled") is False:
+            return  # a config entry switched off is not rendered (netdata's `configs.<file>.enabled`)
         for key, child in value.items():
             path = f"{at}.{key}"
-            if (_literal(child) and _holds_secret(str(key), child, tuple(map(str, value)))) or (
-                isinstance(child, str) and _config_text_has_secret(child)
-            ):
-                hits.append((path, str(key)))
-            elif isinstance(child, dict):
-                _configmap_payload(child, path, f"{name}.{key}" if name else str(key), hits)
-    elif isinstance(value, str) and _config_text_has_secret(value):
-        hits.append((at, name))
+            if _literal(child) and _holds_secret(str(key), child, tuple(map(str, value))):
+                hits.append((path, f"{name}.{key}" if name else str(key), None))
+                found.add(str(child).strip())
+            elif isinstance(child, str) and (keys := _config_text_secrets(child, found)):
+                where = f"{name}.{key}" if name else str(key)
+                hits.append((path, f"{where} ({', '.join(k for k, _ in keys)})", keys[0][1]))
+            elif isinstance(child, (dict, list)):
+                _configmap_payload(child, path, f"{name}.{key}" if name else str(key), hits, found)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):  # `range .Values.users`: each user's fields
+                _configmap_payload(item, f"{at}.{i}", f"{name}.{i}" if name else str(i), hits, found)
+    elif isinstance(value, str) and (keys := _config_text_secrets(value, found)):
+        names = ", ".join(k for k, _ in keys)
+        hits.append((at, f"{name} ({names})" if name else names, keys[0][1]))
 
 
-def _config_text_has_secret(text: str) -> bool:
-    """A configuration file (properties, YAML, dotenv) with a line setting a secret-like key to a
-    literal that is neither a reference (an OCID, a ``${VAR}`` placeholder) nor a template."""
-    for m in _CONFIG_LINE.finditer(text):
-        if _literal(m.group("value")) and _holds_secret(m.group("key"), m.group("value")):
-            return True
-    return False
+def _config_text_secrets(text: str, found: set[str]) -> list[tuple[str, int]]:
+    """``scanner.guards.secretnames.config_text_secrets``, keys with their lines; the values are
+    added to ``found``."""
+    keys = config_text_secrets(text)
+    found.update(value for _, _, value in keys)
+    return [(key, line) for key, line, _ in keys]
+
+
+def _configmap_reuse(
+    value: Any, at: str, name: str, hits: list[tuple[str, str, int | None]], found: set[str]
+) -> None:
+    """A config file naming an INI section after a secret found elsewhere in the ConfigMaps."""
+    if isinstance(value, dict):
+        if value.get("enabled") is False:
+            return
+        for key, child in value.items():
+            _configmap_reuse(child, f"{at}.{key}", f"{name}.{key}" if name else str(key), hits, found)
+    elif isinstance(value, str):
+        for m in _INI_SECTION.finditer(value):
+            if m.group("name") in found and not any(h[0] == at for h in hits):
+                line = value.count("\n", 0, m.start("name"))
+                hits.append((at, f"{name} (a section named by a secret)", line))
 
 
 # --- replicas, HPAs and PDBs --------------------------------------------------------------------

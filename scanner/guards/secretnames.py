@@ -13,6 +13,8 @@ predicates; rule parameters extend or narrow the name list through the config fi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from functools import lru_cache
 from typing import Any
@@ -242,7 +244,12 @@ _SIZE_VALUE = re.compile(r"^\d+(?:\.\d+)?\s*(?:[kKmMgGtTpP]i?[bB]?|[bB])?$")
 _HOSTNAME_VALUE = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+(?::\d+)?$"
 )
-_TEMPLATE_VALUE = re.compile(r"\{\{.*\}\}|^\$\{[^}]+\}$|^\$\([^)]+\)$|^<[^<>]+>$", re.S)
+# Templates and placeholders: `{{ … }}`, `${VAR}`, `$(cmd)`, `<your-token>`, a shell variable
+# (`$DB_PASSWORD`), python and ruby interpolation (`%(ENV_PW)s`, `%{PW}`).
+_TEMPLATE_VALUE = re.compile(
+    r"\{\{.*\}\}|^\$\{[^}]+\}$|^\$\([^)]+\)$|^<[^<>]+>$|^\$[A-Z_][A-Z0-9_]*$|^%\([\w.-]+\)s$|^%\{[\w.-]+\}$",
+    re.S,
+)
 # Shapes that are credential material whatever the key is called.
 _CREDENTIAL_SHAPES = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # PEM private key
@@ -252,6 +259,7 @@ _CREDENTIAL_SHAPES = re.compile(
     r"|^gh[pousr]_[A-Za-z0-9]{30,}$|^github_pat_[A-Za-z0-9_]{40,}$"  # GitHub tokens
     r"|^xox[abposr]-[A-Za-z0-9-]{10,}$"  # Slack tokens
     r"|^glpat-[A-Za-z0-9_-]{20,}$"  # GitLab tokens
+    r"|^AIza[0-9A-Za-z_-]{35}$"  # Google API keys
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )
@@ -264,14 +272,40 @@ _OCI_AUTH_TOKEN = re.compile(
 )
 
 
+_URL_WITH_PASSWORD = re.compile(
+    r"^[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<password>[^\s/@]+)@[^\s@]+$", re.IGNORECASE
+)
+_PLACEHOLDER_PASSWORD = re.compile(r"^[<*]|\{\{|\$\{|\$\(|%s|^\$[A-Z_]+$|^x+$", re.IGNORECASE)
+
+
+def _encoded_credential(value: str) -> bool:
+    """Base64 of a PEM private key (``LS0tLS1CRUdJTi…`` is ``-----BEGIN``) or of a registry
+    credential (``eyJhdXRocyI6…`` is ``{"auths":``, a ``.dockerconfigjson``): a chart's
+    ``tls.key`` or pull secret pasted encoded. Certificates and public keys are not secrets."""
+    head = re.sub(r"\s+", "", value)[:256]
+    try:
+        text = base64.b64decode(head[: len(head) // 4 * 4], validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return False
+    return "PRIVATE KEY" in text or (text.startswith('{"auths":') and '"auth' in text[9:])
+
+
 def looks_like_credential(value: Any) -> bool:
     """True for a string whose shape is credential material whatever key holds it: a PEM private
     key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab, Slack or OCI auth
-    token."""
+    token, a URL with a password in it."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
     if _CREDENTIAL_SHAPES.search(value) is not None:
         return True
+    if value.startswith(("LS0tLS1CRUdJTi", "eyJhdXRocyI6")) and _encoded_credential(value):
+        return True
+    url = _URL_WITH_PASSWORD.match(value.strip())
+    if url is not None:
+        # `postgresql://accounts-admin:accounts-pwd@accounts-db:5432/…` (bank-of-anthos): a
+        # password written into a connection URL; a placeholder (`<db-password>`, `${PW}`,
+        # `%s`, `****`) is not one
+        return not _PLACEHOLDER_PASSWORD.search(url.group("password"))
     return _OCI_AUTH_TOKEN.match(value) is not None and "{{" not in value and "${" not in value
 
 
@@ -289,13 +323,26 @@ def is_secret_literal(value: Any) -> bool:
     return is_secret_value(value)
 
 
+@lru_cache(maxsize=8192)
+def may_hold(key: str) -> bool:
+    """Whether ``is_secret_entry`` can call a short value under ``key`` a secret: the key names a
+    secret, or holds a ``login:password`` pair. Other keys hold only credential shapes (16
+    characters or more), so a caller walking many values can skip the rest cheaply."""
+    return key_reading(key) != "none" or _holds_pair(key)
+
+
 def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     """One decision for a ``key: value`` of chart values, a manifest's env or a config file: the
     value is a secret when its shape is a credential (whatever the key), or when the key holds
     credentials and the value is secret-shaped. ``siblings``: the other keys of the same mapping
     (``secretKey`` beside ``secretName`` names the key of that Secret)."""
-    if looks_like_credential(value):
+    if looks_like_credential(value) or is_login_pair(str(key), value):
         return True
+    if isinstance(value, str) and ":" in value and _LOGIN_ONLY.match(value.strip()):
+        return False  # `credentials: "scraper:"`: a login whose password is left empty
+    if isinstance(value, str) and ":" in value and (ref := _LOGIN_PAIR.match(value.strip())) is not None:
+        if ref.group("login").lower() in _REFERENCE_SCHEMES:
+            return False  # `credentials: "env:GOOGLE_CREDS"`, `password: "vault:db#pw"`: where it is
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
@@ -306,8 +353,10 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     if _names_an_identifier(str(key), value):
         return False
     if reading == "ambiguous-name":
-        # `privateKeySecret: my-secret` names a Secret; a random string is the secret
-        return not (isinstance(value, str) and _RESOURCE_NAME_VALUE.match(value.strip()))
+        # `privateKeySecret: my-secret` names a Secret; a random string is the secret. Kong's
+        # `smtp_password_secret: CHANGEME-smtp-password` is a placeholder for such a name: words
+        # joined by dashes, whatever their case
+        return not (isinstance(value, str) and _names_an_object(value.strip()))
     if reading == "ambiguous":
         # `secretKey` beside `secretName` (`jksSecretKey` beside `jksSecretName`): the key of
         # the Secret its neighbour names
@@ -316,6 +365,48 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
             return False
     return True
+
+
+# Keys whose value is documented as `<login>:<password>` (falcosidekick's `webui.user`, basic
+# auth and htpasswd lines). Only these: `host:port`, `image:tag` and `key:value` selectors live
+# under other keys.
+_PAIR_KEYS = frozenset({"user", "auth", "basicauth", "credentials", "credential", "htpasswd", "userpass"})
+_REFERENCE_SCHEMES = frozenset(
+    {"env", "file", "secret", "secrets", "vault", "configmap", "k8s", "kubernetes", "arn", "ref", "keyvault"}
+)
+_GROUP_NAMES = frozenset({"root", "nogroup", "nobody", "users", "wheel", "daemon", "staff", "adm"})
+# `login:password`: a login without spaces, slashes or `@host` parts, one colon, a password.
+_LOGIN_ONLY = re.compile(r"^[A-Za-z0-9][\w.+-]*:$")
+_LOGIN_PAIR = re.compile(r"^(?P<login>[A-Za-z0-9][\w.+-]*):(?P<password>[^\s:/][^\s]*)$")
+
+
+@lru_cache(maxsize=8192)
+def _holds_pair(key: str) -> bool:
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if len(words) > 1 and words[-2:] == ["basic", "auth"]:
+        words = [*words[:-2], "basicauth"]
+    return bool(words) and words[-1] in _PAIR_KEYS
+
+
+def is_login_pair(key: str, value: Any) -> bool:
+    """A ``<login>:<password>`` pair under a key that holds one (``user``, ``auth``,
+    ``basicAuth``, ``credentials``, ``htpasswd``): falcosidekick's ``webui.user: "admin:admin"``.
+    Not a pair: a port or version after the colon (``host:8080``, ``nginx:1.25``), an empty or
+    templated password (``admin:``, ``admin:{{ .Values.x }}``), a URL, or a reference key
+    (``userKey``, ``authSecret``)."""
+    if not isinstance(value, str) or ":" not in value or not _holds_pair(key):
+        return False  # most values have no colon: decided before the key is read
+    m = _LOGIN_PAIR.match(value.strip())
+    if m is None:
+        return False
+    if m.group("login").lower() in _REFERENCE_SCHEMES:
+        return False  # `credentials: "env:GOOGLE_CREDS"`, `auth: "secret:my-secret"`: where it is
+    password = m.group("password")
+    if _TEMPLATE_VALUE.search(password) or "{{" in password or password.startswith("$"):
+        return password.startswith(("$apr1$", "$2y$", "$2a$", "$2b$", "$5$", "$6$"))  # htpasswd hashes
+    if password.lower() in _GROUP_NAMES:
+        return False  # `user: "nobody:nogroup"`: an owner and group, as chown and docker write them
+    return not re.fullmatch(r"v?\d+(?:[.\-]\d+)*[\w.-]*|latest|stable|\*", password)
 
 
 # Last words of a key that hold a password (not a token or a key: those are generated, long).
@@ -334,6 +425,15 @@ def _short_password(key: str, value: Any) -> bool:
     if not words or words[-1] not in _PASSWORD_WORDS or not _SHORT_IDENTIFIER.match(text):
         return False
     return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
+
+
+def _names_an_object(text: str) -> bool:
+    """A Kubernetes object's name (``my-secret``), or a placeholder for one written in capitals
+    (``CHANGEME-smtp-password``): words joined by dashes, each all letters or a short number."""
+    if _RESOURCE_NAME_VALUE.match(text):
+        return True
+    words = text.split("-")
+    return len(words) > 2 and all(w.isalpha() or (w.isdigit() and len(w) <= 4) for w in words)
 
 
 # Lower-case words joined by dashes or dots, each all letters or at most four characters
@@ -357,3 +457,35 @@ def is_setting_key(name: str) -> bool:
     ``annotations``, ``existingSecret``, ``mountPath``), whatever block it is in."""
     words = _joined(key_words(name))
     return bool(words) and (words[-1] in _SETTING_WORDS or words[0] in _REFERENCE_FIRST or words[-1] == "key")
+
+
+# --- configuration files held in values, ConfigMaps and Secrets -----------------------------------
+# A line of a properties / YAML / dotenv file: `db.password=...`, `password: ...`
+_CONFIG_LINE = re.compile(
+    r"(?im)^[ \t]*(?P<key>[\w.\-]*"
+    r"(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential)"
+    r"[\w.\-]*)[ \t]*[:=][ \t]*['\"]?(?P<value>[^\s'\"#]+)"
+)
+# An INI / netdata-style line whose key has spaces: `api key = 11111111-2222-…` (the key's words
+# are read by `key_reading`, so `bind to = localhost` is not a secret).
+_INI_LINE = re.compile(
+    r"(?im)^[ \t]*(?P<key>[A-Za-z][\w.\-]*(?:[ \t]+[\w.\-]+){1,3})[ \t]*=[ \t]*['\"]?(?P<value>[^\s'\"#;]+)"
+)
+
+
+def config_text_secrets(text: str) -> list[tuple[str, int, str]]:
+    """The secret lines of a configuration file (properties, YAML, dotenv, INI) held in a value:
+    ``(key, line within the text, value)`` for each key that sets a secret-like name to a literal
+    secret (``db.password=s3cr3t``, ``api key = 1111…``), in the order of the text. References and
+    templates (``${DB_PASSWORD}``, ``{{ .Values.x }}``, an OCID) are not secrets."""
+    if "=" not in text and ":" not in text:
+        return []
+    keys: dict[str, tuple[int, str]] = {}
+    for pattern in (_CONFIG_LINE, _INI_LINE):
+        for m in pattern.finditer(text):
+            key, value = m.group("key"), m.group("value")
+            if key in keys or value.startswith(("{{", "$", "%")):
+                continue
+            if is_secret_entry(key, value):
+                keys[key] = (text.count("\n", 0, m.start("key")), value)
+    return sorted(((k, line, v) for k, (line, v) in keys.items()), key=lambda t: t[1])

@@ -15,7 +15,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from scanner.guards.safe_text import clean_line, clean_text, has_unsafe
-from scanner.guards.secretnames import is_secret_name
+from scanner.guards.secretnames import (
+    config_text_secrets,
+    is_secret_entry,
+    is_secret_name,
+    key_reading,
+    looks_like_credential,
+    may_hold,
+)
 from scanner.model import InputError, Location, Resource, Rule, ScanResult, Suppression
 
 MASK = "***"
@@ -115,13 +122,19 @@ class Redactor:
         forms: set[str] = set()
         words: set[str] = set()
         for secret in self._secrets:
-            if len(secret) >= WHOLE_WORD_BELOW:
-                continue
+            if len(secret) >= WHOLE_WORD_BELOW and not _PROSE_WORD.fullmatch(secret):
+                continue  # long and not a plain word: masked wherever it stands (_matcher)
             if source and _PROSE_WORD.fullmatch(secret):
                 words.add(secret)
             else:
                 forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
-        parts = [_whole_word(f) for f in sorted(forms, key=len, reverse=True)]
+        # In ocisec's own text a plain word joined into a name by dashes or dots is that name,
+        # not the secret: the chart `dns-admin` whose admin password is `admin` stays
+        # `dns-admin[base]` (quoted input lines mask plain words as values only, below).
+        parts = [
+            _whole_word(f, joined=not source and bool(_PROSE_WORD.fullmatch(f)))
+            for f in sorted(forms, key=len, reverse=True)
+        ]
         if words:
             alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
             parts.append(_AS_VALUE.format(words=alternation))
@@ -139,8 +152,10 @@ class Redactor:
         if self._pattern is None:
             forms: set[str] = set()
             for secret in self._secrets:
-                if len(secret) < WHOLE_WORD_BELOW:
-                    continue  # masked as whole words (_short_matcher)
+                if len(secret) < WHOLE_WORD_BELOW or _PROSE_WORD.fullmatch(secret):
+                    # masked as whole words (_short_matcher): a plain word (`postgres`,
+                    # `changeme`) inside a longer name or a file name is that name
+                    continue
                 forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})
                 forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
             self._pattern = _compile_alternation(sorted(forms, key=len, reverse=True))
@@ -319,10 +334,13 @@ def _mask_short(m: re.Match[str]) -> str:
     return lead + MASK
 
 
-def _whole_word(form: str) -> str:
-    """``form`` as a pattern that matches it only where it does not run on into a word."""
-    head = r"(?<!\w)" if re.match(r"\w", form[0]) else ""
-    tail = r"(?!\w)" if re.match(r"\w", form[-1]) else ""
+def _whole_word(form: str, joined: bool = False) -> str:
+    """``form`` as a pattern that matches it only where it does not run on into a word (with
+    ``joined``, nor into a name joined by dashes, dots or slashes: ``dns-admin``, ``admin-ui``,
+    ``Deployment/default/app``)."""
+    word = r"[\w./-]" if joined else r"\w"
+    head = rf"(?<!{word})" if re.match(r"\w", form[0]) else ""
+    tail = (r"(?![\w/-]|\.\w)" if joined else r"(?!\w)") if re.match(r"\w", form[-1]) else ""
     return f"{head}{re.escape(form)}{tail}"
 
 
@@ -416,6 +434,11 @@ def secret_values(resource: Resource) -> list[str]:
     elif resource.kind == "k8s.Secret":
         for key in ("data", "stringData"):
             _strings(attrs.get(key), found)
+    elif resource.kind.startswith("k8s."):
+        # Manifests are judged like chart values, key and value together: a name-only guess
+        # masked the key names of `secretKeyRef: {key: password}` and the word `object` of an
+        # artifact repository's `accessKeySecret: {key: object}` in every message.
+        _manifest_secrets(attrs, found)
     else:
         _collect(attrs, False, found)
     return found
@@ -444,6 +467,34 @@ def _collect(value: Any, in_secret_block: bool, found: list[str]) -> None:
                         found.append(child)
                 else:
                     stack.append((child, in_secret))
+
+
+def _manifest_secrets(value: Any, found: list[str]) -> None:
+    """Strings of a manifest that the one secret decision calls secrets: ``key: value`` entries,
+    ``{name: DB_PASSWORD, value: …}`` env entries, secret lines of config files, credential
+    shapes anywhere; blocks that point at a secret (``secretKeyRef``) hold none."""
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            keys = tuple(map(str, node))
+            name, env_value = node.get("name"), node.get("value")
+            if isinstance(name, str) and isinstance(env_value, str) and is_secret_entry(name, env_value):
+                found.append(env_value)
+            for key, child in node.items():
+                if isinstance(child, str):
+                    if (may_hold(str(key)) or len(child) >= 16) and is_secret_entry(str(key), child, keys):
+                        found.append(child)  # (a key with no secret word can only hold a credential shape)
+                    elif "\n" in child:
+                        found += [v for _, _, v in config_text_secrets(child)]
+                elif isinstance(child, dict | list | tuple) and key_reading(str(key)) != "reference":
+                    stack.append(child)
+        elif isinstance(node, list | tuple):
+            for child in node:
+                if isinstance(child, str) and looks_like_credential(child):
+                    found.append(child)
+                elif isinstance(child, dict | list | tuple):
+                    stack.append(child)
 
 
 def _strings(value: Any, found: list[str]) -> None:

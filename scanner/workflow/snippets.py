@@ -38,6 +38,8 @@ def mask_line(line: str, force: bool = False) -> str:
     value = m.group(3)
     if value in ("{", "[", "|", ">", "|-", ">-") or value.startswith(("var.", "local.", "data.", "{{")):
         return line  # a block opens, or a reference: no literal to hide
+    if value in ('""', "''", "~", "null", "{}", "[]"):
+        return line  # empty (`existingSecret: ""`): nothing to hide, and `"***"` would say there is
     return f"{m.group(1)}{MASK}{m.group(4)}"
 
 

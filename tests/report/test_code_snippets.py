@@ -139,3 +139,10 @@ def test_markdown_summary_headline_names_the_threshold_too():
     assert res.exit_code == 1
     assert re.match(r"## ocisec: \d+ failing at or above high \(.+\); \d+ below the threshold \(.+\)$",
                     res.stdout.splitlines()[0]), res.stdout.splitlines()[0]
+
+
+def test_mask_line_leaves_empty_values_empty():
+    # issue 17: `existingSecret: ""` shown as `existingSecret: "***"` says a value is there
+    assert mask_line('  existingSecret: ""') == '  existingSecret: ""'
+    assert mask_line("  password: ~") == "  password: ~"
+    assert mask_line('  password: "hunter22"') == '  password: "***"'

@@ -131,7 +131,6 @@ def test_same_mistake_in_values_and_in_rendered_manifest_one_finding_each_at_its
         "OCI-SEC-102": (values, "value: ", "value: "),  # the literal value below DB_PASSWORD
         "OCI-IAM-101": (values, "name: OCI_CLI_USER", "name: OCI_CLI_USER"),
         "OCI-HA-104": (values, "type: Recreate", "type: Recreate"),
-        "OCI-SEC-104": (values, "API_TOKEN", "API_TOKEN"),
         "OCI-ENC-101": (prod, "host: payments.bank.example", "- host: payments.bank.example"),
         # the password the Secret template renders, at its line (not `credentials:`, nor the user name)
         "OCI-SEC-103": (values, "password:", "stringData:"),
@@ -146,6 +145,17 @@ def test_same_mistake_in_values_and_in_rendered_manifest_one_finding_each_at_its
         assert in_values[0].location.start_line == line_of(vfile, vtext, anchor), rule_id
         anchor = "name: DB_PASSWORD" if rule_id == "OCI-SEC-102" else None
         assert in_manifest[0].location.start_line == line_of(rendered, mtext, anchor), rule_id
+    # OCI-SEC-104: each secret-like key of the ConfigMap is its own finding, at its own line; in a
+    # config file held there, at the line of the file that sets it
+    found = failed(result, "OCI-SEC-104")
+    vrel, mrel = values.relative_to(ROOT).as_posix(), rendered.relative_to(ROOT).as_posix()
+    lines = {(f.location.file, f.location.start_line) for f in found}
+    assert lines == {
+        (vrel, line_of(values, "API_TOKEN")),
+        (vrel, line_of(values, "spring.datasource.password=")),
+        (mrel, line_of(rendered, "API_TOKEN")),
+        (mrel, line_of(rendered, "spring.datasource.password=")),
+    }, [f.message for f in found]
 
 
 def test_ingress_nginx_controller_values_and_manifest():

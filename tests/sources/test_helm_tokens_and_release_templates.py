@@ -130,6 +130,7 @@ def test_short_passwords_are_findings_and_masked_as_whole_words_only():
     assert res.exit_code == 1, res.output
     assert '"admin"' not in out and "password: pass" not in out  # the values are masked
     assert "(adminPassword)" in out  # the name is not: `admin` is masked only as a word
+    assert "dns-admin[base]" in out and "dns-***" not in out  # nor inside the chart's name
     assert "Administrator password" in out  # `password` is the key of a Secret, not a secret
     assert "passed" in out
 

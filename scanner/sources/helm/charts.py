@@ -31,7 +31,7 @@ from typing import Any
 from scanner.guards.limits import LIMITS
 from scanner.guards.safe_io import UnreadableInput, read_regular_file
 from scanner.guards.safe_regex import RegexError
-from scanner.guards.secretnames import is_secret_entry, looks_like_credential
+from scanner.guards.secretnames import config_text_secrets, is_secret_entry, looks_like_credential
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
     Component,
@@ -66,10 +66,15 @@ _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _TPL_FILES = re.compile(r"\btpl\s*\(?\s*\(?\s*\$?[\w.]*\.Files\.Get\b")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
 _READ = re.compile(
-    r"\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"\bindex\s+\$?\.Values(?P<ipath>(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)(?P<ikeys>(?:\s+\"[^\"]+\")+)"
+    r"|\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
     r"|(?:template|include)\s+\"(?P<helper>[^\"]+)\""
-    r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"|include\s+\(\s*print\s+\$?\.Template\.BasePath\s+\"(?P<file>/[^\"]+)\"\s*\)"
+    r"|(?P<var>\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)"
 )
+# `$data := include "netdata.parent.configs.configmap" .`: a variable holding what a helper renders
+_INCLUDED = re.compile(r"^(?:include|template)\s+\"(?P<helper>[^\"]+)\"")
+_ASSIGNED = re.compile(r"\s*:?=")
 _ASSIGNING = re.compile(r"\{\{-?\s*\$[A-Za-z_][A-Za-z0-9_]*\s*:?=[^}]*$")
 _HPA_MIN = re.compile(
     r"^\s+minReplicas:\s*\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}", re.M
@@ -78,6 +83,16 @@ _BUDGET_KIND = re.compile(r"^kind:\s*['\"]?PodDisruptionBudget['\"]?\s*$", re.M)
 _BUDGET_BOUND = re.compile(
     r"^\s+(?P<key>minAvailable|maxUnavailable):[ \t]*(?:\{\{-?\s*(?:toYaml\s+)?\$?\.Values\."
     r"(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}|['\"]?(?P<literal>\d+%?)['\"]?)[ \t]*$",
+    re.M,
+)
+_SECRET_NAME_USE = re.compile(
+    r"(?:\bsecretName:|\b(?:secretKeyRef|secretRef):\s*\n\s*name:)[ \t]*['\"]?\{\{-?\s*(?:tpl\s+\(?\s*)?"
+    r"\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)"
+)
+# `- name: DB_PASSWORD` then `value: "…"` on the next line: a container variable a template writes
+_ENV_LITERAL = re.compile(
+    r"^(?P<indent>[ \t]*)- name:[ \t]*['\"]?(?P<name>[A-Za-z_][\w.-]*)['\"]?[ \t]*\n"
+    r"(?P=indent)[ \t]+value:[ \t]*(?P<value>[^\n{]*?)[ \t]*$",
     re.M,
 )
 _SECRET_KIND = re.compile(r"^kind:\s*['\"]?(?P<kind>Secret|ConfigMap)['\"]?\s*$", re.M)
@@ -120,6 +135,13 @@ class ChartTemplates:
     # a values key whose content a template makes the defaults under `.Values` (istio's
     # `_internal_defaults_do_not_set`, merged by `set $ "Values" (mustMergeOverwrite $defaults $.Values)`)
     defaults_key: str | None = None
+    # values paths templates write as the name of a Secret (`secretKeyRef: {name: {{ .Values.x }}}`,
+    # `secretName: {{ .Values.x }}`): references, whatever their key is called (kubecost's
+    # `pricingCsv.location.csvAccessCredentials: pricing-schema-access-secret`)
+    secret_name_paths: list[str] = field(default_factory=list)
+    # container env entries a workload template writes as literals (`- name: DB_PASSWORD` /
+    # `value: "…"`, no `{{ }}`): (template, variable, value, line, guards open there)
+    env_literals: list[tuple[str, str, str, int, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -235,6 +257,10 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
         found.library_loaders += library_loaders(name, text, helpers)
         if found.defaults_key is None and '"Values"' in text:
             found.defaults_key = _defaults_key(text)
+        if "value:" in text and "env" in text:
+            found.env_literals += _env_literals(name, text, helpers, texts)
+        if "secretName" in text or "secretKeyRef" in text or "secretRef" in text:
+            found.secret_name_paths += [m.group("path") for m in _SECRET_NAME_USE.finditer(text)]
         if "HorizontalPodAutoscaler" in text:
             found.hpa_min_paths += [m.group("path") for m in _HPA_MIN.finditer(text)]
         if "Service" in found.kinds[name]:
@@ -275,13 +301,30 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     line_start = text.rfind("\n", 0, r.start()) + 1
                     if _ASSIGNING.search(text[line_start : r.start()]):
                         continue  # `$storage := .Values...` reads nothing yet: its uses do
+                    if r.group("var") and _ASSIGNED.match(text, r.end()):
+                        continue  # the variable being assigned, not a use of it
                     open_guards = [inline_helpers(g, helpers) for g in guards.at(r.start())]
-                    if r.group("path"):
+                    if r.group("ikeys"):
+                        # `index .Values.grafana "grafana.ini"`: the key, not the whole map (a key
+                        # with a dot leads nowhere in a dotted path, and is then not read at all)
+                        keys = re.findall(r'"([^"]+)"', r.group("ikeys"))
+                        indexed = ".".join([r.group("ipath").lstrip("."), *keys]).lstrip(".")
+                        reads.append((indexed, open_guards))
+                    elif r.group("path"):
                         reads.append((r.group("path").lstrip("."), open_guards))
                     elif r.group("helper"):  # the values a helper reads, under the call's guards
                         reads += [(p, open_guards + g) for p, g in helper_reads(r.group("helper"), helpers)]
+                    elif r.group("file") and (included := f"templates{r.group('file')}") in texts:
+                        # minio: `include (print $.Template.BasePath "/_helper_create_user.txt") .`
+                        # renders a whole file of the chart here, read like a helper's body
+                        body = {included: texts[included], **helpers}
+                        reads += [(p, open_guards + g) for p, g in helper_reads(included, body)]
                     elif (path := variable_path(r.group("var"), variables)) is not None:
                         reads.append((path, open_guards))
+                    elif (inc := _INCLUDED.match(variables.get(r.group("var"), ""))) is not None:
+                        # netdata: `$configmapParent := include "…configs.configmap" .` before the
+                        # ConfigMap, `{{ $configmapParent | indent 2 }}` as its data
+                        reads += [(p, open_guards + g) for p, g in helper_reads(inc.group("helper"), helpers)]
             found.secrets.append(
                 SecretTemplate(
                     name,
@@ -332,6 +375,67 @@ def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for k, v in over.items():
         out[k] = _overlay(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+EnvLiteral = tuple[str, str, str, int, list[str]]  # template, variable, value, line, guards
+
+
+_DEFINE_BEFORE = re.compile(r"\{\{-?\s*define\s+\"([^\"]+)\"")
+
+
+def _called(helper: str, texts: dict[str, str]) -> bool:
+    call = re.compile(rf"(?:include|template)\s+\"{re.escape(helper)}\"")
+    return any(call.search(t) for t in texts.values())
+
+
+_ENV_BLOCK = re.compile(r"^\s*(?:-\s+)?[\w.-]*(?:env|Env|envVars|EnvVars):\s*$")
+
+
+def _under_env(text: str, m: re.Match[str]) -> bool:
+    """The list item ``m`` sits in a container's ``env:`` list (the first line above it with a
+    smaller indent, template actions and comments aside, is ``env:``), not in another list."""
+    indent = len(m.group("indent"))
+    above = text[max(0, m.start() - 8000) : m.start()].split("\n")
+    for line in reversed(above[-200:]):  # bounded: env lists are short
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("{{", "#")):
+            continue
+        if len(line) - len(line.lstrip()) < indent:
+            return bool(_ENV_BLOCK.match(line))
+    return False
+
+
+def _scalar(raw: str) -> str:
+    """A YAML scalar as written on one line: quotes removed, a trailing ``# comment`` dropped."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        return raw[1:end] if end > 0 else raw[1:]
+    return raw.split(" #", 1)[0].strip()
+
+
+def _env_literals(name: str, text: str, helpers: dict[str, str], texts: dict[str, str]) -> list[EnvLiteral]:
+    """Container variables a workload template writes with a literal value that is a secret by
+    its name and value (``DB_PASSWORD: Sup3r-Secret-77``), with the guards open there."""
+    out: list[EnvLiteral] = []
+    guards: GuardIndex | None = None
+    for m in _ENV_LITERAL.finditer(text):
+        value = _scalar(m.group("value"))
+        if not value or not is_secret_entry(m.group("name"), value) or not _under_env(text, m):
+            continue
+        if name.endswith(".tpl") or name.rsplit("/", 1)[-1].startswith("_"):
+            define = _DEFINE_BEFORE.findall(text, 0, m.start())
+            if not define or not _called(define[-1], texts):
+                continue  # a helper's env that no template includes is never rendered
+        guards = guards or GuardIndex(text)
+        line = text.count("\n", 0, m.start("value")) + 1
+        open_guards = [inline_helpers(g, helpers) for g in guards.at(m.start("value"))]
+        out.append((name, m.group("name"), value, line, open_guards))
+    return out
+
+
+def _all_maps(items: list[Any]) -> bool:
+    return bool(items) and all(isinstance(i, dict) for i in items)
 
 
 def _literal_data_lines(doc: str) -> list[int]:
@@ -451,7 +555,8 @@ def values_resource(
                 continue  # read only in a branch these values do not take
             seen.add(path)
             value = value_at(values, path)
-            if isinstance(value, (dict, str)):
+            if isinstance(value, (dict, str)) or (isinstance(value, list) and _all_maps(value)):
+                # a list of maps: `{{ range .Values.users }}…{{ .secretKey }}` writes their fields
                 n = len(configmaps)
                 configmaps.append({"template": st.template, "value_path": path, "value": value})
                 loc.alias(f"templated_configmaps.{n}.value", path)
@@ -460,11 +565,22 @@ def values_resource(
     attrs["templated_configmaps"] = configmaps
     # `env:` maps the templates read field by field are settings: OCI-SEC-101 judges them
     attrs["env_settings"] = env_maps_read_as_settings(values, templates)
+    attrs["secret_names"] = sorted(set(templates.secret_name_paths)) if templates else []
+    prefix = "" if chart_rel in ("", ".") else f"{chart_rel}/"
+    env_literals: list[dict[str, Any]] = []
+    for template, variable, _, line, guards in templates.env_literals if templates else ():
+        if any(guard_holds(g, values, {}) is False for g in guards):
+            continue  # written in a branch these values do not take
+        where = Location(f"{prefix}{template}", line, line)
+        loc.locations[f"template_env_literals.{len(env_literals)}"] = where
+        env_literals.append({"template": template, "name": variable})
+    attrs["template_env_literals"] = env_literals
     context: dict[str, Any] = {
         "scope": f"helm:{chart_rel}:{environment}",
         "chart": chart_rel,
         "environment": environment,
-        "sensitive_values": _sensitive(values, secrets),
+        "sensitive_values": _sensitive(values, secrets, frozenset(attrs["secret_names"]))
+        + [value for _, _, value, _, _ in (templates.env_literals if templates else ())],
     }
     if templates:
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
@@ -525,6 +641,20 @@ def _templated_secrets(
                 if _is_secret(key, leaf, siblings):
                     loc.alias(f"templated_secrets.{len(out)}", leaf_path)
                     out.append({"template": st.template, "value_path": leaf_path, "secret": True})
+                elif leaf_path == path and isinstance(leaf, str) and "\n" in leaf:
+                    # a config file written in the values and read by name into the Secret
+                    # (`config: |` with `password: …`): each secret line, at its own line. Not
+                    # inside a map read whole: a helper ranging over it may pick some entries
+                    # (netdata renders only `storedType: secret` configs into its Secret)
+                    for name, offset, _ in config_text_secrets(leaf):
+                        where = loc.located.get(leaf_path)
+                        if where is not None and where.start_line + 1 + offset <= where.end_line:
+                            line = where.start_line + 1 + offset
+                            loc.locations[f"templated_secrets.{len(out)}"] = Location(where.file, line, line)
+                        else:
+                            loc.alias(f"templated_secrets.{len(out)}", leaf_path)
+                        at = f"{leaf_path} ({name})"
+                        out.append({"template": st.template, "value_path": at, "secret": True})
         for line in st.literal_lines:
             loc.locations[f"templated_secrets.{len(out)}"] = Location(f"{prefix}{st.template}", line, line)
             out.append({"template": st.template, "value_path": f"(literal at line {line})", "secret": True})
@@ -1220,25 +1350,33 @@ def _is_secret(key: str, value: Any, siblings: tuple[str, ...]) -> bool:
     )
 
 
-def _sensitive(values: dict[str, Any], secrets: list[dict[str, Any]]) -> list[str]:
+def _sensitive(
+    values: dict[str, Any], secrets: list[dict[str, Any]], names: frozenset[str] = frozenset()
+) -> list[str]:
     """Strings to redact: the values that are secrets by the one decision
     (``scanner.guards.secretnames.is_secret_entry``), PEM keys and credential shapes, and what
-    Secret templates render. User names, host names and key names are not masked."""
+    Secret templates render. User names, host names and key names are not masked, nor the values
+    the templates write as a Secret's name (``names``: values paths)."""
     found: list[str] = []
-    stack: list[tuple[Any, tuple[str, ...]]] = [(values, ())]
+    stack: list[tuple[Any, str]] = [(values, "")]
     while stack:
-        node, _ = stack.pop()
+        node, at = stack.pop()
         if isinstance(node, dict):
             keys = tuple(map(str, node))
             for k, x in node.items():
+                path = f"{at}.{k}" if at else str(k)
                 if isinstance(x, (dict, list)):
-                    stack.append((x, keys))
+                    stack.append((x, path))
+                elif path in names and not looks_like_credential(x):
+                    continue  # `secretKeyRef: {name: {{ .Values.x }}}`: a name, shown as it is
                 elif _is_secret(str(k), x, keys):
                     found.append(x)
+                elif isinstance(x, str) and "\n" in x:  # a config file: its secret lines' values
+                    found += [value for _, _, value in config_text_secrets(x)]
         elif isinstance(node, list):
-            for x in node:
+            for i, x in enumerate(node):
                 if isinstance(x, (dict, list)):
-                    stack.append((x, ()))
+                    stack.append((x, f"{at}.{i}"))
                 elif isinstance(x, str) and looks_like_credential(x):
                     found.append(x)
     for s in secrets:
