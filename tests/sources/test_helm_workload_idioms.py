@@ -159,8 +159,8 @@ def test_defaults_kept_under_a_key_that_a_template_puts_back_under_values():
     # floor of one, whatever `pdb.minAvailable` says
     spread = got[("OCI-HA-102", "meshd[base]")]
     assert spread.status is Status.FAILED
-    # no spread: pointed at the spread setting written empty, where one belongs
-    assert _where(spread) == ("values.yaml", 8)
+    # no spread (the settings written empty set nothing): pointed at the workload's replica count
+    assert _where(spread) == ("values.yaml", 4)
     budget = got[("OCI-HA-103", "meshd[base]")]
     assert budget.status is Status.FAILED
     assert _where(budget) == ("values.yaml", 4)
