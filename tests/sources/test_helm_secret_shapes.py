@@ -12,27 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
+from helm_scan import FIX, ROOT, _env  # noqa: F401  (_env: the shared autouse fixture)
+from helm_scan import failed as _failed
 from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.guards.secretnames import is_login_pair, is_secret_entry
-from scanner.model import Status
 from scanner.workflow.scan import ScanOptions, run_scan
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "fixtures" / "helm"
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch, tmp_path):
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def _failed(path: Path, *rules: str):
-    result, _ = run_scan([path], ScanOptions(rule_ids=list(rules), cache_dir=None))
-    return [f for f in result.findings if f.status is Status.FAILED]
 
 
 def _line(path: Path, text: str) -> int:
@@ -192,7 +180,12 @@ def _b64(text: str) -> str:
     [
         (_b64("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----\n"), True),
         (_b64("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0\n-----END PRIVATE KEY-----\n"), True),
-        (_b64("-----BEGIN CERTIFICATE-----\nMIIDXzCCAkegAwIBAgILBAAAAAABIVhTCKIw\n-----END CERTIFICATE-----\n"), False),
+        (
+            _b64(
+                "-----BEGIN CERTIFICATE-----\nMIIDXzCCAkegAwIBAgILBAAAAAABIVhTCKIw\n-----END CERTIFICATE-----\n"
+            ),
+            False,
+        ),
         (_b64('{"auths":{"iad.ocir.io":{"username":"ns/user","auth":"bnMvdXNlcjpwdw=="}}}'), True),
         (_b64('{"apiVersion":"v1","kind":"Config"}'), False),
     ],

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helm_scan import FIX, ROOT, _env  # noqa: F401  (_env: the shared autouse fixture)
+from helm_scan import failed as _failed
 from typer.testing import CliRunner
 
 from scanner.cli import app
@@ -14,20 +16,7 @@ from scanner.guards.secretnames import is_secret_entry, looks_like_credential
 from scanner.model import Status
 from scanner.workflow.scan import ScanOptions, run_scan
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "fixtures" / "helm"
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch, tmp_path):
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def _failed(path: Path, *rules: str):
-    result, _ = run_scan([path], ScanOptions(rule_ids=list(rules), cache_dir=None))
-    return [f for f in result.findings if f.status is Status.FAILED]
 
 
 @pytest.mark.parametrize(

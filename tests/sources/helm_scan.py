@@ -1,0 +1,27 @@
+"""Shared scaffolding of the Helm source tests: scan from the repository root with a private
+cache, and keep a scan's failed findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.model import Finding, Status
+from scanner.workflow.scan import ScanOptions, run_scan
+
+ROOT = Path(__file__).resolve().parents[2]
+FIX = ROOT / "fixtures" / "helm"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch, tmp_path):
+    """Import this fixture into a test module to run its tests from the root, cache private."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def failed(path: Path, *rules: str) -> list[Finding]:
+    """The failed findings of ``rules`` in a scan of ``path``."""
+    result, _ = run_scan([path], ScanOptions(rule_ids=list(rules), cache_dir=None))
+    return [f for f in result.findings if f.status is Status.FAILED]
