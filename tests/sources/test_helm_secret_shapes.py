@@ -109,13 +109,24 @@ def test_config_file_secrets_are_masked():
     assert json.loads(out)["runs"]
 
 
-def test_ini_lines_in_a_configmap_manifest(tmp_path):
+def _configmap_finding(tmp_path: Path, name: str, data: str):
+    """The one OCI-SEC-104 finding of a ConfigMap manifest ``name`` whose ``data:`` block is
+    ``data`` (its first key on line 6)."""
     (tmp_path / "cm.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stream\ndata:\n  stream.conf: |\n"
-        "    [stream]\n      destination = parent:19999\n      api key = 0f3e9a7c-5b1d-4e6f-8a0b-2c4d6e8f0a1b\n"
-        "  health.conf: |\n    [health]\n      enabled = no\n"
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n{data}"
     )
     (f,) = _failed(tmp_path, "OCI-SEC-104")
+    return f
+
+
+def test_ini_lines_in_a_configmap_manifest(tmp_path):
+    f = _configmap_finding(
+        tmp_path,
+        "stream",
+        "  stream.conf: |\n"
+        "    [stream]\n      destination = parent:19999\n      api key = 0f3e9a7c-5b1d-4e6f-8a0b-2c4d6e8f0a1b\n"
+        "  health.conf: |\n    [health]\n      enabled = no\n",
+    )
     assert f.location.start_line == 9 and "stream.conf (api key)" in f.message
 
 
@@ -145,12 +156,12 @@ def test_a_password_inside_a_connection_url_is_a_secret_whatever_the_key(value, 
 
 
 def test_connection_url_with_a_password_in_a_configmap(tmp_path):
-    (tmp_path / "cm.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: accounts-db-config\ndata:\n"
+    f = _configmap_finding(
+        tmp_path,
+        "accounts-db-config",
         "  ACCOUNTS_DB_URI: postgresql://accounts-admin:accounts-pwd@accounts-db:5432/accounts-db\n"
-        "  POSTGRES_DB: accounts-db\n"
+        "  POSTGRES_DB: accounts-db\n",
     )
-    (f,) = _failed(tmp_path, "OCI-SEC-104")
     assert f.location.start_line == 6 and "ACCOUNTS_DB_URI" in f.message
     out = runner.invoke(app, ["scan", str(tmp_path), "--format", "json"]).output
     assert "accounts-pwd" not in out
