@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner.sources.helm.yamlmarks import value_at
+
 WORKLOAD_KIND = re.compile(
     r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
     r"|\{\{-?\s*(?P<expr>[^}]*?)\s*-?\}\}"
@@ -37,6 +39,7 @@ _BOOLEAN_HELPER = re.compile(
 )
 _INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
+_TRAILING_COMMENT = re.compile(r"\s+#[^{}]*$")
 _VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
 # `strategy: {{ toYaml .Values.hub.deploymentStrategy | nindent 4 }}`: where the strategy comes from
@@ -74,6 +77,14 @@ _LITERAL_UNAVAILABLE = re.compile(r"^[ \t]+maxUnavailable:[ \t]*['\"]?(?P<v>\d+%
 _PLACEMENT_HELPER = re.compile(
     r'(?:include|template)\s+"(?P<name>[^"]*(?:[Aa]ffinity|[Tt]opology[Ss]pread)[^"]*)"'
 )
+# `topologySpreadConstraints:` / `affinity:` with nothing after the colon: a block the template
+# may write itself (coherence-operator's `{{ else }}` default: a zone spread)
+_PLACEMENT_BLOCK = re.compile(r"^(?P<indent>[ \t]+)(?P<key>affinity|topologySpreadConstraints):[ \t]*$", re.M)
+_TOPOLOGY_KEY = re.compile(r"^[ \t-]*topologyKey:[ \t]*['\"]?(?P<v>[A-Za-z0-9./_-]+)['\"]?[ \t]*$")
+_AFFINITY_PART = re.compile(
+    r"^[ \t]*(?P<part>podAntiAffinity|podAffinity|nodeAffinity"
+    r"|requiredDuringSchedulingIgnoredDuringExecution|preferredDuringSchedulingIgnoredDuringExecution):"
+)
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
@@ -95,6 +106,38 @@ class LiteralStrategy:
 
     def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
         """Whether this block's branch renders with these values (an unknown guard renders)."""
+        return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+
+@dataclass
+class LiteralPlacement:
+    """A pod placement block a template writes with literal topology keys (``affinity`` or
+    ``topologySpreadConstraints``), reduced to what the spread rules read, with the guards of its
+    branch: when the values leave that setting empty, this is what the pod gets."""
+
+    key: str  # "affinity" or "topologySpreadConstraints"
+    spec: Any  # [{"topologyKey": ...}] or {"podAntiAffinity": {<required|preferred>: [...]}}
+    line: int
+    guards: list[str]
+
+    def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
+        """Whether this block's branch renders with these values (an unknown guard renders)."""
+        return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+
+@dataclass
+class ReplicaBranch:
+    """One ``replicas:`` line a template writes, with the ``{{ if }}`` guards of its branch: a
+    number written there, the values paths it reads, or an expression it computes."""
+
+    line: int
+    guards: list[str]
+    literal: int | None = None
+    paths: list[str] = field(default_factory=list)
+    expr: str | None = None
+
+    def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
+        """Whether this line's branch renders with these values (an unknown guard renders)."""
         return not any(guard_holds(g, values, variables) is False for g in self.guards)
 
 
@@ -121,6 +164,14 @@ class WorkloadTemplate:
     strategy_fields: dict[str, str] = field(default_factory=dict)
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     replicas_expr: str | None = None  # a replica count the template computes
+    # every `replicas:` line of the document, in order, with its branch's guards
+    replica_branches: list[ReplicaBranch] = field(default_factory=list)
+    # `{{ range .Values.mastodon.sidekiq.workers }}` around the kind line: one workload per item,
+    # its replica count read from the item's field (`replicas: {{ .replicas }}`)
+    range_path: str | None = None
+    range_field: str | None = None
+    # placement blocks the template writes with literal topology keys, in order
+    literal_placements: list[LiteralPlacement] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
     # a helper this chart does not define that renders the pod's placement (linkerd's
     # `include "linkerd.affinity"`, from its `partials` library): what it renders is unknown
@@ -281,23 +332,27 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         # The rest of this document: up to the next `---` or the end.
         end = stripped.find("\n---", m.end())
         body = stripped[m.end() : end if end >= 0 else len(stripped)]
-        rm = _REPLICAS_LINE.search(body)
-        if rm:
-            wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
-            wt.replicas_guards = _inner(guards.at(m.end() + rm.start()), outer)
-            expr = rm.group("expr")
-            if expr.isdigit():
-                wt.literal_replicas = int(expr)
-            else:
-                action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
-                if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
-                    wt.replicas_expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
-                paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
-                for call in _HELPER_CALL.finditer(expr):
-                    helper = helpers.get(call.group("name"), "")
-                    paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
-                paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
-                wt.replica_paths = list(dict.fromkeys(paths))
+        ranged = _open_range(before)
+        # Every `replicas:` line of the document, each with the guards of its branch (dapr:
+        # `{{ if eq .Values.global.ha.enabled true }}replicas: {{ .Values.global.ha.replicaCount }}
+        # {{ else }}replicas: {{ .Values.replicaCount }}`): each environment renders the first
+        # whose guards hold. The first line's reading stays on the template itself.
+        for rm in _REPLICAS_LINE.finditer(body):
+            branch = _replica_branch(rm, stripped, m.end(), guards, outer, helpers)
+            wt.replica_branches.append(branch)
+        if wt.replica_branches:
+            first = wt.replica_branches[0]
+            wt.replicas_line, wt.replicas_guards = first.line, first.guards
+            wt.literal_replicas, wt.replicas_expr = first.literal, first.expr
+            # the component is named by the values its branches read; `global.*` is shared by
+            # every subchart of an umbrella, so it names no component (dapr's operator reads
+            # `global.ha.replicaCount` in HA mode, its own `replicaCount` otherwise)
+            paths = [p for b in wt.replica_branches for p in b.paths]
+            own = [p for p in paths if not p.startswith("global.")]
+            wt.replica_paths = list(dict.fromkeys(own + [p for p in paths if p.startswith("global.")]))
+            item = _item_field(first.expr, ranged[1]) if ranged and not paths else None
+            if ranged and item:
+                wt.range_path, wt.range_field = ranged[0], item
         blocks = list(_STRATEGY_BLOCK.finditer(body))
         if blocks:
             fields = _STRATEGY_FIELD.finditer(blocks[0]["body"])
@@ -328,6 +383,14 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 alt.unavailable = int(text) if text.isdigit() else text
                 alt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
             wt.literal_strategies.append(alt)
+        for pb in _PLACEMENT_BLOCK.finditer(body):
+            placed = _literal_placement(pb, body)
+            if placed is not None:
+                at = m.end() + pb.start("key")
+                line = stripped.count("\n", 0, at) + 1
+                wt.literal_placements.append(
+                    LiteralPlacement(pb.group("key"), placed, line, _inner(guards.at(at), outer))
+                )
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         named = (h.group("name") for h in _PLACEMENT_HELPER.finditer(body))
@@ -337,6 +400,106 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+# `range .Values.x`, `range $w := $ctx.Values.x`, `range $i, $w := .Values.x`
+_RANGE = re.compile(
+    r"range\s+(?:(?:\$[A-Za-z_]\w*\s*,\s*)?(?P<var>\$[A-Za-z_]\w*)\s*:?=\s*)?"
+    r"\$?[A-Za-z_]*\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*"
+)
+
+
+def _open_range(before: str) -> tuple[str, str | None] | None:
+    """The values list a ``{{ range }}`` still open at the end of ``before`` walks over (the
+    innermost), with the variable bound to each item, if any; None outside a range over values."""
+    stack: list[re.Match[str] | None] = []
+    for m in _ACTION.finditer(before):
+        body = m.group("body")
+        word = body.split(None, 1)[0] if body else ""
+        if word == "range":
+            stack.append(_RANGE.fullmatch(body))
+        elif word in ("if", "with", "define", "block"):
+            stack.append(None)
+        elif word == "end" and stack:
+            stack.pop()
+    inner = next((r for r in reversed(stack) if r is not None), None)
+    if inner is None or stack[-1] is not inner:
+        return None  # no range, or a `with` inside it has moved the dot elsewhere
+    return inner.group("path").lstrip("."), inner.group("var")
+
+
+def _item_field(expr: str | None, var: str | None) -> str | None:
+    """The field of the range's item a replica count reads (``.replicas``, ``$w.replicas``)."""
+    m = re.fullmatch(r"(?P<at>\$[A-Za-z_]\w*)?\.(?P<f>[A-Za-z_][A-Za-z0-9_]*)", (expr or "").strip())
+    if m is None or (m.group("at") and m.group("at") != var):
+        return None
+    return m.group("f")
+
+
+def _literal_placement(pb: re.Match[str], body: str) -> Any:
+    """The topology keys a placement block (``pb``, matched in ``body``) writes as literals, in the
+    shape the spread rules read; None when it writes none (``{{ toYaml .Values.affinity }}``).
+    The block runs over the lines indented deeper than its key, and lines of template actions."""
+    depth = len(pb.group("indent").expandtabs())
+    spread: list[dict[str, str]] = []
+    anti: dict[str, list[Any]] = {}
+    part, mode = None, None
+    for text in body[pb.end() + 1 :].split("\n"):
+        bare = text.strip()
+        if bare.startswith("{{") and bare.endswith("}}"):
+            continue  # `{{- end }}`, `{{- with … }}`: no part of the block's YAML
+        if bare and len(text) - len(text.lstrip()) <= depth:
+            break
+        pm = _AFFINITY_PART.match(text)
+        if pm:
+            word = pm.group("part")
+            if word.endswith("Execution"):
+                mode = word
+            else:
+                part, mode = word, None
+            continue
+        km = _TOPOLOGY_KEY.match(text)
+        if km is None:
+            continue
+        if pb.group("key") == "topologySpreadConstraints":
+            spread.append({"topologyKey": km.group("v")})
+        elif part == "podAntiAffinity" and mode is not None:
+            term: dict[str, Any] = {"topologyKey": km.group("v")}
+            entry = term if mode.startswith("required") else {"podAffinityTerm": term}
+            anti.setdefault(mode, []).append(entry)
+    if spread:
+        return spread
+    return {"podAntiAffinity": anti} if anti else None
+
+
+def _replica_branch(
+    rm: re.Match[str],
+    stripped: str,
+    offset: int,
+    guards: GuardIndex,
+    outer: list[str],
+    helpers: dict[str, str],
+) -> ReplicaBranch:
+    """One ``replicas:`` line of a workload's document (``rm`` matched in the text after its kind
+    line, which starts at ``offset``): a number, a values path, or a count the template computes."""
+    # `replicas: 1  # Set the desired number of replicas` (kubeshark): a YAML comment after the
+    # value is no part of it (a `#` inside an action is template text, left alone)
+    expr = _TRAILING_COMMENT.sub("", rm.group("expr"))
+    branch = ReplicaBranch(
+        stripped.count("\n", 0, offset + rm.start("expr")) + 1, _inner(guards.at(offset + rm.start()), outer)
+    )
+    if expr.isdigit():
+        branch.literal = int(expr)
+        return branch
+    action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
+    if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
+        branch.expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
+    paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
+    for call in _HELPER_CALL.finditer(expr):
+        helper = helpers.get(call.group("name"), "")
+        paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
+    branch.paths = list(dict.fromkeys(p for p in paths if not p.endswith((".enabled", ".create"))))
+    return branch
 
 
 def _inner(open_guards: list[str], outer: list[str]) -> list[str]:
@@ -515,15 +678,29 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
         by_prefix[key].templates.append(wt)
 
     for wt in templates:
+        items = value_at(values, wt.range_path) if wt.range_path else None
+        if isinstance(items, list) and all(isinstance(i, dict) for i in items):
+            # one workload per item of the list the template ranges over (mastodon's sidekiq
+            # workers), named by the item's `name`, its count at the item's field
+            for i, item in enumerate(items):
+                label = item.get("name") if isinstance(item.get("name"), str) else str(i)
+                prefix = f"{wt.range_path}.{i}"
+                comp = Component(f"{wt.range_path}.{label}", f"{prefix}.", f"{prefix}.{wt.range_field}")
+                add(f"@{wt.template}#{i}", comp, wt)
+            continue
         replica = next(iter(wt.replica_paths), None)
         if replica is None:
+            continue
+        if replica.startswith("global."):
+            # only values every subchart shares (`global.replicaCount`): the chart's own workload
+            add("", Component("", "", replica), wt)
             continue
         prefix, ha = replica.rpartition(".")[0], None
         if prefix.endswith(".ha") or prefix == "ha":
             ha, prefix = prefix, prefix.rpartition(".")[0]
         add(prefix, Component(prefix, f"{prefix}." if prefix else "", replica, ha), wt)
     for wt in templates:
-        if wt.replica_paths:
+        if wt.replica_paths or isinstance(value_at(values, wt.range_path) if wt.range_path else None, list):
             continue
         key = wt.main_key
         if key and isinstance(values.get(key), dict) and _names(wt.template, key):
@@ -738,11 +915,22 @@ _FUNCTIONS: dict[str, Any] = {
     "ne": lambda a: (not _eq(a)) if len(a) == 2 else UNKNOWN,
     "empty": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
     "default": _default,
+    # `kindIs "invalid" .Values.x.replicas` (flux2): whether the value is unset
+    "kindIs": lambda a: _kind_is(a[0], a[1]) if len(a) == 2 and isinstance(a[0], str) else UNKNOWN,
     "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
     # `kind: {{ title $mode }}` with `mode: statefulSet` (VictoriaMetrics): sprig's title
     # upper-cases each word's first letter and leaves the rest as written
     "title": lambda a: _title(a[0]) if len(a) == 1 and isinstance(a[0], str) else UNKNOWN,
 }
+
+
+def _kind_is(kind: str, value: Any) -> Any:
+    """Go's kind of a values node, for the kinds YAML gives unambiguously (numbers are left
+    unknown: helm reads them as float64 or int64 depending on how they were written)."""
+    kinds = {"invalid": type(None), "string": str, "map": dict, "slice": list, "bool": bool}
+    if kind not in kinds or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return UNKNOWN
+    return isinstance(value, kinds[kind])
 
 
 def _title(text: str) -> str:
