@@ -1,0 +1,129 @@
+"""Workload idioms of real charts that heldout13's first run got wrong (issue 17): replica lines
+in each branch of an ``{{ if }}`` (dapr's umbrella of vendored subcharts), a YAML comment after a
+written count (kubeshark), one Deployment per item of a values list (mastodon's sidekiq workers)
+and a spread the template writes when the values leave it empty (coherence-operator). Each
+fixture is shaped like its chart (``fixtures/helm/README.md``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.model import Finding, Status
+from scanner.sources.helm.components import UNKNOWN, evaluate, workload_templates
+from scanner.workflow.scan import ScanOptions, run_scan
+from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
+
+
+def _findings(chart: Path, *rules: str) -> dict[tuple[str, str], Finding]:
+    """Every finding, passed or failed, by (rule, address)."""
+    result, _ = run_scan([chart], ScanOptions(rule_ids=list(rules), cache_dir=None))
+    return {(f.rule_id, f.resource.address): f for f in result.findings}
+
+
+def _at(finding: Finding) -> tuple[str, int]:
+    path = Path(finding.location.file)
+    return f"{path.parent.name}/{path.name}", finding.location.start_line
+
+
+def test_each_environment_renders_the_replicas_line_of_its_own_branch():
+    """dapr: with `global.ha.enabled: false` the operator renders its own `replicaCount: 1`
+    (the `else` line), the placement StatefulSet the `replicas: 1` written in its last branch."""
+    got = _findings(FIX / "replica-branches", "OCI-HA-101")
+    operator = got[("OCI-HA-101", "control-plane/control_operator[base]")]
+    assert operator.status is Status.FAILED
+    assert _at(operator) == ("control_operator/values.yaml", 1)  # the value, not the switch
+    placement = got[("OCI-HA-101", "control-plane/control_placement[base]")]
+    assert placement.status is Status.FAILED
+    assert _at(placement) == ("templates/statefulset.yaml", 11)  # `{{- else }}` replicas: 1
+    # prod turns global.ha on: the first branch (3 from global.ha.replicaCount), the second (3)
+    assert got[("OCI-HA-101", "control-plane/control_operator[prod]")].status is Status.PASSED
+    assert got[("OCI-HA-101", "control-plane/control_placement[prod]")].status is Status.PASSED
+
+
+def test_a_values_path_under_global_names_no_component():
+    got = _findings(FIX / "replica-branches", "OCI-HA-101")
+    assert not [a for _, a in got if "global" in a]  # `.Values.global.ha.replicaCount` is shared
+
+
+def test_a_yaml_comment_after_a_written_count_is_no_part_of_it():
+    """kubeshark: `replicas: 1  # Set the desired number of replicas` is one pod, at that line."""
+    got = _findings(FIX / "replica-branches", "OCI-HA-101")
+    hub = got[("OCI-HA-101", "control-plane[base]")]
+    assert hub.status is Status.FAILED
+    assert _at(hub) == ("templates/hub-deployment.yaml", 6)
+    text = "kind: Deployment\nspec:\n  replicas: 3 # three\n"
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.literal_replicas == 3
+    # a `#` inside a template action is the template's, not a comment
+    text = 'kind: Deployment\nspec:\n  replicas: {{ .Values.count | default "#" }}\n'
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.literal_replicas is None and wt.replica_paths == ["count"]
+
+
+def test_a_template_ranging_over_a_values_list_renders_one_workload_per_item():
+    """mastodon: `range .Values.mastodon.sidekiq.workers`, `replicas: {{ .replicas }}`."""
+    got = _findings(FIX / "ranged-workloads", "OCI-HA-101", "OCI-HA-104")
+    one = got[("OCI-HA-101", "social/social.jobs.workers.all-queues[base]")]
+    assert one.status is Status.FAILED
+    assert _at(one) == ("ranged-workloads/values.yaml", 11)  # the item's `replicas: 1`
+    assert got[("OCI-HA-101", "social/social.jobs.workers.mailers[base]")].status is Status.PASSED
+    # prod replaces the list: one item with three replicas, and no mailers worker at all
+    assert got[("OCI-HA-101", "social/social.jobs.workers.all-queues[prod]")].status is Status.PASSED
+    assert ("OCI-HA-101", "social/social.jobs.workers.mailers[prod]") not in got
+    # the strategy every item's Deployment writes is still read, per item
+    recreate = got[("OCI-HA-104", "social/social.jobs.workers.all-queues[base]")]
+    assert recreate.status is Status.FAILED and _at(recreate) == ("ranged-workloads/values.yaml", 7)
+    # no workload is invented for the chart's top level
+    assert not [a for _, a in got if a.startswith("social[")]
+
+
+def test_a_range_the_dot_of_a_with_has_moved_away_from_is_not_read_per_item():
+    text = (
+        "{{- range .Values.workers }}\n{{- with .extra }}\nkind: Deployment\nspec:\n"
+        "  replicas: {{ .replicas }}\n{{- end }}\n{{- end }}\n"
+    )
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.range_path is None
+    text = "{{- range $i, $w := .Values.workers }}\nkind: Deployment\nspec:\n  replicas: {{ $w.count }}\n{{- end }}\n"
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert (wt.range_path, wt.range_field) == ("workers", "count")
+
+
+def test_a_spread_the_template_writes_when_the_values_leave_it_empty_counts():
+    """coherence-operator: `{{ if .Values.topologySpreadConstraints }}…{{ else }}` a zone spread."""
+    got = _findings(FIX / "placement-defaults", "OCI-HA-102")
+    assert got[("OCI-HA-102", "grid-operator[base]")].status is Status.PASSED
+    # prod gives its own spread, over hosts only, and an affinity without anti-affinity: the
+    # template's defaults are not rendered there
+    prod = got[("OCI-HA-102", "grid-operator[prod]")]
+    assert prod.status is Status.FAILED
+    assert _at(prod) == ("placement-defaults/values-prod.yaml", 3)
+
+
+def test_a_literal_affinity_reads_anti_affinity_terms_only():
+    text = (
+        "kind: Deployment\nspec:\n  template:\n    spec:\n      affinity:\n        podAffinity:\n"
+        "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+        "            - topologyKey: topology.kubernetes.io/zone\n"
+    )
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.literal_placements == []  # pods drawn together over zones: no spread
+    text = text.replace("podAffinity:", "podAntiAffinity:")
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    (block,) = wt.literal_placements
+    assert block.spec == {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "topology.kubernetes.io/zone"}]
+        }
+    }
+    assert block.line == 5
+
+
+def test_kind_is_tells_unset_values():
+    """flux2: `{{ if kindIs "invalid" .Values.helmController.replicas }}replicas: 1{{ else }}…`."""
+    assert evaluate('kindIs "invalid" .Values.a.replicas', {"a": {}}, {}) is True
+    assert evaluate('kindIs "invalid" .Values.a.replicas', {"a": {"replicas": "2"}}, {}) is False
+    assert evaluate('kindIs "map" .Values.a', {"a": {}}, {}) is True
+    # numbers are float64 or int64 to helm, depending on how they were written: not guessed
+    assert evaluate('kindIs "int" .Values.a', {"a": 2}, {}) is UNKNOWN
+    assert evaluate('kindIs "invalid" .Values.a', {"a": 2}, {}) is UNKNOWN
