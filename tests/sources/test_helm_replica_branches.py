@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
+
 from scanner.model import Finding, Status
 from scanner.sources.helm.components import UNKNOWN, evaluate, workload_templates
 from scanner.workflow.scan import ScanOptions, run_scan
-from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
 
 
 def _findings(chart: Path, *rules: str) -> dict[tuple[str, str], Finding]:
@@ -127,3 +128,23 @@ def test_kind_is_tells_unset_values():
     # numbers are float64 or int64 to helm, depending on how they were written: not guessed
     assert evaluate('kindIs "int" .Values.a', {"a": 2}, {}) is UNKNOWN
     assert evaluate('kindIs "invalid" .Values.a', {"a": 2}, {}) is UNKNOWN
+
+
+def test_a_template_ranging_over_a_values_map_renders_one_workload_per_entry(tmp_path):
+    chart = tmp_path / "fleet"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: fleet\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(
+        "image: ghcr.io/example/fleet:1.0.0\nservices:\n  api:\n    replicas: 3\n  worker:\n    port: 9000\n"
+    )
+    (chart / "templates" / "deployments.yaml").write_text(
+        "{{- range $name, $svc := .Values.services }}\n---\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata:\n  name: {{ $name }}\nspec:\n  replicas: {{ $svc.replicas | default 1 }}\n"
+        "  template:\n    spec:\n      containers:\n        - name: {{ $name }}\n"
+        "          image: {{ $.Values.image }}\n{{- end }}\n"
+    )
+    got = _findings(chart, "OCI-HA-101")
+    assert got[("OCI-HA-101", "fleet/services.api[base]")].status is Status.PASSED
+    worker = got[("OCI-HA-101", "fleet/services.worker[base]")]  # no count: the default, one
+    assert worker.status is Status.FAILED
+    assert worker.location.start_line == 5  # the entry whose count is left to the default

@@ -429,8 +429,10 @@ def _open_range(before: str) -> tuple[str, str | None] | None:
 
 
 def _item_field(expr: str | None, var: str | None) -> str | None:
-    """The field of the range's item a replica count reads (``.replicas``, ``$w.replicas``)."""
-    m = re.fullmatch(r"(?P<at>\$[A-Za-z_]\w*)?\.(?P<f>[A-Za-z_][A-Za-z0-9_]*)", (expr or "").strip())
+    """The field of the range's item a replica count reads (``.replicas``, ``$w.replicas``, also
+    with a ``default``: the item's value, when it is set, is what renders)."""
+    text = re.sub(r"^default\s+\d+\s+|\s*\|\s*default\s+\d+$", "", (expr or "").strip())
+    m = re.fullmatch(r"(?P<at>\$[A-Za-z_]\w*)?\.(?P<f>[A-Za-z_][A-Za-z0-9_]*)", text)
     if m is None or (m.group("at") and m.group("at") != var):
         return None
     return m.group("f")
@@ -660,6 +662,19 @@ def _names(template: str, key: str) -> bool:
     return key.lower().replace("-", "").replace("_", "") in template.lower().replace("-", "").replace("_", "")
 
 
+def _ranged_items(values: dict[str, Any], path: str | None) -> list[tuple[str, dict[str, Any]]] | None:
+    """(key, item) of the values list or map at ``path`` a template ranges over (a list's keys are
+    its indices), or None when it is neither or holds anything but maps."""
+    items = value_at(values, path) if path else None
+    if isinstance(items, list):
+        pairs = [(str(i), item) for i, item in enumerate(items)]
+    elif isinstance(items, dict):
+        pairs = [(str(k), item) for k, item in items.items()]
+    else:
+        return None
+    return pairs if all(isinstance(item, dict) for _, item in pairs) else None
+
+
 def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
     """Components by their values prefix; templates that render the same one are grouped.
 
@@ -678,15 +693,15 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
         by_prefix[key].templates.append(wt)
 
     for wt in templates:
-        items = value_at(values, wt.range_path) if wt.range_path else None
-        if isinstance(items, list) and all(isinstance(i, dict) for i in items):
-            # one workload per item of the list the template ranges over (mastodon's sidekiq
-            # workers), named by the item's `name`, its count at the item's field
-            for i, item in enumerate(items):
-                label = item.get("name") if isinstance(item.get("name"), str) else str(i)
-                prefix = f"{wt.range_path}.{i}"
+        items = _ranged_items(values, wt.range_path)
+        if items is not None:
+            # one workload per item of the list (or map) the template ranges over (mastodon's
+            # sidekiq workers), named by the item's `name` (or its key), its count at its field
+            for key, item in items:
+                label = item.get("name") if isinstance(item.get("name"), str) else key
+                prefix = f"{wt.range_path}.{key}"
                 comp = Component(f"{wt.range_path}.{label}", f"{prefix}.", f"{prefix}.{wt.range_field}")
-                add(f"@{wt.template}#{i}", comp, wt)
+                add(f"@{wt.template}#{key}", comp, wt)
             continue
         replica = next(iter(wt.replica_paths), None)
         if replica is None:
@@ -700,7 +715,7 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
             ha, prefix = prefix, prefix.rpartition(".")[0]
         add(prefix, Component(prefix, f"{prefix}." if prefix else "", replica, ha), wt)
     for wt in templates:
-        if wt.replica_paths or isinstance(value_at(values, wt.range_path) if wt.range_path else None, list):
+        if wt.replica_paths or _ranged_items(values, wt.range_path) is not None:
             continue
         key = wt.main_key
         if key and isinstance(values.get(key), dict) and _names(wt.template, key):
