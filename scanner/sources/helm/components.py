@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ _BOOLEAN_HELPER = re.compile(
 )
 _INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
-_TRAILING_COMMENT = re.compile(r"\s+#[^{}]*$")
+_COMMENT_MARK = re.compile(r"\s#")  # fixed width: linear on hostile lines of blanks
 _VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
 # `strategy: {{ toYaml .Values.hub.deploymentStrategy | nindent 4 }}`: where the strategy comes from
@@ -428,14 +429,39 @@ def _open_range(before: str) -> tuple[str, str | None] | None:
     return inner.group("path").lstrip("."), inner.group("var")
 
 
+def _without_comment(expr: str) -> str:
+    """A line's value without a YAML comment after it (``1  # Set the desired number``); a ``#``
+    inside a template action (a brace after it) is the template's text, left alone."""
+    m = _COMMENT_MARK.search(expr)
+    if m is None or "{" in expr[m.end() :] or "}" in expr[m.end() :]:
+        return expr
+    return expr[: m.start()].rstrip()
+
+
 def _item_field(expr: str | None, var: str | None) -> str | None:
     """The field of the range's item a replica count reads (``.replicas``, ``$w.replicas``, also
     with a ``default``: the item's value, when it is set, is what renders)."""
-    text = re.sub(r"^default\s+\d+\s+|\s*\|\s*default\s+\d+$", "", (expr or "").strip())
+    text = (expr or "").strip()
+    head, bar, tail = text.rpartition("|")
+    if bar and re.fullmatch(r"default\s+\d+", tail.strip()):
+        text = head.strip()  # `.replicas | default 1`
+    elif text.startswith("default"):
+        words = text.split()
+        text = words[2] if len(words) == 3 and words[0] == "default" and words[1].isdigit() else text
     m = re.fullmatch(r"(?P<at>\$[A-Za-z_]\w*)?\.(?P<f>[A-Za-z_][A-Za-z0-9_]*)", text)
     if m is None or (m.group("at") and m.group("at") != var):
         return None
     return m.group("f")
+
+
+def _lines_from(text: str, pos: int) -> Iterator[str]:
+    """The lines of ``text`` from ``pos`` on, one at a time: a caller that stops early (a block's
+    end) never splits the rest of a long template."""
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        yield text[pos:end]
+        pos = end + 1
 
 
 def _literal_placement(pb: re.Match[str], body: str) -> Any:
@@ -446,7 +472,7 @@ def _literal_placement(pb: re.Match[str], body: str) -> Any:
     spread: list[dict[str, str]] = []
     anti: dict[str, list[Any]] = {}
     part, mode = None, None
-    for text in body[pb.end() + 1 :].split("\n"):
+    for text in _lines_from(body, pb.end() + 1):
         bare = text.strip()
         if bare.startswith("{{") and bare.endswith("}}"):
             continue  # `{{- end }}`, `{{- with … }}`: no part of the block's YAML
@@ -486,7 +512,7 @@ def _replica_branch(
     line, which starts at ``offset``): a number, a values path, or a count the template computes."""
     # `replicas: 1  # Set the desired number of replicas` (kubeshark): a YAML comment after the
     # value is no part of it (a `#` inside an action is template text, left alone)
-    expr = _TRAILING_COMMENT.sub("", rm.group("expr"))
+    expr = _without_comment(rm.group("expr"))
     branch = ReplicaBranch(
         stripped.count("\n", 0, offset + rm.start("expr")) + 1, _inner(guards.at(offset + rm.start()), outer)
     )
