@@ -148,3 +148,24 @@ def test_a_template_ranging_over_a_values_map_renders_one_workload_per_entry(tmp
     worker = got[("OCI-HA-101", "fleet/services.worker[base]")]  # no count: the default, one
     assert worker.status is Status.FAILED
     assert worker.location.start_line == 5  # the entry whose count is left to the default
+
+
+def test_a_replica_count_key_names_the_component_before_other_paths_the_branches_read(tmp_path):
+    chart = tmp_path / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(
+        "image: ghcr.io/example/web:1.0.0\nreplicaCount: 1\nautoscaling:\n  enabled: false\n  minReplicas: 3\n"
+    )
+    (chart / "values-prod.yaml").write_text("autoscaling:\n  enabled: true\n")
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+        "{{- if .Values.autoscaling.enabled }}\n  replicas: {{ .Values.autoscaling.minReplicas }}\n"
+        "{{- else }}\n  replicas: {{ .Values.replicaCount }}\n{{- end }}\n"
+        "  template:\n    spec:\n      containers:\n        - name: web\n          image: {{ .Values.image }}\n"
+    )
+    got = _findings(chart, "OCI-HA-101")
+    assert not [a for _, a in got if "autoscaling" in a]  # not a component named `autoscaling`
+    base = got[("OCI-HA-101", "web[base]")]
+    assert base.status is Status.FAILED and base.location.start_line == 2  # replicaCount: 1
+    assert got[("OCI-HA-101", "web[prod]")].status is Status.PASSED  # the first branch: 3

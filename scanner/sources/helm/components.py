@@ -347,10 +347,10 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             wt.literal_replicas, wt.replicas_expr = first.literal, first.expr
             # the component is named by the values its branches read; `global.*` is shared by
             # every subchart of an umbrella, so it names no component (dapr's operator reads
-            # `global.ha.replicaCount` in HA mode, its own `replicaCount` otherwise)
+            # `global.ha.replicaCount` in HA mode, its own `replicaCount` otherwise); a count key
+            # names it before other paths the line reads (`autoscaling.minReplicas` in one branch)
             paths = [p for b in wt.replica_branches for p in b.paths]
-            own = [p for p in paths if not p.startswith("global.")]
-            wt.replica_paths = list(dict.fromkeys(own + [p for p in paths if p.startswith("global.")]))
+            wt.replica_paths = sorted(dict.fromkeys(paths), key=_naming_rank)
             item = _item_field(first.expr, ranged[1]) if ranged and not paths else None
             if ranged and item:
                 wt.range_path, wt.range_field = ranged[0], item
@@ -427,6 +427,14 @@ def _open_range(before: str) -> tuple[str, str | None] | None:
     if inner is None or stack[-1] is not inner:
         return None  # no range, or a `with` inside it has moved the dot elsewhere
     return inner.group("path").lstrip("."), inner.group("var")
+
+
+def _naming_rank(path: str) -> int:
+    """Which values path read by a template's ``replicas:`` lines names its component: a replica
+    count key first, any other path next, a ``global.`` path (shared by every subchart) last."""
+    if path.startswith("global."):
+        return 2
+    return 0 if path.rsplit(".", 1)[-1] in ("replicaCount", "replicas") else 1
 
 
 def _without_comment(expr: str) -> str:
