@@ -169,3 +169,51 @@ def test_a_replica_count_key_names_the_component_before_other_paths_the_branches
     base = got[("OCI-HA-101", "web[base]")]
     assert base.status is Status.FAILED and base.location.start_line == 2  # replicaCount: 1
     assert got[("OCI-HA-101", "web[prod]")].status is Status.PASSED  # the first branch: 3
+
+
+def test_index_with_literal_keys_reads_as_a_dotted_path():
+    from scanner.sources.helm.components import index_reads_as_paths
+
+    text = '{{- $m := index .Values "modules" "a-b" -}}\n{{ if and (index $m "on") .Values.x }}{{ (index $m "n" | int) }}'
+    assert index_reads_as_paths(text) == (
+        '{{- $m := .Values.modules.a-b -}}\n{{ if and $m.on .Values.x }}{{ ($m.n | int) }}'
+    )
+    # keys that are not literal words are left to the template
+    assert index_reads_as_paths('{{ index .Values $key }}') == '{{ index .Values $key }}'
+
+
+def test_index_reads_keys_with_dashes():
+    """weaviate: `$module := index .Values "modules" "text2vec-contextionary"`, then
+    `{{ if index $module "enabled" }}` around the module's Deployment."""
+    values = {"modules": {"text2vec-contextionary": {"enabled": False, "replicas": 2}}, "l": [5]}
+    assert evaluate('index .Values "modules" "text2vec-contextionary" "replicas"', values, {}) == 2
+    module = {"$module": 'index .Values "modules" "text2vec-contextionary"'}
+    assert evaluate('index $module "enabled"', values, module) is False
+    assert evaluate('index $module "missing"', values, module) is None  # a missing key is nil
+    assert evaluate('index .Values "l" 0', values, {}) == 5
+    assert evaluate('index .Values "l" "x"', values, {}) is UNKNOWN
+
+
+def test_a_module_switched_off_through_index_renders_no_workload(tmp_path):
+    chart = tmp_path / "vector"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: vector\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(
+        "modules:\n  text2vec-small:\n    enabled: false\n    replicas: 1\n"
+        "  text2vec-large:\n    enabled: true\n    replicas: 1\n"
+    )
+    for name in ("small", "large"):
+        (chart / "templates" / f"{name}-deployment.yaml").write_text(
+            f'{{{{- $module := index .Values "modules" "text2vec-{name}" -}}}}\n'
+            '{{ if index $module "enabled" }}\napiVersion: apps/v1\nkind: Deployment\n'
+            f"metadata:\n  name: {name}\nspec:\n"
+            '  replicas: {{ index $module "replicas" }}\n'
+            "  template:\n    spec:\n      containers:\n        - name: m\n          image: example/m:1.0.0\n"
+            "{{ end }}\n"
+        )
+    got = _findings(chart, "OCI-HA-101")
+    assert [f.status for f in got.values()] == [Status.FAILED]  # only the module switched on
+    (large,) = got.values()
+    assert large.resource.address == "vector/modules.text2vec-large[base]"
+    # `index $module "replicas"` reads modules.text2vec-large.replicas: at the value's line
+    assert (Path(large.location.file).name, large.location.start_line) == ("values.yaml", 7)

@@ -284,6 +284,31 @@ _VALUES_ALIAS = re.compile(
 )
 
 
+# `index .Values "modules" "text2vec-contextionary"`, `index $module "replicas"`: Go's index with
+# literal string keys (the way to read keys with dashes) reads the same as a dotted path
+_INDEX_READ = re.compile(
+    r'(?:\(\s*)?index\s+(?P<base>\$?\.Values|\$[A-Za-z_][A-Za-z0-9_]*)(?P<keys>(?:\s+"[A-Za-z0-9_-]+")+)(?:\s*(?P<close>\)))?'
+)
+
+
+def index_reads_as_paths(text: str) -> str:
+    """The template with each ``index X "a" "b"`` of literal keys, where ``X`` is ``.Values`` or
+    a variable, written as the dotted read ``X.a.b`` (weaviate's modules). A read in parentheses
+    keeps them balanced; no newline is added or removed."""
+    if "index" not in text:
+        return text
+
+    def dotted(m: re.Match[str]) -> str:
+        keys = re.findall(r'"([A-Za-z0-9_-]+)"', m.group("keys"))
+        path = m.group("base") + "".join(f".{k}" for k in keys)
+        if not m.group(0).startswith("("):
+            return path + (m.group("close") or "")  # a `)` closing an outer group stays
+        # `(index .Values "a")` is the read; `(index .Values "a" | default 1)` keeps its `(`
+        return path if m.group("close") else "(" + path
+
+    return _INDEX_READ.sub(dotted, text)
+
+
 def alias_values_variables(text: str) -> str:
     """The template with each use of a variable bound to a values map (``$app.replicaCount``
     after ``$app := .Values.server``) written as the values path it reads
@@ -311,7 +336,7 @@ def alias_values_variables(text: str) -> str:
 def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
     """The pod controllers one template file renders (usually one)."""
     found: list[WorkloadTemplate] = []
-    stripped = alias_values_variables(strip_comments(text))
+    stripped = alias_values_variables(index_reads_as_paths(strip_comments(text)))
     guards = GuardIndex(stripped)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
@@ -964,6 +989,8 @@ _FUNCTIONS: dict[str, Any] = {
     "ne": lambda a: (not _eq(a)) if len(a) == 2 else UNKNOWN,
     "empty": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
     "default": _default,
+    # `index $module "replicas"`, `index .Values "ingress-nginx" "controller"`: keys with dashes
+    "index": lambda a: _index(a[0], a[1:]) if a else UNKNOWN,
     # `kindIs "invalid" .Values.x.replicas` (flux2): whether the value is unset
     "kindIs": lambda a: _kind_is(a[0], a[1]) if len(a) == 2 and isinstance(a[0], str) else UNKNOWN,
     "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
@@ -971,6 +998,19 @@ _FUNCTIONS: dict[str, Any] = {
     # upper-cases each word's first letter and leaves the rest as written
     "title": lambda a: _title(a[0]) if len(a) == 1 and isinstance(a[0], str) else UNKNOWN,
 }
+
+
+def _index(container: Any, keys: list[Any]) -> Any:
+    """Go's ``index``: a map's value by string key (nil where it is missing), a list's item by
+    number; anything else ocisec cannot follow is unknown."""
+    for key in keys:
+        if isinstance(container, dict) and isinstance(key, str):
+            container = container.get(key)
+        elif isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container):
+            container = container[key]
+        else:
+            return UNKNOWN
+    return container
 
 
 def _kind_is(kind: str, value: Any) -> Any:
