@@ -217,3 +217,25 @@ def test_a_module_switched_off_through_index_renders_no_workload(tmp_path):
     assert large.resource.address == "vector/modules.text2vec-large[base]"
     # `index $module "replicas"` reads modules.text2vec-large.replicas: at the value's line
     assert (Path(large.location.file).name, large.location.start_line) == ("values.yaml", 7)
+
+
+def test_a_topology_key_the_template_reads_from_values_is_judged_per_environment(tmp_path):
+    """dapr's scheduler: a preferred pod anti-affinity written in the template on
+    `topologyKey: {{ .Values.global.ha.topologyKey }}`."""
+    chart = tmp_path / "sched"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: sched\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("ha:\n  topologyKey: topology.kubernetes.io/zone\n")
+    (chart / "values-hosts.yaml").write_text("ha:\n  topologyKey: kubernetes.io/hostname\n")
+    (chart / "templates" / "statefulset.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: sched\nspec:\n  replicas: 3\n"
+        "  template:\n    spec:\n      containers:\n        - name: s\n          image: example/s:1.0.0\n"
+        "      affinity:\n        podAntiAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n"
+        "          - weight: 100\n            podAffinityTerm:\n"
+        "              topologyKey: {{ .Values.ha.topologyKey }}\n"
+    )
+    got = _findings(chart, "OCI-HA-102")
+    assert got[("OCI-HA-102", "sched[base]")].status is Status.PASSED
+    hosts = got[("OCI-HA-102", "sched[hosts]")]
+    assert hosts.status is Status.FAILED  # spread over hosts only, at the value that says so
+    assert (Path(hosts.location.file).name, hosts.location.start_line) == ("values-hosts.yaml", 2)

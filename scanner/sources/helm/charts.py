@@ -45,7 +45,9 @@ from scanner.sources.helm.components import (
     helper_reads,
     inline_helpers,
     library_loaders,
+    resolve_reads,
     template_variables,
+    values_reads,
     variable_path,
     workload_templates,
 )
@@ -777,9 +779,12 @@ def chart_workloads(
             if isinstance(have, Unknown) or have:
                 continue  # the values (or a subchart's unknown default) give it
             if block.renders(values, wt.variables):
-                workload[block.key] = block.spec
+                workload[block.key] = resolve_reads(block.spec, values)
                 here = Location(f"{prefix_file}{wt.template}", block.line, block.line)
                 loc.locations[f"workload.{block.key}"] = here
+                for inside, path in values_reads(block.spec):
+                    # a key the values give (elastic's `antiAffinityTopologyKey`) is at its line
+                    loc.alias(f"workload.{block.key}.{inside}", path)
         placed = {"affinity", "topologySpreadConstraints"} & set(workload)
         if wt is not None and wt.placement_helper and not placed:
             # the placement comes from a helper of a library that is not here: unknown, not absent

@@ -81,7 +81,11 @@ _PLACEMENT_HELPER = re.compile(
 # `topologySpreadConstraints:` / `affinity:` with nothing after the colon: a block the template
 # may write itself (coherence-operator's `{{ else }}` default: a zone spread)
 _PLACEMENT_BLOCK = re.compile(r"^(?P<indent>[ \t]+)(?P<key>affinity|topologySpreadConstraints):[ \t]*$", re.M)
-_TOPOLOGY_KEY = re.compile(r"^[ \t-]*topologyKey:[ \t]*['\"]?(?P<v>[A-Za-z0-9./_-]+)['\"]?[ \t]*$")
+_TOPOLOGY_KEY = re.compile(
+    r"^[ \t-]*topologyKey:[ \t]*(?:['\"]?(?P<v>[A-Za-z0-9./_-]+)['\"]?"
+    # `topologyKey: {{ .Values.global.ha.topologyKey }}` (dapr): the key a value gives
+    r"|\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?:\s*\|\s*quote)?\s*-?\}\})[ \t]*$"
+)
 _AFFINITY_PART = re.compile(
     r"^[ \t]*(?P<part>podAntiAffinity|podAffinity|nodeAffinity"
     r"|requiredDuringSchedulingIgnoredDuringExecution|preferredDuringSchedulingIgnoredDuringExecution):"
@@ -108,6 +112,33 @@ class LiteralStrategy:
     def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
         """Whether this block's branch renders with these values (an unknown guard renders)."""
         return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+
+@dataclass(frozen=True)
+class ValuesRead:
+    """A topology key a placement block takes from the values (``{{ .Values.x.topologyKey }}``)."""
+
+    path: str
+
+
+def resolve_reads(spec: Any, values: dict[str, Any]) -> Any:
+    """A placement block's shape with each values read replaced by its value in one environment
+    (a key that is not a word is left as it is read: the spread rules then see no known key)."""
+    if isinstance(spec, ValuesRead):
+        return value_at(values, spec.path)
+    if isinstance(spec, dict):
+        return {k: resolve_reads(v, values) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [resolve_reads(v, values) for v in spec]
+    return spec
+
+
+def values_reads(spec: Any, at: str = "") -> list[tuple[str, str]]:
+    """(path inside the block, values path) of each values read in a placement block's shape."""
+    if isinstance(spec, ValuesRead):
+        return [(at, spec.path)]
+    items = spec.items() if isinstance(spec, dict) else enumerate(spec) if isinstance(spec, list) else ()
+    return [pair for k, v in items for pair in values_reads(v, f"{at}.{k}" if at else str(k))]
 
 
 @dataclass
@@ -522,10 +553,11 @@ def _literal_placement(pb: re.Match[str], body: str) -> Any:
         km = _TOPOLOGY_KEY.match(text)
         if km is None:
             continue
+        key = km.group("v") or ValuesRead(km.group("path"))
         if pb.group("key") == "topologySpreadConstraints":
-            spread.append({"topologyKey": km.group("v")})
+            spread.append({"topologyKey": key})
         elif part == "podAntiAffinity" and mode is not None:
-            term: dict[str, Any] = {"topologyKey": km.group("v")}
+            term: dict[str, Any] = {"topologyKey": key}
             entry = term if mode.startswith("required") else {"podAffinityTerm": term}
             anti.setdefault(mode, []).append(entry)
     if spread:
