@@ -239,3 +239,33 @@ def test_a_topology_key_the_template_reads_from_values_is_judged_per_environment
     hosts = got[("OCI-HA-102", "sched[hosts]")]
     assert hosts.status is Status.FAILED  # spread over hosts only, at the value that says so
     assert (Path(hosts.location.file).name, hosts.location.start_line) == ("values-hosts.yaml", 2)
+
+
+def test_a_placement_a_helper_of_the_chart_writes_is_read(tmp_path):
+    """`affinity: {{- include "app.affinity" . | nindent 8 }}` with the helper in _helpers.tpl
+    writing a preferred zone anti-affinity when the values give none."""
+    chart = tmp_path / "app"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("replicaCount: 3\nimage: example/app:1.0.0\naffinity: {}\n")
+    (chart / "templates" / "_helpers.tpl").write_text(
+        '{{- define "app.affinity" -}}\n{{- if .Values.affinity }}\n{{- toYaml .Values.affinity }}\n'
+        "{{- else }}\npodAntiAffinity:\n  preferredDuringSchedulingIgnoredDuringExecution:\n"
+        "    - weight: 100\n      podAffinityTerm:\n        topologyKey: topology.kubernetes.io/zone\n"
+        "{{- end }}\n{{- end }}\n"
+    )
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n"
+        "  replicas: {{ .Values.replicaCount }}\n  template:\n    spec:\n"
+        "      affinity:\n        {{- include \"app.affinity\" . | nindent 8 }}\n"
+        "      containers:\n        - name: app\n          image: {{ .Values.image }}\n"
+    )
+    (chart / "templates" / "deployment.yaml").write_text(deployment)
+    assert _findings(chart, "OCI-HA-102")[("OCI-HA-102", "app[base]")].status is Status.PASSED
+    # the same helper called on the key's line
+    one_line = deployment.replace('affinity:\n        {{- include', 'affinity: {{- include')
+    (chart / "templates" / "deployment.yaml").write_text(one_line)
+    assert _findings(chart, "OCI-HA-102")[("OCI-HA-102", "app[base]")].status is Status.PASSED
+    # a helper that writes nothing with a topology key leaves the workload unspread
+    (chart / "templates" / "_helpers.tpl").write_text('{{- define "app.affinity" -}}\n{}\n{{- end }}\n')
+    assert _findings(chart, "OCI-HA-102")[("OCI-HA-102", "app[base]")].status is Status.FAILED

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from scanner.sources.helm.yamlmarks import value_at
@@ -80,7 +81,12 @@ _PLACEMENT_HELPER = re.compile(
 )
 # `topologySpreadConstraints:` / `affinity:` with nothing after the colon: a block the template
 # may write itself (coherence-operator's `{{ else }}` default: a zone spread)
-_PLACEMENT_BLOCK = re.compile(r"^(?P<indent>[ \t]+)(?P<key>affinity|topologySpreadConstraints):[ \t]*$", re.M)
+_PLACEMENT_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]+)(?P<key>affinity|topologySpreadConstraints):[ \t]*"
+    # `affinity: {{- include "app.affinity" . | nindent 8 }}`: a helper of the chart writes the block
+    r"(?P<inc>\{\{-?\s*(?:include|template)\s+\"[^\"]+\"[^{}]*\}\})?[ \t]*$",
+    re.M,
+)
 _TOPOLOGY_KEY = re.compile(
     r"^[ \t-]*topologyKey:[ \t]*(?:['\"]?(?P<v>[A-Za-z0-9./_-]+)['\"]?"
     # `topologyKey: {{ .Values.global.ha.topologyKey }}` (dapr): the key a value gives
@@ -441,7 +447,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 alt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
             wt.literal_strategies.append(alt)
         for pb in _PLACEMENT_BLOCK.finditer(body):
-            placed = _literal_placement(pb, body)
+            placed = _literal_placement(pb, body, helpers)
             if placed is not None:
                 at = m.end() + pb.start("key")
                 line = stripped.count("\n", 0, at) + 1
@@ -528,15 +534,31 @@ def _lines_from(text: str, pos: int) -> Iterator[str]:
         pos = end + 1
 
 
-def _literal_placement(pb: re.Match[str], body: str) -> Any:
+def _block_lines(pb: re.Match[str], body: str, helpers: dict[str, str]) -> Iterator[str]:
+    """The lines of a placement block, with the body of a helper of this chart it includes
+    (on the key's line or on a line of its own) put in its place, one level deeper than the key."""
+    inner = " " * (len(pb.group("indent").expandtabs()) + 2)
+    first = [pb.group("inc")] if pb.group("inc") else []
+    for text in chain(first, _lines_from(body, pb.end() + 1)):
+        call = _HELPER_CALL.search(text) if text.strip().startswith("{{") else None
+        helper = helpers.get(call.group("name")) if call else None
+        if helper is None:
+            yield text
+            continue
+        # `{{- include "app.affinity" . | nindent 8 }}` (a helper's own includes are not followed)
+        yield from (inner + line for line in strip_comments(helper).split("\n"))
+
+
+def _literal_placement(pb: re.Match[str], body: str, helpers: dict[str, str]) -> Any:
     """The topology keys a placement block (``pb``, matched in ``body``) writes as literals, in the
     shape the spread rules read; None when it writes none (``{{ toYaml .Values.affinity }}``).
-    The block runs over the lines indented deeper than its key, and lines of template actions."""
+    The block runs over the lines indented deeper than its key, and lines of template actions;
+    a helper of the chart it includes is read in its place (``helpers``: bodies by name)."""
     depth = len(pb.group("indent").expandtabs())
     spread: list[dict[str, str]] = []
     anti: dict[str, list[Any]] = {}
     part, mode = None, None
-    for text in _lines_from(body, pb.end() + 1):
+    for text in _block_lines(pb, body, helpers):
         bare = text.strip()
         if bare.startswith("{{") and bare.endswith("}}"):
             continue  # `{{- end }}`, `{{- with … }}`: no part of the block's YAML
