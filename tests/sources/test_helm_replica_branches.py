@@ -269,3 +269,12 @@ def test_a_placement_a_helper_of_the_chart_writes_is_read(tmp_path):
     # a helper that writes nothing with a topology key leaves the workload unspread
     (chart / "templates" / "_helpers.tpl").write_text('{{- define "app.affinity" -}}\n{}\n{{- end }}\n')
     assert _findings(chart, "OCI-HA-102")[("OCI-HA-102", "app[base]")].status is Status.FAILED
+
+
+def test_an_if_inside_a_range_keeps_the_item_as_the_dot():
+    text = (
+        "{{- range .Values.workers }}\n{{- if .enabled }}\nkind: Deployment\nspec:\n"
+        "  replicas: {{ .replicas }}\n{{- end }}\n{{- end }}\n"
+    )
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert (wt.range_path, wt.range_field) == ("workers", "replicas")

@@ -1120,10 +1120,11 @@ def _other_replica_branch(
     prefix_file: str,
 ) -> bool:
     """A template with a ``replicas:`` line per branch renders the first whose guards hold here.
-    The count is that line's: a number written there (dapr's placement: ``{{ else }}replicas: 1``, at that
-    line), or the values path it reads (dapr's operator without HA: ``.Values.replicaCount``, at
-    the value's line). False for a template with one such line, vault's ``server.ha``, or when the
-    component's own ``enabled`` flag switches the count (read by ``_replicas_switch``)."""
+    The count is that line's: a number written there (dapr's placement: ``{{ else }}replicas: 1``,
+    at that line), or the values path it reads (dapr's operator without HA:
+    ``.Values.replicaCount``, at the value's line). False for a template with one such line,
+    vault's ``server.ha``, or when the component's own ``enabled`` flag switches the count (read
+    by ``_replicas_switch``)."""
     if len(wt.replica_branches) < 2 or comp.ha_path or (comp.replicas_path and _replicas_switch(wt, comp)):
         return False
     chosen = next((b for b in wt.replica_branches if b.renders(values, wt.variables)), None)

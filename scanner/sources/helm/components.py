@@ -475,19 +475,23 @@ _RANGE = re.compile(
 def _open_range(before: str) -> tuple[str, str | None] | None:
     """The values list a ``{{ range }}`` still open at the end of ``before`` walks over (the
     innermost), with the variable bound to each item, if any; None outside a range over values."""
-    stack: list[re.Match[str] | None] = []
+    # each open block: a range's match (None for a range over anything else), "with" (it moves
+    # the dot too), or "" (`if`, `define`, `block`: the dot stays where it was)
+    stack: list[re.Match[str] | str | None] = []
     for m in _ACTION.finditer(before):
         body = m.group("body")
         word = body.split(None, 1)[0] if body else ""
         if word == "range":
             stack.append(_RANGE.fullmatch(body))
-        elif word in ("if", "with", "define", "block"):
-            stack.append(None)
+        elif word == "with":
+            stack.append("with")
+        elif word in ("if", "define", "block"):
+            stack.append("")
         elif word == "end" and stack:
             stack.pop()
-    inner = next((r for r in reversed(stack) if r is not None), None)
-    if inner is None or stack[-1] is not inner:
-        return None  # no range, or a `with` inside it has moved the dot elsewhere
+    inner = next((b for b in reversed(stack) if b != ""), None)
+    if not isinstance(inner, re.Match):
+        return None  # no range over values, or a `with` inside it has moved the dot elsewhere
     return inner.group("path").lstrip("."), inner.group("var")
 
 
