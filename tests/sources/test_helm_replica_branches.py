@@ -278,3 +278,31 @@ def test_an_if_inside_a_range_keeps_the_item_as_the_dot():
     )
     (wt,) = workload_templates("templates/d.yaml", text, {})
     assert (wt.range_path, wt.range_field) == ("workers", "replicas")
+
+
+def test_an_item_switched_off_inside_a_range_renders_no_workload(tmp_path):
+    chart = tmp_path / "pool"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: pool\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(
+        "image: example/w:1.0.0\nworkers:\n  - name: fast\n    enabled: true\n    replicas: 1\n"
+        "  - name: slow\n    enabled: false\n    replicas: 1\n"
+    )
+    (chart / "templates" / "workers.yaml").write_text(
+        "{{- range .Values.workers }}\n{{- if .enabled }}\n---\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata:\n  name: {{ .name }}\nspec:\n  replicas: {{ .replicas }}\n"
+        "  template:\n    spec:\n      containers:\n        - name: w\n          image: {{ $.Values.image }}\n"
+        "{{- end }}\n{{- end }}\n"
+    )
+    got = _findings(chart, "OCI-HA-101")
+    assert got[("OCI-HA-101", "pool/workers.fast[base]")].status is Status.FAILED
+    assert ("OCI-HA-101", "pool/workers.slow[base]") not in got  # `enabled: false`: not rendered
+
+
+def test_item_reads_leave_other_reads_alone():
+    from scanner.sources.helm.components import _item_reads
+
+    guard = 'and .enabled (eq $w.kind "x") .Values.on (.Values.m).k .Release.Name (eq .n "a.b")'
+    assert _item_reads(guard, "w.0") == (
+        'and .Values.w.0.enabled (eq $w.kind "x") .Values.on (.Values.m).k .Release.Name (eq .Values.w.0.n "a.b")'
+    )

@@ -20,7 +20,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import Any
 
@@ -779,6 +779,22 @@ def _names(template: str, key: str) -> bool:
     return key.lower().replace("-", "").replace("_", "") in template.lower().replace("-", "").replace("_", "")
 
 
+# `.enabled` read from the dot, not `.Values.x`, `$w.x`, `(…).x` nor the middle of a path
+_DOT_READ = re.compile(r"(?<![\w$)\]\.\"])\.(?P<field>[A-Za-z_][A-Za-z0-9_]*)")
+_ROOT_OBJECTS = {"Values", "Release", "Chart", "Capabilities", "Template", "Files"}
+
+
+def _item_reads(guard: str, prefix: str) -> str:
+    """A guard inside a ``range`` with the item's fields (``.enabled``) read as the values path of
+    that item (``.Values.workers.0.enabled``), so it can be evaluated per item."""
+
+    def read(m: re.Match[str]) -> str:
+        name = m.group("field")
+        return m.group(0) if name in _ROOT_OBJECTS else f".Values.{prefix}.{name}"
+
+    return _DOT_READ.sub(read, guard)
+
+
 def _ranged_items(values: dict[str, Any], path: str | None) -> list[tuple[str, dict[str, Any]]] | None:
     """(key, item) of the values list or map at ``path`` a template ranges over (a list's keys are
     its indices), or None when it is neither or holds anything but maps."""
@@ -818,7 +834,9 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
                 label = item.get("name") if isinstance(item.get("name"), str) else key
                 prefix = f"{wt.range_path}.{key}"
                 comp = Component(f"{wt.range_path}.{label}", f"{prefix}.", f"{prefix}.{wt.range_field}")
-                add(f"@{wt.template}#{key}", comp, wt)
+                # `{{ if .enabled }}` inside the range reads this item
+                item_guards = [_item_reads(g, prefix) for g in wt.guards]
+                add(f"@{wt.template}#{key}", comp, replace(wt, guards=item_guards))
             continue
         replica = next(iter(wt.replica_paths), None)
         if replica is None:
@@ -949,11 +967,8 @@ def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
 
 
 def _lookup(values: Any, path: str) -> Any:
-    for seg in path.split(".") if path else []:
-        if not isinstance(values, dict):
-            return None
-        values = values.get(seg)
-    return values
+    # a number indexes a list: only ocisec writes such paths (an item of a ranged list, below)
+    return value_at(values, path) if path else values
 
 
 def _call(fn: str, args: list[Any]) -> Any:
