@@ -112,12 +112,36 @@ def test_a_literal_affinity_reads_anti_affinity_terms_only():
     text = text.replace("podAffinity:", "podAntiAffinity:")
     (wt,) = workload_templates("templates/d.yaml", text, {})
     (block,) = wt.literal_placements
-    assert block.spec == {
-        "podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "topology.kubernetes.io/zone"}]
-        }
-    }
+    assert block.render({}, {}) == (
+        {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "topology.kubernetes.io/zone"}]
+            }
+        },
+        [],
+    )
     assert block.line == 5
+
+
+def test_a_topology_key_inside_a_switch_of_its_own_counts_only_where_it_renders(tmp_path):
+    """`{{ if .Values.antiAffinity.enabled }}` inside the block: off by default, no spread."""
+    chart = tmp_path / "gated"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: gated\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("replicas: 3\nantiAffinity:\n  enabled: false\n")
+    (chart / "values-prod.yaml").write_text("antiAffinity:\n  enabled: true\n")
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gated\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n"
+        "      containers:\n        - name: g\n          image: example/g:1.0.0\n"
+        "      affinity:\n        nodeAffinity: {}\n"
+        "        {{- if .Values.antiAffinity.enabled }}\n        podAntiAffinity:\n"
+        "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+        "            - topologyKey: topology.kubernetes.io/zone\n        {{- end }}\n"
+    )
+    got = _findings(chart, "OCI-HA-102")
+    assert got[("OCI-HA-102", "gated[base]")].status is Status.FAILED
+    assert got[("OCI-HA-102", "gated[prod]")].status is Status.PASSED
 
 
 def test_kind_is_tells_unset_values():

@@ -45,9 +45,7 @@ from scanner.sources.helm.components import (
     helper_reads,
     inline_helpers,
     library_loaders,
-    resolve_reads,
     template_variables,
-    values_reads,
     variable_path,
     workload_templates,
 )
@@ -778,11 +776,14 @@ def chart_workloads(
             have = workload.get(block.key)
             if isinstance(have, Unknown) or have:
                 continue  # the values (or a subchart's unknown default) give it
-            if block.renders(values, wt.variables):
-                workload[block.key] = resolve_reads(block.spec, values)
+            if not block.renders(values, wt.variables):
+                continue
+            spec, reads = block.render(values, wt.variables)
+            if spec is not None:
+                workload[block.key] = spec
                 here = Location(f"{prefix_file}{wt.template}", block.line, block.line)
                 loc.locations[f"workload.{block.key}"] = here
-                for inside, path in values_reads(block.spec):
+                for inside, path in reads:
                     # a key the values give (elastic's `antiAffinityTopologyKey`) is at its line
                     loc.alias(f"workload.{block.key}.{inside}", path)
         placed = {"affinity", "topologySpreadConstraints"} & set(workload)

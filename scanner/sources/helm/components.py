@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -127,40 +128,58 @@ class ValuesRead:
     path: str
 
 
-def resolve_reads(spec: Any, values: dict[str, Any]) -> Any:
-    """A placement block's shape with each values read replaced by its value in one environment
-    (a key that is not a word is left as it is read: the spread rules then see no known key)."""
-    if isinstance(spec, ValuesRead):
-        return value_at(values, spec.path)
-    if isinstance(spec, dict):
-        return {k: resolve_reads(v, values) for k, v in spec.items()}
-    if isinstance(spec, list):
-        return [resolve_reads(v, values) for v in spec]
-    return spec
+@dataclass
+class PlacementTerm:
+    """One topology key a placement block writes: in a spread (``"spread"``) or a pod
+    anti-affinity (its ``required…``/``preferred…`` field), with the ``{{ if }}`` guards around
+    it inside the block (``{{ if .Values.antiAffinity.enabled }}``)."""
 
-
-def values_reads(spec: Any, at: str = "") -> list[tuple[str, str]]:
-    """(path inside the block, values path) of each values read in a placement block's shape."""
-    if isinstance(spec, ValuesRead):
-        return [(at, spec.path)]
-    items = spec.items() if isinstance(spec, dict) else enumerate(spec) if isinstance(spec, list) else ()
-    return [pair for k, v in items for pair in values_reads(v, f"{at}.{k}" if at else str(k))]
+    kind: str
+    key: str | ValuesRead
+    guards: list[str]
 
 
 @dataclass
 class LiteralPlacement:
     """A pod placement block a template writes with literal topology keys (``affinity`` or
-    ``topologySpreadConstraints``), reduced to what the spread rules read, with the guards of its
-    branch: when the values leave that setting empty, this is what the pod gets."""
+    ``topologySpreadConstraints``), with the guards of its branch: when the values leave that
+    setting empty, this is what the pod gets."""
 
     key: str  # "affinity" or "topologySpreadConstraints"
-    spec: Any  # [{"topologyKey": ...}] or {"podAntiAffinity": {<required|preferred>: [...]}}
+    terms: list[PlacementTerm]
     line: int
     guards: list[str]
 
     def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
         """Whether this block's branch renders with these values (an unknown guard renders)."""
         return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+    def render(
+        self, values: dict[str, Any], variables: dict[str, str]
+    ) -> tuple[Any, list[tuple[str, str]]]:
+        """The block in one environment, in the shape the spread rules read (None when none of
+        its terms renders), and (path inside it, values path) of each key the values give."""
+        spread: list[dict[str, Any]] = []
+        anti: dict[str, list[Any]] = {}
+        reads: list[tuple[str, str]] = []
+        for term in self.terms:
+            if any(guard_holds(g, values, variables) is False for g in term.guards):
+                continue
+            key = value_at(values, term.key.path) if isinstance(term.key, ValuesRead) else term.key
+            if term.kind == "spread":
+                at = f"{len(spread)}.topologyKey"
+                spread.append({"topologyKey": key})
+            else:
+                entries = anti.setdefault(term.kind, [])
+                required = term.kind.startswith("required")
+                at = f"podAntiAffinity.{term.kind}.{len(entries)}." + ("" if required else "podAffinityTerm.")
+                at += "topologyKey"
+                term_of = {"topologyKey": key}
+                entries.append(term_of if required else {"podAffinityTerm": term_of})
+            if isinstance(term.key, ValuesRead):
+                reads.append((at, term.key.path))
+        spec = spread or ({"podAntiAffinity": anti} if anti else None)
+        return spec, reads
 
 
 @dataclass
@@ -447,12 +466,12 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 alt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
             wt.literal_strategies.append(alt)
         for pb in _PLACEMENT_BLOCK.finditer(body):
-            placed = _literal_placement(pb, body, helpers)
-            if placed is not None:
+            terms = _literal_placement(pb, body, helpers, guards, m.end())
+            if terms:
                 at = m.end() + pb.start("key")
                 line = stripped.count("\n", 0, at) + 1
                 wt.literal_placements.append(
-                    LiteralPlacement(pb.group("key"), placed, line, _inner(guards.at(at), outer))
+                    LiteralPlacement(pb.group("key"), terms, line, _inner(guards.at(at), outer))
                 )
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
@@ -538,31 +557,54 @@ def _lines_from(text: str, pos: int) -> Iterator[str]:
         pos = end + 1
 
 
-def _block_lines(pb: re.Match[str], body: str, helpers: dict[str, str]) -> Iterator[str]:
-    """The lines of a placement block, with the body of a helper of this chart it includes
-    (on the key's line or on a line of its own) put in its place, one level deeper than the key."""
+def _block_lines(
+    pb: re.Match[str], body: str, helpers: dict[str, str], guards: GuardIndex, offset: int
+) -> Iterator[tuple[str, Callable[[], list[str]]]]:
+    """The lines of a placement block, each with a way to get the ``{{ if }}`` guards open there
+    (``guards`` indexes the template whose ``body`` starts at ``offset``), with the body of a
+    helper of this chart it includes (on the key's line or on a line of its own) put in its
+    place, one level deeper than the key, under the helper's own guards."""
     inner = " " * (len(pb.group("indent").expandtabs()) + 2)
-    first = [pb.group("inc")] if pb.group("inc") else []
-    for text in chain(first, _lines_from(body, pb.end() + 1)):
+    at_key = pb.start("key") + offset
+    first = [(pb.group("inc"), at_key)] if pb.group("inc") else []
+    for text, pos in chain(first, _lines_at(body, pb.end() + 1, offset)):
         call = _HELPER_CALL.search(text) if text.strip().startswith("{{") else None
         helper = helpers.get(call.group("name")) if call else None
         if helper is None:
-            yield text
+            yield text, partial(guards.at, pos)
             continue
         # `{{- include "app.affinity" . | nindent 8 }}` (a helper's own includes are not followed)
-        yield from (inner + line for line in strip_comments(helper).split("\n"))
+        outer = guards.at(pos)
+        text_of = strip_comments(helper)
+        own = GuardIndex(text_of)
+        for line, at in _lines_at(text_of, 0, 0):
+            yield inner + line, partial(_joined, outer, own, at)
 
 
-def _literal_placement(pb: re.Match[str], body: str, helpers: dict[str, str]) -> Any:
-    """The topology keys a placement block (``pb``, matched in ``body``) writes as literals, in the
-    shape the spread rules read; None when it writes none (``{{ toYaml .Values.affinity }}``).
+def _joined(outer: list[str], own: GuardIndex, at: int) -> list[str]:
+    """The guards at ``at`` inside a helper, after those around the call that includes it."""
+    return outer + own.at(at)
+
+
+def _lines_at(text: str, pos: int, offset: int) -> Iterator[tuple[str, int]]:
+    """``_lines_from`` with each line's start, shifted by ``offset``."""
+    for line in _lines_from(text, pos):
+        yield line, pos + offset
+        pos += len(line) + 1
+
+
+def _literal_placement(
+    pb: re.Match[str], body: str, helpers: dict[str, str], guards: GuardIndex, offset: int
+) -> list[PlacementTerm]:
+    """The topology keys a placement block (``pb``, matched in ``body``) writes, each with the
+    guards around it inside the block; none when it writes none (``{{ toYaml .Values.affinity }}``).
     The block runs over the lines indented deeper than its key, and lines of template actions;
     a helper of the chart it includes is read in its place (``helpers``: bodies by name)."""
     depth = len(pb.group("indent").expandtabs())
-    spread: list[dict[str, str]] = []
-    anti: dict[str, list[Any]] = {}
+    around = guards.at(pb.start("key") + offset)
+    terms: list[PlacementTerm] = []
     part, mode = None, None
-    for text in _block_lines(pb, body, helpers):
+    for text, guards_here in _block_lines(pb, body, helpers, guards, offset):
         bare = text.strip()
         if bare.startswith("{{") and bare.endswith("}}"):
             continue  # `{{- end }}`, `{{- with … }}`: no part of the block's YAML
@@ -580,15 +622,10 @@ def _literal_placement(pb: re.Match[str], body: str, helpers: dict[str, str]) ->
         if km is None:
             continue
         key = km.group("v") or ValuesRead(km.group("path"))
-        if pb.group("key") == "topologySpreadConstraints":
-            spread.append({"topologyKey": key})
-        elif part == "podAntiAffinity" and mode is not None:
-            term: dict[str, Any] = {"topologyKey": key}
-            entry = term if mode.startswith("required") else {"podAffinityTerm": term}
-            anti.setdefault(mode, []).append(entry)
-    if spread:
-        return spread
-    return {"podAntiAffinity": anti} if anti else None
+        kind = "spread" if pb.group("key") == "topologySpreadConstraints" else mode
+        if kind == "spread" or (part == "podAntiAffinity" and mode is not None):
+            terms.append(PlacementTerm(kind or "", key, _inner(guards_here(), around)))
+    return terms
 
 
 def _replica_branch(
