@@ -1,8 +1,11 @@
 """Workload idioms of real charts that heldout13's first run got wrong (issue 17): replica lines
 in each branch of an ``{{ if }}`` (dapr's umbrella of vendored subcharts), a YAML comment after a
 written count (kubeshark), one Deployment per item of a values list (mastodon's sidekiq workers)
-and a spread the template writes when the values leave it empty (coherence-operator). Each
-fixture is shaped like its chart (``fixtures/helm/README.md``)."""
+and a spread the template writes when the values leave it empty (coherence-operator); and the
+idioms read with them so that the code is right beyond heldout13: flux2's ``kindIs``, Go's
+``index`` with literal keys (weaviate), topology keys read from values (dapr's scheduler,
+elastic), placement written by a helper of the chart, guards inside a range or a placement block.
+Each fixture is shaped like its chart (``fixtures/helm/README.md``)."""
 
 from __future__ import annotations
 
