@@ -333,3 +333,21 @@ def test_item_reads_leave_other_reads_alone():
     assert _item_reads(guard, "w.0") == (
         'and .Values.w.0.enabled (eq $w.kind "x") .Values.on (.Values.m).k .Release.Name (eq .Values.w.0.n "a.b")'
     )
+
+
+def test_a_count_written_inside_a_with_reads_the_value_the_with_names():
+    text = (
+        "kind: Deployment\nspec:\n{{- with .Values.web.replicas }}\n  replicas: {{ . }}\n{{- end }}\n"
+    )
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.replica_paths == ["web.replicas"] and wt.replicas_expr is None
+    text = "kind: Deployment\nspec:\n{{- with .Values.web }}\n  replicas: {{ .count }}\n{{- end }}\n"
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.replica_paths == ["web.count"]
+    # an `if` inside the `with` keeps its dot; a `range` inside it moves the dot again
+    text = "kind: Deployment\nspec:\n{{- with .Values.web }}{{ if .on }}\n  replicas: {{ .count }}\n{{ end }}{{ end }}\n"
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.replica_paths == ["web.count"]
+    text = "kind: Deployment\nspec:\n{{- with .Values.web }}{{ range .xs }}\n  replicas: {{ .count }}\n{{ end }}{{ end }}\n"
+    (wt,) = workload_templates("templates/d.yaml", text, {})
+    assert wt.replica_paths == []

@@ -514,6 +514,30 @@ def _open_range(before: str) -> tuple[str, str | None] | None:
     return inner.group("path").lstrip("."), inner.group("var")
 
 
+# `{{ . }}`: the dot alone (not `.x`, `$.x`, `x.y`)
+_DOT_ALONE = re.compile(r"(?<![\w$)\].\"])\.(?![\w.])")
+_WITH = re.compile(r"with\s+\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
+
+
+def _open_with(before: str) -> str | None:
+    """The values path a ``{{ with .Values.x }}`` still open at the end of ``before`` moves the dot
+    to, when it is the innermost block that moves the dot (a ``range`` does too); else None."""
+    stack: list[str | None] = []  # per open block: its path (with), None (range), "" (if, ...)
+    for m in _ACTION.finditer(before):
+        body = m.group("body")
+        word = body.split(None, 1)[0] if body else ""
+        if word == "with":
+            w = _WITH.fullmatch(body)
+            stack.append(w.group("path").lstrip(".") if w else None)
+        elif word == "range":
+            stack.append(None)
+        elif word in ("if", "define", "block"):
+            stack.append("")
+        elif word == "end" and stack:
+            stack.pop()
+    return next((b for b in reversed(stack) if b != ""), None)
+
+
 def _naming_rank(path: str) -> int:
     """Which values path read by a template's ``replicas:`` lines names its component: a replica
     count key first, any other path next, a ``global.`` path (shared by every subchart) last."""
@@ -647,6 +671,10 @@ def _replica_branch(
     if expr.isdigit():
         branch.literal = int(expr)
         return branch
+    if "{{" in expr and "." in expr:
+        # `{{- with .Values.replicas }}replicas: {{ . }}{{- end }}`: the dot is that value
+        within = _open_with(stripped[: offset + rm.start()])
+        expr = _DOT_ALONE.sub(f".Values.{within}", _item_reads(expr, within)) if within else expr
     action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
     if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
         branch.expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
