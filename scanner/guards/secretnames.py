@@ -126,10 +126,14 @@ _HOLDING_WORDS = frozenset(
         "password", "passwd", "pass", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
         "credential", "credentials", "keytab", "apikey", "privatekey", "secretkey", "accesskey",
         "authkey", "signingkey", "encryptionkey", "masterkey", "htpasswd", "passwords",
+        "enckey", "cryptokey",
     }
 )  # fmt: skip
-# `<word> key` pairs that name a key's material rather than the name of a key in a Secret.
-_KEY_MATERIAL = frozenset({"api", "private", "access", "auth", "signing", "encryption", "master", "secret"})
+# `<word> key` pairs that name a key's material rather than the name of a key in a Secret
+# (`enc key` and `crypto key`: supabase's `dbEncKey`, `cryptoKey`, keys that encrypt data at rest).
+_KEY_MATERIAL = frozenset(
+    {"api", "private", "access", "auth", "signing", "encryption", "master", "secret", "enc", "crypto"}
+)
 # A last word that makes the key a reference, a switch or a setting about a secret.
 _SETTING_WORDS = frozenset(
     {
@@ -253,7 +257,6 @@ _TEMPLATE_VALUE = re.compile(
 # Shapes that are credential material whatever the key is called.
 _CREDENTIAL_SHAPES = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # PEM private key
-    r"|^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$"  # JWT
     r"|^(?:sk|rk)_live_[A-Za-z0-9]{16,}$"  # Stripe live keys
     r"|^(?:AKIA|ASIA)[0-9A-Z]{16}$"  # AWS access key id (paired with its secret)
     r"|^gh[pousr]_[A-Za-z0-9]{30,}$|^github_pat_[A-Za-z0-9_]{40,}$"  # GitHub tokens
@@ -278,6 +281,30 @@ _URL_WITH_PASSWORD = re.compile(
 _PLACEHOLDER_PASSWORD = re.compile(r"^[<*]|\{\{|\$\{|\$\(|%s|^\$[A-Z_]+$|^x+$", re.IGNORECASE)
 
 
+# Three base64url parts on a line, the first two JSON objects: `{` encodes as `e` then one of
+# `w-z`, `0-9`, `-`, `_` (`eyJ` is `{"`, `eyAg` is `{ ` and `ewo` is `{` and a newline).
+_JWT = re.compile(
+    r"^[ \t]*(e[w-z0-9_-][A-Za-z0-9_-]{6,})\.(e[w-z0-9_-][A-Za-z0-9_-]{6,})\.[A-Za-z0-9_-]{8,}[ \t]*$", re.M
+)
+
+
+def _json_object_part(part: str) -> bool:
+    try:
+        text = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return text.lstrip().startswith("{") and '"' in text
+
+
+def _is_jwt(value: str) -> bool:
+    """A signed JWT (alone or on a line of a longer text): header and claims decode to JSON
+    objects, whatever their spacing (supabase's demo ``anonKey`` has its claims written
+    ``{  \\n "role": "anon", …}``, so it starts ``eyAg…``, not ``eyJ…``)."""
+    return any(
+        _json_object_part(m.group(1)) and _json_object_part(m.group(2)) for m in _JWT.finditer(value)
+    )
+
+
 def _encoded_credential(value: str) -> bool:
     """Base64 of a PEM private key (``LS0tLS1CRUdJTi…`` is ``-----BEGIN``) or of a registry
     credential (``eyJhdXRocyI6…`` is ``{"auths":``, a ``.dockerconfigjson``): a chart's
@@ -296,7 +323,7 @@ def looks_like_credential(value: Any) -> bool:
     token, a URL with a password in it."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
-    if _CREDENTIAL_SHAPES.search(value) is not None:
+    if _CREDENTIAL_SHAPES.search(value) is not None or _is_jwt(value):
         return True
     if value.startswith(("LS0tLS1CRUdJTi", "eyJhdXRocyI6")) and _encoded_credential(value):
         return True
@@ -346,6 +373,8 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
+    if isinstance(value, str) and _KMS_KEY_NAME.match(value.strip()):
+        return False  # `cryptoKey: projects/…/cryptoKeys/app`: a key kept in a KMS, by its name
     if reading == "holds" and _short_password(str(key), value):
         return True
     if not is_secret_literal(value):
@@ -367,6 +396,11 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     return True
 
 
+# The resource name of a key kept in Google Cloud KMS (an AWS key's ARN is a reference scheme
+# above; OCI's key OCID and Azure's key URL are not secret-shaped).
+_KMS_KEY_NAME = re.compile(
+    r"^projects/[^/\s]+/locations/[^/\s]+/keyRings/[^/\s]+/cryptoKeys/[^/\s]+(?:/cryptoKeyVersions/\d+)?$"
+)
 # Keys whose value is documented as `<login>:<password>` (falcosidekick's `webui.user`, basic
 # auth and htpasswd lines). Only these: `host:port`, `image:tag` and `key:value` selectors live
 # under other keys.
@@ -441,15 +475,28 @@ def _names_an_object(text: str) -> bool:
 _WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
 
 
+# Words of a value that make it a stand-in for a secret rather than a name (`your-…-key`).
+_STAND_IN_WORDS = frozenset({"your", "secret", "password", "passwd", "key", "private"})
+
+
 def _names_an_identifier(key: str, value: Any) -> bool:
     """A ``*Token`` key whose value is a chosen name, not a random string: etcd's
     ``initialClusterToken: etcd-cluster-k8s`` tells clusters apart and protects nothing. Tokens
-    are generated; passwords may be words (`changeme`), so only tokens are read this way."""
+    are generated; passwords may be words (`changeme`), so only tokens are read this way. Words
+    that call the value a secret (``your-…-secret``, ``…-key-public``) make it a stand-in for one,
+    not a name."""
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
     if not words or words[-1] not in ("token", "tokens") or not isinstance(value, str):
         return False
     text = value.strip()
-    return bool(_WORDS_VALUE.match(text)) and all(w.isalpha() or len(w) <= 4 for w in re.split(r"[-.]", text))
+    if not _WORDS_VALUE.match(text):
+        return False
+    words = re.split(r"[-.]", text)
+    if _STAND_IN_WORDS.intersection(words):
+        # supabase's `publicAccessToken: your-super-secret-and-long-logflare-key-public`: a text
+        # that calls itself a secret stands in for one, and works as one when deployed
+        return False
+    return all(w.isalpha() or len(w) <= 4 for w in words)
 
 
 def is_setting_key(name: str) -> bool:
