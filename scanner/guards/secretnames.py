@@ -396,10 +396,11 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     return True
 
 
-# The resource name of a key kept in Google Cloud KMS (an AWS key's ARN is a reference scheme
-# above; OCI's key OCID and Azure's key URL are not secret-shaped).
+# The name of a key kept in a KMS: Google Cloud's resource name, an AWS alias (an AWS key's ARN
+# is a reference scheme above; OCI's key OCID and Azure's key URL are not secret-shaped).
 _KMS_KEY_NAME = re.compile(
     r"^projects/[^/\s]+/locations/[^/\s]+/keyRings/[^/\s]+/cryptoKeys/[^/\s]+(?:/cryptoKeyVersions/\d+)?$"
+    r"|^alias/[A-Za-z0-9/_-]+$"
 )
 # Keys whose value is documented as `<login>:<password>` (falcosidekick's `webui.user`, basic
 # auth and htpasswd lines). Only these: `host:port`, `image:tag` and `key:value` selectors live

@@ -85,6 +85,8 @@ def test_a_jwt_is_a_credential_whatever_its_spacing(value, credential):
         ("realtime.dbEncKey", "0123456789abcdef", True),
         # ... unless they name or point at one
         ("cryptoKey", "projects/demo/locations/global/keyRings/app/cryptoKeys/meta", False),
+        ("encryptionKey", "alias/stack-storage", False),  # an AWS KMS alias
+        ("encryptionKey", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab", False),
         ("cryptoKeyId", "9f0c3b7e-1d2a-4c55-8e61-0a7b2c3d4e5f", False),
         ("encKeyName", "realtime-enc-key", False),
         ("cryptoKey", "", False),
