@@ -126,14 +126,16 @@ _HOLDING_WORDS = frozenset(
         "password", "passwd", "pass", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
         "credential", "credentials", "keytab", "apikey", "privatekey", "secretkey", "accesskey",
         "authkey", "signingkey", "encryptionkey", "masterkey", "htpasswd", "passwords",
-        "enckey", "cryptokey",
+        "enckey", "cryptokey", "accountkey",
     }
 )  # fmt: skip
 # `<word> key` pairs that name a key's material rather than the name of a key in a Secret
-# (`enc key` and `crypto key`: supabase's `dbEncKey`, `cryptoKey`, keys that encrypt data at rest).
+# (`enc key` and `crypto key`: supabase's `dbEncKey`, `cryptoKey`, keys that encrypt data at rest;
+# `account key`: an Azure storage account's key, a GCP service account's key).
 _KEY_MATERIAL = frozenset(
-    {"api", "private", "access", "auth", "signing", "encryption", "master", "secret", "enc", "crypto"}
-)
+    {"api", "private", "access", "auth", "signing", "encryption", "master", "secret", "enc", "crypto",
+     "account"}
+)  # fmt: skip
 # A last word that makes the key a reference, a switch or a setting about a secret.
 _SETTING_WORDS = frozenset(
     {
@@ -224,7 +226,7 @@ _SECRET_OWNERS = frozenset(
 )  # fmt: skip
 _RUN_TOGETHER = re.compile(
     r"^(?P<head>[a-z0-9]*?)"
-    r"(?P<word>password|passwd|passphrase|secret|token|apikey|privatekey|accesskey|credentials?)"
+    r"(?P<word>password|passwd|passphrase|secret|token|apikey|privatekey|accesskey|accountkey|credentials?)"
     r"(?P<tail>[a-z0-9]*)$"
 )
 

@@ -83,6 +83,11 @@ def test_a_jwt_is_a_credential_whatever_its_spacing(value, credential):
         ("dbEncKey", "supabaserealtime", True),
         ("cryptoKey", "your-encryption-key-32-chars-min", True),
         ("realtime.dbEncKey", "0123456789abcdef", True),
+        # an Azure storage account's key, a GCP service account's key (harbor's azure.accountkey)
+        ("accountkey", "base64encodedaccountkey", True),
+        ("serviceAccountKey", '{"type": "service_account", "private_key_id": "1f2e"}', True),
+        ("accountKeyName", "azurestorageaccountkey", False),
+        ("accountId", "1234567890123", False),
         # ... unless they name or point at one
         ("cryptoKey", "projects/demo/locations/global/keyRings/app/cryptoKeys/meta", False),
         ("encryptionKey", "alias/stack-storage", False),  # an AWS KMS alias
@@ -110,10 +115,13 @@ def test_every_shipped_key_is_a_finding_at_its_line_and_the_secret_template_rend
         "anonKey:", "serviceKey:", "secret: \"your-own", "publicAccessToken:", "privateAccessToken:",
         "dbEncKey:", "cryptoKey: \"your",
     ]  # fmt: skip
-    assert sec101 == {(_line(t), "stack[base]") for t in expected}
+    # the placeholder storage account key is a secret in the values (no Secret renders it)
+    assert sec101 == {(_line(t), "stack[base]") for t in [*expected, "accountkey:"]}
     # not findings: the chosen cluster name, the KMS key's name, the documentation placeholder
     lines = {line for line, _ in sec101}
-    assert not lines & {_line("clusterToken:"), _line("cryptoKeys/storage"), _line("ingestToken:")}
+    assert not lines & {
+        _line("clusterToken:"), _line("cryptoKeys/storage"), _line("ingestToken:"), _line("accountname:")
+    }
 
     sec103 = _failed(CHART, "OCI-SEC-103")
     by_line = {f.location.start_line: f for f in sec103}
