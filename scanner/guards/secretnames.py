@@ -126,7 +126,8 @@ _HOLDING_WORDS = frozenset(
         "password", "passwd", "pass", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
         "credential", "credentials", "keytab", "apikey", "privatekey", "secretkey", "accesskey",
         "authkey", "signingkey", "encryptionkey", "masterkey", "htpasswd", "passwords",
-        "enckey", "cryptokey", "accountkey",
+        "enckey", "cryptokey", "accountkey", "hmackey", "sessionkey", "cookiekey", "licensekey",
+        "sharedkey", "encryptkey",
     }
 )  # fmt: skip
 # `<word> key` pairs that name a key's material rather than the name of a key in a Secret
@@ -134,7 +135,7 @@ _HOLDING_WORDS = frozenset(
 # `account key`: an Azure storage account's key, a GCP service account's key).
 _KEY_MATERIAL = frozenset(
     {"api", "private", "access", "auth", "signing", "encryption", "master", "secret", "enc", "crypto",
-     "account"}
+     "account", "hmac", "session", "cookie", "license", "shared", "encrypt"}
 )  # fmt: skip
 # A last word that makes the key a reference, a switch or a setting about a secret.
 _SETTING_WORDS = frozenset(
@@ -377,6 +378,8 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         return False
     if isinstance(value, str) and _KMS_KEY_NAME.match(value.strip()):
         return False  # `cryptoKey: projects/…/cryptoKeys/app`: a key kept in a KMS, by its name
+    if isinstance(value, str) and _spells_its_key(str(key), value):
+        return False  # `licenseKey: license_key`: the name of the key inside a Secret
     if reading == "holds" and _short_password(str(key), value):
         return True
     if not is_secret_literal(value):
@@ -450,6 +453,17 @@ def is_login_pair(key: str, value: Any) -> bool:
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
 
 
+def _spells_its_key(key: str, value: str) -> bool:
+    """A ``*Key`` value that spells its own key's words (``licenseKey: license_key``, ``dbEncKey:
+    db-enc-key``) names the key inside a Secret where the material is, as ``passwordKey`` does.
+    Only keys named `…key`: ``password: password`` and harbor's ``accesskeysecret:
+    accesskeysecret`` are placeholders a chart ships, and work as such."""
+    words = key_words(key.rsplit(".", 1)[-1])
+    if not words or not _joined(words)[-1].endswith("key"):
+        return False
+    return [w for w in key_words(value.strip()) if w] == words and not re.search(r"\s", value.strip())
+
+
 def _short_password(key: str, value: Any) -> bool:
     """A password key holding a short word: pihole's ``adminPassword: admin``, nextcloud's
     ``smtp.password: pass``. Shorter than the eight characters ``is_secret_value`` asks of a
@@ -479,7 +493,7 @@ _WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
 
 
 # Words of a value that make it a stand-in for a secret rather than a name (`your-…-key`).
-_STAND_IN_WORDS = frozenset({"your", "secret", "password", "passwd", "key", "private"})
+_STAND_IN_WORDS = frozenset({"your", "my", "secret", "password", "passwd", "key", "private"})
 
 
 def _names_an_identifier(key: str, value: Any) -> bool:

@@ -88,6 +88,19 @@ def test_a_jwt_is_a_credential_whatever_its_spacing(value, credential):
         ("serviceAccountKey", '{"type": "service_account", "private_key_id": "1f2e"}', True),
         ("accountKeyName", "azurestorageaccountkey", False),
         ("accountId", "1234567890123", False),
+        # other keys named for key material
+        ("hmacKey", "9f8e7d6c5b4a39281706f5e4", True),
+        ("sessionKey", "Jq3vX9pL2mZ8wR4t", True),
+        ("licenseKey", "eu01xx0123456789abcdef0123456789NRAL", True),  # an ingest licence key
+        # a text under a `my-` or `your-` prefix stands in for the user's own token
+        ("hubToken", "my-hub-token", True),
+        # a `*Key` value spelling its own key names the key inside a Secret (as `passwordKey`)
+        ("licenseKey", "license_key", False),
+        ("dbEncKey", "dbEncKey", False),
+        ("cryptoKey", "crypto-key", False),
+        # ... but a password or secret that spells its key is a placeholder shipped as the real one
+        ("password", "password", True),
+        ("accesskeysecret", "accesskeysecret", True),  # harbor's oss block, labelled
         # ... unless they name or point at one
         ("cryptoKey", "projects/demo/locations/global/keyRings/app/cryptoKeys/meta", False),
         ("encryptionKey", "alias/stack-storage", False),  # an AWS KMS alias
