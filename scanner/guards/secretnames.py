@@ -266,6 +266,9 @@ _CREDENTIAL_SHAPES = re.compile(
     r"|^xox[abposr]-[A-Za-z0-9-]{10,}$"  # Slack tokens
     r"|^glpat-[A-Za-z0-9_-]{20,}$"  # GitLab tokens
     r"|^AIza[0-9A-Za-z_-]{35}$"  # Google API keys
+    # an Azure connection string's key (storage `AccountKey=`, Service Bus / Event Hubs
+    # `SharedAccessKey=`): base64, so never a placeholder such as `<key>` or `${KEY}`
+    r"|(?:^|;)\s*(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}={0,2}\s*(?:;|$)"
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )

@@ -46,6 +46,7 @@ def _values() -> list[str]:
         secret["jwt"]["anonKey"], secret["jwt"]["serviceKey"], secret["jwt"]["secret"],
         secret["analytics"]["publicAccessToken"], secret["analytics"]["privateAccessToken"],
         secret["realtime"]["dbEncKey"], secret["meta"]["cryptoKey"],
+        yaml.safe_load(VALUES.read_text())["storage"]["azure"]["connectionString"],
     ]  # fmt: skip
 
 
@@ -64,6 +65,23 @@ def _values() -> list[str]:
 def test_a_jwt_is_a_credential_whatever_its_spacing(value, credential):
     assert looks_like_credential(value) is credential
     assert is_secret_entry("anonKey", value) is credential  # a key that names no secret
+
+
+@pytest.mark.parametrize(
+    ("value", "credential"),
+    [
+        ("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=q3Jx0Zt8m2LkVh7YpWc5Rn1Ds4Gf9Ba6Ee0Ti==;"
+         "EndpointSuffix=core.windows.net", True),
+        ("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+         "SharedAccessKey=Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4MTIzNDU2Nzg=", True),
+        ("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=<account-key>", False),
+        ("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=${AZURE_STORAGE_KEY}", False),
+        ("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey", False),
+    ],
+)
+def test_an_azure_connection_string_with_its_key_is_a_credential(value, credential):
+    assert looks_like_credential(value) is credential
+    assert is_secret_entry("connectionString", value) is credential
 
 
 @pytest.mark.parametrize(
@@ -129,11 +147,13 @@ def test_every_shipped_key_is_a_finding_at_its_line_and_the_secret_template_rend
         "dbEncKey:", "cryptoKey: \"your",
     ]  # fmt: skip
     # the placeholder storage account key is a secret in the values (no Secret renders it)
-    assert sec101 == {(_line(t), "stack[base]") for t in [*expected, "accountkey:"]}
+    in_values_only = ["accountkey:", "  connectionString:"]
+    assert sec101 == {(_line(t), "stack[base]") for t in [*expected, *in_values_only]}
     # not findings: the chosen cluster name, the KMS key's name, the documentation placeholder
     lines = {line for line, _ in sec101}
     assert not lines & {
-        _line("clusterToken:"), _line("cryptoKeys/storage"), _line("ingestToken:"), _line("accountname:")
+        _line("clusterToken:"), _line("cryptoKeys/storage"), _line("ingestToken:"), _line("accountname:"),
+        _line("backupConnectionString:"),
     }
 
     sec103 = _failed(CHART, "OCI-SEC-103")
