@@ -187,3 +187,19 @@ def test_no_shipped_key_shows_in_any_report_and_the_key_names_do(fmt):
     assert "anonKey" in out and "dbEncKey" in out and "cryptoKey" in out
     if fmt == "text":
         assert "realtime-cluster-eu" not in out  # not a finding's line, so not quoted at all
+
+
+def test_quoted_lines_mask_a_jwt_whole_and_leave_host_names_alone(tmp_path):
+    from scanner.workflow.snippets import _read_lines
+
+    token = _jwt('{"alg":"HS256","typ":"JWT"}', '{  \n  "role": "service_role"\n}')
+    (tmp_path / "values.yaml").write_text(
+        f'anonKey: "{token}"\nhost: example-app.execution.svc\nurl: https://eyes-only.example.com/x\n'
+    )
+    lines = _read_lines(tmp_path / "values.yaml")
+    assert lines[0] == 'anonKey: "***"'  # not `***.eyAg…` with the claims showing
+    for part in token.split("."):
+        assert part not in "\n".join(lines)
+    # the JWT's dotted shape fits these too, but they decode to no JSON: shown as written
+    assert lines[1] == "host: example-app.execution.svc"
+    assert lines[2] == "url: https://eyes-only.example.com/x"
