@@ -495,8 +495,12 @@ def _names_an_object(text: str) -> bool:
 _WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
 
 
-# Words of a value that make it a stand-in for a secret rather than a name (`your-…-key`).
-_STAND_IN_WORDS = frozenset({"your", "my", "secret", "password", "passwd", "key", "private"})
+# Words of a value that make it a stand-in for a secret rather than a name (`your-…-key`,
+# `changeme-…`, `…-insecure-token`): the chart's default, which works until someone replaces it.
+_STAND_IN_WORDS = frozenset(
+    {"your", "my", "secret", "password", "passwd", "key", "private", "changeme", "change", "replace",
+     "insecure"}
+)  # fmt: skip
 
 
 def _names_an_identifier(key: str, value: Any) -> bool:

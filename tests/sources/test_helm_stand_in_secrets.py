@@ -112,6 +112,8 @@ def test_an_azure_connection_string_with_its_key_is_a_credential(value, credenti
         ("licenseKey", "eu01xx0123456789abcdef0123456789NRAL", True),  # an ingest licence key
         # a text under a `my-` or `your-` prefix stands in for the user's own token
         ("hubToken", "my-hub-token", True),
+        ("apiToken", "changeme-api-token", True),
+        ("proxyToken", "unleash-insecure-proxy-token", True),
         # a `*Key` value spelling its own key names the key inside a Secret (as `passwordKey`)
         ("licenseKey", "license_key", False),
         ("dbEncKey", "dbEncKey", False),
