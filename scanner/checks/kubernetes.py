@@ -131,13 +131,20 @@ def helm_templated_secret_values(
     """False for every value a Secret template renders in this environment that is a secret
     (by key and value, as OCI-SEC-101 decides), at that value's line; a template that writes a
     literal into a Secret's data (no ``.Values``) fails at its own line."""
-    hits: list[tuple[str, str]] = []
+    outcomes: list[Outcome] = []
     for i, entry in enumerate(resource.attributes.get("templated_secrets") or []):
         if entry.get("secret"):
-            hits.append((f"templated_secrets.{i}", f"{entry.get('value_path')} in {entry.get('template')}"))
-    if not hits:
+            detail = f"{entry.get('value_path')} in {entry.get('template')}"
+            # Named by template and value, not by position in the list: an environment that
+            # renders one Secret fewer (its `secretRef` set) shifts the positions, and the same
+            # inherited value must stay one finding (one fingerprint) across environments.
+            where = resource.provenance.locate(f"templated_secrets.{i}")
+            name = f"templated_secrets.{entry.get('template')}:{entry.get('value_path')}"
+            outcomes.append(Outcome(False, name, detail, where))
+    if not outcomes:
         return Outcome(True, "templated_secrets")
-    return _failures(resource, hits)
+    first = outcomes[0]
+    return Outcome(False, first.path, first.detail, first.location, more=tuple(outcomes[1:]))
 
 
 @check("env_literal_secrets")

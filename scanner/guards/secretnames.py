@@ -126,10 +126,17 @@ _HOLDING_WORDS = frozenset(
         "password", "passwd", "pass", "pwd", "passphrase", "secret", "secrets", "token", "tokens",
         "credential", "credentials", "keytab", "apikey", "privatekey", "secretkey", "accesskey",
         "authkey", "signingkey", "encryptionkey", "masterkey", "htpasswd", "passwords",
+        "enckey", "cryptokey", "accountkey", "hmackey", "sessionkey", "cookiekey", "licensekey",
+        "sharedkey", "encryptkey",
     }
 )  # fmt: skip
-# `<word> key` pairs that name a key's material rather than the name of a key in a Secret.
-_KEY_MATERIAL = frozenset({"api", "private", "access", "auth", "signing", "encryption", "master", "secret"})
+# `<word> key` pairs that name a key's material rather than the name of a key in a Secret
+# (`enc key` and `crypto key`: supabase's `dbEncKey`, `cryptoKey`, keys that encrypt data at rest;
+# `account key`: an Azure storage account's key, a GCP service account's key).
+_KEY_MATERIAL = frozenset(
+    {"api", "private", "access", "auth", "signing", "encryption", "master", "secret", "enc", "crypto",
+     "account", "hmac", "session", "cookie", "license", "shared", "encrypt"}
+)  # fmt: skip
 # A last word that makes the key a reference, a switch or a setting about a secret.
 _SETTING_WORDS = frozenset(
     {
@@ -220,7 +227,7 @@ _SECRET_OWNERS = frozenset(
 )  # fmt: skip
 _RUN_TOGETHER = re.compile(
     r"^(?P<head>[a-z0-9]*?)"
-    r"(?P<word>password|passwd|passphrase|secret|token|apikey|privatekey|accesskey|credentials?)"
+    r"(?P<word>password|passwd|passphrase|secret|token|apikey|privatekey|accesskey|accountkey|credentials?)"
     r"(?P<tail>[a-z0-9]*)$"
 )
 
@@ -253,13 +260,15 @@ _TEMPLATE_VALUE = re.compile(
 # Shapes that are credential material whatever the key is called.
 _CREDENTIAL_SHAPES = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"  # PEM private key
-    r"|^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$"  # JWT
     r"|^(?:sk|rk)_live_[A-Za-z0-9]{16,}$"  # Stripe live keys
     r"|^(?:AKIA|ASIA)[0-9A-Z]{16}$"  # AWS access key id (paired with its secret)
     r"|^gh[pousr]_[A-Za-z0-9]{30,}$|^github_pat_[A-Za-z0-9_]{40,}$"  # GitHub tokens
     r"|^xox[abposr]-[A-Za-z0-9-]{10,}$"  # Slack tokens
     r"|^glpat-[A-Za-z0-9_-]{20,}$"  # GitLab tokens
     r"|^AIza[0-9A-Za-z_-]{35}$"  # Google API keys
+    # an Azure connection string's key (storage `AccountKey=`, Service Bus / Event Hubs
+    # `SharedAccessKey=`): base64, so never a placeholder such as `<key>` or `${KEY}`
+    r"|(?:^|;)\s*(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}={0,2}\s*(?:;|$)"
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )
@@ -276,6 +285,30 @@ _URL_WITH_PASSWORD = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^\s:/@]*:(?P<password>[^\s/@]+)@[^\s@]+$", re.IGNORECASE
 )
 _PLACEHOLDER_PASSWORD = re.compile(r"^[<*]|\{\{|\$\{|\$\(|%s|^\$[A-Z_]+$|^x+$", re.IGNORECASE)
+
+
+# Three base64url parts on a line, the first two JSON objects: `{` encodes as `e` then one of
+# `w-z`, `0-9`, `-`, `_` (`eyJ` is `{"`, `eyAg` is `{ ` and `ewo` is `{` and a newline).
+_JWT = re.compile(
+    r"^[ \t]*(e[w-z0-9_-][A-Za-z0-9_-]{6,})\.(e[w-z0-9_-][A-Za-z0-9_-]{6,})\.[A-Za-z0-9_-]{8,}[ \t]*$", re.M
+)
+
+
+def _json_object_part(part: str) -> bool:
+    try:
+        text = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return text.lstrip().startswith("{") and '"' in text
+
+
+def _is_jwt(value: str) -> bool:
+    """A signed JWT (alone or on a line of a longer text): header and claims decode to JSON
+    objects, whatever their spacing (supabase's demo ``anonKey`` has its claims written
+    ``{  \\n "role": "anon", …}``, so it starts ``eyAg…``, not ``eyJ…``)."""
+    return any(
+        _json_object_part(m.group(1)) and _json_object_part(m.group(2)) for m in _JWT.finditer(value)
+    )
 
 
 def _encoded_credential(value: str) -> bool:
@@ -296,7 +329,7 @@ def looks_like_credential(value: Any) -> bool:
     token, a URL with a password in it."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
-    if _CREDENTIAL_SHAPES.search(value) is not None:
+    if _CREDENTIAL_SHAPES.search(value) is not None or _is_jwt(value):
         return True
     if value.startswith(("LS0tLS1CRUdJTi", "eyJhdXRocyI6")) and _encoded_credential(value):
         return True
@@ -346,6 +379,10 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
+    if isinstance(value, str) and _KMS_KEY_NAME.match(value.strip()):
+        return False  # `cryptoKey: projects/…/cryptoKeys/app`: a key kept in a KMS, by its name
+    if isinstance(value, str) and _spells_its_key(str(key), value):
+        return False  # `licenseKey: license_key`: the name of the key inside a Secret
     if reading == "holds" and _short_password(str(key), value):
         return True
     if not is_secret_literal(value):
@@ -367,6 +404,12 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     return True
 
 
+# The name of a key kept in a KMS: Google Cloud's resource name, an AWS alias (an AWS key's ARN
+# is a reference scheme above; OCI's key OCID and Azure's key URL are not secret-shaped).
+_KMS_KEY_NAME = re.compile(
+    r"^projects/[^/\s]+/locations/[^/\s]+/keyRings/[^/\s]+/cryptoKeys/[^/\s]+(?:/cryptoKeyVersions/\d+)?$"
+    r"|^alias/[A-Za-z0-9/_-]+$"
+)
 # Keys whose value is documented as `<login>:<password>` (falcosidekick's `webui.user`, basic
 # auth and htpasswd lines). Only these: `host:port`, `image:tag` and `key:value` selectors live
 # under other keys.
@@ -413,6 +456,17 @@ def is_login_pair(key: str, value: Any) -> bool:
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
 
 
+def _spells_its_key(key: str, value: str) -> bool:
+    """A ``*Key`` value that spells its own key's words (``licenseKey: license_key``, ``dbEncKey:
+    db-enc-key``) names the key inside a Secret where the material is, as ``passwordKey`` does.
+    Only keys named `…key`: ``password: password`` and harbor's ``accesskeysecret:
+    accesskeysecret`` are placeholders a chart ships, and work as such."""
+    words = key_words(key.rsplit(".", 1)[-1])
+    if not words or not _joined(words)[-1].endswith("key"):
+        return False
+    return [w for w in key_words(value.strip()) if w] == words and not re.search(r"\s", value.strip())
+
+
 def _short_password(key: str, value: Any) -> bool:
     """A password key holding a short word: pihole's ``adminPassword: admin``, nextcloud's
     ``smtp.password: pass``. Shorter than the eight characters ``is_secret_value`` asks of a
@@ -441,15 +495,32 @@ def _names_an_object(text: str) -> bool:
 _WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
 
 
+# Words of a value that make it a stand-in for a secret rather than a name (`your-…-key`,
+# `changeme-…`, `…-insecure-token`): the chart's default, which works until someone replaces it.
+_STAND_IN_WORDS = frozenset(
+    {"your", "my", "secret", "password", "passwd", "key", "private", "changeme", "change", "replace",
+     "insecure"}
+)  # fmt: skip
+
+
 def _names_an_identifier(key: str, value: Any) -> bool:
     """A ``*Token`` key whose value is a chosen name, not a random string: etcd's
     ``initialClusterToken: etcd-cluster-k8s`` tells clusters apart and protects nothing. Tokens
-    are generated; passwords may be words (`changeme`), so only tokens are read this way."""
+    are generated; passwords may be words (`changeme`), so only tokens are read this way. Words
+    that call the value a secret (``your-…-secret``, ``…-key-public``) make it a stand-in for one,
+    not a name."""
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
     if not words or words[-1] not in ("token", "tokens") or not isinstance(value, str):
         return False
     text = value.strip()
-    return bool(_WORDS_VALUE.match(text)) and all(w.isalpha() or len(w) <= 4 for w in re.split(r"[-.]", text))
+    if not _WORDS_VALUE.match(text):
+        return False
+    words = re.split(r"[-.]", text)
+    if _STAND_IN_WORDS.intersection(words):
+        # supabase's `publicAccessToken: your-super-secret-and-long-logflare-key-public`: a text
+        # that calls itself a secret stands in for one, and works as one when deployed
+        return False
+    return all(w.isalpha() or len(w) <= 4 for w in words)
 
 
 def is_setting_key(name: str) -> bool:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from scanner.guards.safe_io import UnreadableInput, read_regular_file
-from scanner.guards.secretnames import is_secret_name
+from scanner.guards.secretnames import is_secret_name, looks_like_credential
 from scanner.model import Finding, ScanResult, Status
 from scanner.report.summary import offending_lines, snippet_key
 
@@ -25,6 +25,10 @@ _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|ENCRYPTED|CERTIFICAT
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
 # A long unbroken base64 / hex run is masked wherever it is (a key pasted without armour, a token).
 _LONG_TOKEN = re.compile(r"(?<![\w.])[A-Za-z0-9+/=_-]{32,}")  # not the tail of an OCID
+# A JWT's three dotted parts are one token: masking only the long header would show the claims
+# and most of the signature, and leave no whole value for the reporter's redaction to find. The
+# shape alone also fits host names (`example-app.execution.svc`): masked only when it decodes.
+_JWT_RUN = re.compile(r"(?<![\w.])e[w-z0-9_-][A-Za-z0-9_-]{6,}\.e[w-z0-9_-][A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]+")
 # `key = value` (HCL), `key: value` (YAML), `"key": value` (JSON): group 1 is up to the value.
 _ASSIGNMENT = re.compile(r'^(\s*(?:-\s+)?"?([A-Za-z_][\w.-]*)"?\s*[:=]\s*)(\S.*?)(,?)\s*$')
 
@@ -94,6 +98,7 @@ def _read_lines(path: Path) -> list[str] | None:
             lines[i] = f"{indent}*** (PEM key material)"
             in_pem = _PEM_END.search(line) is None  # a one-line (escaped) block ends where it starts
             continue
+        line = _JWT_RUN.sub(lambda m: "***" if looks_like_credential(m.group()) else m.group(), line)
         lines[i] = _LONG_TOKEN.sub(lambda m: _mask_token(m.group()), line)
     return lines
 

@@ -112,7 +112,7 @@ def test_short_passwords_are_findings_and_masked_as_whole_words_only():
     assert found == {
         ("OCI-SEC-101", "values.adminPassword", 3),
         ("OCI-SEC-101", "values.mail.smtp.password", 12),
-        ("OCI-SEC-103", "templated_secrets.0", 3),
+        ("OCI-SEC-103", "templated_secrets.templates/secret.yaml:adminPassword", 3),
     }
     res = runner.invoke(app, ["scan", str(chart), "--no-color", "--rule", "OCI-SEC-101"])
     out = res.stdout
