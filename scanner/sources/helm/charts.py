@@ -770,6 +770,22 @@ def chart_workloads(
             if key not in workload and value_at(values, path) is not None:
                 workload[key] = value_at(values, path)
                 loc.alias(f"workload.{key}", path)
+        for block in wt.literal_placements if wt is not None else ():
+            # a placement the template writes itself where the values leave it empty
+            # (coherence-operator: `{{ else }}` a zone spread): template defaults count
+            have = workload.get(block.key)
+            if isinstance(have, Unknown) or have:
+                continue  # the values (or a subchart's unknown default) give it
+            if not block.renders(values, wt.variables):
+                continue
+            spec, reads = block.render(values, wt.variables)
+            if spec is not None:
+                workload[block.key] = spec
+                here = Location(f"{prefix_file}{wt.template}", block.line, block.line)
+                loc.locations[f"workload.{block.key}"] = here
+                for inside, path in reads:
+                    # a key the values give (elastic's `antiAffinityTopologyKey`) is at its line
+                    loc.alias(f"workload.{block.key}.{inside}", path)
         placed = {"affinity", "topologySpreadConstraints"} & set(workload)
         if wt is not None and wt.placement_helper and not placed:
             # the placement comes from a helper of a library that is not here: unknown, not absent
@@ -1038,6 +1054,8 @@ def _component_replicas(
     """The replica count a component's template renders, at the line that sets it: a values
     path, vault's ``server.ha`` (replicas only in HA mode, else one standalone pod), a number
     written in the template, or nothing written (one pod)."""
+    if wt is not None and _other_replica_branch(workload, comp, wt, values, loc, prefix_file):
+        return
     if comp.ha_path:
         if _truthy(value_at(values, comp.ha_path + ".enabled")):
             replicas = value_at(values, comp.ha_path + ".replicas")
@@ -1092,6 +1110,46 @@ def _component_replicas(
         where = Location(f"{prefix_file}{wt.template}", line, line)
         loc.locations["workload.replicas"] = where
         loc.locations["workload"] = where
+
+
+def _other_replica_branch(
+    workload: dict[str, Any],
+    comp: Component,
+    wt: WorkloadTemplate,
+    values: dict[str, Any],
+    loc: _Locator,
+    prefix_file: str,
+) -> bool:
+    """A template with a ``replicas:`` line per branch renders the first whose guards hold here.
+    The count is that line's: a number written there (dapr's placement: ``{{ else }}replicas: 1``,
+    at that line), or the values path it reads (dapr's operator without HA:
+    ``.Values.replicaCount``, at the value's line). False for a template with one such line,
+    vault's ``server.ha``, or when the component's own ``enabled`` flag switches the count (read
+    by ``_replicas_switch``)."""
+    if len(wt.replica_branches) < 2 or comp.ha_path or (comp.replicas_path and _replicas_switch(wt, comp)):
+        return False
+    chosen = next((b for b in wt.replica_branches if b.renders(values, wt.variables)), None)
+    if chosen is None:
+        return False  # no branch renders: the rest of `_component_replicas` says one pod
+    here = Location(f"{prefix_file}{wt.template}", chosen.line, chosen.line)
+    computed = evaluate(chosen.expr, values, wt.variables) if chosen.expr else None
+    path = next(iter(chosen.paths), None)
+    counted = isinstance(computed, int) and not isinstance(computed, bool)
+    if chosen.literal is not None or (counted and (path is None or computed != value_at(values, path))):
+        # flux2: `{{ if kindIs "invalid" .Values.x.replicas }}replicas: 1{{ else }}…`: the number
+        # written in the branch that renders, at its line
+        workload["replicas"] = chosen.literal if chosen.literal is not None else computed
+        loc.locations["workload.replicas"] = loc.locations["workload"] = here
+    elif path is not None:
+        value = value_at(values, path)
+        workload["replicas"] = 1 if value is None else value
+        loc.locations["workload.replicas"] = here
+        loc.alias("workload.replicas", path)
+        loc.locations["workload"] = loc.locations["workload.replicas"]
+    else:
+        workload["replicas"] = Unknown("replica count computed by the template")
+        loc.locations["workload.replicas"] = loc.locations["workload"] = here
+    return True
 
 
 def _replicas_switch(wt: WorkloadTemplate, comp: Component) -> str | None:

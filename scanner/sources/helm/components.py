@@ -19,8 +19,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from itertools import chain
 from typing import Any
+
+from scanner.sources.helm.yamlmarks import value_at
 
 WORKLOAD_KIND = re.compile(
     r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
@@ -37,6 +42,7 @@ _BOOLEAN_HELPER = re.compile(
 )
 _INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
+_COMMENT_MARK = re.compile(r"\s#")  # fixed width: linear on hostile lines of blanks
 _VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _REPLICA_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)*\.(?:replicaCount|replicas))\b")
 # `strategy: {{ toYaml .Values.hub.deploymentStrategy | nindent 4 }}`: where the strategy comes from
@@ -74,6 +80,23 @@ _LITERAL_UNAVAILABLE = re.compile(r"^[ \t]+maxUnavailable:[ \t]*['\"]?(?P<v>\d+%
 _PLACEMENT_HELPER = re.compile(
     r'(?:include|template)\s+"(?P<name>[^"]*(?:[Aa]ffinity|[Tt]opology[Ss]pread)[^"]*)"'
 )
+# `topologySpreadConstraints:` / `affinity:` with nothing after the colon: a block the template
+# may write itself (coherence-operator's `{{ else }}` default: a zone spread)
+_PLACEMENT_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]+)(?P<key>affinity|topologySpreadConstraints):[ \t]*"
+    # `affinity: {{- include "app.affinity" . | nindent 8 }}`: a helper of the chart writes the block
+    r"(?P<inc>\{\{-?\s*(?:include|template)\s+\"[^\"]+\"[^{}]*\}\})?[ \t]*$",
+    re.M,
+)
+_TOPOLOGY_KEY = re.compile(
+    r"^[ \t-]*topologyKey:[ \t]*(?:['\"]?(?P<v>[A-Za-z0-9./_-]+)['\"]?"
+    # `topologyKey: {{ .Values.global.ha.topologyKey }}` (dapr): the key a value gives
+    r"|\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)(?:\s*\|\s*quote)?\s*-?\}\})[ \t]*$"
+)
+_AFFINITY_PART = re.compile(
+    r"^[ \t]*(?P<part>podAntiAffinity|podAffinity|nodeAffinity"
+    r"|requiredDuringSchedulingIgnoredDuringExecution|preferredDuringSchedulingIgnoredDuringExecution):"
+)
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
@@ -95,6 +118,83 @@ class LiteralStrategy:
 
     def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
         """Whether this block's branch renders with these values (an unknown guard renders)."""
+        return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+
+@dataclass(frozen=True)
+class ValuesRead:
+    """A topology key a placement block takes from the values (``{{ .Values.x.topologyKey }}``)."""
+
+    path: str
+
+
+@dataclass
+class PlacementTerm:
+    """One topology key a placement block writes: in a spread (``"spread"``) or a pod
+    anti-affinity (its ``required…``/``preferred…`` field), with the ``{{ if }}`` guards around
+    it inside the block (``{{ if .Values.antiAffinity.enabled }}``)."""
+
+    kind: str
+    key: str | ValuesRead
+    guards: list[str]
+
+
+@dataclass
+class LiteralPlacement:
+    """A pod placement block a template writes with literal topology keys (``affinity`` or
+    ``topologySpreadConstraints``), with the guards of its branch: when the values leave that
+    setting empty, this is what the pod gets."""
+
+    key: str  # "affinity" or "topologySpreadConstraints"
+    terms: list[PlacementTerm]
+    line: int
+    guards: list[str]
+
+    def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
+        """Whether this block's branch renders with these values (an unknown guard renders)."""
+        return not any(guard_holds(g, values, variables) is False for g in self.guards)
+
+    def render(
+        self, values: dict[str, Any], variables: dict[str, str]
+    ) -> tuple[Any, list[tuple[str, str]]]:
+        """The block in one environment, in the shape the spread rules read (None when none of
+        its terms renders), and (path inside it, values path) of each key the values give."""
+        spread: list[dict[str, Any]] = []
+        anti: dict[str, list[Any]] = {}
+        reads: list[tuple[str, str]] = []
+        for term in self.terms:
+            if any(guard_holds(g, values, variables) is False for g in term.guards):
+                continue
+            key = value_at(values, term.key.path) if isinstance(term.key, ValuesRead) else term.key
+            if term.kind == "spread":
+                at = f"{len(spread)}.topologyKey"
+                spread.append({"topologyKey": key})
+            else:
+                entries = anti.setdefault(term.kind, [])
+                required = term.kind.startswith("required")
+                at = f"podAntiAffinity.{term.kind}.{len(entries)}." + ("" if required else "podAffinityTerm.")
+                at += "topologyKey"
+                term_of = {"topologyKey": key}
+                entries.append(term_of if required else {"podAffinityTerm": term_of})
+            if isinstance(term.key, ValuesRead):
+                reads.append((at, term.key.path))
+        spec = spread or ({"podAntiAffinity": anti} if anti else None)
+        return spec, reads
+
+
+@dataclass
+class ReplicaBranch:
+    """One ``replicas:`` line a template writes, with the ``{{ if }}`` guards of its branch: a
+    number written there, the values paths it reads, or an expression it computes."""
+
+    line: int
+    guards: list[str]
+    literal: int | None = None
+    paths: list[str] = field(default_factory=list)
+    expr: str | None = None
+
+    def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
+        """Whether this line's branch renders with these values (an unknown guard renders)."""
         return not any(guard_holds(g, values, variables) is False for g in self.guards)
 
 
@@ -121,6 +221,14 @@ class WorkloadTemplate:
     strategy_fields: dict[str, str] = field(default_factory=dict)
     replicas_guards: list[str] = field(default_factory=list)  # guards around the replicas line
     replicas_expr: str | None = None  # a replica count the template computes
+    # every `replicas:` line of the document, in order, with its branch's guards
+    replica_branches: list[ReplicaBranch] = field(default_factory=list)
+    # `{{ range .Values.mastodon.sidekiq.workers }}` around the kind line: one workload per item,
+    # its replica count read from the item's field (`replicas: {{ .replicas }}`)
+    range_path: str | None = None
+    range_field: str | None = None
+    # placement blocks the template writes with literal topology keys, in order
+    literal_placements: list[LiteralPlacement] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
     # a helper this chart does not define that renders the pod's placement (linkerd's
     # `include "linkerd.affinity"`, from its `partials` library): what it renders is unknown
@@ -232,6 +340,31 @@ _VALUES_ALIAS = re.compile(
 )
 
 
+# `index .Values "modules" "text2vec-contextionary"`, `index $module "replicas"`: Go's index with
+# literal string keys (the way to read keys with dashes) reads the same as a dotted path
+_INDEX_READ = re.compile(
+    r'(?:\(\s*)?index\s+(?P<base>\$?\.Values|\$[A-Za-z_][A-Za-z0-9_]*)(?P<keys>(?:\s+"[A-Za-z0-9_-]+")+)(?:\s*(?P<close>\)))?'
+)
+
+
+def index_reads_as_paths(text: str) -> str:
+    """The template with each ``index X "a" "b"`` of literal keys, where ``X`` is ``.Values`` or
+    a variable, written as the dotted read ``X.a.b`` (weaviate's modules). A read in parentheses
+    keeps them balanced; no newline is added or removed."""
+    if "index" not in text:
+        return text
+
+    def dotted(m: re.Match[str]) -> str:
+        keys = re.findall(r'"([A-Za-z0-9_-]+)"', m.group("keys"))
+        path = m.group("base") + "".join(f".{k}" for k in keys)
+        if not m.group(0).startswith("("):
+            return path + (m.group("close") or "")  # a `)` closing an outer group stays
+        # `(index .Values "a")` is the read; `(index .Values "a" | default 1)` keeps its `(`
+        return path if m.group("close") else "(" + path
+
+    return _INDEX_READ.sub(dotted, text)
+
+
 def alias_values_variables(text: str) -> str:
     """The template with each use of a variable bound to a values map (``$app.replicaCount``
     after ``$app := .Values.server``) written as the values path it reads
@@ -259,7 +392,7 @@ def alias_values_variables(text: str) -> str:
 def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
     """The pod controllers one template file renders (usually one)."""
     found: list[WorkloadTemplate] = []
-    stripped = alias_values_variables(strip_comments(text))
+    stripped = alias_values_variables(index_reads_as_paths(strip_comments(text)))
     guards = GuardIndex(stripped)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
@@ -281,23 +414,27 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         # The rest of this document: up to the next `---` or the end.
         end = stripped.find("\n---", m.end())
         body = stripped[m.end() : end if end >= 0 else len(stripped)]
-        rm = _REPLICAS_LINE.search(body)
-        if rm:
-            wt.replicas_line = stripped.count("\n", 0, m.end() + rm.start("expr")) + 1
-            wt.replicas_guards = _inner(guards.at(m.end() + rm.start()), outer)
-            expr = rm.group("expr")
-            if expr.isdigit():
-                wt.literal_replicas = int(expr)
-            else:
-                action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
-                if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
-                    wt.replicas_expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
-                paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
-                for call in _HELPER_CALL.finditer(expr):
-                    helper = helpers.get(call.group("name"), "")
-                    paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
-                paths = [p for p in paths if not p.endswith((".enabled", ".create"))]
-                wt.replica_paths = list(dict.fromkeys(paths))
+        ranged = _open_range(before)
+        # Every `replicas:` line of the document, each with the guards of its branch (dapr:
+        # `{{ if eq .Values.global.ha.enabled true }}replicas: {{ .Values.global.ha.replicaCount }}
+        # {{ else }}replicas: {{ .Values.replicaCount }}`): each environment renders the first
+        # whose guards hold. The first line's reading stays on the template itself.
+        for rm in _REPLICAS_LINE.finditer(body):
+            branch = _replica_branch(rm, stripped, m.end(), guards, outer, helpers)
+            wt.replica_branches.append(branch)
+        if wt.replica_branches:
+            first = wt.replica_branches[0]
+            wt.replicas_line, wt.replicas_guards = first.line, first.guards
+            wt.literal_replicas, wt.replicas_expr = first.literal, first.expr
+            # the component is named by the values its branches read; `global.*` is shared by
+            # every subchart of an umbrella, so it names no component (dapr's operator reads
+            # `global.ha.replicaCount` in HA mode, its own `replicaCount` otherwise); a count key
+            # names it before other paths the line reads (`autoscaling.minReplicas` in one branch)
+            paths = [p for b in wt.replica_branches for p in b.paths]
+            wt.replica_paths = sorted(dict.fromkeys(paths), key=_naming_rank)
+            item = _item_field(first.expr, ranged[1]) if ranged and not paths else None
+            if ranged and item:
+                wt.range_path, wt.range_field = ranged[0], item
         blocks = list(_STRATEGY_BLOCK.finditer(body))
         if blocks:
             fields = _STRATEGY_FIELD.finditer(blocks[0]["body"])
@@ -328,6 +465,14 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 alt.unavailable = int(text) if text.isdigit() else text
                 alt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
             wt.literal_strategies.append(alt)
+        for pb in _PLACEMENT_BLOCK.finditer(body):
+            terms = _literal_placement(pb, body, helpers, guards, m.end())
+            if terms:
+                at = m.end() + pb.start("key")
+                line = stripped.count("\n", 0, at) + 1
+                wt.literal_placements.append(
+                    LiteralPlacement(pb.group("key"), terms, line, _inner(guards.at(at), outer))
+                )
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         named = (h.group("name") for h in _PLACEMENT_HELPER.finditer(body))
@@ -337,6 +482,208 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+# `range .Values.x`, `range $w := $ctx.Values.x`, `range $i, $w := .Values.x`
+_RANGE = re.compile(
+    r"range\s+(?:(?:\$[A-Za-z_]\w*\s*,\s*)?(?P<var>\$[A-Za-z_]\w*)\s*:?=\s*)?"
+    r"\$?[A-Za-z_]*\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*"
+)
+
+
+def _open_range(before: str) -> tuple[str, str | None] | None:
+    """The values list a ``{{ range }}`` still open at the end of ``before`` walks over (the
+    innermost), with the variable bound to each item, if any; None outside a range over values."""
+    # each open block: a range's match (None for a range over anything else), "with" (it moves
+    # the dot too), or "" (`if`, `define`, `block`: the dot stays where it was)
+    stack: list[re.Match[str] | str | None] = []
+    for m in _ACTION.finditer(before):
+        body = m.group("body")
+        word = body.split(None, 1)[0] if body else ""
+        if word == "range":
+            stack.append(_RANGE.fullmatch(body))
+        elif word == "with":
+            stack.append("with")
+        elif word in ("if", "define", "block"):
+            stack.append("")
+        elif word == "end" and stack:
+            stack.pop()
+    inner = next((b for b in reversed(stack) if b != ""), None)
+    if not isinstance(inner, re.Match):
+        return None  # no range over values, or a `with` inside it has moved the dot elsewhere
+    return inner.group("path").lstrip("."), inner.group("var")
+
+
+# `{{ . }}`: the dot alone (not `.x`, `$.x`, `x.y`)
+_DOT_ALONE = re.compile(r"(?<![\w$)\].\"])\.(?![\w.])")
+_WITH = re.compile(r"with\s+\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
+
+
+def _open_with(before: str) -> str | None:
+    """The values path a ``{{ with .Values.x }}`` still open at the end of ``before`` moves the dot
+    to, when it is the innermost block that moves the dot (a ``range`` does too); else None."""
+    stack: list[str | None] = []  # per open block: its path (with), None (range), "" (if, ...)
+    for m in _ACTION.finditer(before):
+        body = m.group("body")
+        word = body.split(None, 1)[0] if body else ""
+        if word == "with":
+            w = _WITH.fullmatch(body)
+            stack.append(w.group("path").lstrip(".") if w else None)
+        elif word == "range":
+            stack.append(None)
+        elif word in ("if", "define", "block"):
+            stack.append("")
+        elif word == "end" and stack:
+            stack.pop()
+    return next((b for b in reversed(stack) if b != ""), None)
+
+
+def _naming_rank(path: str) -> int:
+    """Which values path read by a template's ``replicas:`` lines names its component: a replica
+    count key first, any other path next, a ``global.`` path (shared by every subchart) last."""
+    if path.startswith("global."):
+        return 2
+    return 0 if path.rsplit(".", 1)[-1] in ("replicaCount", "replicas") else 1
+
+
+def _without_comment(expr: str) -> str:
+    """A line's value without a YAML comment after it (``1  # Set the desired number``); a ``#``
+    inside a template action (a brace after it) is the template's text, left alone."""
+    m = _COMMENT_MARK.search(expr)
+    if m is None or "{" in expr[m.end() :] or "}" in expr[m.end() :]:
+        return expr
+    return expr[: m.start()].rstrip()
+
+
+def _item_field(expr: str | None, var: str | None) -> str | None:
+    """The field of the range's item a replica count reads (``.replicas``, ``$w.replicas``, also
+    with a ``default``: the item's value, when it is set, is what renders)."""
+    text = (expr or "").strip()
+    head, bar, tail = text.rpartition("|")
+    if bar and re.fullmatch(r"default\s+\d+", tail.strip()):
+        text = head.strip()  # `.replicas | default 1`
+    elif text.startswith("default"):
+        words = text.split()
+        text = words[2] if len(words) == 3 and words[0] == "default" and words[1].isdigit() else text
+    m = re.fullmatch(r"(?P<at>\$[A-Za-z_]\w*)?\.(?P<f>[A-Za-z_][A-Za-z0-9_]*)", text)
+    if m is None or (m.group("at") and m.group("at") != var):
+        return None
+    return m.group("f")
+
+
+def _lines_from(text: str, pos: int) -> Iterator[str]:
+    """The lines of ``text`` from ``pos`` on, one at a time: a caller that stops early (a block's
+    end) never splits the rest of a long template."""
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        yield text[pos:end]
+        pos = end + 1
+
+
+def _block_lines(
+    pb: re.Match[str], body: str, helpers: dict[str, str], guards: GuardIndex, offset: int
+) -> Iterator[tuple[str, Callable[[], list[str]]]]:
+    """The lines of a placement block, each with a way to get the ``{{ if }}`` guards open there
+    (``guards`` indexes the template whose ``body`` starts at ``offset``), with the body of a
+    helper of this chart it includes (on the key's line or on a line of its own) put in its
+    place, one level deeper than the key, under the helper's own guards."""
+    inner = " " * (len(pb.group("indent").expandtabs()) + 2)
+    at_key = pb.start("key") + offset
+    first = [(pb.group("inc"), at_key)] if pb.group("inc") else []
+    for text, pos in chain(first, _lines_at(body, pb.end() + 1, offset)):
+        call = _HELPER_CALL.search(text) if text.strip().startswith("{{") else None
+        helper = helpers.get(call.group("name")) if call else None
+        if helper is None:
+            yield text, partial(guards.at, pos)
+            continue
+        # `{{- include "app.affinity" . | nindent 8 }}` (a helper's own includes are not followed)
+        outer = guards.at(pos)
+        text_of = strip_comments(helper)
+        own = GuardIndex(text_of)
+        for line, at in _lines_at(text_of, 0, 0):
+            yield inner + line, partial(_joined, outer, own, at)
+
+
+def _joined(outer: list[str], own: GuardIndex, at: int) -> list[str]:
+    """The guards at ``at`` inside a helper, after those around the call that includes it."""
+    return outer + own.at(at)
+
+
+def _lines_at(text: str, pos: int, offset: int) -> Iterator[tuple[str, int]]:
+    """``_lines_from`` with each line's start, shifted by ``offset``."""
+    for line in _lines_from(text, pos):
+        yield line, pos + offset
+        pos += len(line) + 1
+
+
+def _literal_placement(
+    pb: re.Match[str], body: str, helpers: dict[str, str], guards: GuardIndex, offset: int
+) -> list[PlacementTerm]:
+    """The topology keys a placement block (``pb``, matched in ``body``) writes, each with the
+    guards around it inside the block; none when it writes none (``{{ toYaml .Values.affinity }}``).
+    The block runs over the lines indented deeper than its key, and lines of template actions;
+    a helper of the chart it includes is read in its place (``helpers``: bodies by name)."""
+    depth = len(pb.group("indent").expandtabs())
+    around = guards.at(pb.start("key") + offset)
+    terms: list[PlacementTerm] = []
+    part, mode = None, None
+    for text, guards_here in _block_lines(pb, body, helpers, guards, offset):
+        bare = text.strip()
+        if bare.startswith("{{") and bare.endswith("}}"):
+            continue  # `{{- end }}`, `{{- with … }}`: no part of the block's YAML
+        if bare and len(text) - len(text.lstrip()) <= depth:
+            break
+        pm = _AFFINITY_PART.match(text)
+        if pm:
+            word = pm.group("part")
+            if word.endswith("Execution"):
+                mode = word
+            else:
+                part, mode = word, None
+            continue
+        km = _TOPOLOGY_KEY.match(text)
+        if km is None:
+            continue
+        key = km.group("v") or ValuesRead(km.group("path"))
+        kind = "spread" if pb.group("key") == "topologySpreadConstraints" else mode
+        if kind == "spread" or (part == "podAntiAffinity" and mode is not None):
+            terms.append(PlacementTerm(kind or "", key, _inner(guards_here(), around)))
+    return terms
+
+
+def _replica_branch(
+    rm: re.Match[str],
+    stripped: str,
+    offset: int,
+    guards: GuardIndex,
+    outer: list[str],
+    helpers: dict[str, str],
+) -> ReplicaBranch:
+    """One ``replicas:`` line of a workload's document (``rm`` matched in the text after its kind
+    line, which starts at ``offset``): a number, a values path, or a count the template computes."""
+    # `replicas: 1  # Set the desired number of replicas` (kubeshark): a YAML comment after the
+    # value is no part of it (a `#` inside an action is template text, left alone)
+    expr = _without_comment(rm.group("expr"))
+    branch = ReplicaBranch(
+        stripped.count("\n", 0, offset + rm.start("expr")) + 1, _inner(guards.at(offset + rm.start()), outer)
+    )
+    if expr.isdigit():
+        branch.literal = int(expr)
+        return branch
+    if "{{" in expr and "." in expr:
+        # `{{- with .Values.replicas }}replicas: {{ . }}{{- end }}`: the dot is that value
+        within = _open_with(stripped[: offset + rm.start()])
+        expr = _DOT_ALONE.sub(f".Values.{within}", _item_reads(expr, within)) if within else expr
+    action = re.fullmatch(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}", expr)
+    if action and not re.fullmatch(r"\$?\.Values(?:\.[A-Za-z0-9_-]+)+", action.group("e")):
+        branch.expr = action.group("e")  # computed: `gt (… | int) 1 | ternary 1 …`
+    paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
+    for call in _HELPER_CALL.finditer(expr):
+        helper = helpers.get(call.group("name"), "")
+        paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
+    branch.paths = list(dict.fromkeys(p for p in paths if not p.endswith((".enabled", ".create"))))
+    return branch
 
 
 def _inner(open_guards: list[str], outer: list[str]) -> list[str]:
@@ -497,6 +844,35 @@ def _names(template: str, key: str) -> bool:
     return key.lower().replace("-", "").replace("_", "") in template.lower().replace("-", "").replace("_", "")
 
 
+# `.enabled` read from the dot, not `.Values.x`, `$w.x`, `(…).x` nor the middle of a path
+_DOT_READ = re.compile(r"(?<![\w$)\]\.\"])\.(?P<field>[A-Za-z_][A-Za-z0-9_]*)")
+_ROOT_OBJECTS = {"Values", "Release", "Chart", "Capabilities", "Template", "Files"}
+
+
+def _item_reads(guard: str, prefix: str) -> str:
+    """A guard inside a ``range`` with the item's fields (``.enabled``) read as the values path of
+    that item (``.Values.workers.0.enabled``), so it can be evaluated per item."""
+
+    def read(m: re.Match[str]) -> str:
+        name = m.group("field")
+        return m.group(0) if name in _ROOT_OBJECTS else f".Values.{prefix}.{name}"
+
+    return _DOT_READ.sub(read, guard)
+
+
+def _ranged_items(values: dict[str, Any], path: str | None) -> list[tuple[str, dict[str, Any]]] | None:
+    """(key, item) of the values list or map at ``path`` a template ranges over (a list's keys are
+    its indices), or None when it is neither or holds anything but maps."""
+    items = value_at(values, path) if path else None
+    if isinstance(items, list):
+        pairs = [(str(i), item) for i, item in enumerate(items)]
+    elif isinstance(items, dict):
+        pairs = [(str(k), item) for k, item in items.items()]
+    else:
+        return None
+    return pairs if all(isinstance(item, dict) for _, item in pairs) else None
+
+
 def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
     """Components by their values prefix; templates that render the same one are grouped.
 
@@ -515,15 +891,31 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
         by_prefix[key].templates.append(wt)
 
     for wt in templates:
+        items = _ranged_items(values, wt.range_path)
+        if items is not None:
+            # one workload per item of the list (or map) the template ranges over (mastodon's
+            # sidekiq workers), named by the item's `name` (or its key), its count at its field
+            for key, item in items:
+                label = item.get("name") if isinstance(item.get("name"), str) else key
+                prefix = f"{wt.range_path}.{key}"
+                comp = Component(f"{wt.range_path}.{label}", f"{prefix}.", f"{prefix}.{wt.range_field}")
+                # `{{ if .enabled }}` inside the range reads this item
+                item_guards = [_item_reads(g, prefix) for g in wt.guards]
+                add(f"@{wt.template}#{key}", comp, replace(wt, guards=item_guards))
+            continue
         replica = next(iter(wt.replica_paths), None)
         if replica is None:
+            continue
+        if replica.startswith("global."):
+            # only values every subchart shares (`global.replicaCount`): the chart's own workload
+            add("", Component("", "", replica), wt)
             continue
         prefix, ha = replica.rpartition(".")[0], None
         if prefix.endswith(".ha") or prefix == "ha":
             ha, prefix = prefix, prefix.rpartition(".")[0]
         add(prefix, Component(prefix, f"{prefix}." if prefix else "", replica, ha), wt)
     for wt in templates:
-        if wt.replica_paths:
+        if wt.replica_paths or _ranged_items(values, wt.range_path) is not None:
             continue
         key = wt.main_key
         if key and isinstance(values.get(key), dict) and _names(wt.template, key):
@@ -640,11 +1032,8 @@ def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
 
 
 def _lookup(values: Any, path: str) -> Any:
-    for seg in path.split(".") if path else []:
-        if not isinstance(values, dict):
-            return None
-        values = values.get(seg)
-    return values
+    # a number indexes a list: only ocisec writes such paths (an item of a ranged list, below)
+    return value_at(values, path) if path else values
 
 
 def _call(fn: str, args: list[Any]) -> Any:
@@ -738,11 +1127,37 @@ _FUNCTIONS: dict[str, Any] = {
     "ne": lambda a: (not _eq(a)) if len(a) == 2 else UNKNOWN,
     "empty": lambda a: not _truthy(a[0]) if len(a) == 1 else UNKNOWN,
     "default": _default,
+    # `index $module "replicas"`, `index .Values "ingress-nginx" "controller"`: keys with dashes
+    "index": lambda a: _index(a[0], a[1:]) if a else UNKNOWN,
+    # `kindIs "invalid" .Values.x.replicas` (flux2): whether the value is unset
+    "kindIs": lambda a: _kind_is(a[0], a[1]) if len(a) == 2 and isinstance(a[0], str) else UNKNOWN,
     "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
     # `kind: {{ title $mode }}` with `mode: statefulSet` (VictoriaMetrics): sprig's title
     # upper-cases each word's first letter and leaves the rest as written
     "title": lambda a: _title(a[0]) if len(a) == 1 and isinstance(a[0], str) else UNKNOWN,
 }
+
+
+def _index(container: Any, keys: list[Any]) -> Any:
+    """Go's ``index``: a map's value by string key (nil where it is missing), a list's item by
+    number; anything else ocisec cannot follow is unknown."""
+    for key in keys:
+        if isinstance(container, dict) and isinstance(key, str):
+            container = container.get(key)
+        elif isinstance(container, list) and isinstance(key, int) and 0 <= key < len(container):
+            container = container[key]
+        else:
+            return UNKNOWN
+    return container
+
+
+def _kind_is(kind: str, value: Any) -> Any:
+    """Go's kind of a values node, for the kinds YAML gives unambiguously (numbers are left
+    unknown: helm reads them as float64 or int64 depending on how they were written)."""
+    kinds = {"invalid": type(None), "string": str, "map": dict, "slice": list, "bool": bool}
+    if kind not in kinds or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return UNKNOWN
+    return isinstance(value, kinds[kind])
 
 
 def _title(text: str) -> str:
