@@ -494,9 +494,10 @@ def _short_password(key: str, value: Any) -> bool:
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
     if not words or words[-1] not in _PASSWORD_WORDS:
         return False
-    if text.isdigit() and len(text) >= 4:
-        # skywalking's `postgresql.auth.password: "123456"`: a quoted number under a password key
-        # is the password (sizes and counters have keys of their own; `"0"`/`"1"` stay flags)
+    if text.isdigit() and len(text) >= 6:
+        # skywalking's `postgresql.auth.password: "123456"`: a quoted number of six digits or
+        # more under a password key is the password. Shorter ones may be a port or a count under
+        # a loosely named key (`pass: "1234"`), and `"0"`/`"1"` are flags
         return True
     if not _SHORT_IDENTIFIER.match(text):
         return False
