@@ -96,10 +96,13 @@ def _walk_values(
     in_block: bool,
     settings: set[str] | frozenset[str] = frozenset(),
     names: frozenset[str] = frozenset(),
+    holder: str = "",
 ) -> None:
     """Collect the paths of secret-holding keys under ``value``; environment lists are skipped
     (OCI-SEC-102's) unless the source found the templates read them as settings, and values the
-    templates write as a Secret's name (``names``) are references unless credential-shaped."""
+    templates write as a Secret's name (``names``) are references unless credential-shaped.
+    ``holder``: the key of the map ``value`` is, when that key holds a secret: its ``value``
+    child is judged as that key (langfuse's ``salt: {value: …, secretKeyRef: …}``)."""
     if isinstance(value, dict):
         keys = tuple(str(k) for k in value)
         for key, child in value.items():
@@ -111,12 +114,14 @@ def _walk_values(
             if isinstance(child, (dict, list)):
                 if reading != "reference":
                     block = reading == "holds" and name.lower() in _SECRET_BLOCKS
-                    _walk_values(child, path, hits, block, settings, names)
+                    inner = name if reading == "holds" and isinstance(child, dict) else ""
+                    _walk_values(child, path, hits, block, settings, names, inner)
             elif path in names and not looks_like_credential(child):
                 continue  # `secretKeyRef: {name: {{ .Values.x }}}`: the name of a Secret
             elif _literal(child) and (
                 _holds_secret(name, child, keys)
                 or (in_block and reading == "none" and not is_setting_key(name) and is_secret_literal(child))
+                or (holder and name.lower() == "value" and _holds_secret(holder, child, keys))
             ):
                 hits.append(path)
     elif isinstance(value, list):
@@ -198,7 +203,14 @@ def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict
         payloads += [(resource.attributes.get(key), key, "") for key in ("data", "binaryData")]
     hits: list[tuple[str, str, int | None]] = []  # (attribute path, key name, line in a text)
     found: set[str] = set()  # the secret values themselves, to recognise them elsewhere
+    values = resource.attributes.get("values")
     for value, at, name in payloads:
+        if name and isinstance(values, dict) and _read_scalar_secret(values, name, value):
+            # `key: {{ .Values.apisix.admin.credentials.admin }}`: a value written into the
+            # ConfigMap by itself is judged by its own key, as OCI-SEC-101 judges it
+            hits.append((at, name, None))
+            found.add(str(value).strip())
+            continue
         _configmap_payload(value, at, name, hits, found)
     if found:
         for value, at, name in payloads:
@@ -215,6 +227,28 @@ def configmap_secret_keys(resource: Resource, index: ResourceIndex, params: dict
         outcomes.append(Outcome(False, path, f"secret-like key: {key}", where))
     first = outcomes[0]
     return Outcome(False, first.path, first.detail, first.location, more=tuple(outcomes[1:]))
+
+
+def _read_scalar_secret(values: dict[str, Any], path: str, value: Any) -> bool:
+    """Whether a scalar a ConfigMap template reads at ``path`` holds a secret by the same
+    decision as OCI-SEC-101's walk: its key with the keys beside it, a child of a
+    ``credentials:`` block, or the ``value`` of a secret key (``salt: {value: …}``)."""
+    if not _literal(value) or isinstance(value, dict | list):
+        return False
+    parts = path.split(".")
+    key = parts[-1]
+    parent: Any = values
+    for part in parts[:-1]:
+        parent = parent.get(part) if isinstance(parent, dict) else None
+    siblings = tuple(map(str, parent)) if isinstance(parent, dict) else ()
+    if _holds_secret(key, value, siblings):
+        return True
+    owner = parts[-2] if len(parts) > 1 else ""
+    if key_reading(owner) != "holds":
+        return False
+    if owner.lower() in _SECRET_BLOCKS and key_reading(key) == "none" and not is_setting_key(key):
+        return is_secret_literal(value)
+    return key.lower() == "value" and _holds_secret(owner, value, siblings)
 
 
 def _configmap_payload(

@@ -127,7 +127,7 @@ _HOLDING_WORDS = frozenset(
         "credential", "credentials", "keytab", "apikey", "privatekey", "secretkey", "accesskey",
         "authkey", "signingkey", "encryptionkey", "masterkey", "htpasswd", "passwords",
         "enckey", "cryptokey", "accountkey", "hmackey", "sessionkey", "cookiekey", "licensekey",
-        "sharedkey", "encryptkey",
+        "sharedkey", "encryptkey", "salt",
     }
 )  # fmt: skip
 # `<word> key` pairs that name a key's material rather than the name of a key in a Secret
@@ -385,6 +385,8 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         return False  # `licenseKey: license_key`: the name of the key inside a Secret
     if reading == "holds" and _short_password(str(key), value):
         return True
+    if reading == "holds" and _key_id_half(str(key), siblings) and not looks_like_credential(value):
+        return False  # `accessKey: minioadmin` beside `secretKey`: the key pair's id, a user name
     if not is_secret_literal(value):
         return False
     if _names_an_identifier(str(key), value):
@@ -456,6 +458,20 @@ def is_login_pair(key: str, value: Any) -> bool:
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
 
 
+def _key_id_half(key: str, siblings: Any) -> bool:
+    """``accessKey`` beside ``secretKey`` (MinIO's and many S3 clients' pair): the access key is
+    the pair's id, sent in clear with every request like AWS's access key id; its secret half is
+    the sibling. Alone, or beside a ``keyId`` (``secret.s3.accessKey`` next to ``keyId``), an
+    ``accessKey`` is the secret itself."""
+    if _joined(key_words(key.rsplit(".", 1)[-1])) != ["accesskey"]:
+        return False
+    for sibling in siblings or ():
+        words = key_words(str(sibling))
+        if len(words) > 1 and words[0] == "secret" and words[-1] == "key":
+            return True  # `secretKey`, `secretAccessKey`, `secret_access_key`
+    return False
+
+
 def _spells_its_key(key: str, value: str) -> bool:
     """A ``*Key`` value that spells its own key's words (``licenseKey: license_key``, ``dbEncKey:
     db-enc-key``) names the key inside a Secret where the material is, as ``passwordKey`` does.
@@ -476,7 +492,14 @@ def _short_password(key: str, value: Any) -> bool:
         return False
     text = value.strip()
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
-    if not words or words[-1] not in _PASSWORD_WORDS or not _SHORT_IDENTIFIER.match(text):
+    if not words or words[-1] not in _PASSWORD_WORDS:
+        return False
+    if text.isdigit() and len(text) >= 6:
+        # skywalking's `postgresql.auth.password: "123456"`: a quoted number of six digits or
+        # more under a password key is the password. Shorter ones may be a port or a count under
+        # a loosely named key (`pass: "1234"`), and `"0"`/`"1"` are flags
+        return True
+    if not _SHORT_IDENTIFIER.match(text):
         return False
     return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
 

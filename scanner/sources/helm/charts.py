@@ -39,6 +39,7 @@ from scanner.sources.helm.components import (
     LibraryLoader,
     WorkloadTemplate,
     evaluate,
+    fallback_variables,
     find_components,
     guard_holds,
     helper_bodies,
@@ -295,6 +296,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             payload = _PAYLOAD_KEY.search(doc)
             reads: list[tuple[str, list[str]]] = []
             variables = template_variables(text[:stop])
+            # reads of `$password` when it was set from the values and only replaced if empty
+            held = {**variables, **fallback_variables(text[: m.start()], guards)}
             if payload:
                 start = m.start() + payload.start()
                 for r in _READ.finditer(text, start, stop):
@@ -319,7 +322,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                         # renders a whole file of the chart here, read like a helper's body
                         body = {included: texts[included], **helpers}
                         reads += [(p, open_guards + g) for p, g in helper_reads(included, body)]
-                    elif (path := variable_path(r.group("var"), variables)) is not None:
+                    elif (path := variable_path(r.group("var"), held)) is not None:
                         reads.append((path, open_guards))
                     elif (inc := _INCLUDED.match(variables.get(r.group("var"), ""))) is not None:
                         # netdata: `$configmapParent := include "…configs.configmap" .` before the

@@ -773,6 +773,27 @@ def template_variables(before: str) -> dict[str, str]:
     return {m.group("name"): m.group("expr") for m in _ASSIGN.finditer(before)}
 
 
+def fallback_variables(before: str, guards: GuardIndex) -> dict[str, str]:
+    """Variables declared from a values path whose later assignments are all fallbacks for an
+    empty value (``{{ $password := .Values.auth.password }}`` then, under ``{{ if not $password
+    }}``, ``{{ $password = randAlphaNum 40 }}``): when the value is set, the variable holds it,
+    whatever ``template_variables``' last assignment says."""
+    declared: dict[str, str] = {}
+    overridden: set[str] = set()
+    for m in _ASSIGN.finditer(before):
+        name, expr = m.group("name"), m.group("expr")
+        if name not in declared:
+            if re.fullmatch(r"\$?\.Values(?:\.[A-Za-z_][A-Za-z0-9_-]*)+", expr):
+                declared[name] = expr
+            else:
+                overridden.add(name)  # declared from something else first
+            continue
+        empty = (f"not {name}", f"empty {name}")
+        if not any(g.strip() in empty for g in guards.at(m.start())):
+            overridden.add(name)
+    return {name: expr for name, expr in declared.items() if name not in overridden}
+
+
 def strip_comments(text: str) -> str:
     """``{{/* ... */}}`` comments blanked (their newlines kept, so lines still count), in one
     pass with ``str.find``: an unclosed comment ends the scan instead of being searched again."""
