@@ -781,8 +781,14 @@ def chart_workloads(
             spec, reads = block.render(values, wt.variables)
             if spec is not None:
                 workload[block.key] = spec
-                here = Location(f"{prefix_file}{wt.template}", block.line, block.line)
-                loc.locations[f"workload.{block.key}"] = here
+                # Reported at the workload's replica count, never at the template line: the
+                # convention the labels follow (a preset word, a template default or nothing ->
+                # the replica count; only a topology key the values write is at its own line)
+                here = loc.locations.get("workload")
+                if here is not None:
+                    loc.locations[f"workload.{block.key}"] = here
+                else:
+                    loc.locations.pop(f"workload.{block.key}", None)
                 for inside, path in reads:
                     # a key the values give (elastic's `antiAffinityTopologyKey`) is at its line
                     loc.alias(f"workload.{block.key}.{inside}", path)

@@ -1,0 +1,53 @@
+"""Workload idioms of real charts that heldout14's first run got wrong (issue 17): where a
+hostname-only spread the template writes itself is reported (cloudflare-tunnel's ``with … else``
+default, skywalking's ``antiAffinity: soft`` preset, fission's router). Each fixture is shaped like
+its chart (``fixtures/helm/README.md``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
+
+from scanner.model import Finding, Status
+from scanner.workflow.scan import ScanOptions, run_scan
+
+
+def _findings(chart: Path, *rules: str) -> dict[tuple[str, str], Finding]:
+    """Every finding, passed or failed, by (rule, address)."""
+    result, _ = run_scan([chart], ScanOptions(rule_ids=list(rules), cache_dir=None))
+    return {(f.rule_id, f.resource.address): f for f in result.findings}
+
+
+def _at(finding: Finding) -> tuple[str, int]:
+    assert finding.location is not None
+    return Path(finding.location.file).name, finding.location.start_line
+
+
+def test_a_hostname_spread_the_template_writes_is_reported_at_the_replica_count():
+    """cloudflare-tunnel: `affinity: {{ with .Values.affinity }}…{{ else }}` a hostname
+    anti-affinity. The labels' convention: never a template line for a spread; a template default
+    goes to the workload's replica count (values.yaml:4), as a workload with no spread at all."""
+    got = _findings(FIX / "hostname-defaults", "OCI-HA-102")
+    tunnel = got[("OCI-HA-102", "tunnel-stack[base]")]
+    assert tunnel.status is Status.FAILED
+    assert "spreads only over kubernetes.io/hostname" in tunnel.message
+    assert _at(tunnel) == ("values.yaml", 4)
+
+
+def test_a_preset_word_in_values_is_reported_at_the_replica_count():
+    """skywalking: `oap.antiAffinity: "soft"` picks a hostname anti-affinity written in the
+    template; the preset word names no topology key, so the finding is at `oap.replicas`."""
+    got = _findings(FIX / "hostname-defaults", "OCI-HA-102")
+    oap = got[("OCI-HA-102", "tunnel-stack/oap[base]")]
+    assert oap.status is Status.FAILED
+    assert _at(oap) == ("values.yaml", 12)
+
+
+def test_a_hostname_topology_key_written_in_values_stays_at_its_line():
+    """prod writes the anti-affinity in values: the finding is that environment's, at the
+    hostname topologyKey line of values-prod.yaml (longhorn, openfaas)."""
+    got = _findings(FIX / "hostname-defaults", "OCI-HA-102")
+    prod = got[("OCI-HA-102", "tunnel-stack[prod]")]
+    assert prod.status is Status.FAILED
+    assert _at(prod) == ("values-prod.yaml", 6)
