@@ -51,3 +51,18 @@ def test_a_hostname_topology_key_written_in_values_stays_at_its_line():
     prod = got[("OCI-HA-102", "tunnel-stack[prod]")]
     assert prod.status is Status.FAILED
     assert _at(prod) == ("values-prod.yaml", 6)
+
+
+def test_a_count_read_through_default_is_reported_at_the_shared_value():
+    """langfuse: `replicas: {{ .Values.app.web.replicas | default .Values.app.replicas }}` with
+    `web.replicas: null` renders the shared `app.replicas: 1`: one finding per workload at that
+    value's line (values.yaml:3), never at the template line that reads it."""
+    got = _findings(FIX / "shared-replicas", "OCI-HA-101")
+    for name in ("app.web", "app.worker"):
+        finding = got[("OCI-HA-101", f"tracing/{name}[base]")]
+        assert finding.status is Status.FAILED
+        assert _at(finding) == ("values.yaml", 3)
+    # prod sets web's own count: the `default` no longer falls back, and 3 replicas pass
+    web = got[("OCI-HA-101", "tracing/app.web[prod]")]
+    assert web.status is Status.PASSED
+    assert _at(web) == ("values-prod.yaml", 3)

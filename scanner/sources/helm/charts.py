@@ -1085,9 +1085,16 @@ def _component_replicas(
         if wt is not None and wt.replicas_expr:
             computed = evaluate(wt.replicas_expr, values, wt.variables)
             if isinstance(computed, int) and not isinstance(computed, bool) and computed != value:
+                workload["replicas"] = computed
+                source = _path_giving(wt.replica_paths, values, computed)
+                if source is not None:
+                    # `{{ .Values.web.replicas | default .Values.replicas }}` (langfuse): the count
+                    # is the shared value the expression falls back to, reported at its line
+                    loc.alias("workload.replicas", source)
+                    loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+                    return
                 # the template renders another count than the value says (mongodb caps a
                 # standalone at one): the template line is where that happens
-                workload["replicas"] = computed
                 line = wt.replicas_line or wt.kind_line
                 where = Location(f"{prefix_file}{wt.template}", line, line)
                 loc.locations["workload.replicas"] = loc.locations["workload"] = where
@@ -1101,8 +1108,14 @@ def _component_replicas(
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
         computed = evaluate(wt.replicas_expr, values, wt.variables) if wt.replicas_expr and rendered else None
         if isinstance(computed, int) and not isinstance(computed, bool):
-            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
             workload["replicas"] = computed
+            source = _path_giving(wt.replica_paths, values, computed)
+            if source is not None:
+                # a `default` chain that renders one value as it is: at that value's line
+                loc.alias("workload.replicas", source)
+                loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+                return
+            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
             line = wt.replicas_line or wt.kind_line
             where = Location(f"{prefix_file}{wt.template}", line, line)
             loc.locations["workload.replicas"] = loc.locations["workload"] = where
@@ -1156,6 +1169,17 @@ def _other_replica_branch(
         workload["replicas"] = Unknown("replica count computed by the template")
         loc.locations["workload.replicas"] = loc.locations["workload"] = here
     return True
+
+
+def _path_giving(paths: list[str], values: dict[str, Any], count: int) -> str | None:
+    """The first values path the replica expression reads whose value is the rendered ``count``
+    itself (``default`` falls back to it unchanged), None when the template computes the count
+    (``mul``, a cap) so that no value gives it. A boolean is no count."""
+    for path in paths:
+        value = value_at(values, path)
+        if isinstance(value, int) and not isinstance(value, bool) and value == count:
+            return path
+    return None
 
 
 def _replicas_switch(wt: WorkloadTemplate, comp: Component) -> str | None:
