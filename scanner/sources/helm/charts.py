@@ -1091,7 +1091,8 @@ def _component_replicas(
                     # `{{ .Values.web.replicas | default .Values.replicas }}` (langfuse): the count
                     # is the shared value the expression falls back to, reported at its line
                     loc.alias("workload.replicas", source)
-                    loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+                    here = loc.locations.get("workload")
+                    loc.locations["workload"] = loc.locations.get("workload.replicas", here)
                     return
                 # the template renders another count than the value says (mongodb caps a
                 # standalone at one): the template line is where that happens
@@ -1113,7 +1114,8 @@ def _component_replicas(
             if source is not None:
                 # a `default` chain that renders one value as it is: at that value's line
                 loc.alias("workload.replicas", source)
-                loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+                here = loc.locations.get("workload")
+                loc.locations["workload"] = loc.locations.get("workload.replicas", here)
                 return
             # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
             line = wt.replicas_line or wt.kind_line
