@@ -66,3 +66,17 @@ def test_a_count_read_through_default_is_reported_at_the_shared_value():
     web = got[("OCI-HA-101", "tracing/app.web[prod]")]
     assert web.status is Status.PASSED
     assert _at(web) == ("values-prod.yaml", 3)
+
+
+def test_one_spread_constraint_written_as_a_map_is_that_constraint():
+    """cockroachdb: `statefulset.topologySpreadConstraints` is one map whose fields the template
+    writes (`topologyKey: {{ .topologyKey }}` in a `with`, guarded only by a Kubernetes version
+    check, which renders): its zone key spreads base over availability domains; prod's hostname
+    key does not, at its line."""
+    got = _findings(FIX / "map-spread", "OCI-HA-102")
+    base = got[("OCI-HA-102", "ringdb/statefulset[base]")]
+    assert base.status is Status.PASSED
+    assert _at(base) == ("values.yaml", 10)
+    prod = got[("OCI-HA-102", "ringdb/statefulset[prod]")]
+    assert prod.status is Status.FAILED
+    assert _at(prod) == ("values-prod.yaml", 3)

@@ -1324,6 +1324,15 @@ def _values_workload(
         if key in v:
             out[key] = v[key]
             loc.alias(f"{_w(prefix)}.{key}", prefix + key)
+    spread = v.get("topologySpreadConstraints")
+    if isinstance(spread, dict) and isinstance(spread.get("topologyKey"), str):
+        # one constraint as a map (cockroachdb: `statefulset.topologySpreadConstraints.topologyKey`),
+        # which the template writes field by field (`topologyKey: {{ .topologyKey }}` in a `with`):
+        # a list is what Kubernetes takes, so a map is only ever the one item the template renders
+        out["topologySpreadConstraints"] = [spread]
+        at = f"{_w(prefix)}.topologySpreadConstraints.0"
+        loc.alias(at, prefix + "topologySpreadConstraints")
+        loc.alias(at + ".topologyKey", prefix + "topologySpreadConstraints.topologyKey")
     env: list[dict[str, Any]] = []
     for key in ENV_VALUE_KEYS:
         if prefix + key in env_settings:
