@@ -80,3 +80,26 @@ def test_one_spread_constraint_written_as_a_map_is_that_constraint():
     prod = got[("OCI-HA-102", "ringdb/statefulset[prod]")]
     assert prod.status is Status.FAILED
     assert _at(prod) == ("values-prod.yaml", 3)
+
+
+def test_a_count_read_with_dig_is_the_component_s_own():
+    """fission: `replicas: {{ dig "replicas" 1 (.Values.builder | default dict) }}` reads
+    `builder.replicas`: the component is `builder`, one pod at that value's line in base, two in
+    prod -- not a top-level workload whose count is the whole `builder` map."""
+    got = _findings(FIX / "dig-replicas", "OCI-HA-101")
+    base = got[("OCI-HA-101", "faas/builder[base]")]
+    assert base.status is Status.FAILED
+    assert _at(base) == ("values.yaml", 7)
+    assert got[("OCI-HA-101", "faas/builder[prod]")].status is Status.PASSED
+    assert not [a for _, a in got if a.startswith("faas[")]
+
+
+def test_a_helper_guard_that_includes_another_helper_is_evaluated():
+    """fission: the tenant controller renders only when `include "faas.tenantEnabled"`, whose
+    condition compares `include "faas.tenancyMode"` (a `dig` with default "static") to "static":
+    off in base (no finding), on in prod (one pod, at `tenant.replicas`)."""
+    got = _findings(FIX / "dig-replicas", "OCI-HA-101")
+    assert ("OCI-HA-101", "faas/tenant[base]") not in got
+    prod = got[("OCI-HA-101", "faas/tenant[prod]")]
+    assert prod.status is Status.FAILED
+    assert _at(prod) == ("values.yaml", 9)
