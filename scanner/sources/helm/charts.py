@@ -784,8 +784,14 @@ def chart_workloads(
             spec, reads = block.render(values, wt.variables)
             if spec is not None:
                 workload[block.key] = spec
-                here = Location(f"{prefix_file}{wt.template}", block.line, block.line)
-                loc.locations[f"workload.{block.key}"] = here
+                # Reported at the workload's replica count, never at the template line: the
+                # convention the labels follow (a preset word, a template default or nothing ->
+                # the replica count; only a topology key the values write is at its own line)
+                here = loc.locations.get("workload")
+                if here is not None:
+                    loc.locations[f"workload.{block.key}"] = here
+                else:
+                    loc.locations.pop(f"workload.{block.key}", None)
                 for inside, path in reads:
                     # a key the values give (elastic's `antiAffinityTopologyKey`) is at its line
                     loc.alias(f"workload.{block.key}.{inside}", path)
@@ -1082,9 +1088,17 @@ def _component_replicas(
         if wt is not None and wt.replicas_expr:
             computed = evaluate(wt.replicas_expr, values, wt.variables)
             if isinstance(computed, int) and not isinstance(computed, bool) and computed != value:
+                workload["replicas"] = computed
+                source = _path_giving(wt.replica_paths, values, computed)
+                if source is not None:
+                    # `{{ .Values.web.replicas | default .Values.replicas }}` (langfuse): the count
+                    # is the shared value the expression falls back to, reported at its line
+                    loc.alias("workload.replicas", source)
+                    here = loc.locations.get("workload")
+                    loc.locations["workload"] = loc.locations.get("workload.replicas", here)
+                    return
                 # the template renders another count than the value says (mongodb caps a
                 # standalone at one): the template line is where that happens
-                workload["replicas"] = computed
                 line = wt.replicas_line or wt.kind_line
                 where = Location(f"{prefix_file}{wt.template}", line, line)
                 loc.locations["workload.replicas"] = loc.locations["workload"] = where
@@ -1098,8 +1112,15 @@ def _component_replicas(
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
         computed = evaluate(wt.replicas_expr, values, wt.variables) if wt.replicas_expr and rendered else None
         if isinstance(computed, int) and not isinstance(computed, bool):
-            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
             workload["replicas"] = computed
+            source = _path_giving(wt.replica_paths, values, computed)
+            if source is not None:
+                # a `default` chain that renders one value as it is: at that value's line
+                loc.alias("workload.replicas", source)
+                here = loc.locations.get("workload")
+                loc.locations["workload"] = loc.locations.get("workload.replicas", here)
+                return
+            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
             line = wt.replicas_line or wt.kind_line
             where = Location(f"{prefix_file}{wt.template}", line, line)
             loc.locations["workload.replicas"] = loc.locations["workload"] = where
@@ -1153,6 +1174,17 @@ def _other_replica_branch(
         workload["replicas"] = Unknown("replica count computed by the template")
         loc.locations["workload.replicas"] = loc.locations["workload"] = here
     return True
+
+
+def _path_giving(paths: list[str], values: dict[str, Any], count: int) -> str | None:
+    """The first values path the replica expression reads whose value is the rendered ``count``
+    itself (``default`` falls back to it unchanged), None when the template computes the count
+    (``mul``, a cap) so that no value gives it. A boolean is no count."""
+    for path in paths:
+        value = value_at(values, path)
+        if isinstance(value, int) and not isinstance(value, bool) and value == count:
+            return path
+    return None
 
 
 def _replicas_switch(wt: WorkloadTemplate, comp: Component) -> str | None:
@@ -1295,6 +1327,15 @@ def _values_workload(
         if key in v:
             out[key] = v[key]
             loc.alias(f"{_w(prefix)}.{key}", prefix + key)
+    spread = v.get("topologySpreadConstraints")
+    if isinstance(spread, dict) and isinstance(spread.get("topologyKey"), str):
+        # one constraint as a map (cockroachdb: `statefulset.topologySpreadConstraints.topologyKey`),
+        # which the template writes field by field (`topologyKey: {{ .topologyKey }}` in a `with`):
+        # a list is what Kubernetes takes, so a map is only ever the one item the template renders
+        out["topologySpreadConstraints"] = [spread]
+        at = f"{_w(prefix)}.topologySpreadConstraints.0"
+        loc.alias(at, prefix + "topologySpreadConstraints")
+        loc.alias(at + ".topologyKey", prefix + "topologySpreadConstraints.topologyKey")
     env: list[dict[str, Any]] = []
     for key in ENV_VALUE_KEYS:
         if prefix + key in env_settings:

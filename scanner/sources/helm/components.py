@@ -37,7 +37,7 @@ WORKLOAD_KIND = re.compile(
 )
 # A helper that says whether something is on: `{{- if COND }}{{- true -}}{{- else -}}{{- end -}}`
 _BOOLEAN_HELPER = re.compile(
-    r"^\s*\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*\{\{-?\s*(?:true|print\s+\"true\")\s*-?\}\}\s*"
+    r"^\s*\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*(?:\{\{-?\s*(?:true|print\s+\"true\")\s*-?\}\}|true)\s*"
     r"(?:\{\{-?\s*else\s*-?\}\}\s*)?\{\{-?\s*end\s*-?\}\}\s*(?:\{\{-?\s*end\s*-?\}\})?\s*$"
 )
 _INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
@@ -652,6 +652,20 @@ def _literal_placement(
     return terms
 
 
+# `dig "replicas" 1 (.Values.buildermgr | default dict)` (fission): sprig's dig walks the keys
+# into the map and falls back to the default, the same as `.Values.buildermgr.replicas | default 1`
+_DIG_READ = re.compile(
+    r"\bdig\s+(?P<keys>(?:\"[A-Za-z0-9_-]+\"\s+)+)(?P<default>[^\s()]+)\s+"
+    r"(?:\(\s*)?\$?\.Values(?P<path>(?:\.[A-Za-z0-9_-]+)+)(?:\s*\|\s*default\s+dict)?(?:\s*\))?"
+)
+
+
+def _dig_as_default(m: re.Match[str]) -> str:
+    """A ``dig`` read of a values map, written as the path it reads with its default."""
+    keys = "".join("." + k for k in re.findall(r"\"([^\"]+)\"", m.group("keys")))
+    return f".Values{m.group('path')}{keys} | default {m.group('default')}"
+
+
 def _replica_branch(
     rm: re.Match[str],
     stripped: str,
@@ -664,7 +678,7 @@ def _replica_branch(
     line, which starts at ``offset``): a number, a values path, or a count the template computes."""
     # `replicas: 1  # Set the desired number of replicas` (kubeshark): a YAML comment after the
     # value is no part of it (a `#` inside an action is template text, left alone)
-    expr = _without_comment(rm.group("expr"))
+    expr = _DIG_READ.sub(_dig_as_default, _without_comment(rm.group("expr")))
     branch = ReplicaBranch(
         stripped.count("\n", 0, offset + rm.start("expr")) + 1, _inner(guards.at(offset + rm.start()), outer)
     )
@@ -695,9 +709,11 @@ def _inner(open_guards: list[str], outer: list[str]) -> list[str]:
     return open_guards
 
 
-def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
+def inline_helpers(guard: str, helpers: dict[str, str], depth: int = 3) -> str:
     """A guard with each ``include "x.enabled" .`` of a yes/no helper replaced by the helper's
-    own condition, so it can be evaluated (bitnami's ``mongodb.arbiter.enabled``)."""
+    own condition, so it can be evaluated (bitnami's ``mongodb.arbiter.enabled``). A condition
+    that includes another helper is inlined in turn, a few levels deep (fission's
+    ``tenancyControllerEnabled`` compares ``include "fission.tenancyMode"``, one ``dig``)."""
     if "include" not in guard:
         return guard
 
@@ -705,11 +721,21 @@ def inline_helpers(guard: str, helpers: dict[str, str]) -> str:
         body = strip_comments(helpers.get(m.group("name"), "")).strip()
         b = _BOOLEAN_HELPER.match(body)
         if b:
-            return f"({b.group('cond')})"
+            cond = _DIG_READ.sub(_dig_as_default, b.group("cond"))
+            return f"({inline_helpers(cond, helpers, depth - 1) if depth > 0 else cond})"
+        single = _SINGLE_ACTION.fullmatch(body)
+        if single and _DIG_READ.fullmatch(single.group("e")):
+            # `{{- dig "mode" "static" (.Values.tenancy | default dict) -}}`: the value it prints
+            return f"({_DIG_READ.sub(_dig_as_default, single.group('e'))})"
         chosen = _value_helper(body)
         return f"({chosen})" if chosen else m.group(0)
 
     return _INCLUDE_CALL.sub(inline, guard)
+
+
+# a helper body that is one template action and nothing else
+# (the define's own `end` may follow)
+_SINGLE_ACTION = re.compile(r"\{\{-?\s*(?P<e>[^{}]*?)\s*-?\}\}\s*(?:\{\{-?\s*end\s*-?\}\}\s*)?")
 
 
 # a helper whose whole body picks one of two words (the define's own `end` may follow)
