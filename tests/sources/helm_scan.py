@@ -25,3 +25,15 @@ def failed(path: Path, *rules: str) -> list[Finding]:
     """The failed findings of ``rules`` in a scan of ``path``."""
     result, _ = run_scan([path], ScanOptions(rule_ids=list(rules), cache_dir=None))
     return [f for f in result.findings if f.status is Status.FAILED]
+
+
+def write_chart(parent: Path, name: str, files: dict[str, str]) -> Path:
+    """Write a chart named ``name`` under ``parent``: its Chart.yaml, then each of ``files``
+    (path relative to the chart -> text). Returns the chart's directory."""
+    chart = parent / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+    for rel, text in files.items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+        (chart / rel).write_text(text)
+    return chart

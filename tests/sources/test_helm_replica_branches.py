@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
+from helm_scan import FIX, _env, write_chart  # noqa: F401  (_env: the shared autouse fixture)
 
 from scanner.model import Finding, Status
 from scanner.sources.helm.components import UNKNOWN, evaluate, workload_templates
@@ -128,9 +128,7 @@ def test_a_literal_affinity_reads_anti_affinity_terms_only():
 
 def test_a_topology_key_inside_a_switch_of_its_own_counts_only_where_it_renders(tmp_path):
     """`{{ if .Values.antiAffinity.enabled }}` inside the block: off by default, no spread."""
-    chart = tmp_path / "gated"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: gated\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "gated", {})
     (chart / "values.yaml").write_text("replicas: 3\nantiAffinity:\n  enabled: false\n")
     (chart / "values-prod.yaml").write_text("antiAffinity:\n  enabled: true\n")
     (chart / "templates" / "deployment.yaml").write_text(
@@ -158,9 +156,7 @@ def test_kind_is_tells_unset_values():
 
 
 def test_a_template_ranging_over_a_values_map_renders_one_workload_per_entry(tmp_path):
-    chart = tmp_path / "fleet"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: fleet\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "fleet", {})
     (chart / "values.yaml").write_text(
         "image: ghcr.io/example/fleet:1.0.0\nservices:\n  api:\n    replicas: 3\n  worker:\n    port: 9000\n"
     )
@@ -178,9 +174,7 @@ def test_a_template_ranging_over_a_values_map_renders_one_workload_per_entry(tmp
 
 
 def test_a_replica_count_key_names_the_component_before_other_paths_the_branches_read(tmp_path):
-    chart = tmp_path / "web"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "web", {})
     (chart / "values.yaml").write_text(
         "image: ghcr.io/example/web:1.0.0\nreplicaCount: 1\nautoscaling:\n  enabled: false\n  minReplicas: 3\n"
     )
@@ -222,9 +216,7 @@ def test_index_reads_keys_with_dashes():
 
 
 def test_a_module_switched_off_through_index_renders_no_workload(tmp_path):
-    chart = tmp_path / "vector"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: vector\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "vector", {})
     (chart / "values.yaml").write_text(
         "modules:\n  text2vec-small:\n    enabled: false\n    replicas: 1\n"
         "  text2vec-large:\n    enabled: true\n    replicas: 1\n"
@@ -249,9 +241,7 @@ def test_a_module_switched_off_through_index_renders_no_workload(tmp_path):
 def test_a_topology_key_the_template_reads_from_values_is_judged_per_environment(tmp_path):
     """dapr's scheduler: a preferred pod anti-affinity written in the template on
     `topologyKey: {{ .Values.global.ha.topologyKey }}`."""
-    chart = tmp_path / "sched"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: sched\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "sched", {})
     (chart / "values.yaml").write_text("ha:\n  topologyKey: topology.kubernetes.io/zone\n")
     (chart / "values-hosts.yaml").write_text("ha:\n  topologyKey: kubernetes.io/hostname\n")
     (chart / "templates" / "statefulset.yaml").write_text(
@@ -271,9 +261,7 @@ def test_a_topology_key_the_template_reads_from_values_is_judged_per_environment
 def test_a_placement_a_helper_of_the_chart_writes_is_read(tmp_path):
     """`affinity: {{- include "app.affinity" . | nindent 8 }}` with the helper in _helpers.tpl
     writing a preferred zone anti-affinity when the values give none."""
-    chart = tmp_path / "app"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "app", {})
     (chart / "values.yaml").write_text("replicaCount: 3\nimage: example/app:1.0.0\naffinity: {}\n")
     (chart / "templates" / "_helpers.tpl").write_text(
         '{{- define "app.affinity" -}}\n{{- if .Values.affinity }}\n{{- toYaml .Values.affinity }}\n'
@@ -308,9 +296,7 @@ def test_an_if_inside_a_range_keeps_the_item_as_the_dot():
 
 
 def test_an_item_switched_off_inside_a_range_renders_no_workload(tmp_path):
-    chart = tmp_path / "pool"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: pool\nversion: 0.1.0\n")
+    chart = write_chart(tmp_path, "pool", {})
     (chart / "values.yaml").write_text(
         "image: example/w:1.0.0\nworkers:\n  - name: fast\n    enabled: true\n    replicas: 1\n"
         "  - name: slow\n    enabled: false\n    replicas: 1\n"

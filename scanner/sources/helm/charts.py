@@ -1088,20 +1088,10 @@ def _component_replicas(
         if wt is not None and wt.replicas_expr:
             computed = evaluate(wt.replicas_expr, values, wt.variables)
             if isinstance(computed, int) and not isinstance(computed, bool) and computed != value:
+                # `{{ .Values.web.replicas | default .Values.replicas }}` (langfuse) falls back to a
+                # shared value; mongodb caps a standalone at one in the template
                 workload["replicas"] = computed
-                source = _path_giving(wt.replica_paths, values, computed)
-                if source is not None:
-                    # `{{ .Values.web.replicas | default .Values.replicas }}` (langfuse): the count
-                    # is the shared value the expression falls back to, reported at its line
-                    loc.alias("workload.replicas", source)
-                    here = loc.locations.get("workload")
-                    loc.locations["workload"] = loc.locations.get("workload.replicas", here)
-                    return
-                # the template renders another count than the value says (mongodb caps a
-                # standalone at one): the template line is where that happens
-                line = wt.replicas_line or wt.kind_line
-                where = Location(f"{prefix_file}{wt.template}", line, line)
-                loc.locations["workload.replicas"] = loc.locations["workload"] = where
+                _locate_computed_count(loc, wt, values, computed, prefix_file)
                 return
         workload["replicas"] = 1 if value is None else value
         loc.alias("workload.replicas", comp.replicas_path)
@@ -1112,18 +1102,9 @@ def _component_replicas(
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
         computed = evaluate(wt.replicas_expr, values, wt.variables) if wt.replicas_expr and rendered else None
         if isinstance(computed, int) and not isinstance(computed, bool):
+            # a `default` chain, or a count computed from values (`mul $poolCount $nodeCount`)
             workload["replicas"] = computed
-            source = _path_giving(wt.replica_paths, values, computed)
-            if source is not None:
-                # a `default` chain that renders one value as it is: at that value's line
-                loc.alias("workload.replicas", source)
-                here = loc.locations.get("workload")
-                loc.locations["workload"] = loc.locations.get("workload.replicas", here)
-                return
-            # a count the template computes from values (`$replicas := mul $poolCount $nodeCount`)
-            line = wt.replicas_line or wt.kind_line
-            where = Location(f"{prefix_file}{wt.template}", line, line)
-            loc.locations["workload.replicas"] = loc.locations["workload"] = where
+            _locate_computed_count(loc, wt, values, computed, prefix_file)
             return
         if wt.replicas_line and rendered and wt.literal_replicas is None:
             # an expression ocisec cannot evaluate (`mul $zoneCount $replicaCount`)
@@ -1174,6 +1155,25 @@ def _other_replica_branch(
         workload["replicas"] = Unknown("replica count computed by the template")
         loc.locations["workload.replicas"] = loc.locations["workload"] = here
     return True
+
+
+def _locate_computed_count(
+    loc: _Locator, wt: WorkloadTemplate, values: dict[str, Any], count: int, prefix_file: str
+) -> None:
+    """Point a count the template renders from values at the line that decides it.
+
+    A `default` chain renders one value as it is: the finding belongs at that value's line. A count
+    the template computes (a cap, `mul`) is decided by the template, so its replicas line is where.
+    """
+    source = _path_giving(wt.replica_paths, values, count)
+    if source is not None:
+        loc.alias("workload.replicas", source)
+        here = loc.locations.get("workload")
+        loc.locations["workload"] = loc.locations.get("workload.replicas", here)
+        return
+    line = wt.replicas_line or wt.kind_line
+    where = Location(f"{prefix_file}{wt.template}", line, line)
+    loc.locations["workload.replicas"] = loc.locations["workload"] = where
 
 
 def _path_giving(paths: list[str], values: dict[str, Any], count: int) -> str | None:
