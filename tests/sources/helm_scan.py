@@ -37,3 +37,9 @@ def write_chart(parent: Path, name: str, files: dict[str, str]) -> Path:
         (chart / rel).parent.mkdir(parents=True, exist_ok=True)
         (chart / rel).write_text(text)
     return chart
+
+
+def findings_by_address(path: Path, *rules: str) -> dict[tuple[str, str], Finding]:
+    """Every finding of ``rules``, passed or failed, in a scan of ``path``, by (rule, address)."""
+    result, _ = run_scan([path], ScanOptions(rule_ids=list(rules), cache_dir=None))
+    return {(f.rule_id, f.resource.address): f for f in result.findings}

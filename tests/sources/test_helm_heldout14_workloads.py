@@ -8,15 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
+from helm_scan import findings_by_address as _findings
 
 from scanner.model import Finding, Status
-from scanner.workflow.scan import ScanOptions, run_scan
-
-
-def _findings(chart: Path, *rules: str) -> dict[tuple[str, str], Finding]:
-    """Every finding, passed or failed, by (rule, address)."""
-    result, _ = run_scan([chart], ScanOptions(rule_ids=list(rules), cache_dir=None))
-    return {(f.rule_id, f.resource.address): f for f in result.findings}
 
 
 def _at(finding: Finding) -> tuple[str, int]:
