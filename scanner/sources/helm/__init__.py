@@ -35,6 +35,12 @@ from scanner.sources.helm.charts import (
     values_resource,
 )
 from scanner.sources.helm.manifests import has_manifest_markers, load_manifest_text
+from scanner.sources.helm.packaged import (
+    PackagedChart,
+    missing_dependencies_note,
+    packaged_subcharts,
+    version_accepts,
+)
 from scanner.sources.helm.yamlmarks import YamlInputError, read_yaml_text
 
 STDIN = "-"
@@ -239,10 +245,28 @@ class _Dependency:
     alias: str
     condition: str | None
     directory: Path | None  # the vendored chart, when it is in the repository
+    # Where a user finds it, relative to the scan root, when that is not the directory's own path:
+    # a packaged subchart unpacked in a private directory is `parent/charts/etcd-12.0.18.tgz/etcd`.
+    shown: str | None = None
 
 
-def _dependencies(meta: dict[str, Any], subcharts: list[Path]) -> list[_Dependency]:
+def _dependencies(
+    meta: dict[str, Any], subcharts: list[Path], packaged: list[PackagedChart] | None = None
+) -> list[_Dependency]:
+    """The parent's dependencies matched with the charts under its ``charts/``, as helm matches
+    them: by the name in the subchart's own Chart.yaml (not its directory or archive file name),
+    and, for a packaged one, a version the declared range accepts; an archive that matches no
+    declaration is rendered by helm under its own name, like an undeclared directory."""
     vendored = {_chart_name(c): c for c in subcharts}
+    shown: dict[str, str] = {}
+    for p in packaged or []:
+        # A directory and an archive of the same chart: helm loads both and keeps whichever it
+        # meets first in a Go map (no fixed order); the directory, the one people edit, is read
+        # here, and the note (packaged_subcharts) says so.
+        if p.name not in vendored:
+            vendored[p.name] = p.directory
+            shown[p.name] = p.shown
+    versions = {p.name: p.version for p in packaged or []}
     deps: list[_Dependency] = []
     declared = meta.get("dependencies") if isinstance(meta.get("dependencies"), list) else []
     for d in declared:
@@ -250,9 +274,13 @@ def _dependencies(meta: dict[str, Any], subcharts: list[Path]) -> list[_Dependen
             continue
         alias = d.get("alias") if isinstance(d.get("alias"), str) and d.get("alias") else d["name"]
         condition = d.get("condition") if isinstance(d.get("condition"), str) else None
-        deps.append(_Dependency(d["name"], alias, condition, vendored.pop(d["name"], None)))
+        name = d["name"]
+        if name in shown and not version_accepts(d.get("version"), versions.get(name)):
+            deps.append(_Dependency(name, alias, condition, None))  # helm: not this archive
+            continue
+        deps.append(_Dependency(name, alias, condition, vendored.pop(name, None), shown.get(name)))
     # Vendored charts the parent does not declare are still rendered by helm, under their name.
-    deps += [_Dependency(n, n, None, c) for n, c in sorted(vendored.items())]
+    deps += [_Dependency(n, n, None, c, shown.get(n)) for n, c in sorted(vendored.items())]
     return deps
 
 
@@ -322,7 +350,10 @@ def _load_chart(
     if extra and all(p in loaded for p in extra):
         environments.append(("+".join(p.name.rsplit(".", 1)[0] for p in extra), list(extra)))
     anchor = Location(base.path, 1, 1)
-    deps = _dependencies(meta, subcharts or [])
+    # A packaged subchart (charts/*.tgz) is unpacked privately and read as a vendored directory;
+    # a chart without a charts/ directory costs one stat.
+    packaged = packaged_subcharts(chart, chart_rel, subcharts or [], out.errors)
+    deps = _dependencies(meta, subcharts or [], packaged)
     # A library that renders this chart's objects and is not here: said once, never a silent pass
     names = [d.name for d in deps]
     vendored = frozenset(d.name for d in deps if d.directory is not None)
@@ -330,6 +361,7 @@ def _load_chart(
         where = f"{chart_rel}/{loader.template}" if chart_rel not in ("", ".") else loader.template
         out.errors.append(InputError(where, message, loader.line, level="note"))
     subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
+    unfetched: list[str] = []  # dependencies helm would render that are not here
     for env, layers in environments:
         data, located = base.data, dict(base.locations)
         current = base
@@ -352,6 +384,8 @@ def _load_chart(
                 continue
             values, where = _slice(data, located, dep.alias)
             sub_name = f"{name}/{dep.alias}"
+            if dep.directory is None and dep.name not in unfetched:
+                unfetched.append(dep.name)
             if dep.alias in subs and subs[dep.alias] is not None:
                 sub_rel, sub_base, sub_templates = subs[dep.alias]
                 merged, merged_loc = merge_values(sub_base, ValuesFile(fallback, values, where))
@@ -374,17 +408,19 @@ def _load_chart(
                 out.resources += chart_services(sub_name, chart_rel, env, values, where, None, env_anchor)
         if render:
             _render(chart, chart_rel, name, env, [p for p in [base_path] if p] + layers, out)
+    if unfetched:
+        out.errors.append(missing_dependencies_note(chart_rel, unfetched))
 
 
 def _load_subchart(dep: _Dependency, root: Path) -> tuple[str, ValuesFile, Any] | None:
     """A vendored subchart's own values and templates, or None when its values cannot be read."""
     assert dep.directory is not None
-    sub_rel = _rel(dep.directory, root)
+    sub_rel = dep.shown or _rel(dep.directory, root)
     names = ("values.yaml", "values.yml")
     path = next((dep.directory / n for n in names if (dep.directory / n).is_file()), None)
     try:
         empty = ValuesFile(f"{sub_rel}/values.yaml", {}, {})
-        base = read_values_file(path, _rel(path, root)) if path else empty
+        base = read_values_file(path, f"{sub_rel}/{path.name}") if path else empty
     except YamlInputError:
         return None
     return sub_rel, base, scan_templates(dep.directory)
