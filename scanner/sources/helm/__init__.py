@@ -40,6 +40,7 @@ from scanner.sources.helm.packaged import (
     missing_dependencies_note,
     packaged_subcharts,
     version_accepts,
+    version_mismatches,
 )
 from scanner.sources.helm.yamlmarks import YamlInputError, read_yaml_text
 
@@ -354,6 +355,8 @@ def _load_chart(
     # a chart without a charts/ directory costs one stat.
     packaged = packaged_subcharts(chart, chart_rel, subcharts or [], out.errors)
     deps = _dependencies(meta, subcharts or [], packaged)
+    mismatched = version_mismatches(meta, packaged) if packaged else []
+    out.errors += mismatched
     # A library that renders this chart's objects and is not here: said once, never a silent pass
     names = [d.name for d in deps]
     vendored = frozenset(d.name for d in deps if d.directory is not None)
@@ -384,7 +387,7 @@ def _load_chart(
                 continue
             values, where = _slice(data, located, dep.alias)
             sub_name = f"{name}/{dep.alias}"
-            if dep.directory is None and dep.name not in unfetched:
+            if dep.directory is None and dep.name not in unfetched and not mismatched:
                 unfetched.append(dep.name)
             if dep.alias in subs and subs[dep.alias] is not None:
                 sub_rel, sub_base, sub_templates = subs[dep.alias]

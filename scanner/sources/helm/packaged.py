@@ -110,8 +110,8 @@ def missing_dependencies_note(chart_rel: str, names: list[str]) -> InputError:
     plural = "dependencies" if len(names) > 1 else "dependency"
     return InputError(
         where,
-        f"{plural} {listed} not under charts/ (neither a directory nor a .tgz): their templates "
-        "and defaults were not judged, only the values this chart sets for them; run "
+        f"{plural} {listed} not under charts/ (neither a directory nor a .tgz): templates and "
+        "defaults not judged, only the values this chart sets for it; run "
         "`helm dependency build` before scanning, or scan the rendered chart "
         "(helm template ... | ocisec scan -)",
         level="note",
@@ -177,3 +177,28 @@ def _term_accepts(term: str, have: tuple[list[int], int]) -> bool | None:
             upper = [0, 0, want[2] + 1]
         return want <= v < upper
     return {">": v > want, "<": v < want, ">=": v >= want, "<=": v <= want}[op]
+
+
+def version_mismatches(meta: dict[str, Any], packaged: list[PackagedChart]) -> list[InputError]:
+    """A note per archive whose chart a declared dependency names with a version range that does
+    not accept it: helm then renders the archive under its own name (the alias, the condition and
+    the values under the alias do not apply to it) and the declared dependency is missing."""
+    declared = meta.get("dependencies") if isinstance(meta.get("dependencies"), list) else []
+    out: list[InputError] = []
+    for d in declared:
+        if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+            continue
+        for p in packaged:
+            if p.name == d["name"] and not version_accepts(d.get("version"), p.version):
+                alias = d.get("alias") if isinstance(d.get("alias"), str) and d.get("alias") else p.name
+                out.append(
+                    InputError(
+                        p.archive,
+                        f"holds {p.name} {p.version}, which the dependency's version "
+                        f"{str(d.get('version'))!r} does not accept: helm renders it under its own "
+                        f"name {p.name!r} (not as {alias!r}, whatever its condition), and judged so; "
+                        "run `helm dependency build` to package the declared version",
+                        level="note",
+                    )
+                )
+    return out
