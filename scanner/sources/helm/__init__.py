@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -355,14 +356,19 @@ def _load_chart(
     # a chart without a charts/ directory costs one stat.
     packaged = packaged_subcharts(chart, chart_rel, subcharts or [], out.errors)
     deps = _dependencies(meta, subcharts or [], packaged)
-    mismatched = version_mismatches(meta, packaged) if packaged else []
-    out.errors += mismatched
     # A library that renders this chart's objects and is not here: said once, never a silent pass
     names = [d.name for d in deps]
     vendored = frozenset(d.name for d in deps if d.directory is not None)
+    said: set[str] = set()  # dependencies a library note already names: not said twice
     for loader, message in library_notes(templates, base.data, names, vendored):
         where = f"{chart_rel}/{loader.template}" if chart_rel not in ("", ".") else loader.template
         out.errors.append(InputError(where, message, loader.line, level="note"))
+        named = re.search(r"\(dependency ([^)]*)\)", message)
+        said.update(named.group(1).split(", ") if named else ())
+    if packaged:
+        out.errors += version_mismatches(meta, packaged)
+        # an archive of the chart at a version the dependency does not accept: said there
+        said.update(d.name for d in deps if d.directory is None and any(p.name == d.name for p in packaged))
     subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
     unfetched: list[str] = []  # dependencies helm would render that are not here
     for env, layers in environments:
@@ -387,7 +393,7 @@ def _load_chart(
                 continue
             values, where = _slice(data, located, dep.alias)
             sub_name = f"{name}/{dep.alias}"
-            if dep.directory is None and dep.name not in unfetched and not mismatched:
+            if dep.directory is None and dep.name not in unfetched and dep.name not in said:
                 unfetched.append(dep.name)
             if dep.alias in subs and subs[dep.alias] is not None:
                 sub_rel, sub_base, sub_templates = subs[dep.alias]
