@@ -385,8 +385,10 @@ def _load_chart(
         env_anchor = Location(fallback, 1, 1) if layers else anchor
         data, located = lift_defaults(data, located, templates.defaults_key)
         resources = values_resource(name, chart_rel, env, data, located, templates, env_anchor)
-        # A vendored subchart's values are judged with the subchart (below), not twice.
-        resources[0].attributes["subcharts"] = sorted(subs)
+        # A vendored subchart's values are judged with the subchart (below), not twice; those of
+        # one switched off here stay with the parent (a password shipped there is still shipped).
+        on = {d.alias for d in deps if _condition_holds(d.condition, data)}
+        resources[0].attributes["subcharts"] = sorted(a for a in subs if a in on)
         out.resources += resources
         for dep in deps:
             if not _condition_holds(dep.condition, data):

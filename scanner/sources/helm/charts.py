@@ -1240,6 +1240,13 @@ def _budget_from_templates(
         workload.pop("podDisruptionBudget", None)
         for key in [k for k in loc.locations if k.startswith("workload.podDisruptionBudget")]:
             del loc.locations[key]
+        # a values switch that keeps it from rendering (pulsar's `zookeeper.pdb.usePolicy:
+        # false`, set by milvus) is the line that says why there is none
+        switch = _switch_off(mine, values, loc)
+        if switch is not None:
+            workload["podDisruptionBudget"] = {"enabled": False, "minAvailable": None, "maxUnavailable": None}
+            loc.locations["workload.podDisruptionBudget"] = switch
+            loc.locations["workload.podDisruptionBudget.enabled"] = switch
         return
     if isinstance(current, dict) and _truthy(current.get("enabled")):
         return  # the values already enable a budget
@@ -1254,6 +1261,22 @@ def _budget_from_templates(
         for path in ("", ".minAvailable", ".maxUnavailable"):
             loc.locations[f"workload.podDisruptionBudget{path}"] = where
         return
+
+
+_VALUES_PATH = re.compile(r"^\s*(?:not\s+)?\.Values\.([A-Za-z0-9_.]+)\s*$")
+
+
+def _switch_off(budgets: list[Any], values: dict[str, Any], loc: _Locator) -> Location | None:
+    """Where the values set the one switch (a plain ``.Values.x`` or ``not .Values.x`` guard,
+    the last such guard that fails) that keeps a workload's budget templates from rendering."""
+    for budget in budgets:
+        for guard in reversed(budget.guards):
+            m = _VALUES_PATH.match(guard)
+            if m and guard_holds(guard, values, budget.variables) is False:
+                where = loc.located.get(m.group(1))
+                if where is not None:
+                    return where
+    return None
 
 
 def _values_workload(
