@@ -285,7 +285,10 @@ def test_gzip_bomb_stops_at_the_cap_without_reading_it_all(tmp_path, monkeypatch
 def test_member_larger_than_a_file_may_be_is_refused_before_it_is_read(tmp_path, monkeypatch):
     monkeypatch.setattr(LIMITS, "max_file_bytes", 64 * 1024)  # policies still fit
     _refused(
-        tmp_path, tgz(_chart(("bad/values.yaml", "a" * 100_000, "file"))), "'bad/values.yaml'", "max_file_bytes"
+        tmp_path,
+        tgz(_chart(("bad/values.yaml", "a" * 100_000, "file"))),
+        "'bad/values.yaml'",
+        "max_file_bytes",
     )
 
 
@@ -363,3 +366,45 @@ def test_sarif_uri_is_relative_to_the_root(tmp_path):
 def test_etcd_fixture_archive_holds_the_nested_common_chart():
     names = tarfile.open(fileobj=io.BytesIO(etcd_archive())).getnames()
     assert "etcd/charts/common-2.31.3.tgz" in names
+
+
+# --- two readings the archives showed, true of vendored directories too
+
+
+def test_values_of_a_subchart_switched_off_stay_judged_with_the_parent(tmp_path):
+    # zitadel (heldout13): postgresql.enabled: false, yet its password is shipped in the values
+    chart = _copy(MILVUS, tmp_path / "vectordb")
+    values = (
+        (chart / "values.yaml").read_text().replace("minio:\n  enabled: true", "minio:\n  enabled: false")
+    )
+    (chart / "values.yaml").write_text(values)
+    found = findings_by_address(chart, "OCI-SEC-101", "OCI-SEC-103")
+    secret = found[("OCI-SEC-101", "vectordb[base]")]
+    assert secret.status is Status.FAILED and _where(secret) == "values.yaml:6"
+    assert ("OCI-SEC-103", "vectordb/minio[base]") not in found  # the archive renders nothing
+
+
+def test_a_budget_template_switched_off_by_a_value_is_reported_at_that_value(tmp_path):
+    # pulsar's zookeeper-pdb.yaml: `if .Values.zookeeper.pdb.usePolicy`, false in milvus's values
+    from tests.sources.helm_scan import write_chart
+
+    chart = write_chart(
+        tmp_path,
+        "streams",
+        {
+            "values.yaml": "zookeeper:\n  replicaCount: 3\n  budgetPolicy: false\n",
+            "templates/zookeeper-statefulset.yaml": (
+                "apiVersion: apps/v1\nkind: StatefulSet\nspec:\n"
+                "  replicas: {{ .Values.zookeeper.replicaCount }}\n"
+            ),
+            "templates/zookeeper-pdb.yaml": (
+                "{{- if .Values.zookeeper.budgetPolicy }}\napiVersion: policy/v1\n"
+                "kind: PodDisruptionBudget\nspec:\n  maxUnavailable: 1\n{{- end }}\n"
+            ),
+        },
+    )
+    budget = [
+        f for f in findings_by_address(chart, "OCI-HA-103").values() if "zookeeper" in f.resource.address
+    ]
+    assert len(budget) == 1 and budget[0].status is Status.FAILED
+    assert _where(budget[0]) == "values.yaml:3"  # not the replica count (2)
