@@ -115,6 +115,15 @@ def unpack_chart_archive(path: Path) -> Path:
     return Path(target)
 
 
+def unpacked_here(path: Path) -> bool:
+    """Whether ``path`` is a directory this module unpacked (an archive nested in an archive,
+    unpacked in place under its own name); a directory a repository names ``x.tgz`` is not."""
+    if not path.is_dir():
+        return False
+    text = str(path)
+    return any(text.startswith(d + os.sep) for d in _PRIVATE_DIRS)
+
+
 def _unpack(raw: bytes, target: Path, depth: int, budget: _Budget) -> None:
     """Unpack one archive's bytes into ``target`` (an empty private directory)."""
     files: dict[str, str] = {}  # case-folded name -> name as written

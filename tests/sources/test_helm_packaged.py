@@ -408,3 +408,57 @@ def test_a_budget_template_switched_off_by_a_value_is_reported_at_that_value(tmp
     ]
     assert len(budget) == 1 and budget[0].status is Status.FAILED
     assert _where(budget[0]) == "values.yaml:3"  # not the replica count (2)
+
+
+METRICS = {
+    "metrics/Chart.yaml": "apiVersion: v2\nname: metrics\nversion: 0.1.0\n",
+    "metrics/values.yaml": "workers: 2\n",  # no key a values convention reads: only the template says
+    "metrics/templates/deployment.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.workers }}\n"
+    ),
+}
+DB = {
+    "db/Chart.yaml": (
+        "apiVersion: v2\nname: db\nversion: 1.0.0\ndependencies:\n"
+        "  - name: metrics\n    version: 0.1.x\n    condition: metrics.enabled\n"
+    ),
+    "db/values.yaml": "metrics:\n  enabled: true\n",
+}
+
+
+def _umbrella(tmp_path: Path, packaged: bool) -> Path:
+    from tests.sources.helm_scan import write_chart
+
+    chart = write_chart(
+        tmp_path,
+        "app",
+        {
+            "Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: db\n    version: 1.0.0\n",
+            "values.yaml": "db:\n  metrics:\n    workers: 1\n",
+            "values-prod.yaml": "db:\n  metrics:\n    enabled: false\n",
+        },
+    )
+    if packaged:
+        inner = tgz(METRICS)
+        (chart / "charts").mkdir()
+        (chart / "charts" / "db-1.0.0.tgz").write_bytes(
+            tgz([*[(n, t, "file") for n, t in DB.items()], ("db/charts/metrics-0.1.0.tgz", inner, "file")])
+        )
+    else:
+        for name, text in {**DB, **{f"db/charts/{n}": t for n, t in METRICS.items()}}.items():
+            (chart / "charts" / name).parent.mkdir(parents=True, exist_ok=True)
+            (chart / "charts" / name).write_text(text)
+    return chart
+
+
+@pytest.mark.parametrize("packaged", [True, False])
+def test_a_subcharts_own_subcharts_get_their_values_through_it(tmp_path, packaged):
+    # a packaged chart's own charts/ may hold more archives; a vendored directory more directories
+    chart = _umbrella(tmp_path, packaged)
+    found = findings_by_address(chart, "OCI-HA-101")
+    single = found[("OCI-HA-101", "app/db/metrics[base]")]
+    assert single.status is Status.FAILED
+    assert _where(single) == "values.yaml:3"  # the parent's db.metrics.workers
+    assert ("OCI-HA-101", "app/db/metrics[prod]") not in found  # switched off through db's condition
+    result, _ = run_scan([chart], ScanOptions(cache_dir=None))
+    assert not [e for e in result.errors if e.level == "error"]

@@ -369,7 +369,7 @@ def _load_chart(
         out.errors += version_mismatches(meta, packaged)
         # an archive of the chart at a version the dependency does not accept: said there
         said.update(d.name for d in deps if d.directory is None and any(p.name == d.name for p in packaged))
-    subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
+    subs = {d.alias: _load_subchart(d, root, out.errors) for d in deps if d.directory is not None}
     unfetched: list[str] = []  # dependencies helm would render that are not here
     for env, layers in environments:
         data, located = base.data, dict(base.locations)
@@ -397,19 +397,9 @@ def _load_chart(
             sub_name = f"{name}/{dep.alias}"
             if dep.directory is None and dep.name not in unfetched and dep.name not in said:
                 unfetched.append(dep.name)
-            if dep.alias in subs and subs[dep.alias] is not None:
-                sub_rel, sub_base, sub_templates = subs[dep.alias]
-                merged, merged_loc = merge_values(sub_base, ValuesFile(fallback, values, where))
-                out.resources += values_resource(
-                    sub_name,
-                    sub_rel,
-                    env,
-                    merged,
-                    merged_loc,
-                    sub_templates,
-                    Location(sub_base.path, 1, 1),
-                    chart_name=dep.name,
-                )
+            sub = subs.get(dep.alias)
+            if sub is not None:
+                _judge_subchart(out, sub_name, dep.name, sub, env, values, where, fallback)
             elif dep.alias in data:
                 # Not in the repository: the parent's values for it are all there is to judge,
                 # read by the values' conventions (`controller.replicaCount`).
@@ -423,8 +413,28 @@ def _load_chart(
         out.errors.append(missing_dependencies_note(chart_rel, unfetched))
 
 
-def _load_subchart(dep: _Dependency, root: Path) -> tuple[str, ValuesFile, Any] | None:
-    """A vendored subchart's own values and templates, or None when its values cannot be read."""
+@dataclass
+class _Subchart:
+    """A vendored or packaged subchart, read: its own values and templates, and its own
+    subcharts (under its ``charts/``, directories or archives) with their dependencies."""
+
+    rel: str
+    base: ValuesFile
+    templates: Any
+    deps: list[_Dependency]
+    subs: dict[str, _Subchart | None]
+
+
+# Subcharts of subcharts of ...: a bound on the recursion (archives are bounded by
+# max_archive_depth; this bounds directories nested in a repository too).
+_MAX_SUBCHART_DEPTH = 4
+
+
+def _load_subchart(
+    dep: _Dependency, root: Path, errors: list[InputError], depth: int = 1
+) -> _Subchart | None:
+    """A vendored subchart's own values, templates and nested subcharts, or None when its values
+    cannot be read."""
     assert dep.directory is not None
     sub_rel = dep.shown or _rel(dep.directory, root)
     names = ("values.yaml", "values.yml")
@@ -434,7 +444,57 @@ def _load_subchart(dep: _Dependency, root: Path) -> tuple[str, ValuesFile, Any] 
         base = read_values_file(path, f"{sub_rel}/{path.name}") if path else empty
     except YamlInputError:
         return None
-    return sub_rel, base, scan_templates(dep.directory)
+    deps: list[_Dependency] = []
+    charts_dir = dep.directory / "charts"
+    if depth < _MAX_SUBCHART_DEPTH and charts_dir.is_dir():
+        directories = sorted(
+            c
+            for c in charts_dir.iterdir()
+            if c.is_dir() and c.suffix != ".tgz" and c.name[0] not in "_." and (c / "Chart.yaml").is_file()
+        )
+        packaged = packaged_subcharts(dep.directory, sub_rel, directories, errors)
+        for d in _dependencies(_chart_meta(dep.directory), directories, packaged):
+            if d.directory is None or _chart_meta(d.directory).get("type") == "library":
+                continue  # helm renders no library chart; a fetched one is not here
+            # where a user finds it: under this subchart's path (inside the archive, if it is one)
+            d.shown = d.shown or f"{sub_rel}/charts/{d.directory.name}"
+            deps.append(d)
+    subs = {d.alias: _load_subchart(d, root, errors, depth + 1) for d in deps}
+    return _Subchart(sub_rel, base, scan_templates(dep.directory), deps, subs)
+
+
+def _judge_subchart(
+    out: KubernetesResult,
+    name: str,
+    chart_name: str,
+    sub: _Subchart,
+    env: str,
+    values: dict[str, Any],
+    where: dict[str, Location],
+    fallback: str,
+) -> None:
+    """Evaluate one subchart with the values its parent gives it (``values``, at the parent's
+    lines), then its own subcharts with theirs, as ``parent/alias/alias2[env]``."""
+    merged, merged_loc = merge_values(sub.base, ValuesFile(fallback, values, where))
+    resources = values_resource(
+        name,
+        sub.rel,
+        env,
+        merged,
+        merged_loc,
+        sub.templates,
+        Location(sub.base.path, 1, 1),
+        chart_name=chart_name,
+    )
+    on = [d for d in sub.deps if _condition_holds(d.condition, merged) and sub.subs.get(d.alias) is not None]
+    if on and resources:
+        resources[0].attributes["subcharts"] = sorted(d.alias for d in on)
+    out.resources += resources
+    for d in on:
+        nested = sub.subs[d.alias]
+        assert nested is not None
+        nested_values, nested_where = _slice(merged, merged_loc, d.alias)
+        _judge_subchart(out, f"{name}/{d.alias}", d.name, nested, env, nested_values, nested_where, fallback)
 
 
 def _render(

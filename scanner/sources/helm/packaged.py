@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.guards.safe_archive import ArchiveError, unpack_chart_archive
+from scanner.guards.safe_archive import ArchiveError, unpack_chart_archive, unpacked_here
 from scanner.model import InputError
 from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, read_yaml_text
 
@@ -51,11 +51,12 @@ def packaged_subcharts(
     prefix = "" if chart_rel in ("", ".") else f"{chart_rel}/"
     out: list[PackagedChart] = []
     for archive in sorted(charts_dir.iterdir()):
-        if archive.suffix != ".tgz" or archive.name[0] in "_." or archive.is_dir():
+        if archive.suffix != ".tgz" or archive.name[0] in "_.":
             continue
         shown_archive = f"{prefix}charts/{archive.name}"
         try:
-            unpacked = unpack_chart_archive(archive)
+            # an archive nested in an archive was unpacked with it, into a directory of its name
+            unpacked = archive if unpacked_here(archive) else unpack_chart_archive(archive)
         except ArchiveError as exc:
             what = f"member {exc.member!r}: " if exc.member else ""
             errors.append(InputError(shown_archive, f"packaged subchart not read: {what}{exc.reason}"))
