@@ -462,3 +462,22 @@ def test_a_subcharts_own_subcharts_get_their_values_through_it(tmp_path, package
     assert ("OCI-HA-101", "app/db/metrics[prod]") not in found  # switched off through db's condition
     result, _ = run_scan([chart], ScanOptions(cache_dir=None))
     assert not [e for e in result.errors if e.level == "error"]
+
+
+def test_a_key_written_in_an_archive_template_is_found_at_its_path_inside(tmp_path):
+    # a packaged subchart's templates are files of the chart, as a vendored directory's are
+    pem = (ROOT / "fixtures" / "helm" / "chart-files" / "templates" / "tls-secret.yaml").read_text()
+    chart = _copy(MILVUS, tmp_path / "vectordb")
+    (chart / "charts" / "tls-0.1.0.tgz").write_bytes(
+        tgz(
+            {
+                "tls/Chart.yaml": "apiVersion: v2\nname: tls\nversion: 0.1.0\n",
+                "tls/templates/tls-secret.yaml": pem,
+            }
+        )
+    )
+    result, _ = run_scan([chart], ScanOptions(rule_ids=["OCI-SEC-007"], cache_dir=None))
+    (key,) = [f for f in result.findings if f.status is Status.FAILED]
+    assert key.location.file == "charts/tls-0.1.0.tgz/tls/templates/tls-secret.yaml"
+    assert key.location.start_line == pem.splitlines().index("    -----BEGIN RSA PRIVATE KEY-----") + 1
+    assert "charts/tls-0.1.0.tgz/tls/templates/tls-secret.yaml" in result.inputs

@@ -370,6 +370,12 @@ def _load_chart(
         # an archive of the chart at a version the dependency does not accept: said there
         said.update(d.name for d in deps if d.directory is None and any(p.name == d.name for p in packaged))
     subs = {d.alias: _load_subchart(d, root, out.errors) for d in deps if d.directory is not None}
+    for sub in subs.values():
+        # A packaged subchart's templates are files of the chart too, as a vendored directory's
+        # are (OCI-SEC-007 reads every file): at their path inside the archive.
+        for shown, path in sub.archive_files() if sub is not None else ():
+            out.files.append(shown)
+            out.resources.append(_file_resource(shown, path))
     unfetched: list[str] = []  # dependencies helm would render that are not here
     for env, layers in environments:
         data, located = base.data, dict(base.locations)
@@ -423,6 +429,20 @@ class _Subchart:
     templates: Any
     deps: list[_Dependency]
     subs: dict[str, _Subchart | None]
+    directory: Path | None = None  # set when unpacked from an archive
+    packaged: bool = False
+
+    def archive_files(self) -> list[tuple[str, Path]]:
+        """(shown path, unpacked path) of the template files of this subchart and its nested
+        ones that came out of an archive (a directory's are found by the walk)."""
+        out: list[tuple[str, Path]] = []
+        if self.packaged and self.directory is not None and (self.directory / "templates").is_dir():
+            for path in sorted((self.directory / "templates").rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    out.append((f"{self.rel}/{path.relative_to(self.directory).as_posix()}", path))
+        for sub in self.subs.values():
+            out += sub.archive_files() if sub is not None else []
+        return out
 
 
 # Subcharts of subcharts of ...: a bound on the recursion (archives are bounded by
@@ -460,7 +480,8 @@ def _load_subchart(
             d.shown = d.shown or f"{sub_rel}/charts/{d.directory.name}"
             deps.append(d)
     subs = {d.alias: _load_subchart(d, root, errors, depth + 1) for d in deps}
-    return _Subchart(sub_rel, base, scan_templates(dep.directory), deps, subs)
+    packaged = dep.shown is not None and ".tgz/" in dep.shown
+    return _Subchart(sub_rel, base, scan_templates(dep.directory), deps, subs, dep.directory, packaged)
 
 
 def _judge_subchart(
