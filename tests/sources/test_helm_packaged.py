@@ -481,3 +481,16 @@ def test_a_key_written_in_an_archive_template_is_found_at_its_path_inside(tmp_pa
     assert key.location.file == "charts/tls-0.1.0.tgz/tls/templates/tls-secret.yaml"
     assert key.location.start_line == pem.splitlines().index("    -----BEGIN RSA PRIVATE KEY-----") + 1
     assert "charts/tls-0.1.0.tgz/tls/templates/tls-secret.yaml" in result.inputs
+
+
+def test_a_refused_archive_exits_2_and_the_report_still_lists_the_rest(tmp_path):
+    from scanner.cli import app
+
+    chart = _parent_with(tmp_path, b"\x1f\x8b\x08\x00 truncated gzip")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["scan", str(chart), "-o", f"json={out}"])
+    assert result.exit_code == 2
+    report = json.loads(out.read_text())
+    assert [e["path"] for e in report["errors"] if e["level"] == "error"] == ["charts/bad-1.0.0.tgz"]
+    rules = {(f["rule_id"], f["status"]) for f in report["findings"]}
+    assert ("OCI-SEC-103", "failed") in rules and ("OCI-HA-101", "failed") in rules
