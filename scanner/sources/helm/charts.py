@@ -37,7 +37,9 @@ from scanner.sources.helm.components import (
     Component,
     GuardIndex,
     LibraryLoader,
+    UNKNOWN,
     WorkloadTemplate,
+    chosen_path,
     evaluate,
     fallback_variables,
     find_components,
@@ -1138,7 +1140,15 @@ def _other_replica_branch(
         return False  # no branch renders: the rest of `_component_replicas` says one pod
     here = Location(f"{prefix_file}{wt.template}", chosen.line, chosen.line)
     computed = evaluate(chosen.expr, values, wt.variables) if chosen.expr else None
-    path = next(iter(chosen.paths), None)
+    # the values path the line renders from: the choice a `ternary` takes, else the first it reads
+    picked = chosen_path(chosen.expr, values, wt.variables) if chosen.expr else None
+    path = picked or next(iter(chosen.paths), None)
+    if computed is UNKNOWN and picked is None and re.search(r"\bternary\b", chosen.expr or ""):
+        # a choice between counts by a switch ocisec cannot know (a helper's result), the
+        # choices differing: unknown, never the first path read
+        workload["replicas"] = Unknown("replica count computed by the template")
+        loc.locations["workload.replicas"] = loc.locations["workload"] = here
+        return True
     counted = isinstance(computed, int) and not isinstance(computed, bool)
     if chosen.literal is not None or (counted and (path is None or computed != value_at(values, path))):
         # flux2: `{{ if kindIs "invalid" .Values.x.replicas }}replicas: 1{{ else }}…`: the number
