@@ -39,3 +39,24 @@ def test_an_image_is_the_controller_by_its_name_not_by_a_word_inside_it():
     assert is_ingress_nginx_controller({}, ["registry:5000/nginx-ingress@sha256:abc"])
     assert is_ingress_nginx_controller({}, ["registry.k8s.io/ingress-nginx/controller:v1.12.0"])
     assert not is_ingress_nginx_controller({}, ["nginx:1.27", "example/nginx-ingress-docs:1"])
+
+
+def test_a_count_a_template_multiplies_by_one_is_at_the_value_that_gives_it(tmp_path: Path):
+    """minio (heldout11): `$replicas := mul $poolCount $nodeCount` with `pools: 1`: the count is
+    `replicas: 4` itself, so a workload with no spread is at that line; two pools make a count no
+    value gives, decided by the template at its `replicas:` line."""
+    got = _findings(FIX / "computed-replicas", "OCI-HA-102")
+    spread = got[("OCI-HA-102", "object-store/statefulset[base]")]
+    assert spread.status is Status.FAILED
+    assert (Path(spread.location.file).name, spread.location.start_line) == ("values.yaml", 2)
+    chart = tmp_path / "object-store"
+    chart.mkdir()
+    for f in (FIX / "computed-replicas").rglob("*"):
+        if f.is_file() and f.name != "values-single.yaml":
+            (chart / f.relative_to(FIX / "computed-replicas")).parent.mkdir(parents=True, exist_ok=True)
+            (chart / f.relative_to(FIX / "computed-replicas")).write_text(f.read_text())
+    (chart / "values-pools.yaml").write_text("pools: 2\n")
+    got = _findings(chart, "OCI-HA-102")
+    two = got[("OCI-HA-102", "object-store/statefulset[pools]")]
+    assert two.status is Status.FAILED  # 8 pods, no spread
+    assert (Path(two.location.file).name, two.location.start_line) == ("statefulset.yaml", 11)

@@ -50,6 +50,8 @@ from scanner.sources.helm.components import (
     library_loaders,
     template_variables,
     variable_path,
+    variable_reads,
+    naming_rank as _naming_rank,
     workload_templates,
 )
 from scanner.sources.helm.services import (
@@ -1175,7 +1177,10 @@ def _locate_computed_count(
     A `default` chain renders one value as it is: the finding belongs at that value's line. A count
     the template computes (a cap, `mul`) is decided by the template, so its replicas line is where.
     """
-    source = _path_giving(wt.replica_paths, values, count)
+    # minio: `$replicas := mul $poolCount $nodeCount`, each from a value (`.Values.replicas | int`):
+    # with one pool, `replicas: 16` itself is the count, and that line is where it is set
+    read = wt.replica_paths or sorted(variable_reads(wt.replicas_expr or "", wt.variables), key=_naming_rank)
+    source = _path_giving(read, values, count)
     if source is not None:
         loc.alias("workload.replicas", source)
         here = loc.locations.get("workload")

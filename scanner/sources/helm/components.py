@@ -462,7 +462,7 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             # `global.ha.replicaCount` in HA mode, its own `replicaCount` otherwise); a count key
             # names it before other paths the line reads (`autoscaling.minReplicas` in one branch)
             paths = [p for b in wt.replica_branches for p in b.paths]
-            wt.replica_paths = sorted(dict.fromkeys(paths), key=_naming_rank)
+            wt.replica_paths = sorted(dict.fromkeys(paths), key=naming_rank)
             item = _item_field(first.expr, ranged) if ranged and not paths else None
             if ranged and item:
                 wt.range_path, wt.range_field = ranged.path, item
@@ -599,7 +599,7 @@ def _open_with(before: str) -> str | None:
     return next((b for b in reversed(stack) if b != ""), None)
 
 
-def _naming_rank(path: str) -> int:
+def naming_rank(path: str) -> int:
     """Which values path read by a template's ``replicas:`` lines names its component: a replica
     count key first, any other path next, a ``global.`` path (shared by every subchart) last."""
     if path.startswith("global."):
@@ -1417,3 +1417,15 @@ def variable_path(token: str, variables: dict[str, str]) -> str | None:
     if m is None:
         return None
     return m.group(1).lstrip(".") + (f".{rest}" if rest else "")
+
+
+def variable_reads(expr: str, variables: dict[str, str], depth: int = 0) -> list[str]:
+    """The values paths an expression reads, directly or through the template's variables
+    (``$replicas`` after ``$replicas := mul $poolCount $nodeCount`` and ``$nodeCount :=
+    .Values.replicas | int``), a few assignments deep."""
+    paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
+    if depth < 4:
+        for name in dict.fromkeys(re.findall(r"\$[A-Za-z_]\w*", expr)):
+            if name in variables:
+                paths += variable_reads(variables[name], variables, depth + 1)
+    return list(dict.fromkeys(paths))
