@@ -60,3 +60,20 @@ def test_a_count_a_template_multiplies_by_one_is_at_the_value_that_gives_it(tmp_
     two = got[("OCI-HA-102", "object-store/statefulset[pools]")]
     assert two.status is Status.FAILED  # 8 pods, no spread
     assert (Path(two.location.file).name, two.location.start_line) == ("statefulset.yaml", 11)
+
+
+def test_a_charts_own_tests_are_not_manifests_but_a_key_in_them_is_found():
+    """headlamp (heldout12): `tests/expected_templates/*.yaml` hold the chart rendered with test
+    values, compared by the chart's CI and never applied: no workload, env or Secret rule judges
+    them (the chart itself is judged from its templates); a private key written there is still a
+    private key in the repository (OCI-SEC-007 reads every file)."""
+    rules = ("OCI-HA-101", "OCI-HA-102", "OCI-HA-103", "OCI-SEC-102", "OCI-SEC-103", "OCI-SEC-007")
+    got = _findings(FIX / "chart-tests", *rules)
+    from_tests = {
+        (rule, Path(f.location.file).name)
+        for (rule, _), f in got.items()
+        if "/tests/" in f.location.file and f.status is Status.FAILED
+    }
+    assert from_tests == {("OCI-SEC-007", "oidc-directly.yaml")}
+    assert got[("OCI-HA-101", "cluster-ui[base]")].status is Status.PASSED  # the chart's 2 replicas
+    assert got[("OCI-HA-102", "cluster-ui[base]")].status is Status.PASSED
