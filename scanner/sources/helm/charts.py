@@ -34,10 +34,10 @@ from scanner.guards.safe_regex import RegexError
 from scanner.guards.secretnames import config_text_secrets, is_secret_entry, looks_like_credential
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
+    UNKNOWN,
     Component,
     GuardIndex,
     LibraryLoader,
-    UNKNOWN,
     WorkloadTemplate,
     chosen_path,
     evaluate,
@@ -48,10 +48,10 @@ from scanner.sources.helm.components import (
     helper_reads,
     inline_helpers,
     library_loaders,
+    naming_rank,
     template_variables,
     variable_path,
     variable_reads,
-    naming_rank as _naming_rank,
     workload_templates,
 )
 from scanner.sources.helm.services import (
@@ -1179,7 +1179,7 @@ def _locate_computed_count(
     """
     # minio: `$replicas := mul $poolCount $nodeCount`, each from a value (`.Values.replicas | int`):
     # with one pool, `replicas: 16` itself is the count, and that line is where it is set
-    read = wt.replica_paths or sorted(variable_reads(wt.replicas_expr or "", wt.variables), key=_naming_rank)
+    read = wt.replica_paths or sorted(variable_reads(wt.replicas_expr or "", wt.variables), key=naming_rank)
     source = _path_giving(read, values, count)
     if source is not None:
         loc.alias("workload.replicas", source)

@@ -56,10 +56,8 @@ def is_ingress_nginx_controller(labels: dict[str, Any], images: list[str]) -> bo
     component = str(labels.get("app.kubernetes.io/component", ""))
     if name == "ingress-nginx" and component in ("controller", ""):
         return True
-    return any(
-        "ingress-nginx/controller" in img or "nginx-ingress-controller" in img or _image_name(img) in _NGINX_INC_IMAGES
-        for img in images
-    )
+    community = ("ingress-nginx/controller", "nginx-ingress-controller")
+    return any(any(c in img for c in community) or _image_name(img) in _NGINX_INC_IMAGES for img in images)
 
 
 def _image_name(image: str) -> str:
