@@ -661,6 +661,7 @@ def _block_lines(
     inner = " " * (len(pb.group("indent").expandtabs()) + 2)
     at_key = pb.start("key") + offset
     first = [(pb.group("inc"), at_key)] if pb.group("inc") else []
+    parts: dict[str, str] | None = None  # what each variable of the block is written as
     for text, pos in chain(first, _lines_at(body, pb.end() + 1, offset)):
         call = _HELPER_CALL.search(text) if text.strip().startswith("{{") else None
         helper = helpers.get(call.group("name")) if call else None
@@ -672,7 +673,9 @@ def _block_lines(
         text_of = strip_comments(helper)
         own = GuardIndex(text_of)
         into = _ASSIGN.search(text)
-        part = _written_part(body[pb.end() :], into.group("name")) if into else None
+        if into is not None and parts is None:
+            parts = _written_parts(body[pb.end() :])  # once per block, however many includes
+        part = parts.get(into.group("name")) if into is not None and parts else None
         if part is not None:
             # yugabyte: `$base := include "yugabyte.podAntiAffinity" … | fromYaml`, later written
             # by `set $affinity "podAntiAffinity" $base`: the helper's terms, under that part
@@ -688,26 +691,24 @@ _SET_PART = re.compile(r'\bset\s+\S+\s+"(?P<part>podAntiAffinity|podAffinity|nod
 _FEEDS = re.compile(r"\{\{-?\s*(?P<name>\$\w+)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 
 
-def _written_part(text: str, var: str) -> str | None:
-    """The part of a pod's affinity (``podAntiAffinity``…) that a variable is written as, through
-    the variables computed from it (``$data := $base``, ``$data = mustMerge $base $user``), when
-    ``text`` writes one with ``set … "podAntiAffinity" $data``; else None."""
+def _written_parts(text: str) -> dict[str, str]:
+    """The part of a pod's affinity (``podAntiAffinity``…) each variable is written as, through the
+    variables computed from it (``$data := $base``, ``$data = mustMerge $base $user``), where
+    ``text`` writes one with ``set … "podAntiAffinity" $data``."""
     if "set" not in text:
-        return None
+        return {}
     feeds: dict[str, set[str]] = {}
     for m in _FEEDS.finditer(text):
         feeds.setdefault(m.group("name"), set()).update(re.findall(r"\$\w+", m.group("expr")))
+    parts: dict[str, str] = {}
     for m in _SET_PART.finditer(text):
-        seen: set[str] = set()
         todo = [m.group("var")]
         while todo:
             name = todo.pop()
-            if name == var:
-                return m.group("part")
-            if name not in seen:
-                seen.add(name)
+            if name not in parts:
+                parts[name] = m.group("part")  # each variable walked once: linear in the block
                 todo.extend(feeds.get(name, ()))
-    return None
+    return parts
 
 
 def _joined(outer: list[str], own: GuardIndex, at: int) -> list[str]:
@@ -1309,27 +1310,30 @@ def _ternary(a: list[Any]) -> Any:
     return a[0] if _truthy(a[2]) else a[1]
 
 
-# `COND | ternary A B` or `ternary A B COND`, each choice a values path
-_TERNARY_PATHS = re.compile(
-    r"^(?:(?P<piped>[^|]+?)\s*\|\s*)?ternary\s+\$?\w*\.Values(?P<a>(?:\.[A-Za-z0-9_-]+)+)"
-    r"\s+\$?\w*\.Values(?P<b>(?:\.[A-Za-z0-9_-]+)+)(?:\s+(?P<cond>[^|]+?))?\s*$"
-)
+# one choice of a `ternary`: a values path, read from the root (`$root.Values.x` after `$root := .`)
+_CHOICE = re.compile(r"\$?[A-Za-z0-9_]*\.Values((?:\.[A-Za-z0-9_-]+)+)")
 
 
 def chosen_path(expr: str, values: dict[str, Any], variables: dict[str, str]) -> str | None:
-    """The values path a ``ternary`` between two values renders from: the first when its condition
-    holds, the second when it does not, and the second too when the condition is unknown but both
-    give the same value (the count is that value either way; the second is what renders with the
-    switch off, the chart's ordinary state). None for any other expression."""
-    m = _TERNARY_PATHS.match(expr.strip())
-    cond = m and (m.group("cond") if m.group("piped") is None else m.group("piped"))
-    if not m or not cond or (m.group("cond") and m.group("piped")):
+    """The values path a ``ternary`` between two values renders from (``COND | ternary A B`` or
+    ``ternary A B COND``): the first when its condition holds, the second when it does not, and
+    the second too when the condition is unknown but both give the same value (the count is that
+    value either way; the second is what renders with the switch off, the chart's ordinary
+    state). None for any other expression."""
+    # split by hand, not by one regular expression: a hostile line stays linear
+    cond, bar, call = expr.strip().rpartition("|")
+    if bar and "|" in cond:
         return None
-    first, second = m.group("a").lstrip("."), m.group("b").lstrip(".")
-    holds = guard_holds(cond, values, variables)
+    words = call.split()
+    if len(words) < 3 or words[0] != "ternary" or (len(words) != 3 if bar else len(words) < 4):
+        return None
+    first, second = _CHOICE.fullmatch(words[1]), _CHOICE.fullmatch(words[2])
+    if first is None or second is None:
+        return None
+    holds = guard_holds(cond.strip() if bar else " ".join(words[3:]), values, variables)
     if holds is None:
-        return second if evaluate(expr, values, variables) is not UNKNOWN else None
-    return first if holds else second
+        return second.group(1).lstrip(".") if evaluate(expr, values, variables) is not UNKNOWN else None
+    return (first if holds else second).group(1).lstrip(".")
 
 
 _FUNCTIONS: dict[str, Any] = {
@@ -1419,13 +1423,18 @@ def variable_path(token: str, variables: dict[str, str]) -> str | None:
     return m.group(1).lstrip(".") + (f".{rest}" if rest else "")
 
 
-def variable_reads(expr: str, variables: dict[str, str], depth: int = 0) -> list[str]:
+def variable_reads(expr: str, variables: dict[str, str]) -> list[str]:
     """The values paths an expression reads, directly or through the template's variables
     (``$replicas`` after ``$replicas := mul $poolCount $nodeCount`` and ``$nodeCount :=
-    .Values.replicas | int``), a few assignments deep."""
-    paths = [p.lstrip(".") for p in _VALUES_PATH.findall(expr)]
-    if depth < 4:
-        for name in dict.fromkeys(re.findall(r"\$[A-Za-z_]\w*", expr)):
-            if name in variables:
-                paths += variable_reads(variables[name], variables, depth + 1)
+    .Values.replicas | int``), each variable followed once."""
+    paths: list[str] = []
+    seen: set[str] = set()
+    todo = [expr]
+    while todo:
+        text = todo.pop(0)
+        paths += [p.lstrip(".") for p in _VALUES_PATH.findall(text)]
+        for name in re.findall(r"\$[A-Za-z_]\w*", text):
+            if name in variables and name not in seen:
+                seen.add(name)
+                todo.append(variables[name])
     return list(dict.fromkeys(paths))
