@@ -72,6 +72,10 @@ def test_a_ternary_with_an_unknown_switch_is_known_only_when_both_choices_agree(
     assert chosen_path("$x | ternary $root.Values.a $root.Values.b", values, variables) == "b"
     assert chosen_path("$x | ternary .Values.a .Values.c", values, variables) is None
     assert chosen_path(".Values.a | default 1", values, variables) is None
+    # two pipes, a third word, a choice that is no values path: not a choice between two values
+    assert chosen_path("$x | not | ternary .Values.a .Values.b", values, variables) is None
+    assert chosen_path("$x | ternary .Values.a .Values.b .Values.c", values, variables) is None
+    assert chosen_path('$x | ternary .Values.a "3"', values, variables) is None
 
 
 def test_a_range_an_inner_range_over_numbers_moves_the_dot_of_reads_the_item_by_its_variable():
