@@ -34,10 +34,12 @@ from scanner.guards.safe_regex import RegexError
 from scanner.guards.secretnames import config_text_secrets, is_secret_entry, looks_like_credential
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
+    UNKNOWN,
     Component,
     GuardIndex,
     LibraryLoader,
     WorkloadTemplate,
+    chosen_path,
     evaluate,
     fallback_variables,
     find_components,
@@ -46,8 +48,10 @@ from scanner.sources.helm.components import (
     helper_reads,
     inline_helpers,
     library_loaders,
+    naming_rank,
     template_variables,
     variable_path,
+    variable_reads,
     workload_templates,
 )
 from scanner.sources.helm.services import (
@@ -1138,7 +1142,15 @@ def _other_replica_branch(
         return False  # no branch renders: the rest of `_component_replicas` says one pod
     here = Location(f"{prefix_file}{wt.template}", chosen.line, chosen.line)
     computed = evaluate(chosen.expr, values, wt.variables) if chosen.expr else None
-    path = next(iter(chosen.paths), None)
+    # the values path the line renders from: the choice a `ternary` takes, else the first it reads
+    picked = chosen_path(chosen.expr, values, wt.variables) if chosen.expr else None
+    path = picked or next(iter(chosen.paths), None)
+    if computed is UNKNOWN and picked is None and re.search(r"\bternary\b", chosen.expr or ""):
+        # a choice between counts by a switch ocisec cannot know (a helper's result), the
+        # choices differing: unknown, never the first path read
+        workload["replicas"] = Unknown("replica count computed by the template")
+        loc.locations["workload.replicas"] = loc.locations["workload"] = here
+        return True
     counted = isinstance(computed, int) and not isinstance(computed, bool)
     if chosen.literal is not None or (counted and (path is None or computed != value_at(values, path))):
         # flux2: `{{ if kindIs "invalid" .Values.x.replicas }}replicas: 1{{ else }}…`: the number
@@ -1165,7 +1177,10 @@ def _locate_computed_count(
     A `default` chain renders one value as it is: the finding belongs at that value's line. A count
     the template computes (a cap, `mul`) is decided by the template, so its replicas line is where.
     """
-    source = _path_giving(wt.replica_paths, values, count)
+    # minio: `$replicas := mul $poolCount $nodeCount`, each from a value (`.Values.replicas | int`):
+    # with one pool, `replicas: 16` itself is the count, and that line is where it is set
+    read = wt.replica_paths or sorted(variable_reads(wt.replicas_expr or "", wt.variables), key=naming_rank)
+    source = _path_giving(read, values, count)
     if source is not None:
         loc.alias("workload.replicas", source)
         here = loc.locations.get("workload")
