@@ -269,6 +269,10 @@ _CREDENTIAL_SHAPES = re.compile(
     # an Azure connection string's key (storage `AccountKey=`, Service Bus / Event Hubs
     # `SharedAccessKey=`): base64, so never a placeholder such as `<key>` or `${KEY}`
     r"|(?:^|;)\s*(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}={0,2}\s*(?:;|$)"
+    # an API key written `<uuid>:<key>` (OpenWhisk's `whisk.auth.system` / `guest`, the basic-auth
+    # pair its CLI sends): a UUID login and 32 or more random letters and digits, mixed case
+    r"|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:(?=[A-Za-z0-9]*[a-z])"
+    r"(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32,}$"
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )
@@ -456,6 +460,8 @@ def is_login_pair(key: str, value: Any) -> bool:
 
 # Last words of a key that hold a password (not a token or a key: those are generated, long).
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
+# The ones that cannot be read as anything else (`pass` and `pwd` are also abbreviations).
+_FULL_PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "passphrase"})
 
 
 def _key_id_half(key: str, siblings: Any) -> bool:
@@ -494,14 +500,30 @@ def _short_password(key: str, value: Any) -> bool:
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
     if not words or words[-1] not in _PASSWORD_WORDS:
         return False
-    if text.isdigit() and len(text) >= 6:
+    if text.isdigit() and (len(text) >= 6 or (len(text) >= 4 and words[-1] in _FULL_PASSWORD_WORDS)):
         # skywalking's `postgresql.auth.password: "123456"`: a quoted number of six digits or
-        # more under a password key is the password. Shorter ones may be a port or a count under
-        # a loosely named key (`pass: "1234"`), and `"0"`/`"1"` are flags
+        # more under a password key is the password, and so is litmus's `rootPassword: "1234"`
+        # under a key that spells the word out. Shorter ones under a loosely named key
+        # (`pass: "1234"`) may be a port or a count, and `"0"`/`"1"` are flags
         return True
     if not _SHORT_IDENTIFIER.match(text):
         return False
     return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
+
+
+def is_secret_data_value(key: str, value: Any) -> bool:
+    """A value a chart's Secret template writes into its data as the value of an entry, under a
+    key that names secret material (redash's ``secretKey: test``, ``cookieSecret: test``, each
+    rendered ``{{ .Values.redash.secretKey | b64enc }}``): the secret, however short. Where the
+    value lands says it is no name; ``is_secret_entry`` asks eight characters of a key or token
+    because it cannot see that. Flags, sizes, booleans, templates, the names of Secrets and keys
+    that spell their own name (``licenseKey: license_key``) are not secrets here either."""
+    if not isinstance(value, str) or key_reading(key) not in ("holds", "ambiguous"):
+        return False
+    text = value.strip()
+    if not _SHORT_IDENTIFIER.match(text) or text.lower() in _BOOLEAN or _spells_its_key(key, text):
+        return False
+    return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or _names_an_object(text))
 
 
 def _names_an_object(text: str) -> bool:
@@ -522,7 +544,7 @@ _WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
 # `changeme-…`, `…-insecure-token`): the chart's default, which works until someone replaces it.
 _STAND_IN_WORDS = frozenset(
     {"your", "my", "secret", "password", "passwd", "key", "private", "changeme", "change", "replace",
-     "insecure"}
+     "insecure", "token"}
 )  # fmt: skip
 
 
@@ -541,7 +563,8 @@ def _names_an_identifier(key: str, value: Any) -> bool:
     words = re.split(r"[-.]", text)
     if _STAND_IN_WORDS.intersection(words):
         # supabase's `publicAccessToken: your-super-secret-and-long-logflare-key-public`: a text
-        # that calls itself a secret stands in for one, and works as one when deployed
+        # that calls itself a secret stands in for one, and works as one when deployed; so does
+        # flagsmith's `testToken: test-e2e-token`, a token that calls itself one
         return False
     return all(w.isalpha() or len(w) <= 4 for w in words)
 
