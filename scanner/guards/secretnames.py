@@ -455,7 +455,23 @@ def is_login_pair(key: str, value: Any) -> bool:
         return password.startswith(("$apr1$", "$2y$", "$2a$", "$2b$", "$5$", "$6$"))  # htpasswd hashes
     if password.lower() in _GROUP_NAMES:
         return False  # `user: "nobody:nogroup"`: an owner and group, as chown and docker write them
+    if _joined(key_words(key.rsplit(".", 1)[-1]))[-1] == "user" and (
+        m.group("login") == "system" or _k8s_identity(password)
+    ):
+        # under a `user` key, a Kubernetes user name `<prefix>:<name>`: kubevela's
+        # `authentication.defaultUser: kubevela:vela-core` (the user it impersonates),
+        # `system:serviceaccount:ns:sa`. Under `auth` or `credentials` a pair is a login
+        return False
     return not re.fullmatch(r"v?\d+(?:[.\-]\d+)*[\w.-]*|latest|stable|\*", password)
+
+
+def _k8s_identity(text: str) -> bool:
+    """The name half of a Kubernetes user name (``vela-core``): lower-case words joined by dashes,
+    none of them a word that calls the text a secret (``change-me``, ``my-secret``)."""
+    if "-" not in text or not _RESOURCE_NAME_VALUE.match(text):
+        return False
+    words = set(re.split(r"[-.]", text))
+    return not (_STAND_IN_WORDS.intersection(words) or words.intersection(("me", "pass", "pwd")))
 
 
 # Last words of a key that hold a password (not a token or a key: those are generated, long).

@@ -112,7 +112,10 @@ def test_uuid_key_pairs_a_four_digit_password_and_a_self_named_token_are_secrets
         ("OCI-SEC-101", "values.yaml", 5), ("OCI-SEC-103", "values.yaml", 5),  # whisk.auth.guest
         ("OCI-SEC-101", "values.yaml", 11),  # mongodb.auth.rootPassword: "1234"
         ("OCI-SEC-101", "values.yaml", 18),  # tests.testToken: test-e2e-token
+        ("OCI-SEC-101", "values.yaml", 27),  # console.user: "admin:change-me"
     }  # fmt: skip
+    # not: kubevela's `authentication.defaultUser: kubevela:vela-core` (lines 23-24), the
+    # Kubernetes user it impersonates, nor a `system:serviceaccount:…` user
 
 
 def test_the_shapes_around_those_are_not_secrets():
@@ -127,3 +130,11 @@ def test_the_shapes_around_those_are_not_secrets():
     assert not is_secret_entry("password", "123")  # too short to be told from a flag or count
     assert is_secret_entry("testToken", "test-e2e-token")  # a token that calls itself one
     assert not is_secret_entry("initialClusterToken", "etcd-cluster-k8s")  # a chosen name
+
+
+def test_a_kubernetes_user_name_under_a_user_key_is_no_login_pair():
+    assert not is_secret_entry("defaultUser", "kubevela:vela-core")
+    assert not is_secret_entry("user", "system:serviceaccount:kube-system:default")
+    assert is_secret_entry("user", "admin:admin")  # falcosidekick's webui.user
+    assert is_secret_entry("user", "admin:s3cr3t-pass") and is_secret_entry("user", "admin:my-secret")
+    assert is_secret_entry("credentials", "kubevela:vela-core")  # under credentials: a login
