@@ -327,13 +327,25 @@ def _encoded_credential(value: str) -> bool:
     return "PRIVATE KEY" in text or (text.startswith('{"auths":') and '"auth' in text[9:])
 
 
+def _pem_placeholder(value: str, begin: re.Match[str]) -> bool:
+    """A PEM private key block written as a placeholder: its body (up to the END marker) is one
+    character repeated (karmada's `-----BEGIN RSA PRIVATE KEY-----` around `XXXXXXXXXXXX…`, or
+    `....`), so no key is there. Any other block is read as a key."""
+    body = value[begin.end() :].split("-----", 1)[0]
+    chars = set(re.sub(r"\s", "", body))
+    return len(chars) == 1 and len(body.strip()) >= 3
+
+
 def looks_like_credential(value: Any) -> bool:
     """True for a string whose shape is credential material whatever key holds it: a PEM private
     key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab, Slack or OCI auth
     token, a URL with a password in it."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
-    if _CREDENTIAL_SHAPES.search(value) is not None or _is_jwt(value):
+    shape = _CREDENTIAL_SHAPES.search(value)
+    if shape is not None and not (shape.group(0).startswith("-----BEGIN") and _pem_placeholder(value, shape)):
+        return True
+    if _is_jwt(value):
         return True
     if value.startswith(("LS0tLS1CRUdJTi", "eyJhdXRocyI6")) and _encoded_credential(value):
         return True

@@ -138,3 +138,32 @@ def test_a_kubernetes_user_name_under_a_user_key_is_no_login_pair():
     assert is_secret_entry("user", "admin:admin")  # falcosidekick's webui.user
     assert is_secret_entry("user", "admin:s3cr3t-pass") and is_secret_entry("user", "admin:my-secret")
     assert is_secret_entry("credentials", "kubevela:vela-core")  # under credentials: a login
+
+
+# --- optional components listed in values, placeholder keys (karmada) -----------------------------
+def test_a_component_rendered_only_when_listed_is_judged_only_where_it_is_listed():
+    """`{{- if and (eq .Values.installMode "host") (has "descheduler" .Values.components) }}`:
+    base lists no component, so the descheduler is not there; prod lists it, and its two pods
+    with no spread and no budget are prod's findings, at the replica count."""
+    got = _findings(FIX / "component-list", "OCI-HA-101", "OCI-HA-102", "OCI-HA-103")
+    assert not [k for k in got if k[1] == "fleet/descheduler[base]"]
+    for rule in ("OCI-HA-102", "OCI-HA-103"):
+        prod = got[(rule, "fleet/descheduler[prod]")]
+        assert prod.status is Status.FAILED
+        assert _at(prod) == ("values.yaml", 7)
+    assert got[("OCI-HA-101", "fleet/apiServer[base]")].status is Status.FAILED
+
+
+def test_pem_placeholders_and_a_rendered_kubeconfig_are_not_secrets():
+    """karmada ships `-----BEGIN RSA PRIVATE KEY-----` around `XXXX…` for the user to replace;
+    the estimator's Secret (rendered in prod) writes a kubeconfig under a templated key
+    (`{{ $clusterName }}-kubeconfig: |-`), whose lines are the file, not literal entries."""
+    assert _failed(FIX / "component-list", "OCI-SEC-101", "OCI-SEC-103", "OCI-SEC-007") == []
+
+
+def test_the_pem_placeholder_decision():
+    key = "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----"
+    assert not looks_like_credential(key.format("XXXXXXXXXXXXXXXXXXXXXXXXXXX"))
+    assert not looks_like_credential(key.format("..."))
+    assert looks_like_credential(key.format("MIIEpAIBAAKCAQEA7bq3xZ9k2Lw5mQp"))
+    assert looks_like_credential("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC")

@@ -455,6 +455,9 @@ def _all_maps(items: list[Any]) -> bool:
     return bool(items) and all(isinstance(i, dict) for i in items)
 
 
+_TEMPLATED_SCALAR_ENTRY = re.compile(r"^[ \t]+\{\{[^{}]*\}\}[\w.-]*:[ \t]*[|>]")
+
+
 def _literal_data_lines(doc: str) -> list[int]:
     """Offsets (0-based, from the ``kind`` line) of ``data`` / ``stringData`` entries of a Secret
     template whose value is written in the template itself rather than rendered from values."""
@@ -467,6 +470,11 @@ def _literal_data_lines(doc: str) -> list[int]:
             if not line.strip() or len(line) - len(line.lstrip()) > scalar_indent:
                 continue
             scalar_indent = None
+        if block_indent is not None and _TEMPLATED_SCALAR_ENTRY.match(line):
+            # `{{ $clusterName }}-kubeconfig: |-` (karmada's scheduler estimator): an entry whose
+            # key is rendered holds a block scalar; its lines are the file, not entries
+            scalar_indent = len(line) - len(line.lstrip())
+            continue
         if not line.strip() or line.lstrip().startswith(("{{", "#")):
             continue
         m = _DATA_BLOCK.match(line)

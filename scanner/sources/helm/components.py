@@ -1200,6 +1200,8 @@ _FUNCTIONS: dict[str, Any] = {
     "ternary": _ternary,
     # sprig's `contains SUBSTR STRING` (airflow: `contains "Local" .Values.executor`)
     "contains": lambda a: a[0] in a[1] if len(a) == 2 and all(isinstance(x, str) for x in a) else UNKNOWN,
+    # sprig's `has NEEDLE LIST` (karmada: `has "descheduler" .Values.components`)
+    "has": lambda a: a[0] in a[1] if len(a) == 2 and isinstance(a[1], list) else UNKNOWN,
     "gt": _compare(lambda x, y: x > y),
     "lt": _compare(lambda x, y: x < y),
     "ge": _compare(lambda x, y: x >= y),
