@@ -31,7 +31,12 @@ from typing import Any
 from scanner.guards.limits import LIMITS
 from scanner.guards.safe_io import UnreadableInput, read_regular_file
 from scanner.guards.safe_regex import RegexError
-from scanner.guards.secretnames import config_text_secrets, is_secret_entry, looks_like_credential
+from scanner.guards.secretnames import (
+    config_text_secrets,
+    is_secret_data_value,
+    is_secret_entry,
+    looks_like_credential,
+)
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
     UNKNOWN,
@@ -70,6 +75,12 @@ _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 # `tpl (.Files.Get ...)` / `tpl ($.ctx.Files.Get (printf "files/%s" .file))`: chart files rendered
 _TPL_FILES = re.compile(r"\btpl\s*\(?\s*\(?\s*\$?[\w.]*\.Files\.Get\b")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
+# `secretKey: {{ default "" .Values.redash.secretKey | b64enc | quote }}`: a value written, encoded,
+# as the value of one entry of a Secret's data
+_ENCODED_ENTRY = re.compile(
+    r"(?m)^[ \t]+[\w.-]+:[ \t]*\{\{-?\s*(?:default\s+(?:\"\"|'')\s+)?\$?\.Values"
+    r"(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\|\s*b64enc\b"
+)
 _READ = re.compile(
     r"\bindex\s+\$?\.Values(?P<ipath>(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)(?P<ikeys>(?:\s+\"[^\"]+\")+)"
     r"|\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
@@ -174,6 +185,8 @@ class SecretTemplate:
     reads: list[tuple[str, list[str]]]
     literal_lines: list[int]  # lines of `data` / `stringData` entries written as literals
     variables: dict[str, str] = field(default_factory=dict)
+    # values paths written, encoded, as the value of a data entry (not as a key, not in a file)
+    entry_values: frozenset[str] = frozenset()
 
 
 def read_values_file(path: Path, rel_path: str) -> ValuesFile:
@@ -340,6 +353,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     reads,
                     [first_line + n for n in _literal_data_lines(doc)],
                     variables,
+                    frozenset(e.group("path").lstrip(".") for e in _ENCODED_ENTRY.finditer(doc)),
                 )
             )
     return found
@@ -445,6 +459,9 @@ def _all_maps(items: list[Any]) -> bool:
     return bool(items) and all(isinstance(i, dict) for i in items)
 
 
+_TEMPLATED_SCALAR_ENTRY = re.compile(r"^[ \t]+\{\{[^{}]*\}\}[\w.-]*:[ \t]*[|>]")
+
+
 def _literal_data_lines(doc: str) -> list[int]:
     """Offsets (0-based, from the ``kind`` line) of ``data`` / ``stringData`` entries of a Secret
     template whose value is written in the template itself rather than rendered from values."""
@@ -457,6 +474,11 @@ def _literal_data_lines(doc: str) -> list[int]:
             if not line.strip() or len(line) - len(line.lstrip()) > scalar_indent:
                 continue
             scalar_indent = None
+        if block_indent is not None and _TEMPLATED_SCALAR_ENTRY.match(line):
+            # `{{ $clusterName }}-kubeconfig: |-` (karmada's scheduler estimator): an entry whose
+            # key is rendered holds a block scalar; its lines are the file, not entries
+            scalar_indent = len(line) - len(line.lstrip())
+            continue
         if not line.strip() or line.lstrip().startswith(("{{", "#")):
             continue
         m = _DATA_BLOCK.match(line)
@@ -570,6 +592,17 @@ def values_resource(
                 loc.alias(f"templated_configmaps.{n}", path)
     attrs["templated_secrets"] = secrets
     attrs["templated_configmaps"] = configmaps
+    # short values a Secret template writes as an entry's value, whether or not it renders in
+    # this environment: OCI-SEC-101 judges what the values hold, rendered or not
+    attrs["secret_data_values"] = sorted(
+        {
+            path
+            for st in (templates.secrets if templates else [])
+            if st.kind == "Secret"
+            for path in st.entry_values
+            if is_secret_data_value(path.rsplit(".", 1)[-1], value_at(values, path))
+        }
+    )
     # `env:` maps the templates read field by field are settings: OCI-SEC-101 judges them
     attrs["env_settings"] = env_maps_read_as_settings(values, templates)
     attrs["secret_names"] = sorted(set(templates.secret_name_paths)) if templates else []
@@ -587,7 +620,8 @@ def values_resource(
         "chart": chart_rel,
         "environment": environment,
         "sensitive_values": _sensitive(values, secrets, frozenset(attrs["secret_names"]))
-        + [value for _, _, value, _, _ in (templates.env_literals if templates else ())],
+        + [value for _, _, value, _, _ in (templates.env_literals if templates else ())]
+        + [str(value_at(values, p)) for p in attrs["secret_data_values"]],
     }
     if templates:
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
@@ -646,6 +680,10 @@ def _templated_secrets(
             for leaf_path, leaf, siblings in _leaves(values, path):
                 key = leaf_path.rsplit(".", 1)[-1]
                 if _is_secret(key, leaf, siblings):
+                    loc.alias(f"templated_secrets.{len(out)}", leaf_path)
+                    out.append({"template": st.template, "value_path": leaf_path, "secret": True})
+                elif leaf_path in st.entry_values and is_secret_data_value(key, leaf):
+                    # a short value the Secret holds as an entry's value: the secret itself
                     loc.alias(f"templated_secrets.{len(out)}", leaf_path)
                     out.append({"template": st.template, "value_path": leaf_path, "secret": True})
                 elif leaf_path == path and isinstance(leaf, str) and "\n" in leaf:

@@ -420,10 +420,47 @@ def alias_values_variables(text: str) -> str:
     return "".join(out)
 
 
+# `{{- include "flagsmith.replicaCount" .Values.api.replicacount | nindent 2 }}`: a helper handed
+# one values path as its context, on a line of its own
+_VALUE_CONTEXT_CALL = re.compile(
+    r'(?m)^(?P<indent>[ \t]*)\{\{-?\s*include\s+"(?P<name>[^"]+)"\s+\(?\s*'
+    r"(?P<path>\$?\.Values(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\)?\s*(?:\|\s*n?indent\s+\d+\s*)?-?\}\}[ \t]*$"
+)
+# A helper's one line of output: `replicas: {{ . }}` (its `if`/`end` actions aside)
+_DOT_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*):\s*\{\{-?\s*\.\s*-?\}\}\s*$")
+_CONTROL_ONLY = re.compile(r"^\s*(?:\{\{-?\s*(?:if|else|end|with)\b[^{}]*-?\}\}\s*)*$")
+
+
+def inline_value_helpers(text: str, helpers: dict[str, str]) -> str:
+    """The template with each call of a helper that is handed a values path as its context and
+    writes one field of it (flagsmith's ``include "flagsmith.replicaCount"
+    .Values.api.replicacount`` whose body is ``replicas: {{ . }}`` inside an ``if`` that leaves
+    out a null) written as that field read from the path, in place: ``replicas: {{
+    .Values.api.replicacount }}``. A null count renders no field and Kubernetes runs one pod,
+    which is what the field read from a null value is taken to mean. No newline is added or
+    removed, so line numbers stay those of the file."""
+    if "include" not in text:
+        return text
+
+    def inline(m: re.Match[str]) -> str:
+        body = helpers.get(m.group("name"))
+        if body is None:
+            return m.group(0)
+        lines = [ln for ln in body.split("\n") if not _CONTROL_ONLY.match(ln)]
+        # the body runs to the next define: its own `{{- end }}` is a control line too
+        field = _DOT_FIELD.match(lines[0]) if len(lines) == 1 else None
+        if field is None:
+            return m.group(0)
+        return f"{m.group('indent')}{field.group('key')}: {{{{ {m.group('path')} }}}}"
+
+    return _VALUE_CONTEXT_CALL.sub(inline, text)
+
+
 def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
     """The pod controllers one template file renders (usually one)."""
     found: list[WorkloadTemplate] = []
     stripped = alias_values_variables(index_reads_as_paths(strip_comments(text)))
+    stripped = inline_value_helpers(stripped, helpers)
     guards = GuardIndex(stripped)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
@@ -1347,6 +1384,8 @@ _FUNCTIONS: dict[str, Any] = {
     "ternary": _ternary,
     # sprig's `contains SUBSTR STRING` (airflow: `contains "Local" .Values.executor`)
     "contains": lambda a: a[0] in a[1] if len(a) == 2 and all(isinstance(x, str) for x in a) else UNKNOWN,
+    # sprig's `has NEEDLE LIST` (karmada: `has "descheduler" .Values.components`)
+    "has": lambda a: a[0] in a[1] if len(a) == 2 and isinstance(a[1], list) else UNKNOWN,
     "gt": _compare(lambda x, y: x > y),
     "lt": _compare(lambda x, y: x < y),
     "ge": _compare(lambda x, y: x >= y),
