@@ -84,6 +84,11 @@ def helm_values_plaintext_secrets(
     settings = {f"values.{p}" for p in resource.attributes.get("env_settings") or ()}
     names = frozenset(f"values.{p}" for p in resource.attributes.get("secret_names") or ())
     _walk_values(values, "values", hits, False, settings, names)
+    for found in resource.attributes.get("secret_data_values") or []:
+        # a short value a Secret template writes as an entry's value (redash's `secretKey:
+        # test`): the source saw where it lands, which the walk above cannot
+        if (path := f"values.{found}") not in hits:
+            hits.append(path)
     if not hits:
         return Outcome(True, "values")
     return _failures(resource, [(h, h[len("values.") :]) for h in hits])

@@ -269,6 +269,10 @@ _CREDENTIAL_SHAPES = re.compile(
     # an Azure connection string's key (storage `AccountKey=`, Service Bus / Event Hubs
     # `SharedAccessKey=`): base64, so never a placeholder such as `<key>` or `${KEY}`
     r"|(?:^|;)\s*(?:AccountKey|SharedAccessKey)=[A-Za-z0-9+/]{20,}={0,2}\s*(?:;|$)"
+    # an API key written `<uuid>:<key>` (OpenWhisk's `whisk.auth.system` / `guest`, the basic-auth
+    # pair its CLI sends): a UUID login and 32 or more random letters and digits, mixed case
+    r"|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:(?=[A-Za-z0-9]*[a-z])"
+    r"(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32,}$"
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )
@@ -323,13 +327,25 @@ def _encoded_credential(value: str) -> bool:
     return "PRIVATE KEY" in text or (text.startswith('{"auths":') and '"auth' in text[9:])
 
 
+def _pem_placeholder(value: str, begin: re.Match[str]) -> bool:
+    """A PEM private key block written as a placeholder: its body (up to the END marker) is one
+    character repeated (karmada's `-----BEGIN RSA PRIVATE KEY-----` around `XXXXXXXXXXXX…`, or
+    `....`), so no key is there. Any other block is read as a key."""
+    body = value[begin.end() :].split("-----", 1)[0]
+    chars = set(re.sub(r"\s", "", body))
+    return len(chars) == 1 and len(body.strip()) >= 3
+
+
 def looks_like_credential(value: Any) -> bool:
     """True for a string whose shape is credential material whatever key holds it: a PEM private
     key block, a JWT, a Stripe live key, an AWS access key id, a GitHub, GitLab, Slack or OCI auth
     token, a URL with a password in it."""
     if not isinstance(value, str) or len(value) < 16 or value.startswith("ocid1."):
         return False
-    if _CREDENTIAL_SHAPES.search(value) is not None or _is_jwt(value):
+    shape = _CREDENTIAL_SHAPES.search(value)
+    if shape is not None and not (shape.group(0).startswith("-----BEGIN") and _pem_placeholder(value, shape)):
+        return True
+    if _is_jwt(value):
         return True
     if value.startswith(("LS0tLS1CRUdJTi", "eyJhdXRocyI6")) and _encoded_credential(value):
         return True
@@ -451,11 +467,29 @@ def is_login_pair(key: str, value: Any) -> bool:
         return password.startswith(("$apr1$", "$2y$", "$2a$", "$2b$", "$5$", "$6$"))  # htpasswd hashes
     if password.lower() in _GROUP_NAMES:
         return False  # `user: "nobody:nogroup"`: an owner and group, as chown and docker write them
+    if _joined(key_words(key.rsplit(".", 1)[-1]))[-1] == "user" and (
+        m.group("login") == "system" or _k8s_identity(password)
+    ):
+        # under a `user` key, a Kubernetes user name `<prefix>:<name>`: kubevela's
+        # `authentication.defaultUser: kubevela:vela-core` (the user it impersonates),
+        # `system:serviceaccount:ns:sa`. Under `auth` or `credentials` a pair is a login
+        return False
     return not re.fullmatch(r"v?\d+(?:[.\-]\d+)*[\w.-]*|latest|stable|\*", password)
+
+
+def _k8s_identity(text: str) -> bool:
+    """The name half of a Kubernetes user name (``vela-core``): lower-case words joined by dashes,
+    none of them a word that calls the text a secret (``change-me``, ``my-secret``)."""
+    if "-" not in text or not _RESOURCE_NAME_VALUE.match(text):
+        return False
+    words = set(re.split(r"[-.]", text))
+    return not (_STAND_IN_WORDS.intersection(words) or words.intersection(("me", "pass", "pwd")))
 
 
 # Last words of a key that hold a password (not a token or a key: those are generated, long).
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "pass", "pwd", "passphrase"})
+# The ones that cannot be read as anything else (`pass` and `pwd` are also abbreviations).
+_FULL_PASSWORD_WORDS = frozenset({"password", "passwords", "passwd", "passphrase"})
 
 
 def _key_id_half(key: str, siblings: Any) -> bool:
@@ -494,14 +528,30 @@ def _short_password(key: str, value: Any) -> bool:
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
     if not words or words[-1] not in _PASSWORD_WORDS:
         return False
-    if text.isdigit() and len(text) >= 6:
+    if text.isdigit() and (len(text) >= 6 or (len(text) >= 4 and words[-1] in _FULL_PASSWORD_WORDS)):
         # skywalking's `postgresql.auth.password: "123456"`: a quoted number of six digits or
-        # more under a password key is the password. Shorter ones may be a port or a count under
-        # a loosely named key (`pass: "1234"`), and `"0"`/`"1"` are flags
+        # more under a password key is the password, and so is litmus's `rootPassword: "1234"`
+        # under a key that spells the word out. Shorter ones under a loosely named key
+        # (`pass: "1234"`) may be a port or a count, and `"0"`/`"1"` are flags
         return True
     if not _SHORT_IDENTIFIER.match(text):
         return False
     return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or text.lower() in _BOOLEAN)
+
+
+def is_secret_data_value(key: str, value: Any) -> bool:
+    """A value a chart's Secret template writes into its data as the value of an entry, under a
+    key that names secret material (redash's ``secretKey: test``, ``cookieSecret: test``, each
+    rendered ``{{ .Values.redash.secretKey | b64enc }}``): the secret, however short. Where the
+    value lands says it is no name; ``is_secret_entry`` asks eight characters of a key or token
+    because it cannot see that. Flags, sizes, booleans, templates, the names of Secrets and keys
+    that spell their own name (``licenseKey: license_key``) are not secrets here either."""
+    if not isinstance(value, str) or key_reading(key) not in ("holds", "ambiguous"):
+        return False
+    text = value.strip()
+    if not _SHORT_IDENTIFIER.match(text) or text.lower() in _BOOLEAN or _spells_its_key(key, text):
+        return False
+    return not (_FLAG_VALUE.match(text) or _SIZE_VALUE.match(text) or _names_an_object(text))
 
 
 def _names_an_object(text: str) -> bool:
@@ -522,7 +572,7 @@ _WORDS_VALUE = re.compile(r"^[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+$")
 # `changeme-…`, `…-insecure-token`): the chart's default, which works until someone replaces it.
 _STAND_IN_WORDS = frozenset(
     {"your", "my", "secret", "password", "passwd", "key", "private", "changeme", "change", "replace",
-     "insecure"}
+     "insecure", "token"}
 )  # fmt: skip
 
 
@@ -541,7 +591,8 @@ def _names_an_identifier(key: str, value: Any) -> bool:
     words = re.split(r"[-.]", text)
     if _STAND_IN_WORDS.intersection(words):
         # supabase's `publicAccessToken: your-super-secret-and-long-logflare-key-public`: a text
-        # that calls itself a secret stands in for one, and works as one when deployed
+        # that calls itself a secret stands in for one, and works as one when deployed; so does
+        # flagsmith's `testToken: test-e2e-token`, a token that calls itself one
         return False
     return all(w.isalpha() or len(w) <= 4 for w in words)
 

@@ -107,6 +107,14 @@ def load_kubernetes(
                 resolved.name in _CHART_OWN_FILES or STANDALONE_VALUES.match(resolved.name)
             ):
                 continue  # the chart's own files: Chart.yaml, values, requirements
+            if relative.parts[0] == "tests" and len(relative.parts) > 1:
+                # the chart's own test suites and the renderings they expect (headlamp's
+                # tests/expected_templates, helm-unittest suites): what the chart's CI compares,
+                # never applied to a cluster; a PEM key in them is still found (OCI-SEC-007)
+                rel_path = _rel(resolved, root)
+                out.files.append(rel_path)
+                out.resources.append(_file_resource(rel_path, resolved))
+                continue
             if relative.parts[0] in ("ci", "charts", "files") or relative.parts[0].startswith("."):
                 # ci/ values are test inputs, not environments; charts/ holds subcharts; files/
                 # is data the templates embed (`.Files.Get`), not objects applied as they are

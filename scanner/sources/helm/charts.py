@@ -31,13 +31,20 @@ from typing import Any
 from scanner.guards.limits import LIMITS
 from scanner.guards.safe_io import UnreadableInput, read_regular_file
 from scanner.guards.safe_regex import RegexError
-from scanner.guards.secretnames import config_text_secrets, is_secret_entry, looks_like_credential
+from scanner.guards.secretnames import (
+    config_text_secrets,
+    is_secret_data_value,
+    is_secret_entry,
+    looks_like_credential,
+)
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
+    UNKNOWN,
     Component,
     GuardIndex,
     LibraryLoader,
     WorkloadTemplate,
+    chosen_path,
     evaluate,
     fallback_variables,
     find_components,
@@ -46,8 +53,10 @@ from scanner.sources.helm.components import (
     helper_reads,
     inline_helpers,
     library_loaders,
+    naming_rank,
     template_variables,
     variable_path,
+    variable_reads,
     workload_templates,
 )
 from scanner.sources.helm.services import (
@@ -66,6 +75,12 @@ _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 # `tpl (.Files.Get ...)` / `tpl ($.ctx.Files.Get (printf "files/%s" .file))`: chart files rendered
 _TPL_FILES = re.compile(r"\btpl\s*\(?\s*\(?\s*\$?[\w.]*\.Files\.Get\b")
 _PAYLOAD_KEY = re.compile(r"^\s*(data|stringData|binaryData):", re.M)
+# `secretKey: {{ default "" .Values.redash.secretKey | b64enc | quote }}`: a value written, encoded,
+# as the value of one entry of a Secret's data
+_ENCODED_ENTRY = re.compile(
+    r"(?m)^[ \t]+[\w.-]+:[ \t]*\{\{-?\s*(?:default\s+(?:\"\"|'')\s+)?\$?\.Values"
+    r"(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\|\s*b64enc\b"
+)
 _READ = re.compile(
     r"\bindex\s+\$?\.Values(?P<ipath>(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)(?P<ikeys>(?:\s+\"[^\"]+\")+)"
     r"|\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
@@ -170,6 +185,8 @@ class SecretTemplate:
     reads: list[tuple[str, list[str]]]
     literal_lines: list[int]  # lines of `data` / `stringData` entries written as literals
     variables: dict[str, str] = field(default_factory=dict)
+    # values paths written, encoded, as the value of a data entry (not as a key, not in a file)
+    entry_values: frozenset[str] = frozenset()
 
 
 def read_values_file(path: Path, rel_path: str) -> ValuesFile:
@@ -336,6 +353,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     reads,
                     [first_line + n for n in _literal_data_lines(doc)],
                     variables,
+                    frozenset(e.group("path").lstrip(".") for e in _ENCODED_ENTRY.finditer(doc)),
                 )
             )
     return found
@@ -441,6 +459,9 @@ def _all_maps(items: list[Any]) -> bool:
     return bool(items) and all(isinstance(i, dict) for i in items)
 
 
+_TEMPLATED_SCALAR_ENTRY = re.compile(r"^[ \t]+\{\{[^{}]*\}\}[\w.-]*:[ \t]*[|>]")
+
+
 def _literal_data_lines(doc: str) -> list[int]:
     """Offsets (0-based, from the ``kind`` line) of ``data`` / ``stringData`` entries of a Secret
     template whose value is written in the template itself rather than rendered from values."""
@@ -453,6 +474,11 @@ def _literal_data_lines(doc: str) -> list[int]:
             if not line.strip() or len(line) - len(line.lstrip()) > scalar_indent:
                 continue
             scalar_indent = None
+        if block_indent is not None and _TEMPLATED_SCALAR_ENTRY.match(line):
+            # `{{ $clusterName }}-kubeconfig: |-` (karmada's scheduler estimator): an entry whose
+            # key is rendered holds a block scalar; its lines are the file, not entries
+            scalar_indent = len(line) - len(line.lstrip())
+            continue
         if not line.strip() or line.lstrip().startswith(("{{", "#")):
             continue
         m = _DATA_BLOCK.match(line)
@@ -566,6 +592,17 @@ def values_resource(
                 loc.alias(f"templated_configmaps.{n}", path)
     attrs["templated_secrets"] = secrets
     attrs["templated_configmaps"] = configmaps
+    # short values a Secret template writes as an entry's value, whether or not it renders in
+    # this environment: OCI-SEC-101 judges what the values hold, rendered or not
+    attrs["secret_data_values"] = sorted(
+        {
+            path
+            for st in (templates.secrets if templates else [])
+            if st.kind == "Secret"
+            for path in st.entry_values
+            if is_secret_data_value(path.rsplit(".", 1)[-1], value_at(values, path))
+        }
+    )
     # `env:` maps the templates read field by field are settings: OCI-SEC-101 judges them
     attrs["env_settings"] = env_maps_read_as_settings(values, templates)
     attrs["secret_names"] = sorted(set(templates.secret_name_paths)) if templates else []
@@ -583,7 +620,8 @@ def values_resource(
         "chart": chart_rel,
         "environment": environment,
         "sensitive_values": _sensitive(values, secrets, frozenset(attrs["secret_names"]))
-        + [value for _, _, value, _, _ in (templates.env_literals if templates else ())],
+        + [value for _, _, value, _, _ in (templates.env_literals if templates else ())]
+        + [str(value_at(values, p)) for p in attrs["secret_data_values"]],
     }
     if templates:
         context["template_values"] = sorted({p for uses in templates.uses.values() for p in uses})
@@ -642,6 +680,10 @@ def _templated_secrets(
             for leaf_path, leaf, siblings in _leaves(values, path):
                 key = leaf_path.rsplit(".", 1)[-1]
                 if _is_secret(key, leaf, siblings):
+                    loc.alias(f"templated_secrets.{len(out)}", leaf_path)
+                    out.append({"template": st.template, "value_path": leaf_path, "secret": True})
+                elif leaf_path in st.entry_values and is_secret_data_value(key, leaf):
+                    # a short value the Secret holds as an entry's value: the secret itself
                     loc.alias(f"templated_secrets.{len(out)}", leaf_path)
                     out.append({"template": st.template, "value_path": leaf_path, "secret": True})
                 elif leaf_path == path and isinstance(leaf, str) and "\n" in leaf:
@@ -1138,7 +1180,15 @@ def _other_replica_branch(
         return False  # no branch renders: the rest of `_component_replicas` says one pod
     here = Location(f"{prefix_file}{wt.template}", chosen.line, chosen.line)
     computed = evaluate(chosen.expr, values, wt.variables) if chosen.expr else None
-    path = next(iter(chosen.paths), None)
+    # the values path the line renders from: the choice a `ternary` takes, else the first it reads
+    picked = chosen_path(chosen.expr, values, wt.variables) if chosen.expr else None
+    path = picked or next(iter(chosen.paths), None)
+    if computed is UNKNOWN and picked is None and re.search(r"\bternary\b", chosen.expr or ""):
+        # a choice between counts by a switch ocisec cannot know (a helper's result), the
+        # choices differing: unknown, never the first path read
+        workload["replicas"] = Unknown("replica count computed by the template")
+        loc.locations["workload.replicas"] = loc.locations["workload"] = here
+        return True
     counted = isinstance(computed, int) and not isinstance(computed, bool)
     if chosen.literal is not None or (counted and (path is None or computed != value_at(values, path))):
         # flux2: `{{ if kindIs "invalid" .Values.x.replicas }}replicas: 1{{ else }}…`: the number
@@ -1165,7 +1215,10 @@ def _locate_computed_count(
     A `default` chain renders one value as it is: the finding belongs at that value's line. A count
     the template computes (a cap, `mul`) is decided by the template, so its replicas line is where.
     """
-    source = _path_giving(wt.replica_paths, values, count)
+    # minio: `$replicas := mul $poolCount $nodeCount`, each from a value (`.Values.replicas | int`):
+    # with one pool, `replicas: 16` itself is the count, and that line is where it is set
+    read = wt.replica_paths or sorted(variable_reads(wt.replicas_expr or "", wt.variables), key=naming_rank)
+    source = _path_giving(read, values, count)
     if source is not None:
         loc.alias("workload.replicas", source)
         here = loc.locations.get("workload")

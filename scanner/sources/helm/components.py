@@ -149,6 +149,9 @@ class LiteralPlacement:
     terms: list[PlacementTerm]
     line: int
     guards: list[str]
+    # values the block writes beside its own terms (yugabyte merges `master.affinity` in: `{{ toYaml
+    # $root.Values.master.affinity }}`), each with the guards of its branch inside the block
+    merged: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def renders(self, values: dict[str, Any], variables: dict[str, str]) -> bool:
         """Whether this block's branch renders with these values (an unknown guard renders)."""
@@ -178,8 +181,32 @@ class LiteralPlacement:
                 entries.append(term_of if required else {"podAffinityTerm": term_of})
             if isinstance(term.key, ValuesRead):
                 reads.append((at, term.key.path))
-        spec = spread or ({"podAntiAffinity": anti} if anti else None)
+        spec: Any = spread or ({"podAntiAffinity": anti} if anti else None)
+        for path, guards in self.merged:
+            given = value_at(values, path)
+            if not given or any(guard_holds(g, values, variables) is False for g in guards):
+                continue
+            if isinstance(given, list) and (spec is None or isinstance(spec, list)):
+                spec = [*(spec or []), *given]
+            elif isinstance(given, dict) and (spec is None or isinstance(spec, dict)):
+                spec = _merged_affinity(spec or {}, given)
         return spec, reads
+
+
+def _merged_affinity(written: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """An affinity the template writes with the one the values give merged in: the terms of each
+    part and mode, both kept (what a ``mustMerge``/``concat`` of the two renders, for the spread
+    rules: a zone term on either side spreads the pods)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in written.items()}
+    for part, modes in given.items():
+        if not isinstance(modes, dict) or not isinstance(out.get(part, {}), dict):
+            out[part] = modes
+            continue
+        have = out.setdefault(part, {})
+        for mode, terms in modes.items():
+            before = have.get(mode)
+            have[mode] = [*before, *terms] if isinstance(before, list) and isinstance(terms, list) else terms
+    return out
 
 
 @dataclass
@@ -227,6 +254,10 @@ class WorkloadTemplate:
     # its replica count read from the item's field (`replicas: {{ .replicas }}`)
     range_path: str | None = None
     range_field: str | None = None
+    # variables bound to the item (`$service := .`) and whether the dot is the item where the kind
+    # is written: for a count chosen per item by a branch (`eq $service.name "yb-masters"`)
+    range_names: list[str] = field(default_factory=list)
+    range_dot: bool = True
     # placement blocks the template writes with literal topology keys, in order
     literal_placements: list[LiteralPlacement] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)  # `$x := expr` before the kind line
@@ -389,10 +420,47 @@ def alias_values_variables(text: str) -> str:
     return "".join(out)
 
 
+# `{{- include "flagsmith.replicaCount" .Values.api.replicacount | nindent 2 }}`: a helper handed
+# one values path as its context, on a line of its own
+_VALUE_CONTEXT_CALL = re.compile(
+    r'(?m)^(?P<indent>[ \t]*)\{\{-?\s*include\s+"(?P<name>[^"]+)"\s+\(?\s*'
+    r"(?P<path>\$?\.Values(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\)?\s*(?:\|\s*n?indent\s+\d+\s*)?-?\}\}[ \t]*$"
+)
+# A helper's one line of output: `replicas: {{ . }}` (its `if`/`end` actions aside)
+_DOT_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*):\s*\{\{-?\s*\.\s*-?\}\}\s*$")
+_CONTROL_ONLY = re.compile(r"^\s*(?:\{\{-?\s*(?:if|else|end|with)\b[^{}]*-?\}\}\s*)*$")
+
+
+def inline_value_helpers(text: str, helpers: dict[str, str]) -> str:
+    """The template with each call of a helper that is handed a values path as its context and
+    writes one field of it (flagsmith's ``include "flagsmith.replicaCount"
+    .Values.api.replicacount`` whose body is ``replicas: {{ . }}`` inside an ``if`` that leaves
+    out a null) written as that field read from the path, in place: ``replicas: {{
+    .Values.api.replicacount }}``. A null count renders no field and Kubernetes runs one pod,
+    which is what the field read from a null value is taken to mean. No newline is added or
+    removed, so line numbers stay those of the file."""
+    if "include" not in text:
+        return text
+
+    def inline(m: re.Match[str]) -> str:
+        body = helpers.get(m.group("name"))
+        if body is None:
+            return m.group(0)
+        lines = [ln for ln in body.split("\n") if not _CONTROL_ONLY.match(ln)]
+        # the body runs to the next define: its own `{{- end }}` is a control line too
+        field = _DOT_FIELD.match(lines[0]) if len(lines) == 1 else None
+        if field is None:
+            return m.group(0)
+        return f"{m.group('indent')}{field.group('key')}: {{{{ {m.group('path')} }}}}"
+
+    return _VALUE_CONTEXT_CALL.sub(inline, text)
+
+
 def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[WorkloadTemplate]:
     """The pod controllers one template file renders (usually one)."""
     found: list[WorkloadTemplate] = []
     stripped = alias_values_variables(index_reads_as_paths(strip_comments(text)))
+    stripped = inline_value_helpers(stripped, helpers)
     guards = GuardIndex(stripped)
     for m in WORKLOAD_KIND.finditer(stripped):
         line = stripped.count("\n", 0, m.start()) + 1
@@ -431,10 +499,14 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
             # `global.ha.replicaCount` in HA mode, its own `replicaCount` otherwise); a count key
             # names it before other paths the line reads (`autoscaling.minReplicas` in one branch)
             paths = [p for b in wt.replica_branches for p in b.paths]
-            wt.replica_paths = sorted(dict.fromkeys(paths), key=_naming_rank)
-            item = _item_field(first.expr, ranged[1]) if ranged and not paths else None
+            wt.replica_paths = sorted(dict.fromkeys(paths), key=naming_rank)
+            item = _item_field(first.expr, ranged) if ranged and not paths else None
             if ranged and item:
-                wt.range_path, wt.range_field = ranged[0], item
+                wt.range_path, wt.range_field = ranged.path, item
+            elif ranged and paths and _reads_item(wt.replica_branches, ranged):
+                # yugabyte: one StatefulSet per item of `.Values.Services`, each reading its own
+                # count in the branch its item picks (`{{ if eq $service.name "yb-masters" }}`)
+                wt.range_path, wt.range_names, wt.range_dot = ranged.path, ranged.names, ranged.dot
         blocks = list(_STRATEGY_BLOCK.finditer(body))
         if blocks:
             fields = _STRATEGY_FIELD.finditer(blocks[0]["body"])
@@ -466,12 +538,13 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 alt.unavailable_line = stripped.count("\n", 0, at + lu.start("v")) + 1
             wt.literal_strategies.append(alt)
         for pb in _PLACEMENT_BLOCK.finditer(body):
-            terms = _literal_placement(pb, body, helpers, guards, m.end())
+            merged: list[tuple[str, list[str]]] = []
+            terms = _literal_placement(pb, body, helpers, guards, m.end(), merged)
             if terms:
                 at = m.end() + pb.start("key")
                 line = stripped.count("\n", 0, at) + 1
                 wt.literal_placements.append(
-                    LiteralPlacement(pb.group("key"), terms, line, _inner(guards.at(at), outer))
+                    LiteralPlacement(pb.group("key"), terms, line, _inner(guards.at(at), outer), merged)
                 )
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
@@ -491,27 +564,52 @@ _RANGE = re.compile(
 )
 
 
-def _open_range(before: str) -> tuple[str, str | None] | None:
+@dataclass
+class _OpenRange:
+    """The values list a ``{{ range }}`` still open walks over: its path, the variables bound to
+    its item (``range $w := …``, or ``{{ $service := . }}`` inside it) and whether the dot is
+    still the item (an inner ``range $i := until 2`` moves it to a number)."""
+
+    path: str
+    names: list[str]
+    dot: bool
+
+
+# `{{- $service := . -}}`: a variable bound to the dot where it is written
+_DOT_ALIAS = re.compile(r"(?P<name>\$[A-Za-z_]\w*)\s*:=\s*\.")
+
+
+def _open_range(before: str) -> _OpenRange | None:
     """The values list a ``{{ range }}`` still open at the end of ``before`` walks over (the
-    innermost), with the variable bound to each item, if any; None outside a range over values."""
-    # each open block: a range's match (None for a range over anything else), "with" (it moves
-    # the dot too), or "" (`if`, `define`, `block`: the dot stays where it was)
-    stack: list[re.Match[str] | str | None] = []
+    innermost), the variables bound to each item, and whether the dot is that item; None outside
+    a range over values, or when a ``with`` inside it has moved the dot elsewhere."""
+    # each open block: [range match or None (a range over anything else), item names], "with"
+    # (it moves the dot too), or "" (`if`, `define`, `block`: the dot stays where it was)
+    stack: list[tuple[re.Match[str] | None, list[str]] | str] = []
     for m in _ACTION.finditer(before):
         body = m.group("body")
         word = body.split(None, 1)[0] if body else ""
         if word == "range":
-            stack.append(_RANGE.fullmatch(body))
+            rm = _RANGE.fullmatch(body)
+            stack.append((rm, [rm.group("var")] if rm and rm.group("var") else []))
         elif word == "with":
             stack.append("with")
         elif word in ("if", "define", "block"):
             stack.append("")
         elif word == "end" and stack:
             stack.pop()
-    inner = next((b for b in reversed(stack) if b != ""), None)
-    if not isinstance(inner, re.Match):
-        return None  # no range over values, or a `with` inside it has moved the dot elsewhere
-    return inner.group("path").lstrip("."), inner.group("var")
+        elif word.startswith("$") and _DOT_ALIAS.fullmatch(body):
+            inner = next((b for b in reversed(stack) if b != ""), None)
+            if isinstance(inner, tuple) and inner[0] is not None:
+                inner[1].append(body.split(":=")[0].strip())  # bound where the dot is the item
+    movers = [b for b in stack if b != ""]
+    for depth, block in enumerate(reversed(movers)):
+        if block == "with":
+            return None  # a `with` has moved the dot somewhere this reading does not follow
+        assert isinstance(block, tuple)
+        if block[0] is not None:
+            return _OpenRange(block[0].group("path").lstrip("."), block[1], depth == 0)
+    return None
 
 
 # `{{ . }}`: the dot alone (not `.x`, `$.x`, `x.y`)
@@ -538,7 +636,7 @@ def _open_with(before: str) -> str | None:
     return next((b for b in reversed(stack) if b != ""), None)
 
 
-def _naming_rank(path: str) -> int:
+def naming_rank(path: str) -> int:
     """Which values path read by a template's ``replicas:`` lines names its component: a replica
     count key first, any other path next, a ``global.`` path (shared by every subchart) last."""
     if path.startswith("global."):
@@ -555,7 +653,7 @@ def _without_comment(expr: str) -> str:
     return expr[: m.start()].rstrip()
 
 
-def _item_field(expr: str | None, var: str | None) -> str | None:
+def _item_field(expr: str | None, ranged: _OpenRange) -> str | None:
     """The field of the range's item a replica count reads (``.replicas``, ``$w.replicas``, also
     with a ``default``: the item's value, when it is set, is what renders)."""
     text = (expr or "").strip()
@@ -566,9 +664,18 @@ def _item_field(expr: str | None, var: str | None) -> str | None:
         words = text.split()
         text = words[2] if len(words) == 3 and words[0] == "default" and words[1].isdigit() else text
     m = re.fullmatch(r"(?P<at>\$[A-Za-z_]\w*)?\.(?P<f>[A-Za-z_][A-Za-z0-9_]*)", text)
-    if m is None or (m.group("at") and m.group("at") != var):
+    if m is None or (m.group("at") not in ranged.names if m.group("at") else not ranged.dot):
         return None
     return m.group("f")
+
+
+def _reads_item(branches: list[ReplicaBranch], ranged: _OpenRange) -> bool:
+    """Whether the guards of a template's ``replicas:`` lines read the item of the range around
+    it (``eq $service.name "yb-masters"``): then each item renders its own branch."""
+    text = " ".join(g for b in branches for g in b.guards)
+    return any(re.search(re.escape(n) + r"\.[A-Za-z_]", text) for n in ranged.names) or bool(
+        ranged.dot and any(m.group("field") not in _ROOT_OBJECTS for m in _DOT_READ.finditer(text))
+    )
 
 
 def _lines_from(text: str, pos: int) -> Iterator[str]:
@@ -591,6 +698,7 @@ def _block_lines(
     inner = " " * (len(pb.group("indent").expandtabs()) + 2)
     at_key = pb.start("key") + offset
     first = [(pb.group("inc"), at_key)] if pb.group("inc") else []
+    parts: dict[str, str] | None = None  # what each variable of the block is written as
     for text, pos in chain(first, _lines_at(body, pb.end() + 1, offset)):
         call = _HELPER_CALL.search(text) if text.strip().startswith("{{") else None
         helper = helpers.get(call.group("name")) if call else None
@@ -601,8 +709,43 @@ def _block_lines(
         outer = guards.at(pos)
         text_of = strip_comments(helper)
         own = GuardIndex(text_of)
+        into = _ASSIGN.search(text)
+        if into is not None and parts is None:
+            parts = _written_parts(body[pb.end() :])  # once per block, however many includes
+        part = parts.get(into.group("name")) if into is not None and parts else None
+        if part is not None:
+            # yugabyte: `$base := include "yugabyte.podAntiAffinity" … | fromYaml`, later written
+            # by `set $affinity "podAntiAffinity" $base`: the helper's terms, under that part
+            yield inner + part + ":", partial(guards.at, pos)
+        indent = inner + ("  " if part is not None else "")
         for line, at in _lines_at(text_of, 0, 0):
-            yield inner + line, partial(_joined, outer, own, at)
+            yield indent + line, partial(_joined, outer, own, at)
+
+
+# `{{- $_ := set $root.Values.master.affinity "podAntiAffinity" $podAntiAffinityData -}}`
+_SET_PART = re.compile(r'\bset\s+\S+\s+"(?P<part>podAntiAffinity|podAffinity|nodeAffinity)"\s+(?P<var>\$\w+)')
+# `$a := expr`, `$a = expr`: which variables a variable is computed from
+_FEEDS = re.compile(r"\{\{-?\s*(?P<name>\$\w+)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
+
+
+def _written_parts(text: str) -> dict[str, str]:
+    """The part of a pod's affinity (``podAntiAffinity``…) each variable is written as, through the
+    variables computed from it (``$data := $base``, ``$data = mustMerge $base $user``), where
+    ``text`` writes one with ``set … "podAntiAffinity" $data``."""
+    if "set" not in text:
+        return {}
+    feeds: dict[str, set[str]] = {}
+    for m in _FEEDS.finditer(text):
+        feeds.setdefault(m.group("name"), set()).update(re.findall(r"\$\w+", m.group("expr")))
+    parts: dict[str, str] = {}
+    for m in _SET_PART.finditer(text):
+        todo = [m.group("var")]
+        while todo:
+            name = todo.pop()
+            if name not in parts:
+                parts[name] = m.group("part")  # each variable walked once: linear in the block
+                todo.extend(feeds.get(name, ()))
+    return parts
 
 
 def _joined(outer: list[str], own: GuardIndex, at: int) -> list[str]:
@@ -617,8 +760,17 @@ def _lines_at(text: str, pos: int, offset: int) -> Iterator[tuple[str, int]]:
         pos += len(line) + 1
 
 
+# `{{ toYaml $root.Values.master.affinity | nindent 8 }}`
+_WRITES_VALUES = re.compile(r"toYaml\s+\$?\w*\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)")
+
+
 def _literal_placement(
-    pb: re.Match[str], body: str, helpers: dict[str, str], guards: GuardIndex, offset: int
+    pb: re.Match[str],
+    body: str,
+    helpers: dict[str, str],
+    guards: GuardIndex,
+    offset: int,
+    merged: list[tuple[str, list[str]]] | None = None,
 ) -> list[PlacementTerm]:
     """The topology keys a placement block (``pb``, matched in ``body``) writes, each with the
     guards around it inside the block; none when it writes none (``{{ toYaml .Values.affinity }}``).
@@ -631,7 +783,12 @@ def _literal_placement(
     for text, guards_here in _block_lines(pb, body, helpers, guards, offset):
         bare = text.strip()
         if bare.startswith("{{") and bare.endswith("}}"):
-            continue  # `{{- end }}`, `{{- with … }}`: no part of the block's YAML
+            # `{{- end }}`, `{{- with … }}`: no part of the block's YAML; `{{ toYaml
+            # $root.Values.master.affinity }}` writes the values' own block here too
+            wm = _WRITES_VALUES.search(bare)
+            if wm and merged is not None and wm.group("path").rsplit(".", 1)[-1] == pb.group("key"):
+                merged.append((wm.group("path"), _inner(guards_here(), around)))
+            continue
         if bare and len(text) - len(text.lstrip()) <= depth:
             break
         pm = _AFFINITY_PART.match(text)
@@ -896,15 +1053,45 @@ _DOT_READ = re.compile(r"(?<![\w$)\]\.\"])\.(?P<field>[A-Za-z_][A-Za-z0-9_]*)")
 _ROOT_OBJECTS = {"Values", "Release", "Chart", "Capabilities", "Template", "Files"}
 
 
-def _item_reads(guard: str, prefix: str) -> str:
-    """A guard inside a ``range`` with the item's fields (``.enabled``) read as the values path of
-    that item (``.Values.workers.0.enabled``), so it can be evaluated per item."""
+def _item_reads(guard: str, prefix: str, names: list[str] | None = None, dot: bool = True) -> str:
+    """A guard inside a ``range`` with the item's fields (``.enabled``, ``$service.name`` when
+    ``$service`` is bound to the item) read as the values path of that item
+    (``.Values.workers.0.enabled``), so it can be evaluated per item. ``dot``: whether the dot
+    is the item there (not inside an inner ``range`` over numbers)."""
 
     def read(m: re.Match[str]) -> str:
         name = m.group("field")
         return m.group(0) if name in _ROOT_OBJECTS else f".Values.{prefix}.{name}"
 
-    return _DOT_READ.sub(read, guard)
+    for name in names or ():
+        guard = re.sub(re.escape(name) + r"(?=\.[A-Za-z_])", f".Values.{prefix}", guard)
+    return _DOT_READ.sub(read, guard) if dot else guard
+
+
+def _per_item(wt: WorkloadTemplate, prefix: str) -> WorkloadTemplate:
+    """A template ranging over a values list, as it renders for the item at ``prefix``: every
+    guard that reads the item (around the kind, a ``replicas:`` line, a strategy or placement
+    block) reads that item's values."""
+
+    def of(guards: list[str]) -> list[str]:
+        return [_item_reads(g, prefix, wt.range_names, wt.range_dot) for g in guards]
+
+    return replace(
+        wt,
+        guards=of(wt.guards),
+        replicas_guards=of(wt.replicas_guards),
+        replica_branches=[replace(b, guards=of(b.guards)) for b in wt.replica_branches],
+        literal_strategies=[replace(a, guards=of(a.guards)) for a in wt.literal_strategies],
+        literal_placements=[
+            replace(
+                p,
+                guards=of(p.guards),
+                terms=[replace(t, guards=of(t.guards)) for t in p.terms],
+                merged=[(path, of(g)) for path, g in p.merged],
+            )
+            for p in wt.literal_placements
+        ],
+    )
 
 
 def _ranged_items(values: dict[str, Any], path: str | None) -> list[tuple[str, dict[str, Any]]] | None:
@@ -945,10 +1132,11 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
             for key, item in items:
                 label = item.get("name") if isinstance(item.get("name"), str) else key
                 prefix = f"{wt.range_path}.{key}"
-                comp = Component(f"{wt.range_path}.{label}", f"{prefix}.", f"{prefix}.{wt.range_field}")
+                # its count at the item's field, or in the branch the item picks (yugabyte)
+                count = f"{prefix}.{wt.range_field}" if wt.range_field else None
+                comp = Component(f"{wt.range_path}.{label}", f"{prefix}.", count)
                 # `{{ if .enabled }}` inside the range reads this item
-                item_guards = [_item_reads(g, prefix) for g in wt.guards]
-                add(f"@{wt.template}#{key}", comp, replace(wt, guards=item_guards))
+                add(f"@{wt.template}#{key}", comp, _per_item(wt, prefix))
             continue
         replica = next(iter(wt.replica_paths), None)
         if replica is None:
@@ -1071,6 +1259,9 @@ def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
         return _lookup(values.values, path), tokens[1:]
     if tok.startswith("$") and tok.split(".", 1)[0] in values.variables:
         name, _, path = tok.partition(".")
+        if values.variables[name].strip() in (".", "$") and path.startswith("Values."):
+            # `$root := .` then `$root.Values.replicas.master` (yugabyte): the values themselves
+            return _lookup(values.values, path.removeprefix("Values.")), tokens[1:]
         value = evaluate(values.variables[name], values.values, values.variables, values.depth + 1)
         if value is UNKNOWN or not path:
             return value, tokens[1:]
@@ -1147,9 +1338,39 @@ def _arithmetic(op: Any) -> Any:
 
 
 def _ternary(a: list[Any]) -> Any:
-    if len(a) != 3 or a[2] is UNKNOWN:
+    if len(a) != 3:
         return UNKNOWN
+    if a[2] is UNKNOWN:
+        # yugabyte's `$useMoveOp | ternary .Values.moveOp.replicas.master .Values.replicas.master`,
+        # its switch computed by a helper: when both choices agree, the switch does not matter
+        return a[0] if a[0] is not UNKNOWN and a[0] == a[1] and type(a[0]) is type(a[1]) else UNKNOWN
     return a[0] if _truthy(a[2]) else a[1]
+
+
+# one choice of a `ternary`: a values path, read from the root (`$root.Values.x` after `$root := .`)
+_CHOICE = re.compile(r"\$?[A-Za-z0-9_]*\.Values((?:\.[A-Za-z0-9_-]+)+)")
+
+
+def chosen_path(expr: str, values: dict[str, Any], variables: dict[str, str]) -> str | None:
+    """The values path a ``ternary`` between two values renders from (``COND | ternary A B`` or
+    ``ternary A B COND``): the first when its condition holds, the second when it does not, and
+    the second too when the condition is unknown but both give the same value (the count is that
+    value either way; the second is what renders with the switch off, the chart's ordinary
+    state). None for any other expression."""
+    # split by hand, not by one regular expression: a hostile line stays linear
+    cond, bar, call = expr.strip().rpartition("|")
+    if bar and "|" in cond:
+        return None
+    words = call.split()
+    if len(words) < 3 or words[0] != "ternary" or (len(words) != 3 if bar else len(words) < 4):
+        return None
+    first, second = _CHOICE.fullmatch(words[1]), _CHOICE.fullmatch(words[2])
+    if first is None or second is None:
+        return None
+    holds = guard_holds(cond.strip() if bar else " ".join(words[3:]), values, variables)
+    if holds is None:
+        return second.group(1).lstrip(".") if evaluate(expr, values, variables) is not UNKNOWN else None
+    return (first if holds else second).group(1).lstrip(".")
 
 
 _FUNCTIONS: dict[str, Any] = {
@@ -1163,6 +1384,8 @@ _FUNCTIONS: dict[str, Any] = {
     "ternary": _ternary,
     # sprig's `contains SUBSTR STRING` (airflow: `contains "Local" .Values.executor`)
     "contains": lambda a: a[0] in a[1] if len(a) == 2 and all(isinstance(x, str) for x in a) else UNKNOWN,
+    # sprig's `has NEEDLE LIST` (karmada: `has "descheduler" .Values.components`)
+    "has": lambda a: a[0] in a[1] if len(a) == 2 and isinstance(a[1], list) else UNKNOWN,
     "gt": _compare(lambda x, y: x > y),
     "lt": _compare(lambda x, y: x < y),
     "ge": _compare(lambda x, y: x >= y),
@@ -1237,3 +1460,20 @@ def variable_path(token: str, variables: dict[str, str]) -> str | None:
     if m is None:
         return None
     return m.group(1).lstrip(".") + (f".{rest}" if rest else "")
+
+
+def variable_reads(expr: str, variables: dict[str, str]) -> list[str]:
+    """The values paths an expression reads, directly or through the template's variables
+    (``$replicas`` after ``$replicas := mul $poolCount $nodeCount`` and ``$nodeCount :=
+    .Values.replicas | int``), each variable followed once."""
+    paths: list[str] = []
+    seen: set[str] = set()
+    todo = [expr]
+    while todo:
+        text = todo.pop(0)
+        paths += [p.lstrip(".") for p in _VALUES_PATH.findall(text)]
+        for name in re.findall(r"\$[A-Za-z_]\w*", text):
+            if name in variables and name not in seen:
+                seen.add(name)
+                todo.append(variables[name])
+    return list(dict.fromkeys(paths))

@@ -43,10 +43,25 @@ def env_entries(value: Any) -> list[tuple[dict[str, Any], str | None]]:
     return out
 
 
+# NGINX Inc's NGINX Ingress Controller: `nginx/nginx-ingress` and, for NGINX Plus,
+# `private-registry.nginx.com/nginx-ic/nginx-plus-ingress` (the images its chart's values name)
+_NGINX_INC_IMAGES = ("nginx-ingress", "nginx-plus-ingress")
+
+
 def is_ingress_nginx_controller(labels: dict[str, Any], images: list[str]) -> bool:
-    """The ingress-nginx controller, by its chart labels or its image."""
+    """An NGINX ingress controller, by its chart labels or its image: the community's
+    ingress-nginx controller, or NGINX Inc's NGINX Ingress Controller (every request passes
+    either, so OCI-HA-105 judges both)."""
     name = str(labels.get("app.kubernetes.io/name", ""))
     component = str(labels.get("app.kubernetes.io/component", ""))
     if name == "ingress-nginx" and component in ("controller", ""):
         return True
-    return any("ingress-nginx/controller" in img or "nginx-ingress-controller" in img for img in images)
+    community = ("ingress-nginx/controller", "nginx-ingress-controller")
+    return any(any(c in img for c in community) or _image_name(img) in _NGINX_INC_IMAGES for img in images)
+
+
+def _image_name(image: str) -> str:
+    """An image reference's last path segment without tag or digest (`nginx/nginx-ingress:5.1.0`
+    -> `nginx-ingress`); a port in the registry host is no tag."""
+    last = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[0]
