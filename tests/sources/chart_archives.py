@@ -157,6 +157,7 @@ pdb:
   minAvailable: 51%
 auth:
   rbac:
+    create: true
     rootPassword: ""
 """,
     "etcd/templates/statefulset.yaml": """\
@@ -195,6 +196,17 @@ spec:
       containers:
         - name: etcd
           image: "bitnami/etcd@sha256:5c1f3e0d2b9a8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d"
+""",
+    "etcd/templates/secrets.yaml": """\
+{{- if .Values.auth.rbac.create }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ include "common.names.fullname" . }}
+type: Opaque
+data:
+  etcd-root-password: {{ include "common.secrets.passwords.manage" (dict "secret" (include "common.names.fullname" .) "key" "etcd-root-password" "providedValues" (list "auth.rbac.rootPassword") "context" $) }}
+{{- end }}
 """,
     "etcd/templates/pdb.yaml": """\
 {{- if .Values.pdb.create }}

@@ -494,3 +494,14 @@ def test_a_refused_archive_exits_2_and_the_report_still_lists_the_rest(tmp_path)
     assert [e["path"] for e in report["errors"] if e["level"] == "error"] == ["charts/bad-1.0.0.tgz"]
     rules = {(f["rule_id"], f["status"]) for f in report["findings"]}
     assert ("OCI-SEC-103", "failed") in rules and ("OCI-HA-101", "failed") in rules
+
+
+def test_bitnami_managed_password_renders_the_value_the_parent_provides():
+    # bitnami's `common.secrets.passwords.manage` with "providedValues" (list "auth.rbac.rootPassword"):
+    # the Secret holds the parent's value when it sets one (prod), a generated one otherwise (base)
+    found = findings_by_address(APISIX, "OCI-SEC-103")
+    prod = found[("OCI-SEC-103", "gateway/etcd[prod]")]
+    assert prod.status is Status.FAILED
+    assert _where(prod) == "fixtures/helm/packaged-etcd/values-prod.yaml:11"
+    base = found.get(("OCI-SEC-103", "gateway/etcd[base]"))
+    assert base is None or base.status is not Status.FAILED

@@ -345,6 +345,12 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                         # netdata: `$configmapParent := include "…configs.configmap" .` before the
                         # ConfigMap, `{{ $configmapParent | indent 2 }}` as its data
                         reads += [(p, open_guards + g) for p, g in helper_reads(inc.group("helper"), helpers)]
+                for pv in _PROVIDED_VALUES.finditer(text, start, stop):
+                    # bitnami's `common.secrets.passwords.manage` renders the first of its
+                    # "providedValues" paths that is set (mongodb's auth.rootPassword), else a
+                    # generated or looked-up one: those paths are read
+                    open_guards = [inline_helpers(g, helpers) for g in guards.at(pv.start())]
+                    reads += [(path, open_guards) for path in re.findall(r'"([^"]+)"', pv.group("paths"))]
             found.secrets.append(
                 SecretTemplate(
                     name,
@@ -358,6 +364,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             )
     return found
 
+
+_PROVIDED_VALUES = re.compile(r'"providedValues"\s+\(\s*list\s+(?P<paths>(?:"[^"]+"\s*)+)\)')
 
 # `{{- $b := set $ "Values" (mustMergeOverwrite $defaults $.Values) }}` after
 # `{{- $defaults := $.Values._internal_defaults_do_not_set }}` (every istio chart's zzz_profile.yaml)
