@@ -46,6 +46,18 @@ class Limits:
     # Nesting depth of one YAML / JSON document (snapshots, baselines, results, schemas and
     # configuration included): checked in linear time before the document is parsed.
     max_depth: int = 200
+    # A packaged subchart (`charts/*.tgz`, what `helm dependency build` writes) comes from the
+    # pull request too. Bytes of one archive as stored (compressed):
+    max_archive_bytes: int = 16 * 1024 * 1024
+    # Bytes once unpacked, the archive and the archives nested in it together (tar headers
+    # included); a gzip bomb stops here. Helm itself stops a chart at 100 MiB. Each member is also
+    # held to max_file_bytes.
+    max_archive_unpacked_bytes: int = 100 * 1024 * 1024
+    # Members (files and directories) of one archive and the archives nested in it together.
+    max_archive_members: int = 10_000
+    # Archives inside archives: a packaged chart's own charts/ may hold more .tgz (bitnami's etcd
+    # holds common); 1 is the archive under the scanned chart's charts/.
+    max_archive_depth: int = 3
 
     def set(self, name: str, value: int) -> None:
         """Change one limit; raises ``ValueError`` naming the valid ones."""

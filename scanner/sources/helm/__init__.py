@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,13 @@ from scanner.sources.helm.charts import (
     values_resource,
 )
 from scanner.sources.helm.manifests import has_manifest_markers, load_manifest_text
+from scanner.sources.helm.packaged import (
+    PackagedChart,
+    missing_dependencies_note,
+    packaged_subcharts,
+    version_accepts,
+    version_mismatches,
+)
 from scanner.sources.helm.yamlmarks import YamlInputError, read_yaml_text
 
 STDIN = "-"
@@ -247,10 +255,28 @@ class _Dependency:
     alias: str
     condition: str | None
     directory: Path | None  # the vendored chart, when it is in the repository
+    # Where a user finds it, relative to the scan root, when that is not the directory's own path:
+    # a packaged subchart unpacked in a private directory is `parent/charts/etcd-12.0.18.tgz/etcd`.
+    shown: str | None = None
 
 
-def _dependencies(meta: dict[str, Any], subcharts: list[Path]) -> list[_Dependency]:
+def _dependencies(
+    meta: dict[str, Any], subcharts: list[Path], packaged: list[PackagedChart] | None = None
+) -> list[_Dependency]:
+    """The parent's dependencies matched with the charts under its ``charts/``, as helm matches
+    them: by the name in the subchart's own Chart.yaml (not its directory or archive file name),
+    and, for a packaged one, a version the declared range accepts; an archive that matches no
+    declaration is rendered by helm under its own name, like an undeclared directory."""
     vendored = {_chart_name(c): c for c in subcharts}
+    shown: dict[str, str] = {}
+    for p in packaged or []:
+        # A directory and an archive of the same chart: helm loads both and keeps whichever it
+        # meets first in a Go map (no fixed order); the directory, the one people edit, is read
+        # here, and the note (packaged_subcharts) says so.
+        if p.name not in vendored:
+            vendored[p.name] = p.directory
+            shown[p.name] = p.shown
+    versions = {p.name: p.version for p in packaged or []}
     deps: list[_Dependency] = []
     declared = meta.get("dependencies") if isinstance(meta.get("dependencies"), list) else []
     for d in declared:
@@ -258,9 +284,13 @@ def _dependencies(meta: dict[str, Any], subcharts: list[Path]) -> list[_Dependen
             continue
         alias = d.get("alias") if isinstance(d.get("alias"), str) and d.get("alias") else d["name"]
         condition = d.get("condition") if isinstance(d.get("condition"), str) else None
-        deps.append(_Dependency(d["name"], alias, condition, vendored.pop(d["name"], None)))
+        name = d["name"]
+        if name in shown and not version_accepts(d.get("version"), versions.get(name)):
+            deps.append(_Dependency(name, alias, condition, None))  # helm: not this archive
+            continue
+        deps.append(_Dependency(name, alias, condition, vendored.pop(name, None), shown.get(name)))
     # Vendored charts the parent does not declare are still rendered by helm, under their name.
-    deps += [_Dependency(n, n, None, c) for n, c in sorted(vendored.items())]
+    deps += [_Dependency(n, n, None, c, shown.get(n)) for n, c in sorted(vendored.items())]
     return deps
 
 
@@ -330,14 +360,31 @@ def _load_chart(
     if extra and all(p in loaded for p in extra):
         environments.append(("+".join(p.name.rsplit(".", 1)[0] for p in extra), list(extra)))
     anchor = Location(base.path, 1, 1)
-    deps = _dependencies(meta, subcharts or [])
+    # A packaged subchart (charts/*.tgz) is unpacked privately and read as a vendored directory;
+    # a chart without a charts/ directory costs one stat.
+    packaged = packaged_subcharts(chart, chart_rel, subcharts or [], out.errors)
+    deps = _dependencies(meta, subcharts or [], packaged)
     # A library that renders this chart's objects and is not here: said once, never a silent pass
     names = [d.name for d in deps]
     vendored = frozenset(d.name for d in deps if d.directory is not None)
+    said: set[str] = set()  # dependencies a library note already names: not said twice
     for loader, message in library_notes(templates, base.data, names, vendored):
         where = f"{chart_rel}/{loader.template}" if chart_rel not in ("", ".") else loader.template
         out.errors.append(InputError(where, message, loader.line, level="note"))
-    subs = {d.alias: _load_subchart(d, root) for d in deps if d.directory is not None}
+        named = re.search(r"\(dependency ([^)]*)\)", message)
+        said.update(named.group(1).split(", ") if named else ())
+    if packaged:
+        out.errors += version_mismatches(meta, packaged)
+        # an archive of the chart at a version the dependency does not accept: said there
+        said.update(d.name for d in deps if d.directory is None and any(p.name == d.name for p in packaged))
+    subs = {d.alias: _load_subchart(d, root, out.errors) for d in deps if d.directory is not None}
+    for sub in subs.values():
+        # A packaged subchart's templates are files of the chart too, as a vendored directory's
+        # are (OCI-SEC-007 reads every file): at their path inside the archive.
+        for shown, path in sub.archive_files() if sub is not None else ():
+            out.files.append(shown)
+            out.resources.append(_file_resource(shown, path))
+    unfetched: list[str] = []  # dependencies helm would render that are not here
     for env, layers in environments:
         data, located = base.data, dict(base.locations)
         current = base
@@ -352,27 +399,21 @@ def _load_chart(
         env_anchor = Location(fallback, 1, 1) if layers else anchor
         data, located = lift_defaults(data, located, templates.defaults_key)
         resources = values_resource(name, chart_rel, env, data, located, templates, env_anchor)
-        # A vendored subchart's values are judged with the subchart (below), not twice.
-        resources[0].attributes["subcharts"] = sorted(subs)
+        # A vendored subchart's values are judged with the subchart (below), not twice; those of
+        # one switched off here stay with the parent (a password shipped there is still shipped).
+        on = {d.alias for d in deps if _condition_holds(d.condition, data)}
+        resources[0].attributes["subcharts"] = sorted(a for a in subs if a in on)
         out.resources += resources
         for dep in deps:
             if not _condition_holds(dep.condition, data):
                 continue
             values, where = _slice(data, located, dep.alias)
             sub_name = f"{name}/{dep.alias}"
-            if dep.alias in subs and subs[dep.alias] is not None:
-                sub_rel, sub_base, sub_templates = subs[dep.alias]
-                merged, merged_loc = merge_values(sub_base, ValuesFile(fallback, values, where))
-                out.resources += values_resource(
-                    sub_name,
-                    sub_rel,
-                    env,
-                    merged,
-                    merged_loc,
-                    sub_templates,
-                    Location(sub_base.path, 1, 1),
-                    chart_name=dep.name,
-                )
+            if dep.directory is None and dep.name not in unfetched and dep.name not in said:
+                unfetched.append(dep.name)
+            sub = subs.get(dep.alias)
+            if sub is not None:
+                _judge_subchart(out, sub_name, dep.name, sub, env, values, where, fallback)
             elif dep.alias in data:
                 # Not in the repository: the parent's values for it are all there is to judge,
                 # read by the values' conventions (`controller.replicaCount`).
@@ -382,20 +423,107 @@ def _load_chart(
                 out.resources += chart_services(sub_name, chart_rel, env, values, where, None, env_anchor)
         if render:
             _render(chart, chart_rel, name, env, [p for p in [base_path] if p] + layers, out)
+    if unfetched:
+        out.errors.append(missing_dependencies_note(chart_rel, unfetched))
 
 
-def _load_subchart(dep: _Dependency, root: Path) -> tuple[str, ValuesFile, Any] | None:
-    """A vendored subchart's own values and templates, or None when its values cannot be read."""
+@dataclass
+class _Subchart:
+    """A vendored or packaged subchart, read: its own values and templates, and its own
+    subcharts (under its ``charts/``, directories or archives) with their dependencies."""
+
+    rel: str
+    base: ValuesFile
+    templates: Any
+    deps: list[_Dependency]
+    subs: dict[str, _Subchart | None]
+    directory: Path | None = None  # set when unpacked from an archive
+    packaged: bool = False
+
+    def archive_files(self) -> list[tuple[str, Path]]:
+        """(shown path, unpacked path) of the template files of this subchart and its nested
+        ones that came out of an archive (a directory's are found by the walk)."""
+        out: list[tuple[str, Path]] = []
+        if self.packaged and self.directory is not None and (self.directory / "templates").is_dir():
+            for path in sorted((self.directory / "templates").rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    out.append((f"{self.rel}/{path.relative_to(self.directory).as_posix()}", path))
+        for sub in self.subs.values():
+            out += sub.archive_files() if sub is not None else []
+        return out
+
+
+# Subcharts of subcharts of ...: a bound on the recursion (archives are bounded by
+# max_archive_depth; this bounds directories nested in a repository too).
+_MAX_SUBCHART_DEPTH = 4
+
+
+def _load_subchart(
+    dep: _Dependency, root: Path, errors: list[InputError], depth: int = 1
+) -> _Subchart | None:
+    """A vendored subchart's own values, templates and nested subcharts, or None when its values
+    cannot be read."""
     assert dep.directory is not None
-    sub_rel = _rel(dep.directory, root)
+    sub_rel = dep.shown or _rel(dep.directory, root)
     names = ("values.yaml", "values.yml")
     path = next((dep.directory / n for n in names if (dep.directory / n).is_file()), None)
     try:
         empty = ValuesFile(f"{sub_rel}/values.yaml", {}, {})
-        base = read_values_file(path, _rel(path, root)) if path else empty
+        base = read_values_file(path, f"{sub_rel}/{path.name}") if path else empty
     except YamlInputError:
         return None
-    return sub_rel, base, scan_templates(dep.directory)
+    deps: list[_Dependency] = []
+    charts_dir = dep.directory / "charts"
+    if depth < _MAX_SUBCHART_DEPTH and charts_dir.is_dir():
+        directories = sorted(
+            c
+            for c in charts_dir.iterdir()
+            if c.is_dir() and c.suffix != ".tgz" and c.name[0] not in "_." and (c / "Chart.yaml").is_file()
+        )
+        packaged = packaged_subcharts(dep.directory, sub_rel, directories, errors)
+        for d in _dependencies(_chart_meta(dep.directory), directories, packaged):
+            if d.directory is None or _chart_meta(d.directory).get("type") == "library":
+                continue  # helm renders no library chart; a fetched one is not here
+            # where a user finds it: under this subchart's path (inside the archive, if it is one)
+            d.shown = d.shown or f"{sub_rel}/charts/{d.directory.name}"
+            deps.append(d)
+    subs = {d.alias: _load_subchart(d, root, errors, depth + 1) for d in deps}
+    packaged = dep.shown is not None and ".tgz/" in dep.shown
+    return _Subchart(sub_rel, base, scan_templates(dep.directory), deps, subs, dep.directory, packaged)
+
+
+def _judge_subchart(
+    out: KubernetesResult,
+    name: str,
+    chart_name: str,
+    sub: _Subchart,
+    env: str,
+    values: dict[str, Any],
+    where: dict[str, Location],
+    fallback: str,
+) -> None:
+    """Evaluate one subchart with the values its parent gives it (``values``, at the parent's
+    lines), then its own subcharts with theirs, as ``parent/alias/alias2[env]``."""
+    merged, merged_loc = merge_values(sub.base, ValuesFile(fallback, values, where))
+    resources = values_resource(
+        name,
+        sub.rel,
+        env,
+        merged,
+        merged_loc,
+        sub.templates,
+        Location(sub.base.path, 1, 1),
+        chart_name=chart_name,
+    )
+    on = [d for d in sub.deps if _condition_holds(d.condition, merged) and sub.subs.get(d.alias) is not None]
+    if on and resources:
+        resources[0].attributes["subcharts"] = sorted(d.alias for d in on)
+    out.resources += resources
+    for d in on:
+        nested = sub.subs[d.alias]
+        assert nested is not None
+        nested_values, nested_where = _slice(merged, merged_loc, d.alias)
+        _judge_subchart(out, f"{name}/{d.alias}", d.name, nested, env, nested_values, nested_where, fallback)
 
 
 def _render(

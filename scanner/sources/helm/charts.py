@@ -345,6 +345,12 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                         # netdata: `$configmapParent := include "…configs.configmap" .` before the
                         # ConfigMap, `{{ $configmapParent | indent 2 }}` as its data
                         reads += [(p, open_guards + g) for p, g in helper_reads(inc.group("helper"), helpers)]
+                for pv in _PROVIDED_VALUES.finditer(text, start, stop):
+                    # bitnami's `common.secrets.passwords.manage` renders the first of its
+                    # "providedValues" paths that is set (mongodb's auth.rootPassword), else a
+                    # generated or looked-up one: those paths are read
+                    open_guards = [inline_helpers(g, helpers) for g in guards.at(pv.start())]
+                    reads += [(path, open_guards) for path in re.findall(r'"([^"]+)"', pv.group("paths"))]
             found.secrets.append(
                 SecretTemplate(
                     name,
@@ -358,6 +364,8 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             )
     return found
 
+
+_PROVIDED_VALUES = re.compile(r'"providedValues"\s+\(\s*list\s+(?P<paths>(?:"[^"]+"\s*)+)\)')
 
 # `{{- $b := set $ "Values" (mustMergeOverwrite $defaults $.Values) }}` after
 # `{{- $defaults := $.Values._internal_defaults_do_not_set }}` (every istio chart's zzz_profile.yaml)
@@ -1293,6 +1301,13 @@ def _budget_from_templates(
         workload.pop("podDisruptionBudget", None)
         for key in [k for k in loc.locations if k.startswith("workload.podDisruptionBudget")]:
             del loc.locations[key]
+        # a values switch that keeps it from rendering (pulsar's `zookeeper.pdb.usePolicy:
+        # false`, set by milvus) is the line that says why there is none
+        switch = _switch_off(mine, values, loc)
+        if switch is not None:
+            workload["podDisruptionBudget"] = {"enabled": False, "minAvailable": None, "maxUnavailable": None}
+            loc.locations["workload.podDisruptionBudget"] = switch
+            loc.locations["workload.podDisruptionBudget.enabled"] = switch
         return
     if isinstance(current, dict) and _truthy(current.get("enabled")):
         return  # the values already enable a budget
@@ -1307,6 +1322,22 @@ def _budget_from_templates(
         for path in ("", ".minAvailable", ".maxUnavailable"):
             loc.locations[f"workload.podDisruptionBudget{path}"] = where
         return
+
+
+_VALUES_PATH = re.compile(r"^\s*(?:not\s+)?\.Values\.([A-Za-z0-9_.]+)\s*$")
+
+
+def _switch_off(budgets: list[Any], values: dict[str, Any], loc: _Locator) -> Location | None:
+    """Where the values set the one switch (a plain ``.Values.x`` or ``not .Values.x`` guard,
+    the last such guard that fails) that keeps a workload's budget templates from rendering."""
+    for budget in budgets:
+        for guard in reversed(budget.guards):
+            m = _VALUES_PATH.match(guard)
+            if m and guard_holds(guard, values, budget.variables) is False:
+                where = loc.located.get(m.group(1))
+                if where is not None:
+                    return where
+    return None
 
 
 def _values_workload(
