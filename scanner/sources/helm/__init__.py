@@ -21,6 +21,7 @@ from typing import Any
 
 from scanner.guards.limits import LIMITS
 from scanner.model import Finding, InputError, Location, Provenance, Resource, Status
+from scanner.sources.helm.chartdata import files_read_by_templates, template_reading
 from scanner.sources.helm.charts import (
     STANDALONE_VALUES,
     VALUES_OVERRIDE,
@@ -35,7 +36,7 @@ from scanner.sources.helm.charts import (
     validate_schema,
     values_resource,
 )
-from scanner.sources.helm.manifests import has_manifest_markers, load_manifest_text
+from scanner.sources.helm.manifests import TEMPLATE_MESSAGE, has_manifest_markers, load_manifest_text
 from scanner.sources.helm.packaged import (
     PackagedChart,
     missing_dependencies_note,
@@ -91,6 +92,7 @@ def load_kubernetes(
     # line (pre-commit passes the changed files): the chart is what gets judged.
     charts = sorted({Path(os.path.abspath(c)) for f in yaml_files if (c := _chart_of(f)) is not None})
     chart_set = set(charts)
+    readers: dict[Path, list[tuple[str, str]]] = {}  # chart -> files its templates read
     for f in yaml_files:
         resolved = Path(os.path.abspath(f))
         chart = _owning_chart(resolved, chart_set)
@@ -120,7 +122,10 @@ def load_kubernetes(
                 # is data the templates embed (`.Files.Get`), not objects applied as they are
                 continue
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
+        errors_before = len(out.errors)
         _load_yaml_file(f, root, out, standalone_values=chart is None)
+        if chart is not None and len(out.errors) > errors_before:
+            _chart_data_notes(out.errors, errors_before, resolved, chart, readers)
     vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts
     for c in charts:
         if c.parent.name == "charts" and c.parent.parent in chart_set:
@@ -150,6 +155,24 @@ def load_kubernetes(
     if any(k.startswith("k8s.") for k in kinds):
         out.categories.append("kubernetes")
     return out
+
+
+def _chart_data_notes(
+    errors: list[InputError], start: int, path: Path, chart: Path, readers: dict[Path, list[tuple[str, str]]]
+) -> None:
+    """A templated file of a chart (not under templates/) that a template reads with ``.Files``
+    (kubescape's ``assets/*-cronjob-full.yaml``) is chart data: its "render it first" error
+    becomes a note naming the template that reads it. A file no template reads keeps its error."""
+    for i in range(start, len(errors)):
+        err = errors[i]
+        if err.level != "error" or err.message != TEMPLATE_MESSAGE:
+            continue
+        if chart not in readers:
+            readers[chart] = files_read_by_templates(chart)
+        template = template_reading(path.relative_to(chart).as_posix(), readers[chart])
+        if template is not None:
+            what = f"chart data that {template} reads with .Files: not a manifest, not checked as one"
+            errors[i] = InputError(err.path, what, err.line, level="note")
 
 
 def read_stdin() -> str | None:
