@@ -36,6 +36,7 @@ from scanner.sources.helm.charts import (
     validate_schema,
     values_resource,
 )
+from scanner.sources.helm.kustomize import KustomizePatches
 from scanner.sources.helm.manifests import TEMPLATE_MESSAGE, has_manifest_markers, load_manifest_text
 from scanner.sources.helm.packaged import (
     PackagedChart,
@@ -93,6 +94,7 @@ def load_kubernetes(
     charts = sorted({Path(os.path.abspath(c)) for f in yaml_files if (c := _chart_of(f)) is not None})
     chart_set = set(charts)
     readers: dict[Path, list[tuple[str, str]]] = {}  # chart -> files its templates read
+    patches = KustomizePatches(root)
     for f in yaml_files:
         resolved = Path(os.path.abspath(f))
         chart = _owning_chart(resolved, chart_set)
@@ -123,7 +125,7 @@ def load_kubernetes(
                 continue
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
         errors_before = len(out.errors)
-        _load_yaml_file(f, root, out, standalone_values=chart is None)
+        _load_yaml_file(f, root, out, standalone_values=chart is None, patch=patches.is_patch(resolved))
         if chart is not None and len(out.errors) > errors_before:
             _chart_data_notes(out.errors, errors_before, resolved, chart, readers)
     vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts
@@ -216,7 +218,11 @@ def _file_resource(rel_path: str, abs_path: Path) -> Resource:
     return Resource("file", rel_path, {"path": rel_path}, prov, {"abs_path": str(abs_path), "scope": ""})
 
 
-def _load_yaml_file(path: Path, root: Path, out: KubernetesResult, standalone_values: bool) -> None:
+def _load_yaml_file(
+    path: Path, root: Path, out: KubernetesResult, standalone_values: bool, patch: bool = False
+) -> None:
+    """A manifest, or a standalone values file; ``patch``: a kustomization names the file as a
+    patch (``kustomize.py``), so its objects are partial."""
     rel_path = _rel(path, root)
     try:
         text = read_yaml_text(path)
@@ -225,7 +231,7 @@ def _load_yaml_file(path: Path, root: Path, out: KubernetesResult, standalone_va
         return
     if has_manifest_markers(text):
         before = len(out.resources)
-        resources, errors = load_manifest_text(text, rel_path, _rel(path.parent, root) or ".")
+        resources, errors = load_manifest_text(text, rel_path, _rel(path.parent, root) or ".", patch=patch)
         out.resources += resources
         out.errors += errors
         if len(out.resources) > before or errors:
