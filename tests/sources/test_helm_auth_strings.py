@@ -135,3 +135,10 @@ def test_pairs_and_hashes_are_masked_in_reports():
     out = runner.invoke(app, ["scan", str(CHART), "--format", "text"]).output
     assert "admin:pass" not in out and "$apr1$" not in out
     assert "server.basicAuth.authString" in out and "proxySecretDirectory" not in out
+
+
+def test_a_terraform_login_pair_is_masked(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "basic_auth" {\n  type    = string\n  default = "admin:pass"\n}\n')
+    for fmt in ("text", "json", "sarif"):
+        out = runner.invoke(app, ["scan", str(tmp_path), "--format", fmt]).output
+        assert "basic_auth" in out and "admin:pass" not in out, fmt

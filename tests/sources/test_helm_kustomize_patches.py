@@ -73,3 +73,12 @@ def test_a_file_listed_as_a_resource_anywhere_stays_an_object(tmp_path):
     # a second kustomization, in the overlay's own directory, lists the file as a resource
     (tree / "overlays" / "kustomization.yaml").write_text("resources:\n  - guestbook-deployment.yaml\n")
     assert not KustomizePatches(tree).is_patch(tree / "overlays" / "guestbook-deployment.yaml")
+
+
+def test_a_literal_in_a_patch_is_masked_in_reports():
+    from typer.testing import CliRunner
+
+    from scanner.cli import app
+
+    out = CliRunner().invoke(app, ["scan", str(TREE), "--format", "text"]).output
+    assert "REDIS_PASSWORD" in out and "Gu3stb00k-Redis-Pw-7731" not in out
