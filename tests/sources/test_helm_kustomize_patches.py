@@ -82,3 +82,19 @@ def test_a_literal_in_a_patch_is_masked_in_reports():
 
     out = CliRunner().invoke(app, ["scan", str(TREE), "--format", "text"]).output
     assert "REDIS_PASSWORD" in out and "Gu3stb00k-Redis-Pw-7731" not in out
+
+
+def test_an_unreadable_kustomization_names_no_patch(tmp_path):
+    # attacker-controlled input: broken YAML, a list instead of a mapping, a device behind a
+    # symlink, odd entries. None may crash the scan; the files stay objects.
+    target = tmp_path / "deployment.yaml"
+    shutil.copy(TREE / "overlays" / "guestbook-deployment.yaml", target)
+    for text in ("patches: [deployment.yaml\n", "- deployment.yaml\n", "patches: [1, {path: 2}, null]\n"):
+        (tmp_path / "kustomization.yaml").write_text(text)
+        assert not KustomizePatches(tmp_path).is_patch(target)
+    (tmp_path / "kustomization.yaml").unlink()
+    (tmp_path / "kustomization.yaml").symlink_to("/dev/zero")
+    assert not KustomizePatches(tmp_path).is_patch(target)
+    result, _ = run_scan([tmp_path], ScanOptions(rule_ids=["OCI-HA-101"], cache_dir=None))
+    assert [(e.path, e.level) for e in result.errors] == [("kustomization.yaml", "error")]  # said, not skipped
+    assert [f.location.file for f in result.findings if f.status.name == "FAILED"] == ["deployment.yaml"]
