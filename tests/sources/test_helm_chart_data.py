@@ -55,6 +55,7 @@ def test_a_pem_key_in_chart_data_is_still_found():
         (f.rule_id, f.location.file.rsplit("/", 1)[-1]) for f in result.findings if f.status.name == "FAILED"
     ]
     assert ("OCI-SEC-007", "scan-report.yaml") in failed
+    assert ("OCI-SEC-007", "notary-config.yaml") in failed  # files/: embedded data, still a file
 
 
 def test_a_templated_file_no_template_reads_keeps_its_error(tmp_path):

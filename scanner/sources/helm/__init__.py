@@ -119,9 +119,15 @@ def load_kubernetes(
                 out.files.append(rel_path)
                 out.resources.append(_file_resource(rel_path, resolved))
                 continue
-            if relative.parts[0] in ("ci", "charts", "files") or relative.parts[0].startswith("."):
-                # ci/ values are test inputs, not environments; charts/ holds subcharts; files/
-                # is data the templates embed (`.Files.Get`), not objects applied as they are
+            if relative.parts[0] == "files" and len(relative.parts) > 1:
+                # files/ is data the templates embed (`.Files.Get`), not objects applied as they
+                # are; still a file, so a PEM key written there is found (OCI-SEC-007)
+                rel_path = _rel(resolved, root)
+                out.files.append(rel_path)
+                out.resources.append(_file_resource(rel_path, resolved))
+                continue
+            if relative.parts[0] in ("ci", "charts") or relative.parts[0].startswith("."):
+                # ci/ values are test inputs, not environments; charts/ holds subcharts
                 continue
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
         errors_before = len(out.errors)
