@@ -207,8 +207,11 @@ def key_reading(name: str) -> str:
     last = joined[-1]
     if words[0] in _REFERENCE_FIRST or "existing" in words or last in _SETTING_WORDS:
         return "reference"
-    if _PLACE_WORDS.intersection(joined):
-        return "reference"  # `secretMountPoint`, `tokenMountDir`: where a secret is mounted
+    held = next(i for i, w in enumerate(joined) if w in _HOLDING_WORDS or w in ("secretname", "keyref"))
+    if _PLACE_WORDS.intersection(joined[held + 1 :]):
+        # `secretMountPoint`, `tokenMountDir`: where a secret is mounted (`mountPassword`, a
+        # CIFS mount's password, holds one)
+        return "reference"
     if words[0] in ("enable", "is", "allow", "disable", "create", "generate", "rotate", "manage"):
         return "reference"  # a switch about a secret (`enableTokenCache`, `createSecret`)
     if last == "key":

@@ -75,6 +75,11 @@ def test_keys_naming_where_a_secret_lives_are_places(key):
     assert not is_secret_entry(key, "proxy-support-files")
 
 
+def test_a_mount_word_before_the_secret_word_is_no_place():
+    assert key_reading("mountPassword") == "holds"  # a CIFS mount's password
+    assert is_secret_entry("mountPassword", "Cifs-Mount-Pw-2291")
+
+
 @pytest.mark.parametrize(
     ("name", "secret"),
     [("secret_directory", False), ("token_folder", False), ("api_key_filename", False),
