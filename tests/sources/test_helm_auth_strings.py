@@ -143,7 +143,9 @@ def test_pairs_and_hashes_are_masked_in_reports():
 
 
 def test_a_terraform_login_pair_is_masked(tmp_path):
-    (tmp_path / "main.tf").write_text('variable "basic_auth" {\n  type    = string\n  default = "admin:pass"\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'variable "basic_auth" {\n  type    = string\n  default = "admin:pass"\n}\n'
+    )
     for fmt in ("text", "json", "sarif"):
         out = runner.invoke(app, ["scan", str(tmp_path), "--format", fmt]).output
         assert "basic_auth" in out and "admin:pass" not in out, fmt

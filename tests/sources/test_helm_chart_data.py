@@ -74,3 +74,23 @@ def test_outside_a_chart_template_syntax_stays_an_input_error(tmp_path):
     shutil.copytree(CHART / "assets", tmp_path / "assets")
     levels = {e.path.rsplit("/", 1)[-1]: e.level for e in _scan(tmp_path).errors}
     assert levels == {"scan-cronjob-full.yaml": "error", "scan-report.yaml": "error"}
+
+
+def test_a_manifest_the_templates_read_is_data_too(tmp_path):
+    # assets/debug-deployment.yaml parses (no template syntax): read by a template, it is data
+    # the operator uses, not a Deployment of one replica; unread, it is a manifest beside the chart
+    failed = {
+        f.location.file
+        for f in _scan(CHART).findings
+        if f.status.name == "FAILED" and f.rule_id.startswith("OCI-HA")
+    }
+    assert not [f for f in failed if "debug-deployment" in f]
+    assert "debug-deployment.yaml" not in {e.path.rsplit("/", 1)[-1] for e in _scan(CHART).errors}
+    chart = tmp_path / "chart-data"
+    shutil.copytree(CHART, chart)
+    (chart / "templates" / "scan-cronjob-configmap.yaml").write_text("")
+    result = _scan(chart)
+    ha = {
+        (f.rule_id, f.location.file.rsplit("/", 1)[-1]) for f in result.findings if f.status.name == "FAILED"
+    }
+    assert ("OCI-HA-101", "debug-deployment.yaml") in ha

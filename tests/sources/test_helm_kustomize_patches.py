@@ -96,5 +96,7 @@ def test_an_unreadable_kustomization_names_no_patch(tmp_path):
     (tmp_path / "kustomization.yaml").symlink_to("/dev/zero")
     assert not KustomizePatches(tmp_path).is_patch(target)
     result, _ = run_scan([tmp_path], ScanOptions(rule_ids=["OCI-HA-101"], cache_dir=None))
-    assert [(e.path, e.level) for e in result.errors] == [("kustomization.yaml", "error")]  # said, not skipped
+    assert [(e.path, e.level) for e in result.errors] == [
+        ("kustomization.yaml", "error")
+    ]  # said, not skipped
     assert [f.location.file for f in result.findings if f.status.name == "FAILED"] == ["deployment.yaml"]

@@ -37,7 +37,7 @@ from scanner.sources.helm.charts import (
     values_resource,
 )
 from scanner.sources.helm.kustomize import KustomizePatches
-from scanner.sources.helm.manifests import TEMPLATE_MESSAGE, has_manifest_markers, load_manifest_text
+from scanner.sources.helm.manifests import TEMPLATE_SYNTAX, has_manifest_markers, load_manifest_text
 from scanner.sources.helm.packaged import (
     PackagedChart,
     missing_dependencies_note,
@@ -129,11 +129,15 @@ def load_kubernetes(
             if relative.parts[0] in ("ci", "charts") or relative.parts[0].startswith("."):
                 # ci/ values are test inputs, not environments; charts/ holds subcharts
                 continue
+            if chart not in readers:
+                readers[chart] = files_read_by_templates(chart)
+            reader = template_reading(relative.as_posix(), readers[chart])
+            if reader is not None:
+                # data a template embeds with `.Files.Get` (kubescape's assets/): not a manifest
+                _load_chart_data(resolved, root, out, reader)
+                continue
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
-        errors_before = len(out.errors)
         _load_yaml_file(f, root, out, standalone_values=chart is None, patch=patches.is_patch(resolved))
-        if chart is not None and len(out.errors) > errors_before:
-            _chart_data_notes(out.errors, errors_before, resolved, chart, readers)
     vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts
     for c in charts:
         if c.parent.name == "charts" and c.parent.parent in chart_set:
@@ -165,22 +169,24 @@ def load_kubernetes(
     return out
 
 
-def _chart_data_notes(
-    errors: list[InputError], start: int, path: Path, chart: Path, readers: dict[Path, list[tuple[str, str]]]
-) -> None:
-    """A templated file of a chart (not under templates/) that a template reads with ``.Files``
-    (kubescape's ``assets/*-cronjob-full.yaml``) is chart data: its "render it first" error
-    becomes a note naming the template that reads it. A file no template reads keeps its error."""
-    for i in range(start, len(errors)):
-        err = errors[i]
-        if err.level != "error" or err.message != TEMPLATE_MESSAGE:
-            continue
-        if chart not in readers:
-            readers[chart] = files_read_by_templates(chart)
-        template = template_reading(path.relative_to(chart).as_posix(), readers[chart])
-        if template is not None:
-            what = f"chart data that {template} reads with .Files: not a manifest, not checked as one"
-            errors[i] = InputError(err.path, what, err.line, level="note")
+def _load_chart_data(path: Path, root: Path, out: KubernetesResult, reader: str) -> None:
+    """A chart file (not under templates/) that the template ``reader`` reads with ``.Files``:
+    chart data, neither a manifest nor a template to render first (kubescape's
+    ``assets/*-cronjob-full.yaml``, CronJob bodies written with ``{{ .Values.x }}``). Its template
+    syntax is a note naming the reader, never an input error; it stays a file, so a PEM key
+    written in it is found (OCI-SEC-007)."""
+    rel_path = _rel(path, root)
+    try:
+        text = read_yaml_text(path)
+    except YamlInputError as exc:
+        out.errors.append(InputError(rel_path, exc.message, exc.line))
+        return
+    if TEMPLATE_SYNTAX.search(text):
+        what = f"chart data that {reader} reads with .Files: not a manifest, not checked as one"
+        line = next((n for n, ln in enumerate(text.splitlines(), 1) if "{{" in ln), None)
+        out.errors.append(InputError(rel_path, what, line, level="note"))
+    out.files.append(rel_path)
+    out.resources.append(_file_resource(rel_path, path))
 
 
 def read_stdin() -> str | None:

@@ -226,7 +226,6 @@ _TEMPLATE_MESSAGE = (
     "contains Go template syntax ({{ }}) outside a chart's templates/: render it first "
     "(helm template ... | ocisec scan -) or scan the chart directory"
 )
-TEMPLATE_MESSAGE = _TEMPLATE_MESSAGE  # the source turns it into a note for chart data (chartdata.py)
 
 
 _TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*(.*?)[ \t]*$", re.M)
