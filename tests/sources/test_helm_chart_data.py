@@ -94,3 +94,16 @@ def test_a_manifest_the_templates_read_is_data_too(tmp_path):
         (f.rule_id, f.location.file.rsplit("/", 1)[-1]) for f in result.findings if f.status.name == "FAILED"
     }
     assert ("OCI-HA-101", "debug-deployment.yaml") in ha
+
+
+def test_read_paths_are_bounded(tmp_path):
+    from scanner.sources.helm.chartdata import MAX_READ_PATTERNS
+
+    chart = tmp_path / "many"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: many\nversion: 0.1.0\n")
+    calls = "".join(f'{{{{ .Files.Get "assets/f{i}.yaml" }}}}\n' for i in range(MAX_READ_PATTERNS + 50))
+    (chart / "templates" / "cm.yaml").write_text(calls + calls)  # each path twice: kept once
+    readers = files_read_by_templates(chart)
+    assert len(readers) == MAX_READ_PATTERNS
+    assert readers[0] == ("assets/f0.yaml", "templates/cm.yaml")

@@ -24,6 +24,10 @@ _FILES_CALL = re.compile(
 )
 _FORMAT_VERB = re.compile(r"%[-+# 0-9.]*[svdqx]")
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
+# Distinct paths kept per chart: every file of the chart is matched against each, so a hostile
+# chart with a million `.Files.Get` calls must not make that quadratic. Paths past the cap are
+# not read as chart data: their files are judged as manifests, as before (an error if templated).
+MAX_READ_PATTERNS = 1000
 
 
 def files_read_by_templates(chart: Path) -> list[tuple[str, str]]:
@@ -33,7 +37,7 @@ def files_read_by_templates(chart: Path) -> list[tuple[str, str]]:
     tdir = chart / "templates"
     if not tdir.is_dir():
         return []
-    found: list[tuple[str, str]] = []
+    found: dict[str, str] = {}  # pattern -> the first template that reads it
     for path in sorted(tdir.rglob("*")):
         if path.suffix not in _TEMPLATE_SUFFIXES or not path.is_file():
             continue
@@ -48,9 +52,11 @@ def files_read_by_templates(chart: Path) -> list[tuple[str, str]]:
             literal = m.group("path")
             pattern = literal if literal is not None else _FORMAT_VERB.sub("*", m.group("fmt"))
             pattern = pattern[2:] if pattern.startswith("./") else pattern
-            if pattern:
-                found.append((pattern, name))
-    return found
+            if pattern and pattern not in found:
+                if len(found) >= MAX_READ_PATTERNS:
+                    return list(found.items())
+                found[pattern] = name
+    return list(found.items())
 
 
 def template_reading(rel: str, readers: list[tuple[str, str]]) -> str | None:
