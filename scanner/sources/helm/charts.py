@@ -299,7 +299,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     name,
                     text.count("\n", 0, m.start()) + 1,
                     [inline_helpers(g, helpers) for g in budget_guards],
-                    template_variables(text[: m.start()]),
+                    template_variables(text[: m.start()], helpers),
                     bounds,
                 )
             )
@@ -312,7 +312,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             first_line = text.count("\n", 0, m.start()) + 1
             payload = _PAYLOAD_KEY.search(doc)
             reads: list[tuple[str, list[str]]] = []
-            variables = template_variables(text[:stop])
+            variables = template_variables(text[:stop], helpers)
             # reads of `$password` when it was set from the values and only replaced if empty
             held = {**variables, **fallback_variables(text[: m.start()], guards)}
             if payload:

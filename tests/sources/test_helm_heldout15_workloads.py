@@ -1,0 +1,99 @@
+"""Workload decisions heldout15's first run got wrong (issue 17): guards decided by what a named
+template returns (rocketchat, kubescape-operator, splunk-otel-collector) and counts a library
+helper reads inside ``{{ with .Values.X }}`` from a dict context (matrix-stack). Each fixture is
+shaped like its chart (``fixtures/helm/README.md``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture)
+from helm_scan import findings_by_address as _findings
+
+from scanner.model import Finding, Status
+from scanner.sources.helm.components import guard_holds, helper_expression, inline_helpers
+
+
+def _at(finding: Finding) -> tuple[str, int]:
+    assert finding.location is not None
+    return Path(finding.location.file).name, finding.location.start_line
+
+
+def test_a_helper_that_prints_a_value_switches_its_workload_off():
+    """rocketchat: `eq (include "…streamHub.enabled" .) "true"`, the helper printing
+    `.Values.microservices.streamHub.enabled` when it is set: off in base, on in prod."""
+    got = _findings(FIX / "helper-rendered", "OCI-HA-101")
+    assert ("OCI-HA-101", "chatops/stream-hub-deployment[base]") not in got
+    prod = got[("OCI-HA-101", "chatops/stream-hub-deployment[prod]")]
+    assert prod.status is Status.FAILED
+    assert _at(prod) == ("stream-hub-deployment.yaml", 7)
+
+
+def test_a_helper_that_writes_yaml_read_back_with_fromyaml_decides_each_component():
+    """kubescape: `$components := fromYaml (include "components" .)`, itself reading another
+    helper's YAML: the synchronizer renders only where `server` is set (prod), the exporter
+    wherever its capability is enabled."""
+    got = _findings(FIX / "helper-rendered", "OCI-HA-101")
+    assert ("OCI-HA-101", "chatops/synchronizer-deployment[base]") not in got
+    assert got[("OCI-HA-101", "chatops/synchronizer-deployment[prod]")].status is Status.FAILED
+    assert got[("OCI-HA-101", "chatops/exporter-deployment[base]")].status is Status.FAILED
+
+
+def test_a_helper_of_helpers_switches_a_workload_on_and_its_count_is_chosen_in_the_template():
+    """splunk: `clusterReceiverEnabled` ands other helpers' answers (events alone switch it on);
+    `replicas: {{ if eq .Values.distribution "eks/fargate" }} 2 {{ else }} 1 {{ end }}` is one
+    replica here, at that template line."""
+    got = _findings(FIX / "helper-rendered", "OCI-HA-101")
+    receiver = got[("OCI-HA-101", "chatops/cluster-receiver-deployment[base]")]
+    assert receiver.status is Status.FAILED
+    assert _at(receiver) == ("cluster-receiver-deployment.yaml", 7)
+
+
+def test_a_helper_that_includes_itself_stays_unknown_and_renders():
+    """A hostile helper calling itself: followed a bounded number of levels, then unknown, so its
+    workload is judged as rendered (today's behaviour), quickly."""
+    got = _findings(FIX / "helper-rendered", "OCI-HA-101")
+    assert got[("OCI-HA-101", "chatops/loop-deployment[base]")].status is Status.FAILED
+    helpers = {"loop": '{{- if eq (include "loop" .) "true" -}}true{{- end -}}'}
+    guard = inline_helpers('eq (include "loop" .) "true"', helpers)
+    assert guard_holds(guard, {}) is None
+    assert len(guard) < 64 * 1024
+
+
+def test_a_helper_that_doubles_itself_is_cut_at_the_size_bound():
+    """Two includes of the next level in each helper: the expression would double per level;
+    a level past the size bound is left as an `include` (unknown), so the whole stays bounded."""
+    body = (
+        '{{- if and (eq (include "h" .) "true") (eq (include "h" .) "true") -}}' + "x" * 9000 + "{{- end -}}"
+    )
+    expr = helper_expression("h", {"h": body})
+    assert expr is not None and len(expr) <= 64 * 1024
+    assert 'include "h"' in expr  # the levels past the bound were not built
+    assert guard_holds(expr, {}) is None
+
+
+def test_helpers_with_blocks_that_change_the_dot_or_maps_are_unknown():
+    """`range`, `with` and functions that change a map in place are not followed."""
+    assert helper_expression("r", {"r": "{{ range .Values.x }}a{{ end }}"}) is None
+    assert helper_expression("s", {"s": '{{ $_ := set .Values "a" 1 }}true'}) is None
+    assert guard_holds(inline_helpers('include "missing" .', {}), {}) is None
+
+
+def test_a_count_read_inside_with_by_a_library_helper_points_at_the_values_line():
+    """matrix-stack: inside `{{ with .Values.web }}`, `include "…commonSpec" (dict "root" $
+    "context" (dict … "componentValues" .))` whose body writes `replicas: {{ .replicas }}` under
+    `with .context` / `with .componentValues`: the count is `web.replicas`, at its line."""
+    got = _findings(FIX / "with-dict-context", "OCI-HA-101")
+    web = got[("OCI-HA-101", "webchat/web[base]")]
+    assert web.status is Status.FAILED
+    assert _at(web) == ("values.yaml", 5)
+    assert got[("OCI-HA-101", "webchat/web[prod]")].status is Status.PASSED
+    # a nested `with .sfu` inside `with $.Values.rtc`
+    sfu = got[("OCI-HA-101", "webchat/rtc.sfu[base]")]
+    assert _at(sfu) == ("values.yaml", 13)
+
+
+def test_a_guard_inside_with_reads_that_map():
+    """`{{ with $.Values.hooks }}{{ if .enabled }}`: `hooks.enabled: false`, nothing renders."""
+    got = _findings(FIX / "with-dict-context", "OCI-HA-101")
+    assert not any("hooks" in address for _, address in got)
