@@ -97,3 +97,39 @@ def test_a_guard_inside_with_reads_that_map():
     """`{{ with $.Values.hooks }}{{ if .enabled }}`: `hooks.enabled: false`, nothing renders."""
     got = _findings(FIX / "with-dict-context", "OCI-HA-101")
     assert not any("hooks" in address for _, address in got)
+
+
+def test_a_helper_printing_an_empty_setting_is_unknown_and_its_workload_renders():
+    """bitnami ghost: `{{ if include "ghost.host" . }}`, the host helper printing
+    `.Values.service.loadBalancerIP | default ""` (left for the install to give): unknown, so the
+    Deployment is judged as it runs once installed, not as switched off."""
+    helpers = {
+        "host": "{{- if .Values.ghostHost -}}{{- .Values.ghostHost -}}{{- else -}}"
+        '{{- .Values.service.loadBalancerIP | default "" -}}{{- end -}}'
+    }
+    guard = inline_helpers('include "host" .', helpers)
+    assert guard_holds(guard, {"ghostHost": "", "service": {"loadBalancerIP": ""}}) is None
+    assert guard_holds(guard, {"ghostHost": "blog.example.com"}) is True
+    # a boolean helper printing nothing when off is off
+    flag = inline_helpers('include "on" .', {"on": "{{- if .Values.a -}}true{{- end -}}"})
+    assert guard_holds(flag, {"a": False}) is False
+
+
+def test_a_count_no_values_file_sets_is_one_pod_at_the_template_line():
+    """mailu: `replicas: {{ .Values.clamav.replicaCount }}` with no such key: it renders empty,
+    Kubernetes' default of one pod, reported at that template line (not the `clamav:` map)."""
+    got = _findings(FIX / "count-settings", "OCI-HA-101")
+    clamav = got[("OCI-HA-101", "mailstack/clamav[base]")]
+    assert clamav.status is Status.FAILED
+    assert _at(clamav) == ("clamav-statefulset.yaml", 8)
+
+
+def test_a_budget_switched_off_by_a_number_points_at_that_setting():
+    """neuvector: the budget renders only when `gt (int .Values.controller.disruptionbudget) 0`;
+    `disruptionbudget: 0` is the line that says why there is none (not the replica count);
+    prod's 2 renders it."""
+    got = _findings(FIX / "count-settings", "OCI-HA-103")
+    base = got[("OCI-HA-103", "mailstack/controller[base]")]
+    assert base.status is Status.FAILED
+    assert _at(base) == ("values.yaml", 7)
+    assert got[("OCI-HA-103", "mailstack/controller[prod]")].status is Status.PASSED

@@ -1147,6 +1147,11 @@ def _component_replicas(
         loc.alias("workload.replicas", comp.replicas_path)
         if value is not None:
             loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+        elif wt is not None and wt.replicas_line and comp.replicas_path not in loc.located:
+            # `replicas: {{ .Values.clamav.replicaCount }}` with no such key in any values file
+            # (mailu): it renders empty, Kubernetes' default of one pod, at that template line
+            where = Location(f"{prefix_file}{wt.template}", wt.replicas_line, wt.replicas_line)
+            loc.locations["workload.replicas"] = loc.locations["workload"] = where
         return
     if wt is not None:
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
@@ -1333,11 +1338,17 @@ def _switch_off(budgets: list[Any], values: dict[str, Any], loc: _Locator) -> Lo
     for budget in budgets:
         for guard in reversed(budget.guards):
             m = _VALUES_PATH.match(guard)
-            if m and guard_holds(guard, values, budget.variables) is False:
-                where = loc.located.get(m.group(1))
+            # or a guard on one setting's value: neuvector's `gt (int .Values.controller.
+            # disruptionbudget) 0` with `disruptionbudget: 0`
+            reads = [m.group(1)] if m else list(dict.fromkeys(_GUARD_READ.findall(guard)))
+            if len(reads) == 1 and guard_holds(guard, values, budget.variables) is False:
+                where = loc.located.get(reads[0])
                 if where is not None:
                     return where
     return None
+
+
+_GUARD_READ = re.compile(r"\$?\.Values\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)")
 
 
 def _values_workload(

@@ -1211,7 +1211,7 @@ class _HelperCompiler:
             value = self._expr(content, names)
             if value is None:
                 return None, i, None
-            parts.append(f"({value})")
+            parts.append(f"(__printed ({value}))")
         return parts, i, None
 
     def _if(
@@ -1756,6 +1756,9 @@ _FUNCTIONS: dict[str, Any] = {
     "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
     # what a helper renders (see helper_expression), and what reads it back
     "__render": _rendered,
+    # a printed empty string is a setting left for the install to give (bitnami ghost's host,
+    # `service.loadBalancerIP: ""`): what the helper renders then is not known from the chart
+    "__printed": lambda a: UNKNOWN if len(a) != 1 or a[0] == "" else a[0],
     "fromYaml": _from_yaml,
     # `hasKey .Values.microservices.streamHub "enabled"` (rocketchat)
     "hasKey": lambda a: (
