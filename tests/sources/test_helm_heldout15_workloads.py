@@ -133,3 +133,15 @@ def test_a_budget_switched_off_by_a_number_points_at_that_setting():
     assert base.status is Status.FAILED
     assert _at(base) == ("values.yaml", 7)
     assert got[("OCI-HA-103", "mailstack/controller[prod]")].status is Status.PASSED
+
+
+def test_a_component_named_by_flat_keys_is_judged_with_its_own_placement():
+    """scylla-operator: the webhook server reads `webhookServerReplicas` and, through
+    `{{ with .Values.webhookServerAffinity }}` before `affinity:`, a hostname-only spread: a
+    component of its own (not the operator, whose zone spread passes), failing at the hostname
+    topologyKey line."""
+    got = _findings(FIX / "flat-component-keys", "OCI-HA-102")
+    assert got[("OCI-HA-102", "dboperator[base]")].status is Status.PASSED
+    webhook = got[("OCI-HA-102", "dboperator/webhookServer[base]")]
+    assert webhook.status is Status.FAILED
+    assert _at(webhook) == ("values.yaml", 16)

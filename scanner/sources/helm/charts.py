@@ -755,7 +755,7 @@ def chart_workloads(
     for comp, wt, kind in _rendered_components(chart_name or chart, values, templates, defaults_known):
         loc = _Locator(located)
         v = value_at(values, comp.prefix.rstrip(".")) if comp.prefix else values
-        v = v if isinstance(v, dict) else {}
+        v = v if isinstance(v, dict) and not comp.flat else {}
         where = located.get(comp.prefix.rstrip(".")) if comp.prefix else None
         workload = _values_workload(
             v, comp.prefix, kind, loc, where or anchor, root="workload", env_settings=settings

@@ -57,6 +57,13 @@ _PLACEMENT_LINE = re.compile(
     r"\$?\.Values\.(?P<path>(?:[A-Za-z0-9_-]+\.)*(?P=key))\b",
     re.M,
 )
+# `{{- with .Values.webhookServerAffinity }}` on the line before `affinity:`: a placement read
+# from a key of any name
+_PLACEMENT_WITH = re.compile(
+    r"^[ \t]*\{\{-?\s*with\s+\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}[ \t]*\n"
+    r"[ \t]+(?P<key>affinity|topologySpreadConstraints):[ \t]*$",
+    re.M,
+)
 # `strategy:` whose fields the template fills from separate values (pihole:
 # `type: {{ .Values.strategyType }}`, `maxUnavailable: {{ .Values.maxUnavailable }}`)
 _STRATEGY_BLOCK = re.compile(
@@ -279,6 +286,9 @@ class Component:
     # template of this chart does: its defaults are the library's, not here to read
     library: str | None = None
     library_controller: str | None = None  # values path of its controller map in that library
+    # named by flat top-level keys (scylla-operator's `webhookServerReplicas`,
+    # `webhookServerAffinity`): it has no map of its own; the template's paths say what it reads
+    flat: bool = False
 
 
 # A template that hands the whole rendering to a helper: `{{- include "bjw-s.common.loader.all" $ctx }}`
@@ -565,6 +575,9 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                     LiteralPlacement(pb.group("key"), terms, line, _inner(guards.at(at), outer), merged)
                 )
         for pm in _PLACEMENT_LINE.finditer(body):
+            wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
+        for pm in _PLACEMENT_WITH.finditer(body):
+            # `{{- with .Values.webhookServerAffinity }}` then `affinity:` (scylla-operator)
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         named = (h.group("name") for h in _PLACEMENT_HELPER.finditer(body))
         wt.placement_helper = next((n for n in named if n not in helpers), None)
@@ -1419,6 +1432,10 @@ def _ranged_items(values: dict[str, Any], path: str | None) -> list[tuple[str, d
     return pairs if all(isinstance(item, dict) for _, item in pairs) else None
 
 
+# a top-level count key named for its component: `webhookServerReplicas`, `workerReplicaCount`
+_FLAT_COUNT = re.compile(r"(?P<stem>[a-z][A-Za-z0-9]*?)(?:Replicas|ReplicaCount)")
+
+
 def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
     """Components by their values prefix; templates that render the same one are grouped.
 
@@ -1456,6 +1473,12 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
         if replica.startswith("global."):
             # only values every subchart shares (`global.replicaCount`): the chart's own workload
             add("", Component("", "", replica), wt)
+            continue
+        flat = _FLAT_COUNT.fullmatch(replica)
+        if flat:
+            # `replicas: {{ .Values.webhookServerReplicas }}`: a component of its own, not the
+            # chart's top-level workload (whose count is `replicas`)
+            add(f"@flat:{flat.group('stem')}", Component(flat.group("stem"), "", replica, flat=True), wt)
             continue
         prefix, ha = replica.rpartition(".")[0], None
         if prefix.endswith(".ha") or prefix == "ha":
