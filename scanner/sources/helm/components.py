@@ -739,10 +739,13 @@ def _open_range(before: str) -> _OpenRange | None:
 _DOT_ALONE = re.compile(r"(?<![\w$)\].\"])\.(?![\w.])")
 _WITH = re.compile(r"with\s+\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
 # `with (mustMergeOverwrite ($.Values.x | deepCopy) (dict "isHook" false))`: a copy of that map
-# with a few keys of the chart's own added (matrix-stack); its other keys read from the values
+# with a few keys of the chart's own added (matrix-stack); its other keys read from the values.
+# Also with one variable's map merged in between (`($details | deepCopy)`, synapse's process
+# details): read as `x` too, an approximation where that map overrides a key
 _WITH_COPY = re.compile(
     r"with\s+\(\s*(?:mustMergeOverwrite|mergeOverwrite)\s+\(\s*\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
-    r"\s*\|\s*deepCopy\s*\)\s+\(dict(?:\s+\"[A-Za-z_]\w*\"\s+(?:true|false|\"[^\"]*\"))*\s*\)\s*\)\s*"
+    r"\s*\|\s*deepCopy\s*\)(?:\s+\(\s*\$[A-Za-z_]\w*\s*\|\s*deepCopy\s*\))?"
+    r"\s+\(dict(?:\s+\"[A-Za-z_]\w*\"\s+(?:true|false|\"[^\"]*\"|\$[A-Za-z_]\w*))*\s*\)\s*\)\s*"
 )
 _WITH_FIELD = re.compile(r"with\s+(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
 
