@@ -1157,26 +1157,40 @@ class _HelperCompiler:
     def __init__(self, helpers: dict[str, str], depth: int) -> None:
         self.helpers = helpers
         self.depth = depth
+        # characters this reading may still take in: checked as it grows, never after (a helper
+        # using a variable or an include a thousand times must not build megabytes first)
+        self.budget = _MAX_HELPER_EXPR
 
     def compile(self, body: str) -> str | None:
         items = _template_items(strip_comments(body))
         if items is None:
             return None
-        parts, i, stop = self._block(items, 0, {})
+        try:
+            parts, i, stop = self._block(items, 0, {})
+        except (_TooLarge, RecursionError):  # RecursionError: `if`s nested thousands deep
+            return None
         if parts is None or stop not in ("end", None):
             return None  # a stray `else`: not a body this reader understands
         return f"(__render {' '.join(parts)})" if parts else '""'
+
+    def _spend(self, size: int) -> None:
+        self.budget -= size
+        if self.budget < 0:
+            raise _TooLarge
 
     def _expr(self, expr: str, names: dict[str, str]) -> str | None:
         if _MUTATING.search(expr):
             return None
 
         def variable(m: re.Match[str]) -> str:
-            return names.get(m.group(0), m.group(0))
+            value = names.get(m.group(0), m.group(0))
+            self._spend(len(value))
+            return value
 
         expr = _VARIABLE.sub(variable, expr)
         if "include" in expr or "template" in expr:
             expr = _INCLUDE_CALL.sub(self._include, expr)
+        self._spend(len(expr))
         return expr
 
     def _include(self, m: re.Match[str]) -> str:
@@ -1184,6 +1198,7 @@ class _HelperCompiler:
         opened, closed = m.group(0).startswith("("), m.group(0).endswith(")")
         if inner is None:
             return m.group(0)
+        self._spend(len(inner))
         return ("(" if opened else "") + inner + (")" if closed else "")
 
     def _block(
@@ -1263,10 +1278,29 @@ def helper_expression(name: str, helpers: dict[str, str], depth: int = HELPER_RE
     missing, too deep, too large, or written with actions this reader does not follow."""
     if depth <= 0 or name not in helpers:
         return None
+    key = (id(helpers), name, depth)
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[0] is helpers:
+        return cached[1]
     expr = _HelperCompiler(helpers, depth).compile(helpers[name])
-    if expr is None or len(expr) > _MAX_HELPER_EXPR:
-        return None
+    if expr is not None and len(expr) > _MAX_HELPER_EXPR:
+        expr = None
+    if len(_COMPILED) >= _MAX_COMPILED:
+        _COMPILED.clear()
+    # each helper read once per level for a chart: a helper including many others, each
+    # including many more, costs helpers x levels readings, not a power of them
+    _COMPILED[key] = (helpers, expr)
     return expr
+
+
+class _TooLarge(Exception):
+    """A helper's reading grew past ``_MAX_HELPER_EXPR``."""
+
+
+# (id of the chart's helpers, name, depth) -> (those helpers, the reading); the helpers are kept
+# so that the id cannot be reused by another chart's while the entry lives
+_COMPILED: dict[tuple[int, str, int], tuple[dict[str, str], str | None]] = {}
+_MAX_COMPILED = 4096
 
 
 def _word(printed: str | None) -> str:
