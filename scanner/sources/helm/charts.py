@@ -1147,9 +1147,10 @@ def _component_replicas(
         loc.alias("workload.replicas", comp.replicas_path)
         if value is not None:
             loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
-        elif wt is not None and wt.replicas_line and comp.replicas_path not in loc.located:
+        elif wt is not None and wt.replicas_line and not wt.range_path and not _set_anywhere(comp, loc):
             # `replicas: {{ .Values.clamav.replicaCount }}` with no such key in any values file
             # (mailu): it renders empty, Kubernetes' default of one pod, at that template line
+            # (an item of a ranged list or map without its count stays at its entry)
             where = Location(f"{prefix_file}{wt.template}", wt.replicas_line, wt.replicas_line)
             loc.locations["workload.replicas"] = loc.locations["workload"] = where
         return
@@ -1170,6 +1171,11 @@ def _component_replicas(
         where = Location(f"{prefix_file}{wt.template}", line, line)
         loc.locations["workload.replicas"] = where
         loc.locations["workload"] = where
+
+
+def _set_anywhere(comp: Component, loc: _Locator) -> bool:
+    """Whether some values file sets the component's count path."""
+    return comp.replicas_path in loc.located
 
 
 def _other_replica_branch(

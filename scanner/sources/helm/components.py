@@ -1490,6 +1490,9 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
             order.append(key)
         by_prefix[key].templates.append(wt)
 
+    top_level_count = any(
+        wt.replica_paths[:1] in (["replicas"], ["replicaCount"]) for wt in templates if not wt.range_path
+    )
     for wt in templates:
         items = _ranged_items(values, wt.range_path)
         if items is not None:
@@ -1511,10 +1514,12 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
             # only values every subchart shares (`global.replicaCount`): the chart's own workload
             add("", Component("", "", replica), wt)
             continue
-        flat = _FLAT_COUNT.fullmatch(replica)
+        flat = _FLAT_COUNT.fullmatch(replica) if top_level_count else None
         if flat:
-            # `replicas: {{ .Values.webhookServerReplicas }}`: a component of its own, not the
-            # chart's top-level workload (whose count is `replicas`)
+            # `replicas: {{ .Values.webhookServerReplicas }}` beside a workload reading the
+            # top-level `replicas`: a component of its own (scylla-operator's webhook server). With
+            # no such workload, the flat key is the chart's own count (linkerd's
+            # `controllerReplicas`, shared by its control plane)
             add(f"@flat:{flat.group('stem')}", Component(flat.group("stem"), "", replica, flat=True), wt)
             continue
         prefix, ha = replica.rpartition(".")[0], None
