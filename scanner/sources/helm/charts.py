@@ -300,7 +300,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
                     name,
                     text.count("\n", 0, m.start()) + 1,
                     [inline_helpers(g, helpers) for g in budget_guards],
-                    template_variables(text[: m.start()]),
+                    template_variables(text[: m.start()], helpers),
                     bounds,
                 )
             )
@@ -313,7 +313,7 @@ def scan_templates(chart_dir: Path) -> ChartTemplates:
             first_line = text.count("\n", 0, m.start()) + 1
             payload = _PAYLOAD_KEY.search(doc)
             reads: list[tuple[str, list[str]]] = []
-            variables = template_variables(text[:stop])
+            variables = template_variables(text[:stop], helpers)
             # reads of `$password` when it was set from the values and only replaced if empty
             held = {**variables, **fallback_variables(text[: m.start()], guards)}
             if payload:
@@ -758,7 +758,7 @@ def chart_workloads(
     for comp, wt, kind in _rendered_components(chart_name or chart, values, templates, defaults_known):
         loc = _Locator(located)
         v = value_at(values, comp.prefix.rstrip(".")) if comp.prefix else values
-        v = v if isinstance(v, dict) else {}
+        v = v if isinstance(v, dict) and not comp.flat else {}
         where = located.get(comp.prefix.rstrip(".")) if comp.prefix else None
         workload = _values_workload(
             v, comp.prefix, kind, loc, where or anchor, root="workload", env_settings=settings
@@ -1150,6 +1150,12 @@ def _component_replicas(
         loc.alias("workload.replicas", comp.replicas_path)
         if value is not None:
             loc.locations["workload"] = loc.locations.get("workload.replicas", loc.locations.get("workload"))
+        elif wt is not None and wt.replicas_line and not wt.range_path and not _set_anywhere(comp, loc):
+            # `replicas: {{ .Values.clamav.replicaCount }}` with no such key in any values file
+            # (mailu): it renders empty, Kubernetes' default of one pod, at that template line
+            # (an item of a ranged list or map without its count stays at its entry)
+            where = Location(f"{prefix_file}{wt.template}", wt.replicas_line, wt.replicas_line)
+            loc.locations["workload.replicas"] = loc.locations["workload"] = where
         return
     if wt is not None:
         rendered = not any(guard_holds(g, values, wt.variables) is False for g in wt.replicas_guards)
@@ -1168,6 +1174,11 @@ def _component_replicas(
         where = Location(f"{prefix_file}{wt.template}", line, line)
         loc.locations["workload.replicas"] = where
         loc.locations["workload"] = where
+
+
+def _set_anywhere(comp: Component, loc: _Locator) -> bool:
+    """Whether some values file sets the component's count path."""
+    return comp.replicas_path in loc.located
 
 
 def _other_replica_branch(
@@ -1336,11 +1347,17 @@ def _switch_off(budgets: list[Any], values: dict[str, Any], loc: _Locator) -> Lo
     for budget in budgets:
         for guard in reversed(budget.guards):
             m = _VALUES_PATH.match(guard)
-            if m and guard_holds(guard, values, budget.variables) is False:
-                where = loc.located.get(m.group(1))
+            # or a guard on one setting's value: neuvector's `gt (int .Values.controller.
+            # disruptionbudget) 0` with `disruptionbudget: 0`
+            reads = [m.group(1)] if m else list(dict.fromkeys(_GUARD_READ.findall(guard)))
+            if len(reads) == 1 and guard_holds(guard, values, budget.variables) is False:
+                where = loc.located.get(reads[0])
                 if where is not None:
                     return where
     return None
+
+
+_GUARD_READ = re.compile(r"\$?\.Values\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)")
 
 
 def _values_workload(

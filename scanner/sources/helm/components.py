@@ -25,7 +25,7 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from scanner.sources.helm.yamlmarks import value_at
+from scanner.sources.helm.yamlmarks import YamlInputError, load_yaml_documents, value_at
 
 WORKLOAD_KIND = re.compile(
     r"^kind:\s*(?:['\"]?(?P<kind>Deployment|StatefulSet|DaemonSet)['\"]?"
@@ -55,6 +55,13 @@ _STRATEGY_LINE = re.compile(
 _PLACEMENT_LINE = re.compile(
     r"^[ \t]+(?P<key>affinity|topologySpreadConstraints):[^\n]*?(?:\n[^\n]*?)?"
     r"\$?\.Values\.(?P<path>(?:[A-Za-z0-9_-]+\.)*(?P=key))\b",
+    re.M,
+)
+# `{{- with .Values.webhookServerAffinity }}` on the line before `affinity:`: a placement read
+# from a key of any name
+_PLACEMENT_WITH = re.compile(
+    r"^[ \t]*\{\{-?\s*with\s+\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}[ \t]*\n"
+    r"[ \t]+(?P<key>affinity|topologySpreadConstraints):[ \t]*$",
     re.M,
 )
 # `strategy:` whose fields the template fills from separate values (pihole:
@@ -279,6 +286,9 @@ class Component:
     # template of this chart does: its defaults are the library's, not here to read
     library: str | None = None
     library_controller: str | None = None  # values path of its controller map in that library
+    # named by flat top-level keys (scylla-operator's `webhookServerReplicas`,
+    # `webhookServerAffinity`): it has no map of its own; the template's paths say what it reads
+    flat: bool = False
 
 
 # A template that hands the whole rendering to a helper: `{{- include "bjw-s.common.loader.all" $ctx }}`
@@ -471,13 +481,18 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         elif expr and "include" in expr:
             expr = inline_helpers(expr, helpers)  # `kind: {{ include "vcluster.kind" . }}`
         outer = guards.at(m.start())  # the guards around the kind line
+        kind_guards = [inline_helpers(g, helpers) for g in outer]
+        within = _open_with(before)
+        if within:
+            # `{{ with .Values.hookshot }}{{ if .enabled }}` (matrix-stack): the dot is that map
+            kind_guards = [_item_reads(g, within) for g in kind_guards]
         wt = WorkloadTemplate(
             name,
             m.group("kind") or "",
             line,
             expr,
-            guards=[inline_helpers(g, helpers) for g in guards.at(m.start())],
-            variables=template_variables(before),
+            guards=kind_guards,
+            variables=template_variables(before, helpers),
         )
         # The rest of this document: up to the next `---` or the end.
         end = stripped.find("\n---", m.end())
@@ -490,6 +505,19 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         for rm in _REPLICAS_LINE.finditer(body):
             branch = _replica_branch(rm, stripped, m.end(), guards, outer, helpers)
             wt.replica_branches.append(branch)
+        if not wt.replica_branches:
+            # no `replicas:` line of its own: a helper handed the component's values in a dict
+            # may write it (matrix-stack's `ess-library.workloads.commonSpec`)
+            within = _open_with(before)
+            for call in _DICT_INCLUDE.finditer(body):
+                path = _count_through_helper(call, body, helpers, within)
+                if path:
+                    at = m.end() + call.start()
+                    line_no = stripped.count("\n", 0, at) + 1
+                    wt.replica_branches.append(
+                        ReplicaBranch(line_no, _inner(guards.at(at), outer), paths=[path])
+                    )
+                    break
         if wt.replica_branches:
             first = wt.replica_branches[0]
             wt.replicas_line, wt.replicas_guards = first.line, first.guards
@@ -548,6 +576,9 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
                 )
         for pm in _PLACEMENT_LINE.finditer(body):
             wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
+        for pm in _PLACEMENT_WITH.finditer(body):
+            # `{{- with .Values.webhookServerAffinity }}` then `affinity:` (scylla-operator)
+            wt.placement_paths.setdefault(pm.group("key"), pm.group("path"))
         named = (h.group("name") for h in _PLACEMENT_HELPER.finditer(body))
         wt.placement_helper = next((n for n in named if n not in helpers), None)
         keys = Counter(p.lstrip(".").split(".")[0] for p in _VALUES_PATH.findall(body))
@@ -555,6 +586,98 @@ def workload_templates(name: str, text: str, helpers: dict[str, str]) -> list[Wo
         wt.main_key = keys.most_common(1)[0][0] if keys else None
         found.append(wt)
     return found
+
+
+# `include "lib.workloads.commonSpec" (dict "root" $ "context" (dict … "componentValues" .))`
+_DICT_INCLUDE = re.compile(r'include\s+"(?P<name>[^"]+)"\s+(?=\(\s*dict\b)')
+# a helper's `replicas:` line reading a field of its dot (`replicas: {{ .replicas }}`)
+_HELPER_COUNT = re.compile(
+    r"^replicas:[ \t]*\{\{-?\s*(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*-?\}\}[ \t]*$", re.M
+)
+# `with .context`, `with required "…missing context" .componentValues`
+_WITH_DOT = re.compile(r'with\s+(?:required\s+"[^"]*"\s+)?(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*')
+_MAX_DICT_TOKENS = 400
+
+
+def _balanced(text: str, start: int) -> str | None:
+    """The parenthesised expression that opens at ``start``, or None when it never closes
+    (searched within one action: a hostile template stays linear)."""
+    depth = 0
+    stop = text.find("}}", start)
+    for i in range(start, stop if stop >= 0 else len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start : i + 1]
+    return None
+
+
+def _dict_literal(tokens: list[str], i: int) -> tuple[dict[str, Any] | str, int]:
+    """``(dict "k" v …)`` read from its tokens at ``i`` (the opening parenthesis): keys to the
+    expression each is given (a nested dict, or the token written); any other parenthesised
+    expression is kept as an opaque string."""
+    if tokens[i] != "(" or i + 1 >= len(tokens) or tokens[i + 1] != "dict":
+        depth, j = 0, i
+        while j < len(tokens):  # skip an opaque group
+            depth += tokens[j] == "("
+            depth -= tokens[j].startswith(")")
+            j += 1
+            if depth <= 0:
+                break
+        return "\x00", j
+    out: dict[str, Any] = {}
+    j = i + 2
+    while j + 1 < len(tokens) and not tokens[j].startswith(")"):
+        key = tokens[j]
+        if tokens[j + 1] == "(":
+            value, j = _dict_literal(tokens, j + 1)
+        else:
+            value, j = tokens[j + 1], j + 2
+        if key.startswith('"'):
+            out[key.strip('"')] = value
+    return out, j + 1
+
+
+def _count_through_helper(
+    call: re.Match[str], body: str, helpers: dict[str, str], within: str | None
+) -> str | None:
+    """The values path a helper's ``replicas: {{ .replicas }}`` reads, when the template hands
+    it a dict built from its own dot (inside ``{{ with .Values.elementWeb }}``): the helper's
+    ``with .context`` / ``with .componentValues`` lead back to that dot."""
+    helper = helpers.get(call.group("name"), "")
+    count = _HELPER_COUNT.search(helper)
+    if count is None:
+        return None
+    arg = _balanced(body, call.end())
+    tokens = [t for t in _TOKEN.findall(arg or "") if t][:_MAX_DICT_TOKENS]
+    if not tokens:
+        return None
+    context, _ = _dict_literal(tokens, 0)
+    fields: list[str] = []  # the helper's withs open at its count line, outermost first
+    for a in _ACTION.finditer(helper, 0, count.start()):
+        word = a.group("body").split(None, 1)[0] if a.group("body") else ""
+        if word == "with":
+            w = _WITH_DOT.fullmatch(a.group("body"))
+            fields.append(w.group("path") if w else "\x00")
+        elif word in ("if", "range", "define", "block"):
+            fields.append("")
+        elif word == "end" and fields:
+            fields.pop()
+    if "\x00" in fields:
+        return None
+    chain = [f for path in [*fields, count.group("path")] for f in path.split(".") if f]
+    node: Any = context
+    while chain and isinstance(node, dict):
+        node = node.get(chain.pop(0))
+    if not isinstance(node, str):
+        return None
+    rest = ".".join(chain)
+    if node == "." and within:
+        return f"{within}.{rest}" if rest else within
+    m = re.fullmatch(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)", node)
+    return f"{m.group(1).lstrip('.')}.{rest}" if m and rest else None
 
 
 # `range .Values.x`, `range $w := $ctx.Values.x`, `range $i, $w := .Values.x`
@@ -615,6 +738,16 @@ def _open_range(before: str) -> _OpenRange | None:
 # `{{ . }}`: the dot alone (not `.x`, `$.x`, `x.y`)
 _DOT_ALONE = re.compile(r"(?<![\w$)\].\"])\.(?![\w.])")
 _WITH = re.compile(r"with\s+\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
+# `with (mustMergeOverwrite ($.Values.x | deepCopy) (dict "isHook" false))`: a copy of that map
+# with a few keys of the chart's own added (matrix-stack); its other keys read from the values.
+# Also with one variable's map merged in between (`($details | deepCopy)`, synapse's process
+# details): read as `x` too, an approximation where that map overrides a key
+_WITH_COPY = re.compile(
+    r"with\s+\(\s*(?:mustMergeOverwrite|mergeOverwrite)\s+\(\s*\$?\.Values(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)"
+    r"\s*\|\s*deepCopy\s*\)(?:\s+\(\s*\$[A-Za-z_]\w*\s*\|\s*deepCopy\s*\))?"
+    r"\s+\(dict(?:\s+\"[A-Za-z_]\w*\"\s+(?:true|false|\"[^\"]*\"|\$[A-Za-z_]\w*))*\s*\)\s*\)\s*"
+)
+_WITH_FIELD = re.compile(r"with\s+(?P<path>(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
 
 
 def _open_with(before: str) -> str | None:
@@ -625,8 +758,15 @@ def _open_with(before: str) -> str | None:
         body = m.group("body")
         word = body.split(None, 1)[0] if body else ""
         if word == "with":
-            w = _WITH.fullmatch(body)
-            stack.append(w.group("path").lstrip(".") if w else None)
+            w = _WITH.fullmatch(body) or _WITH_COPY.fullmatch(body)
+            inner = _WITH_FIELD.fullmatch(body)
+            outer = next((b for b in reversed(stack) if b != ""), None)
+            if w:
+                stack.append(w.group("path").lstrip("."))
+            elif inner and outer:  # `{{ with .sfu }}` inside `{{ with $.Values.matrixRTC }}`
+                stack.append(f"{outer}{inner.group('path')}")
+            else:
+                stack.append(None)
         elif word == "range":
             stack.append(None)
         elif word in ("if", "define", "block"):
@@ -842,6 +982,12 @@ def _replica_branch(
     if expr.isdigit():
         branch.literal = int(expr)
         return branch
+    choice = _LITERAL_CHOICE.fullmatch(expr)
+    if choice:
+        # `replicas: {{- if eq .Values.distribution "eks/fargate" }} 2 {{- else }} 1 {{- end }}`
+        # (splunk's cluster receiver): a number written in the template, chosen per environment
+        branch.expr = f"ternary {choice.group('then')} {choice.group('other')} ({choice.group('cond')})"
+        return branch
     if "{{" in expr and "." in expr:
         # `{{- with .Values.replicas }}replicas: {{ . }}{{- end }}`: the dot is that value
         within = _open_with(stripped[: offset + rm.start()])
@@ -855,6 +1001,13 @@ def _replica_branch(
         paths += [p.lstrip(".") for p in _REPLICA_PATH.findall(helper)]
     branch.paths = list(dict.fromkeys(p for p in paths if not p.endswith((".enabled", ".create"))))
     return branch
+
+
+# a count chosen between two numbers written in the template, on its `replicas:` line
+_LITERAL_CHOICE = re.compile(
+    r"\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*(?P<then>\d+)\s*\{\{-?\s*else\s*-?\}\}\s*(?P<other>\d+)"
+    r"\s*\{\{-?\s*end\s*-?\}\}"
+)
 
 
 def _inner(open_guards: list[str], outer: list[str]) -> list[str]:
@@ -885,7 +1038,12 @@ def inline_helpers(guard: str, helpers: dict[str, str], depth: int = 3) -> str:
             # `{{- dig "mode" "static" (.Values.tenancy | default dict) -}}`: the value it prints
             return f"({_DIG_READ.sub(_dig_as_default, single.group('e'))})"
         chosen = _value_helper(body)
-        return f"({chosen})" if chosen else m.group(0)
+        if chosen:
+            return f"({chosen})"
+        # any other body: what it renders, evaluated per environment (a helper of helpers:
+        # splunk's `clusterReceiverEnabled` ands three other helpers' answers)
+        rendered = helper_expression(m.group("name"), helpers)
+        return f"({rendered})" if rendered else m.group(0)
 
     return _INCLUDE_CALL.sub(inline, guard)
 
@@ -946,14 +1104,218 @@ def _value_helper(body: str) -> str | None:
     return expr
 
 
+# --- a helper's output as one expression ------------------------------------------------------
+# Helpers are attacker-controlled: how deep includes are followed, and how long the expression
+# they build may grow, are bounded (a helper that includes itself stops at the depth).
+HELPER_RENDER_DEPTH = 6
+_MAX_HELPER_EXPR = 64 * 1024
+_UNRENDERABLE = ("with", "range", "define", "block")
+# functions that change a map in place: the helper's output then depends on order of effects
+_MUTATING = re.compile(r"\b(?:set|unset|setd|append|mustAppend|merge|mergeOverwrite|mustMerge|deepCopy)\b")
+_VARIABLE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _template_items(body: str) -> list[tuple[str, str]] | None:
+    """A template body as ("text", …) and ("action", …) items, whitespace trimmed where the
+    action says so (``{{-``, ``-}}``); None when an action is never closed."""
+    items: list[tuple[str, str]] = []
+    pos = 0
+    trim_next = False
+    while True:
+        start = body.find("{{", pos)
+        text = body[pos:] if start < 0 else body[pos:start]
+        if trim_next:
+            text = text.lstrip()
+        if start < 0:
+            items.append(("text", text))
+            return items
+        end = body.find("}}", start + 2)
+        if end < 0:
+            return None
+        action = body[start + 2 : end]
+        if action.startswith("- ") or action.startswith("-\n") or action == "-":
+            text = text.rstrip()
+            action = action[1:]
+        trim_next = action.endswith((" -", "\n-"))
+        if trim_next:
+            action = action[:-1]
+        items.append(("text", text))
+        items.append(("action", action.strip()))
+        pos = end + 2
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _HelperCompiler:
+    """Turns a helper's body (text, ``if``/``else``/``end``, ``$x := expr``, printed
+    expressions, ``fail``) into one expression of this module's evaluator, whose value is the
+    text the helper renders. Anything else (``range``, ``with``, functions that change maps)
+    makes the whole helper unknown (None)."""
+
+    def __init__(self, helpers: dict[str, str], depth: int) -> None:
+        self.helpers = helpers
+        self.depth = depth
+        # characters this reading may still take in: checked as it grows, never after (a helper
+        # using a variable or an include a thousand times must not build megabytes first)
+        self.budget = _MAX_HELPER_EXPR
+
+    def compile(self, body: str) -> str | None:
+        items = _template_items(strip_comments(body))
+        if items is None:
+            return None
+        try:
+            parts, i, stop = self._block(items, 0, {})
+        except (_TooLarge, RecursionError):  # RecursionError: `if`s nested thousands deep
+            return None
+        if parts is None or stop not in ("end", None):
+            return None  # a stray `else`: not a body this reader understands
+        return f"(__render {' '.join(parts)})" if parts else '""'
+
+    def _spend(self, size: int) -> None:
+        self.budget -= size
+        if self.budget < 0:
+            raise _TooLarge
+
+    def _expr(self, expr: str, names: dict[str, str]) -> str | None:
+        if _MUTATING.search(expr):
+            return None
+
+        def variable(m: re.Match[str]) -> str:
+            value = names.get(m.group(0), m.group(0))
+            self._spend(len(value))
+            return value
+
+        expr = _VARIABLE.sub(variable, expr)
+        if "include" in expr or "template" in expr:
+            expr = _INCLUDE_CALL.sub(self._include, expr)
+        self._spend(len(expr))
+        return expr
+
+    def _include(self, m: re.Match[str]) -> str:
+        inner = helper_expression(m.group("name"), self.helpers, self.depth - 1)
+        opened, closed = m.group(0).startswith("("), m.group(0).endswith(")")
+        if inner is None:
+            return m.group(0)
+        self._spend(len(inner))
+        return ("(" if opened else "") + inner + (")" if closed else "")
+
+    def _block(
+        self, items: list[tuple[str, str]], i: int, outer: dict[str, str]
+    ) -> tuple[list[str] | None, int, str | None]:
+        """Parts of the text up to an ``else``/``end`` (returned as the stop word)."""
+        names = dict(outer)  # variables declared in this block end with it
+        parts: list[str] = []
+        while i < len(items):
+            kind, content = items[i]
+            i += 1
+            if kind == "text":
+                if content:
+                    parts.append(_quoted(content))
+                continue
+            word = content.split(None, 1)[0] if content else ""
+            if word == "end" or word == "else":
+                return parts, i - 1, word
+            if word in _UNRENDERABLE:
+                return None, i, None
+            if word == "if":
+                chosen, i = self._if(items, i, content[2:].strip(), names)
+                if chosen is None:
+                    return None, i, None
+                parts.append(chosen)
+                continue
+            if word == "fail":
+                parts.append("(fail)")  # refused by the chart: unknown when it renders
+                continue
+            assign = re.fullmatch(r"(\$[A-Za-z_][A-Za-z0-9_]*)\s*(:?=)\s*(.+)", content, re.S)
+            if assign:
+                if assign.group(2) == "=" and assign.group(1) not in names:
+                    return None, i, None  # reassigned from another block: order of effects
+                value = self._expr(assign.group(3), names)
+                if value is None:
+                    return None, i, None
+                names[assign.group(1)] = f"({value})"
+                continue
+            if word == "template":
+                content = "include" + content[len("template") :]
+            value = self._expr(content, names)
+            if value is None:
+                return None, i, None
+            parts.append(f"(__printed ({value}))")
+        return parts, i, None
+
+    def _if(
+        self, items: list[tuple[str, str]], i: int, cond: str, names: dict[str, str]
+    ) -> tuple[str | None, int]:
+        """An ``if`` chain as nested ``ternary`` expressions; the index after its ``end``."""
+        test = self._expr(cond, names)
+        then, i, stop = self._block(items, i, names)
+        if test is None or then is None or stop is None:
+            return None, i
+        then_expr = f"(__render {' '.join(then)})" if then else '""'
+        i += 1  # past the `else` / `end`
+        other = '""'
+        if stop == "else":
+            rest = items[i - 1][1][4:].strip()
+            if rest.startswith("if "):
+                chained, i = self._if(items, i, rest[3:].strip(), names)
+                if chained is None:
+                    return None, i
+                return f"(ternary {then_expr} {chained} ({test}))", i
+            parts, i, stop = self._block(items, i, names)
+            if parts is None or stop != "end":
+                return None, i
+            other = f"(__render {' '.join(parts)})" if parts else '""'
+            i += 1
+        return f"(ternary {then_expr} {other} ({test}))", i
+
+
+def helper_expression(name: str, helpers: dict[str, str], depth: int = HELPER_RENDER_DEPTH) -> str | None:
+    """What ``include "name" .`` renders, as one expression to evaluate against each
+    environment's values (rocketchat's ``streamHub.enabled`` prints a value or ``true``;
+    kubescape's ``components`` writes YAML that ``fromYaml`` reads); None when the helper is
+    missing, too deep, too large, or written with actions this reader does not follow."""
+    if depth <= 0 or name not in helpers:
+        return None
+    key = (id(helpers), name, depth)
+    cached = _COMPILED.get(key)
+    if cached is not None and cached[0] is helpers:
+        return cached[1]
+    expr = _HelperCompiler(helpers, depth).compile(helpers[name])
+    if expr is not None and len(expr) > _MAX_HELPER_EXPR:
+        expr = None
+    if len(_COMPILED) >= _MAX_COMPILED:
+        _COMPILED.clear()
+    # each helper read once per level for a chart: a helper including many others, each
+    # including many more, costs helpers x levels readings, not a power of them
+    _COMPILED[key] = (helpers, expr)
+    return expr
+
+
+class _TooLarge(Exception):
+    """A helper's reading grew past ``_MAX_HELPER_EXPR``."""
+
+
+# (id of the chart's helpers, name, depth) -> (those helpers, the reading); the helpers are kept
+# so that the id cannot be reused by another chart's while the entry lives
+_COMPILED: dict[tuple[int, str, int], tuple[dict[str, str], str | None]] = {}
+_MAX_COMPILED = 4096
+
+
 def _word(printed: str | None) -> str:
     return "fail" if printed == "\x00fail" else f'"{printed}"'
 
 
-def template_variables(before: str) -> dict[str, str]:
+def template_variables(before: str, helpers: dict[str, str] | None = None) -> dict[str, str]:
     """``{{ $name := expr }}`` assignments in a template before some point (the last one wins),
-    so guards such as ``{{ if $autoHTTPS }}`` can be evaluated."""
-    return {m.group("name"): m.group("expr") for m in _ASSIGN.finditer(before)}
+    so guards such as ``{{ if $autoHTTPS }}`` can be evaluated. With the chart's ``helpers``, a
+    variable computed by one is what it renders (kubescape: ``$components := fromYaml (include
+    "components" .)`` then ``{{ if $components.synchronizer.enabled }}``)."""
+    found = {m.group("name"): m.group("expr") for m in _ASSIGN.finditer(before)}
+    if helpers:
+        found = {k: inline_helpers(v, helpers) if "include" in v else v for k, v in found.items()}
+    return found
 
 
 def fallback_variables(before: str, guards: GuardIndex) -> dict[str, str]:
@@ -1107,6 +1469,10 @@ def _ranged_items(values: dict[str, Any], path: str | None) -> list[tuple[str, d
     return pairs if all(isinstance(item, dict) for _, item in pairs) else None
 
 
+# a top-level count key named for its component: `webhookServerReplicas`, `workerReplicaCount`
+_FLAT_COUNT = re.compile(r"(?P<stem>[a-z][A-Za-z0-9]*?)(?:Replicas|ReplicaCount)")
+
+
 def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -> list[Component]:
     """Components by their values prefix; templates that render the same one are grouped.
 
@@ -1124,6 +1490,9 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
             order.append(key)
         by_prefix[key].templates.append(wt)
 
+    top_level_count = any(
+        wt.replica_paths[:1] in (["replicas"], ["replicaCount"]) for wt in templates if not wt.range_path
+    )
     for wt in templates:
         items = _ranged_items(values, wt.range_path)
         if items is not None:
@@ -1144,6 +1513,14 @@ def find_components(templates: list[WorkloadTemplate], values: dict[str, Any]) -
         if replica.startswith("global."):
             # only values every subchart shares (`global.replicaCount`): the chart's own workload
             add("", Component("", "", replica), wt)
+            continue
+        flat = _FLAT_COUNT.fullmatch(replica) if top_level_count else None
+        if flat:
+            # `replicas: {{ .Values.webhookServerReplicas }}` beside a workload reading the
+            # top-level `replicas`: a component of its own (scylla-operator's webhook server). With
+            # no such workload, the flat key is the chart's own count (linkerd's
+            # `controllerReplicas`, shared by its control plane)
+            add(f"@flat:{flat.group('stem')}", Component(flat.group("stem"), "", replica, flat=True), wt)
             continue
         prefix, ha = replica.rpartition(".")[0], None
         if prefix.endswith(".ha") or prefix == "ha":
@@ -1246,7 +1623,9 @@ def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
             # when they give nothing: the idiom exists to read an unset map safely)
             value = _lookup(value, fields) if isinstance(value, dict) else None
         return value, rest
-    if tok.startswith(('"', "`")):
+    if tok.startswith('"'):
+        return _UNESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), tok[1:-1]), tokens[1:]
+    if tok.startswith("`"):
         return tok[1:-1], tokens[1:]
     if tok in ("true", "false"):
         return tok == "true", tokens[1:]
@@ -1269,6 +1648,10 @@ def _operand(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
     return UNKNOWN, tokens[1:]  # .Release, .Capabilities, function results
 
 
+_UNESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {"n": "\n", "t": "\t"}
+
+
 def _lookup(values: Any, path: str) -> Any:
     # a number indexes a list: only ocisec writes such paths (an item of a ranged list, below)
     return value_at(values, path) if path else values
@@ -1288,9 +1671,13 @@ def _and(args: list[Any]) -> Any:
 
 
 def _or(args: list[Any]) -> Any:
-    if any(a is not UNKNOWN and _truthy(a) for a in args):
-        return True
-    return UNKNOWN if any(a is UNKNOWN for a in args) else False
+    # Go's `or`: the first non-empty argument, else the last (a helper may print it)
+    for a in args:
+        if a is UNKNOWN:
+            return UNKNOWN if not any(b is not UNKNOWN and _truthy(b) for b in args) else True
+        if _truthy(a):
+            return a
+    return args[-1] if args else False
 
 
 def _default(args: list[Any]) -> Any:
@@ -1304,7 +1691,37 @@ def _default(args: list[Any]) -> Any:
 
 
 def _eq(args: list[Any]) -> Any:
-    return len(args) >= 2 and any(str(args[0]) == str(b) for b in args[1:])
+    # booleans compare as Go prints them: `eq (include "x.enabled" .) "true"`
+    return len(args) >= 2 and any(_to_string(args[0]) == _to_string(b) for b in args[1:])
+
+
+def _rendered(args: list[Any]) -> Any:
+    """Text a helper renders: its parts printed as Go prints them, a missing value as nothing
+    (helm replaces ``<no value>``); a map or list printed is Go's own syntax: unknown."""
+    out: list[str] = []
+    for a in args:
+        if a is UNKNOWN or isinstance(a, (dict, list)):
+            return UNKNOWN
+        if a is None:
+            continue
+        if isinstance(a, float) and a.is_integer():
+            a = int(a)
+        out.append(_to_string(a))
+    text = "".join(out)
+    return text if len(text) <= _MAX_HELPER_EXPR else UNKNOWN
+
+
+def _from_yaml(args: list[Any]) -> Any:
+    """sprig's ``fromYaml`` of text a helper rendered (kubescape's ``components``): a map, or
+    unknown when the text is not one (helm would give a map holding only an error)."""
+    if len(args) != 1 or not isinstance(args[0], str) or len(args[0]) > _MAX_HELPER_EXPR:
+        return UNKNOWN
+    try:  # the bounded reader every values file goes through (alias bombs, depth)
+        docs = load_yaml_documents(args[0])
+    except YamlInputError:
+        return UNKNOWN
+    data = docs[0].data if docs else None
+    return data if isinstance(data, dict) else ({} if data is None else UNKNOWN)
 
 
 def _int(a: list[Any]) -> Any:
@@ -1402,6 +1819,17 @@ _FUNCTIONS: dict[str, Any] = {
     # `kindIs "invalid" .Values.x.replicas` (flux2): whether the value is unset
     "kindIs": lambda a: _kind_is(a[0], a[1]) if len(a) == 2 and isinstance(a[0], str) else UNKNOWN,
     "toString": lambda a: _to_string(a[0]) if len(a) == 1 else UNKNOWN,
+    # what a helper renders (see helper_expression), and what reads it back
+    "__render": _rendered,
+    # a printed empty string is a setting left for the install to give (bitnami ghost's host,
+    # `service.loadBalancerIP: ""`): what the helper renders then is not known from the chart
+    "__printed": lambda a: UNKNOWN if len(a) != 1 or a[0] == "" else a[0],
+    "fromYaml": _from_yaml,
+    # `hasKey .Values.microservices.streamHub "enabled"` (rocketchat)
+    "hasKey": lambda a: (
+        a[1] in a[0] if len(a) == 2 and isinstance(a[0], dict) and isinstance(a[1], str) else UNKNOWN
+    ),
+    "len": lambda a: len(a[0]) if len(a) == 1 and isinstance(a[0], (str, list, dict)) else UNKNOWN,
     # `kind: {{ title $mode }}` with `mode: statefulSet` (VictoriaMetrics): sprig's title
     # upper-cases each word's first letter and leaves the rest as written
     "title": lambda a: _title(a[0]) if len(a) == 1 and isinstance(a[0], str) else UNKNOWN,
