@@ -131,6 +131,11 @@ def _walk_values(
                 hits.append(path)
     elif isinstance(value, list):
         for i, child in enumerate(value):
+            if isinstance(child, str) and looks_like_credential(child):
+                # a list of credentials (traefik's `basicAuth.users: ["admin:$apr1$…"]`): judged
+                # by shape alone, as a list item has no key of its own
+                hits.append(f"{at}.{i}")
+                continue
             _walk_values(child, f"{at}.{i}", hits, in_block, settings, names)
 
 

@@ -79,12 +79,16 @@ def secret_variable(resource: Resource, index: ResourceIndex, params: dict[str, 
     narrowed by the ``extra_secret_names`` / ``not_secret_names`` parameters), a type other than
     bool / number, and no literal value whose shape says it is something else (an OCID, a path,
     a duration, a short identifier...)."""
-    from scanner.guards.secretnames import is_secret_name, is_secret_value
+    from scanner.guards.secretnames import is_login_pair, is_secret_name, is_secret_value
     from scanner.model import is_unknown
 
     attrs = resource.attributes
     name = str(attrs.get("name") or resource.name)
     if not is_secret_name(name, *_name_params(params)):
+        # `variable "basic_auth" { default = "admin:pass" }`: a name that holds a login pair
+        # (auth, basic auth, htpasswd, credentials) with a pair written as its value
+        if any(is_login_pair(name, attrs.get(k)) for k in ("default", "value")):
+            return Outcome(True, path="name")
         return Outcome(False, path="name")
     type_text = attrs.get("type")
     if isinstance(type_text, str) and _NOT_SECRET_TYPE.match(type_text):

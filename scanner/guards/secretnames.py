@@ -25,7 +25,7 @@ SECRET_WORDS = r"passw(?:or)?d|passphrase|pwd|secret|token|private_?key|api_?key
 _FLAG_PREFIX = r"(?:enable|enabled|is|use|create|generate|rotate|should|allow|disable|manage|has)_"
 # Names that end like this point at, describe or configure a secret.
 _NOT_SECRET_SUFFIX = (
-    r"_ids?|_ocids?|_names?|_namespaces?|_paths?|_files?|_dirs?|_types?|_kinds?|_length|_version|_number"
+    r"_ids?|_ocids?|_names?|_namespaces?|_paths?|_files?|_filenames?|_dirs?|_director(?:y|ies)|_folders?|_mounts?|_types?|_kinds?|_length|_version|_number"
     r"|_days|_count|_enabled|_url|_uri|_endpoint|_expiry|_expiration|_fingerprint|_ttl|_seconds|_minutes"
     r"|_hours|_timeout|_bits|_size|_algorithm|_format|_rotation|_required|_allowed|_enforced|_policy"
     r"|_policies|_rules?|_settings?|_min|_max|_config|_configs|_configuration|_details|_stage|_mode"
@@ -151,8 +151,14 @@ _SETTING_WORDS = frozenset(
         "allowed", "fingerprint", "hash", "lookup", "generate", "backend", "cache", "strategy",
         "config", "configuration", "settings", "volume", "volumes", "env", "resources", "refresh",
         "secretname", "keyref", "mountpath", "subpath", "user", "username",
+        # where something lives (kubescape's `proxySecretDirectory: proxy-support`): a place
+        "directory", "directories", "dirs", "folder", "folders", "filename", "filenames",
+        "filepath", "dirname", "pathname", "mountpoint", "mounted",
     }
 )  # fmt: skip
+# Words that make a key name a place wherever they stand after the secret word
+# (`secretMountPoint`, `tokenMountDir`): a key about where a secret is mounted holds no secret.
+_PLACE_WORDS = frozenset({"mount", "mounts", "mounted", "mountpath", "mountpoint"})
 # A first word that makes the whole key point at a secret kept elsewhere (`existingSecret`).
 _REFERENCE_FIRST = frozenset({"existing", "use", "from", "external"})
 
@@ -200,6 +206,11 @@ def key_reading(name: str) -> str:
         return "none"
     last = joined[-1]
     if words[0] in _REFERENCE_FIRST or "existing" in words or last in _SETTING_WORDS:
+        return "reference"
+    held = next(i for i, w in enumerate(joined) if w in _HOLDING_WORDS or w in ("secretname", "keyref"))
+    if _PLACE_WORDS.intersection(joined[held + 1 :]):
+        # `secretMountPoint`, `tokenMountDir`: where a secret is mounted (`mountPassword`, a
+        # CIFS mount's password, holds one)
         return "reference"
     if words[0] in ("enable", "is", "allow", "disable", "create", "generate", "rotate", "manage"):
         return "reference"  # a switch about a secret (`enableTokenCache`, `createSecret`)
@@ -273,6 +284,10 @@ _CREDENTIAL_SHAPES = re.compile(
     # pair its CLI sends): a UUID login and 32 or more random letters and digits, mixed case
     r"|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:(?=[A-Za-z0-9]*[a-z])"
     r"(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32,}$"
+    # an htpasswd line, `<user>:<hash>` (Apache MD5, bcrypt, SHA-1, SHA-256/512 crypt): nginx and
+    # traefik basic auth. A hash of the password, cracked offline; a line of a longer file too
+    r"|^[\w.@+-]+:(?:\$apr1\$[./0-9A-Za-z]{1,8}\$[./0-9A-Za-z]{22}|\$2[abxy]\$\d\d\$[./0-9A-Za-z]{53}"
+    r"|\{SHA\}[A-Za-z0-9+/]{27}=|\$[56]\$(?:rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{43,86})[ \t]*$"
     r"|^ocid1\.credential\.",  # an OCI auth token's OCID is not the token; kept out below
     re.M,
 )
@@ -441,9 +456,18 @@ _LOGIN_ONLY = re.compile(r"^[A-Za-z0-9][\w.+-]*:$")
 _LOGIN_PAIR = re.compile(r"^(?P<login>[A-Za-z0-9][\w.+-]*):(?P<password>[^\s:/][^\s]*)$")
 
 
+# Last words that say how a pair is written, not what it is: prefect's `basicAuth.authString:
+# "admin:pass"`, `auth_line`, `basicAuthValue` hold the pair their first words name.
+_PAIR_FORM_WORDS = frozenset({"string", "str", "line", "lines", "value", "pair"})
+
+
 @lru_cache(maxsize=8192)
 def _holds_pair(key: str) -> bool:
     words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if len(words) == 1 and words[0].startswith("auth") and words[0][4:] in _PAIR_FORM_WORDS:
+        words = ["auth", words[0][4:]]  # `authstring`, `AUTHSTRING`
+    if len(words) > 1 and words[-1] in _PAIR_FORM_WORDS:
+        words = words[:-1]
     if len(words) > 1 and words[-2:] == ["basic", "auth"]:
         words = [*words[:-2], "basicauth"]
     return bool(words) and words[-1] in _PAIR_KEYS
@@ -595,6 +619,24 @@ def _names_an_identifier(key: str, value: Any) -> bool:
         # flagsmith's `testToken: test-e2e-token`, a token that calls itself one
         return False
     return all(w.isalpha() or len(w) <= 4 for w in words)
+
+
+# Last words of a key that hold who someone is, not what proves it: `user`, `username`, `login`,
+# `dbUser`, `MYSQL_USER`, `adminLogin`, `user_name`.
+_IDENTITY_WORDS = frozenset({"user", "username", "usr", "login", "loginname", "userid"})
+
+
+def names_an_identity(key: str, value: Any = None) -> bool:
+    """A key that holds a user name or login (seaweedfs's Secret template writes ``user:
+    "YourSWUser"`` beside a generated password): an identifier, not secret material. Not when
+    the value is a ``login:password`` pair under it (``webui.user: "admin:admin"``) or is shaped
+    like a credential whatever the key."""
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    if len(words) > 1 and words[-1] in ("name", "id") and words[-2] in ("user", "login"):
+        words = [*words[:-2], words[-2] + words[-1]]
+    if not words or words[-1] not in _IDENTITY_WORDS:
+        return False
+    return value is None or not (looks_like_credential(value) or is_login_pair(key, value))
 
 
 def is_setting_key(name: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 from scanner.guards.safe_text import clean_line, clean_text, has_unsafe
 from scanner.guards.secretnames import (
     config_text_secrets,
+    is_login_pair,
     is_secret_entry,
     is_secret_name,
     key_reading,
@@ -423,9 +424,13 @@ def secret_values(resource: Resource) -> list[str]:
     if resource.kind == "variable":
         # A variable is secret by declaration (`sensitive = true`) or by name (`db_password`);
         # then all of its value is, whatever its shape.
-        if attrs.get("sensitive") is True or is_secret_name(str(attrs.get("name", resource.name))):
+        name = str(attrs.get("name", resource.name))
+        if attrs.get("sensitive") is True or is_secret_name(name):
             for key in ("default", "value"):
                 _strings(attrs.get(key), found)
+        else:
+            # `variable "basic_auth" { default = "admin:pass" }`: a login pair (OCI-SEC-001)
+            found += [v for k in ("default", "value") if is_login_pair(name, v := attrs.get(k))]
     elif resource.kind == "helm.values":
         # Chart values were judged key by key, with their values, by the one decision
         # (scanner.guards.secretnames.is_secret_entry) into sensitive_values: a name-only guess
@@ -434,7 +439,7 @@ def secret_values(resource: Resource) -> list[str]:
     elif resource.kind == "k8s.Secret":
         for key in ("data", "stringData"):
             _strings(attrs.get(key), found)
-    elif resource.kind.startswith("k8s."):
+    elif resource.kind.startswith("k8s.") or resource.kind == "kustomize.patch":
         # Manifests are judged like chart values, key and value together: a name-only guess
         # masked the key names of `secretKeyRef: {key: password}` and the word `object` of an
         # artifact repository's `accessKeySecret: {key: object}` in every message.

@@ -21,6 +21,7 @@ from typing import Any
 
 from scanner.guards.limits import LIMITS
 from scanner.model import Finding, InputError, Location, Provenance, Resource, Status
+from scanner.sources.helm.chartdata import files_read_by_templates, template_reading
 from scanner.sources.helm.charts import (
     STANDALONE_VALUES,
     VALUES_OVERRIDE,
@@ -35,7 +36,8 @@ from scanner.sources.helm.charts import (
     validate_schema,
     values_resource,
 )
-from scanner.sources.helm.manifests import has_manifest_markers, load_manifest_text
+from scanner.sources.helm.kustomize import KustomizePatches
+from scanner.sources.helm.manifests import TEMPLATE_SYNTAX, has_manifest_markers, load_manifest_text
 from scanner.sources.helm.packaged import (
     PackagedChart,
     missing_dependencies_note,
@@ -91,6 +93,8 @@ def load_kubernetes(
     # line (pre-commit passes the changed files): the chart is what gets judged.
     charts = sorted({Path(os.path.abspath(c)) for f in yaml_files if (c := _chart_of(f)) is not None})
     chart_set = set(charts)
+    readers: dict[Path, list[tuple[str, str]]] = {}  # chart -> files its templates read
+    patches = KustomizePatches(root)
     for f in yaml_files:
         resolved = Path(os.path.abspath(f))
         chart = _owning_chart(resolved, chart_set)
@@ -115,12 +119,25 @@ def load_kubernetes(
                 out.files.append(rel_path)
                 out.resources.append(_file_resource(rel_path, resolved))
                 continue
-            if relative.parts[0] in ("ci", "charts", "files") or relative.parts[0].startswith("."):
-                # ci/ values are test inputs, not environments; charts/ holds subcharts; files/
-                # is data the templates embed (`.Files.Get`), not objects applied as they are
+            if relative.parts[0] == "files" and len(relative.parts) > 1:
+                # files/ is data the templates embed (`.Files.Get`), not objects applied as they
+                # are; still a file, so a PEM key written there is found (OCI-SEC-007)
+                rel_path = _rel(resolved, root)
+                out.files.append(rel_path)
+                out.resources.append(_file_resource(rel_path, resolved))
+                continue
+            if relative.parts[0] in ("ci", "charts") or relative.parts[0].startswith("."):
+                # ci/ values are test inputs, not environments; charts/ holds subcharts
+                continue
+            if chart not in readers:
+                readers[chart] = files_read_by_templates(chart)
+            reader = template_reading(relative.as_posix(), readers[chart])
+            if reader is not None:
+                # data a template embeds with `.Files.Get` (kubescape's assets/): not a manifest
+                _load_chart_data(resolved, root, out, reader)
                 continue
             # A manifest beside Chart.yaml or under manifests/, crds/...: applied as it is
-        _load_yaml_file(f, root, out, standalone_values=chart is None)
+        _load_yaml_file(f, root, out, standalone_values=chart is None, patch=patches.is_patch(resolved))
     vendored: dict[Path, list[Path]] = {}  # parent chart -> its charts/<sub> charts
     for c in charts:
         if c.parent.name == "charts" and c.parent.parent in chart_set:
@@ -150,6 +167,26 @@ def load_kubernetes(
     if any(k.startswith("k8s.") for k in kinds):
         out.categories.append("kubernetes")
     return out
+
+
+def _load_chart_data(path: Path, root: Path, out: KubernetesResult, reader: str) -> None:
+    """A chart file (not under templates/) that the template ``reader`` reads with ``.Files``:
+    chart data, neither a manifest nor a template to render first (kubescape's
+    ``assets/*-cronjob-full.yaml``, CronJob bodies written with ``{{ .Values.x }}``). Its template
+    syntax is a note naming the reader, never an input error; it stays a file, so a PEM key
+    written in it is found (OCI-SEC-007)."""
+    rel_path = _rel(path, root)
+    try:
+        text = read_yaml_text(path)
+    except YamlInputError as exc:
+        out.errors.append(InputError(rel_path, exc.message, exc.line))
+        return
+    if TEMPLATE_SYNTAX.search(text):
+        what = f"chart data that {reader} reads with .Files: not a manifest, not checked as one"
+        line = next((n for n, ln in enumerate(text.splitlines(), 1) if "{{" in ln), None)
+        out.errors.append(InputError(rel_path, what, line, level="note"))
+    out.files.append(rel_path)
+    out.resources.append(_file_resource(rel_path, path))
 
 
 def read_stdin() -> str | None:
@@ -193,7 +230,11 @@ def _file_resource(rel_path: str, abs_path: Path) -> Resource:
     return Resource("file", rel_path, {"path": rel_path}, prov, {"abs_path": str(abs_path), "scope": ""})
 
 
-def _load_yaml_file(path: Path, root: Path, out: KubernetesResult, standalone_values: bool) -> None:
+def _load_yaml_file(
+    path: Path, root: Path, out: KubernetesResult, standalone_values: bool, patch: bool = False
+) -> None:
+    """A manifest, or a standalone values file; ``patch``: a kustomization names the file as a
+    patch (``kustomize.py``), so its objects are partial."""
     rel_path = _rel(path, root)
     try:
         text = read_yaml_text(path)
@@ -202,7 +243,7 @@ def _load_yaml_file(path: Path, root: Path, out: KubernetesResult, standalone_va
         return
     if has_manifest_markers(text):
         before = len(out.resources)
-        resources, errors = load_manifest_text(text, rel_path, _rel(path.parent, root) or ".")
+        resources, errors = load_manifest_text(text, rel_path, _rel(path.parent, root) or ".", patch=patch)
         out.resources += resources
         out.errors += errors
         if len(out.resources) > before or errors:

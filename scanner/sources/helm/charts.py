@@ -36,6 +36,7 @@ from scanner.guards.secretnames import (
     is_secret_data_value,
     is_secret_entry,
     looks_like_credential,
+    names_an_identity,
 )
 from scanner.model import InputError, Location, Provenance, Resource, Unknown
 from scanner.sources.helm.components import (
@@ -502,6 +503,8 @@ def _literal_data_lines(doc: str) -> list[int]:
         e = _DATA_ENTRY.match(line)
         if e is None or "{{" in line:
             continue
+        if names_an_identity(e.group("key"), e.group("value").strip("'\"")):
+            continue  # `user: "YourSWUser"` beside a generated password: who, not the secret
         if e.group("value").startswith(("|", ">")):
             # a block scalar: literal when none of its lines is rendered from a template action
             body = []

@@ -102,12 +102,18 @@ def is_manifest(data: Any) -> bool:
 
 
 def load_manifest_text(
-    text: str, rel_path: str, scope: str, source: str = "kubernetes", errors: list[InputError] | None = None
+    text: str,
+    rel_path: str,
+    scope: str,
+    source: str = "kubernetes",
+    errors: list[InputError] | None = None,
+    patch: bool = False,
 ) -> tuple[list[Resource], list[InputError]]:
     """Every Kubernetes object in a YAML stream (``List`` kinds unwrapped) as a ``Resource``.
 
     Returns the resources and the problems (invalid YAML, Go template syntax, unknown kinds),
-    each naming ``rel_path``. Documents that are not Kubernetes objects are ignored.
+    each naming ``rel_path``. Documents that are not Kubernetes objects are ignored. ``patch``:
+    a kustomization names the file as a patch, so its objects are partial (``as_patch``).
     """
     errors = [] if errors is None else errors
     try:
@@ -137,11 +143,27 @@ def load_manifest_text(
                          resources, errors)  # fmt: skip
             continue
         res = manifest_resource(
-            doc.data, doc.lines, (doc.start_line, doc.end_line), rel_path, scope, source, errors
+            doc.data, doc.lines, (doc.start_line, doc.end_line), rel_path, scope, source, errors, patch
         )
         if res is not None:
             resources.append(res)
     return resources, errors
+
+
+# Kinds whose patches still carry what they write: a Secret's or ConfigMap's literal data is
+# shipped by the overlay whichever object it lands in (OCI-SEC-103, OCI-SEC-104).
+_DATA_KINDS = {"Secret", "ConfigMap"}
+
+
+def _as_patch(resource: Resource, kind: str) -> Resource:
+    """A kustomize patch of ``kind``: ``kustomize.patch``, which no workload, network or identity
+    rule judges (a patch without replicas runs no "single replica"); its container env is still
+    read for literal secrets (OCI-SEC-102 targets it). Secrets and ConfigMaps stay as they are."""
+    if kind in _DATA_KINDS:
+        return resource
+    resource.attributes["patch_of"] = kind
+    address = f"patch:{resource.address}"
+    return Resource("kustomize.patch", address, resource.attributes, resource.provenance, resource.context)
 
 
 # Lists inside lists are unwrapped to this depth; deeper nesting is an input error, not a skip.
@@ -290,11 +312,15 @@ def manifest_resource(
     scope: str,
     source: str,
     errors: list[InputError],
+    patch: bool = False,
 ) -> Resource | None:
-    """One Kubernetes object as a ``Resource``; ``None`` (with an error) when it has no name."""
+    """One Kubernetes object as a ``Resource``; ``None`` (with an error) when it has no name.
+    ``patch``: a kustomize patch (``_as_patch``), which may leave its name to the target."""
     kind = data["kind"]
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     name = metadata.get("name") or metadata.get("generateName")
+    if patch and not (isinstance(name, str) and name):
+        name = rel_path.rsplit("/", 1)[-1]  # a patch aimed by `target:`: named by its file
     if not isinstance(name, str) or not name:
         # A kind ocisec does not check (a CRD, or a template that Terraform fills in) is only
         # noted; a nameless object of a checked kind could hide a finding, so that is an error.
@@ -332,7 +358,8 @@ def manifest_resource(
     ):
         attributes["vault_backed"] = _vault_backed(kind, data)
     provenance = Provenance(source, Location(rel_path, span[0], span[1]), locmap.locations)
-    return Resource(f"k8s.{kind}", address, attributes, provenance, context)
+    resource = Resource(f"k8s.{kind}", address, attributes, provenance, context)
+    return _as_patch(resource, kind) if patch else resource
 
 
 def _pod_spec_path(kind: str) -> str:
