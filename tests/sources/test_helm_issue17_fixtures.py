@@ -91,10 +91,13 @@ def test_durations_hostnames_and_plain_urls_under_secret_keys_are_not_secrets():
 # --- #9: an AWS-style access key pair under neutral keys ----------------------------------------
 def test_aws_style_key_pair_under_neutral_keys_is_a_secret_and_masked():
     chart = FIX / "aws-key-pair"
-    (finding,) = failed(scan(chart, "OCI-SEC-101"))
-    # reported at the pair's credential-shaped half (the AKIA… id), which names the pair
-    assert at(finding) == ("values.yaml", line(chart / "values.yaml", "id: AKIA"))
-    assert "backup.s3.id" in finding.message
+    findings = failed(scan(chart, "OCI-SEC-101"))
+    values = chart / "values.yaml"
+    # the id by its shape, and the secret half (no shape of its own, under `key`) beside it
+    assert sorted((f.attribute, at(f)) for f in findings) == [
+        ("values.backup.s3.id", ("values.yaml", line(values, "id: AKIA"))),
+        ("values.backup.s3.key", ("values.yaml", line(values, "key: wJalr"))),
+    ]
     out = text_report(chart, "OCI-SEC-101")
     assert "AKIAIOSFODNN7EXAMPLE" not in out
     assert "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" not in out  # the secret half too
@@ -230,3 +233,11 @@ def test_an_inline_ignore_on_the_base_line_leaves_the_prod_override_reported(tmp
     assert code == 1
     assert [f["location"]["file"] for f in doc["findings"]] == ["ledger-db/values-prod.yaml"]
     assert [s["location"]["file"] for s in doc["suppressed"]] == ["ledger-db/values.yaml"]
+
+
+def test_a_forty_character_string_without_an_access_key_id_beside_it_is_no_secret(tmp_path):
+    # the same 40 characters under the same neutral key, with a bucket name where the id was
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: backup\nversion: 1.0.0\n")
+    values = (FIX / "aws-key-pair" / "values.yaml").read_text().replace("id: AKIAIOSFODNN7EXAMPLE", "id: cluster-b")
+    (tmp_path / "values.yaml").write_text(values)
+    assert not failed(scan(tmp_path, "OCI-SEC-101"))
