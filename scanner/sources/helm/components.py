@@ -104,6 +104,15 @@ _AFFINITY_PART = re.compile(
     r"^[ \t]*(?P<part>podAntiAffinity|podAffinity|nodeAffinity"
     r"|requiredDuringSchedulingIgnoredDuringExecution|preferredDuringSchedulingIgnoredDuringExecution):"
 )
+# `{{ .Values.zookeeper.affinity.type }}:` (pulsar): the anti-affinity's field named by a value,
+# `requiredDuringScheduling…` or `preferredDuringScheduling…` per environment
+_AFFINITY_MODE_READ = re.compile(
+    r"^[ \t]*\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}:[ \t]*$"
+)
+_AFFINITY_MODES = (
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "preferredDuringSchedulingIgnoredDuringExecution",
+)
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"(?P<name>[^\"]+)\"\s*-?\}\}")
@@ -176,13 +185,19 @@ class LiteralPlacement:
             if any(guard_holds(g, values, variables) is False for g in term.guards):
                 continue
             key = value_at(values, term.key.path) if isinstance(term.key, ValuesRead) else term.key
-            if term.kind == "spread":
+            kind = term.kind
+            if kind.startswith("="):
+                # a field named by a value: only the two fields Kubernetes knows render a term
+                kind = value_at(values, kind[1:])
+                if kind not in _AFFINITY_MODES:
+                    continue
+            if kind == "spread":
                 at = f"{len(spread)}.topologyKey"
                 spread.append({"topologyKey": key})
             else:
-                entries = anti.setdefault(term.kind, [])
-                required = term.kind.startswith("required")
-                at = f"podAntiAffinity.{term.kind}.{len(entries)}." + ("" if required else "podAffinityTerm.")
+                entries = anti.setdefault(kind, [])
+                required = kind.startswith("required")
+                at = f"podAntiAffinity.{kind}.{len(entries)}." + ("" if required else "podAffinityTerm.")
                 at += "topologyKey"
                 term_of = {"topologyKey": key}
                 entries.append(term_of if required else {"podAffinityTerm": term_of})
@@ -938,6 +953,10 @@ def _literal_placement(
                 mode = word
             else:
                 part, mode = word, None
+            continue
+        rm = _AFFINITY_MODE_READ.match(text) if part == "podAntiAffinity" else None
+        if rm:
+            mode = "=" + rm.group("path")  # the field is the value at that path (see render)
             continue
         km = _TOPOLOGY_KEY.match(text)
         if km is None:
