@@ -11,7 +11,14 @@ from helm_scan import FIX, _env  # noqa: F401  (_env: the shared autouse fixture
 from helm_scan import findings_by_address as _findings
 
 from scanner.model import Finding, Status
-from scanner.sources.helm.components import LiteralPlacement, PlacementTerm, ValuesRead
+from scanner.sources.helm.components import (
+    LiteralPlacement,
+    PlacementTerm,
+    ValuesRead,
+    guard_holds,
+    helper_expression,
+    inline_helpers,
+)
 
 AFFINITY = FIX / "branch-anti-affinity"
 BUDGETS = FIX / "budget-switches"
@@ -82,3 +89,69 @@ def test_a_budget_switched_off_by_a_block_map_is_reported_at_its_switch_line():
     assert _at(worker) == ("values.yaml", 12)
     assert got[("OCI-HA-103", "flags[prod]")].status is Status.PASSED
     assert got[("OCI-HA-103", "flags/worker[prod]")].status is Status.PASSED
+
+
+RANGED = FIX / "ranged-helper-guard"
+_WORKERS = """{{- define "w.enabled" -}}
+{{- $root := .root -}}
+{{ $on := dict }}
+{{- range $name, $w := $root.Values.workers }}
+{{- if $w.enabled }}
+{{ $_ := set $on $name $w }}
+{{- end }}
+{{- end }}
+{{ $on | toJson }}
+{{- end }}"""
+
+
+def test_a_guard_helper_that_ranges_and_sets_decides_its_workload_per_environment():
+    """matrix-stack: the internal cache renders only when a helper that ranges over the workers
+    map and `set`s the enabled ones into a `dict` finds one (prod), or the bridge is on (bridge);
+    in base every worker is off: no cache, so no single-replica finding."""
+    got = _findings(RANGED, "OCI-HA-101")
+    assert ("OCI-HA-101", "chat/cache[base]") not in got
+    prod = got[("OCI-HA-101", "chat/cache[prod]")] if ("OCI-HA-101", "chat/cache[prod]") in got else None
+    bridge = got[("OCI-HA-101", "chat/cache[bridge]")]
+    assert bridge.status is Status.FAILED
+    assert _at(bridge) == ("values.yaml", 20)
+    # prod inherits the same line: one finding naming both environments, or its own
+    assert prod is not None or "prod" in bridge.message
+
+
+def test_the_ranged_helper_is_read_per_environment_and_bounded():
+    helpers = {"w.enabled": _WORKERS.split("-}}", 1)[1]}
+    guard = inline_helpers('(include "w.enabled" (dict "root" $) | fromJson)', helpers)
+    assert guard_holds(guard, {"workers": {"a": {"enabled": False}, "b": {"enabled": False}}}) is False
+    assert guard_holds(guard, {"workers": {"a": {"enabled": False}, "b": {"enabled": True}}}) is True
+    assert guard_holds(guard, {"workers": {}}) is False
+    # a map too large to walk: unknown, so rendered
+    many = {f"w{i}": {"enabled": False} for i in range(300)}
+    assert guard_holds(guard, {"workers": many}) is None
+
+
+def test_a_range_of_any_other_shape_keeps_the_helper_unknown():
+    printed = _WORKERS.split("-}}", 1)[1].replace("{{ $_ := set $on $name $w }}", "{{ $name }}")
+    assert helper_expression("p", {"p": printed}, root="root") is None
+    by_key = _WORKERS.split("-}}", 1)[1].replace("if $w.enabled", 'if eq $name "a"')
+    assert helper_expression("k", {"k": by_key}, root="root") is None
+    # without the caller's `(dict "root" $)`, `.root` is not the top scope: unknown
+    helpers = {"w.enabled": _WORKERS.split("-}}", 1)[1]}
+    guard = inline_helpers('(include "w.enabled" (dict "context" $) | fromJson)', helpers)
+    assert guard_holds(guard, {"workers": {"a": {"enabled": True}}}) is None
+
+
+def test_an_inlined_call_keeps_its_own_parentheses():
+    """`(include "x" (dict "root" $) | fromJson)`: the opening parenthesis is the call's, the
+    closing one comes after the pipe; the dict's own `)` is not the call's."""
+    # (text that is no JSON, such as nothing, is helm's `{"Error": …}`: kept unknown)
+    helpers = {"x": '{{- if .Values.a }}{"k": 1}{{- else }}{}{{- end }}'}
+    for guard in (
+        '(include "x" (dict "root" $) | fromJson)',
+        'include "x" (dict "root" $) | fromJson',
+        'fromJson (include "x" .)',
+        'and .Values.b (include "x" . | fromJson)',
+    ):
+        inlined = inline_helpers(guard, helpers)
+        assert inlined.count("(") == inlined.count(")"), inlined
+        assert guard_holds(inlined, {"a": True, "b": True}) is True
+        assert guard_holds(inlined, {"a": False, "b": True}) is False
