@@ -144,10 +144,13 @@ def test_an_inlined_call_keeps_its_own_parentheses():
     """`(include "x" (dict "root" $) | fromJson)`: the opening parenthesis is the call's, the
     closing one comes after the pipe; the dict's own `)` is not the call's."""
     # (text that is no JSON, such as nothing, is helm's `{"Error": …}`: kept unknown)
-    helpers = {"x": '{{- if .Values.a }}{"k": 1}{{- else }}{}{{- end }}'}
+    helpers = {
+        "x": '{{- if .Values.a }}{"k": 1}{{- else }}{}{{- end }}',
+        "y": '{{- $root := .root -}}{{- if $root.Values.a }}{"k": 1}{{- else }}{}{{- end }}',
+    }
     for guard in (
-        '(include "x" (dict "root" $) | fromJson)',
-        'include "x" (dict "root" $) | fromJson',
+        '(include "y" (dict "root" $) | fromJson)',
+        'include "y" (dict "root" $) | fromJson',
         'fromJson (include "x" .)',
         'and .Values.b (include "x" . | fromJson)',
     ):
@@ -155,3 +158,14 @@ def test_an_inlined_call_keeps_its_own_parentheses():
         assert inlined.count("(") == inlined.count(")"), inlined
         assert guard_holds(inlined, {"a": True, "b": True}) is True
         assert guard_holds(inlined, {"a": False, "b": True}) is False
+
+
+def test_a_root_context_helper_that_reads_the_dot_values_stays_unknown():
+    """Called with `(dict "root" $)`, the helper's own `.Values` is no chart value (helm fails
+    on it): unknown, never read from the chart's values; through `$root` it is read."""
+    bare = {"b": "{{- if .Values.on }}true{{- end }}"}
+    assert guard_holds(inline_helpers('include "b" (dict "root" $)', bare), {"on": True}) is None
+    assert guard_holds(inline_helpers('include "b" .', bare), {"on": True}) is True
+    rooted = {"r": "{{- $root := .root -}}{{- if $root.Values.on }}true{{- end }}"}
+    assert guard_holds(inline_helpers('include "r" (dict "root" $)', rooted), {"on": True}) is True
+    assert guard_holds(inline_helpers('include "r" (dict "root" $)', rooted), {"on": False}) is False

@@ -1053,6 +1053,8 @@ def inline_helpers(guard: str, helpers: dict[str, str], depth: int = 3) -> str:
 
     def inline(m: re.Match[str]) -> str:
         body = strip_comments(helpers.get(m.group("name"), "")).strip()
+        if m.group("root"):
+            body = ""  # a `(dict "root" $)` context: only the full reading below knows `.root`
         b = _BOOLEAN_HELPER.match(body)
         if b:
             cond = _DIG_READ.sub(_dig_as_default, b.group("cond"))
@@ -1142,6 +1144,8 @@ _UNRENDERABLE = ("with", "range", "define", "block")
 # functions that change a map in place: the helper's output then depends on order of effects
 _MUTATING = re.compile(r"\b(?:set|unset|setd|append|mustAppend|merge|mergeOverwrite|mustMerge|deepCopy)\b")
 _VARIABLE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
+# `.Values` read from the dot itself, not through a variable (`$root.Values`, `$.Values`)
+_BARE_VALUES = re.compile(r"(?<![\w$)\]])\.Values\b")
 
 
 def _template_items(body: str) -> list[tuple[str, str]] | None:
@@ -1212,6 +1216,8 @@ class _HelperCompiler:
     def _expr(self, expr: str, names: dict[str, str]) -> str | None:
         if _MUTATING.search(expr):
             return None
+        if self.root and _BARE_VALUES.search(expr):
+            return None  # `.Values` of a `(dict "root" $)` context is nothing helm would render
 
         def variable(m: re.Match[str]) -> str:
             value = names.get(m.group(0), m.group(0))
@@ -1316,8 +1322,8 @@ class _HelperCompiler:
         if m.group("key") in cond:
             return -i  # the condition reads the key: not this shape
         test = self._expr(cond, names)
-        if test is None or '"' in test or "`" in test:
-            return -i
+        if test is None or any(c in test for c in '"`\\'):
+            return -i  # the condition is carried as one quoted string: nothing to escape
         names[picked.group("map")] = f'(__pick ({source}) "{test}")'
         return i + 8
 
