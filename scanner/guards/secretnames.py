@@ -522,9 +522,10 @@ def is_secret_under(owner: str, key: str, value: Any, siblings: Any = ()) -> boo
     templates' readings and redaction all decide with this."""
     if is_secret_entry(key, value, siblings):
         return True
-    if not owner or key_reading(owner) != "holds":
-        return False
-    if owner.lower() in SECRET_BLOCKS and key_reading(key) == "none" and not is_setting_key(key):
+    block = owner.lower() in SECRET_BLOCKS
+    if not (block or key.lower() == "value") or key_reading(owner) != "holds":
+        return False  # most owners are neither: decided before the owner's words are read
+    if block and key_reading(key) == "none" and not is_setting_key(key):
         return is_secret_literal(value)
     return key.lower() == "value" and is_secret_entry(owner, value, siblings)
 

@@ -171,3 +171,15 @@ def test_the_secret_templates_and_the_values_walk_decide_alike():
     assert not is_secret_under("secrets", "create", "true")
     assert not is_secret_under("secrets", "annotations", "team-a")  # a setting key
     assert is_secret_under("salt", "value", "a-long-random-salt-value")
+
+
+def test_a_long_variable_name_in_a_quoted_line_is_a_name_not_a_token():
+    """The quoted lines around the finding keep the ConfigMap's keys: a name written in capitals
+    is no token however long; a long random token beside it is still masked."""
+    from scanner.workflow.snippets import _mask_token
+
+    result = runner.invoke(app, ["scan", str(CONFIGMAPS)])
+    assert "RETAIL_CART_PERSISTENCE_DYNAMODB_CREATE_TABLE" in result.output
+    assert _mask_token("RETAIL_CART_PERSISTENCE_DYNAMODB_CREATE_TABLE") != "***"
+    assert _mask_token("Q2hhbmdlTWVfVGhpc0lzQVRva2VuVmFsdWU1234") == "***"
+    assert _mask_token("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345_ABCDEFG_HIJ") == "***"  # a part too long for a word

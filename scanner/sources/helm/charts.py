@@ -692,8 +692,12 @@ def _templated_secrets(
             for leaf_path, leaf, siblings in _leaves(values, path):
                 key = leaf_path.rsplit(".", 1)[-1]
                 # the same decision as OCI-SEC-101's walk, the enclosing key included
-                # (`secrets.localUsers: "test:test"`, a child of a `secrets:` block)
-                if _is_secret(key, leaf, siblings, _owner(leaf_path)):
+                # (`secrets.localUsers: "test:test"`, a child of a `secrets:` block), for a
+                # value the Secret writes as an entry's value; a value read only to be tested
+                # (`$saltProvided := .Values.salt.value`, then `if not $saltProvided`) is
+                # judged by its own key, as before
+                owner = _owner(leaf_path) if leaf_path in st.entry_values else ""
+                if _is_secret(key, leaf, siblings, owner):
                     loc.alias(f"templated_secrets.{len(out)}", leaf_path)
                     out.append({"template": st.template, "value_path": leaf_path, "secret": True})
                 elif leaf_path in st.entry_values and is_secret_data_value(key, leaf):
@@ -1580,13 +1584,14 @@ def _sensitive(
         node, at = stack.pop()
         if isinstance(node, dict):
             keys = tuple(map(str, node))
+            owner = at.rsplit(".", 1)[-1]  # the key of this map, for `is_secret_under`
             for k, x in node.items():
                 path = f"{at}.{k}" if at else str(k)
                 if isinstance(x, (dict, list)):
                     stack.append((x, path))
                 elif path in names and not looks_like_credential(x):
                     continue  # `secretKeyRef: {name: {{ .Values.x }}}`: a name, shown as it is
-                elif _is_secret(str(k), x, keys, _owner(path)):
+                elif _is_secret(str(k), x, keys, owner):
                     found.append(x)
                 elif isinstance(x, str) and "\n" in x:  # a config file: its secret lines' values
                     found += [value for _, _, value in config_text_secrets(x)]
