@@ -469,7 +469,10 @@ def k8s_disruption_budget(resource: Resource, index: ResourceIndex, params: dict
         if not isinstance(pdb, dict) or not (
             pdb.get("enabled") is True or str(pdb.get("enabled")).lower() == "true"
         ):
-            path = f"{prefix}.podDisruptionBudget" if isinstance(pdb, dict) else prefix
+            # one reading for a budget switch: the line that sets the deciding value (the
+            # `enabled: false` under a `podDisruptionBudget:` map, milvus's `usePolicy: false`),
+            # else the map itself when nothing switches it (located by its nearest ancestor)
+            path = f"{prefix}.podDisruptionBudget.enabled" if isinstance(pdb, dict) else prefix
             return Outcome(False, path, "no PodDisruptionBudget is enabled")
         return _budget_allows_eviction(pdb, replicas, f"{prefix}.podDisruptionBudget", None)
     pdbs = _pdbs_for(resource, index)

@@ -50,7 +50,8 @@ def test_parent_switches_off_the_archive_spread_and_budget():
     assert _where(spread) == f"{ARCHIVE}/minio/values.yaml:3"
     budget = found[("OCI-HA-103", "vectordb/minio[base]")]
     assert budget.status is Status.FAILED
-    assert _where(budget) == "fixtures/helm/packaged-subcharts/values.yaml:11"  # the parent's switch
+    # the parent's switch: its `enabled: false` line (12), not the `podDisruptionBudget:` map (11)
+    assert _where(budget) == "fixtures/helm/packaged-subcharts/values.yaml:12"
     # prod leaves the archive's zone anti-affinity and budget on
     # (the zone anti-affinity the archive's template writes is not failed)
     prod = found.get(("OCI-HA-102", "vectordb/minio[prod]"))

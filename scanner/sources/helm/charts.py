@@ -837,6 +837,10 @@ def chart_workloads(
             # a placement the template writes itself where the values leave it empty
             # (coherence-operator: `{{ else }}` a zone spread): template defaults count
             have = workload.get(block.key)
+            if _settings_map(block.key, have):
+                # pulsar's `zookeeper.affinity: {anti_affinity: true, type: …}`: the chart's own
+                # switches for the block the template writes, not a Kubernetes affinity
+                have = None
             if isinstance(have, Unknown) or have:
                 continue  # the values (or a subchart's unknown default) give it
             if not block.renders(values, wt.variables):
@@ -1294,6 +1298,16 @@ def _template_stem(template: str) -> str:
     return f"{folder}/{'-'.join(words)}"
 
 
+_AFFINITY_FIELDS = frozenset({"podAntiAffinity", "podAffinity", "nodeAffinity"})
+
+
+def _settings_map(key: str, have: Any) -> bool:
+    """Whether the values' ``affinity`` map holds none of the fields a Kubernetes affinity has
+    (pulsar's ``anti_affinity``/``type``/``anti_affinity_topology_key``): settings a template
+    reads to write the block, so the block the template writes is what the pod gets."""
+    return key == "affinity" and isinstance(have, dict) and bool(have) and not (set(have) & _AFFINITY_FIELDS)
+
+
 def _budget_from_templates(
     workload: dict[str, Any],
     wt: WorkloadTemplate | None,
@@ -1407,6 +1421,9 @@ def _values_workload(
                 "maxUnavailable": p.get("maxUnavailable"),
             }
             loc.alias(f"{_w(prefix)}.podDisruptionBudget", prefix + key)
+            if "enabled" not in p and "create" in p:
+                # `create: false` is this chart's switch: the line that decides
+                loc.alias(f"{_w(prefix)}.podDisruptionBudget.enabled", prefix + key + ".create")
             break
     if "minAvailable" in v and "podDisruptionBudget" not in out:
         # ingress-nginx: controller.minAvailable, a PDB rendered when replicas > 1

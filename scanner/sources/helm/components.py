@@ -16,6 +16,7 @@ evaluate (``include``, variables) counts as rendered. Templates are never parsed
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
 from collections import Counter
@@ -40,7 +41,11 @@ _BOOLEAN_HELPER = re.compile(
     r"^\s*\{\{-?\s*if\s+(?P<cond>[^{}]*?)\s*-?\}\}\s*(?:\{\{-?\s*(?:true|print\s+\"true\")\s*-?\}\}|true)\s*"
     r"(?:\{\{-?\s*else\s*-?\}\}\s*)?\{\{-?\s*end\s*-?\}\}\s*(?:\{\{-?\s*end\s*-?\}\})?\s*$"
 )
-_INCLUDE_CALL = re.compile(r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+[.$]\s*\)?")
+_INCLUDE_CALL = re.compile(
+    r"\(?\s*include\s+\"(?P<name>[^\"]+)\"\s+"
+    # `(dict "root" $)` (matrix-stack): the top scope handed over under one key, `.root` inside
+    r"(?:[.$]|\(\s*dict\s+\"(?P<root>[A-Za-z_][A-Za-z0-9_]*)\"\s+\$\s*\))\s*(?P<close>\))?"
+)
 _REPLICAS_LINE = re.compile(r"^\s{2}replicas:\s*(?P<expr>.*?)\s*$", re.M)
 _COMMENT_MARK = re.compile(r"\s#")  # fixed width: linear on hostile lines of blanks
 _VALUES_PATH = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -103,6 +108,15 @@ _TOPOLOGY_KEY = re.compile(
 _AFFINITY_PART = re.compile(
     r"^[ \t]*(?P<part>podAntiAffinity|podAffinity|nodeAffinity"
     r"|requiredDuringSchedulingIgnoredDuringExecution|preferredDuringSchedulingIgnoredDuringExecution):"
+)
+# `{{ .Values.zookeeper.affinity.type }}:` (pulsar): the anti-affinity's field named by a value,
+# `requiredDuringScheduling…` or `preferredDuringScheduling…` per environment
+_AFFINITY_MODE_READ = re.compile(
+    r"^[ \t]*\{\{-?\s*\$?\.Values\.(?P<path>[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}:[ \t]*$"
+)
+_AFFINITY_MODES = (
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "preferredDuringSchedulingIgnoredDuringExecution",
 )
 _ASSIGN = re.compile(r"\{\{-?\s*(?P<name>\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=\s*(?P<expr>[^{}]*?)\s*-?\}\}")
 _HELPER_CALL = re.compile(r"(?:template|include)\s+\"(?P<name>[^\"]+)\"")
@@ -176,13 +190,19 @@ class LiteralPlacement:
             if any(guard_holds(g, values, variables) is False for g in term.guards):
                 continue
             key = value_at(values, term.key.path) if isinstance(term.key, ValuesRead) else term.key
-            if term.kind == "spread":
+            kind = term.kind
+            if kind.startswith("="):
+                # a field named by a value: only the two fields Kubernetes knows render a term
+                kind = value_at(values, kind[1:])
+                if kind not in _AFFINITY_MODES:
+                    continue
+            if kind == "spread":
                 at = f"{len(spread)}.topologyKey"
                 spread.append({"topologyKey": key})
             else:
-                entries = anti.setdefault(term.kind, [])
-                required = term.kind.startswith("required")
-                at = f"podAntiAffinity.{term.kind}.{len(entries)}." + ("" if required else "podAffinityTerm.")
+                entries = anti.setdefault(kind, [])
+                required = kind.startswith("required")
+                at = f"podAntiAffinity.{kind}.{len(entries)}." + ("" if required else "podAffinityTerm.")
                 at += "topologyKey"
                 term_of = {"topologyKey": key}
                 entries.append(term_of if required else {"podAffinityTerm": term_of})
@@ -939,6 +959,10 @@ def _literal_placement(
             else:
                 part, mode = word, None
             continue
+        rm = _AFFINITY_MODE_READ.match(text) if part == "podAntiAffinity" else None
+        if rm:
+            mode = "=" + rm.group("path")  # the field is the value at that path (see render)
+            continue
         km = _TOPOLOGY_KEY.match(text)
         if km is None:
             continue
@@ -1029,6 +1053,8 @@ def inline_helpers(guard: str, helpers: dict[str, str], depth: int = 3) -> str:
 
     def inline(m: re.Match[str]) -> str:
         body = strip_comments(helpers.get(m.group("name"), "")).strip()
+        if m.group("root"):
+            body = ""  # a `(dict "root" $)` context: only the full reading below knows `.root`
         b = _BOOLEAN_HELPER.match(body)
         if b:
             cond = _DIG_READ.sub(_dig_as_default, b.group("cond"))
@@ -1042,8 +1068,13 @@ def inline_helpers(guard: str, helpers: dict[str, str], depth: int = 3) -> str:
             return f"({chosen})"
         # any other body: what it renders, evaluated per environment (a helper of helpers:
         # splunk's `clusterReceiverEnabled` ands three other helpers' answers)
-        rendered = helper_expression(m.group("name"), helpers)
-        return f"({rendered})" if rendered else m.group(0)
+        rendered = helper_expression(m.group("name"), helpers, root=m.group("root"))
+        if not rendered:
+            return m.group(0)
+        # the call's own parentheses stay (`(include "x" (dict "root" $) | fromJson)`: the
+        # opening one matched, the closing one after the pipe)
+        opened, closed = m.group(0).startswith("("), m.group("close") is not None
+        return ("(" if opened else "") + f"({rendered})" + (")" if closed else "")
 
     return _INCLUDE_CALL.sub(inline, guard)
 
@@ -1113,6 +1144,8 @@ _UNRENDERABLE = ("with", "range", "define", "block")
 # functions that change a map in place: the helper's output then depends on order of effects
 _MUTATING = re.compile(r"\b(?:set|unset|setd|append|mustAppend|merge|mergeOverwrite|mustMerge|deepCopy)\b")
 _VARIABLE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
+# `.Values` read from the dot itself, not through a variable (`$root.Values`, `$.Values`)
+_BARE_VALUES = re.compile(r"(?<![\w$)\]])\.Values\b")
 
 
 def _template_items(body: str) -> list[tuple[str, str]] | None:
@@ -1154,9 +1187,11 @@ class _HelperCompiler:
     text the helper renders. Anything else (``range``, ``with``, functions that change maps)
     makes the whole helper unknown (None)."""
 
-    def __init__(self, helpers: dict[str, str], depth: int) -> None:
+    def __init__(self, helpers: dict[str, str], depth: int, root: str | None = None) -> None:
         self.helpers = helpers
         self.depth = depth
+        # the key the caller handed the top scope under (`(dict "root" $)`): `.root` is `$`
+        self.root = root
         # characters this reading may still take in: checked as it grows, never after (a helper
         # using a variable or an include a thousand times must not build megabytes first)
         self.budget = _MAX_HELPER_EXPR
@@ -1181,6 +1216,8 @@ class _HelperCompiler:
     def _expr(self, expr: str, names: dict[str, str]) -> str | None:
         if _MUTATING.search(expr):
             return None
+        if self.root and _BARE_VALUES.search(expr):
+            return None  # `.Values` of a `(dict "root" $)` context is nothing helm would render
 
         def variable(m: re.Match[str]) -> str:
             value = names.get(m.group(0), m.group(0))
@@ -1194,8 +1231,8 @@ class _HelperCompiler:
         return expr
 
     def _include(self, m: re.Match[str]) -> str:
-        inner = helper_expression(m.group("name"), self.helpers, self.depth - 1)
-        opened, closed = m.group(0).startswith("("), m.group(0).endswith(")")
+        inner = helper_expression(m.group("name"), self.helpers, self.depth - 1, m.group("root"))
+        opened, closed = m.group(0).startswith("("), m.group("close") is not None
         if inner is None:
             return m.group(0)
         self._spend(len(inner))
@@ -1217,6 +1254,11 @@ class _HelperCompiler:
             word = content.split(None, 1)[0] if content else ""
             if word == "end" or word == "else":
                 return parts, i - 1, word
+            if word == "range":
+                i = self._range(items, i, content, names)
+                if i < 0:
+                    return None, -i, None
+                continue
             if word in _UNRENDERABLE:
                 return None, i, None
             if word == "if":
@@ -1232,6 +1274,9 @@ class _HelperCompiler:
             if assign:
                 if assign.group(2) == "=" and assign.group(1) not in names:
                     return None, i, None  # reassigned from another block: order of effects
+                if self.root and assign.group(3).strip() == f".{self.root}":
+                    names[assign.group(1)] = "$"  # `$root := .root`: the top scope
+                    continue
                 value = self._expr(assign.group(3), names)
                 if value is None:
                     return None, i, None
@@ -1244,6 +1289,43 @@ class _HelperCompiler:
                 return None, i, None
             parts.append(f"(__printed ({value}))")
         return parts, i, None
+
+    def _range(self, items: list[tuple[str, str]], i: int, head: str, names: dict[str, str]) -> int:
+        """One shape of ``range`` only, a map filtered into a ``dict`` variable (matrix-stack's
+        ``enabledWorkers``: ``range $k, $v := $root.Values.synapse.workers`` then ``if
+        $v.enabled`` then ``$_ := set $m $k $v``): the variable becomes ``__pick MAP "COND"``,
+        evaluated per environment over at most ``_MAX_PICKED`` items. The index after its
+        ``end``; negative (unknown) for any other body."""
+        m = _RANGE_MAP.fullmatch(head)
+        if m is None:
+            return -i
+        source = self._expr(m.group("src"), names)
+        body = items[i : i + 8]  # text before each action: `if`, `set`, `end`, `end`
+        kinds = [k for k, _ in body]
+        if source is None or kinds != ["text", "action"] * 4:
+            return -i
+        words = [c for k, c in body if k == "action"]
+        picked = _PICK_SET.fullmatch(words[1])
+        if (
+            not words[0].startswith("if ")
+            or words[2] != "end"
+            or words[3] != "end"
+            or any(c.strip() for k, c in body if k == "text")
+            or picked is None
+            or (picked.group("key"), picked.group("item")) != (m.group("key"), m.group("item"))
+            or names.get(picked.group("map")) != "(dict)"
+        ):
+            return -i
+        cond = _VARIABLE.sub(
+            lambda v: _PICKED_ITEM if v.group(0) == m.group("item") else v.group(0), words[0][3:].strip()
+        )
+        if m.group("key") in cond:
+            return -i  # the condition reads the key: not this shape
+        test = self._expr(cond, names)
+        if test is None or any(c in test for c in '"`\\'):
+            return -i  # the condition is carried as one quoted string: nothing to escape
+        names[picked.group("map")] = f'(__pick ({source}) "{test}")'
+        return i + 8
 
     def _if(
         self, items: list[tuple[str, str]], i: int, cond: str, names: dict[str, str]
@@ -1271,18 +1353,35 @@ class _HelperCompiler:
         return f"(ternary {then_expr} {other} ({test}))", i
 
 
-def helper_expression(name: str, helpers: dict[str, str], depth: int = HELPER_RENDER_DEPTH) -> str | None:
+# `range $workerType, $workerDetails := $root.Values.synapse.workers`
+_RANGE_MAP = re.compile(
+    r"range\s+(?P<key>\$[A-Za-z_][A-Za-z0-9_]*)\s*,\s*(?P<item>\$[A-Za-z_][A-Za-z0-9_]*)\s*:=\s*"
+    r"(?P<src>\$?[A-Za-z_]*\.Values(?:\.[A-Za-z0-9_-]+)+)"
+)
+# `$_ := set $enabledWorkers $workerType $workerDetails`
+_PICK_SET = re.compile(
+    r"\$_\s*:=\s*set\s+(?P<map>\$[A-Za-z_][A-Za-z0-9_]*)\s+(?P<key>\$[A-Za-z_][A-Za-z0-9_]*)\s+"
+    r"(?P<item>\$[A-Za-z_][A-Za-z0-9_]*)"
+)
+# where `__pick` puts the item it tests (a key no values file can shadow: `.` is not in it)
+_PICKED_ITEM = "$.Values.\x00item"
+_MAX_PICKED = 256
+
+
+def helper_expression(
+    name: str, helpers: dict[str, str], depth: int = HELPER_RENDER_DEPTH, root: str | None = None
+) -> str | None:
     """What ``include "name" .`` renders, as one expression to evaluate against each
     environment's values (rocketchat's ``streamHub.enabled`` prints a value or ``true``;
     kubescape's ``components`` writes YAML that ``fromYaml`` reads); None when the helper is
     missing, too deep, too large, or written with actions this reader does not follow."""
     if depth <= 0 or name not in helpers:
         return None
-    key = (id(helpers), name, depth)
+    key = (id(helpers), name, depth, root)
     cached = _COMPILED.get(key)
     if cached is not None and cached[0] is helpers:
         return cached[1]
-    expr = _HelperCompiler(helpers, depth).compile(helpers[name])
+    expr = _HelperCompiler(helpers, depth, root).compile(helpers[name])
     if expr is not None and len(expr) > _MAX_HELPER_EXPR:
         expr = None
     if len(_COMPILED) >= _MAX_COMPILED:
@@ -1299,7 +1398,7 @@ class _TooLarge(Exception):
 
 # (id of the chart's helpers, name, depth) -> (those helpers, the reading); the helpers are kept
 # so that the id cannot be reused by another chart's while the entry lives
-_COMPILED: dict[tuple[int, str, int], tuple[dict[str, str], str | None]] = {}
+_COMPILED: dict[tuple[int, str, int, str | None], tuple[dict[str, str], str | None]] = {}
 _MAX_COMPILED = 4096
 
 
@@ -1582,6 +1681,45 @@ class _Scope:
     depth: int
 
 
+def _pick(args: list[Any], scope: _Scope) -> Any:
+    """The items of a map whose condition holds (see ``_HelperCompiler._range``): each item is
+    put where the condition reads it; unknown when the map, or any item's answer, is."""
+    if len(args) != 2 or not isinstance(args[0], dict) or not isinstance(args[1], str):
+        return UNKNOWN
+    if len(args[0]) > _MAX_PICKED:
+        return UNKNOWN
+    out: dict[str, Any] = {}
+    for key, item in args[0].items():
+        held = evaluate(args[1], {**scope.values, "\x00item": item}, scope.variables, scope.depth + 1)
+        if held is UNKNOWN:
+            return UNKNOWN
+        if _truthy(held):
+            out[key] = item
+    return out
+
+
+def _to_json(args: list[Any]) -> Any:
+    """sprig's ``toJson`` of plain data (a map a helper built, to be read back with ``fromJson``)."""
+    if len(args) != 1:
+        return UNKNOWN
+    try:
+        text = json.dumps(args[0], sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return UNKNOWN
+    return text if len(text) <= _MAX_HELPER_EXPR else UNKNOWN
+
+
+def _from_json(args: list[Any]) -> Any:
+    """sprig's ``fromJson`` of text a helper rendered: a map, or unknown."""
+    if len(args) != 1 or not isinstance(args[0], str) or len(args[0]) > _MAX_HELPER_EXPR:
+        return UNKNOWN
+    try:
+        data = json.loads(args[0])
+    except (ValueError, RecursionError):
+        return UNKNOWN
+    return data if isinstance(data, dict) else UNKNOWN
+
+
 def _truthy(value: Any) -> bool:
     return value not in (None, False, 0, "", [], {})
 
@@ -1605,6 +1743,9 @@ def _args(tokens: list[str], values: _Scope) -> tuple[list[Any], list[str]]:
 
 def _command(tokens: list[str], values: _Scope) -> tuple[Any, list[str]]:
     head = tokens[0]
+    if head == "__pick":
+        args, rest = _args(tokens[1:], values)
+        return _pick(args, values), rest
     if head in _FUNCTIONS or (head[0].isalpha() and head not in ("true", "false", "nil")):
         args, rest = _args(tokens[1:], values)
         return _call(head, args), rest
@@ -1825,6 +1966,14 @@ _FUNCTIONS: dict[str, Any] = {
     # `service.loadBalancerIP: ""`): what the helper renders then is not known from the chart
     "__printed": lambda a: UNKNOWN if len(a) != 1 or a[0] == "" else a[0],
     "fromYaml": _from_yaml,
+    "toJson": _to_json,
+    "fromJson": _from_json,
+    # `$m := dict` (an empty map a helper fills; see `__pick`) or `dict "k" v …`
+    "dict": lambda a: (
+        dict(zip(a[::2], a[1::2], strict=True))
+        if len(a) % 2 == 0 and all(isinstance(k, str) for k in a[::2])
+        else UNKNOWN
+    ),
     # `hasKey .Values.microservices.streamHub "enabled"` (rocketchat)
     "hasKey": lambda a: (
         a[1] in a[0] if len(a) == 2 and isinstance(a[0], dict) and isinstance(a[1], str) else UNKNOWN
