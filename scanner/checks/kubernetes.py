@@ -24,10 +24,12 @@ from typing import Any
 from scanner.checks.placement import region_ad_count
 from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.guards.secretnames import (
+    SECRET_BLOCKS,
     config_text_secrets,
     is_aws_secret_half,
     is_secret_entry,
     is_secret_literal,
+    is_secret_under,
     is_setting_key,
     key_reading,
     looks_like_credential,
@@ -35,8 +37,6 @@ from scanner.guards.secretnames import (
 from scanner.model import Location, Resource, Unknown
 
 _ENV_KEYS = {"env", "extraEnv", "extraEnvs", "envVars", "extraEnvVars"}
-# Mappings whose children are secrets whatever they are called (`secrets: {db: ...}`).
-_SECRET_BLOCKS = {"secrets", "secret", "credentials"}
 # A section header: `[11111111-2222-3333-4444-555555555555]`.
 _INI_SECTION = re.compile(r"(?m)^[ \t]*\[(?P<name>[^\]\s]+)\][ \t]*$")
 
@@ -120,7 +120,7 @@ def _walk_values(
             reading = key_reading(name)
             if isinstance(child, (dict, list)):
                 if reading != "reference":
-                    block = reading == "holds" and name.lower() in _SECRET_BLOCKS
+                    block = reading == "holds" and name.lower() in SECRET_BLOCKS
                     inner = name if reading == "holds" and isinstance(child, dict) else ""
                     _walk_values(child, path, hits, block, settings, names, inner)
             elif path in names and not looks_like_credential(child):
@@ -254,14 +254,7 @@ def _read_scalar_secret(values: dict[str, Any], path: str, value: Any) -> bool:
     for part in parts[:-1]:
         parent = parent.get(part) if isinstance(parent, dict) else None
     siblings = tuple(map(str, parent)) if isinstance(parent, dict) else ()
-    if _holds_secret(key, value, siblings):
-        return True
-    owner = parts[-2] if len(parts) > 1 else ""
-    if key_reading(owner) != "holds":
-        return False
-    if owner.lower() in _SECRET_BLOCKS and key_reading(key) == "none" and not is_setting_key(key):
-        return is_secret_literal(value)
-    return key.lower() == "value" and _holds_secret(owner, value, siblings)
+    return is_secret_under(parts[-2] if len(parts) > 1 else "", key, value, siblings)
 
 
 def _configmap_payload(

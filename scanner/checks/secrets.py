@@ -3,6 +3,8 @@
 OCI-SEC-007 looks for PEM private key blocks in any scanned file (a ``file`` resource), whether
 written as a heredoc, inside a quoted string with ``\\n`` escapes, or in a tfvars file. Findings
 give the line of the ``BEGIN`` marker only: key material never reaches a message or a location.
+A block whose body is elided (``...``, ``<key>``, ``XXXX``) is an example, not a key; a complete
+block is a key even in a comment (``scanner.guards.secretnames.pem_body_elided``).
 
 Policies that call these checks: OCI-SEC-001, OCI-SEC-002, OCI-SEC-003, OCI-SEC-007.
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.engine.registry import Outcome, ResourceIndex, check
+from scanner.guards.secretnames import pem_body_elided
 from scanner.model import Location, Resource
 
 # RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ("PGP PRIVATE KEY BLOCK") and plain PKCS#8 keys.
@@ -21,6 +24,8 @@ _BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # A documentation placeholder (`-----BEGIN PRIVATE KEY-----\n...`) is not a key: require a run of
 # base64 between the marker and the next `-----`, past PEM headers (`Proc-Type: ...`) and newlines.
 _BODY_WINDOW = 400
+# How far the END marker is looked for: an RSA 8192 key's body is about 6,500 characters.
+_BODY_LIMIT = 16384
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}")
 _MAX_BYTES = 5 * 1024 * 1024  # a generated lock file or binary blob is not worth reading whole
 
@@ -29,9 +34,11 @@ def find_private_keys(text: str) -> list[int]:
     """1-based line numbers of every PEM private key block (BEGIN marker followed by key data)."""
     lines: list[int] = []
     for match in _BEGIN.finditer(text):
-        window = text[match.end() : match.end() + _BODY_WINDOW].split("-----", 1)[0]
-        window = window.replace("\\n", "\n").replace("\\r", "\n")
-        if _BASE64_RUN.search(window):
+        body = text[match.end() : match.end() + _BODY_LIMIT].split("-----", 1)[0]
+        window = body[:_BODY_WINDOW].replace("\\n", "\n").replace("\\r", "\n")
+        # a body with lines left out (`...`) is an example of a key, not one: the same decision
+        # as the Helm and Kubernetes secret rules (scanner.guards.secretnames)
+        if _BASE64_RUN.search(window) and not pem_body_elided(body):
             lines.append(text.count("\n", 0, match.start()) + 1)
     return lines
 

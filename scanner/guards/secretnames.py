@@ -342,13 +342,31 @@ def _encoded_credential(value: str) -> bool:
     return "PRIVATE KEY" in text or (text.startswith('{"auths":') and '"auth' in text[9:])
 
 
+# An elision inside a PEM body: base64 has no dots, so `...` or `…` (alone on a line, or ending a
+# truncated line `MIIEpAIB...`) says lines were left out; `<key>`, `[snip]` and `(redacted)` are
+# placeholders. Headers such as `Proc-Type: 4,ENCRYPTED` contain none of these.
+_PEM_ELISION = re.compile(r"\.\.\.|…|<[^<>\n]*>|\[[^\]\n]*\]|\((?:redacted|snip|truncated|omitted)\)", re.I)
+# Comment markers a PEM block's lines carry when it is commented out or quoted in docs.
+_PEM_LINE_PREFIX = re.compile(r"(?m)^[ \t]*(?:#+|//|;+|\*|--)?[ \t]*")
+
+
+def pem_body_elided(body: str) -> bool:
+    """A PEM private key block whose body (the text between its BEGIN and END markers) cannot be
+    a key: one character repeated (karmada's `XXXXXXXXXXXX…`, `....`), or lines left out
+    (dragonfly's commented example: two real-looking base64 lines around `...`, unusable). A
+    complete block is a key wherever it stands, in a comment too: it is key material committed to
+    the repository, and a commented-out example key is often the one deployed."""
+    text = body.replace("\\n", "\n").replace("\\r", "\n")
+    if _PEM_ELISION.search(text):
+        return True
+    chars = set(re.sub(r"\s", "", _PEM_LINE_PREFIX.sub("", text)))
+    return len(chars) == 1 and len(text.strip()) >= 3
+
+
 def _pem_placeholder(value: str, begin: re.Match[str]) -> bool:
-    """A PEM private key block written as a placeholder: its body (up to the END marker) is one
-    character repeated (karmada's `-----BEGIN RSA PRIVATE KEY-----` around `XXXXXXXXXXXX…`, or
-    `....`), so no key is there. Any other block is read as a key."""
-    body = value[begin.end() :].split("-----", 1)[0]
-    chars = set(re.sub(r"\s", "", body))
-    return len(chars) == 1 and len(body.strip()) >= 3
+    """A PEM private key block written as a placeholder (``pem_body_elided``): no key is there.
+    Any other block is read as a key."""
+    return pem_body_elided(value[begin.end() :].split("-----", 1)[0])
 
 
 def looks_like_credential(value: Any) -> bool:
@@ -407,9 +425,13 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
     if isinstance(value, str) and ":" in value and (ref := _LOGIN_PAIR.match(value.strip())) is not None:
         if ref.group("login").lower() in _REFERENCE_SCHEMES:
             return False  # `credentials: "env:GOOGLE_CREDS"`, `password: "vault:db#pw"`: where it is
+    if _password_hint(str(key)):
+        return _shipped_hint(value, siblings)
     reading = key_reading(str(key))
     if reading == "none" or reading == "reference":
         return False
+    if reading == "holds" and _stand_in_default(value):
+        return True  # `AWS_SECRET_ACCESS_KEY: secret`: a shipped default, however generic
     if isinstance(value, str) and _KMS_KEY_NAME.match(value.strip()):
         return False  # `cryptoKey: projects/…/cryptoKeys/app`: a key kept in a KMS, by its name
     if isinstance(value, str) and _spells_its_key(str(key), value):
@@ -435,6 +457,77 @@ def is_secret_entry(key: str, value: Any, siblings: Any = ()) -> bool:
         if names_a_secret and isinstance(value, str) and _KEY_NAME_VALUE.match(value.strip()):
             return False
     return True
+
+
+# Words a chart or manifest ships as the default value of a credential (`AWS_SECRET_ACCESS_KEY:
+# secret`, `apiKey: changeme`): shorter than the eight characters `is_secret_value` asks, but
+# they work until someone replaces them, so under a key that holds a secret they are one. Only
+# words that name a credential or ask to be changed: a token's other short words (vault's
+# `server.dev.devRootToken: "root"`, for a dev mode switched off) are left to the eight-character
+# rule, and passwords have their own (`_short_password`).
+_DEFAULT_WORDS = frozenset(
+    {"secret", "password", "passwd", "pass", "passphrase", "changeme", "changeit", "token",
+     "apikey", "secretkey", "letmein"}
+)  # fmt: skip
+
+
+def names_a_credential(word: str) -> bool:
+    """A value that is one of the generic words naming a credential (``secret``, ``password``,
+    ``changeme``): a shipped default under a secret key, and a word of every report's own text,
+    so redaction masks it only where it stands as a value."""
+    return word.strip().lower() in _DEFAULT_WORDS
+
+
+def _stand_in_default(value: Any) -> bool:
+    """A value that is one of the generic words charts ship as a credential's default."""
+    return isinstance(value, str) and value.strip().lower() in _DEFAULT_WORDS
+
+
+@lru_cache(maxsize=8192)
+def _password_hint(key: str) -> bool:
+    """``passwordHint``, ``adminPasswordHint``, ``password_hint``: text about a password."""
+    words = _joined(key_words(key.rsplit(".", 1)[-1]))
+    return len(words) > 1 and words[-1] == "hint" and words[-2] in _PASSWORD_WORDS
+
+
+def _shipped_hint(value: Any, siblings: Any) -> bool:
+    """A password hint is no secret (``"the name of your first pet"``), except a single word
+    beside a password key in the same mapping: dask's ``jupyter.passwordHint: "dask"`` next to
+    ``password: "sha1:…"`` is the default password itself, in plain text, which the chart prints
+    as the login. Sentences, templates, flags and a hint with no password beside it pass."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if not text or re.search(r"\s", text) or len(text) > 64 or _TEMPLATE_VALUE.search(text):
+        return False
+    if _FLAG_VALUE.match(text) or text.lower() in _BOOLEAN:
+        return False
+    for sibling in siblings or ():
+        words = _joined(key_words(str(sibling).rsplit(".", 1)[-1]))
+        if words and words[-1] in _PASSWORD_WORDS and key_reading(str(sibling)) == "holds":
+            return True
+    return False
+
+
+# Mappings whose children are secrets whatever they are called (`secrets: {db: ...}`).
+SECRET_BLOCKS = frozenset({"secrets", "secret", "credentials"})
+
+
+def is_secret_under(owner: str, key: str, value: Any, siblings: Any = ()) -> bool:
+    """``is_secret_entry`` for a value of a values file, where the key of the enclosing map also
+    speaks (``owner``, empty at the top): a child of a ``secrets:`` or ``credentials:`` block is a
+    secret when its value is secret-shaped whatever it is called (concourse's ``secrets.localUsers:
+    "test:test"``), unless its own key is a setting; the ``value`` of a secret key is judged as
+    that key (langfuse's ``salt: {value: …}``). OCI-SEC-101's walk, the Secret and ConfigMap
+    templates' readings and redaction all decide with this."""
+    if is_secret_entry(key, value, siblings):
+        return True
+    block = owner.lower() in SECRET_BLOCKS
+    if not (block or key.lower() == "value") or key_reading(owner) != "holds":
+        return False  # most owners are neither: decided before the owner's words are read
+    if block and key_reading(key) == "none" and not is_setting_key(key):
+        return is_secret_literal(value)
+    return key.lower() == "value" and is_secret_entry(owner, value, siblings)
 
 
 # The name of a key kept in a KMS: Google Cloud's resource name, an AWS alias (an AWS key's ARN

@@ -23,6 +23,7 @@ from scanner.guards.secretnames import (
     key_reading,
     looks_like_credential,
     may_hold,
+    names_a_credential,
 )
 from scanner.model import InputError, Location, Resource, Rule, ScanResult, Suppression
 
@@ -125,7 +126,10 @@ class Redactor:
         for secret in self._secrets:
             if len(secret) >= WHOLE_WORD_BELOW and not _PROSE_WORD.fullmatch(secret):
                 continue  # long and not a plain word: masked wherever it stands (_matcher)
-            if source and _PROSE_WORD.fullmatch(secret):
+            if _PROSE_WORD.fullmatch(secret) and (source or names_a_credential(secret)):
+                # a secret that is a word naming a credential (`AWS_SECRET_ACCESS_KEY: secret`,
+                # `password: password`) is also a word of ocisec's own text ("holds a plaintext
+                # secret"): masked only where it stands as a value, never in the rule's words
                 words.add(secret)
             else:
                 forms.update({secret, json.dumps(secret)[1:-1], xml_escape(secret, {'"': "&quot;"})})

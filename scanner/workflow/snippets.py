@@ -103,10 +103,17 @@ def _read_lines(path: Path) -> list[str] | None:
     return lines
 
 
+# An environment variable's name written in capitals, three words or more of at most 16 letters
+# or digits (`RETAIL_CART_PERSISTENCE_DYNAMODB_CREATE_TABLE`): a name, shown as it is.
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,15}(?:_[A-Z][A-Z0-9]{0,15}){2,}$")
+
+
 def _mask_token(token: str) -> str:
     # OCIDs and resource paths are long too, but they hold dots or are names: keep those.
     if token.startswith(("ocid1", "oci_")) or "_" in token.strip("_-") and token.lower() == token:
         return token
+    if _ENV_NAME.match(token):
+        return token  # a key of a ConfigMap or an env list, never masked for its length
     return "***"
 
 

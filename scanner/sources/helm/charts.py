@@ -35,6 +35,7 @@ from scanner.guards.secretnames import (
     config_text_secrets,
     is_secret_data_value,
     is_secret_entry,
+    is_secret_under,
     looks_like_credential,
     names_an_identity,
 )
@@ -690,7 +691,13 @@ def _templated_secrets(
             seen.add(path)
             for leaf_path, leaf, siblings in _leaves(values, path):
                 key = leaf_path.rsplit(".", 1)[-1]
-                if _is_secret(key, leaf, siblings):
+                # the same decision as OCI-SEC-101's walk, the enclosing key included
+                # (`secrets.localUsers: "test:test"`, a child of a `secrets:` block), for a
+                # value the Secret writes as an entry's value; a value read only to be tested
+                # (`$saltProvided := .Values.salt.value`, then `if not $saltProvided`) is
+                # judged by its own key, as before
+                owner = _owner(leaf_path) if leaf_path in st.entry_values else ""
+                if _is_secret(key, leaf, siblings, owner):
                     loc.alias(f"templated_secrets.{len(out)}", leaf_path)
                     out.append({"template": st.template, "value_path": leaf_path, "secret": True})
                 elif leaf_path in st.entry_values and is_secret_data_value(key, leaf):
@@ -1564,13 +1571,21 @@ def _values_ingress(ing: dict[str, Any], loc: _Locator) -> dict[str, Any]:
     return {"enabled": ing.get("enabled", False), "rules": rules, "tls": tls}
 
 
-def _is_secret(key: str, value: Any, siblings: tuple[str, ...]) -> bool:
-    """A non-empty string that is a secret by its key and shape, or by its shape alone."""
+def _is_secret(key: str, value: Any, siblings: tuple[str, ...], owner: str = "") -> bool:
+    """A non-empty string that is a secret by its key and shape (``owner``: the key of the map
+    it is in, see ``is_secret_under``), or by its shape alone."""
     return (
         isinstance(value, str)
         and bool(value)
-        and (is_secret_entry(key, value, siblings) or looks_like_credential(value))
+        and (is_secret_under(owner, key, value, siblings) or looks_like_credential(value))
     )
+
+
+def _owner(path: str) -> str:
+    """The key of the map a dotted values path's last key is in (``secrets`` of
+    ``secrets.localUsers``), empty at the top."""
+    parts = path.split(".")
+    return parts[-2] if len(parts) > 1 else ""
 
 
 def _sensitive(
@@ -1586,13 +1601,14 @@ def _sensitive(
         node, at = stack.pop()
         if isinstance(node, dict):
             keys = tuple(map(str, node))
+            owner = at.rsplit(".", 1)[-1]  # the key of this map, for `is_secret_under`
             for k, x in node.items():
                 path = f"{at}.{k}" if at else str(k)
                 if isinstance(x, (dict, list)):
                     stack.append((x, path))
                 elif path in names and not looks_like_credential(x):
                     continue  # `secretKeyRef: {name: {{ .Values.x }}}`: a name, shown as it is
-                elif _is_secret(str(k), x, keys):
+                elif _is_secret(str(k), x, keys, owner):
                     found.append(x)
                 elif isinstance(x, str) and "\n" in x:  # a config file: its secret lines' values
                     found += [value for _, _, value in config_text_secrets(x)]
