@@ -26,6 +26,7 @@ from scanner.engine.registry import Outcome, ResourceIndex, check
 from scanner.guards.secretnames import (
     SECRET_BLOCKS,
     config_text_secrets,
+    is_aws_secret_half,
     is_secret_entry,
     is_secret_literal,
     is_secret_under,
@@ -110,6 +111,7 @@ def _walk_values(
     child is judged as that key (langfuse's ``salt: {value: …, secretKeyRef: …}``)."""
     if isinstance(value, dict):
         keys = tuple(str(k) for k in value)
+        leaves = [v for v in value.values() if isinstance(v, str)]  # an AWS key id beside a secret
         for key, child in value.items():
             name = str(key)
             path = f"{at}.{name}"
@@ -127,6 +129,7 @@ def _walk_values(
                 _holds_secret(name, child, keys)
                 or (in_block and reading == "none" and not is_setting_key(name) and is_secret_literal(child))
                 or (holder and name.lower() == "value" and _holds_secret(holder, child, keys))
+                or is_aws_secret_half(child, leaves)
             ):
                 hits.append(path)
     elif isinstance(value, list):

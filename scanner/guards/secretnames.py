@@ -769,3 +769,18 @@ def config_text_secrets(text: str) -> list[tuple[str, int, str]]:
             if is_secret_entry(key, value):
                 keys[key] = (text.count("\n", 0, m.start("key")), value)
     return sorted(((k, line, v) for k, (line, v) in keys.items()), key=lambda t: t[1])
+
+
+# AWS's access key id and its secret access key: the id (`AKIA…`/`ASIA…`) is sent in clear with
+# every request; the secret half is 40 characters of base64 letters. Under neutral keys (`id`,
+# `key`, `first`/`second`) the secret half has no shape of its own: beside an id it is the secret.
+_AWS_KEY_ID = re.compile(r"^(?:AKIA|ASIA)[0-9A-Z]{16}$")
+_AWS_SECRET_KEY = re.compile(r"^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9/+])[A-Za-z0-9/+]{40}$")
+
+
+def is_aws_secret_half(value: Any, sibling_values: Any) -> bool:
+    """True for the secret half of an AWS-style access key pair: a 40-character base64 string
+    in the same map as an ``AKIA…``/``ASIA…`` access key id, whatever the keys are called."""
+    if not isinstance(value, str) or not _AWS_SECRET_KEY.match(value.strip()):
+        return False
+    return any(isinstance(v, str) and _AWS_KEY_ID.match(v.strip()) for v in sibling_values or ())
