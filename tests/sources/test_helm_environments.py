@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
+from tests.sources.helm_scan import copy_chart, scan_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "fixtures" / "helm" / "per-environment"
@@ -26,17 +27,11 @@ def _env(tmp_path, monkeypatch):
 
 
 def _chart(tmp_path: Path, with_prod: bool) -> Path:
-    chart = tmp_path / "ledger-db"
-    shutil.copytree(CHART, chart)
-    if not with_prod:
-        (chart / "values-prod.yaml").unlink()
-    return chart
+    return copy_chart(CHART, tmp_path, "ledger-db", with_prod)
 
 
 def _scan(path: Path, *args: str) -> tuple[int, dict]:
-    res = runner.invoke(app, ["scan", str(path), "--format", "json", "--rule", "OCI-SEC-101", *args])
-    assert res.exit_code in (0, 1), res.output
-    return res.exit_code, json.loads(res.stdout)
+    return scan_json(path, "OCI-SEC-101", *args)
 
 
 def _line(path: Path, text: str) -> int:

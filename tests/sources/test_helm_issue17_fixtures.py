@@ -14,11 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.model import Status
-from scanner.workflow.scan import ScanOptions, run_scan
+from tests.sources.helm_scan import FIX, ROOT, at, copy_chart, scan, scan_json
+from tests.sources.helm_scan import failed_in as failed
+from tests.sources.helm_scan import line_of as line
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "fixtures" / "helm"
 runner = CliRunner()
 
 
@@ -27,23 +26,6 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("OCISEC_BASELINE", raising=False)
-
-
-def scan(path: Path, *rules: str):
-    result, _ = run_scan([path], ScanOptions(rule_ids=list(rules) or None, cache_dir=None))
-    return result
-
-
-def failed(result, rule: str | None = None):
-    return [f for f in result.findings if f.status is Status.FAILED and (rule is None or f.rule_id == rule)]
-
-
-def line(path: Path, text: str) -> int:
-    return next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if text in ln)
-
-
-def at(f) -> tuple[str, int]:
-    return Path(f.location.file).name, f.location.start_line
 
 
 def text_report(path: Path, *rules: str) -> str:
@@ -163,17 +145,11 @@ OVERRIDE = FIX / "per-environment-override"
 
 
 def _override_chart(tmp_path: Path, with_prod: bool) -> Path:
-    chart = tmp_path / "ledger-db"
-    shutil.copytree(OVERRIDE, chart)
-    if not with_prod:
-        (chart / "values-prod.yaml").unlink()
-    return chart
+    return copy_chart(OVERRIDE, tmp_path, "ledger-db", with_prod)
 
 
 def _sec101(path: Path, *args: str) -> tuple[int, dict]:
-    res = runner.invoke(app, ["scan", str(path), "--format", "json", "--rule", "OCI-SEC-101", *args])
-    assert res.exit_code in (0, 1), res.output
-    return res.exit_code, json.loads(res.stdout)
+    return scan_json(path, "OCI-SEC-101", *args)
 
 
 def test_an_overridden_secret_is_two_findings_each_at_its_own_line(tmp_path, monkeypatch):

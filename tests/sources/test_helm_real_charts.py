@@ -10,11 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.model import Status
-from scanner.workflow.scan import ScanOptions, run_scan
+from tests.sources.helm_scan import FIX, ROOT, at, scan
+from tests.sources.helm_scan import failed_in as failed
+from tests.sources.helm_scan import line_of as line
 
-ROOT = Path(__file__).resolve().parents[2]
-FIX = ROOT / "fixtures" / "helm"
 runner = CliRunner()
 
 
@@ -22,23 +21,6 @@ runner = CliRunner()
 def _in_repo(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("OCISEC_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def scan(path: Path, *rules: str):
-    result, _ = run_scan([path], ScanOptions(rule_ids=list(rules) or None, cache_dir=None))
-    return result
-
-
-def failed(result, rule: str | None = None):
-    return [f for f in result.findings if f.status is Status.FAILED and (rule is None or f.rule_id == rule)]
-
-
-def line(path: Path, text: str) -> int:
-    return next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if text in ln)
-
-
-def at(f) -> tuple[str, int]:
-    return Path(f.location.file).name, f.location.start_line
 
 
 # --- 1. what is a secret ----------------------------------------------------------------------------

@@ -169,6 +169,16 @@ def load_kubernetes(
     return out
 
 
+def _read_or_report(path: Path, rel_path: str, out: KubernetesResult) -> str | None:
+    """The text of ``path``; None, with an input error naming the file (and line), when it
+    cannot be read as YAML text (too large, not UTF-8, ...)."""
+    try:
+        return read_yaml_text(path)
+    except YamlInputError as exc:
+        out.errors.append(InputError(rel_path, exc.message, exc.line))
+        return None
+
+
 def _load_chart_data(path: Path, root: Path, out: KubernetesResult, reader: str) -> None:
     """A chart file (not under templates/) that the template ``reader`` reads with ``.Files``:
     chart data, neither a manifest nor a template to render first (kubescape's
@@ -176,10 +186,8 @@ def _load_chart_data(path: Path, root: Path, out: KubernetesResult, reader: str)
     syntax is a note naming the reader, never an input error; it stays a file, so a PEM key
     written in it is found (OCI-SEC-007)."""
     rel_path = _rel(path, root)
-    try:
-        text = read_yaml_text(path)
-    except YamlInputError as exc:
-        out.errors.append(InputError(rel_path, exc.message, exc.line))
+    text = _read_or_report(path, rel_path, out)
+    if text is None:
         return
     if TEMPLATE_SYNTAX.search(text):
         what = f"chart data that {reader} reads with .Files: not a manifest, not checked as one"
@@ -236,10 +244,8 @@ def _load_yaml_file(
     """A manifest, or a standalone values file; ``patch``: a kustomization names the file as a
     patch (``kustomize.py``), so its objects are partial."""
     rel_path = _rel(path, root)
-    try:
-        text = read_yaml_text(path)
-    except YamlInputError as exc:
-        out.errors.append(InputError(rel_path, exc.message, exc.line))
+    text = _read_or_report(path, rel_path, out)
+    if text is None:
         return
     if has_manifest_markers(text):
         before = len(out.resources)
