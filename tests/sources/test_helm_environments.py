@@ -16,6 +16,10 @@ from tests.sources.helm_scan import copy_chart, scan_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "fixtures" / "helm" / "per-environment"
+# values-prod.yaml adds a secret (CHART) or sets the base file's secret key again (OVERRIDE):
+# either way the prod value is its own finding for a baseline, a diff and an inline ignore.
+OVERRIDE = ROOT / "fixtures" / "helm" / "per-environment-override"
+PROD_ADDS_OR_OVERRIDES = pytest.mark.parametrize("src", [CHART, OVERRIDE], ids=["adds", "overrides"])
 runner = CliRunner()
 
 
@@ -26,8 +30,8 @@ def _env(tmp_path, monkeypatch):
     monkeypatch.delenv("OCISEC_BASELINE", raising=False)
 
 
-def _chart(tmp_path: Path, with_prod: bool) -> Path:
-    return copy_chart(CHART, tmp_path, "ledger-db", with_prod)
+def _chart(tmp_path: Path, with_prod: bool, src: Path = CHART) -> Path:
+    return copy_chart(src, tmp_path, "ledger-db", with_prod)
 
 
 def _scan(path: Path, *args: str) -> tuple[int, dict]:
@@ -52,25 +56,27 @@ def test_inherited_value_is_one_finding_and_an_override_is_its_own(tmp_path):
     assert base["fingerprint"] != prod["fingerprint"]
 
 
-def test_a_baseline_taken_before_reports_the_prod_secret_as_new(tmp_path):
-    chart = _chart(tmp_path, with_prod=False)
+@PROD_ADDS_OR_OVERRIDES
+def test_a_baseline_taken_before_reports_the_prod_secret_as_new(tmp_path, src):
+    chart = _chart(tmp_path, with_prod=False, src=src)
     baseline = tmp_path / "baseline.json"
     res = runner.invoke(app, ["baseline", "create", str(chart), "-o", str(baseline)])
     assert res.exit_code == 0, res.output
     code, _ = _scan(chart, "--baseline", str(baseline))
     assert code == 0
-    shutil.copy(CHART / "values-prod.yaml", chart / "values-prod.yaml")
+    shutil.copy(src / "values-prod.yaml", chart / "values-prod.yaml")
     code, doc = _scan(chart, "--baseline", str(baseline))
     assert code == 1
     (new,) = doc["findings"]
     assert new["location"]["file"] == "ledger-db/values-prod.yaml"
 
 
-def test_diff_calls_the_prod_secret_new_and_the_base_one_persisting(tmp_path):
-    chart = _chart(tmp_path, with_prod=False)
+@PROD_ADDS_OR_OVERRIDES
+def test_diff_calls_the_prod_secret_new_and_the_base_one_persisting(tmp_path, src):
+    chart = _chart(tmp_path, with_prod=False, src=src)
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     assert runner.invoke(app, ["scan", str(chart), "--format", "json", "-o", str(old)]).exit_code == 1
-    shutil.copy(CHART / "values-prod.yaml", chart / "values-prod.yaml")
+    shutil.copy(src / "values-prod.yaml", chart / "values-prod.yaml")
     assert runner.invoke(app, ["scan", str(chart), "--format", "json", "-o", str(new)]).exit_code == 1
     res = runner.invoke(app, ["diff", str(old), str(new), "--format", "json"])
     doc = json.loads(res.stdout)
@@ -80,8 +86,9 @@ def test_diff_calls_the_prod_secret_new_and_the_base_one_persisting(tmp_path):
     assert [e["location"]["file"] for e in persisting] == ["ledger-db/values.yaml"]
 
 
-def test_an_inline_ignore_on_the_base_line_does_not_hide_the_prod_secret(tmp_path):
-    chart = _chart(tmp_path, with_prod=True)
+@PROD_ADDS_OR_OVERRIDES
+def test_an_inline_ignore_on_the_base_line_does_not_hide_the_prod_secret(tmp_path, src):
+    chart = _chart(tmp_path, with_prod=True, src=src)
     values = chart / "values.yaml"
     values.write_text(
         values.read_text().replace(

@@ -7,7 +7,6 @@ secrets, an AWS-style key pair, redaction that spares the rule's own text, a man
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -167,48 +166,8 @@ def test_an_overridden_secret_is_two_findings_each_at_its_own_line(tmp_path, mon
     assert "Ledger-Base-Passw0rd" not in dumped and "Ledger-Prod-Passw0rd" not in dumped
 
 
-def test_a_baseline_from_the_base_only_state_calls_the_prod_override_new(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    chart = _override_chart(tmp_path, with_prod=False)
-    baseline = tmp_path / "baseline.json"
-    res = runner.invoke(app, ["baseline", "create", str(chart), "-o", str(baseline)])
-    assert res.exit_code == 0, res.output
-    assert _sec101(chart, "--baseline", str(baseline))[0] == 0
-    shutil.copy(OVERRIDE / "values-prod.yaml", chart / "values-prod.yaml")
-    code, doc = _sec101(chart, "--baseline", str(baseline))
-    assert code == 1
-    (new,) = doc["findings"]
-    assert (new["location"]["file"], new["resource"]["address"]) == ("ledger-db/values-prod.yaml", "ledger-db[prod]")
-
-
-def test_diff_calls_the_prod_override_new_and_the_base_secret_persisting(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    chart = _override_chart(tmp_path, with_prod=False)
-    old, new = tmp_path / "old.json", tmp_path / "new.json"
-    assert runner.invoke(app, ["scan", str(chart), "--format", "json", "-o", str(old)]).exit_code == 1
-    shutil.copy(OVERRIDE / "values-prod.yaml", chart / "values-prod.yaml")
-    assert runner.invoke(app, ["scan", str(chart), "--format", "json", "-o", str(new)]).exit_code == 1
-    res = runner.invoke(app, ["diff", str(old), str(new), "--format", "json"])
-    doc = json.loads(res.stdout)
-    new_sec = [e for e in doc["new"] if e["rule_id"] == "OCI-SEC-101"]
-    persisting = [e for e in doc["persisting"] if e["rule_id"] == "OCI-SEC-101"]
-    assert [e["location"]["file"] for e in new_sec] == ["ledger-db/values-prod.yaml"]
-    assert [e["location"]["file"] for e in persisting] == ["ledger-db/values.yaml"]
-
-
-def test_an_inline_ignore_on_the_base_line_leaves_the_prod_override_reported(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    chart = _override_chart(tmp_path, with_prod=True)
-    values = chart / "values.yaml"
-    values.write_text(
-        values.read_text().replace(
-            "  password:", "  # ocisec:ignore:OCI-SEC-101 rotated weekly, demo only\n  password:"
-        )
-    )
-    code, doc = _sec101(chart)
-    assert code == 1
-    assert [f["location"]["file"] for f in doc["findings"]] == ["ledger-db/values-prod.yaml"]
-    assert [s["location"]["file"] for s in doc["suppressed"]] == ["ledger-db/values.yaml"]
+# A baseline from the base-only state, `ocisec diff` and an inline ignore on the base line, each
+# over this fixture too: tests/sources/test_helm_environments.py (parametrized "overrides").
 
 
 def test_a_forty_character_string_without_an_access_key_id_beside_it_is_no_secret(tmp_path):
