@@ -159,6 +159,28 @@ def test_version_the_dependency_does_not_accept_is_rendered_under_its_own_name(t
     assert len(notes) == 1 and "8.0.17" in notes[0].message and notes[0].path.endswith("minio-8.0.17.tgz")
 
 
+def test_an_archive_of_another_version_goes_with_its_switched_off_dependency(tmp_path):
+    # k8sgpt-operator ships interplex 0.0.11 while Chart.yaml asks for 1.1.0 with
+    # `condition: interplex.enabled`: helm drops every chart named like a disabled dependency
+    chart = _copy(MILVUS, tmp_path / "vectordb")
+    meta = (chart / "Chart.yaml").read_text()
+    (chart / "Chart.yaml").write_text(
+        meta.replace('  - name: minio\n    version: "8.0.17"', '  - name: minio\n    version: "9.x"')
+    )
+    values = chart / "values.yaml"
+    on = "minio:\n  enabled: true\n"
+    assert on in values.read_text()
+    values.write_text(values.read_text().replace(on, "minio:\n  enabled: false\n", 1))
+    result, _ = run_scan([chart], ScanOptions(cache_dir=None))
+    assert not any(f.resource.address.startswith("vectordb/minio") for f in result.findings)
+    notes = [e for e in result.errors if e.level == "note" and "9.x" in e.message]
+    assert len(notes) == 1 and "while the dependency's condition holds" in notes[0].message
+    # switched on again, the archive renders under its own name
+    values.write_text(values.read_text().replace("minio:\n  enabled: false\n", on, 1))
+    result, _ = run_scan([chart], ScanOptions(cache_dir=None))
+    assert any(f.resource.address == "vectordb/minio[base]" for f in result.findings)
+
+
 @pytest.mark.parametrize(
     ("constraint", "version", "accepted"),
     [

@@ -336,8 +336,12 @@ def _dependencies(
             deps.append(_Dependency(name, alias, condition, None))  # helm: not this archive
             continue
         deps.append(_Dependency(name, alias, condition, vendored.pop(name, None), shown.get(name)))
-    # Vendored charts the parent does not declare are still rendered by helm, under their name.
-    deps += [_Dependency(n, n, None, c, shown.get(n)) for n, c in sorted(vendored.items())]
+    # Vendored charts the parent does not declare are still rendered by helm, under their name,
+    # unless a declared dependency of that name (its alias, or its name when it has none) is
+    # switched off: helm then drops every chart of that name, an archive of a version the range
+    # does not accept included (pkg/chartutil/dependencies.go, k8sgpt-operator's interplex).
+    named = {d.alias: d.condition for d in reversed(deps)}
+    deps += [_Dependency(n, n, named.get(n), c, shown.get(n)) for n, c in sorted(vendored.items())]
     return deps
 
 

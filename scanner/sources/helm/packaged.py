@@ -182,8 +182,9 @@ def _term_accepts(term: str, have: tuple[list[int], int]) -> bool | None:
 
 def version_mismatches(meta: dict[str, Any], packaged: list[PackagedChart]) -> list[InputError]:
     """A note per archive whose chart a declared dependency names with a version range that does
-    not accept it: helm then renders the archive under its own name (the alias, the condition and
-    the values under the alias do not apply to it) and the declared dependency is missing."""
+    not accept it: helm then renders the archive under its own name (an alias and the values under
+    it do not apply to it; without an alias, the dependency's condition still switches it off) and
+    the declared dependency is missing."""
     declared = meta.get("dependencies") if isinstance(meta.get("dependencies"), list) else []
     out: list[InputError] = []
     for d in declared:
@@ -197,8 +198,13 @@ def version_mismatches(meta: dict[str, Any], packaged: list[PackagedChart]) -> l
                         p.archive,
                         f"holds {p.name} {p.version}, which the dependency's version "
                         f"{str(d.get('version'))!r} does not accept: helm renders it under its own "
-                        f"name {p.name!r} (not as {alias!r}, whatever its condition), and judged so; "
-                        "run `helm dependency build` to package the declared version",
+                        f"name {p.name!r} "
+                        + (
+                            f"(not as {alias!r}, whatever its condition)"
+                            if alias != p.name
+                            else "while the dependency's condition holds"
+                        )
+                        + ", and judged so; run `helm dependency build` to package the declared version",
                         level="note",
                     )
                 )
